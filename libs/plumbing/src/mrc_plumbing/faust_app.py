@@ -1,0 +1,109 @@
+"""faust apps for event consumers: at-least-once processing, idempotent handlers, a dead-letter topic.
+
+faust's exactly_once mode is fragile, so agents run at least once and every handler must be
+idempotent (see `mrc_plumbing.idempotency.apply_once`). A record that still fails after a few
+attempts, or that is not one of our events, goes to `<app id>.dlq` with the reason in its headers,
+and the agent moves on: one poison record never stops a consumer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import faust
+
+from mrc_plumbing.events import Event, MalformedEvent
+from mrc_plumbing.settings import InfraSettings
+
+log = logging.getLogger(__name__)
+
+EventHandler = Callable[[Event], None]
+
+
+def create_faust_app(app_id: str, infra: InfraSettings, *, web_port: int = 6066) -> faust.App:
+    return faust.App(
+        app_id,
+        broker=f"kafka://{infra.kafka_bootstrap_servers}",
+        store="memory://",
+        processing_guarantee="at_least_once",
+        topic_partitions=infra.kafka_topic_partitions,
+        topic_replication_factor=infra.kafka_topic_replication_factor,
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+        # A handler may wait on the store; give it time before the broker declares the member dead.
+        broker_session_timeout=30.0,
+        broker_heartbeat_interval=3.0,
+        broker_max_poll_interval=300.0,
+        stream_wait_empty=False,
+        web_enabled=True,
+        web_bind="127.0.0.1",
+        web_host="127.0.0.1",
+        web_port=web_port,
+    )
+
+
+def dead_letter_topic_name(app_id: str) -> str:
+    return f"{app_id}.dlq"
+
+
+def _headers_list(headers: Any) -> list[tuple[str, bytes]]:
+    if headers is None:
+        return []
+    if isinstance(headers, dict):
+        return [(k, v) for k, v in headers.items()]
+    return [(k, v) for k, v in headers]
+
+
+def subscribe(
+    app: faust.App,
+    topic: str,
+    handler: EventHandler,
+    *,
+    max_attempts: int = 3,
+    retry_delay_seconds: float = 0.5,
+) -> None:
+    """Route every event on `topic` to `handler` (a plain synchronous function run in a thread)."""
+    source = app.topic(topic, key_serializer="raw", value_serializer="raw")
+    dead_letters = app.topic(dead_letter_topic_name(app.conf.id), key_serializer="raw", value_serializer="raw")
+
+    async def consume(stream: Any) -> None:
+        async for record in stream.events():
+            message = record.message
+            headers = _headers_list(message.headers)
+            error = ""
+            try:
+                event = Event.from_kafka(message.topic, message.key, message.value, headers)
+            except (MalformedEvent, ValueError, UnicodeDecodeError) as exc:
+                error = f"malformed: {exc}"
+            else:
+                for attempt in range(1, max_attempts + 1):
+                    try:
+                        await asyncio.to_thread(handler, event)
+                        error = ""
+                        break
+                    except Exception as exc:
+                        error = f"{type(exc).__name__}: {exc}"
+                        log.warning(
+                            "event handler failed",
+                            extra={"event_id": event.id, "type": event.type, "attempt": attempt, "error": error},
+                        )
+                        await asyncio.sleep(retry_delay_seconds * attempt)
+            if error:
+                await dead_letters.send(
+                    key=message.key,
+                    value=message.value,
+                    headers=[
+                        *headers,
+                        ("mrc_dlq_error", error.encode()[:2000]),
+                        ("mrc_dlq_topic", message.topic.encode()),
+                        ("mrc_dlq_partition", str(message.partition).encode()),
+                        ("mrc_dlq_offset", str(message.offset).encode()),
+                    ],
+                )
+                log.error("event sent to dead-letter topic", extra={"topic": message.topic, "error": error})
+
+    consume.__name__ = f"consume_{topic.replace('.', '_')}"
+    app.agent(source, name=f"{app.conf.id}.{topic}")(consume)

@@ -1,0 +1,101 @@
+"""gRPC server bootstrap: standard health service, reflection, and one interceptor that logs each
+call and maps `DomainError`s to status codes (unexpected errors become INTERNAL without details)."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from concurrent import futures
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from mrc_plumbing.errors import DomainError
+from mrc_plumbing.structured_logging import request_id_var
+
+log = logging.getLogger("mrc.grpc")
+
+
+class CallInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
+    def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
+        handler = continuation(handler_call_details)
+        if handler is None or handler.unary_unary is None:
+            return handler
+        inner = handler.unary_unary
+        method = handler_call_details.method
+        metadata = dict(handler_call_details.invocation_metadata or ())
+
+        def call(request: Any, context: grpc.ServicerContext) -> Any:
+            request_id = str(metadata.get("x-request-id") or uuid.uuid4())
+            token = request_id_var.set(request_id)
+            started = time.perf_counter()
+            code = grpc.StatusCode.OK
+            try:
+                return inner(request, context)
+            except DomainError as error:
+                code = error.grpc_code
+                context.abort(error.grpc_code, error.detail)
+            except Exception:
+                code = grpc.StatusCode.INTERNAL
+                log.exception("unhandled error in gRPC call", extra={"method": method})
+                context.abort(grpc.StatusCode.INTERNAL, f"internal error (request id {request_id})")
+            finally:
+                log.info(
+                    "grpc call",
+                    extra={
+                        "method": method,
+                        "code": code.name,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    },
+                )
+                request_id_var.reset(token)
+
+        return grpc.unary_unary_rpc_method_handler(
+            call,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+
+class GrpcServer:
+    """A threaded gRPC server; our application code is synchronous (pymongo, kafka-python)."""
+
+    def __init__(self, bind_host: str, port: int, *, max_workers: int = 16) -> None:
+        self.server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="grpc"),
+            interceptors=[CallInterceptor()],
+            options=[("grpc.max_receive_message_length", 4 * 1024 * 1024)],
+        )
+        self.health = health.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        self.address = f"{bind_host}:{port}"
+        self._service_names: list[str] = []
+
+    def add_service(self, full_name: str, register: Callable[[grpc.Server], None]) -> None:
+        """Register a servicer, e.g. `add_service("mrc.registry.v1.RegistryService", lambda s: add_...(x, s))`."""
+        register(self.server)
+        self._service_names.append(full_name)
+
+    def start(self) -> None:
+        names: Iterable[str] = [
+            *self._service_names,
+            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+            reflection.SERVICE_NAME,
+        ]
+        reflection.enable_server_reflection(tuple(names), self.server)
+        self.server.add_insecure_port(self.address)
+        self.server.start()
+        for name in ["", *self._service_names]:
+            self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+
+    def stop(self, grace_seconds: float = 5.0) -> None:
+        self.health.enter_graceful_shutdown()
+        self.server.stop(grace_seconds).wait()

@@ -1,0 +1,69 @@
+"""Kafka clients configured the one way this platform uses them."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterable
+
+from kafka import KafkaAdminClient, KafkaProducer
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from mrc_plumbing.settings import InfraSettings
+
+log = logging.getLogger(__name__)
+
+
+def create_producer(infra: InfraSettings, client_id: str) -> KafkaProducer:
+    """An idempotent producer: acks from all in-sync replicas, broker-side de-duplication of retries."""
+    return KafkaProducer(
+        bootstrap_servers=infra.kafka_bootstrap_servers,
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=True,
+        # Idempotence keeps ordering per partition for up to 5 in-flight requests.
+        max_in_flight_requests_per_connection=5,
+        linger_ms=5,
+        retries=2**31 - 1,
+        delivery_timeout_ms=30_000,
+    )
+
+
+def ensure_topics(infra: InfraSettings, topics: Iterable[str]) -> None:
+    """Declare topics with the configured layout; existing topics are left as they are."""
+    wanted = sorted(set(topics))
+    if not wanted:
+        return
+    admin = KafkaAdminClient(bootstrap_servers=infra.kafka_bootstrap_servers, client_id="mrc-topic-admin")
+    try:
+        existing = set(admin.list_topics())
+        missing = [t for t in wanted if t not in existing]
+        if not missing:
+            return
+        new = [NewTopic(t, infra.kafka_topic_partitions, infra.kafka_topic_replication_factor) for t in missing]
+        # Another service may have declared it meanwhile.
+        with contextlib.suppress(TopicAlreadyExistsError):
+            admin.create_topics(new, wait_for_metadata=True)
+        log.info("declared topics", extra={"topics": missing})
+    finally:
+        admin.close()
+
+
+def kafka_is_reachable(infra: InfraSettings, timeout_ms: int = 3000) -> bool:
+    try:
+        admin = KafkaAdminClient(
+            bootstrap_servers=infra.kafka_bootstrap_servers,
+            client_id="mrc-readiness",
+            request_timeout_ms=timeout_ms,
+            api_version_auto_timeout_ms=timeout_ms,
+        )
+    except Exception:
+        return False
+    try:
+        admin.list_topics()
+        return True
+    except Exception:
+        return False
+    finally:
+        admin.close()

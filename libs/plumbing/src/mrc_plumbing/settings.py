@@ -1,0 +1,54 @@
+"""Typed settings read from the environment.
+
+Infrastructure shared by all services is read with the `MRC_` prefix (`MRC_KAFKA_BOOTSTRAP_SERVERS`,
+`MRC_MONGO_URI`...); what belongs to one service uses that service's prefix (`MRC_REGISTRY_HTTP_PORT`).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class InfraSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MRC_", extra="ignore")
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    # Topic layout used whenever a service declares a topic; clusters set 3 for replication.
+    kafka_topic_partitions: int = Field(default=6, ge=1)
+    kafka_topic_replication_factor: int = Field(default=1, ge=1)
+    mongo_uri: str = "mongodb://127.0.0.1:27017/"
+    # LGD code of the state this cluster serves (one cluster per state); empty in a shared dev cluster.
+    state_code: str = ""
+    log_format: Literal["json", "text"] = "json"
+    log_level: str = "INFO"
+
+
+class FaultInjection(BaseSettings):
+    """Deliberate crashes for the outbox crash tests. Never set in production."""
+
+    model_config = SettingsConfigDict(env_prefix="MRC_FAULT_", extra="ignore")
+
+    # Exit the process after an aggregate and its events are stored, before the relay publishes them.
+    crash_before_publish: bool = False
+    # Exit after the relay published events, before it clears them from the aggregate.
+    crash_after_publish: bool = False
+
+
+class ServiceSettings(BaseSettings):
+    """Base for each service's settings; subclasses set `env_prefix` and their defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="MRC_SERVICE_", extra="ignore")
+
+    service_name: str = "service"
+    bind_host: str = "127.0.0.1"
+    http_port: int = 8100
+    grpc_port: int = 9100
+    mongo_database: str = "mrc"
+    # The relay wakes up at once after a write; this poll only picks up events left by a crash.
+    outbox_poll_interval_seconds: float = 1.0
+    outbox_batch_size: int = 500
+    infra: InfraSettings = Field(default_factory=InfraSettings)
+    faults: FaultInjection = Field(default_factory=FaultInjection)
