@@ -26,7 +26,8 @@ def create_producer(infra: InfraSettings, client_id: str) -> KafkaProducer:
         max_in_flight_requests_per_connection=5,
         linger_ms=5,
         retries=2**31 - 1,
-        delivery_timeout_ms=30_000,
+        request_timeout_ms=15_000,
+        delivery_timeout_ms=60_000,
     )
 
 
@@ -56,7 +57,6 @@ def kafka_is_reachable(infra: InfraSettings, timeout_ms: int = 3000) -> bool:
             bootstrap_servers=infra.kafka_bootstrap_servers,
             client_id="mrc-readiness",
             request_timeout_ms=timeout_ms,
-            api_version_auto_timeout_ms=timeout_ms,
         )
     except Exception:
         return False

@@ -94,15 +94,15 @@ class OutboxRelay:
     def _relay_batch(self, collection_name: str) -> int:
         collection = self._db[collection_name]
         docs = list(collection.find({PENDING_FLAG: True}, {OUTBOX_FIELD: 1}).limit(self._batch_size))
-        batch = [(doc["_id"], Event.from_document(e)) for doc in docs for e in doc.get(OUTBOX_FIELD, [])]
         if not docs:
             return 0
+        batch = [Event.from_document(stored) for doc in docs for stored in doc.get(OUTBOX_FIELD, [])]
         if batch and self._faults.crash_before_publish:
             log.critical("fault injection: exiting before publishing stored events")
             os._exit(FAULT_EXIT_CODE)
         futures = [
             self._producer.send(event.topic, key=event.key, value=event.data, headers=event.kafka_headers())
-            for _, event in batch
+            for event in batch
         ]
         self._producer.flush()
         for future in futures:
@@ -110,16 +110,18 @@ class OutboxRelay:
         if self._faults.crash_after_publish:
             log.critical("fault injection: exiting after publishing, before clearing the outbox")
             os._exit(FAULT_EXIT_CODE)
-        ids_by_doc: dict[Any, list[str]] = {}
-        for doc_id, event in batch:
-            ids_by_doc.setdefault(doc_id, []).append(event.id)
+        # Remove exactly the entries we published ($pullAll matches whole elements, which FerretDB
+        # supports, unlike $pull with a condition); events appended meanwhile stay.
         ops: list[UpdateOne | UpdateMany] = [
-            UpdateOne({"_id": doc_id}, {"$pull": {OUTBOX_FIELD: {"id": {"$in": ids}}}})
-            for doc_id, ids in ids_by_doc.items()
+            UpdateOne({"_id": doc["_id"]}, {"$pullAll": {OUTBOX_FIELD: doc.get(OUTBOX_FIELD, [])}}) for doc in docs
         ]
         # Only documents whose outbox is now empty lose the flag; a write that raced in keeps it.
-        doc_ids = [doc["_id"] for doc in docs]
-        ops.append(UpdateMany({"_id": {"$in": doc_ids}, OUTBOX_FIELD: {"$size": 0}}, {"$unset": {PENDING_FLAG: ""}}))
+        ops.append(
+            UpdateMany(
+                {"_id": {"$in": [doc["_id"] for doc in docs]}, OUTBOX_FIELD: {"$size": 0}},
+                {"$unset": {PENDING_FLAG: ""}},
+            )
+        )
         collection.bulk_write(ops, ordered=True)
         if batch:
             log.debug("relayed events", extra={"collection": collection_name, "count": len(batch)})

@@ -1,24 +1,31 @@
-"""Runs one service process: REST (uvicorn), gRPC and the outbox relay, started and stopped together."""
+"""Runs one service process: connections, REST (uvicorn), gRPC and the outbox relay, started and stopped together."""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
+from kafka import KafkaProducer
+from pymongo.database import Database
 
+from mrc_plumbing import kafka_wiring, mongo_wiring
 from mrc_plumbing.grpc_server import GrpcServer
+from mrc_plumbing.http_app import ReadinessCheck
 from mrc_plumbing.outbox import OutboxRelay
 from mrc_plumbing.settings import ServiceSettings
+from mrc_plumbing.structured_logging import configure_logging
 
 log = logging.getLogger(__name__)
 
 
 def cached_check(check: Callable[[], bool], ttl_seconds: float = 2.0) -> Callable[[], bool]:
-    """Readiness probes arrive every few seconds from several places; ask the dependency at most once per TTL."""
+    """Probes arrive every few seconds from several places; ask the dependency at most once per TTL."""
     lock = threading.Lock()
     state = {"at": 0.0, "ok": False}
 
@@ -32,21 +39,52 @@ def cached_check(check: Callable[[], bool], ttl_seconds: float = 2.0) -> Callabl
     return cached
 
 
-def run_service(
-    settings: ServiceSettings,
-    http_app: FastAPI,
-    grpc_server: GrpcServer | None = None,
-    relay: OutboxRelay | None = None,
-    on_stop: Callable[[], None] | None = None,
-) -> None:
+@dataclass
+class Connections:
+    """What every service process holds: its database, an idempotent producer and the outbox relay."""
+
+    settings: ServiceSettings
+    db: Database[Any]
+    producer: KafkaProducer
+    relay: OutboxRelay
+
+    def readiness_checks(self) -> dict[str, ReadinessCheck]:
+        return {
+            "store": cached_check(lambda: mongo_wiring.store_is_reachable(self.db)),
+            "kafka": cached_check(lambda: kafka_wiring.kafka_is_reachable(self.settings.infra)),
+        }
+
+    def close(self) -> None:
+        self.relay.stop()
+        self.producer.close()
+
+
+def connect(settings: ServiceSettings, *, topics: Iterable[str], outbox_collections: Iterable[str]) -> Connections:
+    """Configure logging, connect to the store and broker, declare our topics, prepare the relay."""
+    infra = settings.infra
+    configure_logging(settings.service_name, level=infra.log_level, fmt=infra.log_format)
+    db = mongo_wiring.connect(infra, settings.mongo_database)
+    kafka_wiring.ensure_topics(infra, topics)
+    producer = kafka_wiring.create_producer(infra, client_id=f"mrc-{settings.service_name}")
+    relay = OutboxRelay(
+        db,
+        outbox_collections,
+        producer,
+        batch_size=settings.outbox_batch_size,
+        poll_interval_seconds=settings.outbox_poll_interval_seconds,
+        faults=settings.faults,
+    )
+    return Connections(settings, db, producer, relay)
+
+
+def run_service(connections: Connections, http_app: FastAPI, grpc_server: GrpcServer) -> None:
     """Blocks until SIGINT/SIGTERM (uvicorn installs the handlers), then stops everything in order."""
-    if relay:
-        relay.start()
-    if grpc_server:
-        grpc_server.start()
+    settings = connections.settings
+    connections.relay.start()
+    grpc_server.start()
     log.info(
         "service started",
-        extra={"http": f"{settings.bind_host}:{settings.http_port}", "grpc": grpc_server and grpc_server.address},
+        extra={"http": f"{settings.bind_host}:{settings.http_port}", "grpc": grpc_server.address},
     )
     config = uvicorn.Config(
         http_app,
@@ -59,10 +97,6 @@ def run_service(
     try:
         uvicorn.Server(config).run()
     finally:
-        if grpc_server:
-            grpc_server.stop()
-        if relay:
-            relay.stop()
-        if on_stop:
-            on_stop()
+        grpc_server.stop()
+        connections.close()
         log.info("service stopped")

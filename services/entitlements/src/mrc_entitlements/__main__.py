@@ -1,0 +1,3 @@
+from mrc_entitlements.entrypoints.process import main
+
+main()

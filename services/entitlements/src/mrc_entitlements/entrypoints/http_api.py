@@ -1,0 +1,39 @@
+"""REST API: /v1/eligibility/{worker_id}."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from mrc_entitlements.domain.eligibility import Eligibility, EligibilityStatus
+from mrc_entitlements.service_layer.eligibility import EligibilityService
+
+
+class EligibilityView(BaseModel):
+    worker_id: str
+    status: EligibilityStatus
+    eligible_scheme_codes: list[str]
+    recorded_at: datetime
+    source_event_id: str
+
+    @classmethod
+    def of(cls, eligibility: Eligibility) -> EligibilityView:
+        return cls(
+            worker_id=eligibility.worker_id,
+            status=eligibility.status,
+            eligible_scheme_codes=eligibility.eligible_scheme_codes,
+            recorded_at=eligibility.recorded_at,
+            source_event_id=eligibility.source_event_id,
+        )
+
+
+def eligibility_router(service: EligibilityService) -> APIRouter:
+    router = APIRouter(prefix="/v1/eligibility", tags=["eligibility"])
+
+    @router.get("/{worker_id}", response_model=EligibilityView)
+    def get_eligibility(worker_id: str) -> EligibilityView:
+        return EligibilityView.of(service.get(worker_id))
+
+    return router

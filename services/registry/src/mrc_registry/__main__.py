@@ -1,0 +1,3 @@
+from mrc_registry.entrypoints.process import main
+
+main()
