@@ -23,7 +23,9 @@ log = logging.getLogger(__name__)
 EventHandler = Callable[[Event], None]
 
 
-def create_faust_app(app_id: str, infra: InfraSettings, *, web_port: int = 6066) -> faust.App:
+def create_faust_app(
+    app_id: str, infra: InfraSettings, *, web_port: int = 6066, bind_host: str = "127.0.0.1"
+) -> faust.App:
     return faust.App(
         app_id,
         broker=f"kafka://{infra.kafka_bootstrap_servers}",
@@ -39,8 +41,8 @@ def create_faust_app(app_id: str, infra: InfraSettings, *, web_port: int = 6066)
         broker_max_poll_interval=300.0,
         stream_wait_empty=False,
         web_enabled=True,
-        web_bind="127.0.0.1",
-        web_host="127.0.0.1",
+        web_bind=bind_host,
+        web_host=bind_host,
         web_port=web_port,
     )
 

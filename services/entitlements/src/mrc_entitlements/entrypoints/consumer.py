@@ -47,7 +47,9 @@ def main() -> None:
     MongoEligibilityRepository.ensure_indexes()
     service = EligibilityService(MongoEligibilityRepository(), connections.relay)
 
-    app = create_faust_app(CONSUMER_APP_ID, settings.infra, web_port=settings.worker_web_port)
+    app = create_faust_app(
+        CONSUMER_APP_ID, settings.infra, web_port=settings.worker_web_port, bind_host=settings.bind_host
+    )
     handler = build_handler(service, EventDecoder())
     subscribe(app, REGISTRY_WORKERS_TOPIC, handler)
     connections.relay.start()
