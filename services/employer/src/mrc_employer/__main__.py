@@ -1,0 +1,3 @@
+from mrc_employer.entrypoints.process import main
+
+main()

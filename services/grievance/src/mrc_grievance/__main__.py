@@ -1,0 +1,3 @@
+from mrc_grievance.entrypoints.process import main
+
+main()

@@ -1,0 +1,133 @@
+"""Grievances in MongoDB (FerretDB locally). One document per grievance holds its pending events too."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from mongoengine import (
+    BooleanField,
+    DateTimeField,
+    DictField,
+    Document,
+    EmbeddedDocument,
+    EmbeddedDocumentField,
+    ListField,
+    StringField,
+)
+from mrc_plumbing.idempotency import FINGERPRINT_FIELD, IDEMPOTENCY_FIELD, insert_once
+from mrc_plumbing.outbox import with_events
+from pymongo.collection import Collection
+
+from mrc_grievance.adapters.protobuf_mapping import to_envelope
+from mrc_grievance.domain.grievance import (
+    Grievance,
+    GrievanceCategory,
+    GrievanceStatus,
+    IntakeChannel,
+    Place,
+)
+
+
+class PlaceDocument(EmbeddedDocument):  # type: ignore[misc]
+    state_code = StringField(required=True)
+    district_code = StringField(required=True)
+    subdistrict_code = StringField(default="")
+    village_name = StringField(default="")
+
+
+class GrievanceDocument(Document):  # type: ignore[misc]
+    """The stored shape of a grievance; mongoengine declares it and its indexes, writes go through pymongo."""
+
+    meta = {
+        "collection": "grievances",
+        "indexes": [
+            {"fields": [IDEMPOTENCY_FIELD], "unique": True, "name": "idempotency_key"},
+            {"fields": ["outbox_pending"], "name": "outbox_pending"},
+            {"fields": ["location.district_code"], "name": "location_district"},
+            {"fields": ["worker_id"], "name": "worker"},
+            {"fields": ["employer_id"], "name": "employer"},
+            {"fields": ["status"], "name": "status"},
+        ],
+    }
+    id = StringField(primary_key=True)
+    worker_id = StringField(default="")
+    category = StringField(required=True, choices=[c.value for c in GrievanceCategory])
+    channel = StringField(required=True, choices=[c.value for c in IntakeChannel])
+    summary = StringField(required=True)
+    location = EmbeddedDocumentField(PlaceDocument, required=True)
+    employer_id = StringField(default="")
+    status = StringField(required=True, choices=[s.value for s in GrievanceStatus])
+    anonymous = BooleanField(required=True)
+    filed_at = DateTimeField(required=True)
+    idempotency_key = StringField(required=True)
+    request_fingerprint = StringField(required=True)
+    outbox = ListField(DictField())
+    outbox_pending = BooleanField()
+
+
+def _to_document(grievance: Grievance, idempotency_key: str, fingerprint: str) -> dict[str, Any]:
+    doc = GrievanceDocument(
+        id=grievance.grievance_id,
+        worker_id=grievance.worker_id,
+        category=grievance.category.value,
+        channel=grievance.channel.value,
+        summary=grievance.summary,
+        location=PlaceDocument(**grievance.location.__dict__),
+        employer_id=grievance.employer_id,
+        status=grievance.status.value,
+        anonymous=grievance.anonymous,
+        filed_at=grievance.filed_at,
+        idempotency_key=idempotency_key,
+        request_fingerprint=fingerprint,
+    )
+    doc.validate()
+    stored: dict[str, Any] = doc.to_mongo().to_dict()
+    return stored
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _from_document(doc: dict[str, Any]) -> Grievance:
+    location = doc["location"]
+    return Grievance(
+        grievance_id=doc["_id"],
+        worker_id=doc.get("worker_id", ""),
+        category=GrievanceCategory(doc["category"]),
+        channel=IntakeChannel(doc["channel"]),
+        summary=doc["summary"],
+        location=Place(
+            state_code=location["state_code"],
+            district_code=location["district_code"],
+            subdistrict_code=location.get("subdistrict_code", ""),
+            village_name=location.get("village_name", ""),
+        ),
+        employer_id=doc.get("employer_id", ""),
+        status=GrievanceStatus(doc["status"]),
+        anonymous=bool(doc["anonymous"]),
+        filed_at=_utc(doc["filed_at"]),
+    )
+
+
+class MongoGrievanceRepository:
+    def __init__(self) -> None:
+        self._collection: Collection[Any] = GrievanceDocument._get_collection()
+
+    @staticmethod
+    def ensure_indexes() -> None:
+        GrievanceDocument.ensure_indexes()
+
+    def add(self, grievance: Grievance, *, idempotency_key: str, fingerprint: str) -> tuple[Grievance, bool]:
+        document = with_events(
+            _to_document(grievance, idempotency_key, fingerprint),
+            [to_envelope(e) for e in grievance.pending_events],
+        )
+        stored, created = insert_once(self._collection, document)
+        grievance.pending_events.clear()
+        return (grievance if created else _from_document(stored)), created
+
+    def get(self, grievance_id: str) -> Grievance | None:
+        doc = self._collection.find_one({"_id": grievance_id}, {"outbox": 0, FINGERPRINT_FIELD: 0})
+        return _from_document(doc) if doc else None
