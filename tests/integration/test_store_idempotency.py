@@ -15,7 +15,7 @@ pytestmark = pytest.mark.integration
 
 def test_insert_once_returns_the_first_document_for_a_retry(db: Database[Any]) -> None:
     ensure_idempotency_index(db.items)
-    first, created = insert_once(db.items, {"_id": "1", "idempotency_key": "p:k", "request_fingerprint": "f"})
+    _, created = insert_once(db.items, {"_id": "1", "idempotency_key": "p:k", "request_fingerprint": "f"})
     again, created_again = insert_once(db.items, {"_id": "2", "idempotency_key": "p:k", "request_fingerprint": "f"})
     assert created and not created_again
     assert again["_id"] == "1"

@@ -208,10 +208,11 @@ class Stack:
             if name in chosen:
                 self._stop(name)
 
-    def start_service(self, name: str, timeout: float = 120.0) -> None:
+    def start_service(self, name: str, timeout: float = 120.0, extra_env: Mapping[str, str] | None = None) -> None:
+        """Start one service; ``extra_env`` adds variables (the crash tests set fault injection this way)."""
         self._spec(name)
         self._require_infra()
-        self._start([name], timeout)
+        self._start([name], timeout, extra_env)
 
     def stop_service(self, name: str, kill: bool = False) -> None:
         """Stop one service; ``kill=True`` sends SIGKILL at once (simulates a crash)."""

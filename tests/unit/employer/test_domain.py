@@ -4,6 +4,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+
 from mrc_employer.domain.employer import (
     MAX_LEGAL_NAME_LENGTH,
     Employer,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from mrc.common.v1 import common_pb2
 from mrc.employer.v1 import employer_pb2
 from mrc.employer.v1 import employer_service_pb2 as pb

@@ -3,6 +3,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+
 from mrc.employer.v1 import employer_pb2, events_pb2
 from mrc_employer.adapters.protobuf_mapping import (
     KIND_FROM_PROTO,

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from mrc_employer.domain.employer import EmployerRegistered
 from mrc_plumbing.errors import IdempotencyKeyReused, InvalidArgument, NotFound
 

@@ -4,6 +4,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+
 from mrc_grievance.domain.grievance import (
     MAX_SUMMARY_LENGTH,
     Grievance,

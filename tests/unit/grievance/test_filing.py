@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from mrc_grievance.domain.grievance import GrievanceFiled, GrievanceStatus
 from mrc_plumbing.errors import IdempotencyKeyReused, InvalidArgument, NotFound
 

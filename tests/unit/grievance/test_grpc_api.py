@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from mrc.common.v1 import common_pb2
 from mrc.grievance.v1 import grievance_pb2
 from mrc.grievance.v1 import grievance_service_pb2 as pb

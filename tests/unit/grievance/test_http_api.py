@@ -4,6 +4,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+
 from mrc_grievance.entrypoints.http_api import grievances_router
 from mrc_plumbing.http_app import PROBLEM_CONTENT_TYPE, create_http_app
 

@@ -4,6 +4,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+
 from mrc.grievance.v1 import events_pb2, grievance_pb2
 from mrc_grievance.adapters.protobuf_mapping import (
     CATEGORY_FROM_PROTO,

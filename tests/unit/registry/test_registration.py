@@ -4,7 +4,7 @@ import pytest
 
 from mrc_plumbing.errors import IdempotencyKeyReused, InvalidArgument, NotFound
 from mrc_registry.domain.worker import Gender, Place, WorkerRegistered
-from mrc_registry.service_layer.registration import RegistrationService, RegisterWorker
+from mrc_registry.service_layer.registration import RegisterWorker, RegistrationService
 from tests.unit.registry.fakes import CountingNotifier, FakeWorkerRepository
 
 

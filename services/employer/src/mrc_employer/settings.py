@@ -1,5 +1,6 @@
-from mrc_plumbing.settings import ServiceSettings
 from pydantic_settings import SettingsConfigDict
+
+from mrc_plumbing.settings import ServiceSettings
 
 EMPLOYERS_TOPIC = "mrc.employer.employers.v1"
 EVENT_SOURCE = "/mrc/employer"

@@ -1,5 +1,6 @@
-from mrc_plumbing.settings import ServiceSettings
 from pydantic_settings import SettingsConfigDict
+
+from mrc_plumbing.settings import ServiceSettings
 
 # Consumed: the registry's published contract, never its code.
 REGISTRY_WORKERS_TOPIC = "mrc.registry.workers.v1"

@@ -1,5 +1,6 @@
-from mrc_plumbing.settings import ServiceSettings
 from pydantic_settings import SettingsConfigDict
+
+from mrc_plumbing.settings import ServiceSettings
 
 GRIEVANCES_TOPIC = "mrc.grievance.grievances.v1"
 EVENT_SOURCE = "/mrc/grievance"

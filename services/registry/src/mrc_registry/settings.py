@@ -1,5 +1,6 @@
-from mrc_plumbing.settings import ServiceSettings
 from pydantic_settings import SettingsConfigDict
+
+from mrc_plumbing.settings import ServiceSettings
 
 WORKERS_TOPIC = "mrc.registry.workers.v1"
 EVENT_SOURCE = "/mrc/registry"

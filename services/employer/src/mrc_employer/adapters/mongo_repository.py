@@ -15,12 +15,12 @@ from mongoengine import (
     ListField,
     StringField,
 )
-from mrc_plumbing.idempotency import FINGERPRINT_FIELD, IDEMPOTENCY_FIELD, insert_once
-from mrc_plumbing.outbox import with_events
 from pymongo.collection import Collection
 
 from mrc_employer.adapters.protobuf_mapping import to_envelope
 from mrc_employer.domain.employer import Employer, EmployerKind, Place, Sector
+from mrc_plumbing.idempotency import FINGERPRINT_FIELD, IDEMPOTENCY_FIELD, insert_once
+from mrc_plumbing.outbox import with_events
 
 
 class PlaceDocument(EmbeddedDocument):  # type: ignore[misc]

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import grpc
+
 from mrc.employer.v1 import employer_service_pb2 as pb
 from mrc.employer.v1 import employer_service_pb2_grpc as pb_grpc
-from mrc_plumbing.errors import InvalidArgument
-
 from mrc_employer.adapters.protobuf_mapping import KIND_FROM_PROTO, employer_to_proto, place_from_proto
 from mrc_employer.service_layer.registration import EmployerRegistrationService, RegisterEmployer
+from mrc_plumbing.errors import InvalidArgument
 
 PARTNER_METADATA_KEY = "x-partner-id"
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from mrc.employer.v1 import employer_service_pb2_grpc
-from mrc_plumbing.grpc_server import GrpcServer
-from mrc_plumbing.http_app import create_http_app
-from mrc_plumbing.service_runtime import connect, run_service
-
 from mrc_employer.adapters.mongo_repository import EmployerDocument, MongoEmployerRepository
 from mrc_employer.entrypoints.grpc_api import EmployerServicer
 from mrc_employer.entrypoints.http_api import employers_router
 from mrc_employer.service_layer.registration import EmployerRegistrationService
 from mrc_employer.settings import EMPLOYERS_TOPIC, EmployerSettings
+from mrc_plumbing.grpc_server import GrpcServer
+from mrc_plumbing.http_app import create_http_app
+from mrc_plumbing.service_runtime import connect, run_service
 
 
 def main() -> None:

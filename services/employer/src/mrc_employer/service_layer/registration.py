@@ -7,12 +7,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
+from mrc_employer.domain.employer import Employer, EmployerKind, Place
+from mrc_employer.service_layer.ports import EmployerRepository, EventNotifier
 from mrc_plumbing.clock import utc_now
 from mrc_plumbing.errors import NotFound
 from mrc_plumbing.idempotency import request_fingerprint, scoped_key
-
-from mrc_employer.domain.employer import Employer, EmployerKind, Place
-from mrc_employer.service_layer.ports import EmployerRepository, EventNotifier
 
 
 @dataclass(frozen=True)

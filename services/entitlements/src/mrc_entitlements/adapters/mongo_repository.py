@@ -6,12 +6,12 @@ from datetime import UTC
 from typing import Any
 
 from mongoengine import BooleanField, DateTimeField, DictField, Document, ListField, StringField
-from mrc_plumbing.idempotency import APPLIED_EVENTS_FIELD, apply_once
-from mrc_plumbing.outbox import append_events
 from pymongo.collection import Collection
 
 from mrc_entitlements.adapters.protobuf_mapping import to_envelope
 from mrc_entitlements.domain.eligibility import Eligibility, EligibilityStatus
+from mrc_plumbing.idempotency import APPLIED_EVENTS_FIELD, apply_once
+from mrc_plumbing.outbox import append_events
 
 
 class EligibilityDocument(Document):  # type: ignore[misc]

@@ -3,11 +3,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
-from mrc.entitlements.v1 import eligibility_pb2, events_pb2
-from mrc_plumbing.events import Event
 
+from mrc.entitlements.v1 import eligibility_pb2, events_pb2
 from mrc_entitlements.domain.eligibility import Eligibility, EligibilityRecorded, EligibilityStatus
 from mrc_entitlements.settings import ELIGIBILITY_TOPIC, EVENT_SOURCE
+from mrc_plumbing.events import Event
 
 STATUS_TO_PROTO = {
     EligibilityStatus.PENDING_ASSESSMENT: eligibility_pb2.ELIGIBILITY_STATUS_PENDING_ASSESSMENT,

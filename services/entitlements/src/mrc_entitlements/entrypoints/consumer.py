@@ -9,11 +9,8 @@ import logging
 import sys
 
 import faust
-from mrc.registry.v1 import events_pb2 as registry_events
-from mrc_plumbing.events import Event, EventDecoder
-from mrc_plumbing.faust_app import EventHandler, create_faust_app, dead_letter_topic_name, subscribe
-from mrc_plumbing.service_runtime import connect
 
+from mrc.registry.v1 import events_pb2 as registry_events
 from mrc_entitlements.adapters.mongo_repository import EligibilityDocument, MongoEligibilityRepository
 from mrc_entitlements.service_layer.eligibility import EligibilityService
 from mrc_entitlements.settings import (
@@ -22,6 +19,9 @@ from mrc_entitlements.settings import (
     REGISTRY_WORKERS_TOPIC,
     EntitlementsSettings,
 )
+from mrc_plumbing.events import Event, EventDecoder
+from mrc_plumbing.faust_app import EventHandler, create_faust_app, dead_letter_topic_name, subscribe
+from mrc_plumbing.service_runtime import connect
 
 log = logging.getLogger(__name__)
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import grpc
+
 from mrc.entitlements.v1 import entitlements_service_pb2 as pb
 from mrc.entitlements.v1 import entitlements_service_pb2_grpc as pb_grpc
-from mrc_plumbing.errors import InvalidArgument
-
 from mrc_entitlements.adapters.protobuf_mapping import eligibility_to_proto
 from mrc_entitlements.service_layer.eligibility import EligibilityService
+from mrc_plumbing.errors import InvalidArgument
 
 
 class EntitlementsServicer(pb_grpc.EntitlementsServiceServicer):

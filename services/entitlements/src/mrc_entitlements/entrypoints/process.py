@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from mrc.entitlements.v1 import entitlements_service_pb2_grpc
-from mrc_plumbing.grpc_server import GrpcServer
-from mrc_plumbing.http_app import create_http_app
-from mrc_plumbing.service_runtime import connect, run_service
-
 from mrc_entitlements.adapters.mongo_repository import EligibilityDocument, MongoEligibilityRepository
 from mrc_entitlements.entrypoints.grpc_api import EntitlementsServicer
 from mrc_entitlements.entrypoints.http_api import eligibility_router
 from mrc_entitlements.service_layer.eligibility import EligibilityService
 from mrc_entitlements.settings import ELIGIBILITY_TOPIC, EntitlementsSettings
+from mrc_plumbing.grpc_server import GrpcServer
+from mrc_plumbing.http_app import create_http_app
+from mrc_plumbing.service_runtime import connect, run_service
 
 
 def main() -> None:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from mrc_plumbing.clock import utc_now
-from mrc_plumbing.errors import NotFound
-
 from mrc_entitlements.domain.eligibility import Eligibility
 from mrc_entitlements.service_layer.ports import EligibilityRepository, EventNotifier
+from mrc_plumbing.clock import utc_now
+from mrc_plumbing.errors import NotFound
 
 
 class EligibilityService:

@@ -15,8 +15,6 @@ from mongoengine import (
     ListField,
     StringField,
 )
-from mrc_plumbing.idempotency import FINGERPRINT_FIELD, IDEMPOTENCY_FIELD, insert_once
-from mrc_plumbing.outbox import with_events
 from pymongo.collection import Collection
 
 from mrc_grievance.adapters.protobuf_mapping import to_envelope
@@ -27,6 +25,8 @@ from mrc_grievance.domain.grievance import (
     IntakeChannel,
     Place,
 )
+from mrc_plumbing.idempotency import FINGERPRINT_FIELD, IDEMPOTENCY_FIELD, insert_once
+from mrc_plumbing.outbox import with_events
 
 
 class PlaceDocument(EmbeddedDocument):  # type: ignore[misc]

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
+
 from mrc.common.v1 import common_pb2
 from mrc.grievance.v1 import events_pb2, grievance_pb2
-from mrc_plumbing.events import Event
-
 from mrc_grievance.domain.grievance import (
     DomainEvent,
     Grievance,
@@ -19,6 +18,7 @@ from mrc_grievance.domain.grievance import (
     Place,
 )
 from mrc_grievance.settings import EVENT_SOURCE, GRIEVANCES_TOPIC
+from mrc_plumbing.events import Event
 
 # The *_UNSPECIFIED values have no domain counterpart: looking them up with .get() gives None ("not set").
 CATEGORY_TO_PROTO = {

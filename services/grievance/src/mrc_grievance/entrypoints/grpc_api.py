@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import grpc
+
 from mrc.grievance.v1 import grievance_service_pb2 as pb
 from mrc.grievance.v1 import grievance_service_pb2_grpc as pb_grpc
-from mrc_plumbing.errors import InvalidArgument
-
 from mrc_grievance.adapters.protobuf_mapping import (
     CATEGORY_FROM_PROTO,
     CHANNEL_FROM_PROTO,
@@ -14,6 +13,7 @@ from mrc_grievance.adapters.protobuf_mapping import (
     place_from_proto,
 )
 from mrc_grievance.service_layer.filing import FileGrievance, FilingService
+from mrc_plumbing.errors import InvalidArgument
 
 PARTNER_METADATA_KEY = "x-partner-id"
 

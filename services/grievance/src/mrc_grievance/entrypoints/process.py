@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from mrc.grievance.v1 import grievance_service_pb2_grpc
-from mrc_plumbing.grpc_server import GrpcServer
-from mrc_plumbing.http_app import create_http_app
-from mrc_plumbing.service_runtime import connect, run_service
-
 from mrc_grievance.adapters.mongo_repository import GrievanceDocument, MongoGrievanceRepository
 from mrc_grievance.entrypoints.grpc_api import GrievanceServicer
 from mrc_grievance.entrypoints.http_api import grievances_router
 from mrc_grievance.service_layer.filing import FilingService
 from mrc_grievance.settings import GRIEVANCES_TOPIC, GrievanceSettings
+from mrc_plumbing.grpc_server import GrpcServer
+from mrc_plumbing.http_app import create_http_app
+from mrc_plumbing.service_runtime import connect, run_service
 
 
 def main() -> None:

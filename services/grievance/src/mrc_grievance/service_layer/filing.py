@@ -7,12 +7,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
+from mrc_grievance.domain.grievance import Grievance, GrievanceCategory, IntakeChannel, Place
+from mrc_grievance.service_layer.ports import EventNotifier, GrievanceRepository
 from mrc_plumbing.clock import utc_now
 from mrc_plumbing.errors import NotFound
 from mrc_plumbing.idempotency import request_fingerprint, scoped_key
-
-from mrc_grievance.domain.grievance import Grievance, GrievanceCategory, IntakeChannel, Place
-from mrc_grievance.service_layer.ports import EventNotifier, GrievanceRepository
 
 
 @dataclass(frozen=True)

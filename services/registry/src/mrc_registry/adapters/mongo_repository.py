@@ -16,10 +16,10 @@ from mongoengine import (
     ListField,
     StringField,
 )
-from mrc_plumbing.idempotency import FINGERPRINT_FIELD, IDEMPOTENCY_FIELD, insert_once
-from mrc_plumbing.outbox import with_events
 from pymongo.collection import Collection
 
+from mrc_plumbing.idempotency import FINGERPRINT_FIELD, IDEMPOTENCY_FIELD, insert_once
+from mrc_plumbing.outbox import with_events
 from mrc_registry.adapters.protobuf_mapping import to_envelope
 from mrc_registry.domain.worker import Gender, Place, Worker
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
+
 from mrc.common.v1 import common_pb2
 from mrc.registry.v1 import events_pb2, worker_pb2
 from mrc_plumbing.events import Event
-
 from mrc_registry.domain.worker import DomainEvent, Gender, Place, Worker, WorkerRegistered
 from mrc_registry.settings import EVENT_SOURCE, WORKERS_TOPIC
 

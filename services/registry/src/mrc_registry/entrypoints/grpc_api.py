@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import grpc
+
 from mrc.registry.v1 import registry_service_pb2 as pb
 from mrc.registry.v1 import registry_service_pb2_grpc as pb_grpc
 from mrc_plumbing.errors import InvalidArgument
-
 from mrc_registry.adapters.protobuf_mapping import GENDER_FROM_PROTO, place_from_proto, worker_to_proto
 from mrc_registry.service_layer.registration import RegisterWorker, RegistrationService
 

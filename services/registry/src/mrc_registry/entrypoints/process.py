@@ -6,7 +6,6 @@ from mrc.registry.v1 import registry_service_pb2_grpc
 from mrc_plumbing.grpc_server import GrpcServer
 from mrc_plumbing.http_app import create_http_app
 from mrc_plumbing.service_runtime import connect, run_service
-
 from mrc_registry.adapters.mongo_repository import MongoWorkerRepository, WorkerDocument
 from mrc_registry.entrypoints.grpc_api import RegistryServicer
 from mrc_registry.entrypoints.http_api import workers_router

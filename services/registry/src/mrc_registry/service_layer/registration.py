@@ -10,7 +10,6 @@ from datetime import datetime
 from mrc_plumbing.clock import utc_now
 from mrc_plumbing.errors import NotFound
 from mrc_plumbing.idempotency import request_fingerprint, scoped_key
-
 from mrc_registry.domain.worker import Gender, Place, Worker
 from mrc_registry.service_layer.ports import EventNotifier, WorkerRepository
 
