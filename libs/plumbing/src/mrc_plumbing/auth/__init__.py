@@ -1,0 +1,1 @@
+"""Who is calling, and what they may do: tokens, roles, scopes and data scopes shared by every service."""
