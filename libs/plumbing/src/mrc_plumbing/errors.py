@@ -94,6 +94,17 @@ class PermissionDenied(DomainError):
     problem_slug = "permission-denied"
 
 
+class RateLimited(DomainError):
+    http_status = 429
+    grpc_code = grpc.StatusCode.RESOURCE_EXHAUSTED
+    title = "Too many requests"
+    problem_slug = "rate-limited"
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(f"rate limit exceeded; retry after {retry_after_seconds} s")
+        self.retry_after_seconds = retry_after_seconds
+
+
 class Unavailable(DomainError):
     """A dependency (broker, store, audit path) is down; the caller may retry later."""
 

@@ -14,7 +14,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from mrc_plumbing.errors import DomainError
+from mrc_plumbing.errors import DomainError, RateLimited
 from mrc_plumbing.structured_logging import request_id_var
 
 log = logging.getLogger("mrc.grpc")
@@ -42,6 +42,8 @@ class CallInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
                 return inner(request, context)
             except DomainError as error:
                 code = error.grpc_code
+                if isinstance(error, RateLimited):
+                    context.set_trailing_metadata((("retry-after", str(error.retry_after_seconds)),))
                 context.abort(error.grpc_code, error.detail)
             except Exception:
                 code = grpc.StatusCode.INTERNAL

@@ -14,7 +14,14 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from mrc_plumbing.errors import PROBLEM_TYPE_BASE, DomainError, InvalidArgument, problem_type
+from mrc_plumbing.errors import (
+    PROBLEM_TYPE_BASE,
+    DomainError,
+    InvalidArgument,
+    RateLimited,
+    Unauthenticated,
+    problem_type,
+)
 from mrc_plumbing.structured_logging import request_id_var
 
 log = logging.getLogger("mrc.http")
@@ -65,7 +72,7 @@ def create_http_app(
         extra: dict[str, Any] = {}
         if isinstance(error, InvalidArgument):
             extra["errors"] = [{"field": v.field, "detail": v.description} for v in error.violations]
-        return problem(
+        response = problem(
             error.http_status,
             error.title,
             error.detail,
@@ -73,6 +80,11 @@ def create_http_app(
             instance=request.url.path,
             **extra,
         )
+        if isinstance(error, Unauthenticated):
+            response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+        if isinstance(error, RateLimited):
+            response.headers["Retry-After"] = str(error.retry_after_seconds)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError) -> JSONResponse:

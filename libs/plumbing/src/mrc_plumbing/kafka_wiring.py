@@ -15,7 +15,7 @@ from mrc_plumbing.settings import InfraSettings
 log = logging.getLogger(__name__)
 
 
-def create_producer(infra: InfraSettings, client_id: str) -> KafkaProducer:
+def create_producer(infra: InfraSettings, client_id: str, *, linger_ms: int = 5) -> KafkaProducer:
     """An idempotent producer: acks from all in-sync replicas, broker-side de-duplication of retries."""
     return KafkaProducer(
         bootstrap_servers=infra.kafka_bootstrap_servers,
@@ -24,7 +24,7 @@ def create_producer(infra: InfraSettings, client_id: str) -> KafkaProducer:
         enable_idempotence=True,
         # Idempotence keeps ordering per partition for up to 5 in-flight requests.
         max_in_flight_requests_per_connection=5,
-        linger_ms=5,
+        linger_ms=linger_ms,
         retries=2**31 - 1,
         request_timeout_ms=15_000,
         delivery_timeout_ms=60_000,

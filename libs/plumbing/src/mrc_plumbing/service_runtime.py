@@ -15,6 +15,13 @@ from kafka import KafkaProducer
 from pymongo.database import Database
 
 from mrc_plumbing import kafka_wiring, mongo_wiring
+from mrc_plumbing.audit import AUDIT_TOPIC, AuditTrail
+from mrc_plumbing.auth.claims import audience_of
+from mrc_plumbing.auth.grpc import GrpcAuth
+from mrc_plumbing.auth.http import HttpAuth
+from mrc_plumbing.auth.rate_limit import RateLimiter
+from mrc_plumbing.auth.revocations import RevocationWatcher
+from mrc_plumbing.auth.verifier import TokenVerifier
 from mrc_plumbing.grpc_server import GrpcServer
 from mrc_plumbing.http_app import ReadinessCheck
 from mrc_plumbing.outbox import OutboxRelay
@@ -41,12 +48,17 @@ def cached_check(check: Callable[[], bool], ttl_seconds: float = 2.0) -> Callabl
 
 @dataclass
 class Connections:
-    """What every service process holds: its database, an idempotent producer and the outbox relay."""
+    """What every service process holds: its database, producers, the outbox relay, auth and audit."""
 
     settings: ServiceSettings
     db: Database[Any]
     producer: KafkaProducer
     relay: OutboxRelay
+    audit: AuditTrail
+    http_auth: HttpAuth
+    grpc_auth: GrpcAuth
+    revocations: RevocationWatcher
+    audit_producer: KafkaProducer
 
     def readiness_checks(self) -> dict[str, ReadinessCheck]:
         return {
@@ -55,8 +67,10 @@ class Connections:
         }
 
     def close(self) -> None:
+        self.revocations.stop()
         self.relay.stop()
         self.producer.close()
+        self.audit_producer.close()
 
 
 def connect(settings: ServiceSettings, *, topics: Iterable[str], outbox_collections: Iterable[str]) -> Connections:
@@ -64,7 +78,7 @@ def connect(settings: ServiceSettings, *, topics: Iterable[str], outbox_collecti
     infra = settings.infra
     configure_logging(settings.service_name, level=infra.log_level, fmt=infra.log_format)
     db = mongo_wiring.connect(infra, settings.mongo_database)
-    kafka_wiring.ensure_topics(infra, topics)
+    kafka_wiring.ensure_topics(infra, [*topics, AUDIT_TOPIC])
     producer = kafka_wiring.create_producer(infra, client_id=f"mrc-{settings.service_name}")
     relay = OutboxRelay(
         db,
@@ -74,13 +88,33 @@ def connect(settings: ServiceSettings, *, topics: Iterable[str], outbox_collecti
         poll_interval_seconds=settings.outbox_poll_interval_seconds,
         faults=settings.faults,
     )
-    return Connections(settings, db, producer, relay)
+    verifier = TokenVerifier(
+        settings.auth.jwks_url,
+        audience_of(settings.service_name),
+        issuer=settings.auth.issuer,
+        leeway_seconds=settings.auth.leeway_seconds,
+    )
+    limiter = RateLimiter(settings.auth.rate_limit_per_second, settings.auth.rate_limit_burst)
+    # Reads wait for the audit record, so this producer does not linger.
+    audit_producer = kafka_wiring.create_producer(infra, client_id=f"mrc-{settings.service_name}-audit", linger_ms=0)
+    return Connections(
+        settings=settings,
+        db=db,
+        producer=producer,
+        relay=relay,
+        audit=AuditTrail(audit_producer, service=settings.service_name, state_code=infra.state_code),
+        http_auth=HttpAuth(verifier, limiter),
+        grpc_auth=GrpcAuth(verifier, limiter),
+        revocations=RevocationWatcher(infra.kafka_bootstrap_servers, verifier.revoked),
+        audit_producer=audit_producer,
+    )
 
 
 def run_service(connections: Connections, http_app: FastAPI, grpc_server: GrpcServer) -> None:
     """Blocks until SIGINT/SIGTERM (uvicorn installs the handlers), then stops everything in order."""
     settings = connections.settings
     connections.relay.start()
+    connections.revocations.start()
     grpc_server.start()
     log.info(
         "service started",

@@ -37,6 +37,17 @@ class FaultInjection(BaseSettings):
     crash_after_publish: bool = False
 
 
+class AuthSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MRC_AUTH_", extra="ignore")
+
+    # The access service publishes its signing keys here; every service verifies tokens locally.
+    jwks_url: str = "http://127.0.0.1:8105/.well-known/jwks.json"
+    issuer: str = "mrc-access"
+    leeway_seconds: int = 30
+    rate_limit_per_second: float = Field(default=100.0, ge=0)
+    rate_limit_burst: int = Field(default=200, ge=1)
+
+
 class ServiceSettings(BaseSettings):
     """Base for each service's settings; subclasses set `env_prefix` and their defaults."""
 
@@ -51,4 +62,5 @@ class ServiceSettings(BaseSettings):
     outbox_poll_interval_seconds: float = 1.0
     outbox_batch_size: int = 500
     infra: InfraSettings = Field(default_factory=InfraSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
     faults: FaultInjection = Field(default_factory=FaultInjection)
