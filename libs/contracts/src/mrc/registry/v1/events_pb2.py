@@ -22,16 +22,31 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from mrc.registry.v1 import household_pb2 as mrc_dot_registry_dot_v1_dot_household__pb2
+from mrc.registry.v1 import migration_pb2 as mrc_dot_registry_dot_v1_dot_migration__pb2
 from mrc.registry.v1 import worker_pb2 as mrc_dot_registry_dot_v1_dot_worker__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cmrc/registry/v1/events.proto\x12\x0fmrc.registry.v1\x1a\x1cmrc/registry/v1/worker.proto\";\n\x10WorkerRegistered\x12\'\n\x06worker\x18\x01 \x01(\x0b\x32\x17.mrc.registry.v1.Workerb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cmrc/registry/v1/events.proto\x12\x0fmrc.registry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fmrc/registry/v1/household.proto\x1a\x1fmrc/registry/v1/migration.proto\x1a\x1cmrc/registry/v1/worker.proto\";\n\x10WorkerRegistered\x12\'\n\x06worker\x18\x01 \x01(\x0b\x32\x17.mrc.registry.v1.Worker\"P\n\rWorkerUpdated\x12\'\n\x06worker\x18\x01 \x01(\x0b\x32\x17.mrc.registry.v1.Worker\x12\x16\n\x0e\x63hanged_fields\x18\x02 \x03(\t\"\xa9\x01\n\x0e\x43onsentChanged\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12)\n\x07\x63onsent\x18\x02 \x01(\x0b\x32\x18.mrc.registry.v1.Consent\x12\x38\n\x0f\x61\x63tive_purposes\x18\x03 \x03(\x0e\x32\x1f.mrc.registry.v1.ConsentPurpose\x12\x1f\n\x17shared_with_partner_ids\x18\x04 \x03(\t\"u\n\rWorkersMerged\x12\x1b\n\x13surviving_worker_id\x18\x01 \x01(\t\x12\x18\n\x10merged_worker_id\x18\x02 \x01(\t\x12-\n\tmerged_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"P\n\x0cWorkerErased\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12-\n\terased_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"G\n\x11MigrationRecorded\x12\x32\n\x07\x65pisode\x18\x01 \x01(\x0b\x32!.mrc.registry.v1.MigrationEpisode\"A\n\x10HouseholdChanged\x12-\n\thousehold\x18\x01 \x01(\x0b\x32\x1a.mrc.registry.v1.Householdb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'mrc.registry.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_WORKERREGISTERED']._serialized_start=79
-  _globals['_WORKERREGISTERED']._serialized_end=138
+  _globals['_WORKERREGISTERED']._serialized_start=178
+  _globals['_WORKERREGISTERED']._serialized_end=237
+  _globals['_WORKERUPDATED']._serialized_start=239
+  _globals['_WORKERUPDATED']._serialized_end=319
+  _globals['_CONSENTCHANGED']._serialized_start=322
+  _globals['_CONSENTCHANGED']._serialized_end=491
+  _globals['_WORKERSMERGED']._serialized_start=493
+  _globals['_WORKERSMERGED']._serialized_end=610
+  _globals['_WORKERERASED']._serialized_start=612
+  _globals['_WORKERERASED']._serialized_end=692
+  _globals['_MIGRATIONRECORDED']._serialized_start=694
+  _globals['_MIGRATIONRECORDED']._serialized_end=765
+  _globals['_HOUSEHOLDCHANGED']._serialized_start=767
+  _globals['_HOUSEHOLDCHANGED']._serialized_end=832
 # @@protoc_insertion_point(module_scope)

@@ -3,8 +3,13 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from mrc.registry.v1 import household_pb2 as _household_pb2
+from mrc.registry.v1 import migration_pb2 as _migration_pb2
 from mrc.registry.v1 import worker_pb2 as _worker_pb2
 import builtins as _builtins
 import sys
@@ -19,8 +24,9 @@ DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
 class WorkerRegistered(_message.Message):
-    """Published on topic mrc.registry.workers.v1, keyed by worker_id.
-    The CloudEvents type is the message's full name: mrc.registry.v1.WorkerRegistered.
+    """All registry events are published on topic mrc.registry.workers.v1, keyed by worker_id, so one
+    worker's history stays in order. The CloudEvents type is the message's full name.
+    Snapshots in events never carry the phone number or identity numbers.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -40,3 +46,157 @@ class WorkerRegistered(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___WorkerRegistered: _TypeAlias = WorkerRegistered  # noqa: Y015
+
+@_typing.final
+class WorkerUpdated(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKER_FIELD_NUMBER: _builtins.int
+    CHANGED_FIELDS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def worker(self) -> _worker_pb2.Worker: ...
+    @_builtins.property
+    def changed_fields(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        worker: _worker_pb2.Worker | None = ...,
+        changed_fields: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["worker", b"worker"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["changed_fields", b"changed_fields", "worker", b"worker"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WorkerUpdated: _TypeAlias = WorkerUpdated  # noqa: Y015
+
+@_typing.final
+class ConsentChanged(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKER_ID_FIELD_NUMBER: _builtins.int
+    CONSENT_FIELD_NUMBER: _builtins.int
+    ACTIVE_PURPOSES_FIELD_NUMBER: _builtins.int
+    SHARED_WITH_PARTNER_IDS_FIELD_NUMBER: _builtins.int
+    worker_id: _builtins.str
+    @_builtins.property
+    def consent(self) -> _worker_pb2.Consent: ...
+    @_builtins.property
+    def active_purposes(self) -> _containers.RepeatedScalarFieldContainer[_worker_pb2.ConsentPurpose.ValueType]:
+        """The purposes the worker consents to now, across all active consents."""
+
+    @_builtins.property
+    def shared_with_partner_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        worker_id: _builtins.str = ...,
+        consent: _worker_pb2.Consent | None = ...,
+        active_purposes: _abc.Iterable[_worker_pb2.ConsentPurpose.ValueType] | None = ...,
+        shared_with_partner_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["consent", b"consent"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["active_purposes", b"active_purposes", "consent", b"consent", "shared_with_partner_ids", b"shared_with_partner_ids", "worker_id", b"worker_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ConsentChanged: _TypeAlias = ConsentChanged  # noqa: Y015
+
+@_typing.final
+class WorkersMerged(_message.Message):
+    """Deduplication merged `merged_worker_id` into `surviving_worker_id`: re-key your data."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SURVIVING_WORKER_ID_FIELD_NUMBER: _builtins.int
+    MERGED_WORKER_ID_FIELD_NUMBER: _builtins.int
+    MERGED_AT_FIELD_NUMBER: _builtins.int
+    surviving_worker_id: _builtins.str
+    merged_worker_id: _builtins.str
+    @_builtins.property
+    def merged_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        surviving_worker_id: _builtins.str = ...,
+        merged_worker_id: _builtins.str = ...,
+        merged_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["merged_at", b"merged_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["merged_at", b"merged_at", "merged_worker_id", b"merged_worker_id", "surviving_worker_id", b"surviving_worker_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WorkersMerged: _TypeAlias = WorkersMerged  # noqa: Y015
+
+@_typing.final
+class WorkerErased(_message.Message):
+    """The worker's personal data is gone from the registry; remove or anonymise yours."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKER_ID_FIELD_NUMBER: _builtins.int
+    ERASED_AT_FIELD_NUMBER: _builtins.int
+    worker_id: _builtins.str
+    @_builtins.property
+    def erased_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        worker_id: _builtins.str = ...,
+        erased_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["erased_at", b"erased_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["erased_at", b"erased_at", "worker_id", b"worker_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WorkerErased: _TypeAlias = WorkerErased  # noqa: Y015
+
+@_typing.final
+class MigrationRecorded(_message.Message):
+    """Published on mrc.registry.workers.v1 keyed by worker_id."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EPISODE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def episode(self) -> _migration_pb2.MigrationEpisode: ...
+    def __init__(
+        self,
+        *,
+        episode: _migration_pb2.MigrationEpisode | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["episode", b"episode"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["episode", b"episode"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MigrationRecorded: _TypeAlias = MigrationRecorded  # noqa: Y015
+
+@_typing.final
+class HouseholdChanged(_message.Message):
+    """Published on topic mrc.registry.households.v1, keyed by household_id."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HOUSEHOLD_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def household(self) -> _household_pb2.Household: ...
+    def __init__(
+        self,
+        *,
+        household: _household_pb2.Household | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["household", b"household"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["household", b"household"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HouseholdChanged: _TypeAlias = HouseholdChanged  # noqa: Y015

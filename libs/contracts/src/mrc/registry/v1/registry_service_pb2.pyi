@@ -3,8 +3,11 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
+from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import message as _message
+from google.protobuf.internal import containers as _containers
 from mrc.common.v1 import common_pb2 as _common_pb2
 from mrc.registry.v1 import worker_pb2 as _worker_pb2
 import builtins as _builtins
@@ -28,13 +31,36 @@ class RegisterWorkerRequest(_message.Message):
     BIRTH_YEAR_FIELD_NUMBER: _builtins.int
     HOME_FIELD_NUMBER: _builtins.int
     OCCUPATION_FIELD_NUMBER: _builtins.int
+    PHONE_FIELD_NUMBER: _builtins.int
+    IDENTITY_DOCUMENTS_FIELD_NUMBER: _builtins.int
+    FATHER_OR_SPOUSE_NAME_FIELD_NUMBER: _builtins.int
+    SECTOR_FIELD_NUMBER: _builtins.int
+    SKILLS_FIELD_NUMBER: _builtins.int
+    LANGUAGES_FIELD_NUMBER: _builtins.int
+    VULNERABILITIES_FIELD_NUMBER: _builtins.int
+    CONSENT_FIELD_NUMBER: _builtins.int
     idempotency_key: _builtins.str
     full_name: _builtins.str
     gender: _worker_pb2.Gender.ValueType
     birth_year: _builtins.int
     occupation: _builtins.str
+    phone: _builtins.str
+    father_or_spouse_name: _builtins.str
+    sector: _builtins.str
     @_builtins.property
     def home(self) -> _common_pb2.LgdLocation: ...
+    @_builtins.property
+    def identity_documents(self) -> _containers.RepeatedCompositeFieldContainer[_worker_pb2.IdentityDocumentInput]: ...
+    @_builtins.property
+    def skills(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def languages(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def vulnerabilities(self) -> _containers.RepeatedScalarFieldContainer[_worker_pb2.Vulnerability.ValueType]: ...
+    @_builtins.property
+    def consent(self) -> _worker_pb2.ConsentInput:
+        """Consent captured at registration; it must include CONSENT_PURPOSE_REGISTRATION."""
+
     def __init__(
         self,
         *,
@@ -44,10 +70,18 @@ class RegisterWorkerRequest(_message.Message):
         birth_year: _builtins.int = ...,
         home: _common_pb2.LgdLocation | None = ...,
         occupation: _builtins.str = ...,
+        phone: _builtins.str = ...,
+        identity_documents: _abc.Iterable[_worker_pb2.IdentityDocumentInput] | None = ...,
+        father_or_spouse_name: _builtins.str = ...,
+        sector: _builtins.str = ...,
+        skills: _abc.Iterable[_builtins.str] | None = ...,
+        languages: _abc.Iterable[_builtins.str] | None = ...,
+        vulnerabilities: _abc.Iterable[_worker_pb2.Vulnerability.ValueType] | None = ...,
+        consent: _worker_pb2.ConsentInput | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["home", b"home"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["consent", b"consent", "home", b"home"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["birth_year", b"birth_year", "full_name", b"full_name", "gender", b"gender", "home", b"home", "idempotency_key", b"idempotency_key", "occupation", b"occupation"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["birth_year", b"birth_year", "consent", b"consent", "father_or_spouse_name", b"father_or_spouse_name", "full_name", b"full_name", "gender", b"gender", "home", b"home", "idempotency_key", b"idempotency_key", "identity_documents", b"identity_documents", "languages", b"languages", "occupation", b"occupation", "phone", b"phone", "sector", b"sector", "skills", b"skills", "vulnerabilities", b"vulnerabilities"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -58,20 +92,52 @@ class RegisterWorkerResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     WORKER_FIELD_NUMBER: _builtins.int
+    POSSIBLE_DUPLICATES_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def worker(self) -> _worker_pb2.Worker: ...
+    @_builtins.property
+    def possible_duplicates(self) -> _containers.RepeatedCompositeFieldContainer[Global___MatchCandidate]:
+        """Existing records that may be the same person, for a supervisor to review."""
+
     def __init__(
         self,
         *,
         worker: _worker_pb2.Worker | None = ...,
+        possible_duplicates: _abc.Iterable[Global___MatchCandidate] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["worker", b"worker"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["worker", b"worker"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["possible_duplicates", b"possible_duplicates", "worker", b"worker"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RegisterWorkerResponse: _TypeAlias = RegisterWorkerResponse  # noqa: Y015
+
+@_typing.final
+class MatchCandidate(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKER_ID_FIELD_NUMBER: _builtins.int
+    SCORE_FIELD_NUMBER: _builtins.int
+    REASONS_FIELD_NUMBER: _builtins.int
+    worker_id: _builtins.str
+    score: _builtins.float
+    @_builtins.property
+    def reasons(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        worker_id: _builtins.str = ...,
+        score: _builtins.float = ...,
+        reasons: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["reasons", b"reasons", "score", b"score", "worker_id", b"worker_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MatchCandidate: _TypeAlias = MatchCandidate  # noqa: Y015
 
 @_typing.final
 class GetWorkerRequest(_message.Message):
@@ -111,3 +177,257 @@ class GetWorkerResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetWorkerResponse: _TypeAlias = GetWorkerResponse  # noqa: Y015
+
+@_typing.final
+class UpdateWorkerRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKER_ID_FIELD_NUMBER: _builtins.int
+    WORKER_FIELD_NUMBER: _builtins.int
+    UPDATE_MASK_FIELD_NUMBER: _builtins.int
+    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    IDENTITY_DOCUMENTS_FIELD_NUMBER: _builtins.int
+    worker_id: _builtins.str
+    expected_version: _builtins.int
+    """Optimistic concurrency: the version the caller read; 0 to skip the check."""
+    idempotency_key: _builtins.str
+    @_builtins.property
+    def worker(self) -> _worker_pb2.Worker:
+        """Fields to change, set in `worker`; paths as in Worker (full_name, phone, home, occupation...)."""
+
+    @_builtins.property
+    def update_mask(self) -> _field_mask_pb2.FieldMask: ...
+    @_builtins.property
+    def identity_documents(self) -> _containers.RepeatedCompositeFieldContainer[_worker_pb2.IdentityDocumentInput]: ...
+    def __init__(
+        self,
+        *,
+        worker_id: _builtins.str = ...,
+        worker: _worker_pb2.Worker | None = ...,
+        update_mask: _field_mask_pb2.FieldMask | None = ...,
+        expected_version: _builtins.int = ...,
+        idempotency_key: _builtins.str = ...,
+        identity_documents: _abc.Iterable[_worker_pb2.IdentityDocumentInput] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["update_mask", b"update_mask", "worker", b"worker"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expected_version", b"expected_version", "idempotency_key", b"idempotency_key", "identity_documents", b"identity_documents", "update_mask", b"update_mask", "worker", b"worker", "worker_id", b"worker_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateWorkerRequest: _TypeAlias = UpdateWorkerRequest  # noqa: Y015
+
+@_typing.final
+class UpdateWorkerResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKER_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def worker(self) -> _worker_pb2.Worker: ...
+    def __init__(
+        self,
+        *,
+        worker: _worker_pb2.Worker | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["worker", b"worker"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["worker", b"worker"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateWorkerResponse: _TypeAlias = UpdateWorkerResponse  # noqa: Y015
+
+@_typing.final
+class SearchWorkersRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    PHONE_FIELD_NUMBER: _builtins.int
+    IDENTITY_DOCUMENT_FIELD_NUMBER: _builtins.int
+    DISTRICT_CODE_FIELD_NUMBER: _builtins.int
+    REGISTERING_PARTNER_ID_FIELD_NUMBER: _builtins.int
+    SECTOR_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Any of these narrow the search; all given must match."""
+    phone: _builtins.str
+    district_code: _builtins.str
+    registering_partner_id: _builtins.str
+    sector: _builtins.str
+    @_builtins.property
+    def identity_document(self) -> _worker_pb2.IdentityDocumentInput: ...
+    @_builtins.property
+    def page(self) -> _common_pb2.PageRequest: ...
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        phone: _builtins.str = ...,
+        identity_document: _worker_pb2.IdentityDocumentInput | None = ...,
+        district_code: _builtins.str = ...,
+        registering_partner_id: _builtins.str = ...,
+        sector: _builtins.str = ...,
+        page: _common_pb2.PageRequest | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["identity_document", b"identity_document", "page", b"page"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["district_code", b"district_code", "identity_document", b"identity_document", "name", b"name", "page", b"page", "phone", b"phone", "registering_partner_id", b"registering_partner_id", "sector", b"sector"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SearchWorkersRequest: _TypeAlias = SearchWorkersRequest  # noqa: Y015
+
+@_typing.final
+class SearchWorkersResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKERS_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def workers(self) -> _containers.RepeatedCompositeFieldContainer[_worker_pb2.Worker]: ...
+    @_builtins.property
+    def page(self) -> _common_pb2.PageResponse: ...
+    def __init__(
+        self,
+        *,
+        workers: _abc.Iterable[_worker_pb2.Worker] | None = ...,
+        page: _common_pb2.PageResponse | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page", b"page", "workers", b"workers"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SearchWorkersResponse: _TypeAlias = SearchWorkersResponse  # noqa: Y015
+
+@_typing.final
+class GrantConsentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKER_ID_FIELD_NUMBER: _builtins.int
+    CONSENT_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    worker_id: _builtins.str
+    idempotency_key: _builtins.str
+    @_builtins.property
+    def consent(self) -> _worker_pb2.ConsentInput: ...
+    def __init__(
+        self,
+        *,
+        worker_id: _builtins.str = ...,
+        consent: _worker_pb2.ConsentInput | None = ...,
+        idempotency_key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["consent", b"consent"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["consent", b"consent", "idempotency_key", b"idempotency_key", "worker_id", b"worker_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GrantConsentRequest: _TypeAlias = GrantConsentRequest  # noqa: Y015
+
+@_typing.final
+class GrantConsentResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKER_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def worker(self) -> _worker_pb2.Worker: ...
+    def __init__(
+        self,
+        *,
+        worker: _worker_pb2.Worker | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["worker", b"worker"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["worker", b"worker"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GrantConsentResponse: _TypeAlias = GrantConsentResponse  # noqa: Y015
+
+@_typing.final
+class RevokeConsentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKER_ID_FIELD_NUMBER: _builtins.int
+    CONSENT_ID_FIELD_NUMBER: _builtins.int
+    worker_id: _builtins.str
+    consent_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        worker_id: _builtins.str = ...,
+        consent_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["consent_id", b"consent_id", "worker_id", b"worker_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RevokeConsentRequest: _TypeAlias = RevokeConsentRequest  # noqa: Y015
+
+@_typing.final
+class RevokeConsentResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKER_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def worker(self) -> _worker_pb2.Worker: ...
+    def __init__(
+        self,
+        *,
+        worker: _worker_pb2.Worker | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["worker", b"worker"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["worker", b"worker"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RevokeConsentResponse: _TypeAlias = RevokeConsentResponse  # noqa: Y015
+
+@_typing.final
+class EraseWorkerRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKER_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    worker_id: _builtins.str
+    reason: _builtins.str
+    """Why, for the audit trail: e.g. "request by the worker on 2026-11-20 at the Patna helpdesk"."""
+    def __init__(
+        self,
+        *,
+        worker_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["reason", b"reason", "worker_id", b"worker_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EraseWorkerRequest: _TypeAlias = EraseWorkerRequest  # noqa: Y015
+
+@_typing.final
+class EraseWorkerResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKER_ID_FIELD_NUMBER: _builtins.int
+    worker_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        worker_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["worker_id", b"worker_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EraseWorkerResponse: _TypeAlias = EraseWorkerResponse  # noqa: Y015

@@ -26,7 +26,8 @@ if _version_not_supported:
 
 
 class RegistryServiceStub:
-    """The social registry of migrant workers.
+    """The social registry of migrant workers. Every call carries a bearer token in the `authorization`
+    metadata and may declare its purpose in `x-purpose`.
     """
 
     def __init__(self, channel):
@@ -45,10 +46,36 @@ class RegistryServiceStub:
                 request_serializer=mrc_dot_registry_dot_v1_dot_registry__service__pb2.GetWorkerRequest.SerializeToString,
                 response_deserializer=mrc_dot_registry_dot_v1_dot_registry__service__pb2.GetWorkerResponse.FromString,
                 _registered_method=True)
+        self.UpdateWorker = channel.unary_unary(
+                '/mrc.registry.v1.RegistryService/UpdateWorker',
+                request_serializer=mrc_dot_registry_dot_v1_dot_registry__service__pb2.UpdateWorkerRequest.SerializeToString,
+                response_deserializer=mrc_dot_registry_dot_v1_dot_registry__service__pb2.UpdateWorkerResponse.FromString,
+                _registered_method=True)
+        self.SearchWorkers = channel.unary_unary(
+                '/mrc.registry.v1.RegistryService/SearchWorkers',
+                request_serializer=mrc_dot_registry_dot_v1_dot_registry__service__pb2.SearchWorkersRequest.SerializeToString,
+                response_deserializer=mrc_dot_registry_dot_v1_dot_registry__service__pb2.SearchWorkersResponse.FromString,
+                _registered_method=True)
+        self.GrantConsent = channel.unary_unary(
+                '/mrc.registry.v1.RegistryService/GrantConsent',
+                request_serializer=mrc_dot_registry_dot_v1_dot_registry__service__pb2.GrantConsentRequest.SerializeToString,
+                response_deserializer=mrc_dot_registry_dot_v1_dot_registry__service__pb2.GrantConsentResponse.FromString,
+                _registered_method=True)
+        self.RevokeConsent = channel.unary_unary(
+                '/mrc.registry.v1.RegistryService/RevokeConsent',
+                request_serializer=mrc_dot_registry_dot_v1_dot_registry__service__pb2.RevokeConsentRequest.SerializeToString,
+                response_deserializer=mrc_dot_registry_dot_v1_dot_registry__service__pb2.RevokeConsentResponse.FromString,
+                _registered_method=True)
+        self.EraseWorker = channel.unary_unary(
+                '/mrc.registry.v1.RegistryService/EraseWorker',
+                request_serializer=mrc_dot_registry_dot_v1_dot_registry__service__pb2.EraseWorkerRequest.SerializeToString,
+                response_deserializer=mrc_dot_registry_dot_v1_dot_registry__service__pb2.EraseWorkerResponse.FromString,
+                _registered_method=True)
 
 
 class RegistryServiceServicer:
-    """The social registry of migrant workers.
+    """The social registry of migrant workers. Every call carries a bearer token in the `authorization`
+    metadata and may declare its purpose in `x-purpose`.
     """
 
     def RegisterWorker(self, request, context):
@@ -60,6 +87,38 @@ class RegistryServiceServicer:
 
     def GetWorker(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateWorker(self, request, context):
+        """Partial update: only the paths in update_mask change.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SearchWorkers(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GrantConsent(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeConsent(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EraseWorker(self, request, context):
+        """Removes the worker's personal data across services (by event), keeping anonymous counts.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -77,6 +136,31 @@ def add_RegistryServiceServicer_to_server(servicer, server):
                     request_deserializer=mrc_dot_registry_dot_v1_dot_registry__service__pb2.GetWorkerRequest.FromString,
                     response_serializer=mrc_dot_registry_dot_v1_dot_registry__service__pb2.GetWorkerResponse.SerializeToString,
             ),
+            'UpdateWorker': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateWorker,
+                    request_deserializer=mrc_dot_registry_dot_v1_dot_registry__service__pb2.UpdateWorkerRequest.FromString,
+                    response_serializer=mrc_dot_registry_dot_v1_dot_registry__service__pb2.UpdateWorkerResponse.SerializeToString,
+            ),
+            'SearchWorkers': grpc.unary_unary_rpc_method_handler(
+                    servicer.SearchWorkers,
+                    request_deserializer=mrc_dot_registry_dot_v1_dot_registry__service__pb2.SearchWorkersRequest.FromString,
+                    response_serializer=mrc_dot_registry_dot_v1_dot_registry__service__pb2.SearchWorkersResponse.SerializeToString,
+            ),
+            'GrantConsent': grpc.unary_unary_rpc_method_handler(
+                    servicer.GrantConsent,
+                    request_deserializer=mrc_dot_registry_dot_v1_dot_registry__service__pb2.GrantConsentRequest.FromString,
+                    response_serializer=mrc_dot_registry_dot_v1_dot_registry__service__pb2.GrantConsentResponse.SerializeToString,
+            ),
+            'RevokeConsent': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeConsent,
+                    request_deserializer=mrc_dot_registry_dot_v1_dot_registry__service__pb2.RevokeConsentRequest.FromString,
+                    response_serializer=mrc_dot_registry_dot_v1_dot_registry__service__pb2.RevokeConsentResponse.SerializeToString,
+            ),
+            'EraseWorker': grpc.unary_unary_rpc_method_handler(
+                    servicer.EraseWorker,
+                    request_deserializer=mrc_dot_registry_dot_v1_dot_registry__service__pb2.EraseWorkerRequest.FromString,
+                    response_serializer=mrc_dot_registry_dot_v1_dot_registry__service__pb2.EraseWorkerResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'mrc.registry.v1.RegistryService', rpc_method_handlers)
@@ -86,7 +170,8 @@ def add_RegistryServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class RegistryService:
-    """The social registry of migrant workers.
+    """The social registry of migrant workers. Every call carries a bearer token in the `authorization`
+    metadata and may declare its purpose in `x-purpose`.
     """
 
     @staticmethod
@@ -133,6 +218,141 @@ class RegistryService:
             '/mrc.registry.v1.RegistryService/GetWorker',
             mrc_dot_registry_dot_v1_dot_registry__service__pb2.GetWorkerRequest.SerializeToString,
             mrc_dot_registry_dot_v1_dot_registry__service__pb2.GetWorkerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateWorker(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mrc.registry.v1.RegistryService/UpdateWorker',
+            mrc_dot_registry_dot_v1_dot_registry__service__pb2.UpdateWorkerRequest.SerializeToString,
+            mrc_dot_registry_dot_v1_dot_registry__service__pb2.UpdateWorkerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SearchWorkers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mrc.registry.v1.RegistryService/SearchWorkers',
+            mrc_dot_registry_dot_v1_dot_registry__service__pb2.SearchWorkersRequest.SerializeToString,
+            mrc_dot_registry_dot_v1_dot_registry__service__pb2.SearchWorkersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GrantConsent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mrc.registry.v1.RegistryService/GrantConsent',
+            mrc_dot_registry_dot_v1_dot_registry__service__pb2.GrantConsentRequest.SerializeToString,
+            mrc_dot_registry_dot_v1_dot_registry__service__pb2.GrantConsentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeConsent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mrc.registry.v1.RegistryService/RevokeConsent',
+            mrc_dot_registry_dot_v1_dot_registry__service__pb2.RevokeConsentRequest.SerializeToString,
+            mrc_dot_registry_dot_v1_dot_registry__service__pb2.RevokeConsentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EraseWorker(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mrc.registry.v1.RegistryService/EraseWorker',
+            mrc_dot_registry_dot_v1_dot_registry__service__pb2.EraseWorkerRequest.SerializeToString,
+            mrc_dot_registry_dot_v1_dot_registry__service__pb2.EraseWorkerResponse.FromString,
             options,
             channel_credentials,
             insecure,

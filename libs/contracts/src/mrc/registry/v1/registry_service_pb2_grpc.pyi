@@ -27,7 +27,9 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class RegistryServiceStub:
-    """The social registry of migrant workers."""
+    """The social registry of migrant workers. Every call carries a bearer token in the `authorization`
+    metadata and may declare its purpose in `x-purpose`.
+    """
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
@@ -36,18 +38,36 @@ class RegistryServiceStub:
     RegisterWorker: _grpc.UnaryUnaryMultiCallable[_registry_service_pb2.RegisterWorkerRequest, _registry_service_pb2.RegisterWorkerResponse]
     """Registers a worker. Retrying with the same idempotency_key returns the first result."""
     GetWorker: _grpc.UnaryUnaryMultiCallable[_registry_service_pb2.GetWorkerRequest, _registry_service_pb2.GetWorkerResponse]
+    UpdateWorker: _grpc.UnaryUnaryMultiCallable[_registry_service_pb2.UpdateWorkerRequest, _registry_service_pb2.UpdateWorkerResponse]
+    """Partial update: only the paths in update_mask change."""
+    SearchWorkers: _grpc.UnaryUnaryMultiCallable[_registry_service_pb2.SearchWorkersRequest, _registry_service_pb2.SearchWorkersResponse]
+    GrantConsent: _grpc.UnaryUnaryMultiCallable[_registry_service_pb2.GrantConsentRequest, _registry_service_pb2.GrantConsentResponse]
+    RevokeConsent: _grpc.UnaryUnaryMultiCallable[_registry_service_pb2.RevokeConsentRequest, _registry_service_pb2.RevokeConsentResponse]
+    EraseWorker: _grpc.UnaryUnaryMultiCallable[_registry_service_pb2.EraseWorkerRequest, _registry_service_pb2.EraseWorkerResponse]
+    """Removes the worker's personal data across services (by event), keeping anonymous counts."""
 
 @_typing.type_check_only
 class RegistryServiceAsyncStub(RegistryServiceStub):
-    """The social registry of migrant workers."""
+    """The social registry of migrant workers. Every call carries a bearer token in the `authorization`
+    metadata and may declare its purpose in `x-purpose`.
+    """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     RegisterWorker: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.RegisterWorkerRequest, _registry_service_pb2.RegisterWorkerResponse]  # type: ignore[assignment]
     """Registers a worker. Retrying with the same idempotency_key returns the first result."""
     GetWorker: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.GetWorkerRequest, _registry_service_pb2.GetWorkerResponse]  # type: ignore[assignment]
+    UpdateWorker: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.UpdateWorkerRequest, _registry_service_pb2.UpdateWorkerResponse]  # type: ignore[assignment]
+    """Partial update: only the paths in update_mask change."""
+    SearchWorkers: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.SearchWorkersRequest, _registry_service_pb2.SearchWorkersResponse]  # type: ignore[assignment]
+    GrantConsent: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.GrantConsentRequest, _registry_service_pb2.GrantConsentResponse]  # type: ignore[assignment]
+    RevokeConsent: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.RevokeConsentRequest, _registry_service_pb2.RevokeConsentResponse]  # type: ignore[assignment]
+    EraseWorker: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.EraseWorkerRequest, _registry_service_pb2.EraseWorkerResponse]  # type: ignore[assignment]
+    """Removes the worker's personal data across services (by event), keeping anonymous counts."""
 
 class RegistryServiceServicer(metaclass=_abc_1.ABCMeta):
-    """The social registry of migrant workers."""
+    """The social registry of migrant workers. Every call carries a bearer token in the `authorization`
+    metadata and may declare its purpose in `x-purpose`.
+    """
 
     @_abc_1.abstractmethod
     def RegisterWorker(
@@ -63,5 +83,42 @@ class RegistryServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _registry_service_pb2.GetWorkerRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_registry_service_pb2.GetWorkerResponse, _abc.Awaitable[_registry_service_pb2.GetWorkerResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def UpdateWorker(
+        self,
+        request: _registry_service_pb2.UpdateWorkerRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_service_pb2.UpdateWorkerResponse, _abc.Awaitable[_registry_service_pb2.UpdateWorkerResponse]]:
+        """Partial update: only the paths in update_mask change."""
+
+    @_abc_1.abstractmethod
+    def SearchWorkers(
+        self,
+        request: _registry_service_pb2.SearchWorkersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_service_pb2.SearchWorkersResponse, _abc.Awaitable[_registry_service_pb2.SearchWorkersResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GrantConsent(
+        self,
+        request: _registry_service_pb2.GrantConsentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_service_pb2.GrantConsentResponse, _abc.Awaitable[_registry_service_pb2.GrantConsentResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def RevokeConsent(
+        self,
+        request: _registry_service_pb2.RevokeConsentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_service_pb2.RevokeConsentResponse, _abc.Awaitable[_registry_service_pb2.RevokeConsentResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def EraseWorker(
+        self,
+        request: _registry_service_pb2.EraseWorkerRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_service_pb2.EraseWorkerResponse, _abc.Awaitable[_registry_service_pb2.EraseWorkerResponse]]:
+        """Removes the worker's personal data across services (by event), keeping anonymous counts."""
 
 def add_RegistryServiceServicer_to_server(servicer: RegistryServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

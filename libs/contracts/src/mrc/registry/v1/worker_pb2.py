@@ -26,15 +26,33 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from mrc.common.v1 import common_pb2 as mrc_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cmrc/registry/v1/worker.proto\x12\x0fmrc.registry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1amrc/common/v1/common.proto\"\xac\x02\n\x06Worker\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x11\n\tfull_name\x18\x02 \x01(\t\x12\'\n\x06gender\x18\x03 \x01(\x0e\x32\x17.mrc.registry.v1.Gender\x12\x12\n\nbirth_year\x18\x04 \x01(\x05\x12(\n\x04home\x18\x05 \x01(\x0b\x32\x1a.mrc.common.v1.LgdLocation\x12\x12\n\noccupation\x18\x06 \x01(\t\x12\x1e\n\x16registering_partner_id\x18\x07 \x01(\t\x12\x31\n\rregistered_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp*t\n\x06Gender\x12\x16\n\x12GENDER_UNSPECIFIED\x10\x00\x12\x11\n\rGENDER_FEMALE\x10\x01\x12\x0f\n\x0bGENDER_MALE\x10\x02\x12\x16\n\x12GENDER_TRANSGENDER\x10\x03\x12\x16\n\x12GENDER_UNDISCLOSED\x10\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cmrc/registry/v1/worker.proto\x12\x0fmrc.registry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1amrc/common/v1/common.proto\"^\n\x10IdentityDocument\x12\x33\n\x04kind\x18\x01 \x01(\x0e\x32%.mrc.registry.v1.IdentityDocumentKind\x12\x15\n\rmasked_number\x18\x02 \x01(\t\"\\\n\x15IdentityDocumentInput\x12\x33\n\x04kind\x18\x01 \x01(\x0e\x32%.mrc.registry.v1.IdentityDocumentKind\x12\x0e\n\x06number\x18\x02 \x01(\t\"\xef\x02\n\x07\x43onsent\x12\x12\n\nconsent_id\x18\x01 \x01(\t\x12\x31\n\x08purposes\x18\x02 \x03(\x0e\x32\x1f.mrc.registry.v1.ConsentPurpose\x12\x1f\n\x17shared_with_partner_ids\x18\x03 \x03(\t\x12\x35\n\x06method\x18\x04 \x01(\x0e\x32%.mrc.registry.v1.ConsentCaptureMethod\x12\x14\n\x0cwitness_name\x18\x05 \x01(\t\x12\x1e\n\x16\x63\x61ptured_by_partner_id\x18\x06 \x01(\t\x12/\n\x0b\x63\x61ptured_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nexpires_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nrevoked_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xdf\x01\n\x0c\x43onsentInput\x12\x31\n\x08purposes\x18\x01 \x03(\x0e\x32\x1f.mrc.registry.v1.ConsentPurpose\x12\x1f\n\x17shared_with_partner_ids\x18\x02 \x03(\t\x12\x35\n\x06method\x18\x03 \x01(\x0e\x32%.mrc.registry.v1.ConsentCaptureMethod\x12\x14\n\x0cwitness_name\x18\x04 \x01(\t\x12.\n\nexpires_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa4\x05\n\x06Worker\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x11\n\tfull_name\x18\x02 \x01(\t\x12\'\n\x06gender\x18\x03 \x01(\x0e\x32\x17.mrc.registry.v1.Gender\x12\x12\n\nbirth_year\x18\x04 \x01(\x05\x12(\n\x04home\x18\x05 \x01(\x0b\x32\x1a.mrc.common.v1.LgdLocation\x12\x12\n\noccupation\x18\x06 \x01(\t\x12\x1e\n\x16registering_partner_id\x18\x07 \x01(\t\x12\x31\n\rregistered_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nlatin_name\x18\n \x01(\t\x12\r\n\x05phone\x18\x0b \x01(\t\x12=\n\x12identity_documents\x18\x0c \x03(\x0b\x32!.mrc.registry.v1.IdentityDocument\x12\x1d\n\x15\x66\x61ther_or_spouse_name\x18\r \x01(\t\x12\x0e\n\x06sector\x18\x0e \x01(\t\x12\x0e\n\x06skills\x18\x0f \x03(\t\x12\x11\n\tlanguages\x18\x10 \x03(\t\x12\x37\n\x0fvulnerabilities\x18\x11 \x03(\x0e\x32\x1e.mrc.registry.v1.Vulnerability\x12*\n\x08\x63onsents\x18\x12 \x03(\x0b\x32\x18.mrc.registry.v1.Consent\x12-\n\x06status\x18\x13 \x01(\x0e\x32\x1d.mrc.registry.v1.WorkerStatus\x12\x1d\n\x15merged_into_worker_id\x18\x14 \x01(\t\x12\x0f\n\x07version\x18\x15 \x01(\x03*t\n\x06Gender\x12\x16\n\x12GENDER_UNSPECIFIED\x10\x00\x12\x11\n\rGENDER_FEMALE\x10\x01\x12\x0f\n\x0bGENDER_MALE\x10\x02\x12\x16\n\x12GENDER_TRANSGENDER\x10\x03\x12\x16\n\x12GENDER_UNDISCLOSED\x10\x04*{\n\x0cWorkerStatus\x12\x1d\n\x19WORKER_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14WORKER_STATUS_ACTIVE\x10\x01\x12\x18\n\x14WORKER_STATUS_MERGED\x10\x02\x12\x18\n\x14WORKER_STATUS_ERASED\x10\x03*\xc1\x02\n\x14IdentityDocumentKind\x12&\n\"IDENTITY_DOCUMENT_KIND_UNSPECIFIED\x10\x00\x12\"\n\x1eIDENTITY_DOCUMENT_KIND_AADHAAR\x10\x01\x12&\n\"IDENTITY_DOCUMENT_KIND_E_SHRAM_UAN\x10\x02\x12&\n\"IDENTITY_DOCUMENT_KIND_RATION_CARD\x10\x03\x12#\n\x1fIDENTITY_DOCUMENT_KIND_VOTER_ID\x10\x04\x12#\n\x1fIDENTITY_DOCUMENT_KIND_JOB_CARD\x10\x05\x12\x1e\n\x1aIDENTITY_DOCUMENT_KIND_PAN\x10\x06\x12#\n\x1fIDENTITY_DOCUMENT_KIND_PASSPORT\x10\x07*\x8e\x02\n\rVulnerability\x12\x1d\n\x19VULNERABILITY_UNSPECIFIED\x10\x00\x12\x1e\n\x1aVULNERABILITY_SINGLE_WOMAN\x10\x01\x12\x1c\n\x18VULNERABILITY_DISABILITY\x10\x02\x12#\n\x1fVULNERABILITY_CHILD_LABOUR_RISK\x10\x03\x12$\n VULNERABILITY_BONDED_LABOUR_RISK\x10\x04\x12\x19\n\x15VULNERABILITY_ELDERLY\x10\x05\x12\x1a\n\x16VULNERABILITY_PREGNANT\x10\x06\x12\x1e\n\x1aVULNERABILITY_NO_DOCUMENTS\x10\x07*\xf2\x01\n\x0e\x43onsentPurpose\x12\x1f\n\x1b\x43ONSENT_PURPOSE_UNSPECIFIED\x10\x00\x12 \n\x1c\x43ONSENT_PURPOSE_REGISTRATION\x10\x01\x12\'\n#CONSENT_PURPOSE_ENTITLEMENT_LINKAGE\x10\x02\x12#\n\x1f\x43ONSENT_PURPOSE_PARTNER_SHARING\x10\x03\x12&\n\"CONSENT_PURPOSE_GOVERNMENT_SHARING\x10\x04\x12\'\n#CONSENT_PURPOSE_GRIEVANCE_FOLLOW_UP\x10\x05*\xdf\x01\n\x14\x43onsentCaptureMethod\x12&\n\"CONSENT_CAPTURE_METHOD_UNSPECIFIED\x10\x00\x12$\n CONSENT_CAPTURE_METHOD_SIGNATURE\x10\x01\x12%\n!CONSENT_CAPTURE_METHOD_THUMBPRINT\x10\x02\x12.\n*CONSENT_CAPTURE_METHOD_VERBAL_WITH_WITNESS\x10\x03\x12\"\n\x1e\x43ONSENT_CAPTURE_METHOD_DIGITAL\x10\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'mrc.registry.v1.worker_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_GENDER']._serialized_start=413
-  _globals['_GENDER']._serialized_end=529
-  _globals['_WORKER']._serialized_start=111
-  _globals['_WORKER']._serialized_end=411
+  _globals['_GENDER']._serialized_start=1575
+  _globals['_GENDER']._serialized_end=1691
+  _globals['_WORKERSTATUS']._serialized_start=1693
+  _globals['_WORKERSTATUS']._serialized_end=1816
+  _globals['_IDENTITYDOCUMENTKIND']._serialized_start=1819
+  _globals['_IDENTITYDOCUMENTKIND']._serialized_end=2140
+  _globals['_VULNERABILITY']._serialized_start=2143
+  _globals['_VULNERABILITY']._serialized_end=2413
+  _globals['_CONSENTPURPOSE']._serialized_start=2416
+  _globals['_CONSENTPURPOSE']._serialized_end=2658
+  _globals['_CONSENTCAPTUREMETHOD']._serialized_start=2661
+  _globals['_CONSENTCAPTUREMETHOD']._serialized_end=2884
+  _globals['_IDENTITYDOCUMENT']._serialized_start=110
+  _globals['_IDENTITYDOCUMENT']._serialized_end=204
+  _globals['_IDENTITYDOCUMENTINPUT']._serialized_start=206
+  _globals['_IDENTITYDOCUMENTINPUT']._serialized_end=298
+  _globals['_CONSENT']._serialized_start=301
+  _globals['_CONSENT']._serialized_end=668
+  _globals['_CONSENTINPUT']._serialized_start=671
+  _globals['_CONSENTINPUT']._serialized_end=894
+  _globals['_WORKER']._serialized_start=897
+  _globals['_WORKER']._serialized_end=1573
 # @@protoc_insertion_point(module_scope)

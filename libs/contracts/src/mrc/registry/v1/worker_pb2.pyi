@@ -3,9 +3,11 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from mrc.common.v1 import common_pb2 as _common_pb2
 import builtins as _builtins
@@ -40,6 +42,261 @@ GENDER_TRANSGENDER: Gender.ValueType  # 3
 GENDER_UNDISCLOSED: Gender.ValueType  # 4
 Global___Gender: _TypeAlias = Gender  # noqa: Y015
 
+class _WorkerStatus:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _WorkerStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_WorkerStatus.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    WORKER_STATUS_UNSPECIFIED: _WorkerStatus.ValueType  # 0
+    WORKER_STATUS_ACTIVE: _WorkerStatus.ValueType  # 1
+    WORKER_STATUS_MERGED: _WorkerStatus.ValueType  # 2
+    """Merged into another record after deduplication; see merged_into_worker_id."""
+    WORKER_STATUS_ERASED: _WorkerStatus.ValueType  # 3
+    """Personal data removed at the worker's request (DPDP Act 2023 erasure)."""
+
+class WorkerStatus(_WorkerStatus, metaclass=_WorkerStatusEnumTypeWrapper): ...
+
+WORKER_STATUS_UNSPECIFIED: WorkerStatus.ValueType  # 0
+WORKER_STATUS_ACTIVE: WorkerStatus.ValueType  # 1
+WORKER_STATUS_MERGED: WorkerStatus.ValueType  # 2
+"""Merged into another record after deduplication; see merged_into_worker_id."""
+WORKER_STATUS_ERASED: WorkerStatus.ValueType  # 3
+"""Personal data removed at the worker's request (DPDP Act 2023 erasure)."""
+Global___WorkerStatus: _TypeAlias = WorkerStatus  # noqa: Y015
+
+class _IdentityDocumentKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _IdentityDocumentKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_IdentityDocumentKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    IDENTITY_DOCUMENT_KIND_UNSPECIFIED: _IdentityDocumentKind.ValueType  # 0
+    IDENTITY_DOCUMENT_KIND_AADHAAR: _IdentityDocumentKind.ValueType  # 1
+    IDENTITY_DOCUMENT_KIND_E_SHRAM_UAN: _IdentityDocumentKind.ValueType  # 2
+    IDENTITY_DOCUMENT_KIND_RATION_CARD: _IdentityDocumentKind.ValueType  # 3
+    IDENTITY_DOCUMENT_KIND_VOTER_ID: _IdentityDocumentKind.ValueType  # 4
+    IDENTITY_DOCUMENT_KIND_JOB_CARD: _IdentityDocumentKind.ValueType  # 5
+    IDENTITY_DOCUMENT_KIND_PAN: _IdentityDocumentKind.ValueType  # 6
+    IDENTITY_DOCUMENT_KIND_PASSPORT: _IdentityDocumentKind.ValueType  # 7
+
+class IdentityDocumentKind(_IdentityDocumentKind, metaclass=_IdentityDocumentKindEnumTypeWrapper): ...
+
+IDENTITY_DOCUMENT_KIND_UNSPECIFIED: IdentityDocumentKind.ValueType  # 0
+IDENTITY_DOCUMENT_KIND_AADHAAR: IdentityDocumentKind.ValueType  # 1
+IDENTITY_DOCUMENT_KIND_E_SHRAM_UAN: IdentityDocumentKind.ValueType  # 2
+IDENTITY_DOCUMENT_KIND_RATION_CARD: IdentityDocumentKind.ValueType  # 3
+IDENTITY_DOCUMENT_KIND_VOTER_ID: IdentityDocumentKind.ValueType  # 4
+IDENTITY_DOCUMENT_KIND_JOB_CARD: IdentityDocumentKind.ValueType  # 5
+IDENTITY_DOCUMENT_KIND_PAN: IdentityDocumentKind.ValueType  # 6
+IDENTITY_DOCUMENT_KIND_PASSPORT: IdentityDocumentKind.ValueType  # 7
+Global___IdentityDocumentKind: _TypeAlias = IdentityDocumentKind  # noqa: Y015
+
+class _Vulnerability:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _VulnerabilityEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Vulnerability.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    VULNERABILITY_UNSPECIFIED: _Vulnerability.ValueType  # 0
+    VULNERABILITY_SINGLE_WOMAN: _Vulnerability.ValueType  # 1
+    VULNERABILITY_DISABILITY: _Vulnerability.ValueType  # 2
+    VULNERABILITY_CHILD_LABOUR_RISK: _Vulnerability.ValueType  # 3
+    VULNERABILITY_BONDED_LABOUR_RISK: _Vulnerability.ValueType  # 4
+    VULNERABILITY_ELDERLY: _Vulnerability.ValueType  # 5
+    VULNERABILITY_PREGNANT: _Vulnerability.ValueType  # 6
+    VULNERABILITY_NO_DOCUMENTS: _Vulnerability.ValueType  # 7
+
+class Vulnerability(_Vulnerability, metaclass=_VulnerabilityEnumTypeWrapper): ...
+
+VULNERABILITY_UNSPECIFIED: Vulnerability.ValueType  # 0
+VULNERABILITY_SINGLE_WOMAN: Vulnerability.ValueType  # 1
+VULNERABILITY_DISABILITY: Vulnerability.ValueType  # 2
+VULNERABILITY_CHILD_LABOUR_RISK: Vulnerability.ValueType  # 3
+VULNERABILITY_BONDED_LABOUR_RISK: Vulnerability.ValueType  # 4
+VULNERABILITY_ELDERLY: Vulnerability.ValueType  # 5
+VULNERABILITY_PREGNANT: Vulnerability.ValueType  # 6
+VULNERABILITY_NO_DOCUMENTS: Vulnerability.ValueType  # 7
+Global___Vulnerability: _TypeAlias = Vulnerability  # noqa: Y015
+
+class _ConsentPurpose:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ConsentPurposeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ConsentPurpose.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    CONSENT_PURPOSE_UNSPECIFIED: _ConsentPurpose.ValueType  # 0
+    CONSENT_PURPOSE_REGISTRATION: _ConsentPurpose.ValueType  # 1
+    CONSENT_PURPOSE_ENTITLEMENT_LINKAGE: _ConsentPurpose.ValueType  # 2
+    CONSENT_PURPOSE_PARTNER_SHARING: _ConsentPurpose.ValueType  # 3
+    """Sharing with the partners named in shared_with_partner_ids."""
+    CONSENT_PURPOSE_GOVERNMENT_SHARING: _ConsentPurpose.ValueType  # 4
+    CONSENT_PURPOSE_GRIEVANCE_FOLLOW_UP: _ConsentPurpose.ValueType  # 5
+
+class ConsentPurpose(_ConsentPurpose, metaclass=_ConsentPurposeEnumTypeWrapper): ...
+
+CONSENT_PURPOSE_UNSPECIFIED: ConsentPurpose.ValueType  # 0
+CONSENT_PURPOSE_REGISTRATION: ConsentPurpose.ValueType  # 1
+CONSENT_PURPOSE_ENTITLEMENT_LINKAGE: ConsentPurpose.ValueType  # 2
+CONSENT_PURPOSE_PARTNER_SHARING: ConsentPurpose.ValueType  # 3
+"""Sharing with the partners named in shared_with_partner_ids."""
+CONSENT_PURPOSE_GOVERNMENT_SHARING: ConsentPurpose.ValueType  # 4
+CONSENT_PURPOSE_GRIEVANCE_FOLLOW_UP: ConsentPurpose.ValueType  # 5
+Global___ConsentPurpose: _TypeAlias = ConsentPurpose  # noqa: Y015
+
+class _ConsentCaptureMethod:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ConsentCaptureMethodEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ConsentCaptureMethod.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    CONSENT_CAPTURE_METHOD_UNSPECIFIED: _ConsentCaptureMethod.ValueType  # 0
+    CONSENT_CAPTURE_METHOD_SIGNATURE: _ConsentCaptureMethod.ValueType  # 1
+    CONSENT_CAPTURE_METHOD_THUMBPRINT: _ConsentCaptureMethod.ValueType  # 2
+    CONSENT_CAPTURE_METHOD_VERBAL_WITH_WITNESS: _ConsentCaptureMethod.ValueType  # 3
+    CONSENT_CAPTURE_METHOD_DIGITAL: _ConsentCaptureMethod.ValueType  # 4
+
+class ConsentCaptureMethod(_ConsentCaptureMethod, metaclass=_ConsentCaptureMethodEnumTypeWrapper): ...
+
+CONSENT_CAPTURE_METHOD_UNSPECIFIED: ConsentCaptureMethod.ValueType  # 0
+CONSENT_CAPTURE_METHOD_SIGNATURE: ConsentCaptureMethod.ValueType  # 1
+CONSENT_CAPTURE_METHOD_THUMBPRINT: ConsentCaptureMethod.ValueType  # 2
+CONSENT_CAPTURE_METHOD_VERBAL_WITH_WITNESS: ConsentCaptureMethod.ValueType  # 3
+CONSENT_CAPTURE_METHOD_DIGITAL: ConsentCaptureMethod.ValueType  # 4
+Global___ConsentCaptureMethod: _TypeAlias = ConsentCaptureMethod  # noqa: Y015
+
+@_typing.final
+class IdentityDocument(_message.Message):
+    """An identity document as shown back: never the full number of an Aadhaar."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    MASKED_NUMBER_FIELD_NUMBER: _builtins.int
+    kind: Global___IdentityDocumentKind.ValueType
+    masked_number: _builtins.str
+    """Masked for display, e.g. "XXXX XXXX 1234"."""
+    def __init__(
+        self,
+        *,
+        kind: Global___IdentityDocumentKind.ValueType = ...,
+        masked_number: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["kind", b"kind", "masked_number", b"masked_number"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___IdentityDocument: _TypeAlias = IdentityDocument  # noqa: Y015
+
+@_typing.final
+class IdentityDocumentInput(_message.Message):
+    """An identity document as submitted by a registrar."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    NUMBER_FIELD_NUMBER: _builtins.int
+    kind: Global___IdentityDocumentKind.ValueType
+    number: _builtins.str
+    def __init__(
+        self,
+        *,
+        kind: Global___IdentityDocumentKind.ValueType = ...,
+        number: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["kind", b"kind", "number", b"number"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___IdentityDocumentInput: _TypeAlias = IdentityDocumentInput  # noqa: Y015
+
+@_typing.final
+class Consent(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONSENT_ID_FIELD_NUMBER: _builtins.int
+    PURPOSES_FIELD_NUMBER: _builtins.int
+    SHARED_WITH_PARTNER_IDS_FIELD_NUMBER: _builtins.int
+    METHOD_FIELD_NUMBER: _builtins.int
+    WITNESS_NAME_FIELD_NUMBER: _builtins.int
+    CAPTURED_BY_PARTNER_ID_FIELD_NUMBER: _builtins.int
+    CAPTURED_AT_FIELD_NUMBER: _builtins.int
+    EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    REVOKED_AT_FIELD_NUMBER: _builtins.int
+    consent_id: _builtins.str
+    method: Global___ConsentCaptureMethod.ValueType
+    witness_name: _builtins.str
+    """Required for verbal consent."""
+    captured_by_partner_id: _builtins.str
+    @_builtins.property
+    def purposes(self) -> _containers.RepeatedScalarFieldContainer[Global___ConsentPurpose.ValueType]: ...
+    @_builtins.property
+    def shared_with_partner_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def captured_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def expires_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def revoked_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        consent_id: _builtins.str = ...,
+        purposes: _abc.Iterable[Global___ConsentPurpose.ValueType] | None = ...,
+        shared_with_partner_ids: _abc.Iterable[_builtins.str] | None = ...,
+        method: Global___ConsentCaptureMethod.ValueType = ...,
+        witness_name: _builtins.str = ...,
+        captured_by_partner_id: _builtins.str = ...,
+        captured_at: _timestamp_pb2.Timestamp | None = ...,
+        expires_at: _timestamp_pb2.Timestamp | None = ...,
+        revoked_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["captured_at", b"captured_at", "expires_at", b"expires_at", "revoked_at", b"revoked_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["captured_at", b"captured_at", "captured_by_partner_id", b"captured_by_partner_id", "consent_id", b"consent_id", "expires_at", b"expires_at", "method", b"method", "purposes", b"purposes", "revoked_at", b"revoked_at", "shared_with_partner_ids", b"shared_with_partner_ids", "witness_name", b"witness_name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Consent: _TypeAlias = Consent  # noqa: Y015
+
+@_typing.final
+class ConsentInput(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PURPOSES_FIELD_NUMBER: _builtins.int
+    SHARED_WITH_PARTNER_IDS_FIELD_NUMBER: _builtins.int
+    METHOD_FIELD_NUMBER: _builtins.int
+    WITNESS_NAME_FIELD_NUMBER: _builtins.int
+    EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    method: Global___ConsentCaptureMethod.ValueType
+    witness_name: _builtins.str
+    @_builtins.property
+    def purposes(self) -> _containers.RepeatedScalarFieldContainer[Global___ConsentPurpose.ValueType]: ...
+    @_builtins.property
+    def shared_with_partner_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def expires_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        purposes: _abc.Iterable[Global___ConsentPurpose.ValueType] | None = ...,
+        shared_with_partner_ids: _abc.Iterable[_builtins.str] | None = ...,
+        method: Global___ConsentCaptureMethod.ValueType = ...,
+        witness_name: _builtins.str = ...,
+        expires_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at", "method", b"method", "purposes", b"purposes", "shared_with_partner_ids", b"shared_with_partner_ids", "witness_name", b"witness_name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ConsentInput: _TypeAlias = ConsentInput  # noqa: Y015
+
 @_typing.final
 class Worker(_message.Message):
     """A migrant worker as the registry knows them."""
@@ -55,6 +312,18 @@ class Worker(_message.Message):
     REGISTERING_PARTNER_ID_FIELD_NUMBER: _builtins.int
     REGISTERED_AT_FIELD_NUMBER: _builtins.int
     UPDATED_AT_FIELD_NUMBER: _builtins.int
+    LATIN_NAME_FIELD_NUMBER: _builtins.int
+    PHONE_FIELD_NUMBER: _builtins.int
+    IDENTITY_DOCUMENTS_FIELD_NUMBER: _builtins.int
+    FATHER_OR_SPOUSE_NAME_FIELD_NUMBER: _builtins.int
+    SECTOR_FIELD_NUMBER: _builtins.int
+    SKILLS_FIELD_NUMBER: _builtins.int
+    LANGUAGES_FIELD_NUMBER: _builtins.int
+    VULNERABILITIES_FIELD_NUMBER: _builtins.int
+    CONSENTS_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    MERGED_INTO_WORKER_ID_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
     worker_id: _builtins.str
     full_name: _builtins.str
     """The name as written by the worker or the registrar, in any script."""
@@ -63,12 +332,34 @@ class Worker(_message.Message):
     occupation: _builtins.str
     registering_partner_id: _builtins.str
     """The partner organisation that registered the worker."""
+    latin_name: _builtins.str
+    """Latin transliteration of full_name, for search and matching."""
+    phone: _builtins.str
+    """E.164. Empty in events and for callers not allowed to see it."""
+    father_or_spouse_name: _builtins.str
+    sector: _builtins.str
+    """construction, agriculture, brick_kiln, domestic_work..."""
+    status: Global___WorkerStatus.ValueType
+    merged_into_worker_id: _builtins.str
+    version: _builtins.int
     @_builtins.property
     def home(self) -> _common_pb2.LgdLocation: ...
     @_builtins.property
     def registered_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def identity_documents(self) -> _containers.RepeatedCompositeFieldContainer[Global___IdentityDocument]: ...
+    @_builtins.property
+    def skills(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def languages(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """ISO 639 codes: hi, bho, mai, or, bn..."""
+
+    @_builtins.property
+    def vulnerabilities(self) -> _containers.RepeatedScalarFieldContainer[Global___Vulnerability.ValueType]: ...
+    @_builtins.property
+    def consents(self) -> _containers.RepeatedCompositeFieldContainer[Global___Consent]: ...
     def __init__(
         self,
         *,
@@ -81,10 +372,22 @@ class Worker(_message.Message):
         registering_partner_id: _builtins.str = ...,
         registered_at: _timestamp_pb2.Timestamp | None = ...,
         updated_at: _timestamp_pb2.Timestamp | None = ...,
+        latin_name: _builtins.str = ...,
+        phone: _builtins.str = ...,
+        identity_documents: _abc.Iterable[Global___IdentityDocument] | None = ...,
+        father_or_spouse_name: _builtins.str = ...,
+        sector: _builtins.str = ...,
+        skills: _abc.Iterable[_builtins.str] | None = ...,
+        languages: _abc.Iterable[_builtins.str] | None = ...,
+        vulnerabilities: _abc.Iterable[Global___Vulnerability.ValueType] | None = ...,
+        consents: _abc.Iterable[Global___Consent] | None = ...,
+        status: Global___WorkerStatus.ValueType = ...,
+        merged_into_worker_id: _builtins.str = ...,
+        version: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["home", b"home", "registered_at", b"registered_at", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["birth_year", b"birth_year", "full_name", b"full_name", "gender", b"gender", "home", b"home", "occupation", b"occupation", "registered_at", b"registered_at", "registering_partner_id", b"registering_partner_id", "updated_at", b"updated_at", "worker_id", b"worker_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["birth_year", b"birth_year", "consents", b"consents", "father_or_spouse_name", b"father_or_spouse_name", "full_name", b"full_name", "gender", b"gender", "home", b"home", "identity_documents", b"identity_documents", "languages", b"languages", "latin_name", b"latin_name", "merged_into_worker_id", b"merged_into_worker_id", "occupation", b"occupation", "phone", b"phone", "registered_at", b"registered_at", "registering_partner_id", b"registering_partner_id", "sector", b"sector", "skills", b"skills", "status", b"status", "updated_at", b"updated_at", "version", b"version", "vulnerabilities", b"vulnerabilities", "worker_id", b"worker_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
