@@ -22,6 +22,7 @@ from mrc_plumbing.auth.http import HttpAuth
 from mrc_plumbing.auth.rate_limit import RateLimiter
 from mrc_plumbing.auth.revocations import RevocationWatcher
 from mrc_plumbing.auth.verifier import TokenVerifier
+from mrc_plumbing.crypto import Crypto, build_crypto
 from mrc_plumbing.grpc_server import GrpcServer
 from mrc_plumbing.http_app import ReadinessCheck
 from mrc_plumbing.outbox import OutboxRelay
@@ -59,6 +60,7 @@ class Connections:
     grpc_auth: GrpcAuth
     revocations: RevocationWatcher
     audit_producer: KafkaProducer
+    crypto: Crypto
 
     def readiness_checks(self) -> dict[str, ReadinessCheck]:
         return {
@@ -107,6 +109,7 @@ def connect(settings: ServiceSettings, *, topics: Iterable[str], outbox_collecti
         grpc_auth=GrpcAuth(verifier, limiter),
         revocations=RevocationWatcher(infra.kafka_bootstrap_servers, verifier.revoked),
         audit_producer=audit_producer,
+        crypto=build_crypto(db, settings.crypto),
     )
 
 

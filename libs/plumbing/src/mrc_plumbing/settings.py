@@ -11,6 +11,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mrc_plumbing.crypto.settings import CryptoSettings
+
 
 class InfraSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MRC_", extra="ignore")
@@ -63,4 +65,5 @@ class ServiceSettings(BaseSettings):
     outbox_batch_size: int = 500
     infra: InfraSettings = Field(default_factory=InfraSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    crypto: CryptoSettings = Field(default_factory=CryptoSettings)
     faults: FaultInjection = Field(default_factory=FaultInjection)
