@@ -1,7 +1,12 @@
-"""Workers in MongoDB (FerretDB locally). One document per worker holds its pending events too."""
+"""Workers in MongoDB (FerretDB locally). One document per worker holds its pending events too.
+
+Stored in clear: names, gender, birth year, home, occupation (needed to find and count people).
+Stored only encrypted: phone and identity numbers; Aadhaar not at all (blind index and last 4 only).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,12 +21,30 @@ from mongoengine import (
     ListField,
     StringField,
 )
+from pymongo import ASCENDING
 from pymongo.collection import Collection
 
+from mrc_plumbing.errors import Conflict
+from mrc_plumbing.events import Event
 from mrc_plumbing.idempotency import FINGERPRINT_FIELD, IDEMPOTENCY_FIELD, insert_once
-from mrc_plumbing.outbox import with_events
+from mrc_plumbing.outbox import OUTBOX_FIELD, append_events, with_events
 from mrc_registry.adapters.protobuf_mapping import to_envelope
-from mrc_registry.domain.worker import Gender, Place, Worker
+from mrc_registry.domain.consent import CaptureMethod, Consent, ConsentPurpose
+from mrc_registry.domain.worker import (
+    DocumentKind,
+    Gender,
+    IdentityDocument,
+    Place,
+    ProtectedPhone,
+    Sector,
+    Vulnerability,
+    Worker,
+    WorkerDetails,
+    WorkerStatus,
+)
+from mrc_registry.service_layer.ports import SearchCriteria
+
+_PROJECTION = {OUTBOX_FIELD: 0, FINGERPRINT_FIELD: 0, "match_keys": 0}
 
 
 class PlaceDocument(EmbeddedDocument):  # type: ignore[misc]
@@ -39,69 +62,159 @@ class WorkerDocument(Document):  # type: ignore[misc]
         "indexes": [
             {"fields": [IDEMPOTENCY_FIELD], "unique": True, "name": "idempotency_key"},
             {"fields": ["outbox_pending"], "name": "outbox_pending"},
+            {"fields": ["match_keys"], "name": "match_keys"},
+            {"fields": ["phone_index"], "name": "phone_index"},
+            {"fields": ["document_indexes"], "name": "document_indexes"},
             {"fields": ["home.district_code"], "name": "home_district"},
             {"fields": ["registering_partner_id"], "name": "registering_partner"},
         ],
     }
     id = StringField(primary_key=True)
-    full_name = StringField(required=True)
-    gender = StringField(required=True, choices=[g.value for g in Gender])
+    full_name = StringField(default="")
+    latin_name = StringField(default="")
+    gender = StringField(choices=[g.value for g in Gender])
     birth_year = IntField()
     home = EmbeddedDocumentField(PlaceDocument, required=True)
     occupation = StringField(default="")
+    sector = StringField(choices=[s.value for s in Sector])
+    skills = ListField(StringField())
+    languages = ListField(StringField())
+    vulnerabilities = ListField(StringField())
+    father_or_spouse_name = StringField(default="")
+    phone = DictField()  # {encrypted, blind_index, last4}
+    phone_index = StringField()
+    identity_documents = ListField(DictField())  # [{kind, blind_index, masked, encrypted}]
+    document_indexes = ListField(StringField())  # "kind:blind index", for exact search
+    consents = ListField(DictField())
+    status = StringField(required=True, choices=[s.value for s in WorkerStatus])
+    merged_into = StringField(default="")
     registering_partner_id = StringField(required=True)
     registered_at = DateTimeField(required=True)
     updated_at = DateTimeField(required=True)
     version = IntField(required=True)
+    match_keys = ListField(StringField())
     idempotency_key = StringField(required=True)
     request_fingerprint = StringField(required=True)
     outbox = ListField(DictField())
     outbox_pending = BooleanField()
 
 
-def _to_document(worker: Worker, idempotency_key: str, fingerprint: str) -> dict[str, Any]:
-    doc = WorkerDocument(
-        id=worker.worker_id,
-        full_name=worker.full_name,
-        gender=worker.gender.value,
-        birth_year=worker.birth_year,
-        home=PlaceDocument(**worker.home.__dict__),
-        occupation=worker.occupation,
-        registering_partner_id=worker.registering_partner_id,
-        registered_at=worker.registered_at,
-        updated_at=worker.updated_at,
-        version=worker.version,
-        idempotency_key=idempotency_key,
-        request_fingerprint=fingerprint,
+def _utc(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def _consent_document(consent: Consent) -> dict[str, Any]:
+    return {
+        "consent_id": consent.consent_id,
+        "purposes": sorted(p.value for p in consent.purposes),
+        "method": consent.method.value,
+        "captured_by_partner_id": consent.captured_by_partner_id,
+        "captured_at": consent.captured_at,
+        "shared_with_partner_ids": sorted(consent.shared_with_partner_ids),
+        "witness_name": consent.witness_name,
+        "expires_at": consent.expires_at,
+        "revoked_at": consent.revoked_at,
+    }
+
+
+def _consent(doc: dict[str, Any]) -> Consent:
+    captured_at = _utc(doc["captured_at"])
+    assert captured_at is not None
+    return Consent(
+        consent_id=doc["consent_id"],
+        purposes=frozenset(ConsentPurpose(p) for p in doc["purposes"]),
+        method=CaptureMethod(doc["method"]),
+        captured_by_partner_id=doc["captured_by_partner_id"],
+        captured_at=captured_at,
+        shared_with_partner_ids=frozenset(doc.get("shared_with_partner_ids", [])),
+        witness_name=doc.get("witness_name", ""),
+        expires_at=_utc(doc.get("expires_at")),
+        revoked_at=_utc(doc.get("revoked_at")),
     )
-    doc.validate()
-    stored: dict[str, Any] = doc.to_mongo().to_dict()
-    return stored
 
 
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+def _state(worker: Worker, match_keys: set[str] | None) -> dict[str, Any]:
+    """The fields a write sets: everything but identity, idempotency and outbox."""
+    d = worker.details
+    state: dict[str, Any] = {
+        "full_name": d.full_name,
+        "latin_name": d.latin_name,
+        "gender": d.gender.value if d.gender else None,
+        "birth_year": d.birth_year,
+        "home": d.home.__dict__,
+        "occupation": d.occupation,
+        "sector": d.sector.value if d.sector else None,
+        "skills": list(d.skills),
+        "languages": list(d.languages),
+        "vulnerabilities": sorted(v.value for v in d.vulnerabilities),
+        "father_or_spouse_name": d.father_or_spouse_name,
+        "phone": d.phone.__dict__ if d.phone else None,
+        "phone_index": d.phone.blind_index if d.phone else None,
+        "identity_documents": [{**doc.__dict__, "kind": doc.kind.value} for doc in d.identity_documents],
+        "document_indexes": [f"{doc.kind.value}:{doc.blind_index}" for doc in d.identity_documents],
+        "consents": [_consent_document(c) for c in worker.consents],
+        "status": worker.status.value,
+        "merged_into": worker.merged_into,
+        "registering_partner_id": worker.registering_partner_id,
+        "registered_at": worker.registered_at,
+        "updated_at": worker.updated_at,
+        "version": worker.version,
+    }
+    if match_keys is not None:
+        state["match_keys"] = sorted(match_keys)
+    return state
 
 
 def _from_document(doc: dict[str, Any]) -> Worker:
     home = doc["home"]
+    phone = doc.get("phone")
+    registered_at, updated_at = _utc(doc["registered_at"]), _utc(doc["updated_at"])
+    assert registered_at is not None
+    assert updated_at is not None
     return Worker(
         worker_id=doc["_id"],
-        full_name=doc["full_name"],
-        gender=Gender(doc["gender"]),
-        birth_year=doc.get("birth_year"),
-        home=Place(
-            state_code=home["state_code"],
-            district_code=home["district_code"],
-            subdistrict_code=home.get("subdistrict_code", ""),
-            village_name=home.get("village_name", ""),
+        details=WorkerDetails(
+            full_name=doc.get("full_name", ""),
+            latin_name=doc.get("latin_name", ""),
+            gender=Gender(doc["gender"]) if doc.get("gender") else None,
+            birth_year=doc.get("birth_year"),
+            home=Place(
+                state_code=home["state_code"],
+                district_code=home["district_code"],
+                subdistrict_code=home.get("subdistrict_code", ""),
+                village_name=home.get("village_name", ""),
+            ),
+            occupation=doc.get("occupation", ""),
+            sector=Sector(doc["sector"]) if doc.get("sector") else None,
+            skills=tuple(doc.get("skills", [])),
+            languages=tuple(doc.get("languages", [])),
+            vulnerabilities=frozenset(Vulnerability(v) for v in doc.get("vulnerabilities", [])),
+            father_or_spouse_name=doc.get("father_or_spouse_name", ""),
+            phone=ProtectedPhone(**phone) if phone else None,
+            identity_documents=tuple(
+                IdentityDocument(
+                    kind=DocumentKind(d["kind"]),
+                    blind_index=d["blind_index"],
+                    masked=d["masked"],
+                    encrypted=d["encrypted"],
+                )
+                for d in doc.get("identity_documents", [])
+            ),
         ),
-        occupation=doc.get("occupation", ""),
         registering_partner_id=doc["registering_partner_id"],
-        registered_at=_utc(doc["registered_at"]),
-        updated_at=_utc(doc["updated_at"]),
+        registered_at=registered_at,
+        updated_at=updated_at,
+        consents=[_consent(c) for c in doc.get("consents", [])],
+        status=WorkerStatus(doc["status"]),
+        merged_into=doc.get("merged_into", ""),
         version=doc["version"],
     )
+
+
+def _events(worker: Worker, also_publish: Sequence[Event]) -> list[Event]:
+    events = [to_envelope(e) for e in worker.pending_events] + list(also_publish)
+    worker.pending_events.clear()
+    return events
 
 
 class MongoWorkerRepository:
@@ -112,15 +225,65 @@ class MongoWorkerRepository:
     def ensure_indexes() -> None:
         WorkerDocument.ensure_indexes()
 
-    def add(self, worker: Worker, *, idempotency_key: str, fingerprint: str) -> tuple[Worker, bool]:
+    def add(
+        self,
+        worker: Worker,
+        *,
+        idempotency_key: str,
+        fingerprint: str,
+        match_keys: set[str],
+        also_publish: Sequence[Event] = (),
+    ) -> tuple[Worker, bool]:
+        events = _events(worker, also_publish)
         document = with_events(
-            _to_document(worker, idempotency_key, fingerprint),
-            [to_envelope(e) for e in worker.pending_events],
+            {
+                "_id": worker.worker_id,
+                **_state(worker, match_keys),
+                IDEMPOTENCY_FIELD: idempotency_key,
+                FINGERPRINT_FIELD: fingerprint,
+            },
+            events,
         )
         stored, created = insert_once(self._collection, document)
-        worker.pending_events.clear()
         return (worker if created else _from_document(stored)), created
 
     def get(self, worker_id: str) -> Worker | None:
-        doc = self._collection.find_one({"_id": worker_id}, {"outbox": 0, FINGERPRINT_FIELD: 0})
+        doc = self._collection.find_one({"_id": worker_id}, _PROJECTION)
         return _from_document(doc) if doc else None
+
+    def save(self, worker: Worker, *, match_keys: set[str] | None = None, also_publish: Sequence[Event] = ()) -> None:
+        events = _events(worker, also_publish)
+        # Optimistic concurrency: the stored version must be the one this change started from.
+        result = self._collection.update_one(
+            {"_id": worker.worker_id, "version": {"$lt": worker.version}},
+            append_events({"$set": _state(worker, match_keys)}, events),
+        )
+        if result.matched_count == 0:
+            raise Conflict(f"worker {worker.worker_id} changed meanwhile; read it again")
+
+    def find_candidates(self, match_keys: set[str], *, exclude: str = "", limit: int = 50) -> list[Worker]:
+        if not match_keys:
+            return []
+        query: dict[str, Any] = {"match_keys": {"$in": sorted(match_keys)}, "status": WorkerStatus.ACTIVE.value}
+        if exclude:
+            query["_id"] = {"$ne": exclude}
+        return [_from_document(d) for d in self._collection.find(query, _PROJECTION).limit(limit)]
+
+    def search(self, criteria: SearchCriteria, *, after: str, limit: int) -> list[Worker]:
+        query: dict[str, Any] = {"status": WorkerStatus.ACTIVE.value}
+        if criteria.name_keys:
+            query["match_keys"] = {"$in": list(criteria.name_keys)}
+        if criteria.phone_index:
+            query["phone_index"] = criteria.phone_index
+        if criteria.document_index:
+            query["document_indexes"] = criteria.document_index
+        if criteria.district_code:
+            query["home.district_code"] = criteria.district_code
+        if criteria.registering_partner_id:
+            query["registering_partner_id"] = criteria.registering_partner_id
+        if criteria.sector:
+            query["sector"] = criteria.sector.value
+        if after:
+            query["_id"] = {"$gt": after}
+        cursor = self._collection.find(query, _PROJECTION).sort("_id", ASCENDING).limit(limit)
+        return [_from_document(d) for d in cursor]

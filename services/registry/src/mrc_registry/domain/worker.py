@@ -1,18 +1,28 @@
-"""The worker aggregate: who a migrant worker is, as the registry records them."""
+"""The worker aggregate: who a migrant worker is, as the registry records them.
+
+Sensitive values arrive here already protected (encrypted, blind-indexed, masked) by the service
+layer: the domain decides what is valid and what changed, never holds a key, and never sees an
+Aadhaar number.
+"""
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 
 from mrc_geography import lgd
-from mrc_plumbing.errors import FieldViolation, InvalidArgument
+from mrc_plumbing.errors import Conflict, FieldViolation, InvalidArgument, NotFound
+from mrc_registry.domain.consent import Consent, active_purposes
 
 MAX_NAME_LENGTH = 200
+MAX_TEXT_LENGTH = 200
+MAX_LIST_ITEMS = 20
 EARLIEST_BIRTH_YEAR = 1900
 # Child labour is a risk we record, not a reason to refuse registration; but nobody under 10 migrates for work.
 YOUNGEST_AGE_YEARS = 10
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
 
 
 class Gender(enum.StrEnum):
@@ -20,6 +30,45 @@ class Gender(enum.StrEnum):
     MALE = "male"
     TRANSGENDER = "transgender"
     UNDISCLOSED = "undisclosed"
+
+
+class WorkerStatus(enum.StrEnum):
+    ACTIVE = "active"
+    MERGED = "merged"
+    ERASED = "erased"
+
+
+class Sector(enum.StrEnum):
+    CONSTRUCTION = "construction"
+    AGRICULTURE = "agriculture"
+    BRICK_KILN = "brick_kiln"
+    DOMESTIC_WORK = "domestic_work"
+    MANUFACTURING = "manufacturing"
+    HOSPITALITY = "hospitality"
+    TEXTILES = "textiles"
+    FISHERIES = "fisheries"
+    MINING = "mining"
+    OTHER = "other"
+
+
+class Vulnerability(enum.StrEnum):
+    SINGLE_WOMAN = "single_woman"
+    DISABILITY = "disability"
+    CHILD_LABOUR_RISK = "child_labour_risk"
+    BONDED_LABOUR_RISK = "bonded_labour_risk"
+    ELDERLY = "elderly"
+    PREGNANT = "pregnant"
+    NO_DOCUMENTS = "no_documents"
+
+
+class DocumentKind(enum.StrEnum):
+    AADHAAR = "aadhaar"
+    E_SHRAM_UAN = "e_shram_uan"
+    RATION_CARD = "ration_card"
+    VOTER_ID = "voter_id"
+    JOB_CARD = "job_card"
+    PAN = "pan"
+    PASSPORT = "passport"
 
 
 @dataclass(frozen=True)
@@ -33,24 +82,124 @@ class Place:
 
 
 @dataclass(frozen=True)
+class ProtectedPhone:
+    encrypted: str  # field-cipher token; only the service layer can open it
+    blind_index: str  # keyed hash of the E.164 number, for matching
+    last4: str
+
+
+@dataclass(frozen=True)
+class IdentityDocument:
+    kind: DocumentKind
+    blind_index: str
+    masked: str
+    # Empty for Aadhaar: the number itself is never stored, only its blind index and last 4 digits.
+    encrypted: str = ""
+
+
+@dataclass(frozen=True)
+class WorkerDetails:
+    """Everything about a worker that a registrar records and may later correct."""
+
+    full_name: str
+    gender: Gender | None
+    birth_year: int | None
+    home: Place
+    occupation: str = ""
+    sector: Sector | None = None
+    skills: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    vulnerabilities: frozenset[Vulnerability] = frozenset()
+    father_or_spouse_name: str = ""
+    phone: ProtectedPhone | None = None
+    identity_documents: tuple[IdentityDocument, ...] = ()
+    # Latin transliteration of full_name, derived by the service layer for search and matching.
+    latin_name: str = ""
+
+    def normalised(self) -> WorkerDetails:
+        return replace(
+            self,
+            full_name=" ".join(self.full_name.split()),
+            father_or_spouse_name=" ".join(self.father_or_spouse_name.split()),
+            occupation=self.occupation.strip(),
+            skills=tuple(s.strip() for s in self.skills if s.strip()),
+            languages=tuple(code.strip().lower() for code in self.languages),
+        )
+
+    def violations(self, now: datetime) -> list[FieldViolation]:
+        found: list[FieldViolation] = []
+        if not self.full_name:
+            found.append(FieldViolation("full_name", "must not be empty"))
+        elif len(self.full_name) > MAX_NAME_LENGTH:
+            found.append(FieldViolation("full_name", f"must be at most {MAX_NAME_LENGTH} characters"))
+        if self.gender is None:
+            found.append(FieldViolation("gender", "must be set"))
+        latest = now.year - YOUNGEST_AGE_YEARS
+        if self.birth_year is not None and not EARLIEST_BIRTH_YEAR <= self.birth_year <= latest:
+            found.append(FieldViolation("birth_year", f"must be between {EARLIEST_BIRTH_YEAR} and {latest}"))
+        home = self.home
+        for name, problem in lgd().location_errors(home.state_code, home.district_code, home.subdistrict_code).items():
+            found.append(FieldViolation(f"home.{name}", problem))
+        for name, value in (
+            ("home.village_name", home.village_name),
+            ("occupation", self.occupation),
+            ("father_or_spouse_name", self.father_or_spouse_name),
+        ):
+            if len(value) > MAX_TEXT_LENGTH:
+                found.append(FieldViolation(name, f"must be at most {MAX_TEXT_LENGTH} characters"))
+        if len(self.skills) > MAX_LIST_ITEMS or any(len(s) > 60 for s in self.skills):
+            found.append(FieldViolation("skills", f"at most {MAX_LIST_ITEMS} skills of up to 60 characters"))
+        if len(self.languages) > MAX_LIST_ITEMS or not all(LANGUAGE_CODE.match(c) for c in self.languages):
+            found.append(FieldViolation("languages", "ISO 639 codes such as 'hi', 'bho', 'mai'"))
+        kinds = [d.kind for d in self.identity_documents]
+        if len(kinds) != len(set(kinds)):
+            found.append(FieldViolation("identity_documents", "one document of each kind"))
+        return found
+
+
+@dataclass(frozen=True)
 class WorkerRegistered:
     worker: Worker
 
 
-DomainEvent = WorkerRegistered
+@dataclass(frozen=True)
+class WorkerUpdated:
+    worker: Worker
+    changed_fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ConsentChanged:
+    worker: Worker
+    consent: Consent
+
+
+@dataclass(frozen=True)
+class WorkerErased:
+    worker_id: str
+    erased_at: datetime
+
+
+@dataclass(frozen=True)
+class WorkersMerged:
+    surviving_worker_id: str
+    merged_worker_id: str
+    merged_at: datetime
+
+
+DomainEvent = WorkerRegistered | WorkerUpdated | ConsentChanged | WorkerErased | WorkersMerged
 
 
 @dataclass
 class Worker:
     worker_id: str
-    full_name: str
-    gender: Gender
-    birth_year: int | None
-    home: Place
-    occupation: str
+    details: WorkerDetails
     registering_partner_id: str
     registered_at: datetime
     updated_at: datetime
+    consents: list[Consent] = field(default_factory=list)
+    status: WorkerStatus = WorkerStatus.ACTIVE
+    merged_into: str = ""
     version: int = 1
     # Events raised by the last change, not yet stored; the repository moves them into the outbox.
     pending_events: list[DomainEvent] = field(default_factory=list, repr=False, compare=False)
@@ -60,53 +209,117 @@ class Worker:
         cls,
         *,
         worker_id: str,
-        full_name: str,
-        gender: Gender | None,
-        birth_year: int | None,
-        home: Place,
-        occupation: str,
+        details: WorkerDetails,
+        consent: Consent,
         registering_partner_id: str,
         now: datetime,
+        extra_violations: list[FieldViolation] | None = None,
     ) -> Worker:
-        violations = _validate(full_name, birth_year, home, occupation, now)
-        if gender is None:
-            violations.insert(0, FieldViolation("gender", "must be set"))
-        if violations or gender is None:
+        details = details.normalised()
+        violations = [*(extra_violations or []), *details.violations(now)]
+        if violations:
             raise InvalidArgument(violations)
         worker = cls(
             worker_id=worker_id,
-            full_name=" ".join(full_name.split()),
-            gender=gender,
-            birth_year=birth_year,
-            home=home,
-            occupation=occupation.strip(),
+            details=details,
             registering_partner_id=registering_partner_id,
             registered_at=now,
             updated_at=now,
+            consents=[consent],
         )
         worker.pending_events.append(WorkerRegistered(worker))
         return worker
 
+    def _require_active(self) -> None:
+        if self.status is not WorkerStatus.ACTIVE:
+            raise NotFound(f"no worker {self.worker_id!r}")
 
-def _validate(
-    full_name: str, birth_year: int | None, home: Place, occupation: str, now: datetime
-) -> list[FieldViolation]:
-    violations: list[FieldViolation] = []
-    name = " ".join(full_name.split())
-    if not name:
-        violations.append(FieldViolation("full_name", "must not be empty"))
-    elif len(name) > MAX_NAME_LENGTH:
-        violations.append(FieldViolation("full_name", f"must be at most {MAX_NAME_LENGTH} characters"))
-    if birth_year is not None and not EARLIEST_BIRTH_YEAR <= birth_year <= now.year - YOUNGEST_AGE_YEARS:
-        violations.append(
-            FieldViolation("birth_year", f"must be between {EARLIEST_BIRTH_YEAR} and {now.year - YOUNGEST_AGE_YEARS}")
+    def update(self, changes: WorkerDetails, now: datetime, *, expected_version: int = 0) -> tuple[str, ...]:
+        """Apply corrected details; returns the names of the fields that changed (none: no event)."""
+        self._require_active()
+        if expected_version and expected_version != self.version:
+            raise Conflict(f"worker {self.worker_id} is at version {self.version}, not {expected_version}")
+        changes = changes.normalised()
+        if violations := changes.violations(now):
+            raise InvalidArgument(violations)
+        changed = tuple(
+            f.name for f in fields(WorkerDetails) if getattr(changes, f.name) != getattr(self.details, f.name)
         )
-    for name_of_field, problem in (
-        lgd().location_errors(home.state_code, home.district_code, home.subdistrict_code).items()
-    ):
-        violations.append(FieldViolation(f"home.{name_of_field}", problem))
-    if len(home.village_name) > MAX_NAME_LENGTH:
-        violations.append(FieldViolation("home.village_name", f"must be at most {MAX_NAME_LENGTH} characters"))
-    if len(occupation) > MAX_NAME_LENGTH:
-        violations.append(FieldViolation("occupation", f"must be at most {MAX_NAME_LENGTH} characters"))
-    return violations
+        if changed:
+            self.details = changes
+            self.updated_at = now
+            self.version += 1
+            self.pending_events.append(WorkerUpdated(self, changed))
+        return changed
+
+    def grant_consent(self, consent: Consent) -> None:
+        self._require_active()
+        self.consents.append(consent)
+        self.updated_at = consent.captured_at
+        self.version += 1
+        self.pending_events.append(ConsentChanged(self, consent))
+
+    def revoke_consent(self, consent_id: str, now: datetime) -> Consent:
+        self._require_active()
+        for index, consent in enumerate(self.consents):
+            if consent.consent_id == consent_id and consent.revoked_at is None:
+                revoked = consent.revoked(now)
+                self.consents[index] = revoked
+                self.updated_at = now
+                self.version += 1
+                self.pending_events.append(ConsentChanged(self, revoked))
+                return revoked
+        raise NotFound(f"no active consent {consent_id!r} for worker {self.worker_id!r}")
+
+    def active_purposes(self, now: datetime) -> frozenset[str]:
+        return frozenset(p.value for p in active_purposes(self.consents, now))
+
+    def erase(self, now: datetime) -> None:
+        """Remove personal data for good; what stays (gender, home district, sector) only feeds anonymous counts."""
+        if self.status is WorkerStatus.ERASED:
+            return
+        home = self.details.home
+        self.details = WorkerDetails(
+            full_name="",
+            gender=self.details.gender,
+            birth_year=None,
+            home=Place(home.state_code, home.district_code),
+            sector=self.details.sector,
+        )
+        self.consents = []
+        self.status = WorkerStatus.ERASED
+        self.updated_at = now
+        self.version += 1
+        self.pending_events.append(WorkerErased(self.worker_id, now))
+
+    def merge_into(self, surviving_worker_id: str, now: datetime) -> None:
+        self._require_active()
+        if surviving_worker_id == self.worker_id:
+            raise InvalidArgument.for_field("surviving_worker_id", "cannot merge a worker into itself")
+        self.status = WorkerStatus.MERGED
+        self.merged_into = surviving_worker_id
+        self.updated_at = now
+        self.version += 1
+        self.pending_events.append(WorkersMerged(surviving_worker_id, self.worker_id, now))
+
+    def absorb(self, duplicate: Worker, now: datetime) -> None:
+        """Take over what only the duplicate knew: its consents (so its partners keep access) and documents."""
+        self._require_active()
+        known = {c.consent_id for c in self.consents}
+        self.consents.extend(c for c in duplicate.consents if c.consent_id not in known)
+        kinds = {d.kind for d in self.details.identity_documents}
+        extra = tuple(d for d in duplicate.details.identity_documents if d.kind not in kinds)
+        changed = ["consents"]
+        if extra:
+            self.details = replace(self.details, identity_documents=self.details.identity_documents + extra)
+            changed.append("identity_documents")
+        if self.details.phone is None and duplicate.details.phone is not None:
+            self.details = replace(self.details, phone=duplicate.details.phone)
+            changed.append("phone")
+        self.updated_at = now
+        self.version += 1
+        self.pending_events.append(WorkerUpdated(self, tuple(changed)))
+
+    def places(self) -> list[tuple[str, str]]:
+        """Where the worker belongs, for geographic data scoping."""
+        return [(self.details.home.state_code, self.details.home.district_code)]

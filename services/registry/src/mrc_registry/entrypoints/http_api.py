@@ -1,6 +1,8 @@
-"""REST API for partners: /v1/workers."""
+"""REST API for partners: /v1/workers, consent, erasure, search and the duplicate review queue.
 
-from __future__ import annotations
+Identifiers (phone, document numbers) travel only in request bodies, never in URLs, so they stay
+out of access logs and proxies.
+"""
 
 from datetime import datetime
 from typing import Annotated
@@ -8,12 +10,26 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from mrc_registry.domain.worker import Gender, Place, Worker
-from mrc_registry.service_layer.registration import RegisterWorker, RegistrationService
+from mrc_plumbing.auth.caller import Caller
+from mrc_plumbing.auth.http import HttpAuth
+from mrc_plumbing.auth.roles import Scope
+from mrc_plumbing.errors import InvalidArgument
+from mrc_registry.domain.consent import CaptureMethod, Consent, ConsentPurpose
+from mrc_registry.domain.worker import DocumentKind, Gender, Place, Sector, Vulnerability, WorkerStatus
+from mrc_registry.service_layer.commands import (
+    ConsentInput,
+    DocumentInput,
+    RegisterWorker,
+    Search,
+    UpdateWorker,
+    WorkerInput,
+)
+from mrc_registry.service_layer.deduplication import MatchReview, PossibleDuplicate, ReviewStatus
+from mrc_registry.service_layer.reviews import Decision, ReviewService
+from mrc_registry.service_layer.workers import Registration, WorkerService, WorkerView
 
-# Until partner authentication lands, the calling partner names itself in this header.
-PartnerHeader = Annotated[str, Header(alias="X-Partner-Id", max_length=64)]
 IdempotencyHeader = Annotated[str, Header(alias="Idempotency-Key", max_length=128)]
+IfMatchHeader = Annotated[str, Header(alias="If-Match", max_length=32)]
 
 
 class StrictModel(BaseModel):
@@ -26,69 +42,340 @@ class PlaceBody(StrictModel):
     subdistrict_code: str = Field(default="", pattern=r"^(\d{1,6})?$", description="LGD sub-district code")
     village_name: str = Field(default="", max_length=200)
 
+    def place(self) -> Place:
+        return Place(**self.model_dump())
 
-class RegisterWorkerBody(StrictModel):
+
+class DocumentBody(StrictModel):
+    kind: DocumentKind
+    number: str = Field(min_length=1, max_length=64)
+
+
+class ConsentBody(StrictModel):
+    purposes: list[ConsentPurpose] = Field(min_length=1, max_length=5)
+    method: CaptureMethod
+    witness_name: str = Field(default="", max_length=200)
+    shared_with_partner_ids: list[str] = Field(default_factory=list, max_length=50)
+    expires_at: datetime | None = None
+
+    def input(self) -> ConsentInput:
+        return ConsentInput(
+            purposes=frozenset(self.purposes),
+            method=self.method,
+            witness_name=self.witness_name,
+            shared_with_partner_ids=frozenset(self.shared_with_partner_ids),
+            expires_at=self.expires_at,
+        )
+
+
+class WorkerFields(StrictModel):
     full_name: str = Field(min_length=1, max_length=200, description="As written, in any script")
     gender: Gender
     birth_year: int | None = Field(default=None, ge=1900, le=2100)
     home: PlaceBody
     occupation: str = Field(default="", max_length=200)
+    sector: Sector | None = None
+    skills: list[str] = Field(default_factory=list, max_length=20)
+    languages: list[str] = Field(default_factory=list, max_length=20)
+    vulnerabilities: list[Vulnerability] = Field(default_factory=list, max_length=10)
+    father_or_spouse_name: str = Field(default="", max_length=200)
+    phone: str = Field(default="", max_length=32)
+    identity_documents: list[DocumentBody] = Field(default_factory=list, max_length=7)
 
 
-class WorkerView(BaseModel):
+def _worker_input(body: BaseModel, home: Place) -> WorkerInput:
+    values = body.model_dump(exclude={"home", "identity_documents", "consent", "expected_version"})
+    documents = getattr(body, "identity_documents", None) or []
+    return WorkerInput(
+        **{
+            **values,
+            "home": home,
+            "skills": tuple(values.get("skills") or ()),
+            "languages": tuple(values.get("languages") or ()),
+            "vulnerabilities": frozenset(values.get("vulnerabilities") or ()),
+            "identity_documents": tuple(DocumentInput(d.kind, d.number) for d in documents),
+            "occupation": values.get("occupation") or "",
+            "father_or_spouse_name": values.get("father_or_spouse_name") or "",
+            "phone": values.get("phone") or "",
+            "full_name": values.get("full_name") or "",
+        }
+    )
+
+
+class RegisterWorkerBody(WorkerFields):
+    consent: ConsentBody
+
+
+class UpdateWorkerBody(StrictModel):
+    """JSON merge-patch of the worker: only the fields present change; `phone: ""` removes the phone."""
+
+    full_name: str | None = Field(default=None, min_length=1, max_length=200)
+    gender: Gender | None = None
+    birth_year: int | None = Field(default=None, ge=1900, le=2100)
+    home: PlaceBody | None = None
+    occupation: str | None = Field(default=None, max_length=200)
+    sector: Sector | None = None
+    skills: list[str] | None = Field(default=None, max_length=20)
+    languages: list[str] | None = Field(default=None, max_length=20)
+    vulnerabilities: list[Vulnerability] | None = Field(default=None, max_length=10)
+    father_or_spouse_name: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=32)
+    identity_documents: list[DocumentBody] | None = Field(default=None, max_length=7)
+
+
+class SearchBody(StrictModel):
+    name: str = Field(default="", max_length=200)
+    phone: str = Field(default="", max_length=32)
+    identity_document: DocumentBody | None = None
+    district_code: str = Field(default="", pattern=r"^(\d{1,4})?$")
+    registering_partner_id: str = Field(default="", max_length=64)
+    sector: Sector | None = None
+    page_size: int = Field(default=50, ge=1, le=200)
+    page_token: str = Field(default="", max_length=200)
+
+
+class EraseBody(StrictModel):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class ResolveBody(StrictModel):
+    decision: Decision
+    surviving_worker_id: str = Field(default="", max_length=64)
+
+
+class DocumentView(BaseModel):
+    kind: DocumentKind
+    masked_number: str
+
+
+class ConsentView(BaseModel):
+    consent_id: str
+    purposes: list[ConsentPurpose]
+    method: CaptureMethod
+    witness_name: str
+    shared_with_partner_ids: list[str]
+    captured_by_partner_id: str
+    captured_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, c: Consent) -> "ConsentView":
+        return cls(
+            consent_id=c.consent_id,
+            purposes=sorted(c.purposes),
+            method=c.method,
+            witness_name=c.witness_name,
+            shared_with_partner_ids=sorted(c.shared_with_partner_ids),
+            captured_by_partner_id=c.captured_by_partner_id,
+            captured_at=c.captured_at,
+            expires_at=c.expires_at,
+            revoked_at=c.revoked_at,
+        )
+
+
+class WorkerResponse(BaseModel):
     worker_id: str
     full_name: str
-    gender: Gender
+    latin_name: str
+    gender: Gender | None
     birth_year: int | None
     home: PlaceBody
     occupation: str
+    sector: Sector | None
+    skills: list[str]
+    languages: list[str]
+    vulnerabilities: list[Vulnerability]
+    father_or_spouse_name: str
+    phone: str
+    identity_documents: list[DocumentView]
+    consents: list[ConsentView]
+    status: WorkerStatus
+    merged_into_worker_id: str
     registering_partner_id: str
     registered_at: datetime
     updated_at: datetime
+    version: int
 
     @classmethod
-    def of(cls, worker: Worker) -> WorkerView:
+    def of(cls, view: WorkerView) -> "WorkerResponse":
+        worker, d = view.worker, view.worker.details
         return cls(
             worker_id=worker.worker_id,
-            full_name=worker.full_name,
-            gender=worker.gender,
-            birth_year=worker.birth_year,
-            home=PlaceBody.model_construct(**worker.home.__dict__),
-            occupation=worker.occupation,
+            full_name=d.full_name,
+            latin_name=d.latin_name,
+            gender=d.gender,
+            birth_year=d.birth_year,
+            home=PlaceBody.model_construct(**d.home.__dict__),
+            occupation=d.occupation,
+            sector=d.sector,
+            skills=list(d.skills),
+            languages=list(d.languages),
+            vulnerabilities=sorted(d.vulnerabilities),
+            father_or_spouse_name=d.father_or_spouse_name,
+            phone=view.phone,
+            identity_documents=[DocumentView(kind=x.kind, masked_number=x.masked) for x in d.identity_documents],
+            consents=[ConsentView.of(c) for c in worker.consents],
+            status=worker.status,
+            merged_into_worker_id=worker.merged_into,
             registering_partner_id=worker.registering_partner_id,
             registered_at=worker.registered_at,
             updated_at=worker.updated_at,
+            version=worker.version,
         )
 
 
-def workers_router(registration: RegistrationService) -> APIRouter:
-    router = APIRouter(prefix="/v1/workers", tags=["workers"])
+class PossibleDuplicateView(BaseModel):
+    worker_id: str
+    score: float
+    reasons: list[str]
 
-    @router.post("", status_code=201, response_model=WorkerView)
+    @classmethod
+    def of(cls, p: PossibleDuplicate) -> "PossibleDuplicateView":
+        return cls(worker_id=p.worker_id, score=round(p.score, 3), reasons=list(p.reasons))
+
+
+class RegistrationResponse(WorkerResponse):
+    linked_to_existing: bool
+    possible_duplicates: list[PossibleDuplicateView]
+
+    @classmethod
+    def of_registration(cls, registration: Registration) -> "RegistrationResponse":
+        return cls(
+            **WorkerResponse.of(registration.view).model_dump(),
+            linked_to_existing=registration.linked_to_existing,
+            possible_duplicates=[PossibleDuplicateView.of(p) for p in registration.possible_duplicates],
+        )
+
+
+class SearchResponse(BaseModel):
+    workers: list[WorkerResponse]
+    next_page_token: str
+
+
+class ReviewView(BaseModel):
+    review_id: str
+    worker_id: str
+    candidate_id: str
+    score: float
+    reasons: list[str]
+    status: ReviewStatus
+    created_at: datetime
+    resolved_by: str
+    resolved_at: datetime | None
+
+    @classmethod
+    def of(cls, r: MatchReview) -> "ReviewView":
+        return cls(**{**r.__dict__, "reasons": list(r.reasons)})
+
+
+def _version(if_match: str) -> int:
+    value = if_match.strip().strip('"').removeprefix("W/").strip('"')
+    if not value:
+        return 0
+    if not value.isdigit():
+        raise InvalidArgument.for_field("If-Match", 'must be the worker\'s version, e.g. "3"')
+    return int(value)
+
+
+def workers_router(workers: WorkerService, reviews: ReviewService, auth: HttpAuth) -> APIRouter:
+    router = APIRouter(tags=["workers"])
+
+    @router.post("/v1/workers", status_code=201, response_model=RegistrationResponse)
     def register_worker(
         body: RegisterWorkerBody,
         response: Response,
-        partner_id: PartnerHeader = "unassigned",
         idempotency_key: IdempotencyHeader = "",
-    ) -> WorkerView:
-        result = registration.register(
-            RegisterWorker(
-                full_name=body.full_name,
-                gender=body.gender,
-                birth_year=body.birth_year,
-                home=Place(**body.home.model_dump()),
-                occupation=body.occupation,
-                partner_id=partner_id,
-                idempotency_key=idempotency_key,
-            )
+        caller: Caller = auth.requires(Scope.WORKERS_WRITE),
+    ) -> RegistrationResponse:
+        registration = workers.register(
+            RegisterWorker(_worker_input(body, body.home.place()), body.consent.input(), idempotency_key), caller
         )
-        response.headers["Location"] = f"/v1/workers/{result.worker.worker_id}"
-        if not result.created:
+        worker = registration.view.worker
+        response.headers["Location"] = f"/v1/workers/{worker.worker_id}"
+        response.headers["ETag"] = f'"{worker.version}"'
+        if not registration.created:
             response.headers["Idempotent-Replayed"] = "true"
-        return WorkerView.of(result.worker)
+        if registration.linked_to_existing:
+            response.status_code = 200
+        return RegistrationResponse.of_registration(registration)
 
-    @router.get("/{worker_id}", response_model=WorkerView)
-    def get_worker(worker_id: str) -> WorkerView:
-        return WorkerView.of(registration.get(worker_id))
+    @router.post("/v1/workers:search", response_model=SearchResponse)
+    def search_workers(body: SearchBody, caller: Caller = auth.requires(Scope.WORKERS_READ)) -> SearchResponse:
+        found, token = workers.search(
+            Search(
+                name=body.name,
+                phone=body.phone,
+                document=DocumentInput(body.identity_document.kind, body.identity_document.number)
+                if body.identity_document
+                else None,
+                district_code=body.district_code,
+                registering_partner_id=body.registering_partner_id,
+                sector=body.sector,
+                page_size=body.page_size,
+                page_token=body.page_token,
+            ),
+            caller,
+        )
+        return SearchResponse(workers=[WorkerResponse.of(v) for v in found], next_page_token=token)
+
+    @router.get("/v1/workers/{worker_id}", response_model=WorkerResponse)
+    def get_worker(
+        worker_id: str, response: Response, caller: Caller = auth.requires(Scope.WORKERS_READ)
+    ) -> WorkerResponse:
+        view = workers.get(worker_id, caller)
+        response.headers["ETag"] = f'"{view.worker.version}"'
+        return WorkerResponse.of(view)
+
+    @router.patch("/v1/workers/{worker_id}", response_model=WorkerResponse)
+    def update_worker(
+        worker_id: str,
+        body: UpdateWorkerBody,
+        response: Response,
+        if_match: IfMatchHeader = "",
+        caller: Caller = auth.requires(Scope.WORKERS_WRITE),
+    ) -> WorkerResponse:
+        paths = frozenset(body.model_fields_set)
+        home = body.home.place() if body.home else Place("", "")
+        view = workers.update(UpdateWorker(worker_id, _worker_input(body, home), paths, _version(if_match)), caller)
+        response.headers["ETag"] = f'"{view.worker.version}"'
+        return WorkerResponse.of(view)
+
+    @router.post("/v1/workers/{worker_id}/consents", status_code=201, response_model=WorkerResponse)
+    def grant_consent(
+        worker_id: str,
+        body: ConsentBody,
+        idempotency_key: IdempotencyHeader = "",
+        caller: Caller = auth.requires(Scope.CONSENT_WRITE),
+    ) -> WorkerResponse:
+        return WorkerResponse.of(workers.grant_consent(worker_id, body.input(), idempotency_key, caller))
+
+    @router.post("/v1/workers/{worker_id}/consents/{consent_id}:revoke", response_model=WorkerResponse)
+    def revoke_consent(
+        worker_id: str, consent_id: str, caller: Caller = auth.requires(Scope.CONSENT_WRITE)
+    ) -> WorkerResponse:
+        return WorkerResponse.of(workers.revoke_consent(worker_id, consent_id, caller))
+
+    @router.post("/v1/workers/{worker_id}:erase", status_code=204)
+    def erase_worker(worker_id: str, body: EraseBody, caller: Caller = auth.requires(Scope.WORKERS_ERASE)) -> Response:
+        workers.erase(worker_id, body.reason, caller)
+        return Response(status_code=204)
+
+    @router.get("/v1/match-reviews", response_model=list[ReviewView])
+    def pending_reviews(
+        page_size: int = 50, after: str = "", caller: Caller = auth.requires(Scope.WORKERS_MERGE)
+    ) -> list[ReviewView]:
+        if not 1 <= page_size <= 200:
+            raise InvalidArgument.for_field("page_size", "must be between 1 and 200")
+        return [ReviewView.of(r) for r in reviews.pending(caller, page_size=page_size, after=after)]
+
+    @router.post("/v1/match-reviews/{review_id}:resolve", response_model=ReviewView)
+    def resolve_review(
+        review_id: str, body: ResolveBody, caller: Caller = auth.requires(Scope.WORKERS_MERGE)
+    ) -> ReviewView:
+        return ReviewView.of(reviews.resolve(review_id, body.decision, body.surviving_worker_id, caller))
 
     return router
+
+
+__all__ = ["workers_router"]

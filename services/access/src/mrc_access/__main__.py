@@ -1,0 +1,3 @@
+from mrc_access.entrypoints.process import main
+
+main()

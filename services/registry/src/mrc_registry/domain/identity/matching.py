@@ -1,0 +1,255 @@
+"""Is this the worker another partner already registered? Scoring a pair of records, and blocking keys.
+
+Decisions, in order:
+
+1. a shared blind index of a personal document (Aadhaar, e-Shram UAN, voter ID, PAN, passport)
+   → CERTAIN: one number, one person;
+2. different Aadhaar, e-Shram UAN or PAN numbers → NONE: each person has only one;
+3. genders recorded differently (neither undisclosed) → NONE;
+4. a shared phone or household document (ration card, MGNREGA job card): families share these, so
+   alone they make a pair POSSIBLE; with similar names (≥ 0.8) and birth years at most
+   `MAX_BIRTH_YEAR_GAP_FOR_SHARED_LINK` apart, CERTAIN;
+5. otherwise a weighted score of the names, father's or spouse's names, birth years, home
+   district and village, against `MatchThresholds`.
+
+Only blind indexes reach this module, never the numbers themselves, and reasons name no one:
+they say which facts agreed and how closely, so they can be logged and shown to reviewers.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+from collections.abc import Set
+from dataclasses import dataclass, field
+
+import jellyfish
+from rapidfuzz import fuzz
+
+from mrc_registry.domain.identity.identity_documents import DocumentKind
+from mrc_registry.domain.identity.transliteration import name_key, name_tokens
+from mrc_registry.domain.worker import Gender
+
+# One number, one person: sharing one of these is proof of identity.
+PERSONAL_DOCUMENT_KINDS = frozenset(
+    {DocumentKind.AADHAAR, DocumentKind.E_SHRAM_UAN, DocumentKind.VOTER_ID, DocumentKind.PAN, DocumentKind.PASSPORT}
+)
+# Nobody has two of these, so two different numbers are two people. (Passports and voter IDs get reissued.)
+UNIQUE_DOCUMENT_KINDS = frozenset({DocumentKind.AADHAAR, DocumentKind.E_SHRAM_UAN, DocumentKind.PAN})
+PHONE_KIND = "phone"
+
+WEIGHTS: dict[str, float] = {
+    "name": 0.40,
+    "father_or_spouse_name": 0.20,
+    "birth_year": 0.15,
+    "home_district": 0.15,
+    "home_village": 0.10,
+}
+# What a fact one side lacks contributes: no evidence either way.
+MISSING_FACT_SCORE = 0.5
+# A name similarity (0..1) at or below this counts for nothing; above, it scales linearly to 1.
+SIMILARITY_FLOOR = 0.6
+BIRTH_YEAR_SCORES = {0: 1.0, 1: 0.8, 2: 0.5}
+SHARED_LINK_NAME_SIMILARITY = 0.8
+# Parents and children share phones and ration cards, sometimes with similar names.
+MAX_BIRTH_YEAR_GAP_FOR_SHARED_LINK = 2
+
+
+class MatchDecision(enum.StrEnum):
+    CERTAIN = "certain"
+    POSSIBLE = "possible"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class MatchThresholds:
+    """Weighted scores at or above `certain` merge automatically; at or above `possible` go to review."""
+
+    certain: float = 0.92
+    possible: float = 0.75
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.possible <= self.certain <= 1.0:
+            raise ValueError("thresholds must satisfy 0 <= possible <= certain <= 1")
+
+
+@dataclass(frozen=True)
+class CandidateFacts:
+    """What the matcher may know of a worker; empty strings and None mean unknown.
+
+    `gender` may be given as its value ("female"); it is stored as a `Gender` (or None).
+
+    `phone_index` and `identity_indexes` are blind indexes (`BlindIndexer.index(kind, normalised)`),
+    `identity_indexes` holding (kind, index) pairs with kinds as in `DocumentKind`.
+    """
+
+    name: str
+    father_or_spouse_name: str = ""
+    birth_year: int | None = None
+    home_district_code: str = ""
+    home_village: str = ""
+    gender: Gender | str | None = None
+    phone_index: str = ""
+    identity_indexes: Set[tuple[str, str]] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "gender", Gender(self.gender) if self.gender else None)
+        object.__setattr__(self, "identity_indexes", frozenset(self.identity_indexes))
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    decision: MatchDecision
+    score: float
+    reasons: tuple[str, ...]
+
+
+def score(a: CandidateFacts, b: CandidateFacts, thresholds: MatchThresholds | None = None) -> MatchResult:
+    """How likely `a` and `b` are the same worker (symmetric: score(a, b) == score(b, a))."""
+    thresholds = thresholds or MatchThresholds()
+    gender_differs = _genders_differ(a.gender, b.gender)
+
+    shared = sorted(a.identity_indexes & b.identity_indexes)
+    personal = sorted({kind for kind, _ in shared if kind in PERSONAL_DOCUMENT_KINDS})
+    if personal:
+        reasons = [f"same {kind}" for kind in personal]
+        if gender_differs:
+            reasons.append("gender recorded differently: correct one of the records")
+        return MatchResult(MatchDecision.CERTAIN, 1.0, tuple(reasons))
+
+    conflicting = sorted(_conflicting_kinds(a, b))
+    if conflicting:
+        return MatchResult(MatchDecision.NONE, 0.0, tuple(f"different {kind}" for kind in conflicting))
+    if gender_differs:
+        return MatchResult(MatchDecision.NONE, 0.0, ("different gender",))
+
+    weighted, reasons = _weighted_score(a, b)
+    links = sorted({kind for kind, _ in shared})
+    if a.phone_index and a.phone_index == b.phone_index:
+        links.insert(0, PHONE_KIND)
+    if links:
+        reasons = [f"same {kind}" for kind in links] + reasons
+        name_similarity = _similarity(a.name, b.name)
+        gap = _birth_year_gap(a.birth_year, b.birth_year)
+        close_in_age = gap is None or gap <= MAX_BIRTH_YEAR_GAP_FOR_SHARED_LINK
+        if name_similarity >= SHARED_LINK_NAME_SIMILARITY and close_in_age:
+            return MatchResult(MatchDecision.CERTAIN, max(weighted, thresholds.certain), tuple(reasons))
+        return MatchResult(
+            MatchDecision.POSSIBLE,
+            max(weighted, thresholds.possible),
+            (*reasons, "shared by a household: names or ages differ"),
+        )
+
+    if weighted >= thresholds.certain:
+        decision = MatchDecision.CERTAIN
+    elif weighted >= thresholds.possible:
+        decision = MatchDecision.POSSIBLE
+    else:
+        decision = MatchDecision.NONE
+    return MatchResult(decision, weighted, tuple(reasons))
+
+
+def blocking_keys(facts: CandidateFacts) -> set[str]:
+    """Keys under which to look for candidates; two records worth scoring share at least one.
+
+    Identity and phone indexes, then the Metaphone code of the first name (its first word of two
+    letters or more, titles dropped) with the home district and with the birth year.
+    """
+    keys = {f"{kind}:{index}" for kind, index in facts.identity_indexes if index}
+    if facts.phone_index:
+        keys.add(f"{PHONE_KIND}:{facts.phone_index}")
+    code = _first_name_code(facts.name)
+    if code:
+        if facts.home_district_code:
+            keys.add(f"name+district:{code}:{facts.home_district_code}")
+        if facts.birth_year is not None:
+            keys.add(f"name+birth_year:{code}:{facts.birth_year}")
+    return keys
+
+
+def name_similarity(a: str, b: str) -> float:
+    """0..1: rapidfuzz token_sort_ratio of the names' `name_key`s (word order does not matter)."""
+    return _similarity(a, b)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _genders_differ(a: Gender | str | None, b: Gender | str | None) -> bool:
+    known = {Gender(gender) for gender in (a, b) if gender and gender != Gender.UNDISCLOSED}
+    return len(known) == 2
+
+
+def _conflicting_kinds(a: CandidateFacts, b: CandidateFacts) -> set[str]:
+    conflicting: set[str] = set()
+    for kind in UNIQUE_DOCUMENT_KINDS:
+        mine = {index for k, index in a.identity_indexes if k == kind}
+        theirs = {index for k, index in b.identity_indexes if k == kind}
+        if mine and theirs and not mine & theirs:
+            conflicting.add(kind.value)
+    return conflicting
+
+
+def _weighted_score(a: CandidateFacts, b: CandidateFacts) -> tuple[float, list[str]]:
+    parts: dict[str, float | None] = {
+        "name": _scaled(_similarity(a.name, b.name)) if _key(a.name) and _key(b.name) else None,
+        "father_or_spouse_name": (
+            _scaled(_similarity(a.father_or_spouse_name, b.father_or_spouse_name))
+            if _key(a.father_or_spouse_name) and _key(b.father_or_spouse_name)
+            else None
+        ),
+        "birth_year": _birth_year_score(a.birth_year, b.birth_year),
+        "home_district": (
+            float(a.home_district_code == b.home_district_code)
+            if a.home_district_code and b.home_district_code
+            else None
+        ),
+        "home_village": _village_score(a, b),
+    }
+    total = 0.0
+    reasons: list[str] = []
+    for name, value in parts.items():
+        total += WEIGHTS[name] * (MISSING_FACT_SCORE if value is None else value)
+        reasons.append(f"{name}: unknown" if value is None else f"{name}: {value:.2f}")
+    return round(total, 4), reasons
+
+
+def _village_score(a: CandidateFacts, b: CandidateFacts) -> float | None:
+    if not (_key(a.home_village) and _key(b.home_village)):
+        return None
+    if a.home_district_code and b.home_district_code and a.home_district_code != b.home_district_code:
+        return 0.0  # the same village name in another district is another village
+    return _scaled(_similarity(a.home_village, b.home_village))
+
+
+def _birth_year_score(a: int | None, b: int | None) -> float | None:
+    gap = _birth_year_gap(a, b)
+    return None if gap is None else BIRTH_YEAR_SCORES.get(gap, 0.0)
+
+
+def _birth_year_gap(a: int | None, b: int | None) -> int | None:
+    return None if a is None or b is None else abs(a - b)
+
+
+def _scaled(similarity: float) -> float:
+    return max(0.0, (similarity - SIMILARITY_FLOOR) / (1.0 - SIMILARITY_FLOOR))
+
+
+def _similarity(a: str, b: str) -> float:
+    key_a, key_b = _key(a), _key(b)
+    if not key_a or not key_b:
+        return 0.0
+    return float(fuzz.token_sort_ratio(key_a, key_b)) / 100.0
+
+
+@functools.lru_cache(maxsize=65_536)
+def _key(text: str) -> str:
+    return name_key(text)
+
+
+def _first_name_code(name: str) -> str:
+    """Metaphone of the first word, skipping initials ("S. Murugan"); the same code `phonetic_keys` gives."""
+    tokens = name_tokens(name)
+    first = next((token for token in tokens if len(token) > 1), tokens[0] if tokens else "")
+    code: str = jellyfish.metaphone(first) if first else ""
+    return code

@@ -1,0 +1,158 @@
+"""The access service's Mongo adapters against the real store (FerretDB)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from pymongo.database import Database
+
+from mrc_access.adapters.mongo_audit_records import MongoAuditRecordStore
+from mrc_access.adapters.mongo_repository import MongoClientRepository, MongoPartnerRepository
+from mrc_access.adapters.mongo_signing_keys import MongoSigningKeyStore
+from mrc_access.domain.audit_record import AccessAction, AccessOutcome, AccessRecord, Actor
+from mrc_access.domain.client import Client
+from mrc_access.domain.partner import Partner, PartnerKind
+from mrc_access.service_layer.audit_trail import AccessRecordQuery, AuditTrail
+from mrc_access.service_layer.signing_keys import SigningKeyRing
+from mrc_access.settings import CLIENTS_TOPIC, PARTNERS_TOPIC
+from mrc_plumbing.auth.roles import Role
+from mrc_plumbing.errors import AlreadyExists, IdempotencyKeyReused
+
+pytestmark = pytest.mark.integration
+NOW = datetime(2026, 3, 1, 10, 30, tzinfo=UTC)
+
+
+def new_partner(partner_id: str = "p-1") -> Partner:
+    return Partner.register(
+        partner_id=partner_id,
+        name="Aajeevika Bureau",
+        kind=PartnerKind.CSO,
+        state_codes=("10",),
+        district_codes=("212",),
+        employer_id="",
+        now=NOW,
+    )
+
+
+def new_client(partner: Partner, client_id: str = "c-1") -> Client:
+    return Client.issue(
+        client_id=client_id,
+        partner=partner,
+        roles=(Role.CASEWORKER, Role.REGISTRAR),
+        state_codes=(),
+        district_codes=(),
+        display_name="field app",
+        secret_hash="scrypt$16384$8$1$c2FsdA$aGFzaA",
+        now=NOW,
+    )
+
+
+def test_partner_is_stored_once_with_its_event(db: Database[Any]) -> None:
+    MongoPartnerRepository.ensure_indexes()
+    repo = MongoPartnerRepository()
+    partner, created = repo.add(new_partner(), idempotency_key="operators:k1", fingerprint="f")
+    assert created
+    replay, created_again = repo.add(new_partner("p-2"), idempotency_key="operators:k1", fingerprint="f")
+    assert not created_again and replay == partner
+    with pytest.raises(IdempotencyKeyReused):
+        repo.add(new_partner("p-3"), idempotency_key="operators:k1", fingerprint="other")
+    stored = db.partners.find_one({"_id": "p-1"})
+    assert stored is not None and stored["outbox_pending"] is True
+    assert [(e["type"], e["topic"], e["subject"]) for e in stored["outbox"]] == [
+        ("mrc.access.v1.PartnerRegistered", PARTNERS_TOPIC, "p-1")
+    ]
+    assert repo.get("p-1") == partner and repo.get("nope") is None
+    assert db.partners.count_documents({}) == 1
+
+
+def test_client_lifecycle_keeps_only_the_hash_and_revokes_once(db: Database[Any]) -> None:
+    MongoClientRepository.ensure_indexes()
+    repo = MongoClientRepository()
+    client = new_client(new_partner())
+    repo.add(client)
+    with pytest.raises(AlreadyExists):
+        repo.add(new_client(new_partner()))
+    assert repo.get("c-1") == client
+    first, second = repo.get("c-1"), repo.get("c-1")
+    assert first is not None and second is not None
+    assert first.revoke(NOW) and repo.save_revocation(first)
+    assert second.revoke(NOW) and not repo.save_revocation(second)  # a concurrent revocation adds nothing
+    stored = db.clients.find_one({"_id": "c-1"})
+    assert stored is not None
+    assert [e["type"] for e in stored["outbox"]] == ["mrc.access.v1.ClientIssued", "mrc.access.v1.ClientRevoked"]
+    assert {e["topic"] for e in stored["outbox"]} == {CLIENTS_TOPIC}
+    revoked = repo.get("c-1")
+    assert revoked is not None and revoked.revoked and revoked.revoked_at == NOW
+    repo.replace_secret_hash("c-1", "scrypt$new")
+    assert db.clients.find_one({"_id": "c-1"})["secret_hash"] == "scrypt$new"  # type: ignore[index]
+
+
+def test_signing_keys_are_encrypted_at_rest_and_read_newest_first(db: Database[Any]) -> None:
+    MongoSigningKeyStore.ensure_indexes()
+    clock = [NOW]
+    store = MongoSigningKeyStore("a-long-random-secret")
+    ring = SigningKeyRing(store, grace=timedelta(minutes=20), cache_seconds=0, clock=lambda: clock[0])
+    first = ring.signing_key()
+    clock[0] += timedelta(minutes=1)
+    second = ring.rotate()
+    stored = db.signing_keys.find_one({"_id": first.kid})
+    assert stored is not None
+    assert stored["encrypted_private_key"].startswith("-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    with pytest.raises(TypeError, match="encrypted"):
+        serialization.load_pem_private_key(stored["encrypted_private_key"].encode(), password=None)
+    assert [k.kid for k in ring.published()] == [second.kid, first.kid]
+    # Another replica with the same secret reads the same keys; a wrong secret cannot.
+    assert [k.kid for k in MongoSigningKeyStore("a-long-random-secret").newest_first()] == [second.kid, first.kid]
+    with pytest.raises(ValueError, match="password"):
+        next(MongoSigningKeyStore("wrong").newest_first())
+    clock[0] += timedelta(minutes=20)
+    assert [k.kid for k in ring.published()] == [second.kid]
+
+
+def record(n: int, *, resource_id: str = "w-1", partner_id: str = "cso-1") -> AccessRecord:
+    return AccessRecord(
+        record_id=f"ev-{n:03d}",
+        actor=Actor("c-1", partner_id, ("caseworker",)),
+        action=AccessAction.READ,
+        service="registry",
+        resource_type="worker",
+        resource_id=resource_id,
+        fields=("full_name", "phone"),
+        purpose="grievance_follow_up",
+        outcome=AccessOutcome.ALLOWED,
+        remote_address="10.0.0.1",
+        request_id=f"r-{n}",
+        occurred_at=NOW + timedelta(milliseconds=500 * (n // 3)),  # threes share a time: ids break ties
+        state_code="10",
+    )
+
+
+def test_audit_records_are_append_only_and_page_newest_first(db: Database[Any]) -> None:
+    MongoAuditRecordStore.ensure_indexes()
+    store = MongoAuditRecordStore()
+    trail = AuditTrail(store)
+    for n in range(11):
+        assert trail.record(record(n))
+    assert not trail.record(record(0))  # redelivery
+    trail.record(record(50, resource_id="w-2", partner_id="cso-2"))
+    assert db.audit_records.count_documents({}) == 12
+    index_names = {index["name"] for index in db.audit_records.list_indexes()}
+    assert {"resource_history", "partner_history", "newest_first"} <= index_names
+
+    seen: list[str] = []
+    query = AccessRecordQuery(resource_type="worker", resource_id="w-1", page_size=4)
+    while True:
+        page = trail.list(query)
+        seen.extend(r.record_id for r in page.records)
+        if not page.next_page_token:
+            break
+        query = AccessRecordQuery(
+            resource_type="worker", resource_id="w-1", page_size=4, page_token=page.next_page_token
+        )
+    assert seen == [f"ev-{n:03d}" for n in reversed(range(11))]
+    by_partner = trail.list(AccessRecordQuery(partner_id="cso-2")).records
+    assert [r.record_id for r in by_partner] == ["ev-050"]
+    assert by_partner[0] == record(50, resource_id="w-2", partner_id="cso-2")

@@ -1,0 +1,203 @@
+"""In-memory stand-ins for the access service's ports, and a small platform wired from them."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from mrc_access.adapters.bearer_auth import BearerTokenVerifier
+from mrc_access.domain.audit_record import AccessAction, AccessOutcome, AccessRecord, Actor
+from mrc_access.domain.client import Client, ClientEvent
+from mrc_access.domain.partner import Partner, PartnerRegistered
+from mrc_access.domain.signing_key import SigningKey
+from mrc_access.service_layer.administration import PartnerAdministration
+from mrc_access.service_layer.audit_trail import AuditTrail
+from mrc_access.service_layer.ports import AccessRecordFilter, RecordPosition
+from mrc_access.service_layer.signing_keys import SigningKeyRing
+from mrc_access.service_layer.tokens import TokenService
+from mrc_plumbing.errors import AlreadyExists, IdempotencyKeyReused
+
+START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+TTL_SECONDS = 600
+GRACE = timedelta(seconds=TTL_SECONDS + 600)
+OPERATOR_ID = "mrc-operator"
+OPERATOR_SECRET = "dev-operator-secret"
+
+
+class FakeClock:
+    """Wall clock and monotonic clock moving together, under the test's control."""
+
+    def __init__(self, now: datetime = START) -> None:
+        self.now = now
+        self.seconds = 1000.0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def monotonic(self) -> float:
+        return self.seconds
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+        self.seconds += seconds
+
+
+class FakePartnerRepository:
+    def __init__(self) -> None:
+        self.partners: dict[str, Partner] = {}
+        self.by_key: dict[str, tuple[str, str]] = {}
+        self.outbox: list[PartnerRegistered] = []
+
+    def add(self, partner: Partner, *, idempotency_key: str, fingerprint: str) -> tuple[Partner, bool]:
+        if idempotency_key in self.by_key:
+            partner_id, first_fingerprint = self.by_key[idempotency_key]
+            if first_fingerprint != fingerprint:
+                raise IdempotencyKeyReused("different request")
+            return copy.copy(self.partners[partner_id]), False
+        self.by_key[idempotency_key] = (partner.partner_id, fingerprint)
+        self.outbox.extend(partner.pending_events)
+        partner.pending_events.clear()
+        self.partners[partner.partner_id] = copy.copy(partner)
+        return partner, True
+
+    def get(self, partner_id: str) -> Partner | None:
+        partner = self.partners.get(partner_id)
+        return copy.copy(partner) if partner else None
+
+
+class FakeClientRepository:
+    def __init__(self) -> None:
+        self.clients: dict[str, Client] = {}
+        self.outbox: list[ClientEvent] = []
+
+    def add(self, client: Client) -> None:
+        if client.client_id in self.clients:
+            raise AlreadyExists(client.client_id)
+        self.outbox.extend(client.pending_events)
+        client.pending_events.clear()
+        self.clients[client.client_id] = copy.copy(client)
+
+    def get(self, client_id: str) -> Client | None:
+        client = self.clients.get(client_id)
+        return copy.copy(client) if client else None
+
+    def save_revocation(self, client: Client) -> bool:
+        stored = self.clients[client.client_id]
+        if stored.revoked:
+            client.pending_events.clear()
+            return False
+        self.outbox.extend(client.pending_events)
+        client.pending_events.clear()
+        self.clients[client.client_id] = copy.copy(client)
+        return True
+
+    def replace_secret_hash(self, client_id: str, secret_hash: str) -> None:
+        self.clients[client_id].secret_hash = secret_hash
+
+
+class FakeSigningKeyStore:
+    def __init__(self) -> None:
+        self.keys: list[SigningKey] = []
+        self.reads = 0
+
+    def add(self, key: SigningKey) -> None:
+        self.keys.append(key)
+
+    def newest_first(self) -> Iterator[SigningKey]:
+        self.reads += 1
+        yield from sorted(self.keys, key=lambda k: (k.created_at, k.kid), reverse=True)
+
+
+class FakeAuditRecordStore:
+    def __init__(self) -> None:
+        self.records: dict[str, AccessRecord] = {}
+
+    def add(self, record: AccessRecord) -> bool:
+        if record.record_id in self.records:
+            return False
+        self.records[record.record_id] = record
+        return True
+
+    def find(
+        self, record_filter: AccessRecordFilter, *, after: RecordPosition | None, limit: int
+    ) -> list[AccessRecord]:
+        def matches(r: AccessRecord) -> bool:
+            return (
+                (not record_filter.resource_type or r.resource_type == record_filter.resource_type)
+                and (not record_filter.resource_id or r.resource_id == record_filter.resource_id)
+                and (not record_filter.partner_id or r.actor.partner_id == record_filter.partner_id)
+                and (after is None or (r.occurred_at, r.record_id) < (after.occurred_at, after.record_id))
+            )
+
+        found = sorted(filter(matches, self.records.values()), key=lambda r: (r.occurred_at, r.record_id))
+        return list(reversed(found))[:limit]
+
+
+class CountingNotifier:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def notify(self) -> None:
+        self.count += 1
+
+
+@dataclass
+class Platform:
+    """The access service's use cases over fakes, with the bootstrap operator in place."""
+
+    clock: FakeClock = field(default_factory=FakeClock)
+    partners: FakePartnerRepository = field(default_factory=FakePartnerRepository)
+    clients: FakeClientRepository = field(default_factory=FakeClientRepository)
+    key_store: FakeSigningKeyStore = field(default_factory=FakeSigningKeyStore)
+    audit_store: FakeAuditRecordStore = field(default_factory=FakeAuditRecordStore)
+    notifier: CountingNotifier = field(default_factory=CountingNotifier)
+
+    def __post_init__(self) -> None:
+        ids = iter(f"id-{n}" for n in range(1, 10_000))
+        tokens = iter(f"jti-{n}" for n in range(1, 10_000))
+        self.administration = PartnerAdministration(
+            self.partners, self.clients, self.notifier, clock=self.clock, new_id=lambda: next(ids)
+        )
+        self.key_ring = SigningKeyRing(
+            self.key_store, grace=GRACE, cache_seconds=5.0, clock=self.clock, monotonic=self.clock.monotonic
+        )
+        self.tokens = TokenService(
+            self.partners,
+            self.clients,
+            self.key_ring,
+            ttl_seconds=TTL_SECONDS,
+            clock=self.clock,
+            new_token_id=lambda: next(tokens),
+        )
+        self.audit_trail = AuditTrail(self.audit_store)
+        self.verifier = BearerTokenVerifier(self.key_ring.verification_key, self.client_is_active, clock=self.clock)
+        self.key_ring.signing_key()
+        self.administration.ensure_bootstrap_operator(OPERATOR_ID, OPERATOR_SECRET)
+
+    def client_is_active(self, client_id: str) -> bool:
+        client = self.clients.get(client_id)
+        return client is not None and not client.revoked
+
+    def operator_token(self, **kwargs: str) -> str:
+        return self.tokens.issue(OPERATOR_ID, OPERATOR_SECRET, **kwargs).access_token
+
+
+def access_record(n: int, resource_id: str = "w-1", partner_id: str = "cso-1") -> AccessRecord:
+    """The n-th read of a worker's record; pairs share a timestamp so the id must break ties."""
+    return AccessRecord(
+        record_id=f"ev-{n:03d}",
+        actor=Actor("c-1", partner_id, ("caseworker",)),
+        action=AccessAction.READ,
+        service="registry",
+        resource_type="worker",
+        resource_id=resource_id,
+        fields=("full_name",),
+        purpose="grievance_follow_up",
+        outcome=AccessOutcome.ALLOWED,
+        remote_address="10.0.0.1",
+        request_id=f"r-{n}",
+        occurred_at=START + timedelta(seconds=n // 2),
+        state_code="10",
+    )

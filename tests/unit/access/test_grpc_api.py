@@ -1,0 +1,109 @@
+from collections.abc import Sequence
+
+import pytest
+
+from mrc.access.v1 import access_pb2
+from mrc.access.v1 import access_service_pb2 as pb
+from mrc_access.adapters.bearer_auth import InsufficientScope, InvalidBearerToken
+from mrc_access.domain.partner import PartnerKind
+from mrc_access.entrypoints.grpc_api import AccessServicer
+from mrc_access.service_layer.administration import CreateClient, CreatePartner
+from mrc_plumbing.auth.roles import Role
+from mrc_plumbing.errors import InvalidArgument
+from tests.unit.access.fakes import Platform, access_record
+
+
+class FakeContext:
+    """Only what the servicer reads; status codes are the interceptor's job (DomainError -> code)."""
+
+    def __init__(self, metadata: Sequence[tuple[str, str]] = ()) -> None:
+        self.metadata = tuple(metadata)
+
+    def invocation_metadata(self) -> tuple[tuple[str, str], ...]:
+        return self.metadata
+
+
+def servicer(platform: Platform) -> AccessServicer:
+    return AccessServicer(platform.administration, platform.audit_trail, platform.verifier)
+
+
+def as_operator(platform: Platform, **token_options: str) -> FakeContext:
+    return FakeContext([("authorization", f"Bearer {platform.operator_token(**token_options)}")])
+
+
+def test_partner_and_client_lifecycle_over_grpc() -> None:
+    platform = Platform()
+    api = servicer(platform)
+    request = pb.CreatePartnerRequest(
+        idempotency_key="k-1",
+        name="Kiln Co",
+        kind=access_pb2.PARTNER_KIND_EMPLOYER,
+        state_codes=["10"],
+        employer_id="emp-42",
+    )
+    partner = api.CreatePartner(request, as_operator(platform)).partner  # type: ignore[arg-type]
+    assert api.CreatePartner(request, as_operator(platform)).partner == partner  # type: ignore[arg-type]
+    got = api.GetPartner(pb.GetPartnerRequest(partner_id=partner.partner_id), as_operator(platform))  # type: ignore[arg-type]
+    assert got.partner == partner and partner.employer_id == "emp-42"
+    created = api.CreateClient(
+        pb.CreateClientRequest(partner_id=partner.partner_id, roles=[access_pb2.ROLE_EMPLOYER]),
+        as_operator(platform),  # type: ignore[arg-type]
+    )
+    assert created.client_secret and list(created.client.roles) == [access_pb2.ROLE_EMPLOYER]
+    assert platform.tokens.issue(created.client.client_id, created.client_secret).access_token
+    revoked = api.RevokeClient(
+        pb.RevokeClientRequest(client_id=created.client.client_id),
+        as_operator(platform),  # type: ignore[arg-type]
+    )
+    assert revoked.client.revoked
+
+
+def test_unspecified_enums_are_invalid_arguments() -> None:
+    platform = Platform()
+    api = servicer(platform)
+    with pytest.raises(InvalidArgument, match="kind"):
+        api.CreatePartner(pb.CreatePartnerRequest(name="X"), as_operator(platform))  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgument, match="roles"):
+        api.CreateClient(
+            pb.CreateClientRequest(partner_id="operators", roles=[access_pb2.ROLE_UNSPECIFIED]),
+            as_operator(platform),  # type: ignore[arg-type]
+        )
+
+
+def test_calls_need_a_token_with_the_right_scope() -> None:
+    platform = Platform()
+    api = servicer(platform)
+    with pytest.raises(InvalidBearerToken):
+        api.GetPartner(pb.GetPartnerRequest(partner_id="operators"), FakeContext())  # type: ignore[arg-type]
+    with pytest.raises(InvalidBearerToken):
+        api.GetPartner(
+            pb.GetPartnerRequest(partner_id="operators"),
+            FakeContext([("authorization", "Bearer nope")]),  # type: ignore[arg-type]
+        )
+    with pytest.raises(InsufficientScope):
+        api.ListAccessRecords(pb.ListAccessRecordsRequest(), as_operator(platform))  # type: ignore[arg-type]
+    with pytest.raises(InsufficientScope):
+        api.GetPartner(
+            pb.GetPartnerRequest(partner_id="operators"),
+            as_operator(platform, scope="aggregates:read"),  # type: ignore[arg-type]
+        )
+
+
+def test_access_records_page_over_grpc() -> None:
+    platform = Platform()
+    for n in range(3):
+        platform.audit_trail.record(access_record(n))
+    auditors = platform.administration.create_partner(
+        CreatePartner("Audit cell", PartnerKind.AUDITOR, (), (), "", caller_partner_id="operators")
+    ).partner
+    issued = platform.administration.create_client(CreateClient(auditors.partner_id, (Role.AUDITOR,)))
+    token = platform.tokens.issue(issued.client.client_id, issued.client_secret).access_token
+    context = FakeContext([("authorization", f"Bearer {token}")])
+    api = servicer(platform)
+    first = api.ListAccessRecords(pb.ListAccessRecordsRequest(resource_id="w-1", page_size=2), context)  # type: ignore[arg-type]
+    assert [r.request_id for r in first.records] == ["r-2", "r-1"]
+    rest = api.ListAccessRecords(
+        pb.ListAccessRecordsRequest(resource_id="w-1", page_size=2, page_token=first.next_page_token),
+        context,  # type: ignore[arg-type]
+    )
+    assert [r.request_id for r in rest.records] == ["r-0"] and rest.next_page_token == ""
