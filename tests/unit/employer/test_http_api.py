@@ -7,15 +7,16 @@ from fastapi.testclient import TestClient
 
 from mrc_employer.entrypoints.http_api import employers_router
 from mrc_plumbing.http_app import PROBLEM_CONTENT_TYPE, create_http_app
+from tests.support.auth import bearer, http_auth, role_tokens
 
 from .fakes import make_service
 
 
 @pytest.fixture
 def client() -> TestClient:
-    service, _, _ = make_service()
+    service, _, _, _ = make_service()
     app = create_http_app(service="employer", title="MRC Employer (test)")
-    app.include_router(employers_router(service))
+    app.include_router(employers_router(service, http_auth(role_tokens())))
     return TestClient(app)
 
 
@@ -31,7 +32,8 @@ def body(**overrides: Any) -> dict[str, Any]:
     return values
 
 
-HEADERS = {"Idempotency-Key": "key-1", "X-Partner-Id": "partner-a"}
+AUTH = bearer("operator")
+HEADERS = {"Idempotency-Key": "key-1", **AUTH}
 
 
 def fields_of(response: Any) -> list[str]:
@@ -50,7 +52,7 @@ def test_registering_returns_201_with_location_and_the_employer(client: TestClie
     assert created["sector"] == "brick_kiln"
     assert created["location"]["village_name"] == "Kusiyargaon"
 
-    fetched = client.get(response.headers["Location"])
+    fetched = client.get(response.headers["Location"], headers=bearer("caseworker"))
     assert fetched.status_code == 200
     assert fetched.json() == created
 
@@ -59,7 +61,7 @@ def test_optional_fields_may_be_left_out(client: TestClient) -> None:
     minimal = body()
     del minimal["registration_number"]
 
-    response = client.post("/v1/employers", json=minimal)
+    response = client.post("/v1/employers", json=minimal, headers=AUTH)
 
     assert response.status_code == 201
     assert response.json()["registration_number"] == ""
@@ -110,14 +112,14 @@ def test_a_missing_field_is_named(client: TestClient) -> None:
     incomplete = body()
     del incomplete["kind"]
 
-    response = client.post("/v1/employers", json=incomplete)
+    response = client.post("/v1/employers", json=incomplete, headers=AUTH)
 
     assert response.status_code == 422
     assert fields_of(response) == ["kind"]
 
 
 def test_an_unknown_employer_is_a_404_problem(client: TestClient) -> None:
-    response = client.get("/v1/employers/does-not-exist")
+    response = client.get("/v1/employers/does-not-exist", headers=bearer("caseworker"))
 
     assert response.status_code == 404
     assert response.headers["content-type"] == PROBLEM_CONTENT_TYPE

@@ -1,50 +1,80 @@
-from datetime import UTC, datetime
+from __future__ import annotations
+
+import dataclasses
 
 import pytest
 
-from mrc_entitlements.domain.eligibility import Eligibility, EligibilityRecorded, EligibilityStatus
+from mrc_entitlements.domain.eligibility import EligibilityStatus
 from mrc_entitlements.service_layer.eligibility import EligibilityService
-from mrc_plumbing.errors import NotFound
+from mrc_plumbing.audit import Action
+from mrc_plumbing.auth.roles import Role
+from mrc_plumbing.errors import InvalidArgument, NotFound, PermissionDenied, Unavailable
+from tests.support.auth import caller_for
 
+from .fakes import FakeEligibilityRepository, Notifier, make_services
 
-class FakeEligibilityRepository:
-    def __init__(self) -> None:
-        self.records: dict[str, Eligibility] = {}
-        self.applied: set[str] = set()
-        self.outbox: list[EligibilityRecorded] = []
-
-    def record_once(self, eligibility: Eligibility, *, event_id: str) -> bool:
-        if event_id in self.applied:
-            return False
-        self.applied.add(event_id)
-        self.records.setdefault(eligibility.worker_id, eligibility)
-        self.outbox.extend(eligibility.pending_events)
-        eligibility.pending_events.clear()
-        return True
-
-    def get(self, worker_id: str) -> Eligibility | None:
-        return self.records.get(worker_id)
-
-
-class Notifier:
-    count = 0
-
-    def notify(self) -> None:
-        self.count += 1
+CASEWORKER = caller_for(Role.CASEWORKER)
 
 
 def test_a_registered_worker_gets_a_pending_record_once() -> None:
     repo, notifier = FakeEligibilityRepository(), Notifier()
-    service = EligibilityService(repo, notifier, clock=lambda: datetime(2026, 1, 1, tzinfo=UTC))
+    service = EligibilityService(repo, notifier)
     assert service.worker_registered("w-1", event_id="e-1") is True
     assert service.worker_registered("w-1", event_id="e-1") is False  # redelivered
-    record = service.get("w-1")
+    record = repo.records["w-1"]
     assert record.status is EligibilityStatus.PENDING_ASSESSMENT
     assert record.source_event_id == "e-1"
     assert len(repo.outbox) == 1
     assert notifier.count == 1
 
 
-def test_unknown_worker_is_not_found() -> None:
+def test_a_read_is_recorded_before_it_is_returned() -> None:
+    service, lookup, _, audit = make_services()
+    service.worker_registered("w-1", event_id="e-1")
+
+    record = lookup.get("w-1", CASEWORKER)
+
+    assert record.worker_id == "w-1"
+    (call,) = audit.records
+    assert (call.action, call.resource_type, call.resource_id, call.allowed) == (
+        Action.READ,
+        "eligibility",
+        "w-1",
+        True,
+    )
+    assert call.caller.purpose == "entitlement_linkage"
+    assert "eligible_scheme_codes" in call.fields
+
+
+def test_a_read_fails_closed_when_the_audit_path_is_down() -> None:
+    service, lookup, _, audit = make_services()
+    service.worker_registered("w-1", event_id="e-1")
+    audit.failing = True
+
+    with pytest.raises(Unavailable):
+        lookup.get("w-1", CASEWORKER)
+
+
+def test_unknown_worker_is_not_found_and_recorded_as_denied() -> None:
+    _, lookup, _, audit = make_services()
+
     with pytest.raises(NotFound):
-        EligibilityService(FakeEligibilityRepository(), Notifier()).get("w-x")
+        lookup.get("w-x", CASEWORKER)
+
+    assert [(r.resource_id, r.allowed) for r in audit.records] == [("w-x", False)]
+    audit.failing = True
+    with pytest.raises(NotFound):  # best effort: still a 404 when that cannot be recorded
+        lookup.get("w-x", CASEWORKER)
+
+
+def test_the_scope_and_purpose_are_checked_before_any_lookup() -> None:
+    service, lookup, repository, _ = make_services()
+    service.worker_registered("w-1", event_id="e-1")
+
+    for worker_id in ("w-1", "w-x"):
+        with pytest.raises(PermissionDenied):
+            lookup.get(worker_id, caller_for(Role.HELPLINE_AGENT))
+    with pytest.raises(InvalidArgument) as caught:
+        lookup.get("w-1", dataclasses.replace(CASEWORKER, purpose="marketing"))
+    assert [v.field for v in caught.value.violations] == ["purpose"]
+    assert repository.lookups == 0

@@ -1,18 +1,30 @@
-"""In-memory stand-ins for the grievance ports, and a valid command to vary."""
+"""In-memory stand-ins for the grievance ports, callers, and a valid command to vary."""
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from mrc.audit.v1 import audit_pb2
 from mrc_grievance.domain.grievance import DomainEvent, Grievance, GrievanceCategory, IntakeChannel, Place
 from mrc_grievance.service_layer.filing import FileGrievance, FilingService
-from mrc_grievance.service_layer.ports import EventNotifier, GrievanceRepository
+from mrc_grievance.service_layer.ports import Audit, EventNotifier, GrievanceRepository
+from mrc_plumbing.auth.roles import Role
 from mrc_plumbing.errors import IdempotencyKeyReused
+from mrc_plumbing.events import Event, EventDecoder
+from tests.support.auth import RecordingAudit, caller_for
 
 NOW = datetime(2025, 3, 14, 9, 30, 0, 123000, tzinfo=UTC)
 # Bihar / Araria / Araria sub-district: a valid LGD triple.
 ARARIA = Place(state_code="10", district_code="188", subdistrict_code="1116", village_name="Kusiyargaon")
+
+HELPLINE = caller_for(Role.HELPLINE_AGENT, partner_id="partner-a")
+CASEWORKER = caller_for(Role.CASEWORKER, partner_id="partner-a")
+# Caseworkers limited to Bihar, to Araria district, and to Maharashtra (state 27).
+IN_BIHAR = caller_for(Role.CASEWORKER, partner_id="partner-b", states={"10"})
+IN_ARARIA = caller_for(Role.CASEWORKER, partner_id="partner-b", states={"10"}, districts={"188"})
+IN_MAHARASHTRA = caller_for(Role.CASEWORKER, partner_id="partner-c", states={"27"})
 
 
 class FakeGrievanceRepository:
@@ -20,8 +32,17 @@ class FakeGrievanceRepository:
         self.grievances: dict[str, Grievance] = {}
         self.keys: dict[str, tuple[str, str]] = {}  # idempotency key -> (fingerprint, grievance id)
         self.events: list[DomainEvent] = []  # what would have gone into the outbox
+        self.envelopes: list[Event] = []  # the extra envelopes (audit) stored with the writes
+        self.lookups = 0
 
-    def add(self, grievance: Grievance, *, idempotency_key: str, fingerprint: str) -> tuple[Grievance, bool]:
+    def add(
+        self,
+        grievance: Grievance,
+        *,
+        idempotency_key: str,
+        fingerprint: str,
+        extra_events: Sequence[Event] = (),
+    ) -> tuple[Grievance, bool]:
         if idempotency_key in self.keys:
             first_fingerprint, grievance_id = self.keys[idempotency_key]
             if first_fingerprint != fingerprint:
@@ -29,13 +50,21 @@ class FakeGrievanceRepository:
             grievance.pending_events.clear()
             return self.grievances[grievance_id], False
         self.events.extend(grievance.pending_events)
+        self.envelopes.extend(extra_events)
         grievance.pending_events.clear()
         self.grievances[grievance.grievance_id] = grievance
         self.keys[idempotency_key] = (fingerprint, grievance.grievance_id)
         return grievance, True
 
     def get(self, grievance_id: str) -> Grievance | None:
+        self.lookups += 1
         return self.grievances.get(grievance_id)
+
+    def audit_messages(self) -> list[audit_pb2.DataAccessed]:
+        decoder = EventDecoder()
+        messages = [decoder.decode(e) for e in self.envelopes]
+        assert all(isinstance(m, audit_pb2.DataAccessed) for m in messages)
+        return messages  # type: ignore[return-value]
 
 
 class CountingNotifier:
@@ -46,15 +75,17 @@ class CountingNotifier:
         self.calls += 1
 
 
-def make_service() -> tuple[FilingService, FakeGrievanceRepository, CountingNotifier]:
+def make_service() -> tuple[FilingService, FakeGrievanceRepository, CountingNotifier, RecordingAudit]:
     repository = FakeGrievanceRepository()
     notifier = CountingNotifier()
+    audit = RecordingAudit(service="grievance")
     ids = itertools.count(1)
     # Typed as the ports so a fake that drifts from the Protocol shows up in review and in mypy.
     port: GrievanceRepository = repository
     relay: EventNotifier = notifier
-    service = FilingService(port, relay, clock=lambda: NOW, new_id=lambda: f"id-{next(ids)}")
-    return service, repository, notifier
+    trail: Audit = audit
+    service = FilingService(port, relay, trail, clock=lambda: NOW, new_id=lambda: f"id-{next(ids)}")
+    return service, repository, notifier, audit
 
 
 def command(**overrides: object) -> FileGrievance:
@@ -66,7 +97,6 @@ def command(**overrides: object) -> FileGrievance:
         "location": ARARIA,
         "employer_id": "employer-7",
         "anonymous": False,
-        "partner_id": "partner-a",
         "idempotency_key": "key-1",
     }
     values.update(overrides)

@@ -28,6 +28,7 @@ def file(**overrides: Any) -> Grievance:
         "location": ARARIA,
         "employer_id": "",
         "anonymous": False,
+        "filed_by_partner_id": "partner-a",
         "now": NOW,
     }
     values.update(overrides)
@@ -41,6 +42,7 @@ def test_filing_opens_the_grievance_and_raises_one_event() -> None:
     assert grievance.summary == "Wages withheld.\nTwo workers injured."
     assert grievance.employer_id == "employer-7"
     assert grievance.filed_at == NOW
+    assert grievance.filed_by_partner_id == "partner-a"
     assert grievance.pending_events == [GrievanceFiled(grievance)]
 
 

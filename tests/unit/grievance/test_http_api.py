@@ -7,15 +7,16 @@ from fastapi.testclient import TestClient
 
 from mrc_grievance.entrypoints.http_api import grievances_router
 from mrc_plumbing.http_app import PROBLEM_CONTENT_TYPE, create_http_app
+from tests.support.auth import bearer, http_auth, role_tokens
 
 from .fakes import make_service
 
 
 @pytest.fixture
 def client() -> TestClient:
-    service, _, _ = make_service()
+    service, _, _, _ = make_service()
     app = create_http_app(service="grievance", title="MRC Grievance (test)")
-    app.include_router(grievances_router(service))
+    app.include_router(grievances_router(service, http_auth(role_tokens())))
     return TestClient(app)
 
 
@@ -32,7 +33,8 @@ def body(**overrides: Any) -> dict[str, Any]:
     return values
 
 
-HEADERS = {"Idempotency-Key": "key-1", "X-Partner-Id": "partner-a"}
+AUTH = bearer("helpline_agent")
+HEADERS = {"Idempotency-Key": "key-1", **AUTH}
 
 
 def fields_of(response: Any) -> list[str]:
@@ -52,14 +54,17 @@ def test_filing_returns_201_with_location_and_the_grievance(client: TestClient) 
     assert created["channel"] == "helpline"
     assert created["anonymous"] is False
     assert created["location"]["district_code"] == "188"
+    assert "filed_by_partner_id" not in created
 
-    fetched = client.get(response.headers["Location"])
+    fetched = client.get(response.headers["Location"], headers=bearer("caseworker"))
     assert fetched.status_code == 200
     assert fetched.json() == created
 
 
 def test_an_anonymous_report_needs_no_worker(client: TestClient) -> None:
-    response = client.post("/v1/grievances", json=body(worker_id="", anonymous=True, category="trafficking"))
+    response = client.post(
+        "/v1/grievances", json=body(worker_id="", anonymous=True, category="trafficking"), headers=AUTH
+    )
 
     assert response.status_code == 201
     assert response.json()["worker_id"] == ""
@@ -111,14 +116,14 @@ def test_a_missing_field_is_named(client: TestClient) -> None:
     incomplete = body()
     del incomplete["summary"]
 
-    response = client.post("/v1/grievances", json=incomplete)
+    response = client.post("/v1/grievances", json=incomplete, headers=AUTH)
 
     assert response.status_code == 422
     assert fields_of(response) == ["summary"]
 
 
 def test_an_unknown_grievance_is_a_404_problem(client: TestClient) -> None:
-    response = client.get("/v1/grievances/does-not-exist")
+    response = client.get("/v1/grievances/does-not-exist", headers=bearer("caseworker"))
 
     assert response.status_code == 404
     assert response.headers["content-type"] == PROBLEM_CONTENT_TYPE

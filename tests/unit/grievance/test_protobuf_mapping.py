@@ -39,6 +39,7 @@ def grievance(**overrides: object) -> Grievance:
         location=ARARIA,
         employer_id="employer-7",
         anonymous=False,
+        filed_by_partner_id="partner-a",
         now=NOW,
     )
     return replace(g, **overrides)  # type: ignore[arg-type]
@@ -78,7 +79,15 @@ def test_a_grievance_survives_the_wire(variant: dict[str, object]) -> None:
     wire = grievance_to_proto(original).SerializeToString()
     back = grievance_from_proto(grievance_pb2.Grievance.FromString(wire))
 
-    assert back == original
+    # The filing partner is internal: the contract has no field for it.
+    assert back == replace(original, filed_by_partner_id="")
+
+
+def test_the_filing_partner_is_not_in_the_contract() -> None:
+    message = grievance_to_proto(grievance(filed_by_partner_id="helpline-bihar"))
+
+    assert not any("partner" in name for name in grievance_pb2.Grievance.DESCRIPTOR.fields_by_name)
+    assert b"helpline-bihar" not in message.SerializeToString()
 
 
 def test_the_filed_event_is_a_grievance_filed_cloud_event() -> None:
@@ -93,4 +102,4 @@ def test_the_filed_event_is_a_grievance_filed_cloud_event() -> None:
     assert envelope.source == EVENT_SOURCE
     assert envelope.subject == original.grievance_id
     assert isinstance(message, events_pb2.GrievanceFiled)
-    assert grievance_from_proto(message.grievance) == original
+    assert grievance_from_proto(message.grievance) == replace(original, filed_by_partner_id="")

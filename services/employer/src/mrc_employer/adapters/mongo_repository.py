@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,9 +17,12 @@ from mongoengine import (
     StringField,
 )
 from pymongo.collection import Collection
+from pymongo.errors import DuplicateKeyError
 
 from mrc_employer.adapters.protobuf_mapping import to_envelope
 from mrc_employer.domain.employer import Employer, EmployerKind, Place, Sector
+from mrc_plumbing.errors import AlreadyExists
+from mrc_plumbing.events import Event
 from mrc_plumbing.idempotency import FINGERPRINT_FIELD, IDEMPOTENCY_FIELD, insert_once
 from mrc_plumbing.outbox import with_events
 
@@ -102,12 +106,23 @@ class MongoEmployerRepository:
     def ensure_indexes() -> None:
         EmployerDocument.ensure_indexes()
 
-    def add(self, employer: Employer, *, idempotency_key: str, fingerprint: str) -> tuple[Employer, bool]:
+    def add(
+        self,
+        employer: Employer,
+        *,
+        idempotency_key: str,
+        fingerprint: str,
+        extra_events: Sequence[Event] = (),
+    ) -> tuple[Employer, bool]:
         document = with_events(
             _to_document(employer, idempotency_key, fingerprint),
-            [to_envelope(e) for e in employer.pending_events],
+            [*(to_envelope(e) for e in employer.pending_events), *extra_events],
         )
-        stored, created = insert_once(self._collection, document)
+        try:
+            stored, created = insert_once(self._collection, document)
+        except DuplicateKeyError:
+            # Not a retry (that would have matched its idempotency key): the id is taken.
+            raise AlreadyExists(f"employer {employer.employer_id!r} is already registered") from None
         employer.pending_events.clear()
         return (employer if created else _from_document(stored)), created
 

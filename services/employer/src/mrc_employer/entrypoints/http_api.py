@@ -17,9 +17,10 @@ from mrc_employer.domain.employer import (
     Sector,
 )
 from mrc_employer.service_layer.registration import EmployerRegistrationService, RegisterEmployer
+from mrc_plumbing.auth.caller import Caller
+from mrc_plumbing.auth.http import HttpAuth
+from mrc_plumbing.auth.roles import Scope
 
-# Until partner authentication lands, the calling partner names itself in this header.
-PartnerHeader = Annotated[str, Header(alias="X-Partner-Id", max_length=64)]
 IdempotencyHeader = Annotated[str, Header(alias="Idempotency-Key", max_length=128)]
 
 
@@ -68,14 +69,18 @@ class EmployerView(BaseModel):
         )
 
 
-def employers_router(registration: EmployerRegistrationService) -> APIRouter:
+def employers_router(registration: EmployerRegistrationService, auth: HttpAuth) -> APIRouter:
+    """Every route needs a bearer token with the route's scope (401 without one, 403 without the scope)."""
     router = APIRouter(prefix="/v1/employers", tags=["employers"])
+    # Dependencies as defaults: with postponed annotations FastAPI cannot see these locals in `Annotated`.
+    writer = auth.requires(Scope.EMPLOYERS_WRITE)
+    reader = auth.requires(Scope.EMPLOYERS_READ)
 
     @router.post("", status_code=201, response_model=EmployerView)
     def register_employer(
         body: RegisterEmployerBody,
         response: Response,
-        partner_id: PartnerHeader = "unassigned",
+        caller: Caller = writer,
         idempotency_key: IdempotencyHeader = "",
     ) -> EmployerView:
         result = registration.register(
@@ -85,9 +90,9 @@ def employers_router(registration: EmployerRegistrationService) -> APIRouter:
                 sector=body.sector.value,
                 location=Place(**body.location.model_dump()),
                 registration_number=body.registration_number,
-                partner_id=partner_id,
                 idempotency_key=idempotency_key,
-            )
+            ),
+            caller,
         )
         response.headers["Location"] = f"/v1/employers/{result.employer.employer_id}"
         if not result.created:
@@ -95,7 +100,7 @@ def employers_router(registration: EmployerRegistrationService) -> APIRouter:
         return EmployerView.of(result.employer)
 
     @router.get("/{employer_id}", response_model=EmployerView)
-    def get_employer(employer_id: str) -> EmployerView:
-        return EmployerView.of(registration.get(employer_id))
+    def get_employer(employer_id: str, caller: Caller = reader) -> EmployerView:
+        return EmployerView.of(registration.get(employer_id, caller))
 
     return router

@@ -1,4 +1,4 @@
-"""Wires the employer process together: store, broker, use cases, REST, gRPC and the outbox relay."""
+"""Wires the employer process together: store, broker, auth, audit, use cases, REST, gRPC and the outbox relay."""
 
 from __future__ import annotations
 
@@ -17,18 +17,18 @@ def main() -> None:
     settings = EmployerSettings()
     connections = connect(settings, topics=[EMPLOYERS_TOPIC], outbox_collections=[EmployerDocument._meta["collection"]])
     MongoEmployerRepository.ensure_indexes()
-    registration = EmployerRegistrationService(MongoEmployerRepository(), connections.relay)
+    registration = EmployerRegistrationService(MongoEmployerRepository(), connections.relay, connections.audit)
 
     http_app = create_http_app(
         service=settings.service_name, title="MRC Employer", readiness_checks=connections.readiness_checks()
     )
-    http_app.include_router(employers_router(registration))
+    http_app.include_router(employers_router(registration, connections.http_auth))
 
     grpc_server = GrpcServer(settings.bind_host, settings.grpc_port)
     grpc_server.add_service(
         "mrc.employer.v1.EmployerService",
         lambda server: employer_service_pb2_grpc.add_EmployerServiceServicer_to_server(
-            EmployerServicer(registration), server
+            EmployerServicer(registration, connections.grpc_auth), server
         ),
     )
     run_service(connections, http_app, grpc_server)

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from mrc_employer.domain.employer import Employer
+from mrc_plumbing.audit import Action
+from mrc_plumbing.auth.caller import Caller
+from mrc_plumbing.events import Event
 
 
 class EmployerRepository(Protocol):
-    def add(self, employer: Employer, *, idempotency_key: str, fingerprint: str) -> tuple[Employer, bool]:
-        """Store a new employer with its pending events, unless the idempotency key was seen.
+    def add(
+        self,
+        employer: Employer,
+        *,
+        idempotency_key: str,
+        fingerprint: str,
+        extra_events: Sequence[Event] = (),
+    ) -> tuple[Employer, bool]:
+        """Store a new employer with its pending events and `extra_events` (audit), unless the key was seen.
 
-        Returns the stored employer (the first one, for a retry) and whether it was created now.
+        Returns the stored employer (the first one, for a retry) and whether it was created now; a retry
+        stores none of the events. Raises AlreadyExists if another request already took the employer id.
         """
         ...
 
@@ -21,4 +33,21 @@ class EmployerRepository(Protocol):
 class EventNotifier(Protocol):
     def notify(self) -> None:
         """Tell the outbox relay that events are waiting."""
+        ...
+
+
+class AuditEvents(Protocol):
+    """The part of the audit trail (`mrc_plumbing.audit.AuditTrail`) used here: events of writes."""
+
+    def event(
+        self,
+        caller: Caller,
+        action: Action,
+        resource_type: str,
+        resource_id: str,
+        fields: Iterable[str] = (),
+        *,
+        allowed: bool = True,
+    ) -> Event:
+        """The audit event of a write, to store in the aggregate's outbox with the write."""
         ...

@@ -1,17 +1,29 @@
-"""Use cases: register an employer, look one up."""
+"""Use cases: register an employer, look one up; both on behalf of an authenticated caller.
+
+Employer records describe organisations, not people: writes are audited, reads are not. A client of
+an employer partner (role `employer`) acts for one employer, named in its token: it registers that
+employer's record (under that id, so only once) and reads only that record.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from mrc_employer.domain.employer import Employer, EmployerKind, Place
-from mrc_employer.service_layer.ports import EmployerRepository, EventNotifier
+from mrc_employer.service_layer.ports import AuditEvents, EmployerRepository, EventNotifier
+from mrc_plumbing.audit import Action
+from mrc_plumbing.auth.caller import Caller, check_purpose
+from mrc_plumbing.auth.roles import Role, Scope
 from mrc_plumbing.clock import utc_now
-from mrc_plumbing.errors import NotFound
+from mrc_plumbing.errors import NotFound, PermissionDenied
 from mrc_plumbing.idempotency import request_fingerprint, scoped_key
+
+RESOURCE_TYPE = "employer"
+DEFAULT_PURPOSE = "compliance"
 
 
 @dataclass(frozen=True)
@@ -21,7 +33,6 @@ class RegisterEmployer:
     sector: str
     location: Place
     registration_number: str
-    partner_id: str
     idempotency_key: str = ""
 
 
@@ -31,23 +42,50 @@ class EmployerRegistration:
     created: bool
 
 
+def written_fields(employer: Employer) -> list[str]:
+    fields = ["legal_name", "kind", "sector", "location"]
+    if employer.registration_number:
+        fields.append("registration_number")
+    return fields
+
+
+def _authorize(caller: Caller, scope: Scope) -> Caller:
+    """Scope and purpose, checked before anything is looked up; returns the caller with its purpose settled."""
+    caller.require(scope)
+    return dataclasses.replace(caller, purpose=check_purpose(caller.purpose, DEFAULT_PURPOSE))
+
+
+def _acts_for_an_employer(caller: Caller) -> bool:
+    return Role.EMPLOYER in caller.roles
+
+
 class EmployerRegistrationService:
     def __init__(
         self,
         employers: EmployerRepository,
         notifier: EventNotifier,
+        audit: AuditEvents,
         *,
         clock: Callable[[], datetime] = utc_now,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
     ) -> None:
         self._employers = employers
         self._notifier = notifier
+        self._audit = audit
         self._clock = clock
         self._new_id = new_id
 
-    def register(self, command: RegisterEmployer) -> EmployerRegistration:
+    def register(self, command: RegisterEmployer, caller: Caller) -> EmployerRegistration:
+        caller = _authorize(caller, Scope.EMPLOYERS_WRITE)
+        if _acts_for_an_employer(caller):
+            if not caller.employer_id:
+                raise PermissionDenied("this client does not act for an employer")
+            # Its own record, under the id its tokens carry: a second one cannot be made.
+            employer_id = caller.employer_id
+        else:
+            employer_id = self._new_id()
         employer = Employer.register(
-            employer_id=self._new_id(),
+            employer_id=employer_id,
             legal_name=command.legal_name,
             kind=command.kind,
             sector=command.sector,
@@ -59,17 +97,29 @@ class EmployerRegistrationService:
         key = command.idempotency_key or self._new_id()
         payload = asdict(command)
         payload.pop("idempotency_key")
+        audit_event = self._audit.event(
+            caller, Action.CREATE, RESOURCE_TYPE, employer.employer_id, fields=written_fields(employer)
+        )
         stored, created = self._employers.add(
             employer,
-            idempotency_key=scoped_key(command.partner_id, key),
+            idempotency_key=scoped_key(caller.partner_id, key),
             fingerprint=request_fingerprint(payload),
+            extra_events=[audit_event],
         )
         if created:
             self._notifier.notify()
         return EmployerRegistration(stored, created)
 
-    def get(self, employer_id: str) -> Employer:
+    def get(self, employer_id: str, caller: Caller) -> Employer:
+        caller = _authorize(caller, Scope.EMPLOYERS_READ)
         employer = self._employers.get(employer_id)
-        if employer is None:
+        # Another employer's record, or one outside the caller's geography, is answered like a missing one.
+        if employer is None or not self._visible(employer, caller):
             raise NotFound(f"no employer {employer_id!r}")
         return employer
+
+    @staticmethod
+    def _visible(employer: Employer, caller: Caller) -> bool:
+        if _acts_for_an_employer(caller) and caller.employer_id != employer.employer_id:
+            return False
+        return caller.covers_place(employer.location.state_code, employer.location.district_code)

@@ -7,17 +7,24 @@ import grpc
 from mrc.entitlements.v1 import entitlements_service_pb2 as pb
 from mrc.entitlements.v1 import entitlements_service_pb2_grpc as pb_grpc
 from mrc_entitlements.adapters.protobuf_mapping import eligibility_to_proto
-from mrc_entitlements.service_layer.eligibility import EligibilityService
+from mrc_entitlements.service_layer.eligibility import EligibilityLookup
+from mrc_plumbing.auth.grpc import GrpcAuth
+from mrc_plumbing.auth.roles import Scope
 from mrc_plumbing.errors import InvalidArgument
 
 
 class EntitlementsServicer(pb_grpc.EntitlementsServiceServicer):
-    def __init__(self, service: EligibilityService) -> None:
-        self._service = service
+    """Every RPC needs `authorization: Bearer <token>` metadata with the RPC's scope."""
+
+    def __init__(self, lookup: EligibilityLookup, auth: GrpcAuth) -> None:
+        self._lookup = lookup
+        self._auth = auth
 
     def GetEligibility(  # noqa: N802 - the name is the RPC's
         self, request: pb.GetEligibilityRequest, context: grpc.ServicerContext
     ) -> pb.GetEligibilityResponse:
+        caller = self._auth.require(context, Scope.ELIGIBILITY_READ)
         if not request.worker_id:
             raise InvalidArgument.for_field("worker_id", "must be set")
-        return pb.GetEligibilityResponse(eligibility=eligibility_to_proto(self._service.get(request.worker_id)))
+        eligibility = self._lookup.get(request.worker_id, caller)
+        return pb.GetEligibilityResponse(eligibility=eligibility_to_proto(eligibility))

@@ -8,7 +8,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from mrc_entitlements.domain.eligibility import Eligibility, EligibilityStatus
-from mrc_entitlements.service_layer.eligibility import EligibilityService
+from mrc_entitlements.service_layer.eligibility import EligibilityLookup
+from mrc_plumbing.auth.caller import Caller
+from mrc_plumbing.auth.http import HttpAuth
+from mrc_plumbing.auth.roles import Scope
 
 
 class EligibilityView(BaseModel):
@@ -29,11 +32,14 @@ class EligibilityView(BaseModel):
         )
 
 
-def eligibility_router(service: EligibilityService) -> APIRouter:
+def eligibility_router(lookup: EligibilityLookup, auth: HttpAuth) -> APIRouter:
+    """Every route needs a bearer token with the route's scope (401 without one, 403 without the scope)."""
     router = APIRouter(prefix="/v1/eligibility", tags=["eligibility"])
+    # A dependency as default: with postponed annotations FastAPI cannot see this local in `Annotated`.
+    reader = auth.requires(Scope.ELIGIBILITY_READ)
 
     @router.get("/{worker_id}", response_model=EligibilityView)
-    def get_eligibility(worker_id: str) -> EligibilityView:
-        return EligibilityView.of(service.get(worker_id))
+    def get_eligibility(worker_id: str, caller: Caller = reader) -> EligibilityView:
+        return EligibilityView.of(lookup.get(worker_id, caller))
 
     return router

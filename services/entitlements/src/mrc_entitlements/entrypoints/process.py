@@ -1,4 +1,4 @@
-"""Wires the entitlements API process: REST and gRPC reads over the eligibility records."""
+"""Wires the entitlements API process: authenticated, audited REST and gRPC reads over the eligibility records."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from mrc.entitlements.v1 import entitlements_service_pb2_grpc
 from mrc_entitlements.adapters.mongo_repository import EligibilityDocument, MongoEligibilityRepository
 from mrc_entitlements.entrypoints.grpc_api import EntitlementsServicer
 from mrc_entitlements.entrypoints.http_api import eligibility_router
-from mrc_entitlements.service_layer.eligibility import EligibilityService
+from mrc_entitlements.service_layer.eligibility import EligibilityLookup
 from mrc_entitlements.settings import ELIGIBILITY_TOPIC, EntitlementsSettings
 from mrc_plumbing.grpc_server import GrpcServer
 from mrc_plumbing.http_app import create_http_app
@@ -19,18 +19,18 @@ def main() -> None:
         settings, topics=[ELIGIBILITY_TOPIC], outbox_collections=[EligibilityDocument._meta["collection"]]
     )
     MongoEligibilityRepository.ensure_indexes()
-    service = EligibilityService(MongoEligibilityRepository(), connections.relay)
+    lookup = EligibilityLookup(MongoEligibilityRepository(), connections.audit)
 
     http_app = create_http_app(
         service=settings.service_name, title="MRC Entitlements", readiness_checks=connections.readiness_checks()
     )
-    http_app.include_router(eligibility_router(service))
+    http_app.include_router(eligibility_router(lookup, connections.http_auth))
 
     grpc_server = GrpcServer(settings.bind_host, settings.grpc_port)
     grpc_server.add_service(
         "mrc.entitlements.v1.EntitlementsService",
         lambda server: entitlements_service_pb2_grpc.add_EntitlementsServiceServicer_to_server(
-            EntitlementsServicer(service), server
+            EntitlementsServicer(lookup, connections.grpc_auth), server
         ),
     )
     run_service(connections, http_app, grpc_server)

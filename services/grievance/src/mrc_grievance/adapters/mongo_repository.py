@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,6 +26,7 @@ from mrc_grievance.domain.grievance import (
     IntakeChannel,
     Place,
 )
+from mrc_plumbing.events import Event
 from mrc_plumbing.idempotency import FINGERPRINT_FIELD, IDEMPOTENCY_FIELD, insert_once
 from mrc_plumbing.outbox import with_events
 
@@ -54,12 +56,14 @@ class GrievanceDocument(Document):  # type: ignore[misc]
     worker_id = StringField(default="")
     category = StringField(required=True, choices=[c.value for c in GrievanceCategory])
     channel = StringField(required=True, choices=[c.value for c in IntakeChannel])
-    summary = StringField(required=True)
+    summary = StringField(required=True)  # encrypted in the next step (mrc_plumbing.crypto field cipher)
     location = EmbeddedDocumentField(PlaceDocument, required=True)
     employer_id = StringField(default="")
     status = StringField(required=True, choices=[s.value for s in GrievanceStatus])
     anonymous = BooleanField(required=True)
     filed_at = DateTimeField(required=True)
+    # Internal: which partner filed it; not in the contract, never returned or published.
+    filed_by_partner_id = StringField(default="")
     idempotency_key = StringField(required=True)
     request_fingerprint = StringField(required=True)
     outbox = ListField(DictField())
@@ -72,12 +76,14 @@ def _to_document(grievance: Grievance, idempotency_key: str, fingerprint: str) -
         worker_id=grievance.worker_id,
         category=grievance.category.value,
         channel=grievance.channel.value,
+        # encrypted in the next step: the summary is the complainant's own account (plaintext until then).
         summary=grievance.summary,
         location=PlaceDocument(**grievance.location.__dict__),
         employer_id=grievance.employer_id,
         status=grievance.status.value,
         anonymous=grievance.anonymous,
         filed_at=grievance.filed_at,
+        filed_by_partner_id=grievance.filed_by_partner_id,
         idempotency_key=idempotency_key,
         request_fingerprint=fingerprint,
     )
@@ -108,6 +114,7 @@ def _from_document(doc: dict[str, Any]) -> Grievance:
         status=GrievanceStatus(doc["status"]),
         anonymous=bool(doc["anonymous"]),
         filed_at=_utc(doc["filed_at"]),
+        filed_by_partner_id=doc.get("filed_by_partner_id", ""),
     )
 
 
@@ -119,10 +126,17 @@ class MongoGrievanceRepository:
     def ensure_indexes() -> None:
         GrievanceDocument.ensure_indexes()
 
-    def add(self, grievance: Grievance, *, idempotency_key: str, fingerprint: str) -> tuple[Grievance, bool]:
+    def add(
+        self,
+        grievance: Grievance,
+        *,
+        idempotency_key: str,
+        fingerprint: str,
+        extra_events: Sequence[Event] = (),
+    ) -> tuple[Grievance, bool]:
         document = with_events(
             _to_document(grievance, idempotency_key, fingerprint),
-            [to_envelope(e) for e in grievance.pending_events],
+            [*(to_envelope(e) for e in grievance.pending_events), *extra_events],
         )
         stored, created = insert_once(self._collection, document)
         grievance.pending_events.clear()

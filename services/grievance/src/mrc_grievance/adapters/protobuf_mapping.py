@@ -88,7 +88,10 @@ def grievance_to_proto(grievance: Grievance) -> grievance_pb2.Grievance:
 
 
 def grievance_from_proto(message: grievance_pb2.Grievance) -> Grievance:
-    """For a stored or published grievance (one that was valid when filed); raises KeyError on UNSPECIFIED."""
+    """For a stored or published grievance (one that was valid when filed); raises KeyError on UNSPECIFIED.
+
+    The filing partner is internal and not in the contract, so it comes back empty.
+    """
     return Grievance(
         grievance_id=message.grievance_id,
         worker_id=message.worker_id,
@@ -100,6 +103,7 @@ def grievance_from_proto(message: grievance_pb2.Grievance) -> Grievance:
         status=STATUS_FROM_PROTO[message.status],
         anonymous=message.anonymous,
         filed_at=message.filed_at.ToDatetime(tzinfo=UTC),
+        filed_by_partner_id="",
     )
 
 

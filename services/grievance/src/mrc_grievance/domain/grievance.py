@@ -69,6 +69,8 @@ class Grievance:
     status: GrievanceStatus
     anonymous: bool
     filed_at: datetime
+    # The partner whose client filed it. Internal: stored, never published or returned (no contract field).
+    filed_by_partner_id: str
     # Events raised by the last change, not yet stored; the repository moves them into the outbox.
     pending_events: list[DomainEvent] = field(default_factory=list, repr=False, compare=False)
 
@@ -84,6 +86,7 @@ class Grievance:
         location: Place,
         employer_id: str,
         anonymous: bool,
+        filed_by_partner_id: str,
         now: datetime,
     ) -> Grievance:
         worker_id = worker_id.strip()
@@ -103,6 +106,7 @@ class Grievance:
             status=GrievanceStatus.OPEN,
             anonymous=anonymous,
             filed_at=now,
+            filed_by_partner_id=filed_by_partner_id,
         )
         grievance.pending_events.append(GrievanceFiled(grievance))
         return grievance

@@ -13,23 +13,22 @@ from mrc_grievance.adapters.protobuf_mapping import (
     place_from_proto,
 )
 from mrc_grievance.service_layer.filing import FileGrievance, FilingService
+from mrc_plumbing.auth.grpc import GrpcAuth
+from mrc_plumbing.auth.roles import Scope
 from mrc_plumbing.errors import InvalidArgument
-
-PARTNER_METADATA_KEY = "x-partner-id"
-
-
-def _partner(context: grpc.ServicerContext) -> str:
-    metadata = dict(context.invocation_metadata() or ())
-    return str(metadata.get(PARTNER_METADATA_KEY) or "unassigned")
 
 
 class GrievanceServicer(pb_grpc.GrievanceServiceServicer):
-    def __init__(self, filing: FilingService) -> None:
+    """Every RPC needs `authorization: Bearer <token>` metadata with the RPC's scope."""
+
+    def __init__(self, filing: FilingService, auth: GrpcAuth) -> None:
         self._filing = filing
+        self._auth = auth
 
     def FileGrievance(  # noqa: N802 - the name is the RPC's
         self, request: pb.FileGrievanceRequest, context: grpc.ServicerContext
     ) -> pb.FileGrievanceResponse:
+        caller = self._auth.require(context, Scope.GRIEVANCES_WRITE)
         result = self._filing.file(
             FileGrievance(
                 worker_id=request.worker_id,
@@ -39,15 +38,16 @@ class GrievanceServicer(pb_grpc.GrievanceServiceServicer):
                 location=place_from_proto(request.location),
                 employer_id=request.employer_id,
                 anonymous=request.anonymous,
-                partner_id=_partner(context),
                 idempotency_key=request.idempotency_key,
-            )
+            ),
+            caller,
         )
         return pb.FileGrievanceResponse(grievance=grievance_to_proto(result.grievance))
 
     def GetGrievance(  # noqa: N802
         self, request: pb.GetGrievanceRequest, context: grpc.ServicerContext
     ) -> pb.GetGrievanceResponse:
+        caller = self._auth.require(context, Scope.GRIEVANCES_READ)
         if not request.grievance_id:
             raise InvalidArgument.for_field("grievance_id", "must be set")
-        return pb.GetGrievanceResponse(grievance=grievance_to_proto(self._filing.get(request.grievance_id)))
+        return pb.GetGrievanceResponse(grievance=grievance_to_proto(self._filing.get(request.grievance_id, caller)))

@@ -18,9 +18,10 @@ from mrc_grievance.domain.grievance import (
     Place,
 )
 from mrc_grievance.service_layer.filing import FileGrievance, FilingService
+from mrc_plumbing.auth.caller import Caller
+from mrc_plumbing.auth.http import HttpAuth
+from mrc_plumbing.auth.roles import Scope
 
-# Until partner authentication lands, the calling partner names itself in this header.
-PartnerHeader = Annotated[str, Header(alias="X-Partner-Id", max_length=64)]
 IdempotencyHeader = Annotated[str, Header(alias="Idempotency-Key", max_length=128)]
 
 
@@ -73,14 +74,18 @@ class GrievanceView(BaseModel):
         )
 
 
-def grievances_router(filing: FilingService) -> APIRouter:
+def grievances_router(filing: FilingService, auth: HttpAuth) -> APIRouter:
+    """Every route needs a bearer token with the route's scope (401 without one, 403 without the scope)."""
     router = APIRouter(prefix="/v1/grievances", tags=["grievances"])
+    # Dependencies as defaults: with postponed annotations FastAPI cannot see these locals in `Annotated`.
+    writer = auth.requires(Scope.GRIEVANCES_WRITE)
+    reader = auth.requires(Scope.GRIEVANCES_READ)
 
     @router.post("", status_code=201, response_model=GrievanceView)
     def file_grievance(
         body: FileGrievanceBody,
         response: Response,
-        partner_id: PartnerHeader = "unassigned",
+        caller: Caller = writer,
         idempotency_key: IdempotencyHeader = "",
     ) -> GrievanceView:
         result = filing.file(
@@ -92,9 +97,9 @@ def grievances_router(filing: FilingService) -> APIRouter:
                 location=Place(**body.location.model_dump()),
                 employer_id=body.employer_id,
                 anonymous=body.anonymous,
-                partner_id=partner_id,
                 idempotency_key=idempotency_key,
-            )
+            ),
+            caller,
         )
         response.headers["Location"] = f"/v1/grievances/{result.grievance.grievance_id}"
         if not result.created:
@@ -102,7 +107,7 @@ def grievances_router(filing: FilingService) -> APIRouter:
         return GrievanceView.of(result.grievance)
 
     @router.get("/{grievance_id}", response_model=GrievanceView)
-    def get_grievance(grievance_id: str) -> GrievanceView:
-        return GrievanceView.of(filing.get(grievance_id))
+    def get_grievance(grievance_id: str, caller: Caller = reader) -> GrievanceView:
+        return GrievanceView.of(filing.get(grievance_id, caller))
 
     return router

@@ -1,4 +1,4 @@
-"""Wires the grievance process together: store, broker, use cases, REST, gRPC and the outbox relay."""
+"""Wires the grievance process together: store, broker, auth, audit, use cases, REST, gRPC and the outbox relay."""
 
 from __future__ import annotations
 
@@ -19,18 +19,18 @@ def main() -> None:
         settings, topics=[GRIEVANCES_TOPIC], outbox_collections=[GrievanceDocument._meta["collection"]]
     )
     MongoGrievanceRepository.ensure_indexes()
-    filing = FilingService(MongoGrievanceRepository(), connections.relay)
+    filing = FilingService(MongoGrievanceRepository(), connections.relay, connections.audit)
 
     http_app = create_http_app(
         service=settings.service_name, title="MRC Grievance", readiness_checks=connections.readiness_checks()
     )
-    http_app.include_router(grievances_router(filing))
+    http_app.include_router(grievances_router(filing, connections.http_auth))
 
     grpc_server = GrpcServer(settings.bind_host, settings.grpc_port)
     grpc_server.add_service(
         "mrc.grievance.v1.GrievanceService",
         lambda server: grievance_service_pb2_grpc.add_GrievanceServiceServicer_to_server(
-            GrievanceServicer(filing), server
+            GrievanceServicer(filing, connections.grpc_auth), server
         ),
     )
     run_service(connections, http_app, grpc_server)
