@@ -37,7 +37,7 @@ lint: setup
 
 typecheck: setup
 	uv run mypy libs/plumbing/src libs/geography/src libs/contracts/src devstack/src services/registry/src \
-		services/entitlements/src services/grievance/src services/employer/src
+		services/entitlements/src services/grievance/src services/employer/src services/access/src
 
 contracts: setup
 	tools/protos.sh all

@@ -8,6 +8,7 @@ from kafka import KafkaProducer
 
 from mrc_devstack.stack import Stack
 from tests.e2e.payloads import worker_body
+from tests.support.access import Actor
 from tests.support.kafka import read_topic
 from tests.support.polling import eventually
 
@@ -15,8 +16,9 @@ pytestmark = pytest.mark.e2e
 
 
 def test_poison_record_is_dead_lettered_without_stopping_the_agent(
-    running_services: Stack, http: dict[str, httpx.Client]
+    running_services: Stack, http: dict[str, httpx.Client], actors: dict[str, Actor]
 ) -> None:
+    headers = actors["registrar"].headers()
     producer = KafkaProducer(bootstrap_servers=running_services.kafka_bootstrap)
     try:
         producer.send("mrc.registry.workers.v1", key=b"poison", value=b"\x00not protobuf", headers=[("x", b"1")])
@@ -36,8 +38,13 @@ def test_poison_record_is_dead_lettered_without_stopping_the_agent(
     finally:
         producer.close()
 
-    worker_id = http["registry"].post("/v1/workers", json=worker_body("After Poison")).json()["worker_id"]
-    eventually(lambda: http["entitlements"].get(f"/v1/eligibility/{worker_id}").status_code == 200, timeout=30)
+    worker_id = (
+        http["registry"].post("/v1/workers", json=worker_body("After Poison"), headers=headers).json()["worker_id"]
+    )
+    eventually(
+        lambda: http["entitlements"].get(f"/v1/eligibility/{worker_id}", headers=headers).status_code == 200,
+        timeout=30,
+    )
 
     dead = read_topic(
         running_services.kafka_bootstrap,

@@ -17,6 +17,7 @@ import pytest
 
 from mrc_devstack.stack import Stack
 from tests.e2e.payloads import new_key, worker_body
+from tests.support.access import Actor
 from tests.support.kafka import read_topic, records_with_subject
 from tests.support.polling import eventually
 
@@ -34,27 +35,28 @@ def crashing_registry(running_services: Stack) -> Iterator[Stack]:
     running_services.start_service("registry")
 
 
-def post_until_crash(http: httpx.Client, key: str) -> None:
+def post_until_crash(http: httpx.Client, headers: dict[str, str]) -> None:
     # The process may die before answering: the client will retry.
     with contextlib.suppress(httpx.HTTPError):
-        http.post("/v1/workers", json=worker_body("Crash Survivor"), headers={"Idempotency-Key": key})
+        http.post("/v1/workers", json=worker_body("Crash Survivor"), headers=headers)
 
 
 @pytest.mark.parametrize("fault", ["MRC_FAULT_CRASH_BEFORE_PUBLISH", "MRC_FAULT_CRASH_AFTER_PUBLISH"])
 def test_event_reaches_consumers_exactly_once_after_a_crash(
-    crashing_registry: Stack, http: dict[str, httpx.Client], fault: str
+    crashing_registry: Stack, http: dict[str, httpx.Client], fault: str, actors: dict[str, Actor]
 ) -> None:
     stack = crashing_registry
     stack.stop_service("registry")
     stack.start_service("registry", extra_env={fault: "true"})
-    key = new_key()
+    registrar = actors["registrar"]
+    headers = registrar.headers(**{"Idempotency-Key": new_key()})
 
-    post_until_crash(http["registry"], key)
+    post_until_crash(http["registry"], headers)
     eventually(lambda: not stack.is_running("registry"), timeout=15)
 
     stack.start_service("registry")
     # The partner's retry finds the worker stored before the crash.
-    retry = http["registry"].post("/v1/workers", json=worker_body("Crash Survivor"), headers={"Idempotency-Key": key})
+    retry = http["registry"].post("/v1/workers", json=worker_body("Crash Survivor"), headers=headers)
     assert retry.status_code == 201
     assert retry.headers.get("idempotent-replayed") == "true"
     worker_id = retry.json()["worker_id"]
@@ -70,7 +72,11 @@ def test_event_reaches_consumers_exactly_once_after_a_crash(
     # (after a crash after publishing, the relay publishes the same event again: consumers dedupe)
 
     eligibility = eventually(
-        lambda: (r := http["entitlements"].get(f"/v1/eligibility/{worker_id}")).status_code == 200 and r.json()
+        lambda: (
+            (r := http["entitlements"].get(f"/v1/eligibility/{worker_id}", headers=registrar.headers())).status_code
+            == 200
+            and r.json()
+        )
     )
     assert eligibility["source_event_id"].encode() in event_ids
     time.sleep(2)  # give a duplicate every chance to be applied

@@ -15,6 +15,7 @@ from mrc.registry.v1 import registry_service_pb2_grpc as reg_grpc
 from mrc.registry.v1 import worker_pb2
 from mrc_devstack.stack import Stack
 from tests.e2e.payloads import new_key, worker_body
+from tests.support.access import Actor
 from tests.support.kafka import read_topic, records_with_subject
 from tests.support.polling import eventually
 
@@ -25,9 +26,12 @@ ELIGIBILITY_TOPIC = "mrc.entitlements.eligibility.v1"
 
 
 def test_register_a_worker_and_see_it_everywhere(
-    running_services: Stack, http: dict[str, httpx.Client], channels: dict[str, grpc.Channel]
+    running_services: Stack, http: dict[str, httpx.Client], channels: dict[str, grpc.Channel], actors: dict[str, Actor]
 ) -> None:
-    created = http["registry"].post("/v1/workers", json=worker_body(), headers={"Idempotency-Key": new_key()})
+    registrar = actors["registrar"]
+    created = http["registry"].post(
+        "/v1/workers", json=worker_body(), headers=registrar.headers(**{"Idempotency-Key": new_key()})
+    )
     assert created.status_code == 201, created.text
     worker_id = created.json()["worker_id"]
 
@@ -49,18 +53,24 @@ def test_register_a_worker_and_see_it_everywhere(
 
     # gRPC reads the same worker.
     registry = reg_grpc.RegistryServiceStub(channels["registry"])
-    worker = registry.GetWorker(reg_pb.GetWorkerRequest(worker_id=worker_id)).worker
+    worker = registry.GetWorker(reg_pb.GetWorkerRequest(worker_id=worker_id), metadata=registrar.metadata()).worker
     assert worker.home.district_code == "212"
     assert worker.gender == worker_pb2.GENDER_FEMALE
 
     # The entitlements consumer recorded the worker: over REST and gRPC.
     eligibility = eventually(
-        lambda: (r := http["entitlements"].get(f"/v1/eligibility/{worker_id}")).status_code == 200 and r.json()
+        lambda: (
+            (r := http["entitlements"].get(f"/v1/eligibility/{worker_id}", headers=registrar.headers())).status_code
+            == 200
+            and r.json()
+        )
     )
     assert eligibility["status"] == "pending_assessment"
     assert eligibility["source_event_id"] == record.headers["ce_id"].decode()
     entitlements = ent_grpc.EntitlementsServiceStub(channels["entitlements"])
-    reply = entitlements.GetEligibility(ent_pb.GetEligibilityRequest(worker_id=worker_id))
+    reply = entitlements.GetEligibility(
+        ent_pb.GetEligibilityRequest(worker_id=worker_id), metadata=registrar.metadata()
+    )
     assert reply.eligibility.source_event_id == eligibility["source_event_id"]
 
     # ... and published its own event through its outbox.
@@ -70,8 +80,11 @@ def test_register_a_worker_and_see_it_everywhere(
     assert len(records_with_subject(recorded, worker_id)) == 1
 
 
-def test_register_over_grpc_with_a_retry(running_services: Stack, channels: dict[str, grpc.Channel]) -> None:
+def test_register_over_grpc_with_a_retry(
+    running_services: Stack, channels: dict[str, grpc.Channel], actors: dict[str, Actor]
+) -> None:
     registry = reg_grpc.RegistryServiceStub(channels["registry"])
+    registrar = actors["registrar"]
     request = reg_pb.RegisterWorkerRequest(
         idempotency_key=new_key(),
         full_name="Mohammad Aslam",
@@ -79,11 +92,16 @@ def test_register_over_grpc_with_a_retry(running_services: Stack, channels: dict
         birth_year=1985,
         home={"state_code": "9", "district_code": "162"},  # Lucknow, Uttar Pradesh
         occupation="brick kiln",
+        consent=worker_pb2.ConsentInput(
+            purposes=[worker_pb2.CONSENT_PURPOSE_REGISTRATION],
+            method=worker_pb2.CONSENT_CAPTURE_METHOD_VERBAL_WITH_WITNESS,
+            witness_name="Anita (ASHA worker)",
+        ),
     )
-    first = registry.RegisterWorker(request, metadata=[("x-partner-id", "cso-lucknow")]).worker
-    again = registry.RegisterWorker(request, metadata=[("x-partner-id", "cso-lucknow")]).worker
+    first = registry.RegisterWorker(request, metadata=registrar.metadata()).worker
+    again = registry.RegisterWorker(request, metadata=registrar.metadata()).worker
     assert again.worker_id == first.worker_id
-    assert first.registering_partner_id == "cso-lucknow"
+    assert first.registering_partner_id == registrar.partner_id
     records = read_topic(
         running_services.kafka_bootstrap,
         WORKERS_TOPIC,
@@ -92,19 +110,33 @@ def test_register_over_grpc_with_a_retry(running_services: Stack, channels: dict
     assert len(records_with_subject(records, first.worker_id)) == 1
 
 
-def test_grpc_errors_carry_standard_codes(channels: dict[str, grpc.Channel]) -> None:
+def test_grpc_errors_carry_standard_codes(channels: dict[str, grpc.Channel], actors: dict[str, Actor]) -> None:
     registry = reg_grpc.RegistryServiceStub(channels["registry"])
+    metadata = actors["registrar"].metadata()
     with pytest.raises(grpc.RpcError) as missing:
-        registry.GetWorker(reg_pb.GetWorkerRequest(worker_id="nobody"))
+        registry.GetWorker(reg_pb.GetWorkerRequest(worker_id="nobody"), metadata=metadata)
     assert missing.value.code() == grpc.StatusCode.NOT_FOUND
+    with pytest.raises(grpc.RpcError) as unauthenticated:
+        registry.GetWorker(reg_pb.GetWorkerRequest(worker_id="nobody"))
+    assert unauthenticated.value.code() == grpc.StatusCode.UNAUTHENTICATED
     with pytest.raises(grpc.RpcError) as invalid:
-        registry.RegisterWorker(reg_pb.RegisterWorkerRequest(full_name="", home={"state_code": "10"}))
+        registry.RegisterWorker(
+            reg_pb.RegisterWorkerRequest(
+                full_name="",
+                home={"state_code": "10"},
+                consent=worker_pb2.ConsentInput(
+                    purposes=[worker_pb2.CONSENT_PURPOSE_REGISTRATION],
+                    method=worker_pb2.CONSENT_CAPTURE_METHOD_SIGNATURE,
+                ),
+            ),
+            metadata=metadata,
+        )
     assert invalid.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "full_name" in (invalid.value.details() or "")
     assert "gender" in (invalid.value.details() or "")
 
 
-@pytest.mark.parametrize("service", ["registry", "entitlements", "grievance", "employer"])
+@pytest.mark.parametrize("service", ["registry", "entitlements", "grievance", "employer", "access"])
 def test_health_over_http_and_grpc(
     service: str, http: dict[str, httpx.Client], channels: dict[str, grpc.Channel]
 ) -> None:

@@ -24,7 +24,7 @@ from pathlib import Path
 from types import FrameType
 
 from mrc_devstack.paths import default_home, default_port_offset
-from mrc_devstack.services import SERVICES
+from mrc_devstack.services import DEV_OPERATOR_CLIENT_ID, DEV_OPERATOR_CLIENT_SECRET, SERVICES
 from mrc_devstack.stack import COMPONENTS, INFRA, SERVICE_NAMES, ComponentStatus, Stack, StackError
 
 RESTART_BACKOFF_MAX = 30.0
@@ -86,6 +86,10 @@ def _print_urls(stack: Stack) -> None:
     print(f"  {'Kafka':<22}{stack.kafka_bootstrap}")
     print(f"  {'Mongo (FerretDB)':<22}{stack.mongo_uri}")
     print(f"  Logs: {stack.layout.logs}   (mrc-dev logs <component>)")
+    print(
+        f"  Operator credential (local only): {DEV_OPERATOR_CLIENT_ID} / {DEV_OPERATOR_CLIENT_SECRET}"
+        f"  -> POST {stack.http_url('access')}/oauth2/token"
+    )
     print(flush=True)
 
 

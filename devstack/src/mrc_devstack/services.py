@@ -33,7 +33,16 @@ class ServiceSpec:
         return env
 
 
+ACCESS_HTTP_PORT = 8105
+DEV_OPERATOR_CLIENT_ID = "mrc-operator"
+DEV_OPERATOR_CLIENT_SECRET = "dev-operator-secret"  # noqa: S105 - a local development credential, printed by `up`
+
+# Started in this order: access first, since every other service verifies tokens with its keys.
 SERVICES: tuple[ServiceSpec, ...] = (
+    ServiceSpec("access", "mrc_access", "ACCESS", http_port=ACCESS_HTTP_PORT, grpc_port=9105),
+    ServiceSpec(
+        "access-worker", "mrc_access.worker", "ACCESS", web_port=6067, web_port_env="MRC_ACCESS_WORKER_WEB_PORT"
+    ),
     ServiceSpec("registry", "mrc_registry", "REGISTRY", http_port=8101, grpc_port=9101),
     ServiceSpec("entitlements", "mrc_entitlements", "ENTITLEMENTS", http_port=8102, grpc_port=9102),
     ServiceSpec(

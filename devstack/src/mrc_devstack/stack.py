@@ -28,8 +28,12 @@ from pathlib import Path
 from typing import Literal
 
 from mrc_devstack import ferretdb_server, health, kafka_broker, procs
+from mrc_devstack.health import HOST
 from mrc_devstack.paths import Layout, default_cache
 from mrc_devstack.services import (
+    ACCESS_HTTP_PORT,
+    DEV_OPERATOR_CLIENT_ID,
+    DEV_OPERATOR_CLIENT_SECRET,
     KAFKA_CONTROLLER_PORT,
     KAFKA_PORT,
     MONGO_PORT,
@@ -318,6 +322,11 @@ class Stack:
                 "MRC_MONGO_URI": self.mongo_uri,
                 "MRC_LOG_FORMAT": "json",
                 "PYTHONUNBUFFERED": "1",
+                # Every service verifies tokens against the access service's published keys.
+                "MRC_AUTH_JWKS_URL": f"http://{HOST}:{ACCESS_HTTP_PORT + self.port_offset}/.well-known/jwks.json",
+                # The local operator credential that bootstraps partners and clients (never in a cluster).
+                "MRC_ACCESS_BOOTSTRAP_CLIENT_ID": DEV_OPERATOR_CLIENT_ID,
+                "MRC_ACCESS_BOOTSTRAP_CLIENT_SECRET": DEV_OPERATOR_CLIENT_SECRET,
             }
         )
         env.update(self._spec(name).env(self.port_offset))
