@@ -53,6 +53,13 @@ SERVICES: tuple[ServiceSpec, ...] = (
         web_port_env="MRC_ENTITLEMENTS_WORKER_WEB_PORT",
     ),
     ServiceSpec("grievance", "mrc_grievance", "GRIEVANCE", http_port=8103, grpc_port=9103),
+    ServiceSpec(
+        "grievance-worker",
+        "mrc_grievance.worker",
+        "GRIEVANCE",
+        web_port=6068,
+        web_port_env="MRC_GRIEVANCE_WORKER_WEB_PORT",
+    ),
     ServiceSpec("employer", "mrc_employer", "EMPLOYER", http_port=8104, grpc_port=9104),
 )
 

@@ -19,6 +19,7 @@ from mrc.entitlements.v1 import entitlements_service_pb2 as pb
 from mrc.entitlements.v1 import entitlements_service_pb2_grpc as pb_grpc
 from mrc_entitlements.entrypoints.grpc_api import EntitlementsServicer
 from mrc_entitlements.entrypoints.http_api import eligibility_router
+from mrc_entitlements.service_layer.eligibility import EligibilityService
 from mrc_plumbing.auth.rate_limit import RateLimiter
 from mrc_plumbing.auth.roles import Role
 from mrc_plumbing.http_app import PROBLEM_CONTENT_TYPE, create_http_app
@@ -54,6 +55,7 @@ class Platform:
     http: TestClient
     stub: pb_grpc.EntitlementsServiceStub
     audit: RecordingAudit
+    consumer: EligibilityService
 
     def read(self, worker_id: str, token: str, **headers: str) -> Any:
         return self.http.get(f"/v1/eligibility/{worker_id}", headers={**bearer(token), **headers})
@@ -66,13 +68,13 @@ class Platform:
 @contextmanager
 def running(limiter: RateLimiter | None = None) -> Iterator[Platform]:
     consumer, lookup, _, audit = make_services()
-    consumer.worker_registered(WORKER, event_id="e-1")
+    consumer.worker_registered(WORKER, event_id="e-1", linkage_consented=True)
     verifier = role_tokens()
     app = create_http_app(service="entitlements", title="MRC Entitlements (test)")
     app.include_router(eligibility_router(lookup, http_auth(verifier, limiter)))
     servicer = EntitlementsServicer(lookup, grpc_auth(verifier, limiter))
     with serve_grpc(lambda server: pb_grpc.add_EntitlementsServiceServicer_to_server(servicer, server)) as channel:
-        yield Platform(TestClient(app), pb_grpc.EntitlementsServiceStub(channel), audit)
+        yield Platform(TestClient(app), pb_grpc.EntitlementsServiceStub(channel), audit, consumer)
 
 
 @pytest.fixture
@@ -146,6 +148,17 @@ def test_without_the_scope_it_is_403_whether_or_not_the_worker_exists(platform: 
 def test_an_unknown_worker_is_404(platform: Platform) -> None:
     assert platform.read("w-unknown", "caseworker").status_code == 404
     assert grpc_code(lambda: platform.grpc_read("w-unknown", "caseworker")) == grpc.StatusCode.NOT_FOUND
+
+
+def test_a_record_without_linkage_consent_is_404_like_a_missing_one(platform: Platform) -> None:
+    platform.consumer.consent_changed(WORKER, event_id="e-2", linkage_consented=False)
+
+    response = platform.read(WORKER, "caseworker")
+
+    assert response.status_code == 404
+    assert "pending_assessment" not in response.text and "consent" not in response.text
+    assert grpc_code(lambda: platform.grpc_read(WORKER, "caseworker")) == grpc.StatusCode.NOT_FOUND
+    assert [(r.resource_id, r.allowed) for r in platform.audit.records] == [(WORKER, False), (WORKER, False)]
 
 
 def test_a_read_fails_with_503_when_the_audit_path_is_down(platform: Platform) -> None:

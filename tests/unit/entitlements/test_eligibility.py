@@ -19,8 +19,8 @@ CASEWORKER = caller_for(Role.CASEWORKER)
 def test_a_registered_worker_gets_a_pending_record_once() -> None:
     repo, notifier = FakeEligibilityRepository(), Notifier()
     service = EligibilityService(repo, notifier)
-    assert service.worker_registered("w-1", event_id="e-1") is True
-    assert service.worker_registered("w-1", event_id="e-1") is False  # redelivered
+    assert service.worker_registered("w-1", event_id="e-1", linkage_consented=True) is True
+    assert service.worker_registered("w-1", event_id="e-1", linkage_consented=True) is False  # redelivered
     record = repo.records["w-1"]
     assert record.status is EligibilityStatus.PENDING_ASSESSMENT
     assert record.source_event_id == "e-1"
@@ -30,7 +30,7 @@ def test_a_registered_worker_gets_a_pending_record_once() -> None:
 
 def test_a_read_is_recorded_before_it_is_returned() -> None:
     service, lookup, _, audit = make_services()
-    service.worker_registered("w-1", event_id="e-1")
+    service.worker_registered("w-1", event_id="e-1", linkage_consented=True)
 
     record = lookup.get("w-1", CASEWORKER)
 
@@ -48,7 +48,7 @@ def test_a_read_is_recorded_before_it_is_returned() -> None:
 
 def test_a_read_fails_closed_when_the_audit_path_is_down() -> None:
     service, lookup, _, audit = make_services()
-    service.worker_registered("w-1", event_id="e-1")
+    service.worker_registered("w-1", event_id="e-1", linkage_consented=True)
     audit.failing = True
 
     with pytest.raises(Unavailable):
@@ -69,7 +69,7 @@ def test_unknown_worker_is_not_found_and_recorded_as_denied() -> None:
 
 def test_the_scope_and_purpose_are_checked_before_any_lookup() -> None:
     service, lookup, repository, _ = make_services()
-    service.worker_registered("w-1", event_id="e-1")
+    service.worker_registered("w-1", event_id="e-1", linkage_consented=True)
 
     for worker_id in ("w-1", "w-x"):
         with pytest.raises(PermissionDenied):

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import os
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from mrc.audit.v1 import audit_pb2
 from mrc_grievance.domain.grievance import DomainEvent, Grievance, GrievanceCategory, IntakeChannel, Place
 from mrc_grievance.service_layer.filing import FileGrievance, FilingService
-from mrc_grievance.service_layer.ports import Audit, EventNotifier, GrievanceRepository
+from mrc_grievance.service_layer.ports import Audit, EventNotifier, GrievanceRepository, WorkerGrievances
+from mrc_grievance.service_layer.worker_events import WorkerEventsService
 from mrc_plumbing.auth.roles import Role
+from mrc_plumbing.crypto import FieldCipher, InMemoryDataKeyStore, KeyRing, MasterKeys
 from mrc_plumbing.errors import IdempotencyKeyReused
 from mrc_plumbing.events import Event, EventDecoder
 from tests.support.auth import RecordingAudit, caller_for
@@ -60,11 +64,46 @@ class FakeGrievanceRepository:
         self.lookups += 1
         return self.grievances.get(grievance_id)
 
+    def anonymise_worker(self, worker_id: str, summary: str) -> int:
+        about = [g for g in self.grievances.values() if worker_id and g.worker_id == worker_id]
+        for g in about:
+            self.grievances[g.grievance_id] = dataclasses.replace(g, worker_id="", summary=summary)
+        return len(about)
+
+    def rekey_worker(self, merged_worker_id: str, surviving_worker_id: str) -> int:
+        about = [g for g in self.grievances.values() if merged_worker_id and g.worker_id == merged_worker_id]
+        for g in about:
+            self.grievances[g.grievance_id] = dataclasses.replace(g, worker_id=surviving_worker_id)
+        return len(about)
+
     def audit_messages(self) -> list[audit_pb2.DataAccessed]:
         decoder = EventDecoder()
         messages = [decoder.decode(e) for e in self.envelopes]
         assert all(isinstance(m, audit_pb2.DataAccessed) for m in messages)
         return messages  # type: ignore[return-value]
+
+
+class FakeCipher:
+    """A stand-in for the field cipher: reversible, visibly not plaintext, bound to its field like the real one."""
+
+    def __init__(self) -> None:
+        self.encrypted: list[tuple[str, str]] = []  # (state code, field) of every call
+
+    def encrypt(self, state_code: str, field: str, plaintext: str) -> str:
+        self.encrypted.append((state_code, field))
+        return f"fake:{state_code}:{field}:{plaintext.encode().hex()}" if plaintext else plaintext
+
+    def decrypt(self, field: str, token: str) -> str:
+        if not token:
+            return token
+        prefix, _state, token_field, payload = token.split(":")
+        assert (prefix, token_field) == ("fake", field), "token from another field"
+        return bytes.fromhex(payload).decode()
+
+
+def real_cipher() -> FieldCipher:
+    """The platform's own cipher, over an in-memory key store."""
+    return FieldCipher(KeyRing(InMemoryDataKeyStore(), MasterKeys({"m1": os.urandom(32)}, "m1")))
 
 
 class CountingNotifier:
@@ -86,6 +125,12 @@ def make_service() -> tuple[FilingService, FakeGrievanceRepository, CountingNoti
     trail: Audit = audit
     service = FilingService(port, relay, trail, clock=lambda: NOW, new_id=lambda: f"id-{next(ids)}")
     return service, repository, notifier, audit
+
+
+def make_worker_events(repository: FakeGrievanceRepository) -> WorkerEventsService:
+    """The consumer's use case over the same store as the filing service."""
+    port: WorkerGrievances = repository
+    return WorkerEventsService(port)
 
 
 def command(**overrides: object) -> FileGrievance:

@@ -102,4 +102,18 @@ def test_the_filed_event_is_a_grievance_filed_cloud_event() -> None:
     assert envelope.source == EVENT_SOURCE
     assert envelope.subject == original.grievance_id
     assert isinstance(message, events_pb2.GrievanceFiled)
-    assert grievance_from_proto(message.grievance) == replace(original, filed_by_partner_id="")
+    # The summary stays out of the event: consumers that need it read it through the API.
+    assert grievance_from_proto(message.grievance) == replace(original, filed_by_partner_id="", summary="")
+
+
+def test_the_filed_event_does_not_carry_the_summary_anywhere() -> None:
+    original = grievance()
+    (event,) = original.pending_events
+
+    envelope = to_envelope(event)
+
+    for text in (original.summary, "₹20,000", "no job"):
+        assert text.encode() not in envelope.data
+        assert all(text.encode() not in value for _, value in envelope.kafka_headers())
+        assert all(text.encode() not in value for value in envelope.to_document().values() if isinstance(value, bytes))
+    assert original.summary  # the grievance itself keeps it

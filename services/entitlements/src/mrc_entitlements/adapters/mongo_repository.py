@@ -1,17 +1,21 @@
-"""Eligibility records in MongoDB, one document per worker, with their outbox."""
+"""Eligibility records in MongoDB, one document per worker, with their outbox; anonymous erasure counts."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC
 from typing import Any
 
-from mongoengine import BooleanField, DateTimeField, DictField, Document, ListField, StringField
+from mongoengine import BooleanField, DateTimeField, DictField, Document, IntField, ListField, StringField
 from pymongo.collection import Collection
+from pymongo.errors import DuplicateKeyError
 
 from mrc_entitlements.adapters.protobuf_mapping import to_envelope
 from mrc_entitlements.domain.eligibility import Eligibility, EligibilityStatus
 from mrc_plumbing.idempotency import APPLIED_EVENTS_FIELD, apply_once
-from mrc_plumbing.outbox import append_events
+from mrc_plumbing.outbox import OUTBOX_FIELD, append_events, with_events
+
+UNKNOWN_PLACE = "unknown"
 
 
 class EligibilityDocument(Document):  # type: ignore[misc]
@@ -24,38 +28,91 @@ class EligibilityDocument(Document):  # type: ignore[misc]
     eligible_scheme_codes = ListField(StringField())
     recorded_at = DateTimeField(required=True)
     source_event_id = StringField(required=True)
+    # The worker's home (LGD codes), kept only to count erasures per district.
+    state_code = StringField(default="")
+    district_code = StringField(default="")
     applied_event_ids = ListField(StringField())
     outbox = ListField(DictField())
     outbox_pending = BooleanField()
 
 
+class ErasureCountDocument(Document):  # type: ignore[misc]
+    """How many workers of a home district were erased here: a number, nothing about anyone."""
+
+    meta = {"collection": "erasure_counts"}
+    id = StringField(primary_key=True)  # "<state code>:<district code>"
+    state_code = StringField(required=True)
+    district_code = StringField(required=True)
+    count = IntField(default=0)
+    # The WorkerErased event ids counted, so a redelivered event is not counted twice.
+    applied_event_ids = ListField(StringField())
+
+
 class MongoEligibilityRepository:
     def __init__(self) -> None:
         self._collection: Collection[Any] = EligibilityDocument._get_collection()
+        self._erasure_counts: Collection[Any] = ErasureCountDocument._get_collection()
 
     @staticmethod
     def ensure_indexes() -> None:
         EligibilityDocument.ensure_indexes()
 
     def record_once(self, eligibility: Eligibility, *, event_id: str) -> bool:
+        document = with_events(
+            {
+                "_id": eligibility.worker_id,
+                "status": eligibility.status.value,
+                "eligible_scheme_codes": list(eligibility.eligible_scheme_codes),
+                "recorded_at": eligibility.recorded_at,
+                "source_event_id": eligibility.source_event_id,
+                "state_code": eligibility.state_code,
+                "district_code": eligibility.district_code,
+                APPLIED_EVENTS_FIELD: [event_id],
+            },
+            [to_envelope(e) for e in eligibility.pending_events],
+        )
+        eligibility.pending_events.clear()
+        try:
+            # Insert only: an existing record (this event redelivered, or one moved here by a merge) is kept
+            # as it is, and none of these events are stored.
+            self._collection.insert_one(document)
+        except DuplicateKeyError:
+            return False
+        return True
+
+    def save(self, eligibility: Eligibility, *, event_id: str) -> bool:
         update = append_events(
             {
-                # The first registration event wins; a later assessment updates with $set.
-                "$setOnInsert": {
+                "$set": {
                     "status": eligibility.status.value,
-                    "eligible_scheme_codes": eligibility.eligible_scheme_codes,
+                    "eligible_scheme_codes": list(eligibility.eligible_scheme_codes),
                     "recorded_at": eligibility.recorded_at,
                     "source_event_id": eligibility.source_event_id,
                 }
             },
             [to_envelope(e) for e in eligibility.pending_events],
         )
-        applied = apply_once(self._collection, eligibility.worker_id, update, event_id)
         eligibility.pending_events.clear()
-        return applied
+        return apply_once(self._collection, eligibility.worker_id, update, event_id, upsert=False)
+
+    def delete(self, worker_id: str) -> bool:
+        return bool(self._collection.delete_one({"_id": worker_id}).deleted_count)
+
+    def count_erasure(self, state_code: str, district_code: str, *, event_id: str) -> bool:
+        state_code, district_code = state_code or UNKNOWN_PLACE, district_code or UNKNOWN_PLACE
+        key = f"{state_code}:{district_code}"
+        # Make sure the counter exists first: two upserts racing on a new counter would let apply_once
+        # take the loser's DuplicateKeyError for "already counted".
+        with contextlib.suppress(DuplicateKeyError):
+            self._erasure_counts.update_one(
+                {"_id": key},
+                {"$setOnInsert": {"state_code": state_code, "district_code": district_code, "count": 0}},
+                upsert=True,
+            )
+        return apply_once(self._erasure_counts, key, {"$inc": {"count": 1}}, event_id, upsert=False)
 
     def get(self, worker_id: str) -> Eligibility | None:
-        doc = self._collection.find_one({"_id": worker_id}, {"outbox": 0, APPLIED_EVENTS_FIELD: 0})
+        doc = self._collection.find_one({"_id": worker_id}, {OUTBOX_FIELD: 0, APPLIED_EVENTS_FIELD: 0})
         if doc is None:
             return None
         recorded_at = doc["recorded_at"]
@@ -65,4 +122,6 @@ class MongoEligibilityRepository:
             eligible_scheme_codes=list(doc.get("eligible_scheme_codes", [])),
             recorded_at=recorded_at if recorded_at.tzinfo else recorded_at.replace(tzinfo=UTC),
             source_event_id=doc["source_event_id"],
+            state_code=doc.get("state_code", ""),
+            district_code=doc.get("district_code", ""),
         )

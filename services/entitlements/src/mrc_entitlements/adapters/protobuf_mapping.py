@@ -9,6 +9,7 @@ from mrc_entitlements.domain.eligibility import Eligibility, EligibilityRecorded
 from mrc_entitlements.settings import ELIGIBILITY_TOPIC, EVENT_SOURCE
 from mrc_plumbing.events import Event
 
+# Only usable records are ever published or returned: `awaiting_consent` and `consent_withdrawn` read as missing.
 STATUS_TO_PROTO = {
     EligibilityStatus.PENDING_ASSESSMENT: eligibility_pb2.ELIGIBILITY_STATUS_PENDING_ASSESSMENT,
     EligibilityStatus.ASSESSED: eligibility_pb2.ELIGIBILITY_STATUS_ASSESSED,

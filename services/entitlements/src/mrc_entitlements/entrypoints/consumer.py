@@ -1,6 +1,8 @@
-"""The entitlements consumer: a faust worker that turns registry events into eligibility records.
+"""The entitlements consumer: a faust worker that keeps eligibility records in step with registry events.
 
 It is only an entrypoint: it decodes the event and calls the plain use case, which is idempotent.
+Consent revocation (ConsentChanged), erasure (WorkerErased) and deduplication (WorkersMerged) take effect
+here, as the DPDP Act requires of every service holding the worker's data.
 """
 
 from __future__ import annotations
@@ -12,6 +14,10 @@ import faust
 
 from mrc.registry.v1 import events_pb2 as registry_events
 from mrc_entitlements.adapters.mongo_repository import EligibilityDocument, MongoEligibilityRepository
+from mrc_entitlements.adapters.registry_mapping import (
+    active_purposes_include_linkage,
+    registered_with_linkage_consent,
+)
 from mrc_entitlements.service_layer.eligibility import EligibilityService
 from mrc_entitlements.settings import (
     CONSUMER_APP_ID,
@@ -30,9 +36,29 @@ def build_handler(service: EligibilityService, decoder: EventDecoder) -> EventHa
     def handle(event: Event) -> None:
         message = decoder.decode(event)
         if isinstance(message, registry_events.WorkerRegistered):
-            recorded = service.worker_registered(message.worker.worker_id, event_id=event.id)
+            worker = message.worker
+            recorded = service.worker_registered(
+                worker.worker_id,
+                event_id=event.id,
+                linkage_consented=registered_with_linkage_consent(worker, event.time),
+                state_code=worker.home.state_code,
+                district_code=worker.home.district_code,
+            )
             log.info("worker registered", extra={"event_id": event.id, "recorded": recorded})
-        # Other registry events are not ours to act on yet.
+        elif isinstance(message, registry_events.ConsentChanged):
+            changed = service.consent_changed(
+                message.worker_id,
+                event_id=event.id,
+                linkage_consented=active_purposes_include_linkage(message.active_purposes),
+            )
+            log.info("consent changed", extra={"event_id": event.id, "changed": changed})
+        elif isinstance(message, registry_events.WorkerErased):
+            erased = service.worker_erased(message.worker_id, event_id=event.id)
+            log.info("worker erased", extra={"event_id": event.id, "erased": erased})
+        elif isinstance(message, registry_events.WorkersMerged):
+            moved = service.workers_merged(message.merged_worker_id, message.surviving_worker_id, event_id=event.id)
+            log.info("workers merged", extra={"event_id": event.id, "moved": moved})
+        # Other registry events are not ours to act on.
 
     return handle
 

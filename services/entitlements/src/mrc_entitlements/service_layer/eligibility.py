@@ -1,4 +1,4 @@
-"""Use cases: react to a registered worker (the consumer), read a worker's eligibility (the API).
+"""Use cases: react to the registry's worker events (the consumer), read a worker's eligibility (the API).
 
 Reading is on behalf of an authenticated caller and audited; recording is the consumer's own work on
 events, on nobody's behalf, so it needs no caller and no audit trail.
@@ -39,11 +39,77 @@ class EligibilityService:
         self._notifier = notifier
         self._clock = clock
 
-    def worker_registered(self, worker_id: str, *, event_id: str) -> bool:
-        """Idempotent: a redelivered event (same id) changes nothing. True if this call recorded it."""
-        eligibility = Eligibility.pending_for_new_worker(worker_id, source_event_id=event_id, now=self._clock())
+    def worker_registered(
+        self,
+        worker_id: str,
+        *,
+        event_id: str,
+        linkage_consented: bool,
+        state_code: str = "",
+        district_code: str = "",
+    ) -> bool:
+        """Idempotent: a redelivered event (same id) changes nothing. True if this call recorded it.
+
+        Without consent to entitlement linkage the record is only a status, `awaiting_consent`, read as missing.
+        """
+        eligibility = Eligibility.for_new_worker(
+            worker_id,
+            linkage_consented=linkage_consented,
+            source_event_id=event_id,
+            now=self._clock(),
+            state_code=state_code,
+            district_code=district_code,
+        )
+        return self._store_new(eligibility, event_id)
+
+    def consent_changed(self, worker_id: str, *, event_id: str, linkage_consented: bool) -> bool:
+        """Withdraw or restore the record as the worker's consent to entitlement linkage goes; True if it changed.
+
+        A worker never seen (or erased) gets no record. The event id is recorded even when nothing changes,
+        so a redelivered older event can never undo a newer one.
+        """
+        eligibility = self._records.get(worker_id)
+        if eligibility is None:
+            return False
+        changed = eligibility.consent_changed(linkage_consented, source_event_id=event_id, now=self._clock())
+        has_events = bool(eligibility.pending_events)
+        applied = self._records.save(eligibility, event_id=event_id)
+        if applied and has_events:
+            self._notifier.notify()
+        return applied and changed
+
+    def worker_erased(self, worker_id: str, *, event_id: str) -> bool:
+        """Delete the record, keeping only an anonymous count per home district; True if there was one.
+
+        Counted before deleting: if the process dies in between, the redelivered event finds the record,
+        is not counted twice (its id is in the count) and deletes it.
+        """
+        eligibility = self._records.get(worker_id)
+        if eligibility is None:
+            return False
+        self._records.count_erasure(eligibility.state_code, eligibility.district_code, event_id=event_id)
+        return self._records.delete(worker_id)
+
+    def workers_merged(self, merged_worker_id: str, surviving_worker_id: str, *, event_id: str) -> bool:
+        """Move the merged worker's record to the survivor if it has none, else drop it; True if anything moved.
+
+        Safe to repeat at any point: a record already moved (or never seen) leaves nothing to do.
+        """
+        if merged_worker_id == surviving_worker_id:
+            return False
+        merged = self._records.get(merged_worker_id)
+        if merged is None:
+            return False
+        moved = False
+        if self._records.get(surviving_worker_id) is None:
+            moved = self._store_new(merged.moved_to(surviving_worker_id), event_id)
+        self._records.delete(merged_worker_id)
+        return moved
+
+    def _store_new(self, eligibility: Eligibility, event_id: str) -> bool:
+        has_events = bool(eligibility.pending_events)
         recorded = self._records.record_once(eligibility, event_id=event_id)
-        if recorded:
+        if recorded and has_events:
             self._notifier.notify()
         return recorded
 
@@ -57,7 +123,8 @@ class EligibilityLookup:
         caller.require(Scope.ELIGIBILITY_READ)
         caller = dataclasses.replace(caller, purpose=check_purpose(caller.purpose, DEFAULT_PURPOSE))
         eligibility = self._records.get(worker_id)
-        if eligibility is None:
+        if eligibility is None or not eligibility.usable:
+            # Without the worker's consent to entitlement linkage the record is answered like a missing one.
             self._record_denied(caller, worker_id)
             raise NotFound(f"no eligibility record for worker {worker_id!r}")
         # Fails closed: if the read cannot be recorded, it is not served.

@@ -10,7 +10,23 @@ from mrc_plumbing.auth.caller import Caller
 
 class EligibilityRepository(Protocol):
     def record_once(self, eligibility: Eligibility, *, event_id: str) -> bool:
-        """Store the record with its events unless event `event_id` was applied before; True if stored now."""
+        """Store a new record with its events unless the worker already has one; True if stored now.
+
+        `event_id` is recorded with it, so a later change by the same event is not applied again.
+        """
+        ...
+
+    def save(self, eligibility: Eligibility, *, event_id: str) -> bool:
+        """Store the changed status of an existing record with its events, unless event `event_id` was applied
+        to it before (the id is recorded in the same write). Never creates a record. True if applied now."""
+        ...
+
+    def delete(self, worker_id: str) -> bool:
+        """Remove the record, its applied event ids and unpublished events; True if there was one."""
+        ...
+
+    def count_erasure(self, state_code: str, district_code: str, *, event_id: str) -> bool:
+        """Add one to the anonymous count of erased workers of the district, unless `event_id` was counted."""
         ...
 
     def get(self, worker_id: str) -> Eligibility | None: ...

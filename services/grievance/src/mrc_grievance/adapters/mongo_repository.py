@@ -1,10 +1,14 @@
-"""Grievances in MongoDB (FerretDB locally). One document per grievance holds its pending events too."""
+"""Grievances in MongoDB (FerretDB locally). One document per grievance holds its pending events too.
+
+The summary, the complainant's own account, is stored encrypted with the field cipher under the data key
+of the grievance's state (`mrc_plumbing.crypto`); it is decrypted only when a grievance is read back.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from mongoengine import (
     BooleanField,
@@ -28,7 +32,18 @@ from mrc_grievance.domain.grievance import (
 )
 from mrc_plumbing.events import Event
 from mrc_plumbing.idempotency import FINGERPRINT_FIELD, IDEMPOTENCY_FIELD, insert_once
-from mrc_plumbing.outbox import with_events
+from mrc_plumbing.outbox import OUTBOX_FIELD, with_events
+
+# The cipher's field name (its associated data): a summary token decrypts as nothing else.
+SUMMARY_FIELD = "grievance.summary"
+
+
+class FieldCipher(Protocol):
+    """The part of `mrc_plumbing.crypto.FieldCipher` used here (`connections.crypto.cipher`)."""
+
+    def encrypt(self, state_code: str, field: str, plaintext: str) -> str: ...
+
+    def decrypt(self, field: str, token: str) -> str: ...
 
 
 class PlaceDocument(EmbeddedDocument):  # type: ignore[misc]
@@ -56,7 +71,7 @@ class GrievanceDocument(Document):  # type: ignore[misc]
     worker_id = StringField(default="")
     category = StringField(required=True, choices=[c.value for c in GrievanceCategory])
     channel = StringField(required=True, choices=[c.value for c in IntakeChannel])
-    summary = StringField(required=True)  # encrypted in the next step (mrc_plumbing.crypto field cipher)
+    summary = StringField(required=True)  # a field cipher token (enc:v1:<state>:...), never the text
     location = EmbeddedDocumentField(PlaceDocument, required=True)
     employer_id = StringField(default="")
     status = StringField(required=True, choices=[s.value for s in GrievanceStatus])
@@ -70,14 +85,13 @@ class GrievanceDocument(Document):  # type: ignore[misc]
     outbox_pending = BooleanField()
 
 
-def _to_document(grievance: Grievance, idempotency_key: str, fingerprint: str) -> dict[str, Any]:
+def _to_document(grievance: Grievance, idempotency_key: str, fingerprint: str, cipher: FieldCipher) -> dict[str, Any]:
     doc = GrievanceDocument(
         id=grievance.grievance_id,
         worker_id=grievance.worker_id,
         category=grievance.category.value,
         channel=grievance.channel.value,
-        # encrypted in the next step: the summary is the complainant's own account (plaintext until then).
-        summary=grievance.summary,
+        summary=cipher.encrypt(grievance.location.state_code, SUMMARY_FIELD, grievance.summary),
         location=PlaceDocument(**grievance.location.__dict__),
         employer_id=grievance.employer_id,
         status=grievance.status.value,
@@ -96,14 +110,14 @@ def _utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _from_document(doc: dict[str, Any]) -> Grievance:
+def _from_document(doc: dict[str, Any], cipher: FieldCipher) -> Grievance:
     location = doc["location"]
     return Grievance(
         grievance_id=doc["_id"],
         worker_id=doc.get("worker_id", ""),
         category=GrievanceCategory(doc["category"]),
         channel=IntakeChannel(doc["channel"]),
-        summary=doc["summary"],
+        summary=cipher.decrypt(SUMMARY_FIELD, doc["summary"]),
         location=Place(
             state_code=location["state_code"],
             district_code=location["district_code"],
@@ -119,8 +133,9 @@ def _from_document(doc: dict[str, Any]) -> Grievance:
 
 
 class MongoGrievanceRepository:
-    def __init__(self) -> None:
-        self._collection: Collection[Any] = GrievanceDocument._get_collection()
+    def __init__(self, cipher: FieldCipher, collection: Collection[Any] | None = None) -> None:
+        self._cipher = cipher
+        self._collection: Collection[Any] = GrievanceDocument._get_collection() if collection is None else collection
 
     @staticmethod
     def ensure_indexes() -> None:
@@ -135,13 +150,34 @@ class MongoGrievanceRepository:
         extra_events: Sequence[Event] = (),
     ) -> tuple[Grievance, bool]:
         document = with_events(
-            _to_document(grievance, idempotency_key, fingerprint),
+            _to_document(grievance, idempotency_key, fingerprint, self._cipher),
             [*(to_envelope(e) for e in grievance.pending_events), *extra_events],
         )
         stored, created = insert_once(self._collection, document)
         grievance.pending_events.clear()
-        return (grievance if created else _from_document(stored)), created
+        return (grievance if created else _from_document(stored, self._cipher)), created
 
     def get(self, grievance_id: str) -> Grievance | None:
-        doc = self._collection.find_one({"_id": grievance_id}, {"outbox": 0, FINGERPRINT_FIELD: 0})
-        return _from_document(doc) if doc else None
+        doc = self._collection.find_one({"_id": grievance_id}, {OUTBOX_FIELD: 0, FINGERPRINT_FIELD: 0})
+        return _from_document(doc, self._cipher) if doc else None
+
+    def anonymise_worker(self, worker_id: str, summary: str) -> int:
+        if not worker_id:  # an empty id would match every anonymous grievance
+            return 0
+        anonymised = 0
+        for doc in list(self._collection.find({"worker_id": worker_id}, {"location": 1})):
+            token = self._cipher.encrypt(doc["location"]["state_code"], SUMMARY_FIELD, summary)
+            # Conditional on the worker id, so a redelivery (or a second consumer) cannot overwrite twice.
+            result = self._collection.update_one(
+                {"_id": doc["_id"], "worker_id": worker_id}, {"$set": {"worker_id": "", "summary": token}}
+            )
+            anonymised += result.modified_count
+        return anonymised
+
+    def rekey_worker(self, merged_worker_id: str, surviving_worker_id: str) -> int:
+        if not merged_worker_id or not surviving_worker_id or merged_worker_id == surviving_worker_id:
+            return 0
+        result = self._collection.update_many(
+            {"worker_id": merged_worker_id}, {"$set": {"worker_id": surviving_worker_id}}
+        )
+        return result.modified_count

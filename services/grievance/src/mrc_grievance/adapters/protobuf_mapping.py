@@ -110,7 +110,11 @@ def grievance_from_proto(message: grievance_pb2.Grievance) -> Grievance:
 def to_envelope(event: DomainEvent) -> Event:
     match event:
         case GrievanceFiled(grievance=grievance):
-            message = events_pb2.GrievanceFiled(grievance=grievance_to_proto(grievance))
+            # The summary is the complainant's own account: never published. Consumers that need it ask the
+            # API, under their own permissions and with an audited read.
+            snapshot = grievance_to_proto(grievance)
+            snapshot.ClearField("summary")
+            message = events_pb2.GrievanceFiled(grievance=snapshot)
             return Event.from_message(
                 message, source=EVENT_SOURCE, subject=grievance.grievance_id, topic=GRIEVANCES_TOPIC
             )

@@ -19,7 +19,7 @@ def main() -> None:
         settings, topics=[GRIEVANCES_TOPIC], outbox_collections=[GrievanceDocument._meta["collection"]]
     )
     MongoGrievanceRepository.ensure_indexes()
-    filing = FilingService(MongoGrievanceRepository(), connections.relay, connections.audit)
+    filing = FilingService(MongoGrievanceRepository(connections.crypto.cipher), connections.relay, connections.audit)
 
     http_app = create_http_app(
         service=settings.service_name, title="MRC Grievance", readiness_checks=connections.readiness_checks()

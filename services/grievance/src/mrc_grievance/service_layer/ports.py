@@ -30,6 +30,22 @@ class GrievanceRepository(Protocol):
     def get(self, grievance_id: str) -> Grievance | None: ...
 
 
+class WorkerGrievances(Protocol):
+    """What the consumer of registry events changes: every grievance filed about one worker."""
+
+    def anonymise_worker(self, worker_id: str, summary: str) -> int:
+        """Empty the worker id and replace the summary (stored encrypted) of each grievance about the worker.
+
+        Category, location and status stay for anonymous counts. Naturally idempotent: once done, no grievance
+        names the worker any more. Returns how many grievances this call changed.
+        """
+        ...
+
+    def rekey_worker(self, merged_worker_id: str, surviving_worker_id: str) -> int:
+        """Move every grievance about the merged worker to the surviving one; returns how many moved."""
+        ...
+
+
 class EventNotifier(Protocol):
     def notify(self) -> None:
         """Tell the outbox relay that events are waiting."""

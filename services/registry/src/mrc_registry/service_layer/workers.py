@@ -100,6 +100,7 @@ class WorkerService:
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
     ) -> None:
         self._workers = workers
+        self._protector = protector
         self._protection = WorkerProtection(protector)
         self._audit = audit
         self._notifier = notifier
@@ -164,7 +165,10 @@ class WorkerService:
             now=now,
             extra_violations=violations,
         )
-        fingerprint = request_fingerprint({"details": asdict(command.details), "consent": asdict(command.consent)})
+        # Keyed, so the stored fingerprint cannot be used to guess the phone or Aadhaar number in the request.
+        fingerprint = self._protector.blind_index(
+            "request", request_fingerprint({"details": asdict(command.details), "consent": asdict(command.consent)})
+        )
 
         certain, possible = self._dedup.assess(worker)
         if certain is not None:

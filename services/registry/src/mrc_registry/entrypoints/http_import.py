@@ -1,0 +1,174 @@
+"""REST API for bulk imports of field surveys: /v1/imports.
+
+`POST /v1/imports` takes a multipart upload (field `file`, CSV or XLSX) and imports it before answering
+(10,000 rows take seconds). The caller is authenticated before a byte of the file is read, and the body
+is cut off past `MAX_UPLOAD_BYTES` whether or not the client sent a Content-Length.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import PurePosixPath
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request, Response
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.requests import ClientDisconnect
+from starlette.types import Message
+
+from mrc_plumbing.auth.caller import Caller
+from mrc_plumbing.auth.http import HttpAuth
+from mrc_plumbing.auth.roles import Scope
+from mrc_plumbing.errors import InvalidArgument
+from mrc_registry.service_layer.bulk_import import (
+    MAX_FILE_BYTES,
+    BulkImporter,
+    FileTooLarge,
+    ImportJob,
+    ImportStatus,
+    report_csv,
+)
+
+# The file plus the multipart framing around it. The app-wide body limit (create_http_app's
+# `max_body_bytes`) must be at least this for uploads that announce their length.
+MAX_UPLOAD_BYTES = MAX_FILE_BYTES + 64 * 1024
+
+IdempotencyHeader = Annotated[str, Header(alias="Idempotency-Key", max_length=128)]
+
+_UPLOAD_SCHEMA: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary", "description": "the survey, CSV UTF-8 or XLSX"}
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+class ImportCountsView(BaseModel):
+    total: int
+    registered: int
+    linked: int
+    failed: int
+
+
+class ImportJobResponse(BaseModel):
+    job_id: str
+    status: ImportStatus
+    file_name: str
+    sha256: str
+    counts: ImportCountsView
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None
+    error: str
+    report_url: str
+
+    @classmethod
+    def of(cls, job: ImportJob) -> ImportJobResponse:
+        return cls(
+            job_id=job.job_id,
+            status=job.status,
+            file_name=job.file_name,
+            sha256=job.sha256,
+            counts=ImportCountsView(**job.counts.__dict__),
+            created_at=job.created_at,
+            updated_at=job.updated_at,
+            completed_at=job.completed_at,
+            error=job.error,
+            report_url=f"/v1/imports/{job.job_id}/report.csv",
+        )
+
+
+def _limited(request: Request, limit: int) -> Request:
+    """The same request, whose body stops with FileTooLarge once more than `limit` bytes arrived."""
+    received = 0
+
+    async def receive() -> Message:
+        nonlocal received
+        message = await request.receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise FileTooLarge(f"uploads are limited to {MAX_FILE_BYTES // (1024 * 1024)} MiB: split the file")
+        return message
+
+    return Request(request.scope, receive)
+
+
+async def _read_upload(request: Request) -> tuple[str, bytes]:
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise InvalidArgument.for_field("file", "upload the survey as multipart/form-data, in a field named 'file'")
+    try:
+        async with _limited(request, MAX_UPLOAD_BYTES).form(max_files=1, max_fields=8) as form:
+            upload = form.get("file")
+            if not isinstance(upload, UploadFile):
+                raise InvalidArgument.for_field("file", "upload the survey in a multipart field named 'file'")
+            content = await upload.read(MAX_FILE_BYTES + 1)
+            return PurePosixPath(upload.filename or "upload").name, content
+    except ClientDisconnect:
+        raise InvalidArgument.for_field("file", "the upload was interrupted") from None
+    except FileTooLarge:
+        raise
+    except (ValueError, KeyError) as exc:  # malformed multipart, too many parts
+        raise InvalidArgument.for_field("file", f"not a valid multipart upload: {exc}") from None
+
+
+def imports_router(importer: BulkImporter, auth: HttpAuth) -> APIRouter:
+    router = APIRouter(tags=["imports"])
+
+    @router.post(
+        "/v1/imports",
+        status_code=201,
+        response_model=ImportJobResponse,
+        openapi_extra=_UPLOAD_SCHEMA,
+        summary="Register the workers of a field survey (CSV or XLSX)",
+    )
+    async def upload_survey(
+        request: Request,
+        response: Response,
+        idempotency_key: IdempotencyHeader = "",
+        caller: Caller = auth.requires(Scope.WORKERS_WRITE),
+    ) -> ImportJobResponse:
+        file_name, content = await _read_upload(request)
+        outcome = await run_in_threadpool(
+            importer.run, file_name, content, caller, idempotency_key=idempotency_key.strip()
+        )
+        response.headers["Location"] = f"/v1/imports/{outcome.job.job_id}"
+        if outcome.replayed:
+            response.headers["Idempotent-Replayed"] = "true"
+        return ImportJobResponse.of(outcome.job)
+
+    @router.get("/v1/imports/{job_id}", response_model=ImportJobResponse)
+    def get_import(job_id: str, caller: Caller = auth.requires(Scope.WORKERS_WRITE)) -> ImportJobResponse:
+        return ImportJobResponse.of(importer.job(job_id, caller))
+
+    @router.get(
+        "/v1/imports/{job_id}/report.csv",
+        response_class=Response,
+        responses={200: {"content": {"text/csv": {}}, "description": "one line per problem found in a row"}},
+    )
+    def import_report(job_id: str, caller: Caller = auth.requires(Scope.WORKERS_WRITE)) -> Response:
+        job = importer.job(job_id, caller)
+        stem = PurePosixPath(job.file_name).stem.encode("ascii", "ignore").decode() or "import"
+        safe_stem = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in stem)
+        return Response(
+            report_csv(importer.report(job_id, caller)),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{safe_stem}-errors.csv"'},
+        )
+
+    return router
+
+
+__all__ = ["MAX_UPLOAD_BYTES", "imports_router"]
