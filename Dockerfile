@@ -1,8 +1,8 @@
 # syntax=docker/dockerfile:1
 # One image per service, from the uv workspace:
 #   docker build --build-arg SERVICE=registry -t mrc/registry:dev .
-# SERVICE is registry, entitlements, grievance or employer. The entitlements image also runs the
-# worker: override the command with `python -m mrc_entitlements.worker`.
+# SERVICE is registry, entitlements, grievance, employer or access. The entitlements, grievance and
+# access images also run their workers: override the command with `python -m mrc_<service>.worker`.
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
@@ -28,8 +28,8 @@ RUN mkdir /manifests \
 FROM uv AS build
 ARG SERVICE
 RUN case "${SERVICE}" in \
-      registry|entitlements|grievance|employer) ;; \
-      *) echo "build arg SERVICE must be registry, entitlements, grievance or employer, got '${SERVICE}'" >&2; exit 1 ;; \
+      registry|entitlements|grievance|employer|access) ;; \
+      *) echo "build arg SERVICE must be registry, entitlements, grievance, employer or access, got '${SERVICE}'" >&2; exit 1 ;; \
     esac
 WORKDIR /src
 COPY --from=manifests /manifests/ ./

@@ -17,6 +17,7 @@ import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jsonschema  # type: ignore[import-untyped]
 import pytest
@@ -33,21 +34,64 @@ SERVICES = {
     "entitlements": (8102, 9102),
     "grievance": (8103, 9103),
     "employer": (8104, 9104),
+    "access": (8105, 9105),
 }
+# faust consumers: Deployment/compose name -> (service, faust web port). Each runs `python -m mrc_<service>.worker`.
+WORKERS = {
+    "entitlements-worker": ("entitlements", 6066),
+    "access-worker": ("access", 6067),
+    "grievance-worker": ("grievance", 6068),
+}
+# faust app ids (= consumer groups); each has a dead-letter topic `<app id>.dlq`.
+FAUST_APP_IDS = {"mrc-entitlements", "mrc-grievance", "mrc-access"}
 # LGD state codes of the per-state overlays.
 STATE_CODES = {"bihar": "10", "kerala": "32"}
-TOPICS = {
-    "mrc.registry.workers.v1",
-    "mrc.entitlements.eligibility.v1",
-    "mrc.grievance.grievances.v1",
-    "mrc.employer.employers.v1",
-    "mrc.audit.v1",
-    "mrc-entitlements.dlq",
-}
+JWKS_PATH = "/.well-known/jwks.json"
+# Field-encryption keys every Deployment reads from Secrets (never literal values).
+CRYPTO_ENV = ("MRC_MASTER_KEYS", "MRC_MASTER_KEY_ACTIVE", "MRC_BLIND_INDEX_KEY")
 CUSTOM_GROUPS = {"kafka.strimzi.io", "core.strimzi.io", "psmdb.percona.com", "mongodbcommunity.mongodb.com"}
 PART_OF = {"app.kubernetes.io/part-of": "mrc"}
 
 Doc = dict[str, Any]
+
+
+# ---------------------------------------------------------------- what the code declares
+
+
+def _code_files() -> list[Path]:
+    return sorted(p for root in ("services", "libs") for p in (REPO / root).glob("*/src/**/*.py"))
+
+
+def _constants(suffix: str) -> set[str]:
+    """String values of module constants `<NAME><suffix> = "..."` in the services' and libraries' code."""
+    pattern = re.compile(rf'^[A-Z_]*{suffix} = "([^"]+)"', re.M)
+    return {m for path in _code_files() for m in pattern.findall(path.read_text(encoding="utf-8"))}
+
+
+@functools.cache
+def code_topics() -> set[str]:
+    return _constants("TOPIC")
+
+
+@functools.cache
+def expected_topics() -> set[str]:
+    return code_topics() | {f"{app_id}.dlq" for app_id in FAUST_APP_IDS}
+
+
+def _settings_default(service: str, field: str) -> int | None:
+    text = (REPO / "services" / service / "src" / f"mrc_{service}" / "settings.py").read_text(encoding="utf-8")
+    match = re.search(rf"^\s+{field}: int = (\d+)$", text, re.M)
+    return int(match.group(1)) if match else None
+
+
+def test_code_declares_what_the_deployment_knows() -> None:
+    assert {"mrc.audit.v1", "mrc.access.clients.v1", "mrc.registry.households.v1"} <= code_topics()
+    assert _constants("CONSUMER_APP_ID") == FAUST_APP_IDS, "a new faust app needs its worker and DLQ topic here"
+    for service, (http, grpc) in SERVICES.items():
+        assert (_settings_default(service, "http_port"), _settings_default(service, "grpc_port")) == (http, grpc)
+    for name, (service, web_port) in WORKERS.items():
+        assert (REPO / "services" / service / "src" / f"mrc_{service}" / "worker.py").is_file(), name
+        assert _settings_default(service, "worker_web_port") == web_port, name
 
 
 # ---------------------------------------------------------------- loading
@@ -237,6 +281,47 @@ def env_of(container: Doc) -> dict[str, str]:
     return {e["name"]: e.get("value", "") for e in container.get("env", [])}
 
 
+def secret_refs(container: Doc) -> dict[str, Doc]:
+    """env name -> its secretKeyRef."""
+    return {
+        e["name"]: e["valueFrom"]["secretKeyRef"]
+        for e in container.get("env", [])
+        if "secretKeyRef" in e.get("valueFrom", {})
+    }
+
+
+def jwks_url_problem(url: str, namespace: str | None = None) -> str | None:
+    """The access Service's JWKS: `access` in the pod's namespace, or fully qualified in `namespace`."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    hosts = {"access"}
+    if namespace:
+        hosts |= {f"access.{namespace}", f"access.{namespace}.svc", f"access.{namespace}.svc.cluster.local"}
+    if parts.scheme != "http" or host not in hosts:
+        return f"MRC_AUTH_JWKS_URL {url!r}: host is not one of {sorted(hosts)}"
+    if parts.port != SERVICES["access"][0] or parts.path != JWKS_PATH:
+        return f"MRC_AUTH_JWKS_URL {url!r} is not on access:{SERVICES['access'][0]}{JWKS_PATH}"
+    return None
+
+
+def check_secrets_and_jwks(deployment: Doc, config: dict[str, str], namespace: str | None = None) -> list[str]:
+    """Crypto keys from Secrets (required ones), and the JWKS URL of the access Service."""
+    name = deployment["metadata"]["name"]
+    problems: list[str] = []
+    for c in containers(deployment):
+        refs, literals = secret_refs(c), env_of(c)
+        for var in CRYPTO_ENV:
+            ref = refs.get(var)
+            if ref is None:
+                problems.append(f"{name}: {var} is not read from a Secret")
+            elif ref.get("optional"):
+                problems.append(f"{name}: {var} must not be optional")
+        jwks = literals.get("MRC_AUTH_JWKS_URL") or config.get("MRC_AUTH_JWKS_URL", "")
+        if problem := jwks_url_problem(jwks, namespace):
+            problems.append(f"{name}: {problem}")
+    return problems
+
+
 def labels_match(selector: dict[str, str], labels: dict[str, str]) -> bool:
     return all(labels.get(k) == v for k, v in selector.items())
 
@@ -329,6 +414,57 @@ def check_env_references(deployment: Doc, config: dict[str, str]) -> list[str]:
         refs = [src["configMapRef"]["name"] for src in c.get("envFrom", []) if "configMapRef" in src]
         if not any(r.startswith("mrc-config") for r in refs):
             problems.append(f"{deployment['metadata']['name']}: does not load mrc-config")
+    return problems
+
+
+def _selects(selector: Doc | None, labels: dict[str, str]) -> bool:
+    """matchLabels only (the platform uses nothing else); an empty selector selects everything."""
+    return labels_match((selector or {}).get("matchLabels", {}), labels)
+
+
+def _port_allowed(rule: Doc, port: int, dst: Doc) -> bool:
+    names = container_ports(dst)
+    allowed = rule.get("ports")
+    if not allowed:
+        return True
+    for p in allowed:
+        if p.get("protocol", "TCP") == "TCP" and (p.get("port") == port or names.get(str(p.get("port"))) == port):
+            return True
+    return False
+
+
+def _peer_selects(peer: Doc, labels: dict[str, str]) -> bool:
+    """Same namespace only; a bare `namespaceSelector: {}` is every pod of every namespace."""
+    if "namespaceSelector" in peer:
+        if peer["namespaceSelector"] and peer["namespaceSelector"].get("matchLabels"):
+            return False  # other namespaces by label: not assumed to include our own
+        return _selects(peer.get("podSelector"), labels)
+    return "podSelector" in peer and _selects(peer["podSelector"], labels)
+
+
+def network_allows(policies: list[Doc], src: Doc, dst: Doc, port: int) -> list[str]:
+    """Why traffic from src's pods to dst's pods on `port` is refused by the policies (empty if allowed)."""
+    src_labels = src["spec"]["template"]["metadata"]["labels"]
+    dst_labels = dst["spec"]["template"]["metadata"]["labels"]
+    problems: list[str] = []
+    for direction, own, peer_labels, key, peers in (
+        ("Egress", src_labels, dst_labels, "egress", "to"),
+        ("Ingress", dst_labels, src_labels, "ingress", "from"),
+    ):
+        applying = [
+            p
+            for p in policies
+            if direction in p["spec"].get("policyTypes", []) and _selects(p["spec"]["podSelector"], own)
+        ]
+        if not applying:
+            continue  # not isolated in this direction
+        if not any(
+            _port_allowed(rule, port, dst)
+            and (peers not in rule or any(_peer_selects(peer, peer_labels) for peer in rule[peers]))
+            for p in applying
+            for rule in p["spec"].get(key, [])
+        ):
+            problems.append(f"{direction} {src['metadata']['name']} -> {dst['metadata']['name']}:{port} is denied")
     return problems
 
 
@@ -440,6 +576,9 @@ def test_overlay_sets_state(state: str) -> None:
     assert any(d["kind"] == "Namespace" and d["metadata"]["name"] == namespace for d in ns_objects)
     literals = [lit for g in k.get("configMapGenerator", []) if g["name"] == "mrc-config" for lit in g["literals"]]
     assert f"MRC_STATE_CODE={STATE_CODES[state]}" in literals
+    assert "MRC_CRYPTO_REQUIRE_CONFIGURED_KEYS=true" in literals, "a real cluster refuses the dev keys"
+    # Renaming would break the JWKS URL (access Service) and the Secret names shared by every state.
+    assert not k.get("namePrefix") and not k.get("nameSuffix"), "overlays must not rename objects"
     pairs = {key: v for label in k.get("labels", []) for key, v in label["pairs"].items()}
     assert pairs.get("mrc-platform/state-code") == STATE_CODES[state]
     assert all(label.get("includeSelectors") is False for label in k.get("labels", []))
@@ -458,7 +597,7 @@ def test_overlay_sets_state(state: str) -> None:
 
 def test_base_deployments_are_hardened() -> None:
     deployments = of_kind(base_objects(), "Deployment")
-    assert {d["metadata"]["name"] for d in deployments} == {*SERVICES, "entitlements-worker"}
+    assert {d["metadata"]["name"] for d in deployments} == {*SERVICES, *WORKERS}
     problems = [p for d in deployments for p in check_deployment_hardening(d)]
     assert not problems, "\n".join(problems)
 
@@ -474,13 +613,63 @@ def test_base_api_deployments_probe_and_configure_their_ports() -> None:
     assert not problems, "\n".join(problems)
 
 
-def test_base_worker_runs_the_faust_agent() -> None:
-    (worker,) = [d for d in of_kind(base_objects(), "Deployment") if d["metadata"]["name"] == "entitlements-worker"]
+@pytest.mark.parametrize("name", sorted(WORKERS))
+def test_base_worker_runs_the_faust_agent(name: str) -> None:
+    service, web_port = WORKERS[name]
+    (worker,) = [d for d in of_kind(base_objects(), "Deployment") if d["metadata"]["name"] == name]
+    labels = worker["spec"]["template"]["metadata"]["labels"]
+    assert labels["app.kubernetes.io/name"] == service
+    assert labels["app.kubernetes.io/component"] == "worker", "not selected by the API's Service or PDB"
+    assert worker["spec"]["template"]["spec"]["serviceAccountName"] == service
     (c,) = containers(worker)
-    assert c["command"] == ["python", "-m", "mrc_entitlements.worker"]
+    assert c["image"] == f"mrc/{service}", "same image as its API"
+    assert c["command"] == ["python", "-m", f"mrc_{service}.worker"]
+    assert not c.get("ports"), "a worker serves no traffic"
     # faust writes its data directory under the working directory: it must be a writable volume.
     mounts = {m["mountPath"] for m in c.get("volumeMounts", [])}
     assert c.get("workingDir") in mounts
+    env = env_of(c)
+    assert env[f"MRC_{service.upper()}_WORKER_WEB_PORT"] == str(web_port)
+    # faust's web server stays on loopback; the probes run inside the container.
+    assert f"MRC_{service.upper()}_BIND_HOST" not in env
+    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+        command = " ".join(c[probe]["exec"]["command"])
+        assert f'("127.0.0.1", {web_port})' in command, f"{name}: {probe} does not check port {web_port}"
+
+
+def test_base_deployments_read_keys_from_secrets_and_the_jwks_of_access() -> None:
+    config = base_config()
+    deployments = of_kind(base_objects(), "Deployment")
+    problems = [p for d in deployments for p in check_secrets_and_jwks(d, config)]
+    assert not problems, "\n".join(problems)
+    # One Secret name everywhere: the blind-index key is shared by every state (deploy/README.md).
+    blind = {secret_refs(c)["MRC_BLIND_INDEX_KEY"]["name"] for d in deployments for c in containers(d)}
+    assert len(blind) == 1, blind
+    masters = {secret_refs(c)["MRC_MASTER_KEYS"]["name"] for d in deployments for c in containers(d)}
+    assert len(masters) == 1 and masters != blind, "master keys are per state, in their own Secret"
+    assert config["MRC_CRYPTO_REQUIRE_CONFIGURED_KEYS"] == "true"
+    (access,) = [s for s in of_kind(base_objects(), "Service") if s["metadata"]["name"] == "access"]
+    assert SERVICES["access"][0] in {p["port"] for p in access["spec"]["ports"]}
+
+
+def test_base_access_keys_and_bootstrap_come_from_secrets() -> None:
+    (access,) = [d for d in of_kind(base_objects(), "Deployment") if d["metadata"]["name"] == "access"]
+    (c,) = containers(access)
+    refs = secret_refs(c)
+    assert not refs["MRC_ACCESS_KEY_ENCRYPTION_SECRET"].get("optional")
+    # First-time setup only: optional, so operators delete the Secret once real operator clients exist.
+    for var in ("MRC_ACCESS_BOOTSTRAP_CLIENT_ID", "MRC_ACCESS_BOOTSTRAP_CLIENT_SECRET"):
+        assert refs[var].get("optional") is True, var
+    assert refs["MRC_ACCESS_BOOTSTRAP_CLIENT_ID"]["name"] == refs["MRC_ACCESS_BOOTSTRAP_CLIENT_SECRET"]["name"]
+    assert refs["MRC_ACCESS_BOOTSTRAP_CLIENT_ID"]["name"] != refs["MRC_ACCESS_KEY_ENCRYPTION_SECRET"]["name"]
+    # Only access holds these.
+    for d in of_kind(base_objects(), "Deployment"):
+        if d["metadata"]["name"] != "access":
+            assert not any(
+                n.startswith("MRC_ACCESS_BOOTSTRAP") or n.endswith("KEY_ENCRYPTION_SECRET")
+                for c2 in containers(d)
+                for n in secret_refs(c2)
+            ), d["metadata"]["name"]
 
 
 def test_base_services_target_existing_container_ports() -> None:
@@ -526,6 +715,12 @@ def test_base_network_policies_default_deny_then_allow() -> None:
         port.get("port") for p in policies for r in p["spec"].get("egress", []) for port in r.get("ports", [])
     }
     assert {53, 9092, 27017} <= egress_ports, "DNS, Kafka and MongoDB egress must be allowed"
+    # Every pod, workers included, may fetch the JWKS from access.
+    (access,) = [d for d in of_kind(objects, "Deployment") if d["metadata"]["name"] == "access"]
+    problems = [
+        p for d in of_kind(objects, "Deployment") for p in network_allows(policies, d, access, SERVICES["access"][0])
+    ]
+    assert not problems, "\n".join(problems)
 
 
 # ---------------------------------------------------------------- components
@@ -544,7 +739,13 @@ def test_strimzi_component_is_consistent() -> None:
     assert controllers % 2 == 1, "KRaft needs an odd number of controllers"
     assert brokers >= 3
     config = base_config()
-    assert {t["metadata"]["name"] for t in topics} == TOPICS
+    names = [t["metadata"]["name"] for t in topics]
+    assert len(names) == len(set(names)), "a topic is listed twice"
+    assert set(names) == expected_topics(), "KafkaTopics must be the topics the code declares plus the DLQs"
+    by_name = {t["metadata"]["name"]: t["spec"]["config"] for t in topics}
+    # The audit trail is kept over a year; the clients topic is read from the beginning (revocations).
+    assert int(by_name["mrc.audit.v1"]["retention.ms"]) >= 400 * 24 * 3600 * 1000
+    assert by_name["mrc.access.clients.v1"]["cleanup.policy"] == "compact"
     for t in topics:
         spec = t["spec"]
         assert spec["partitions"] == int(config["MRC_KAFKA_TOPIC_PARTITIONS"]), t["metadata"]["name"]
@@ -603,9 +804,13 @@ def test_rendered_overlay(state: str) -> None:
         assert labels.get("mrc-platform/state-code") == STATE_CODES[state], obj["metadata"]["name"]
     (config,) = [c for c in of_kind(objects, "ConfigMap") if c["metadata"]["name"].startswith("mrc-config")]
     assert config["data"]["MRC_STATE_CODE"] == STATE_CODES[state]
+    assert config["data"]["MRC_CRYPTO_REQUIRE_CONFIGURED_KEYS"] == "true"
     deployments = of_kind(objects, "Deployment")
+    assert {d["metadata"]["name"] for d in deployments} == {*SERVICES, *WORKERS}
+    assert "access" in {s["metadata"]["name"] for s in of_kind(objects, "Service")}
     problems = [p for d in deployments for p in check_deployment_hardening(d)]
     problems += [p for d in deployments for p in check_env_references(d, config["data"])]
+    problems += [p for d in deployments for p in check_secrets_and_jwks(d, config["data"], namespace)]
     problems += check_services(objects)
     assert not problems, "\n".join(problems)
     for d in deployments:
@@ -616,6 +821,17 @@ def test_rendered_overlay(state: str) -> None:
         assert refs == [config["metadata"]["name"]], "envFrom must follow the generated (hashed) ConfigMap"
         for key in ("MRC_KAFKA_BOOTSTRAP_SERVERS", "MRC_MONGO_HOSTS"):
             assert config["data"][key] != base_config()[key], f"{key} still the base placeholder"
+
+
+def test_rendered_overlays_share_the_blind_index_secret() -> None:
+    # Same Secret name in every state's namespace (its value is the same too: deploy/README.md).
+    names = {
+        secret_refs(c)["MRC_BLIND_INDEX_KEY"]["name"]
+        for state in STATE_CODES
+        for d in of_kind(rendered(state), "Deployment")
+        for c in containers(d)
+    }
+    assert len(names) == 1, names
 
 
 @pytest.mark.parametrize("state", sorted(STATE_CODES))
@@ -659,7 +875,7 @@ def test_compose_infrastructure() -> None:
 def test_compose_apps_wait_for_healthy_infrastructure() -> None:
     apps = app_services()
     assert {s["build"]["args"]["SERVICE"] for s in apps.values()} == set(SERVICES)
-    assert len(apps) == len(SERVICES) + 1, "four APIs and the entitlements worker"
+    assert set(apps) == {*SERVICES, *WORKERS}, "every API and every worker"
     for name, svc in apps.items():
         for infra in ("kafka", "mongo"):
             assert svc["depends_on"][infra]["condition"] == "service_healthy", f"{name} -> {infra}"
@@ -672,17 +888,50 @@ def test_compose_apps_wait_for_healthy_infrastructure() -> None:
         assert "replicaSet=rs0" in env["MRC_MONGO_URI"]
         assert env["MRC_LOG_FORMAT"] == "json"
         assert str(env["MRC_KAFKA_TOPIC_REPLICATION_FACTOR"]) == "1"
-        assert env[f"MRC_{service.upper()}_BIND_HOST"] == "0.0.0.0"
+        assert env["MRC_AUTH_JWKS_URL"] == f"http://access:{SERVICES['access'][0]}{JWKS_PATH}"
         assert svc.get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
-        if "command" in svc:
-            assert svc["command"] == ["python", "-m", "mrc_entitlements.worker"]
+        if name in WORKERS:
+            web_port = WORKERS[name][1]
+            assert svc["command"] == ["python", "-m", f"mrc_{service}.worker"]
+            assert str(env[f"MRC_{service.upper()}_WORKER_WEB_PORT"]) == str(web_port)
+            assert f"MRC_{service.upper()}_BIND_HOST" not in env, "faust's web server stays on loopback"
+            assert f"'127.0.0.1', {web_port})" in " ".join(svc["healthcheck"]["test"])
+            assert svc["working_dir"] in {str(m).split(":", 1)[0] for m in svc["tmpfs"]}, "faust needs a writable dir"
             continue
+        assert "command" not in svc
+        assert env[f"MRC_{service.upper()}_BIND_HOST"] == "0.0.0.0"
         http, grpc = SERVICES[service]
         assert str(env[f"MRC_{service.upper()}_HTTP_PORT"]) == str(http)
         assert str(env[f"MRC_{service.upper()}_GRPC_PORT"]) == str(grpc)
         assert f"127.0.0.1:{http}:{http}" in svc["ports"]
         assert f"127.0.0.1:{grpc}:{grpc}" in svc["ports"]
         assert f"{http}/readyz" in " ".join(svc["healthcheck"]["test"])
+
+
+def test_compose_keys_are_configured_local_dev_values() -> None:
+    from mrc_access.settings import DEV_KEY_ENCRYPTION_SECRET
+    from mrc_plumbing.crypto.blind_index import BlindIndexer
+    from mrc_plumbing.crypto.master_keys import MasterKeys
+    from mrc_plumbing.crypto.settings import CryptoSettings
+
+    apps = app_services()
+    for name, svc in apps.items():
+        env = {k: str(v) for k, v in svc["environment"].items()}
+        assert env["MRC_CRYPTO_REQUIRE_CONFIGURED_KEYS"] == "true", name
+        crypto = CryptoSettings(
+            master_keys=env["MRC_MASTER_KEYS"],
+            master_key_active=env["MRC_MASTER_KEY_ACTIVE"],
+            blind_index_key=env["MRC_BLIND_INDEX_KEY"],
+            crypto_require_configured_keys=True,
+        )
+        # Parsed exactly as the services do (valid ids, 32-byte master keys, blind-index key >= 32 bytes).
+        assert MasterKeys.from_settings(crypto).active_id == env["MRC_MASTER_KEY_ACTIVE"]
+        BlindIndexer.from_settings(crypto)
+    text = COMPOSE_FILE.read_text(encoding="utf-8")
+    assert "LOCAL DEVELOPMENT ONLY" in text, "compose's keys must be labelled as local dev values"
+    access = apps["access"]["environment"]
+    assert access["MRC_ACCESS_KEY_ENCRYPTION_SECRET"] not in ("", DEV_KEY_ENCRYPTION_SECRET)
+    assert access["MRC_ACCESS_BOOTSTRAP_CLIENT_ID"] and access["MRC_ACCESS_BOOTSTRAP_CLIENT_SECRET"]
 
 
 def test_compose_publishes_ports_on_loopback_only() -> None:
@@ -766,6 +1015,8 @@ def test_dockerfile_builds_any_service_as_non_root() -> None:
     assert re.search(r"^ARG SERVICE$", text, re.M)
     assert "uv sync --frozen --no-dev" in text
     assert '--package "mrc-${SERVICE}"' in text
+    (accepted,) = re.findall(r"^\s+([a-z|]+)\) ;; \\$", text, re.M)
+    assert set(accepted.split("|")) == set(SERVICES) == {p.name for p in (REPO / "services").iterdir() if p.is_dir()}
     stages = re.findall(r"^FROM \S+ AS (\S+)$", text, re.M)
     assert len(stages) >= 2, "multi-stage build"
     runtime = text.split(f"AS {stages[-1]}", 1)[1]
