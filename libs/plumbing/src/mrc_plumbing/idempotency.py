@@ -25,8 +25,20 @@ FINGERPRINT_FIELD = "request_fingerprint"
 APPLIED_EVENTS_FIELD = "applied_event_ids"
 
 
+def _canonical(value: Any) -> Any:
+    """Sets become sorted lists: their iteration order changes between processes (hash randomisation),
+    and a retry after a restart must produce the same fingerprint."""
+    if isinstance(value, Mapping):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, set | frozenset):
+        return sorted((_canonical(v) for v in value), key=lambda v: json.dumps(v, sort_keys=True, default=str))
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    return value
+
+
 def request_fingerprint(payload: Mapping[str, Any]) -> str:
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
+    canonical = json.dumps(_canonical(payload), sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
