@@ -124,10 +124,6 @@ def test_a_retried_registration_queues_no_second_review(registry: Registry) -> N
     assert len(registry.review_repository.reviews) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="WorkerService.register queues reviews only when created: a retry after a failed queueing loses them",
-)
 def test_a_retry_after_the_review_queue_failed_still_queues_the_review(registry: Registry) -> None:
     registered(registry)
     registry.review_repository.fail_next_add = True
@@ -140,10 +136,6 @@ def test_a_retry_after_the_review_queue_failed_still_queues_the_review(registry:
     assert len(registry.review_repository.reviews) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Registration.possible_duplicates names records the registering partner may not see",
-)
 def test_possible_duplicates_the_partner_may_not_see_are_not_disclosed(registry: Registry) -> None:
     registered(registry)  # by partner A
 

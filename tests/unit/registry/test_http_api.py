@@ -120,7 +120,9 @@ def test_registration_returns_201_with_location_etag_and_the_worker(api: Api) ->
     fetched = api.http.get(response.headers["Location"], headers=CASEWORKER)
     assert fetched.status_code == 200
     assert fetched.headers["ETag"] == '"1"'
-    assert fetched.json() == {k: v for k, v in created.items() if k not in ("linked_to_existing", "possible_duplicates")}
+    assert fetched.json() == {
+        k: v for k, v in created.items() if k not in ("linked_to_existing", "possible_duplicates")
+    }
 
 
 def test_a_replay_with_the_same_idempotency_key_is_marked_and_a_changed_body_is_422(api: Api) -> None:
@@ -154,7 +156,7 @@ def test_registering_a_person_another_partner_registered_links_them_with_200(api
     [
         ({"consent": {"purposes": ["entitlement_linkage"], "method": "signature"}}, "consent.purposes"),
         ({"consent": {"purposes": ["registration"], "method": "verbal_with_witness"}}, "consent.witness_name"),
-        ({"identity_documents": [{"kind": "aadhaar", "number": BAD_AADHAAR}]}, "identity_documents[0].number"),
+        ({"identity_documents": [{"kind": "aadhaar", "number": BAD_AADHAAR}]}, "identity_documents.0.number"),
         ({"phone": "12345"}, "phone"),
         ({"home": {"state_code": "10", "district_code": "490"}}, "home.district_code"),
         ({"home": {"state_code": "10", "district_code": "Patna"}}, "home.district_code"),
@@ -165,7 +167,9 @@ def test_registering_a_person_another_partner_registered_links_them_with_200(api
         ({"consent": None}, "consent"),
     ],
 )
-def test_invalid_registrations_are_422_problems_naming_the_field(api: Api, overrides: dict[str, Any], field: str) -> None:
+def test_invalid_registrations_are_422_problems_naming_the_field(
+    api: Api, overrides: dict[str, Any], field: str
+) -> None:
     response = api.register(**overrides)
 
     assert response.status_code == 422
@@ -274,9 +278,12 @@ def test_search_by_phone_body_only(api: Api) -> None:
         "/v1/workers:search", json={"identity_document": {"kind": "aadhaar", "number": AADHAAR}}, headers=CASEWORKER
     )
     assert [w["worker_id"] for w in by_document.json()["workers"]] == [worker_id]
-    assert api.http.post("/v1/workers:search", json={"phone": "98765 43210"}, headers=bearer("caseworker-b")).json()[
-        "workers"
-    ] == []
+    assert (
+        api.http.post("/v1/workers:search", json={"phone": "98765 43210"}, headers=bearer("caseworker-b")).json()[
+            "workers"
+        ]
+        == []
+    )
 
 
 @pytest.mark.parametrize(
@@ -325,7 +332,9 @@ def test_an_invalid_consent_is_422(api: Api) -> None:
     worker_id = api.registered_id()
 
     response = api.http.post(
-        f"/v1/workers/{worker_id}/consents", json={"purposes": ["partner_sharing"], "method": "digital"}, headers=REGISTRAR
+        f"/v1/workers/{worker_id}/consents",
+        json={"purposes": ["partner_sharing"], "method": "digital"},
+        headers=REGISTRAR,
     )
 
     assert response.status_code == 422
@@ -336,7 +345,9 @@ def test_erase_is_204_and_the_worker_is_gone(api: Api) -> None:
     worker_id = api.registered_id()
 
     missing_reason = api.http.post(f"/v1/workers/{worker_id}:erase", json={}, headers=SUPERVISOR)
-    erased = api.http.post(f"/v1/workers/{worker_id}:erase", json={"reason": "asked at the helpdesk"}, headers=SUPERVISOR)
+    erased = api.http.post(
+        f"/v1/workers/{worker_id}:erase", json={"reason": "asked at the helpdesk"}, headers=SUPERVISOR
+    )
 
     assert missing_reason.status_code == 422
     assert problem_fields(missing_reason) == ["reason"]
@@ -350,9 +361,7 @@ def test_erase_is_204_and_the_worker_is_gone(api: Api) -> None:
 
 def test_supervisors_list_and_resolve_match_reviews(api: Api) -> None:
     first = api.registered_id(identity_documents=[])
-    second = api.registered_id(
-        full_name="Ravi Kumaar", phone="", father_or_spouse_name="", identity_documents=[]
-    )
+    second = api.registered_id(full_name="Ravi Kumaar", phone="", father_or_spouse_name="", identity_documents=[])
 
     listed = api.http.get("/v1/match-reviews", headers=SUPERVISOR)
 

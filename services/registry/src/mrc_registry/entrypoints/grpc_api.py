@@ -48,7 +48,7 @@ def _documents(documents: list[worker_pb2.IdentityDocumentInput], field: str) ->
     for position, document in enumerate(documents):
         kind = DOCUMENT_FROM_PROTO.get(document.kind)
         if kind is None:
-            raise InvalidArgument.for_field(f"{field}[{position}].kind", "must be set")
+            raise InvalidArgument.for_field(f"{field}.{position}.kind", "must be set")
         converted.append(DocumentInput(kind, document.number))
     return tuple(converted)
 

@@ -75,13 +75,15 @@ class WorkerProtection:
                     last4=e164[-4:],
                 )
             except ValueError as exc:
-                violations.append(FieldViolation("phone", str(exc)))
+                violations.append(FieldViolation("phone", getattr(exc, "problem", str(exc))))
         documents = {d.kind: d for d in (keep.identity_documents if keep else ())}
         for position, document in enumerate(raw.identity_documents):
             try:
                 documents[document.kind] = self.protect_document(state, document)
             except ValueError as exc:
-                violations.append(FieldViolation(f"identity_documents[{position}].number", str(exc)))
+                violations.append(
+                    FieldViolation(f"identity_documents.{position}.number", getattr(exc, "problem", str(exc)))
+                )
         details = WorkerDetails(
             full_name=raw.full_name,
             gender=raw.gender,

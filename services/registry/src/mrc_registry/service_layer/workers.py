@@ -76,7 +76,8 @@ def visible_to(worker: Worker, caller: Caller, now: datetime) -> bool:
     if worker.status is WorkerStatus.ERASED:
         return False
     if worker.registering_partner_id == caller.partner_id:
-        return True
+        # A partner's own client may still be limited to some states or districts.
+        return caller.covers_any_place(worker.places())
     if not shares_with(worker.consents, caller.partner_id, caller.partner_kind, now):
         return False
     # Consent to share with government still stops at the department's own geography.
@@ -182,10 +183,13 @@ class WorkerService:
             match_keys=self._dedup.keys(worker),
             also_publish=[audit],
         )
+        # Queued on retries too: a first attempt may have stored the worker and failed before queueing.
+        self._dedup.queue_for_review(stored, possible, now)
         if created:
-            self._dedup.queue_for_review(stored, possible, now)
             self._notifier.notify()
-        return Registration(self._view(stored), created, possible_duplicates=tuple(possible) if created else ())
+        # The caller learns only of records it may see; the rest wait for a supervisor who can.
+        shown = tuple(p for p in possible if (w := self._workers.get(p.worker_id)) and visible_to(w, caller, now))
+        return Registration(self._view(stored), created, possible_duplicates=shown)
 
     def _link(self, existing: Worker, consent: Consent, caller: Caller, now: datetime) -> Registration:
         """The person is already registered: record this partner's consent on that record."""
@@ -345,9 +349,12 @@ def _decode_cursor(token: str) -> str:
     if not token:
         return ""
     try:
-        return base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        worker_id = base64.b64decode(token + "=" * (-len(token) % 4), altchars=b"-_", validate=True).decode()
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidArgument.for_field("page_token", "is not a token this service issued") from exc
+    if not worker_id:
+        raise InvalidArgument.for_field("page_token", "is not a token this service issued")
+    return worker_id
 
 
 __all__ = ["Event", "Registration", "WorkerService", "WorkerView"]
