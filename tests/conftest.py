@@ -19,8 +19,14 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 TEST_PORT_OFFSET = int(os.environ.get("MRC_TEST_PORT_OFFSET", "10000"))
 
 
+# Per-client rate limits of the services the tests start: generous bursts for the suite's own clients,
+# a refill slow enough that the rate-limit test can exceed it deterministically.
+TEST_RATE_LIMIT = {"MRC_AUTH_RATE_LIMIT_PER_SECOND": "20", "MRC_AUTH_RATE_LIMIT_BURST": "300"}
+
+
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Stack]:
+    os.environ.update(TEST_RATE_LIMIT)
     stack = Stack(REPO_ROOT / ".devstack" / "test", TEST_PORT_OFFSET)
     # Each run starts from empty data so results never depend on an earlier run.
     stack.stop_all()

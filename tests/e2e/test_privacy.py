@@ -180,7 +180,7 @@ def test_rate_limit_answers_429_with_retry_after(
     def call(_: int) -> httpx.Response:
         return http["registry"].get(path, headers=noisy.headers())
 
-    # The local default allows bursts of 200, then 100 a second: 600 calls from 16 threads exceed it.
+    # The test stack allows bursts of 300, then 20 a second (tests/conftest.py): 600 quick calls exceed it.
     with ThreadPoolExecutor(max_workers=16) as pool:
         responses = list(pool.map(call, range(600)))
     limited = [r for r in responses if r.status_code == 429]
