@@ -45,7 +45,13 @@ class SigningKeyRing:
 
     def rotate(self) -> SigningKey:
         """A new signing key, effective at once; the previous one stays published for the grace period."""
-        key = SigningKey.generate(self._clock())
+        now = self._clock()
+        newest = next(iter(self._store.newest_first()), None)
+        if newest is not None and now <= newest.created_at:
+            # Keys are ordered by creation time (milliseconds in the store): a rotation within the same
+            # millisecond must still sort after the key it replaces, or the old key would keep signing.
+            now = newest.created_at + timedelta(milliseconds=1)
+        key = SigningKey.generate(now)
         self._store.add(key)
         with self._lock:
             self._loaded_at = None
