@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
@@ -43,6 +44,8 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+
+	go keepIDIndexes(ctx, *sqliteDir, 2*time.Second, logger)
 
 	logger.Info("FerretDB starting", "listen_addr", *listenAddr, "sqlite_dir", *sqliteDir)
 	if err := f.Run(ctx); err != nil {

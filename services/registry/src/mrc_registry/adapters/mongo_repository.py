@@ -21,7 +21,7 @@ from mongoengine import (
     ListField,
     StringField,
 )
-from pymongo import ASCENDING
+from pymongo import ASCENDING, UpdateOne
 from pymongo.collection import Collection
 
 from mrc_plumbing.errors import Conflict
@@ -97,6 +97,18 @@ class WorkerDocument(Document):  # type: ignore[misc]
     request_fingerprint = StringField(required=True)
     outbox = ListField(DictField())
     outbox_pending = BooleanField()
+
+
+class WorkerMatchKeyDocument(Document):  # type: ignore[misc]
+    """Which workers share a matching key (identity blind index, phone index, phonetic name key...).
+
+    Keyed by `_id` on purpose: FerretDB 1.24 (SQLite) pushes only `_id` equality down to an index, so
+    deduplication and search look keys up here, one `_id` at a time, instead of filtering `workers`.
+    """
+
+    meta = {"collection": "worker_match_keys"}
+    id = StringField(primary_key=True)
+    worker_ids = ListField(StringField())
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -220,10 +232,25 @@ def _events(worker: Worker, also_publish: Sequence[Event]) -> list[Event]:
 class MongoWorkerRepository:
     def __init__(self) -> None:
         self._collection: Collection[Any] = WorkerDocument._get_collection()
+        self._match_keys: Collection[Any] = WorkerMatchKeyDocument._get_collection()
 
     @staticmethod
     def ensure_indexes() -> None:
         WorkerDocument.ensure_indexes()
+
+    def _index_match_keys(self, worker_id: str, added: set[str], removed: set[str]) -> None:
+        # Derived data, written after the worker: a crash in between leaves a worker that matching
+        # cannot find until its next change; the worker itself and its events are never lost.
+        ops: list[UpdateOne] = [
+            UpdateOne({"_id": key}, {"$addToSet": {"worker_ids": worker_id}}, upsert=True) for key in sorted(added)
+        ]
+        ops += [UpdateOne({"_id": key}, {"$pull": {"worker_ids": worker_id}}) for key in sorted(removed)]
+        if ops:
+            self._match_keys.bulk_write(ops, ordered=False)
+
+    def _ids_with_key(self, key: str) -> list[str]:
+        doc = self._match_keys.find_one({"_id": key})
+        return list(doc["worker_ids"]) if doc else []
 
     def add(
         self,
@@ -245,6 +272,8 @@ class MongoWorkerRepository:
             events,
         )
         stored, created = insert_once(self._collection, document)
+        if created:
+            self._index_match_keys(worker.worker_id, match_keys, set())
         return (worker if created else _from_document(stored)), created
 
     def get(self, worker_id: str) -> Worker | None:
@@ -252,6 +281,10 @@ class MongoWorkerRepository:
         return _from_document(doc) if doc else None
 
     def save(self, worker: Worker, *, match_keys: set[str] | None = None, also_publish: Sequence[Event] = ()) -> None:
+        previous: set[str] = set()
+        if match_keys is not None:
+            stored = self._collection.find_one({"_id": worker.worker_id}, {"match_keys": 1})
+            previous = set(stored.get("match_keys", [])) if stored else set()
         events = _events(worker, also_publish)
         # Optimistic concurrency: the stored version must be the one this change started from.
         result = self._collection.update_one(
@@ -260,23 +293,37 @@ class MongoWorkerRepository:
         )
         if result.matched_count == 0:
             raise Conflict(f"worker {worker.worker_id} changed meanwhile; read it again")
+        if match_keys is not None:
+            self._index_match_keys(worker.worker_id, match_keys - previous, previous - match_keys)
+
+    def _active(self, worker_ids: list[str]) -> list[Worker]:
+        found = []
+        for worker_id in worker_ids:
+            doc = self._collection.find_one({"_id": worker_id}, _PROJECTION)
+            if doc and doc["status"] == WorkerStatus.ACTIVE.value:
+                found.append(_from_document(doc))
+        return found
 
     def find_candidates(self, match_keys: set[str], *, exclude: str = "", limit: int = 50) -> list[Worker]:
-        if not match_keys:
-            return []
-        query: dict[str, Any] = {"match_keys": {"$in": sorted(match_keys)}, "status": WorkerStatus.ACTIVE.value}
-        if exclude:
-            query["_id"] = {"$ne": exclude}
-        return [_from_document(d) for d in self._collection.find(query, _PROJECTION).limit(limit)]
+        ids: list[str] = []
+        for key in sorted(match_keys):
+            ids.extend(i for i in self._ids_with_key(key) if i != exclude and i not in ids)
+        return self._active(ids[:limit])
 
     def search(self, criteria: SearchCriteria, *, after: str, limit: int) -> list[Worker]:
+        keyed = [
+            *([f"phone:{criteria.phone_index}"] if criteria.phone_index else []),
+            *([criteria.document_index] if criteria.document_index else []),
+        ]
+        if keyed or criteria.name_keys:
+            # Every exact criterion must match; any of the name's phonetic keys may.
+            candidate_sets = [set(self._ids_with_key(k)) for k in keyed]
+            if criteria.name_keys:
+                candidate_sets.append({i for k in criteria.name_keys for i in self._ids_with_key(k)})
+            ids = sorted(set.intersection(*candidate_sets))
+            workers = self._active([i for i in ids if i > after])
+            return [w for w in workers if _matches(w, criteria)][:limit]
         query: dict[str, Any] = {"status": WorkerStatus.ACTIVE.value}
-        if criteria.name_keys:
-            query["match_keys"] = {"$in": list(criteria.name_keys)}
-        if criteria.phone_index:
-            query["phone_index"] = criteria.phone_index
-        if criteria.document_index:
-            query["document_indexes"] = criteria.document_index
         if criteria.district_code:
             query["home.district_code"] = criteria.district_code
         if criteria.registering_partner_id:
@@ -287,3 +334,12 @@ class MongoWorkerRepository:
             query["_id"] = {"$gt": after}
         cursor = self._collection.find(query, _PROJECTION).sort("_id", ASCENDING).limit(limit)
         return [_from_document(d) for d in cursor]
+
+
+def _matches(worker: Worker, criteria: SearchCriteria) -> bool:
+    details = worker.details
+    return (
+        (not criteria.district_code or details.home.district_code == criteria.district_code)
+        and (not criteria.registering_partner_id or worker.registering_partner_id == criteria.registering_partner_id)
+        and (criteria.sector is None or details.sector == criteria.sector)
+    )
