@@ -13,11 +13,13 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from kafka import KafkaProducer
-from pymongo import ASCENDING, UpdateMany, UpdateOne
+from pymongo import ASCENDING, UpdateOne
+from pymongo.collection import Collection
 from pymongo.database import Database
 
 from mrc_plumbing.events import Event
@@ -54,7 +56,13 @@ def ensure_outbox_index(db: Database[Any], collection: str) -> None:
 
 
 class OutboxRelay:
-    """Publishes events waiting in the outboxes of the given collections."""
+    """Publishes events waiting in the outboxes of the given collections.
+
+    Writers pass the id of the document they wrote (`notify(document_id)`): the relay then reads just
+    that document by `_id`, which every store answers from an index (FerretDB 1.24 pushes nothing else
+    down). A scan for pending documents runs at start, when asked (`notify()` without an id), and every
+    `scan_interval_seconds`, to pick up whatever a crash left behind.
+    """
 
     def __init__(
         self,
@@ -64,6 +72,7 @@ class OutboxRelay:
         *,
         batch_size: int = 500,
         poll_interval_seconds: float = 1.0,
+        scan_interval_seconds: float = 30.0,
         faults: FaultInjection | None = None,
     ) -> None:
         self._db = db
@@ -71,29 +80,59 @@ class OutboxRelay:
         self._producer = producer
         self._batch_size = batch_size
         self._poll_interval = poll_interval_seconds
+        self._scan_interval = scan_interval_seconds
         self._faults = faults or FaultInjection()
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._hints: set[Any] = set()
+        self._scan_requested = True
         self._thread: threading.Thread | None = None
 
-    def notify(self) -> None:
-        """Called after a write that added events, so they go out now rather than at the next poll."""
+    def notify(self, document_id: Any = None) -> None:
+        """Called after a write that added events, so they go out now rather than at the next scan."""
+        with self._lock:
+            if document_id is None:
+                self._scan_requested = True
+            else:
+                self._hints.add(document_id)
         self._wake.set()
 
     def relay_pending(self) -> int:
-        """One pass over every collection; returns how many events were published."""
+        """One scan over every collection; returns how many events were published."""
         published = 0
         for name in self._collections:
             while True:
-                count = self._relay_batch(name)
-                published += count
-                if count < self._batch_size:
+                collection = self._db[name]
+                docs = list(collection.find({PENDING_FLAG: True}, {OUTBOX_FIELD: 1}).limit(self._batch_size))
+                published += self._publish_and_clear(collection, name, docs)
+                if len(docs) < self._batch_size:
                     break
         return published
 
-    def _relay_batch(self, collection_name: str) -> int:
-        collection = self._db[collection_name]
-        docs = list(collection.find({PENDING_FLAG: True}, {OUTBOX_FIELD: 1}).limit(self._batch_size))
+    def relay_hinted(self) -> int:
+        """Publish the events of the documents writers told us about, each read by `_id`."""
+        with self._lock:
+            hints, self._hints = self._hints, set()
+        if not hints:
+            return 0
+        published = 0
+        try:
+            for name in self._collections:
+                collection = self._db[name]
+                docs = []
+                for document_id in sorted(hints, key=str):
+                    doc = collection.find_one({"_id": document_id}, {OUTBOX_FIELD: 1})
+                    if doc and doc.get(OUTBOX_FIELD):
+                        docs.append(doc)
+                published += self._publish_and_clear(collection, name, docs)
+        except Exception:
+            with self._lock:
+                self._hints |= hints  # try them again on the next pass
+            raise
+        return published
+
+    def _publish_and_clear(self, collection: Collection[Any], collection_name: str, docs: list[dict[str, Any]]) -> int:
         if not docs:
             return 0
         batch = [Event.from_document(stored) for doc in docs for stored in doc.get(OUTBOX_FIELD, [])]
@@ -111,29 +150,40 @@ class OutboxRelay:
             log.critical("fault injection: exiting after publishing, before clearing the outbox")
             os._exit(FAULT_EXIT_CODE)
         # Remove exactly the entries we published ($pullAll matches whole elements, which FerretDB
-        # supports, unlike $pull with a condition); events appended meanwhile stay.
-        ops: list[UpdateOne | UpdateMany] = [
-            UpdateOne({"_id": doc["_id"]}, {"$pullAll": {OUTBOX_FIELD: doc.get(OUTBOX_FIELD, [])}}) for doc in docs
-        ]
-        # Only documents whose outbox is now empty lose the flag; a write that raced in keeps it.
-        ops.append(
-            UpdateMany(
-                {"_id": {"$in": [doc["_id"] for doc in docs]}, OUTBOX_FIELD: {"$size": 0}},
-                {"$unset": {PENDING_FLAG: ""}},
-            )
+        # supports, unlike $pull with a condition); events appended meanwhile stay. Every filter is a
+        # bare `_id`, the only one FerretDB answers from an index.
+        collection.bulk_write(
+            [UpdateOne({"_id": d["_id"]}, {"$pullAll": {OUTBOX_FIELD: d.get(OUTBOX_FIELD, [])}}) for d in docs],
+            ordered=False,
         )
-        collection.bulk_write(ops, ordered=True)
-        if batch:
-            log.debug("relayed events", extra={"collection": collection_name, "count": len(batch)})
-        return len(docs)
+        emptied = [
+            d["_id"]
+            for d in docs
+            if not (collection.find_one({"_id": d["_id"]}, {OUTBOX_FIELD: 1}) or {}).get(OUTBOX_FIELD)
+        ]
+        if emptied:
+            collection.bulk_write(
+                [UpdateOne({"_id": i}, {"$unset": {PENDING_FLAG: ""}}) for i in emptied], ordered=False
+            )
+        log.debug("relayed events", extra={"collection": collection_name, "count": len(batch)})
+        return len(batch)
 
     def run(self) -> None:
+        last_scan = 0.0
         while not self._stop.is_set():
             try:
-                self.relay_pending()
+                self.relay_hinted()
+                with self._lock:
+                    scan = self._scan_requested or time.monotonic() - last_scan >= self._scan_interval
+                    self._scan_requested = False
+                if scan:
+                    self.relay_pending()
+                    last_scan = time.monotonic()
             except Exception:
                 # The broker or store is down: events stay in their documents; try again later.
                 log.exception("outbox relay pass failed; retrying")
+                with self._lock:
+                    self._scan_requested = True
                 self._stop.wait(self._poll_interval)
             self._wake.wait(self._poll_interval)
             self._wake.clear()
@@ -148,6 +198,6 @@ class OutboxRelay:
         if self._thread:
             self._thread.join(timeout)
         try:
-            self.relay_pending()  # a last pass so a clean shutdown leaves nothing behind
+            self.relay_hinted()  # a last pass so a clean shutdown leaves nothing behind
         except Exception:
             log.exception("final outbox pass failed; events stay stored for the next start")

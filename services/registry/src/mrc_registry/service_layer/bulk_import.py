@@ -21,17 +21,21 @@ match with an earlier row is reported as `duplicate_in_file`. Possible matches g
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import dataclasses
 import enum
 import hashlib
 import io
 import json
 import logging
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import grpc
 
@@ -52,7 +56,6 @@ from mrc_plumbing.events import Event
 from mrc_plumbing.idempotency import request_fingerprint, scoped_key
 from mrc_registry.domain.consent import CaptureMethod, Consent, ConsentPurpose, validate_consent
 from mrc_registry.domain.identity.matching import (
-    PERSONAL_DOCUMENT_KINDS,
     PHONE_KIND,
     CandidateFacts,
     MatchDecision,
@@ -70,7 +73,11 @@ log = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 100_000
-BATCH_SIZE = 500
+BATCH_SIZE = 500  # workers per insert
+# Inserts run in a writer thread while the next rows are checked; at most this many batches wait.
+MAX_PENDING_BATCHES = 2
+# Exact-match keys per store query (all the file's keys are looked up before the first row is stored).
+LOOKUP_KEYS_PER_QUERY = 20_000
 # A running job that has not reported progress for this long is taken to have died, and may be resumed.
 RUNNING_LEASE = timedelta(minutes=2)
 LIST_SEPARATOR = ";"
@@ -129,7 +136,7 @@ _COLUMN_OF_FIELD = {
     "consent.shared_with_partner_ids": "consent_purposes",
     "consent.expires_at": "consent_purposes",
 }
-_DOCUMENT_FIELD = re.compile(r"^identity_documents\[(\d+)\]")
+_DOCUMENT_FIELD = re.compile(r"^identity_documents(?:\[(\d+)\]|\.(\d+))")
 _COLUMN_OF_MATCH_KIND = {PHONE_KIND: "phone", **{kind.value: column for column, kind in DOCUMENT_COLUMNS.items()}}
 _SPREADSHEET_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
@@ -251,7 +258,12 @@ class PreparedRegistration:
 
 
 def prepare_registration(
-    command: RegisterWorker, caller: Caller, protection: WorkerProtection, now: datetime
+    command: RegisterWorker,
+    caller: Caller,
+    protector: Protector,
+    now: datetime,
+    *,
+    protection: WorkerProtection | None = None,
 ) -> PreparedRegistration:
     """The first half of `WorkerService.register`: the worker and consent it would store, or
     InvalidArgument naming every problem (consent and details together, where register stops at the first).
@@ -266,7 +278,7 @@ def prepare_registration(
     violations += validate_consent(
         raw.purposes, raw.method, raw.witness_name, raw.shared_with_partner_ids, raw.expires_at, now
     )
-    details, detail_violations = protection.details(command.details)
+    details, detail_violations = (protection or WorkerProtection(protector)).details(command.details)
     if violations or raw.method is None:
         raise InvalidArgument([*violations, *detail_violations, *details.normalised().violations(now)])
     consent = Consent(
@@ -287,8 +299,20 @@ def prepare_registration(
         now=now,
         extra_violations=detail_violations,
     )
-    fingerprint = request_fingerprint({"details": asdict(command.details), "consent": asdict(command.consent)})
+    # Keyed, so the stored fingerprint cannot be used to guess the phone or Aadhaar number in the request.
+    fingerprint = protector.blind_index(
+        "request", request_fingerprint({"details": _plain(command.details), "consent": _plain(command.consent)})
+    )
     return PreparedRegistration(worker, consent, key, fingerprint)
+
+
+def _plain(value: Any) -> Any:
+    """`dataclasses.asdict` without its deep copies (a third of the cost of a row): the same fingerprint."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, list | tuple):
+        return type(value)(_plain(v) for v in value)
+    return value
 
 
 # -- rows ------------------------------------------------------------------------------------------------
@@ -377,8 +401,10 @@ def parse_row(number: int, headers: Sequence[str], cells: Sequence[str], file_sh
     documents = [
         (column, DocumentInput(kind, text(column))) for column, kind in DOCUMENT_COLUMNS.items() if text(column)
     ]
-    content = json.dumps(sorted(values.items()), ensure_ascii=False, separators=(",", ":"))
-    key = f"import:{file_sha256}:" + (row_key or "content-" + hashlib.sha256(content.encode()).hexdigest()[:32])
+    if not row_key:
+        content = json.dumps(sorted(values.items()), ensure_ascii=False, separators=(",", ":"))
+        row_key_or_hash = "content-" + hashlib.sha256(content.encode()).hexdigest()[:32]
+    key = f"import:{file_sha256}:{row_key or row_key_or_hash}"
     command = RegisterWorker(
         idempotency_key=key,
         details=WorkerInput(
@@ -419,8 +445,9 @@ def parse_row(number: int, headers: Sequence[str], cells: Sequence[str], file_sh
 
 def column_of(violation_field: str, document_columns: Sequence[str]) -> str:
     found = _DOCUMENT_FIELD.match(violation_field)
-    if found and int(found.group(1)) < len(document_columns):
-        return document_columns[int(found.group(1))]
+    position = int(found.group(1) or found.group(2)) if found else -1
+    if 0 <= position < len(document_columns):
+        return document_columns[position]
     return _COLUMN_OF_FIELD.get(violation_field, violation_field)
 
 
@@ -450,17 +477,10 @@ def report_csv(errors: Iterable[RowError]) -> str:
 # -- the import ------------------------------------------------------------------------------------------
 
 
-def _lookup_keys(facts: CandidateFacts, *, shared: bool | None = None) -> set[str]:
-    """The exact-match keys among a worker's stored blocking keys: identity documents and phone.
-
-    `shared=False`: only documents of one person; `shared=True`: only those a household shares (phone,
-    ration card), which can match many records; None: both."""
-    keys = {
-        f"{kind}:{index}"
-        for kind, index in facts.identity_indexes
-        if index and (shared is None or (kind in PERSONAL_DOCUMENT_KINDS) != shared)
-    }
-    if facts.phone_index and shared is not False:
+def _lookup_keys(facts: CandidateFacts) -> set[str]:
+    """The exact-match keys among a worker's stored blocking keys: identity documents and phone."""
+    keys = {f"{kind}:{index}" for kind, index in facts.identity_indexes if index}
+    if facts.phone_index:
         keys.add(f"{PHONE_KIND}:{facts.phone_index}")
     return keys
 
@@ -471,6 +491,13 @@ class _Accepted:
     prepared: PreparedRegistration
     facts: CandidateFacts
     in_file_possible: list[tuple[int, PossibleDuplicate]] = field(default_factory=list)  # (earlier row, match)
+
+
+@dataclass(frozen=True)
+class _New:
+    accepted: _Accepted
+    record: NewWorker
+    possible: list[PossibleDuplicate]
 
 
 @dataclass
@@ -513,6 +540,7 @@ class BulkImporter:
         self._workers = workers
         self._writer = writer
         self._jobs = jobs
+        self._protector = protector
         self._protection = WorkerProtection(protector)
         self._audit = audit
         self._notifier = notifier
@@ -563,11 +591,24 @@ class BulkImporter:
         if not claimed:
             return ImportOutcome(job, replayed=True)
         progress = _Progress(ImportCounts(total=len(table.rows)))
+
+        def heartbeat() -> None:  # progress for GET, and the sign of life that keeps the job ours
+            self._jobs.save(replace(job, counts=progress.counts, updated_at=self._clock()))
+
         try:
-            for batch in _chunks(table.rows, self._batch_size):
-                self._import_batch(batch, table.headers, job, caller, now, progress)
-                job = replace(job, counts=progress.counts, updated_at=self._clock())
-                self._jobs.save(job)  # progress, and the heartbeat that keeps the job ours
+            # One lookup for the whole file: each query may be a scan of the store (FerretDB on SQLite).
+            stored = self._stored_matches(self._file_keys(table))
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer") as writer:
+                pending: deque[tuple[Future[set[str]], list[_New]]] = deque()
+                for batch in _chunks(table.rows, self._batch_size):
+                    new = self._check_batch(batch, table.headers, job, caller, now, progress, stored)
+                    pending.append((writer.submit(self._writer.insert_batch, [n.record for n in new]), new))
+                    while pending and (len(pending) > MAX_PENDING_BATCHES or pending[0][0].done()):
+                        self._stored_batch(*pending.popleft(), progress, now)
+                        heartbeat()
+                while pending:
+                    self._stored_batch(*pending.popleft(), progress, now)
+                    heartbeat()
         except Exception as exc:
             log.exception("import stopped", extra={"job_id": job.job_id, "rows_done": _done(progress.counts)})
             failed = replace(
@@ -600,9 +641,38 @@ class BulkImporter:
     def report(self, job_id: str, caller: Caller) -> list[RowError]:
         return self._jobs.report(self.job(job_id, caller).job_id)
 
-    # -- one batch ---------------------------------------------------------------------------------------
+    # -- rows in batches -----------------------------------------------------------------------------------
 
-    def _import_batch(
+    def _file_keys(self, table: TabularFile) -> set[str]:
+        """The exact-match keys (blind indexes of phones and documents) of every row that has valid ones."""
+        keys: set[str] = set()
+        position = {name: i for i, name in enumerate(table.headers) if name}
+        phone_at = position.get("phone", -1)
+        documents_at = [(position[c], kind) for c, kind in DOCUMENT_COLUMNS.items() if c in position]
+        for _, cells in table.rows:
+            if 0 <= phone_at < len(cells) and cells[phone_at].strip():
+                with contextlib.suppress(ValueError):
+                    keys.add(f"{PHONE_KIND}:{self._protection.phone_index(cells[phone_at].strip())}")
+            for at, kind in documents_at:
+                if at < len(cells) and cells[at].strip():
+                    with contextlib.suppress(ValueError):
+                        index = self._protection.document_index(DocumentInput(kind, cells[at].strip()))
+                        keys.add(f"{kind.value}:{index}")
+        return keys
+
+    def _stored_matches(self, keys: set[str]) -> dict[str, list[Worker]]:
+        """Stored workers by the exact-match keys they share with the file's rows."""
+        found: dict[str, list[Worker]] = {}
+        ordered = sorted(keys)
+        for start in range(0, len(ordered), LOOKUP_KEYS_PER_QUERY):
+            part = set(ordered[start : start + LOOKUP_KEYS_PER_QUERY])
+            # Room for every key to match a few records (a phone a family shares).
+            for candidate in self._workers.find_candidates(part, limit=100 + 4 * len(part)):
+                for key in _lookup_keys(facts_of(candidate)) & part:
+                    found.setdefault(key, []).append(candidate)
+        return found
+
+    def _check_batch(
         self,
         batch: Sequence[tuple[int, tuple[str, ...]]],
         headers: Sequence[str],
@@ -610,22 +680,24 @@ class BulkImporter:
         caller: Caller,
         now: datetime,
         progress: _Progress,
-    ) -> None:
-        accepted = [
-            a
-            for number, cells in batch
-            if (a := self._accept(parse_row(number, headers, cells, job.sha256), caller, now, progress)) is not None
-        ]
-        stored = self._stored_matches(accepted)
-        new: list[tuple[_Accepted, NewWorker, list[PossibleDuplicate]]] = []
-        for a in accepted:
+        stored: Mapping[str, list[Worker]],
+    ) -> list[_New]:
+        """Report, link or prepare each row of the batch; the workers to store."""
+        new: list[_New] = []
+        for number, cells in batch:
+            a = self._accept(parse_row(number, headers, cells, job.sha256), caller, now, progress)
+            if a is None:
+                continue
             worker = a.prepared.worker
             candidates = {c.worker_id: c for key in sorted(_lookup_keys(a.facts)) for c in stored.get(key, [])}
-            if worker.worker_id in candidates:  # stored by an earlier run of this job
+            own = candidates.pop(worker.worker_id, None)
+            certain, possible = self._assess(a.facts, candidates.values())
+            if own is not None:  # stored by an earlier run of this job, which may have stopped before its reviews
                 progress.add(registered=1)
                 progress.registered_rows.add(a.row.number)
+                if possible:
+                    self._dedup.queue_for_review(own, possible, now)
                 continue
-            certain, possible = self._assess(a.facts, candidates.values())
             if certain is not None:
                 self._link(a, certain, caller, progress)
                 continue
@@ -633,42 +705,29 @@ class BulkImporter:
             record = NewWorker(
                 worker, a.prepared.idempotency_key, a.prepared.fingerprint, self._dedup.keys(worker), [audit]
             )
-            new.append((a, record, possible))
+            new.append(_New(a, record, possible))
+        return new
 
+    def _stored_batch(self, insert: Future[set[str]], new: list[_New], progress: _Progress, now: datetime) -> None:
+        """Account for a batch the writer thread stored (or raise what stopped it)."""
         # Rows already stored by an earlier run of this job count as registered all the same.
-        inserted = self._writer.insert_batch([record for _, record, _ in new])
+        inserted = insert.result()
         progress.add(registered=len(new))
-        progress.registered_rows.update(a.row.number for a, _, _ in new)
-        for a, record, possible in new:
-            if record.worker.worker_id in inserted:
-                in_file = [p for row, p in a.in_file_possible if row in progress.registered_rows]
-                self._dedup.queue_for_review(record.worker, sorted(possible + in_file, key=lambda p: -p.score), now)
-        if accepted:
+        progress.registered_rows.update(n.accepted.row.number for n in new)
+        for n in new:
+            # Queued on re-runs too (review ids are stable): a first run may have stopped in between.
+            in_file = [p for row, p in n.accepted.in_file_possible if row in progress.registered_rows]
+            if n.possible or in_file:
+                self._dedup.queue_for_review(n.record.worker, sorted(n.possible + in_file, key=lambda p: -p.score), now)
+        if inserted:
             self._notifier.notify()
-
-    def _stored_matches(self, accepted: Sequence[_Accepted]) -> dict[str, list[Worker]]:
-        """Stored workers by the exact-match keys they share with the batch's rows: one query for the
-        documents of one person, another for phones and ration cards, so that a phone on many records
-        cannot crowd a document match out of the limit."""
-        found: dict[str, list[Worker]] = {}
-        seen_ids: set[tuple[str, str]] = set()
-        for shared in (False, True):
-            keys = set().union(*(_lookup_keys(a.facts, shared=shared) for a in accepted))
-            if not keys:
-                continue
-            for candidate in self._workers.find_candidates(keys, limit=100 + 4 * len(keys)):
-                for key in _lookup_keys(facts_of(candidate)) & keys:
-                    if (key, candidate.worker_id) not in seen_ids:
-                        seen_ids.add((key, candidate.worker_id))
-                        found.setdefault(key, []).append(candidate)
-        return found
 
     def _accept(self, row: SurveyRow, caller: Caller, now: datetime, progress: _Progress) -> _Accepted | None:
         """The row ready to store, or None once its problems are in the report."""
         problems = list(row.problems)
         prepared: PreparedRegistration | None = None
         try:
-            prepared = prepare_registration(row.command, caller, self._protection, now)
+            prepared = prepare_registration(row.command, caller, self._protector, now, protection=self._protection)
         except InvalidArgument as exc:
             # A value the row could not even parse is already reported; the domain would only add "must be set".
             unparsed = {column for column, _ in row.problems}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from mrc_plumbing.audit import Action
 from mrc_plumbing.auth.caller import Caller
@@ -88,6 +88,6 @@ class AccessRecorder(Protocol):
 
 
 class EventNotifier(Protocol):
-    def notify(self) -> None:
-        """Tell the outbox relay that events are waiting."""
+    def notify(self, document_id: Any = None) -> None:
+        """Tell the outbox relay that events are waiting (in that document, when given)."""
         ...

@@ -78,7 +78,8 @@ class ReviewService:
                 survivor,
                 also_publish=[self._audit.event(caller, Action.UPDATE, "worker", survivor.worker_id, ["consents"])],
             )
-            self._notifier.notify()
+            self._notifier.notify(duplicate.worker_id)
+            self._notifier.notify(survivor.worker_id)
         status = ReviewStatus.MERGED if decision is Decision.MERGE else ReviewStatus.KEPT_APART
         if not self._reviews.resolve(review_id, status, caller.client_id, now):
             raise Conflict(f"review {review_id} was resolved meanwhile")

@@ -186,7 +186,7 @@ class WorkerService:
         # Queued on retries too: a first attempt may have stored the worker and failed before queueing.
         self._dedup.queue_for_review(stored, possible, now)
         if created:
-            self._notifier.notify()
+            self._notifier.notify(stored.worker_id)
         # The caller learns only of records it may see; the rest wait for a supervisor who can.
         shown = tuple(p for p in possible if (w := self._workers.get(p.worker_id)) and visible_to(w, caller, now))
         return Registration(self._view(stored), created, possible_duplicates=shown)
@@ -198,7 +198,7 @@ class WorkerService:
             existing.grant_consent(consent)
             audit = self._audit.event(caller, Action.UPDATE, "worker", existing.worker_id, ["consents"])
             self._workers.save(existing, also_publish=[audit])
-            self._notifier.notify()
+            self._notifier.notify(existing.worker_id)
         return Registration(self._view(existing), created=not already, linked_to_existing=True)
 
     def get(self, worker_id: str, caller: Caller) -> WorkerView:
@@ -232,7 +232,7 @@ class WorkerService:
         if changed:
             audit = self._audit.event(caller, Action.UPDATE, "worker", worker.worker_id, changed)
             self._workers.save(worker, match_keys=self._dedup.keys(worker), also_publish=[audit])
-            self._notifier.notify()
+            self._notifier.notify(worker.worker_id)
         return self._view(worker)
 
     def search(self, query: Search, caller: Caller) -> tuple[list[WorkerView], str]:
@@ -296,7 +296,7 @@ class WorkerService:
             worker.grant_consent(self._consent(raw, caller, consent_id, now))
             audit = self._audit.event(caller, Action.UPDATE, "worker", worker_id, ["consents"])
             self._workers.save(worker, also_publish=[audit])
-            self._notifier.notify()
+            self._notifier.notify(worker.worker_id)
         return self._view(worker)
 
     def revoke_consent(self, worker_id: str, consent_id: str, caller: Caller) -> WorkerView:
@@ -306,7 +306,7 @@ class WorkerService:
         worker.revoke_consent(consent_id, self._clock())
         audit = self._audit.event(caller, Action.UPDATE, "worker", worker_id, ["consents"])
         self._workers.save(worker, also_publish=[audit])
-        self._notifier.notify()
+        self._notifier.notify(worker.worker_id)
         return self._view(worker)
 
     def erase(self, worker_id: str, reason: str, caller: Caller) -> None:
@@ -318,7 +318,7 @@ class WorkerService:
         worker.erase(self._clock())
         audit = self._audit.event(caller, Action.ERASE, "worker", worker_id, PERSONAL_FIELDS)
         self._workers.save(worker, match_keys=set(), also_publish=[audit])
-        self._notifier.notify()
+        self._notifier.notify(worker.worker_id)
 
 
 def _as_input(details: WorkerDetails) -> WorkerInput:
