@@ -103,11 +103,10 @@ class MongoEligibilityRepository:
         key = f"{state_code}:{district_code}"
         # Make sure the counter exists first: two upserts racing on a new counter would let apply_once
         # take the loser's DuplicateKeyError for "already counted".
+        # (An insert, not an upsert: concurrent upserts make FerretDB 1.24 leak connections.)
         with contextlib.suppress(DuplicateKeyError):
-            self._erasure_counts.update_one(
-                {"_id": key},
-                {"$setOnInsert": {"state_code": state_code, "district_code": district_code, "count": 0}},
-                upsert=True,
+            self._erasure_counts.insert_one(
+                {"_id": key, "state_code": state_code, "district_code": district_code, "count": 0}
             )
         return apply_once(self._erasure_counts, key, {"$inc": {"count": 1}}, event_id, upsert=False)
 

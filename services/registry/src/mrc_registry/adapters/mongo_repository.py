@@ -23,6 +23,7 @@ from mongoengine import (
 )
 from pymongo import ASCENDING, UpdateOne
 from pymongo.collection import Collection
+from pymongo.errors import BulkWriteError
 
 from mrc_plumbing.errors import Conflict
 from mrc_plumbing.events import Event
@@ -44,6 +45,7 @@ from mrc_registry.domain.worker import (
 )
 from mrc_registry.service_layer.ports import SearchCriteria
 
+DUPLICATE_KEY = 11000
 _PROJECTION = {OUTBOX_FIELD: 0, FINGERPRINT_FIELD: 0, "match_keys": 0}
 
 
@@ -241,9 +243,20 @@ class MongoWorkerRepository:
     def _index_match_keys(self, worker_id: str, added: set[str], removed: set[str]) -> None:
         # Derived data, written after the worker: a crash in between leaves a worker that matching
         # cannot find until its next change; the worker itself and its events are never lost.
-        ops: list[UpdateOne] = [
-            UpdateOne({"_id": key}, {"$addToSet": {"worker_ids": worker_id}}, upsert=True) for key in sorted(added)
-        ]
+        # No upserts: under concurrent upserts FerretDB 1.24 (SQLite) leaks pooled connections until it
+        # deadlocks, so new keys are inserted and existing ones updated by `_id`.
+        existing: list[str] = []
+        if added:
+            try:
+                self._match_keys.insert_many(
+                    [{"_id": key, "worker_ids": [worker_id]} for key in sorted(added)], ordered=False
+                )
+            except BulkWriteError as exc:
+                errors = exc.details.get("writeErrors", [])
+                if any(e.get("code") != DUPLICATE_KEY for e in errors):
+                    raise
+                existing = [e["op"]["_id"] for e in errors]
+        ops = [UpdateOne({"_id": key}, {"$addToSet": {"worker_ids": worker_id}}) for key in existing]
         ops += [UpdateOne({"_id": key}, {"$pull": {"worker_ids": worker_id}}) for key in sorted(removed)]
         if ops:
             self._match_keys.bulk_write(ops, ordered=False)
