@@ -6,9 +6,14 @@ multi-document transactions, no change streams.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import mongoengine
 from pymongo import MongoClient
+from pymongo.collection import Collection
 from pymongo.database import Database
+from pymongo.operations import DeleteOne, InsertOne, UpdateMany, UpdateOne
 
 from mrc_plumbing.settings import InfraSettings
 
@@ -35,3 +40,18 @@ def store_is_reachable(db: Database[dict[str, object]]) -> bool:
         return True
     except Exception:
         return False
+
+
+# FerretDB 1.24 keeps one pooled SQLite connection open for every statement of an update command until
+# the whole command ends; its pool holds 100, so a command of 100+ updates waits for itself forever.
+MAX_UPDATES_PER_COMMAND = 50
+
+
+def bulk_write_in_chunks(
+    collection: Collection[Any],
+    operations: Sequence[InsertOne[Any] | UpdateOne | UpdateMany | DeleteOne],
+    *,
+    ordered: bool = False,
+) -> None:
+    for start in range(0, len(operations), MAX_UPDATES_PER_COMMAND):
+        collection.bulk_write(list(operations[start : start + MAX_UPDATES_PER_COMMAND]), ordered=ordered)

@@ -23,6 +23,7 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 
 from mrc_plumbing.events import Event
+from mrc_plumbing.mongo_wiring import bulk_write_in_chunks
 from mrc_plumbing.settings import FaultInjection
 
 log = logging.getLogger(__name__)
@@ -152,9 +153,9 @@ class OutboxRelay:
         # Remove exactly the entries we published ($pullAll matches whole elements, which FerretDB
         # supports, unlike $pull with a condition); events appended meanwhile stay. Every filter is a
         # bare `_id`, the only one FerretDB answers from an index.
-        collection.bulk_write(
+        bulk_write_in_chunks(
+            collection,
             [UpdateOne({"_id": d["_id"]}, {"$pullAll": {OUTBOX_FIELD: d.get(OUTBOX_FIELD, [])}}) for d in docs],
-            ordered=False,
         )
         emptied = [
             d["_id"]
@@ -162,9 +163,7 @@ class OutboxRelay:
             if not (collection.find_one({"_id": d["_id"]}, {OUTBOX_FIELD: 1}) or {}).get(OUTBOX_FIELD)
         ]
         if emptied:
-            collection.bulk_write(
-                [UpdateOne({"_id": i}, {"$unset": {PENDING_FLAG: ""}}) for i in emptied], ordered=False
-            )
+            bulk_write_in_chunks(collection, [UpdateOne({"_id": i}, {"$unset": {PENDING_FLAG: ""}}) for i in emptied])
         log.debug("relayed events", extra={"collection": collection_name, "count": len(batch)})
         return len(batch)
 

@@ -28,6 +28,7 @@ from pymongo.errors import BulkWriteError
 from mrc_plumbing.errors import Conflict
 from mrc_plumbing.events import Event
 from mrc_plumbing.idempotency import FINGERPRINT_FIELD, IDEMPOTENCY_FIELD, insert_once
+from mrc_plumbing.mongo_wiring import bulk_write_in_chunks
 from mrc_plumbing.outbox import OUTBOX_FIELD, append_events, with_events
 from mrc_registry.adapters.protobuf_mapping import to_envelope
 from mrc_registry.domain.consent import CaptureMethod, Consent, ConsentPurpose
@@ -259,7 +260,7 @@ class MongoWorkerRepository:
         ops = [UpdateOne({"_id": key}, {"$addToSet": {"worker_ids": worker_id}}) for key in existing]
         ops += [UpdateOne({"_id": key}, {"$pull": {"worker_ids": worker_id}}) for key in sorted(removed)]
         if ops:
-            self._match_keys.bulk_write(ops, ordered=False)
+            bulk_write_in_chunks(self._match_keys, ops)
 
     def _ids_with_key(self, key: str) -> list[str]:
         doc = self._match_keys.find_one({"_id": key})

@@ -10,6 +10,7 @@ from pymongo import ASCENDING, InsertOne
 from pymongo.collection import Collection
 from pymongo.errors import BulkWriteError
 
+from mrc_plumbing.mongo_wiring import bulk_write_in_chunks
 from mrc_registry.service_layer.deduplication import MatchReview, ReviewStatus
 
 
@@ -73,7 +74,7 @@ class MongoReviewRepository:
             for r in reviews
         ]
         try:
-            self._collection.bulk_write(ops, ordered=False)
+            bulk_write_in_chunks(self._collection, ops)
         except BulkWriteError as exc:
             # A retried registration queues the same reviews again: those already stored stay as they are.
             if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):

@@ -21,14 +21,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import openpyxl
-from pymongo import ASCENDING
+from pymongo import ASCENDING, UpdateOne
 from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from mrc_plumbing.idempotency import FINGERPRINT_FIELD, IDEMPOTENCY_FIELD
+from mrc_plumbing.mongo_wiring import bulk_write_in_chunks
 from mrc_plumbing.outbox import with_events
-from mrc_registry.adapters.mongo_repository import WorkerDocument, _events, _state
+from mrc_registry.adapters.mongo_repository import WorkerDocument, WorkerMatchKeyDocument, _events, _state
 from mrc_registry.service_layer.bulk_import import (
     ImportCounts,
     ImportJob,
@@ -143,10 +144,12 @@ def _cell_text(value: object) -> str:
 
 
 class MongoBulkWorkerWriter:
-    """`BulkWorkerWriter` on the workers collection of `MongoWorkerRepository`."""
+    """`BulkWorkerWriter` on the collections of `MongoWorkerRepository`: the workers, then their match keys
+    (derived data, written after the workers as the repository does, so that deduplication and search find them)."""
 
     def __init__(self) -> None:
         self._collection: Collection[Any] = WorkerDocument._get_collection()
+        self._match_keys: Collection[Any] = WorkerMatchKeyDocument._get_collection()
 
     def insert_batch(self, workers: Sequence[NewWorker]) -> set[str]:
         documents = [
@@ -164,6 +167,7 @@ class MongoBulkWorkerWriter:
         if not documents:
             return set()
         ids = [d["_id"] for d in documents]
+        inserted = set(ids)
         try:
             self._collection.insert_many(documents, ordered=False)
         except BulkWriteError as exc:
@@ -172,8 +176,33 @@ class MongoBulkWorkerWriter:
                 raise
             # Each duplicate is a row an earlier run of the same job stored; the others went in.
             already = {e["index"] for e in errors}
-            return {worker_id for index, worker_id in enumerate(ids) if index not in already}
-        return set(ids)
+            inserted = {worker_id for index, worker_id in enumerate(ids) if index not in already}
+        # Every worker of the batch, stored now or before: an earlier run may have stopped in between.
+        self._index_match_keys(workers)
+        return inserted
+
+    def _index_match_keys(self, workers: Sequence[NewWorker]) -> None:
+        by_key: dict[str, list[str]] = {}
+        for new in workers:
+            for key in new.match_keys:
+                by_key.setdefault(key, []).append(new.worker.worker_id)
+        if not by_key:
+            return
+        # Insert new keys, then update the ones that exist: concurrent upserts make FerretDB 1.24
+        # (SQLite) leak pooled connections until it deadlocks.
+        existing: list[str] = []
+        try:
+            self._match_keys.insert_many(
+                [{"_id": key, "worker_ids": ids} for key, ids in sorted(by_key.items())], ordered=False
+            )
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(e.get("code") != 11000 for e in errors):
+                raise
+            existing = [e["op"]["_id"] for e in errors]
+        ops = [UpdateOne({"_id": key}, {"$addToSet": {"worker_ids": {"$each": by_key[key]}}}) for key in existing]
+        if ops:
+            bulk_write_in_chunks(self._match_keys, ops)
 
 
 JOBS_COLLECTION = "import_jobs"
@@ -238,7 +267,17 @@ class MongoImportJobStore:
                             "_id": f"{job.job_id}:{n:05d}",
                             "job_id": job.job_id,
                             "chunk": n,
-                            "errors": [[e.row, e.row_key, e.code, e.field, e.problem] for e in chunk],
+                            # Objects, not arrays: FerretDB stores no nested arrays.
+                            "errors": [
+                                {
+                                    "row": e.row,
+                                    "row_key": e.row_key,
+                                    "code": e.code,
+                                    "field": e.field,
+                                    "problem": e.problem,
+                                }
+                                for e in chunk
+                            ],
                         }
                         for n, chunk in enumerate(chunks)
                     ]
@@ -247,7 +286,7 @@ class MongoImportJobStore:
 
     def report(self, job_id: str) -> list[RowError]:
         cursor = self._reports.find({"job_id": job_id}).sort("chunk", ASCENDING)
-        return [RowError(*values) for doc in cursor for values in doc["errors"]]
+        return [RowError(**error) for doc in cursor for error in doc["errors"]]
 
 
 def _job_document(job: ImportJob) -> dict[str, Any]:

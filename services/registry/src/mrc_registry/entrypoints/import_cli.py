@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 from tqdm import tqdm
 
-SECRET_ENV = "MRC_IMPORT_CLIENT_SECRET"
+SECRET_ENV = "MRC_IMPORT_CLIENT_SECRET"  # noqa: S105 (the name of a variable, not a secret)
 MAX_FILE_BYTES = 20 * 1024 * 1024  # as the registry enforces (mrc_registry.service_layer.bulk_import)
 CHUNK = 64 * 1024
 POLL_SECONDS = 2.0

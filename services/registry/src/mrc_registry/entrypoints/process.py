@@ -16,10 +16,13 @@ from mrc_registry.adapters.mongo_households import (
 )
 from mrc_registry.adapters.mongo_repository import MongoWorkerRepository, WorkerDocument
 from mrc_registry.adapters.mongo_reviews import MongoReviewRepository
+from mrc_registry.adapters.tabular_files import MongoBulkWorkerWriter, MongoImportJobStore, read_table
 from mrc_registry.entrypoints.grpc_api import RegistryServicer
 from mrc_registry.entrypoints.grpc_households import HouseholdsServicer
 from mrc_registry.entrypoints.http_api import workers_router
 from mrc_registry.entrypoints.http_households import households_router
+from mrc_registry.entrypoints.http_import import imports_router
+from mrc_registry.service_layer.bulk_import import BulkImporter
 from mrc_registry.service_layer.deduplication import Deduplicator
 from mrc_registry.service_layer.households import HouseholdService
 from mrc_registry.service_layer.migrations import MigrationService
@@ -57,8 +60,14 @@ def main() -> None:
     workers_repo, reviews_repo = MongoWorkerRepository(), MongoReviewRepository()
     protector = CryptoProtector(connections.crypto)
     audit, relay = connections.audit, connections.relay
-    workers = WorkerService(workers_repo, protector, audit, relay, Deduplicator(workers_repo, reviews_repo))
+    deduplicator = Deduplicator(workers_repo, reviews_repo)
+    workers = WorkerService(workers_repo, protector, audit, relay, deduplicator)
     reviews = ReviewService(workers_repo, reviews_repo, audit, relay)
+    import_jobs = MongoImportJobStore(connections.db)
+    import_jobs.ensure_indexes()
+    importer = BulkImporter(
+        workers_repo, MongoBulkWorkerWriter(), import_jobs, protector, audit, relay, deduplicator, read_table
+    )
     households = HouseholdService(MongoHouseholdRepository(), relay, audit, protector)
     migrations = MigrationService(MongoMigrationRepository(), relay, audit, _WorkerLookup(workers_repo))
 
@@ -67,6 +76,7 @@ def main() -> None:
     )
     http_app.include_router(workers_router(workers, reviews, connections.http_auth))
     http_app.include_router(households_router(households, migrations, connections.http_auth))
+    http_app.include_router(imports_router(importer, connections.http_auth))
 
     grpc_server = GrpcServer(settings.bind_host, settings.grpc_port)
     grpc_server.add_service(

@@ -1,0 +1,236 @@
+"""Bulk import on the real store (FerretDB): ~1,000 generated survey rows, stored whole with their events."""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pymongo.database import Database
+
+from mrc_plumbing.audit import AuditTrail
+from mrc_plumbing.auth.caller import Caller
+from mrc_plumbing.auth.roles import Role
+from mrc_plumbing.crypto import build_crypto
+from mrc_plumbing.errors import Unavailable
+from mrc_registry.adapters.crypto_protector import CryptoProtector
+from mrc_registry.adapters.mongo_repository import MongoWorkerRepository
+from mrc_registry.adapters.mongo_reviews import MongoReviewRepository
+from mrc_registry.adapters.tabular_files import MongoBulkWorkerWriter, MongoImportJobStore, read_table
+from mrc_registry.domain.identity.aadhaar import verhoeff_check_digit
+from mrc_registry.service_layer.bulk_import import COLUMNS, BulkImporter, ImportStatus, NewWorker
+from mrc_registry.service_layer.deduplication import Deduplicator
+from tests.support.auth import caller_for
+
+pytestmark = pytest.mark.integration
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+NAMES_FILE = REPO_ROOT.parent / "shared" / "data" / "names" / "parlikar_indian_first_names_en_hi.tsv"
+SURNAMES = [("Kumar", "कुमार"), ("Devi", "देवी"), ("Yadav", "यादव"), ("Mandal", "मंडल"), ("Paswan", "पासवान")]
+# (state, district, sub-district) LGD codes in Bihar, Uttar Pradesh, Jharkhand and Odisha.
+PLACES = [
+    ("10", "188", "1116"),
+    ("10", "189", "1482"),
+    ("9", "118", "766"),
+    ("20", "322", "2590"),
+    ("21", "344", "3011"),
+]
+SECTORS = ["construction", "brick_kiln", "agriculture", "domestic_work", "textiles"]
+
+
+def first_names() -> list[tuple[str, str]]:
+    """(Latin, Devanagari) first names: the CMU list when the shared data is there, else made up."""
+    if NAMES_FILE.exists():
+        lines = NAMES_FILE.read_text(encoding="utf-8").splitlines()[1:]
+        return [(en, hi) for en, _, hi in (line.partition("\t") for line in lines) if en and hi]
+    syllables = [("ra", "रा"), ("mi", "मि"), ("su", "सु"), ("na", "ना"), ("ka", "का"), ("vi", "वि"), ("la", "ला")]
+    rng = random.Random(1)
+    names = []
+    for _ in range(500):
+        parts = rng.sample(syllables, 3)
+        names.append(("".join(p[0] for p in parts).title(), "".join(p[1] for p in parts)))
+    return names
+
+
+def survey(rows: int, *, seed: int = 7) -> tuple[bytes, dict[str, int]]:
+    """A synthetic survey (nobody real), and how many rows are meant to fail or be in-file duplicates.
+
+    Aadhaar numbers are in the 9999... test range, phones in 99999 0xxxx."""
+    rng = random.Random(seed)
+    names = first_names()
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(COLUMNS))
+    writer.writeheader()
+    expected = {"invalid": 0, "duplicate": 0}
+    aadhaars: list[str] = []
+    for n in range(rows):
+        (en, hi), (surname_en, surname_hi) = rng.choice(names), rng.choice(SURNAMES)
+        state, district, subdistrict = rng.choice(PLACES)
+        hindi = rng.random() < 0.4
+        row = {
+            "row_key": f"R{n:06d}",
+            "full_name": f"{hi} {surname_hi}" if hindi else f"{en} {surname_en}",
+            "gender": rng.choice(["female", "male"]),
+            "birth_year": str(rng.randint(1960, 2008)),
+            "home_state_code": state,
+            "home_district_code": district,
+            "home_subdistrict_code": subdistrict,
+            "home_village": f"Village {rng.randint(1, 300)}",
+            "occupation": "labourer",
+            "sector": rng.choice(SECTORS),
+            "father_or_spouse_name": f"{rng.choice(names)[0]} {surname_en}",
+            "phone": f"99999{n:05d}" if rng.random() < 0.7 else "",
+            "languages": "hi;bho",
+            "skills": "masonry;carpentry",
+            "vulnerabilities": rng.choice(["", "single_woman", "no_documents"]),
+            "consent_purposes": "registration;entitlement_linkage",
+            "consent_method": rng.choice(["signature", "thumbprint", "digital"]),
+        }
+        if rng.random() < 0.6:
+            base = f"9999{n:07d}"
+            row["aadhaar"] = base + verhoeff_check_digit(base)
+            aadhaars.append(row["aadhaar"])
+        if rng.random() < 0.02:
+            row["home_district_code"] = "9999"
+            expected["invalid"] += 1
+        elif aadhaars and not row.get("aadhaar") and rng.random() < 0.01:
+            row["aadhaar"] = rng.choice(aadhaars)  # the same person surveyed twice
+            row["phone"] = ""
+            expected["duplicate"] += 1
+        writer.writerow(row)
+    return out.getvalue().encode(), expected
+
+
+def prepare_store(db: Database[Any]) -> None:
+    """Collections and indexes as a running registry has them.
+
+    The devstack's FerretDB adds the index that makes `_id` lookups fast to new collections every 2 s,
+    when the store is idle: give it that moment, as a long-running store would have had."""
+    MongoWorkerRepository.ensure_indexes()
+    MongoReviewRepository.ensure_indexes()
+    MongoImportJobStore(db).ensure_indexes()
+    for name in ("worker_match_keys", "match_reviews"):
+        if name not in db.list_collection_names():
+            db.create_collection(name)
+    time.sleep(3)
+
+
+def importer(db: Database[Any], *, writer: Any = None, batch_size: int = 500) -> BulkImporter:
+    workers, reviews = MongoWorkerRepository(), MongoReviewRepository()
+    return BulkImporter(
+        workers,
+        writer or MongoBulkWorkerWriter(),
+        MongoImportJobStore(db),
+        CryptoProtector(build_crypto(db)),
+        AuditTrail(None, service="registry", state_code="10"),
+        _Notifier(),
+        Deduplicator(workers, reviews),
+        read_table,
+        batch_size=batch_size,
+    )
+
+
+class _Notifier:
+    def notify(self) -> None:
+        pass
+
+
+class FailingWriter:
+    """Stores a batch, then fails as a store going away would (on the `fail_on`th batch)."""
+
+    def __init__(self, fail_on: int) -> None:
+        self._real = MongoBulkWorkerWriter()
+        self._fail_on = fail_on
+        self._calls = 0
+
+    def insert_batch(self, workers: Sequence[NewWorker]) -> set[str]:
+        self._calls += 1
+        inserted = self._real.insert_batch(workers)
+        if self._calls == self._fail_on:
+            raise ConnectionError("store went away")
+        return inserted
+
+
+def registrar(partner_id: str) -> Caller:
+    return caller_for(Role.REGISTRAR, partner_id=partner_id)
+
+
+def test_a_thousand_rows_are_stored_each_with_its_events(db: Database[Any]) -> None:
+    prepare_store(db)
+    content, expected = survey(1000)
+    job = importer(db).run("survey.csv", content, registrar("cso-it")).job
+
+    failed = expected["invalid"] + expected["duplicate"]
+    assert job.status is ImportStatus.COMPLETED
+    assert (job.counts.total, job.counts.registered, job.counts.linked, job.counts.failed) == (
+        1000,
+        1000 - failed,
+        0,
+        failed,
+    )
+    stored = list(db.workers.find({"registering_partner_id": "cso-it"}))
+    assert len(stored) == job.counts.registered
+    for doc in stored:
+        types = [e["type"] for e in doc["outbox"]]
+        assert types == ["mrc.registry.v1.WorkerRegistered", "mrc.audit.v1.DataAccessed"], doc["_id"]
+        assert doc["outbox_pending"] is True
+        assert doc["idempotency_key"].startswith(f"cso-it:import:{job.sha256}:R")
+        assert "aadhaar" not in str(doc.get("phone")) and len(doc["match_keys"]) >= 2
+    repository = MongoWorkerRepository()
+    assert repository.get(stored[0]["_id"]) is not None
+    for doc in stored[:50]:  # deduplication and search find imported workers by their match keys
+        assert doc["_id"] in {w.worker_id for w in repository.find_candidates(set(doc["match_keys"]), limit=1000)}
+
+    jobs = MongoImportJobStore(db)
+    report = jobs.report(job.job_id)
+    assert {e.row for e in report} == {e.row for e in report if e.code in ("invalid", "duplicate_in_file")}
+    assert len({e.row for e in report}) == failed
+    assert sum(e.code == "duplicate_in_file" for e in report) == expected["duplicate"]
+    assert jobs.get(job.job_id) == job
+    # Uploading it again returns the same job and writes nothing.
+    again = importer(db).run("again.csv", content, registrar("cso-it"))
+    assert again.replayed and again.job == job
+    assert db.workers.count_documents({}) == len(stored)
+
+
+def test_a_job_stopped_by_the_store_resumes_without_duplicates(db: Database[Any]) -> None:
+    prepare_store(db)
+    content, expected = survey(600, seed=11)
+    with pytest.raises(Unavailable):
+        importer(db, writer=FailingWriter(fail_on=2), batch_size=200).run("s.csv", content, registrar("cso-it"))
+    stopped = list(db.import_jobs.find())
+    assert [j["status"] for j in stopped] == ["failed"]
+    partial = db.workers.count_documents({})
+    assert 0 < partial < 600
+
+    job = importer(db, batch_size=200).run("s.csv", content, registrar("cso-it")).job
+    assert job.status is ImportStatus.COMPLETED
+    assert job.counts.registered == 600 - expected["invalid"] - expected["duplicate"]
+    assert db.workers.count_documents({}) == job.counts.registered
+    assert len(db.workers.distinct("idempotency_key")) == job.counts.registered
+    assert all(len(doc["outbox"]) == 2 for doc in db.workers.find({}, {"outbox": 1}))
+
+
+def test_a_second_partner_importing_the_same_people_is_linked(db: Database[Any]) -> None:
+    prepare_store(db)
+    content, _ = survey(300, seed=5)
+    first = importer(db).run("s.csv", content, registrar("cso-a")).job
+    second = importer(db).run("s.csv", content, registrar("cso-b")).job
+
+    with_identity = db.workers.count_documents(
+        {
+            "registering_partner_id": "cso-a",
+            "$or": [{"document_indexes.0": {"$exists": True}}, {"phone_index": {"$ne": None}}],
+        }
+    )
+    assert second.counts.linked == with_identity
+    assert second.counts.registered == first.counts.registered - with_identity
+    shared = db.workers.find_one({"registering_partner_id": "cso-a", "document_indexes.0": {"$exists": True}})
+    assert shared is not None
+    assert [c["captured_by_partner_id"] for c in shared["consents"]] == ["cso-a", "cso-b"]
+    assert [e["type"] for e in shared["outbox"]][-2:] == ["mrc.registry.v1.ConsentChanged", "mrc.audit.v1.DataAccessed"]
