@@ -188,3 +188,16 @@ def test_rate_limit_answers_429_with_retry_after(
     assert int(limited[0].headers["retry-after"]) >= 1
     assert limited[0].headers["content-type"] == "application/problem+json"
     assert {r.status_code for r in responses} <= {404, 429}
+
+
+def test_dashboard_counts_suppress_small_cells(http: dict[str, httpx.Client], actors: dict[str, Actor]) -> None:
+    _register(http, actors["registrar"])
+    response = http["registry"].get(
+        "/v1/statistics/workers", params={"group_by": "home_district"}, headers=actors["public"].headers()
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["min_cell_size"] == 5
+    assert all(cell["count"] is None or cell["count"] == 0 or cell["count"] >= 5 for cell in body["cells"])
+    assert body["cells"]
+    assert (body["total"] is None) == any(cell["count"] is None for cell in body["cells"])

@@ -24,6 +24,8 @@ class InfraSettings(BaseSettings):
     mongo_uri: str = "mongodb://127.0.0.1:27017/"
     # LGD code of the state this cluster serves (one cluster per state); empty in a shared dev cluster.
     state_code: str = ""
+    # Published aggregates suppress cells counting fewer people than this (k-anonymity of counts).
+    privacy_min_cell_size: int = Field(default=5, ge=1)
     log_format: Literal["json", "text"] = "json"
     log_level: str = "INFO"
 

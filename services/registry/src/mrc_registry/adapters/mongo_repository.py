@@ -350,6 +350,33 @@ class MongoWorkerRepository:
         return [_from_document(d) for d in cursor]
 
 
+_GROUP_FIELDS = {
+    "home_state": "home.state_code",
+    "home_district": "home.district_code",
+    "sector": "sector",
+    "gender": "gender",
+}
+
+
+class MongoWorkerCounter:
+    """Counts for dashboards; a scan, which is fine for a query that runs now and then."""
+
+    def __init__(self) -> None:
+        self._collection: Collection[Any] = WorkerDocument._get_collection()
+
+    def count_by(self, group_by: Any, state_code: str) -> dict[str, int]:
+        path = _GROUP_FIELDS[str(group_by)]
+        query = {"home.state_code": state_code} if state_code else {}
+        counts: dict[str, int] = {}
+        for doc in self._collection.find(query, {"home": 1, "sector": 1, "gender": 1}):
+            value: Any = doc
+            for part in path.split("."):
+                value = value.get(part) if isinstance(value, dict) else None
+            key = str(value or "unknown")
+            counts[key] = counts.get(key, 0) + 1
+        return counts
+
+
 def _matches(worker: Worker, criteria: SearchCriteria) -> bool:
     details = worker.details
     return (

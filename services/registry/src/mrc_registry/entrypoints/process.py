@@ -14,7 +14,7 @@ from mrc_registry.adapters.mongo_households import (
     MongoHouseholdRepository,
     MongoMigrationRepository,
 )
-from mrc_registry.adapters.mongo_repository import MongoWorkerRepository, WorkerDocument
+from mrc_registry.adapters.mongo_repository import MongoWorkerCounter, MongoWorkerRepository, WorkerDocument
 from mrc_registry.adapters.mongo_reviews import MongoReviewRepository
 from mrc_registry.adapters.tabular_files import MongoBulkWorkerWriter, MongoImportJobStore, read_table
 from mrc_registry.entrypoints.grpc_api import RegistryServicer
@@ -22,11 +22,13 @@ from mrc_registry.entrypoints.grpc_households import HouseholdsServicer
 from mrc_registry.entrypoints.http_api import workers_router
 from mrc_registry.entrypoints.http_households import households_router
 from mrc_registry.entrypoints.http_import import imports_router
+from mrc_registry.entrypoints.http_statistics import statistics_router
 from mrc_registry.service_layer.bulk_import import BulkImporter
 from mrc_registry.service_layer.deduplication import Deduplicator
 from mrc_registry.service_layer.households import HouseholdService
 from mrc_registry.service_layer.migrations import MigrationService
 from mrc_registry.service_layer.reviews import ReviewService
+from mrc_registry.service_layer.statistics import StatisticsService
 from mrc_registry.service_layer.workers import WorkerService
 from mrc_registry.settings import WORKERS_TOPIC, RegistrySettings
 
@@ -77,6 +79,8 @@ def main() -> None:
     http_app.include_router(workers_router(workers, reviews, connections.http_auth))
     http_app.include_router(households_router(households, migrations, connections.http_auth))
     http_app.include_router(imports_router(importer, connections.http_auth))
+    statistics = StatisticsService(MongoWorkerCounter(), min_cell_size=settings.infra.privacy_min_cell_size)
+    http_app.include_router(statistics_router(statistics, connections.http_auth))
 
     grpc_server = GrpcServer(settings.bind_host, settings.grpc_port)
     grpc_server.add_service(
