@@ -54,9 +54,12 @@ integration: install
 e2e: install
 	uv run pytest tests/e2e $(PYTEST_ARGS)
 
-# One pytest run so the test stack (Kafka, FerretDB, services) starts once.
+# One pytest run so the test stack (Kafka, FerretDB) starts once. Integration tests run before the
+# end-to-end suite starts the services, whose consumer groups would otherwise share their topics.
+TEST_PATHS := tests/unit tests/contracts tests/deploy tests/integration tests/e2e
+
 test: lint typecheck contracts install
-	uv run pytest tests $(PYTEST_ARGS)
+	uv run pytest $(TEST_PATHS) $(PYTEST_ARGS)
 
 bench: install
 	uv run python -m bench.run_all
