@@ -27,6 +27,7 @@ def _types(stack: Stack, topic: str, subject: str, expected: set[str]) -> list[R
         stack.kafka_bootstrap,
         topic,
         until=lambda rs: expected <= {r.headers["ce_type"].decode() for r in records_with_subject(rs, subject)},
+        timeout=60,  # the relay may be in one of its periodic scans on a loaded CI machine
     )
     found = records_with_subject(records, subject)
     assert expected <= {r.headers["ce_type"].decode() for r in found}, [r.headers["ce_type"] for r in found]
