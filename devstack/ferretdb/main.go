@@ -13,7 +13,6 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
@@ -44,8 +43,6 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-
-	go keepIDIndexes(ctx, *sqliteDir, 2*time.Second, logger)
 
 	logger.Info("FerretDB starting", "listen_addr", *listenAddr, "sqlite_dir", *sqliteDir)
 	if err := f.Run(ctx); err != nil {
