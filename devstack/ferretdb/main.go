@@ -9,10 +9,13 @@ import (
 	"context"
 	"flag"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
@@ -30,8 +33,24 @@ func main() {
 		os.Exit(1)
 	}
 
+	// FerretDB itself listens on a private Unix socket; clients reach it through the proxy that
+	// makes its read-modify-write commands atomic (atomic_writes.go).
+	socketDir, err := os.MkdirTemp("", "mrc-ferretdb-")
+	if err != nil {
+		logger.Error("cannot create socket directory", "error", err)
+		os.Exit(1)
+	}
+	defer os.RemoveAll(socketDir)
+	socket := filepath.Join(socketDir, "ferretdb.sock")
+
+	listener, err := net.Listen("tcp", *listenAddr)
+	if err != nil {
+		logger.Error("cannot listen", "listen_addr", *listenAddr, "error", err)
+		os.Exit(1)
+	}
+
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: *listenAddr},
+		Listener:  ferretdb.ListenerConfig{Unix: socket},
 		Logger:    logger,
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + strings.TrimSuffix(*sqliteDir, "/") + "/",
@@ -44,9 +63,13 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	go keepIDIndexes(ctx, *sqliteDir, 2*time.Second, logger)
+	go serveAtomicWrites(ctx, listener, socket, logger)
+
 	logger.Info("FerretDB starting", "listen_addr", *listenAddr, "sqlite_dir", *sqliteDir)
 	if err := f.Run(ctx); err != nil {
 		logger.Error("FerretDB stopped with error", "error", err)
+		os.RemoveAll(socketDir)
 		os.Exit(1)
 	}
 	logger.Info("FerretDB stopped")

@@ -3,8 +3,9 @@
 ``go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.2`` builds, but that binary panics
 ("Invalid build/version/version.txt") because the file is generated at release time. So we build our
 own tiny wrapper around the embeddable package ``github.com/FerretDB/FerretDB/ferretdb``
-(``devstack/ferretdb``: go.mod, go.sum, main.go) into the shared cache, once; it is rebuilt only
-when one of those three files changes.
+(``devstack/ferretdb``: go.mod, go.sum and its Go files) into the shared cache, once; it is rebuilt
+only when one of those files changes. The wrapper also keeps an index FerretDB's ``_id`` lookups can
+use (``id_index.go``) and makes its update/delete commands atomic per collection (``atomic_writes.go``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ from mrc_devstack.paths import FERRETDB_MODULE_DIR, Layout
 from mrc_devstack.tools import Echo, InstallError, digest, locked, read_stripped, require, run_visible
 
 FERRETDB_VERSION = "v1.24.2"
-_SOURCES = ("go.mod", "go.sum", "main.go")
+
+
+def _sources() -> list[Path]:
+    return [FERRETDB_MODULE_DIR / "go.mod", FERRETDB_MODULE_DIR / "go.sum", *sorted(FERRETDB_MODULE_DIR.glob("*.go"))]
 
 
 def binary_path(layout: Layout) -> Path:
@@ -27,7 +31,7 @@ def binary_path(layout: Layout) -> Path:
 def install_binary(layout: Layout, echo: Echo) -> Path:
     binary = binary_path(layout)
     stamp = binary.with_name("ferretdb.sha256")
-    wanted = digest([FERRETDB_MODULE_DIR / name for name in _SOURCES])
+    wanted = digest(_sources())
     with locked(layout.cache / "install.lock"):
         if binary.is_file() and os.access(binary, os.X_OK) and read_stripped(stamp) == wanted:
             return binary
