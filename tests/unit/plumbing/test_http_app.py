@@ -56,6 +56,23 @@ def test_oversized_body_is_refused_before_parsing() -> None:
     assert response.headers["content-type"] == PROBLEM_CONTENT_TYPE
 
 
+def test_an_upload_path_has_its_own_body_limit() -> None:
+    app = create_http_app(service="test", title="Test", max_body_bytes=100, body_limits_by_path={"/uploads": 1000})
+
+    @app.post("/uploads")
+    async def upload() -> dict[str, str]:
+        return {"ok": "yes"}
+
+    @app.post("/small")
+    async def small() -> dict[str, str]:
+        return {"ok": "yes"}
+
+    client = TestClient(app)
+    assert client.post("/uploads", content=b"x" * 500).status_code == 200
+    assert client.post("/uploads", content=b"x" * 1500).status_code == 413
+    assert client.post("/small", content=b"x" * 500).status_code == 413
+
+
 def test_unexpected_errors_do_not_leak_internals() -> None:
     response = _client().get("/boom")
     assert response.status_code == 500

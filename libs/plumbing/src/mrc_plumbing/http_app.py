@@ -63,9 +63,19 @@ def create_http_app(
     version: str = "1",
     readiness_checks: Mapping[str, ReadinessCheck] | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    body_limits_by_path: Mapping[str, int] | None = None,
 ) -> FastAPI:
+    """A FastAPI app with problem+json errors, request ids, metrics and health endpoints.
+
+    Request bodies announcing more than `max_body_bytes` get 413 before they are read, except on
+    paths starting with a prefix in `body_limits_by_path`, which have their own limit (uploads).
+    """
     app = FastAPI(title=title, version=version)
     checks = dict(readiness_checks or {})
+    path_limits = sorted((body_limits_by_path or {}).items(), key=lambda item: -len(item[0]))
+
+    def body_limit(path: str) -> int:
+        return next((limit for prefix, limit in path_limits if path.startswith(prefix)), max_body_bytes)
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, error: DomainError) -> JSONResponse:
@@ -114,11 +124,12 @@ def create_http_app(
         started = time.perf_counter()
         try:
             length = request.headers.get("content-length")
-            if length and length.isdigit() and int(length) > max_body_bytes:
+            limit = body_limit(request.url.path)
+            if length and length.isdigit() and int(length) > limit:
                 response: Response = problem(
                     413,
                     "Payload too large",
-                    f"request bodies are limited to {max_body_bytes} bytes",
+                    f"request bodies are limited to {limit} bytes",
                     instance=request.url.path,
                 )
             else:

@@ -28,7 +28,7 @@ from pymongo.errors import BulkWriteError
 from mrc_plumbing.errors import Conflict
 from mrc_plumbing.events import Event
 from mrc_plumbing.idempotency import FINGERPRINT_FIELD, IDEMPOTENCY_FIELD, insert_once
-from mrc_plumbing.mongo_wiring import bulk_write_in_chunks
+from mrc_plumbing.mongo_wiring import bulk_write_in_chunks, point_reads
 from mrc_plumbing.outbox import OUTBOX_FIELD, append_events, with_events
 from mrc_registry.adapters.protobuf_mapping import to_envelope
 from mrc_registry.domain.consent import CaptureMethod, Consent, ConsentPurpose
@@ -266,6 +266,10 @@ class MongoWorkerRepository:
         doc = self._match_keys.find_one({"_id": key})
         return list(doc["worker_ids"]) if doc else []
 
+    def _ids_with_keys(self, keys: Sequence[str]) -> list[list[str]]:
+        """Worker ids under each key, in the keys' order; looked up concurrently."""
+        return point_reads(self._ids_with_key, keys)
+
     def add(
         self,
         worker: Worker,
@@ -290,8 +294,11 @@ class MongoWorkerRepository:
             self._index_match_keys(worker.worker_id, match_keys, set())
         return (worker if created else _from_document(stored)), created
 
+    def _document(self, worker_id: str) -> dict[str, Any] | None:
+        return self._collection.find_one({"_id": worker_id}, _PROJECTION)
+
     def get(self, worker_id: str) -> Worker | None:
-        doc = self._collection.find_one({"_id": worker_id}, _PROJECTION)
+        doc = self._document(worker_id)
         return _from_document(doc) if doc else None
 
     def save(self, worker: Worker, *, match_keys: set[str] | None = None, also_publish: Sequence[Event] = ()) -> None:
@@ -311,18 +318,14 @@ class MongoWorkerRepository:
             self._index_match_keys(worker.worker_id, match_keys - previous, previous - match_keys)
 
     def _active(self, worker_ids: list[str]) -> list[Worker]:
-        found = []
-        for worker_id in worker_ids:
-            doc = self._collection.find_one({"_id": worker_id}, _PROJECTION)
-            if doc and doc["status"] == WorkerStatus.ACTIVE.value:
-                found.append(_from_document(doc))
-        return found
+        documents = point_reads(self._document, worker_ids)
+        return [_from_document(doc) for doc in documents if doc and doc["status"] == WorkerStatus.ACTIVE.value]
 
     def find_candidates(self, match_keys: set[str], *, exclude: str = "", limit: int = 50) -> list[Worker]:
-        ids: list[str] = []
-        for key in sorted(match_keys):
-            ids.extend(i for i in self._ids_with_key(key) if i != exclude and i not in ids)
-        return self._active(ids[:limit])
+        ids: dict[str, None] = {}  # ordered and unique
+        for key_ids in self._ids_with_keys(sorted(match_keys)):
+            ids.update((i, None) for i in key_ids if i != exclude)
+        return self._active(list(ids)[:limit])
 
     def search(self, criteria: SearchCriteria, *, after: str, limit: int) -> list[Worker]:
         keyed = [
@@ -331,9 +334,9 @@ class MongoWorkerRepository:
         ]
         if keyed or criteria.name_keys:
             # Every exact criterion must match; any of the name's phonetic keys may.
-            candidate_sets = [set(self._ids_with_key(k)) for k in keyed]
+            candidate_sets = [set(ids) for ids in self._ids_with_keys(keyed)]
             if criteria.name_keys:
-                candidate_sets.append({i for k in criteria.name_keys for i in self._ids_with_key(k)})
+                candidate_sets.append({i for ids in self._ids_with_keys(sorted(criteria.name_keys)) for i in ids})
             ids = sorted(set.intersection(*candidate_sets))
             workers = self._active([i for i in ids if i > after])
             return [w for w in workers if _matches(w, criteria)][:limit]

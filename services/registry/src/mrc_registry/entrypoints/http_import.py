@@ -31,8 +31,9 @@ from mrc_registry.service_layer.bulk_import import (
     report_csv,
 )
 
-# The file plus the multipart framing around it. The app-wide body limit (create_http_app's
-# `max_body_bytes`) must be at least this for uploads that announce their length.
+IMPORTS_PATH = "/v1/imports"
+# The file plus the multipart framing around it: the body limit of IMPORTS_PATH (create_http_app's
+# `body_limits_by_path`), larger than the app-wide 1 MiB for JSON requests.
 MAX_UPLOAD_BYTES = MAX_FILE_BYTES + 64 * 1024
 
 IdempotencyHeader = Annotated[str, Header(alias="Idempotency-Key", max_length=128)]
@@ -128,7 +129,7 @@ def imports_router(importer: BulkImporter, auth: HttpAuth) -> APIRouter:
     router = APIRouter(tags=["imports"])
 
     @router.post(
-        "/v1/imports",
+        IMPORTS_PATH,
         status_code=201,
         response_model=ImportJobResponse,
         openapi_extra=_UPLOAD_SCHEMA,

@@ -21,7 +21,7 @@ from mrc_registry.entrypoints.grpc_api import RegistryServicer
 from mrc_registry.entrypoints.grpc_households import HouseholdsServicer
 from mrc_registry.entrypoints.http_api import workers_router
 from mrc_registry.entrypoints.http_households import households_router
-from mrc_registry.entrypoints.http_import import imports_router
+from mrc_registry.entrypoints.http_import import IMPORTS_PATH, MAX_UPLOAD_BYTES, imports_router
 from mrc_registry.entrypoints.http_statistics import statistics_router
 from mrc_registry.service_layer.bulk_import import BulkImporter
 from mrc_registry.service_layer.deduplication import Deduplicator
@@ -74,7 +74,10 @@ def main() -> None:
     migrations = MigrationService(MongoMigrationRepository(), relay, audit, _WorkerLookup(workers_repo))
 
     http_app = create_http_app(
-        service=settings.service_name, title="MRC Registry", readiness_checks=connections.readiness_checks()
+        service=settings.service_name,
+        title="MRC Registry",
+        readiness_checks=connections.readiness_checks(),
+        body_limits_by_path={IMPORTS_PATH: MAX_UPLOAD_BYTES},
     )
     http_app.include_router(workers_router(workers, reviews, connections.http_auth))
     http_app.include_router(households_router(households, migrations, connections.http_auth))
