@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 import pytest
+from pymongo import MongoClient, monitoring
 from pymongo.database import Database
 
 from mrc.registry.v1 import events_pb2, worker_pb2
@@ -65,3 +66,42 @@ def test_events_appended_later_are_relayed_on_the_next_pass(
     finally:
         relay.stop()
         producer.close()
+
+
+class _UpdateCounter(monitoring.CommandListener):
+    def __init__(self) -> None:
+        self.updates = 0
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name == "update":
+            self.updates += len(event.command.get("updates", []))
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+def test_a_published_outbox_is_cleared_in_one_write_per_document(
+    db: Database[Any], infra: InfraSettings, topic: str
+) -> None:
+    """Each update rewrites the whole document on FerretDB: the usual clear is one, not three."""
+    counter = _UpdateCounter()
+    client: MongoClient[dict[str, Any]] = MongoClient(infra.mongo_uri, event_listeners=[counter], tz_aware=True)
+    listened = client[db.name]
+    ensure_outbox_index(listened, "things")
+    for subject in ("a", "b", "c"):
+        listened.things.insert_one(
+            with_events({"_id": subject}, [event(subject, topic, "one"), event(subject, topic, "two")])
+        )
+    producer = kafka_wiring.create_producer(infra, "it-relay-one-write")
+    relay = OutboxRelay(listened, ["things"], producer)
+    try:
+        assert relay.relay_pending() == 6
+        assert counter.updates == 3
+        for stored in listened.things.find({}):
+            assert stored[OUTBOX_FIELD] == [] and PENDING_FLAG not in stored
+    finally:
+        producer.close()
+        client.close()

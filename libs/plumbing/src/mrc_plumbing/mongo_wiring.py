@@ -73,6 +73,10 @@ def bulk_write_in_chunks(
     operations: Sequence[InsertOne[Any] | UpdateOne | UpdateMany | DeleteOne],
     *,
     ordered: bool = False,
-) -> None:
+) -> int:
+    """Run the operations, at most MAX_UPDATES_PER_COMMAND per command; returns how many matched."""
+    matched = 0
     for start in range(0, len(operations), MAX_UPDATES_PER_COMMAND):
-        collection.bulk_write(list(operations[start : start + MAX_UPDATES_PER_COMMAND]), ordered=ordered)
+        result = collection.bulk_write(list(operations[start : start + MAX_UPDATES_PER_COMMAND]), ordered=ordered)
+        matched += result.matched_count
+    return matched

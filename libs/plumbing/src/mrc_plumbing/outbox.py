@@ -10,6 +10,7 @@ drop duplicates by event id (see `mrc_plumbing.idempotency`).
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -23,7 +24,7 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 
 from mrc_plumbing.events import Event
-from mrc_plumbing.mongo_wiring import bulk_write_in_chunks
+from mrc_plumbing.mongo_wiring import bulk_write_in_chunks, point_reads
 from mrc_plumbing.settings import FaultInjection
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,10 @@ def append_events(update: dict[str, Any], events: Sequence[Event]) -> dict[str, 
 
 def ensure_outbox_index(db: Database[Any], collection: str) -> None:
     db[collection].create_index([(PENDING_FLAG, ASCENDING)], name="outbox_pending")
+
+
+def _outbox_of(collection: Collection[Any], document_id: Any) -> dict[str, Any] | None:
+    return collection.find_one({"_id": document_id}, {OUTBOX_FIELD: 1})
 
 
 class OutboxRelay:
@@ -121,11 +126,8 @@ class OutboxRelay:
         try:
             for name in self._collections:
                 collection = self._db[name]
-                docs = []
-                for document_id in sorted(hints, key=str):
-                    doc = collection.find_one({"_id": document_id}, {OUTBOX_FIELD: 1})
-                    if doc and doc.get(OUTBOX_FIELD):
-                        docs.append(doc)
+                found = point_reads(functools.partial(_outbox_of, collection), sorted(hints, key=str))
+                docs = [doc for doc in found if doc and doc.get(OUTBOX_FIELD)]
                 published += self._publish_and_clear(collection, name, docs)
         except Exception:
             with self._lock:
@@ -150,20 +152,33 @@ class OutboxRelay:
         if self._faults.crash_after_publish:
             log.critical("fault injection: exiting after publishing, before clearing the outbox")
             os._exit(FAULT_EXIT_CODE)
-        # Remove exactly the entries we published ($pullAll matches whole elements, which FerretDB
-        # supports, unlike $pull with a condition); events appended meanwhile stay. Every filter is a
-        # bare `_id`, the only one FerretDB answers from an index.
+        # The usual case in one write per document: the outbox still holds exactly what was published,
+        # so empty it and drop the pending flag together. The filter makes that conditional (the store
+        # applies filter and change atomically), and `_id` leads it: the index FerretDB can use.
+        emptied_at_once = bulk_write_in_chunks(
+            collection,
+            [
+                UpdateOne(
+                    {"_id": d["_id"], OUTBOX_FIELD: d.get(OUTBOX_FIELD, [])},
+                    {"$set": {OUTBOX_FIELD: []}, "$unset": {PENDING_FLAG: ""}},
+                )
+                for d in docs
+            ],
+        )
+        if emptied_at_once == len(docs):
+            log.debug("relayed events", extra={"collection": collection_name, "count": len(batch)})
+            return len(batch)
+        # Otherwise events were appended meanwhile to some document: remove exactly the entries we
+        # published ($pullAll matches whole elements, which FerretDB supports, unlike $pull with a
+        # condition); events appended meanwhile stay. Repeating it for documents emptied above is harmless.
         bulk_write_in_chunks(
             collection,
             [UpdateOne({"_id": d["_id"]}, {"$pullAll": {OUTBOX_FIELD: d.get(OUTBOX_FIELD, [])}}) for d in docs],
         )
-        emptied = [
-            d["_id"]
-            for d in docs
-            if not (collection.find_one({"_id": d["_id"]}, {OUTBOX_FIELD: 1}) or {}).get(OUTBOX_FIELD)
-        ]
-        if emptied:
-            bulk_write_in_chunks(collection, [UpdateOne({"_id": i}, {"$unset": {PENDING_FLAG: ""}}) for i in emptied])
+        # Conditional, so an event appended after the $pullAll keeps its document flagged for the scans.
+        bulk_write_in_chunks(
+            collection, [UpdateOne({"_id": d["_id"], OUTBOX_FIELD: []}, {"$unset": {PENDING_FLAG: ""}}) for d in docs]
+        )
         log.debug("relayed events", extra={"collection": collection_name, "count": len(batch)})
         return len(batch)
 
