@@ -61,7 +61,11 @@ def insert_once(collection: Collection[Any], document: dict[str, Any]) -> tuple[
         collection.insert_one(document)
         return document, True
     except DuplicateKeyError:
-        existing = collection.find_one({IDEMPOTENCY_FIELD: document[IDEMPOTENCY_FIELD]})
+        # Ids usually derive from the key, so the clash is on `_id`: a lookup every store answers from an
+        # index (FerretDB 1.24 scans for any other field).
+        existing = collection.find_one({"_id": document["_id"]}) if "_id" in document else None
+        if existing is None or existing.get(IDEMPOTENCY_FIELD) != document[IDEMPOTENCY_FIELD]:
+            existing = collection.find_one({IDEMPOTENCY_FIELD: document[IDEMPOTENCY_FIELD]})
         if existing is None:  # the clash was on another unique index
             raise
         if existing.get(FINGERPRINT_FIELD) != document.get(FINGERPRINT_FIELD):
