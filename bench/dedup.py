@@ -61,6 +61,7 @@ CHECKPOINTS = (10_000, 100_000, 1_000_000)
 # The old scan query reads the whole collection (about 6 s at 10k, 12 s at 20k workers on FerretDB):
 # it is timed up to this size only, so that the large checkpoints measure the registry's own lookups.
 SCAN_MAX_WORKERS = 20_000
+SCAN_BUDGET_SECONDS = 60.0
 NAME_KEY_PREFIX = "name:"  # stored for search; not used to look up dedup candidates
 
 
@@ -351,8 +352,9 @@ def run(
             scan: list[float] = []
             scan_misses = 0
             if reached <= SCAN_MAX_WORKERS:
-                log(f"dedup: {len(probes)} scan lookups at {reached:,} workers (at most {budget:.0f} s)")
-                scan, scan_misses = _scan(collection, probes, time.perf_counter() + budget)
+                scan_budget = min(budget, SCAN_BUDGET_SECONDS)
+                log(f"dedup: {len(probes)} scan lookups at {reached:,} workers (at most {scan_budget:.0f} s)")
+                scan, scan_misses = _scan(collection, probes, time.perf_counter() + scan_budget)
                 scan_note = f"old query, of {len(probes)} probes" + ("; time cap" if len(scan) < len(probes) else "")
                 report.add_latencies(SECTION, f"scan $in on workers @{label}", scan, scan_note)
             log(f"dedup: {SIDE_COLLECTION} lookups at {reached:,} workers")
