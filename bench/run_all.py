@@ -49,6 +49,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--phase-budget", type=float, help="seconds each dedup phase may load, and then look up (300, quick 60)"
     )
+    parser.add_argument("--home", type=Path, default=BENCH_HOME, help=f"stack home (default {BENCH_HOME})")
+    parser.add_argument("--port-offset", type=int, default=PORT_OFFSET, help=f"added to every port ({PORT_OFFSET})")
     args = parser.parse_args(argv)
     args.only = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = sorted(set(args.only) - set(SECTIONS))
@@ -166,9 +168,9 @@ def add_ratios_and_targets(report: Report, args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     options: dict[str, Any] = {k: v for k, v in vars(args).items()}
-    options.update({"stack_home": str(BENCH_HOME), "port_offset": PORT_OFFSET})
+    options.update({"stack_home": str(args.home), "home": str(args.home)})
     report = Report(options)
-    stack = Stack(BENCH_HOME, PORT_OFFSET, echo=log)
+    stack = Stack(args.home, args.port_offset, echo=log)
     partner_id = "bench-partner"
     status = 0
     try:

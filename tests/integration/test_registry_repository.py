@@ -10,7 +10,8 @@ import pytest
 from pymongo.database import Database
 
 from mrc_plumbing.errors import Conflict, IdempotencyKeyReused
-from mrc_registry.adapters.mongo_repository import MongoWorkerRepository
+from mrc_registry.adapters import mongo_repository
+from mrc_registry.adapters.mongo_repository import MongoWorkerRepository, SearchTooBroad
 from mrc_registry.domain.consent import CaptureMethod, Consent, ConsentPurpose
 from mrc_registry.domain.worker import Gender, Place, ProtectedPhone, Worker, WorkerDetails
 from mrc_registry.service_layer.ports import SearchCriteria
@@ -90,3 +91,34 @@ def test_changed_keys_move_and_stale_writes_conflict(repo: MongoWorkerRepository
     second.erase(NOW)
     with pytest.raises(Conflict):
         repo.save(second)
+
+
+def test_a_common_name_key_stops_growing_and_its_search_must_be_narrowed(
+    db: Database[Any], repo: MongoWorkerRepository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(mongo_repository, "MAX_WORKERS_PER_KEY", 3)
+    for n in range(5):
+        keys = {"name:MN", f"phone:bi-{n}", f"name+district:MN:{212 if n == 4 else 999}"}
+        repo.add(new_worker(f"w-{n}"), idempotency_key=f"k{n}", fingerprint="f", match_keys=keys)
+    key = db.worker_match_keys.find_one({"_id": "name:MN"})
+    assert key is not None and key["worker_ids"] == ["w-0", "w-1", "w-2"]  # full: later workers not added
+    with pytest.raises(SearchTooBroad):
+        repo.search(SearchCriteria(name_keys=("name:MN",)), after="", limit=10)
+    # A district's first-name key narrows it; a phone does too. Each finds a worker the full key misses.
+    narrowed = SearchCriteria(name_keys=("name:MN",), name_district_keys=("name+district:MN:212",))
+    assert [w.worker_id for w in repo.search(narrowed, after="", limit=10)] == ["w-4"]
+    by_phone = SearchCriteria(name_keys=("name:MN",), phone_index="bi-3")
+    assert [w.worker_id for w in repo.search(by_phone, after="", limit=10)] == ["w-3"]
+
+
+def test_candidates_listed_under_more_keys_come_first(repo: MongoWorkerRepository) -> None:
+    repo.add(new_worker("w-a"), idempotency_key="ka", fingerprint="f", match_keys={"name+birth_year:MN:1995"})
+    repo.add(new_worker("w-b"), idempotency_key="kb", fingerprint="f", match_keys={"name+birth_year:MN:1995"})
+    repo.add(
+        new_worker("w-c"),
+        idempotency_key="kc",
+        fingerprint="f",
+        match_keys={"name+birth_year:MN:1995", "name+district:MN:212"},
+    )
+    found = repo.find_candidates({"name+birth_year:MN:1995", "name+district:MN:212"}, limit=1)
+    assert [w.worker_id for w in found] == ["w-c"]

@@ -25,13 +25,14 @@ from pymongo import ASCENDING, UpdateOne
 from pymongo.collection import Collection
 from pymongo.errors import BulkWriteError
 
-from mrc_plumbing.errors import Conflict
+from mrc_plumbing.errors import Conflict, FieldViolation, InvalidArgument
 from mrc_plumbing.events import Event
 from mrc_plumbing.idempotency import FINGERPRINT_FIELD, IDEMPOTENCY_FIELD, insert_once
 from mrc_plumbing.mongo_wiring import bulk_write_in_chunks, point_reads
 from mrc_plumbing.outbox import OUTBOX_FIELD, append_events, with_events
 from mrc_registry.adapters.protobuf_mapping import to_envelope
 from mrc_registry.domain.consent import CaptureMethod, Consent, ConsentPurpose
+from mrc_registry.domain.identity.transliteration import phonetic_keys
 from mrc_registry.domain.worker import (
     DocumentKind,
     Gender,
@@ -47,6 +48,34 @@ from mrc_registry.domain.worker import (
 from mrc_registry.service_layer.ports import SearchCriteria
 
 DUPLICATE_KEY = 11000
+# A match key lists at most this many workers. A first-name key can otherwise grow to tens of thousands
+# of ids at a million workers, and FerretDB rewrites the whole document on every change. A full key
+# still finds the workers it lists; searches by a name that common must be narrowed (see `search`).
+MAX_WORKERS_PER_KEY = 1000
+SEARCH_LOAD_CHUNK = 100
+
+
+def add_under_cap(key: str, worker_ids: list[str]) -> UpdateOne:
+    """Add ids to a match key unless it already lists MAX_WORKERS_PER_KEY (atomic filter-and-change)."""
+    return UpdateOne(
+        {"_id": key, f"worker_ids.{MAX_WORKERS_PER_KEY - 1}": {"$exists": False}},
+        {"$addToSet": {"worker_ids": {"$each": worker_ids}}},
+    )
+
+
+class SearchTooBroad(InvalidArgument):
+    def __init__(self) -> None:
+        super().__init__(
+            [
+                FieldViolation(
+                    "name",
+                    f"more than {MAX_WORKERS_PER_KEY} workers have a name like this: "
+                    "add a district, a phone or an identity document",
+                )
+            ]
+        )
+
+
 _PROJECTION = {OUTBOX_FIELD: 0, FINGERPRINT_FIELD: 0, "match_keys": 0}
 
 
@@ -257,7 +286,7 @@ class MongoWorkerRepository:
                 if any(e.get("code") != DUPLICATE_KEY for e in errors):
                     raise
                 existing = [e["op"]["_id"] for e in errors]
-        ops = [UpdateOne({"_id": key}, {"$addToSet": {"worker_ids": worker_id}}) for key in existing]
+        ops = [add_under_cap(key, [worker_id]) for key in existing]
         ops += [UpdateOne({"_id": key}, {"$pull": {"worker_ids": worker_id}}) for key in sorted(removed)]
         if ops:
             bulk_write_in_chunks(self._match_keys, ops)
@@ -322,10 +351,15 @@ class MongoWorkerRepository:
         return [_from_document(doc) for doc in documents if doc and doc["status"] == WorkerStatus.ACTIVE.value]
 
     def find_candidates(self, match_keys: set[str], *, exclude: str = "", limit: int = 50) -> list[Worker]:
-        ids: dict[str, None] = {}  # ordered and unique
+        # Workers listed under more of the keys come first: when common keys list more than `limit`
+        # workers, the likeliest duplicates are the ones still read.
+        shared: dict[str, int] = {}
         for key_ids in self._ids_with_keys(sorted(match_keys)):
-            ids.update((i, None) for i in key_ids if i != exclude)
-        return self._active(list(ids)[:limit])
+            for worker_id in key_ids:
+                if worker_id != exclude:
+                    shared[worker_id] = shared.get(worker_id, 0) + 1
+        ranked = sorted(shared, key=lambda worker_id: -shared[worker_id])  # stable: ties keep key order
+        return self._active(ranked[:limit])
 
     def search(self, criteria: SearchCriteria, *, after: str, limit: int) -> list[Worker]:
         keyed = [
@@ -335,11 +369,28 @@ class MongoWorkerRepository:
         if keyed or criteria.name_keys:
             # Every exact criterion must match; any of the name's phonetic keys may.
             candidate_sets = [set(ids) for ids in self._ids_with_keys(keyed)]
-            if criteria.name_keys:
-                candidate_sets.append({i for ids in self._ids_with_keys(sorted(criteria.name_keys)) for i in ids})
-            ids = sorted(set.intersection(*candidate_sets))
-            workers = self._active([i for i in ids if i > after])
-            return [w for w in workers if _matches(w, criteria)][:limit]
+            by_name = set(criteria.name_keys)
+            if by_name:
+                name_lists = self._ids_with_keys(sorted(by_name))
+                if all(len(ids) < MAX_WORKERS_PER_KEY for ids in name_lists):
+                    candidate_sets.append({i for ids in name_lists for i in ids})
+                    by_name = set()  # the lists are complete: no need to check names again
+                elif not keyed:
+                    # Too common a name to list: the district's first-name key must narrow it down.
+                    district_lists = self._ids_with_keys(sorted(criteria.name_district_keys))
+                    if not district_lists or any(len(ids) >= MAX_WORKERS_PER_KEY for ids in district_lists):
+                        raise SearchTooBroad()
+                    candidate_sets.append({i for ids in district_lists for i in ids})
+            ids = sorted(i for i in set.intersection(*candidate_sets) if i > after)
+            found: list[Worker] = []
+            # Read in chunks, in id order, only as far as the page needs.
+            for start in range(0, len(ids), SEARCH_LOAD_CHUNK):
+                for worker in self._active(ids[start : start + SEARCH_LOAD_CHUNK]):
+                    if _matches(worker, criteria) and (not by_name or by_name & _name_keys(worker)):
+                        found.append(worker)
+                        if len(found) == limit:
+                            return found
+            return found
         query: dict[str, Any] = {"status": WorkerStatus.ACTIVE.value}
         if criteria.district_code:
             query["home.district_code"] = criteria.district_code
@@ -378,6 +429,10 @@ class MongoWorkerCounter:
             key = str(value or "unknown")
             counts[key] = counts.get(key, 0) + 1
         return counts
+
+
+def _name_keys(worker: Worker) -> set[str]:
+    return {f"name:{k}" for k in phonetic_keys(worker.details.latin_name or worker.details.full_name)}
 
 
 def _matches(worker: Worker, criteria: SearchCriteria) -> bool:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import openpyxl
-from pymongo import ASCENDING, UpdateOne
+from pymongo import ASCENDING
 from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError
@@ -29,7 +29,13 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from mrc_plumbing.idempotency import FINGERPRINT_FIELD, IDEMPOTENCY_FIELD
 from mrc_plumbing.mongo_wiring import bulk_write_in_chunks
 from mrc_plumbing.outbox import with_events
-from mrc_registry.adapters.mongo_repository import WorkerDocument, WorkerMatchKeyDocument, _events, _state
+from mrc_registry.adapters.mongo_repository import (
+    WorkerDocument,
+    WorkerMatchKeyDocument,
+    _events,
+    _state,
+    add_under_cap,
+)
 from mrc_registry.service_layer.bulk_import import (
     ImportCounts,
     ImportJob,
@@ -200,7 +206,7 @@ class MongoBulkWorkerWriter:
             if any(e.get("code") != 11000 for e in errors):
                 raise
             existing = [e["op"]["_id"] for e in errors]
-        ops = [UpdateOne({"_id": key}, {"$addToSet": {"worker_ids": {"$each": by_key[key]}}}) for key in existing]
+        ops = [add_under_cap(key, by_key[key]) for key in existing]
         if ops:
             bulk_write_in_chunks(self._match_keys, ops)
 

@@ -15,6 +15,8 @@ from mrc_registry.domain.worker import Sector, Worker
 @dataclass(frozen=True)
 class SearchCriteria:
     name_keys: tuple[str, ...] = ()  # phonetic/name keys of the name searched for
+    # The first-name + district blocking keys: they narrow a name too common to list on its own.
+    name_district_keys: tuple[str, ...] = ()
     phone_index: str = ""
     document_index: str = ""
     district_code: str = ""

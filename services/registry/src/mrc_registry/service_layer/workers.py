@@ -23,7 +23,8 @@ from mrc_plumbing.errors import FieldViolation, InvalidArgument, NotFound
 from mrc_plumbing.events import Event
 from mrc_plumbing.idempotency import request_fingerprint, scoped_key
 from mrc_registry.domain.consent import Consent, ConsentPurpose, shares_with, validate_consent
-from mrc_registry.domain.identity.transliteration import phonetic_keys
+from mrc_registry.domain.identity.matching import CandidateFacts, blocking_keys
+from mrc_registry.domain.identity.transliteration import phonetic_keys, to_latin
 from mrc_registry.domain.worker import Worker, WorkerDetails, WorkerStatus
 from mrc_registry.service_layer.commands import (
     UPDATABLE_FIELDS,
@@ -82,6 +83,13 @@ def visible_to(worker: Worker, caller: Caller, now: datetime) -> bool:
         return False
     # Consent to share with government still stops at the department's own geography.
     return caller.partner_kind != "government" or caller.covers_any_place(worker.places())
+
+
+def _name_district_keys(name: str, district_code: str) -> tuple[str, ...]:
+    if not name.strip() or not district_code:
+        return ()
+    keys = blocking_keys(CandidateFacts(name=to_latin(name), home_district_code=district_code))
+    return tuple(sorted(k for k in keys if k.startswith("name+district:")))
 
 
 def _derived_id(kind: str, key: str) -> str:
@@ -276,6 +284,7 @@ class WorkerService:
             raise InvalidArgument(violations)
         criteria = SearchCriteria(
             name_keys=tuple(f"name:{k}" for k in phonetic_keys(query.name)) if query.name.strip() else (),
+            name_district_keys=_name_district_keys(query.name, query.district_code),
             phone_index=phone_index,
             document_index=document_index,
             district_code=query.district_code,
