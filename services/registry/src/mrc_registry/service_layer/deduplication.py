@@ -88,8 +88,19 @@ class Deduplicator:
 
     def assess(self, worker: Worker) -> tuple[Worker | None, list[PossibleDuplicate]]:
         """The certain match if any (linked instead of registering), else the possible ones, best first."""
+        certain, possible, _ = self.assess_with_candidates(worker)
+        return certain, possible
+
+    def assess_with_candidates(
+        self, worker: Worker
+    ) -> tuple[Worker | None, list[PossibleDuplicate], dict[str, Worker]]:
+        """As `assess`, with the candidate workers read for it, by id (callers need not read them again)."""
         facts = facts_of(worker)
         candidates = self._workers.find_candidates(set(blocking_keys(facts)), exclude=worker.worker_id)
+        certain, possible = self._decide(facts, candidates)
+        return certain, possible, {c.worker_id: c for c in candidates}
+
+    def _decide(self, facts: CandidateFacts, candidates: list[Worker]) -> tuple[Worker | None, list[PossibleDuplicate]]:
         possible: list[PossibleDuplicate] = []
         best_certain: tuple[float, Worker] | None = None
         for candidate in candidates:

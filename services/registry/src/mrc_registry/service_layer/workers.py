@@ -179,7 +179,7 @@ class WorkerService:
             "request", request_fingerprint({"details": asdict(command.details), "consent": asdict(command.consent)})
         )
 
-        certain, possible = self._dedup.assess(worker)
+        certain, possible, candidates = self._dedup.assess_with_candidates(worker)
         if certain is not None:
             return self._link(certain, consent, caller, now)
 
@@ -196,7 +196,7 @@ class WorkerService:
         if created:
             self._notifier.notify(stored.worker_id)
         # The caller learns only of records it may see; the rest wait for a supervisor who can.
-        shown = tuple(p for p in possible if (w := self._workers.get(p.worker_id)) and visible_to(w, caller, now))
+        shown = tuple(p for p in possible if visible_to(candidates[p.worker_id], caller, now))
         return Registration(self._view(stored), created, possible_duplicates=shown)
 
     def _link(self, existing: Worker, consent: Consent, caller: Caller, now: datetime) -> Registration:
