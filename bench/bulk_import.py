@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -62,10 +64,18 @@ def _json(response: httpx.Response) -> Any:
         return None
 
 
-def run(registry_url: str, headers: dict[str, str], rows: int, timeout: float, report: Report) -> None:
+def run(
+    registry_url: str,
+    headers: dict[str, str],
+    rows: int,
+    timeout: float,
+    report: Report,
+    cpu_snapshot: Callable[[], dict[str, float]] | None = None,
+) -> None:
     log(f"bulk import: building a CSV of {rows} synthetic workers")
     payload = build_csv(rows)
     log(f"bulk import: POST /v1/imports ({len(payload) / 1e6:.1f} MB)")
+    cpu_before = cpu_snapshot() if cpu_snapshot else {}
     with httpx.Client(base_url=registry_url, timeout=timeout, headers=headers) as http:
         began = time.perf_counter()
         try:
@@ -111,4 +121,13 @@ def run(registry_url: str, headers: dict[str, str], rows: int, timeout: float, r
     if imported is None:
         note += " (no count reported: all rows assumed)"
     report.add(SECTION, "import", count / elapsed if elapsed else None, "workers/s", note)
-    report.details["bulk_import"] = {"rows": rows, "elapsed_s": elapsed, "final_body": body}
+    cpu_after = cpu_snapshot() if cpu_snapshot else {}
+    cpu_ms = {k: (cpu_after[k] - cpu_before[k]) * 1000 / count for k in cpu_after if k in cpu_before and count}
+    for component, ms in sorted(cpu_ms.items()):
+        report.add(SECTION, f"CPU per imported worker: {component}", ms, "ms", "user+system, until the answer")
+    if cpu_ms:
+        cores = os.cpu_count() or 1
+        total = sum(cpu_ms.values())
+        ceiling = f"so at most {cores * 1000 / total:,.0f}/s on {cores} cores"
+        report.add(SECTION, "CPU per imported worker: all", total, "ms", ceiling)
+    report.details["bulk_import"] = {"rows": rows, "elapsed_s": elapsed, "final_body": body, "cpu_ms": cpu_ms}

@@ -9,6 +9,7 @@ latency is measured per request, from send to the end of the response.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import uuid
 from collections import Counter
@@ -133,6 +134,7 @@ def run(
     duration: float,
     report: Report,
     count_workers: Callable[[], int],
+    cpu_snapshot: Callable[[], dict[str, float]] | None = None,
 ) -> list[LoadResult]:
     """``count_workers`` counts the workers collection: each registration scans it, so its size matters."""
     population = Population(seed=3)
@@ -140,7 +142,9 @@ def run(
     for concurrency in concurrencies:
         log(f"REST: POST /v1/workers with {concurrency} connection(s) for {duration:.0f} s")
         before = count_workers()
+        cpu_before = cpu_snapshot() if cpu_snapshot else {}
         result = asyncio.run(_drive(registry_url, registrar.headers(), population, concurrency, duration))
+        cpu_after = cpu_snapshot() if cpu_snapshot else {}
         after = count_workers()
         results.append(result)
         failed = sum(n for s, n in result.statuses.items() if s not in (200, 201)) + sum(result.errors.values())
@@ -150,6 +154,21 @@ def run(
         )
         report.add(SECTION, f"registrations c={concurrency}", result.rate, "workers/s", note)
         report.add_latencies(SECTION, f"latency c={concurrency}", result.latencies)
+        # Includes the warm-up requests, so it slightly overstates the cost of each counted one.
+        total_requests = result.succeeded + concurrency * 2
+        cpu_ms = {k: (cpu_after[k] - cpu_before[k]) * 1000 / total_requests for k in cpu_after if k in cpu_before}
+        for component, ms in sorted(cpu_ms.items()):
+            report.add(SECTION, f"CPU per registration c={concurrency}: {component}", ms, "ms", "user+system")
+        if cpu_ms:
+            cores = os.cpu_count() or 1
+            total = sum(cpu_ms.values())
+            report.add(
+                SECTION,
+                f"CPU per registration c={concurrency}: all",
+                total,
+                "ms",
+                f"so at most {cores * 1000 / total:,.0f} registrations/s on {cores} cores",
+            )
         report.details.setdefault("rest", []).append(
             {
                 "concurrency": concurrency,
@@ -162,6 +181,7 @@ def run(
                 "first_error": result.first_error,
                 "p50_ms": percentile(result.latencies, 50) * 1000,
                 "p99_ms": percentile(result.latencies, 99) * 1000,
+                "cpu_ms_per_registration": cpu_ms,
             }
         )
         if result.first_error:

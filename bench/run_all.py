@@ -14,13 +14,14 @@ import functools
 import os
 import sys
 import traceback
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pymongo import MongoClient
 
-from bench import baselines, bulk_import, dedup, rest
+from bench import baselines, bulk_import, cpu, dedup, rest
 from bench.report import Report, log
 from bench.synthetic import Population
 from bench.worker_docs import REGISTRY_DATABASE, WORKERS_COLLECTION, registry_document, stored_keys
@@ -110,6 +111,13 @@ def start_services(stack: Stack) -> None:
     )
 
 
+def stack_cpu(stack: Stack) -> Callable[[], dict[str, float]]:
+    """CPU seconds of the processes a registration runs through (with their children)."""
+    names = ("registry", "ferretdb", "kafka", "access")
+    roots = {s.name: s.pid for s in stack.status(names) if s.pid is not None}
+    return functools.partial(cpu.cpu_seconds, roots)
+
+
 def add_ratios_and_targets(report: Report, args: argparse.Namespace) -> None:
     raw = {
         "raw insert_many": report.value(baselines.SECTION, "store insert_many"),
@@ -187,10 +195,10 @@ def main(argv: list[str] | None = None) -> int:
             registry_url = stack.http_url("registry")
             if "rest" in args.only:
                 count = functools.partial(_workers_count, stack.mongo_uri)
-                rest.run(registry_url, registrar, args.concurrency, args.duration, report, count)
+                rest.run(registry_url, registrar, args.concurrency, args.duration, report, count, stack_cpu(stack))
                 check_document_shape(stack.mongo_uri, partner_id, report)
             if "import" in args.only:
-                bulk_import.run(registry_url, registrar.headers(), args.import_rows, 3600.0, report)
+                bulk_import.run(registry_url, registrar.headers(), args.import_rows, 3600.0, report, stack_cpu(stack))
             # The registry's outbox relay polls the workers collection; stop it before loading millions.
             stack.stop_services()
         if "dedup" in args.only:
