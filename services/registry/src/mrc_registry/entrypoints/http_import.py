@@ -1,12 +1,17 @@
 """REST API for bulk imports of field surveys: /v1/imports.
 
-`POST /v1/imports` takes a multipart upload (field `file`, CSV or XLSX) and imports it before answering
-(10,000 rows take seconds). The caller is authenticated before a byte of the file is read, and the body
-is cut off past `MAX_UPLOAD_BYTES` whether or not the client sent a Content-Length.
+`POST /v1/imports` takes a multipart upload (field `file`, CSV or XLSX), checks the file as a whole and
+answers 202 with the job; its rows are imported in the background and `GET /v1/imports/{id}` shows the
+progress. The caller is authenticated before a byte of the file is read, and the body is cut off past
+`MAX_UPLOAD_BYTES` whether or not the client sent a Content-Length. A job this process was running when
+it stopped stays `running` until its lease lapses; uploading the same file again then finishes it.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Annotated, Any
@@ -31,7 +36,21 @@ from mrc_registry.service_layer.bulk_import import (
     report_csv,
 )
 
+log = logging.getLogger(__name__)
+
 IMPORTS_PATH = "/v1/imports"
+# Imports running at once in this process; more wait their turn (their jobs show `running`, 0 done).
+MAX_CONCURRENT_IMPORTS = 2
+_background_imports = ThreadPoolExecutor(max_workers=MAX_CONCURRENT_IMPORTS, thread_name_prefix="import")
+
+
+def _run_logged(work: Callable[[], object], job_id: str) -> None:
+    try:
+        work()
+    except Exception:  # the job itself records that it failed and how to finish it
+        log.exception("background import failed", extra={"job_id": job_id})
+
+
 # The file plus the multipart framing around it: the body limit of IMPORTS_PATH (create_http_app's
 # `body_limits_by_path`), larger than the app-wide 1 MiB for JSON requests.
 MAX_UPLOAD_BYTES = MAX_FILE_BYTES + 64 * 1024
@@ -130,10 +149,15 @@ def imports_router(importer: BulkImporter, auth: HttpAuth) -> APIRouter:
 
     @router.post(
         IMPORTS_PATH,
-        status_code=201,
+        status_code=202,
         response_model=ImportJobResponse,
         openapi_extra=_UPLOAD_SCHEMA,
         summary="Register the workers of a field survey (CSV or XLSX)",
+        description=(
+            "202: the file was accepted and its rows are being imported; follow `Location` until `status` is "
+            "`completed` (or `failed`: upload the same file again to finish it). 200: this file was uploaded "
+            "before; its job is returned. File-level problems (size, format, columns) are answered at once."
+        ),
     )
     async def upload_survey(
         request: Request,
@@ -142,12 +166,16 @@ def imports_router(importer: BulkImporter, auth: HttpAuth) -> APIRouter:
         caller: Caller = auth.requires(Scope.WORKERS_WRITE),
     ) -> ImportJobResponse:
         file_name, content = await _read_upload(request)
-        outcome = await run_in_threadpool(
-            importer.run, file_name, content, caller, idempotency_key=idempotency_key.strip()
+        outcome, work = await run_in_threadpool(
+            importer.start, file_name, content, caller, idempotency_key=idempotency_key.strip()
         )
         response.headers["Location"] = f"/v1/imports/{outcome.job.job_id}"
-        if outcome.replayed:
+        if work is None:
+            response.status_code = 200
             response.headers["Idempotent-Replayed"] = "true"
+        else:
+            # A survey of 100k rows takes minutes: no client should hold a request open that long.
+            _background_imports.submit(_run_logged, work, outcome.job.job_id)
         return ImportJobResponse.of(outcome.job)
 
     @router.get("/v1/imports/{job_id}", response_model=ImportJobResponse)

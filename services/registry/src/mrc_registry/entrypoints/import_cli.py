@@ -4,7 +4,8 @@
         --url http://127.0.0.1:8101 --token-url http://127.0.0.1:8105/oauth2/token \\
         --client-id cso-bihar-importer          # secret: --client-secret or MRC_IMPORT_CLIENT_SECRET
 
-Gets a token (OAuth2 client credentials), uploads the file with a progress bar, prints the counts and
+Gets a token (OAuth2 client credentials), uploads the file (a progress bar of bytes), follows the import (a
+progress bar of rows; the registry imports in the background), prints the counts and
 saves the problems found in rows next to the file (`survey.errors.csv`). Exit status 0 when the import
 completed, even if some rows were refused; 1 when it did not. Uploading the same file again is safe: the
 registry returns the first import, or finishes one that stopped part-way.
@@ -17,7 +18,7 @@ import os
 import secrets
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -106,24 +107,47 @@ def upload(
         response = http.post(f"{url}/v1/imports", content=body, headers=headers)
     finally:
         bar.close()
-    if response.status_code not in (200, 201):
+    if response.status_code not in (200, 201, 202):
         raise ImportFailed(f"the registry refused the file: {_problem(response)}")
     job: dict[str, Any] = response.json()
     return job
 
 
-def wait_for(http: httpx.Client, url: str, token: str, job: dict[str, Any], timeout: float) -> dict[str, Any]:
-    """The job once it is no longer running (another upload of the same file may still be importing it)."""
+def wait_for(
+    http: httpx.Client,
+    url: str,
+    token: Callable[[], str],
+    job: dict[str, Any],
+    timeout: float,
+    *,
+    quiet: bool = False,
+) -> dict[str, Any]:
+    """The job once it is no longer running, with a bar of the rows done so far.
+
+    `token` gives a bearer token, fetching a new one when asked again (a long import outlives one).
+    """
     deadline = time.monotonic() + timeout
-    while job.get("status") == "running":
-        if time.monotonic() > deadline:
-            raise ImportFailed(f"import {job['job_id']} is still running; check it later with GET /v1/imports/<id>")
-        time.sleep(POLL_SECONDS)
-        response = http.get(f"{url}/v1/imports/{job['job_id']}", headers={"Authorization": f"Bearer {token}"})
-        if response.status_code != 200:
-            raise ImportFailed(f"cannot follow import {job['job_id']}: {_problem(response)}")
-        job = response.json()
-    return job
+    counts = job.get("counts", {})
+    bar = tqdm(total=counts.get("total", 0), unit="row", desc="rows", disable=quiet)
+    try:
+        bearer = token()
+        while True:
+            counts = job.get("counts", {})
+            bar.update(counts.get("registered", 0) + counts.get("linked", 0) + counts.get("failed", 0) - bar.n)
+            if job.get("status") != "running":
+                return job
+            if time.monotonic() > deadline:
+                raise ImportFailed(f"import {job['job_id']} is still running; check it later: GET /v1/imports/<id>")
+            time.sleep(POLL_SECONDS)
+            response = http.get(f"{url}/v1/imports/{job['job_id']}", headers={"Authorization": f"Bearer {bearer}"})
+            if response.status_code == 401:  # the token expired during a long import
+                bearer = token()
+                continue
+            if response.status_code != 200:
+                raise ImportFailed(f"cannot follow import {job['job_id']}: {_problem(response)}")
+            job = response.json()
+    finally:
+        bar.close()
 
 
 def save_report(http: httpx.Client, url: str, token: str, job: dict[str, Any], path: Path) -> Path:
@@ -172,7 +196,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         with httpx.Client(timeout=httpx.Timeout(30.0, read=args.timeout)) as http:
             token = get_token(http, args.token_url, args.client_id, secret, args.audience)
             job = upload(http, url, token, path, content, args.idempotency_key, quiet=args.quiet)
-            job = wait_for(http, url, token, job, args.timeout)
+
+            def fresh_token() -> str:
+                return get_token(http, args.token_url, args.client_id, secret, args.audience)
+
+            job = wait_for(http, url, fresh_token, job, args.timeout, quiet=args.quiet)
+            token = fresh_token()
             counts = job["counts"]
             print(
                 f"import {job['job_id']}: {job['status']}; {counts['total']} rows: {counts['registered']} registered, "

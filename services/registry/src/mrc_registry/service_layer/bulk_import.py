@@ -25,6 +25,7 @@ import contextlib
 import csv
 import dataclasses
 import enum
+import functools
 import hashlib
 import io
 import json
@@ -555,6 +556,17 @@ class BulkImporter:
 
     def run(self, file_name: str, content: bytes, caller: Caller, *, idempotency_key: str = "") -> ImportOutcome:
         """Import a survey, or return the job that already imported (or is importing) the same file."""
+        outcome, work = self.start(file_name, content, caller, idempotency_key=idempotency_key)
+        return work() if work is not None else outcome
+
+    def start(
+        self, file_name: str, content: bytes, caller: Caller, *, idempotency_key: str = ""
+    ) -> tuple[ImportOutcome, Callable[[], ImportOutcome] | None]:
+        """Check the file and claim its job; the work that imports its rows, or None for a replay.
+
+        The checks that concern the whole file (size, format, headers, idempotency) happen here, so the
+        caller learns of them at once; the rows are imported when the returned work runs.
+        """
         caller.require(Scope.WORKERS_WRITE)
         check_purpose(caller.purpose, "registration")
         if len(content) > MAX_FILE_BYTES:
@@ -568,7 +580,7 @@ class BulkImporter:
             raise IdempotencyKeyReused("this Idempotency-Key was already used for a different file")
         existing = self._jobs.get(job_id)
         if existing is not None and existing.status is ImportStatus.COMPLETED:
-            return ImportOutcome(existing, replayed=True)
+            return ImportOutcome(existing, replayed=True), None
 
         try:
             table = self._read_table(file_name, content, MAX_ROWS)
@@ -590,7 +602,10 @@ class BulkImporter:
         )
         claimed, job = self._jobs.claim(job, stale_before=now - RUNNING_LEASE)
         if not claimed:
-            return ImportOutcome(job, replayed=True)
+            return ImportOutcome(job, replayed=True), None
+        return ImportOutcome(job, replayed=False), functools.partial(self._import_rows, job, table, caller, now)
+
+    def _import_rows(self, job: ImportJob, table: TabularFile, caller: Caller, now: datetime) -> ImportOutcome:
         progress = _Progress(ImportCounts(total=len(table.rows)))
         # Where an import spends its time, logged when it completes (operators size imports with it).
         timings = {"lookup_seconds": 0.0, "checking_seconds": 0.0, "waiting_for_store_seconds": 0.0}
