@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from mrc_entitlements.domain.eligibility import Eligibility, EligibilityRecorded
@@ -23,10 +24,16 @@ class FakeEligibilityRepository:
         self.outbox: list[EligibilityRecorded] = []
         self.erasure_counts: Counter[tuple[str, str]] = Counter()
         self.counted_erasures: set[str] = set()
+        self.erased: dict[str, tuple[datetime, str]] = {}  # tombstones: worker id -> (when, event id)
         self.lookups = 0
         self.fail_on_delete = False  # a crash between two writes
+        # Runs just before a record is stored: another consumer's work landing in between (a race).
+        self.before_record: Callable[[], None] | None = None
 
     def record_once(self, eligibility: Eligibility, *, event_id: str) -> bool:
+        if self.before_record is not None:
+            run, self.before_record = self.before_record, None
+            run()
         events = list(eligibility.pending_events)
         eligibility.pending_events.clear()
         if eligibility.worker_id in self.records:
@@ -70,6 +77,15 @@ class FakeEligibilityRepository:
         found.pending_events = []
         return found
 
+    def remember_erased(self, worker_id: str, *, event_id: str, at: datetime) -> bool:
+        if worker_id in self.erased:
+            return False
+        self.erased[worker_id] = (at, event_id)
+        return True
+
+    def is_erased(self, worker_id: str) -> bool:
+        return worker_id in self.erased
+
 
 class Notifier:
     count = 0
@@ -78,10 +94,12 @@ class Notifier:
         self.count += 1
 
 
-def make_services() -> tuple[EligibilityService, EligibilityLookup, FakeEligibilityRepository, RecordingAudit]:
+def make_services(
+    relay: Notifier | None = None,
+) -> tuple[EligibilityService, EligibilityLookup, FakeEligibilityRepository, RecordingAudit]:
     """The consumer's use case and the API's, over one store."""
     repository, audit = FakeEligibilityRepository(), RecordingAudit(service="entitlements")
     port: EligibilityRepository = repository
-    notifier: EventNotifier = Notifier()
+    notifier: EventNotifier = relay or Notifier()
     trail: ReadAudit = audit
     return EligibilityService(port, notifier, clock=lambda: NOW), EligibilityLookup(port, trail), repository, audit

@@ -23,7 +23,7 @@ from mrc_plumbing.events import Event, EventDecoder
 from mrc_plumbing.faust_app import EventHandler
 from tests.support.auth import caller_for
 
-from .fakes import make_services
+from .fakes import Notifier, make_services
 
 CASEWORKER = caller_for(Role.CASEWORKER)
 REGISTRATION = worker_pb2.CONSENT_PURPOSE_REGISTRATION
@@ -65,7 +65,8 @@ def merged(merged_id: str, into: str) -> Event:
 
 class Consumer:
     def __init__(self) -> None:
-        self.service, self.lookup, self.repo, self.audit = make_services()
+        self.notifier = Notifier()
+        self.service, self.lookup, self.repo, self.audit = make_services(self.notifier)
         self.handle: EventHandler = build_handler(self.service, EventDecoder())
 
     def status(self, worker_id: str) -> EligibilityStatus | None:
@@ -326,3 +327,155 @@ def test_a_withdrawn_record_moves_withdrawn(consumer: Consumer) -> None:
     assert consumer.status("w-1") is EligibilityStatus.CONSENT_WITHDRAWN
     assert consumer.published_for("w-1") == []
     assert not consumer.readable("w-1")
+
+
+# --- Erasure and merge, in either order ---------------------------------------------------------
+# WorkerErased is keyed by the erased worker, WorkersMerged by the merged one: they come on different
+# partitions, so the survivor's erasure and a merge into it may be processed in either order, or at once.
+
+
+def test_a_merge_into_a_worker_erased_before_keeps_nothing_of_either(consumer: Consumer) -> None:
+    consumer.handle(registered("w-1"))
+    consumer.handle(registered("w-dup"))
+    consumer.handle(erased("w-1"))
+    merge = merged("w-dup", into="w-1")
+
+    consumer.handle(merge)
+    consumer.handle(merge)  # redelivered
+
+    assert consumer.repo.records == {}
+    assert consumer.repo.applied == {}
+    assert consumer.repo.erasure_counts == {("10", "188"): 2}  # the merged record counted, once
+    assert set(consumer.repo.erased) == {"w-1", "w-dup"}
+    assert len(consumer.published_for("w-1")) == 1  # its registration only: nothing announced since
+    assert not consumer.readable("w-1")
+
+
+def test_a_merge_into_an_erased_worker_never_seen_here_moves_nothing(consumer: Consumer) -> None:
+    consumer.handle(registered("w-dup"))
+    consumer.handle(erased("w-1"))
+
+    consumer.handle(merged("w-dup", into="w-1"))
+
+    assert consumer.repo.records == {}
+    assert consumer.repo.erasure_counts == {("10", "188"): 1}
+    assert consumer.published_for("w-1") == []
+
+
+def test_the_survivors_erasure_after_the_merge_keeps_nothing(consumer: Consumer) -> None:
+    consumer.handle(registered("w-dup"))
+    consumer.handle(merged("w-dup", into="w-1"))
+
+    consumer.handle(erased("w-1"))
+
+    assert consumer.repo.records == {}
+    assert consumer.repo.erasure_counts == {("10", "188"): 1}
+    assert not consumer.readable("w-1")
+
+
+def test_a_survivor_erased_while_its_merge_moves_the_record_keeps_nothing(consumer: Consumer) -> None:
+    consumer.handle(registered("w-dup"))
+    # The survivor's erasure runs on another partition after the merge found no tombstone, before the move.
+    consumer.repo.before_record = lambda: consumer.handle(erased("w-1"))
+
+    consumer.handle(merged("w-dup", into="w-1"))
+
+    assert consumer.repo.records == {}
+    assert consumer.repo.erasure_counts == {("10", "188"): 1}
+    assert set(consumer.repo.erased) == {"w-1", "w-dup"}
+    assert consumer.notifier.count == 1  # the registration only: the moved record was never announced
+
+
+def test_a_merge_interrupted_after_the_move_and_then_erased_keeps_nothing_counted_once(consumer: Consumer) -> None:
+    consumer.handle(registered("w-dup"))
+    merge = merged("w-dup", into="w-1")
+    consumer.repo.fail_on_delete = True
+    with pytest.raises(ConnectionError):
+        consumer.handle(merge)  # moved to w-1, still under w-dup
+    consumer.repo.fail_on_delete = False
+    consumer.handle(erased("w-1"))
+
+    consumer.handle(merge)  # redelivered
+
+    assert consumer.repo.records == {}
+    assert consumer.repo.erasure_counts == {("10", "188"): 1}  # one record, in two places for a while
+
+
+def test_a_merge_into_an_erased_worker_interrupted_before_the_delete_finishes_on_redelivery(
+    consumer: Consumer,
+) -> None:
+    consumer.handle(registered("w-dup"))
+    consumer.handle(erased("w-1"))
+    merge = merged("w-dup", into="w-1")
+    consumer.repo.fail_on_delete = True
+    with pytest.raises(ConnectionError):
+        consumer.handle(merge)
+    consumer.repo.fail_on_delete = False
+    assert "w-dup" in consumer.repo.erased  # remembered before anything was deleted
+
+    consumer.handle(merge)
+
+    assert consumer.repo.records == {}
+    assert consumer.repo.erasure_counts == {("10", "188"): 1}
+
+
+def test_a_registration_redelivered_after_the_erasure_records_nothing(consumer: Consumer) -> None:
+    registration = registered("w-1")
+    consumer.handle(registration)
+    consumer.handle(erased("w-1"))
+
+    consumer.handle(registration)  # redelivered
+    consumer.handle(registered("w-1"))  # published again
+    consumer.handle(consent_changed("w-1", [REGISTRATION, LINKAGE]))
+
+    assert consumer.repo.records == {}
+    assert len(consumer.published_for("w-1")) == 1
+    assert consumer.repo.erasure_counts == {("10", "188"): 1}
+    assert not consumer.readable("w-1")
+
+
+def test_the_merged_workers_own_events_after_a_merge_into_an_erased_worker_record_nothing(
+    consumer: Consumer,
+) -> None:
+    registration = registered("w-dup")
+    consumer.handle(registration)
+    consumer.handle(erased("w-1"))
+    consumer.handle(merged("w-dup", into="w-1"))
+
+    consumer.handle(registration)  # redelivered
+    consumer.handle(consent_changed("w-dup", [REGISTRATION, LINKAGE]))
+    consumer.handle(merged("w-dup", into="w-2"))
+
+    assert consumer.repo.records == {}
+    assert consumer.repo.erasure_counts == {("10", "188"): 1}
+
+
+def test_a_redelivered_erasure_is_harmless(consumer: Consumer) -> None:
+    consumer.handle(registered("w-1"))
+    erase = erased("w-1")
+    consumer.handle(erase)
+    tombstone = consumer.repo.erased["w-1"]
+
+    consumer.handle(erase)
+    consumer.handle(erased("w-1"))  # published again
+
+    assert consumer.repo.erased == {"w-1": tombstone}
+    assert tombstone[1] == erase.id
+    assert consumer.repo.records == {}
+    assert consumer.repo.erasure_counts == {("10", "188"): 1}
+
+
+def test_an_erasure_left_unfinished_is_finished_by_the_next_event_about_the_worker(consumer: Consumer) -> None:
+    consumer.handle(registered("w-1"))
+    consumer.handle(registered("w-dup"))
+    for worker_id in ("w-1", "w-dup"):
+        consumer.repo.fail_on_delete = True
+        with pytest.raises(ConnectionError):
+            consumer.handle(erased(worker_id))  # counted, then dead-lettered before the delete
+    consumer.repo.fail_on_delete = False
+
+    consumer.handle(consent_changed("w-1", [REGISTRATION, LINKAGE]))
+    consumer.handle(merged("w-dup", into="w-9"))
+
+    assert consumer.repo.records == {}
+    assert consumer.repo.erasure_counts == {("10", "188"): 2}

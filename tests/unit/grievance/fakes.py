@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from mrc.audit.v1 import audit_pb2
@@ -37,7 +37,11 @@ class FakeGrievanceRepository:
         self.keys: dict[str, tuple[str, str]] = {}  # idempotency key -> (fingerprint, grievance id)
         self.events: list[DomainEvent] = []  # what would have gone into the outbox
         self.envelopes: list[Event] = []  # the extra envelopes (audit) stored with the writes
+        self.erased: dict[str, datetime] = {}  # tombstones: worker id -> when
         self.lookups = 0
+        # Runs just before grievances are re-keyed: another consumer's work landing in between (a race).
+        self.before_rekey: Callable[[], None] | None = None
+        self.fail_on_anonymise = False  # a crash between two writes
 
     def add(
         self,
@@ -65,16 +69,30 @@ class FakeGrievanceRepository:
         return self.grievances.get(grievance_id)
 
     def anonymise_worker(self, worker_id: str, summary: str) -> int:
+        if self.fail_on_anonymise:
+            raise ConnectionError("store went away")
         about = [g for g in self.grievances.values() if worker_id and g.worker_id == worker_id]
         for g in about:
             self.grievances[g.grievance_id] = dataclasses.replace(g, worker_id="", summary=summary)
         return len(about)
 
     def rekey_worker(self, merged_worker_id: str, surviving_worker_id: str) -> int:
+        if self.before_rekey is not None:
+            run, self.before_rekey = self.before_rekey, None
+            run()
         about = [g for g in self.grievances.values() if merged_worker_id and g.worker_id == merged_worker_id]
         for g in about:
             self.grievances[g.grievance_id] = dataclasses.replace(g, worker_id=surviving_worker_id)
         return len(about)
+
+    def remember_erased(self, worker_id: str, *, at: datetime) -> bool:
+        if worker_id in self.erased:
+            return False
+        self.erased[worker_id] = at
+        return True
+
+    def is_erased(self, worker_id: str) -> bool:
+        return worker_id in self.erased
 
     def audit_messages(self) -> list[audit_pb2.DataAccessed]:
         decoder = EventDecoder()
@@ -130,7 +148,7 @@ def make_service() -> tuple[FilingService, FakeGrievanceRepository, CountingNoti
 def make_worker_events(repository: FakeGrievanceRepository) -> WorkerEventsService:
     """The consumer's use case over the same store as the filing service."""
     port: WorkerGrievances = repository
-    return WorkerEventsService(port)
+    return WorkerEventsService(port, clock=lambda: NOW)
 
 
 def command(**overrides: object) -> FileGrievance:

@@ -31,14 +31,18 @@ SUMMARY = "Contractor has not paid wages for six weeks; ठेकेदार �
 class Store:
     def __init__(self, cipher: FieldCipher | None = None) -> None:
         self.cipher = cipher or real_cipher()
-        self.collection = FakeCollection()
-        self.repository = MongoGrievanceRepository(self.cipher, self.collection)  # type: ignore[arg-type]
+        self.collection, self.erased_workers = FakeCollection(), FakeCollection()
+        self.repository = MongoGrievanceRepository(
+            self.cipher,
+            self.collection,  # type: ignore[arg-type]
+            self.erased_workers,  # type: ignore[arg-type]
+        )
         ids = itertools.count(1)
         self.audit = RecordingAudit(service="grievance")
         self.filing = FilingService(
             self.repository, CountingNotifier(), self.audit, clock=lambda: NOW, new_id=lambda: f"id-{next(ids)}"
         )
-        self.worker_events = WorkerEventsService(self.repository)
+        self.worker_events = WorkerEventsService(self.repository, clock=lambda: NOW)
 
     def file(self, **overrides: Any) -> str:
         values: dict[str, Any] = {"summary": SUMMARY, "idempotency_key": f"key-{len(self.collection.documents)}"}
@@ -195,3 +199,26 @@ def test_rekeying_moves_the_merged_workers_grievances_once(store: Store) -> None
 
     assert [store.raw(g)["worker_id"] for g in [*dup, own]] == ["worker-1"] * 3
     assert store.filing.get(dup[0], CASEWORKER).summary == SUMMARY
+
+
+def test_an_erased_worker_is_remembered_once_by_id_and_time_only(store: Store) -> None:
+    assert store.repository.remember_erased("worker-1", at=NOW) is True
+    assert store.repository.remember_erased("worker-1", at=NOW.replace(year=2026)) is False  # redelivered
+
+    assert store.erased_workers.documents == {"worker-1": {"_id": "worker-1", "erased_at": NOW}}
+    assert store.repository.is_erased("worker-1")
+    assert not store.repository.is_erased("worker-2")
+
+
+def test_a_merge_into_an_erased_worker_anonymises_instead_of_moving(store: Store) -> None:
+    dup = store.file(worker_id="worker-dup")
+    store.worker_events.worker_erased("worker-1")
+
+    assert store.worker_events.workers_merged("worker-dup", "worker-1") == 1
+    assert store.worker_events.workers_merged("worker-dup", "worker-1") == 0
+
+    doc = store.raw(dup)
+    assert doc["worker_id"] == ""
+    assert not contains_text(doc, "six weeks")
+    assert store.filing.get(dup, CASEWORKER).summary == ERASED_SUMMARY
+    assert set(store.erased_workers.documents) == {"worker-1", "worker-dup"}

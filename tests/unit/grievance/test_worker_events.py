@@ -15,7 +15,7 @@ from mrc_grievance.settings import REGISTRY_WORKERS_TOPIC
 from mrc_plumbing.events import Event, EventDecoder
 from mrc_plumbing.faust_app import EventHandler
 
-from .fakes import CASEWORKER, HELPLINE, command, make_service, make_worker_events
+from .fakes import CASEWORKER, HELPLINE, NOW, command, make_service, make_worker_events
 
 SUMMARY = "Contractor has not paid wages for six weeks."
 
@@ -51,6 +51,10 @@ class Consumer:
 
     def about(self, worker_id: str) -> list[str]:
         return sorted(g.grievance_id for g in self.repo.grievances.values() if g.worker_id == worker_id)
+
+    def anonymised(self, grievance_id: str) -> bool:
+        grievance = self.repo.grievances[grievance_id]
+        return (grievance.worker_id, grievance.summary) == ("", ERASED_SUMMARY)
 
 
 @pytest.fixture
@@ -152,3 +156,98 @@ def test_other_registry_events_are_ignored(consumer: Consumer) -> None:
     consumer.handle(envelope(events_pb2.ConsentChanged(worker_id="worker-1"), "worker-1"))
 
     assert consumer.snapshot() == before
+
+
+# --- Erasure and merge, in either order ---------------------------------------------------------
+# WorkerErased is keyed by the erased worker, WorkersMerged by the merged one: they come on different
+# partitions, so the survivor's erasure and a merge into it may be processed in either order, or at once.
+
+
+def test_a_merge_into_a_worker_erased_before_anonymises_the_merged_workers_grievances(consumer: Consumer) -> None:
+    own, dup = consumer.file("worker-1"), consumer.file("worker-dup")
+    other = consumer.file("worker-2")
+    consumer.handle(erased("worker-1"))
+    event = merged("worker-dup", into="worker-1")
+
+    consumer.handle(event)
+    after_first = consumer.snapshot()
+    consumer.handle(event)  # redelivered
+
+    assert consumer.snapshot() == after_first
+    assert consumer.about("worker-1") == []
+    assert consumer.about("worker-dup") == []
+    assert consumer.anonymised(own)
+    assert consumer.anonymised(dup)
+    assert consumer.repo.grievances[dup].location.district_code == "188"  # still counted
+    assert consumer.about("worker-2") == [other]
+    assert set(consumer.repo.erased) == {"worker-1", "worker-dup"}
+
+
+def test_the_survivors_erasure_after_the_merge_leaves_nothing_about_either(consumer: Consumer) -> None:
+    dup = consumer.file("worker-dup")
+    consumer.handle(merged("worker-dup", into="worker-1"))
+
+    consumer.handle(erased("worker-1"))
+
+    assert consumer.about("worker-1") == []
+    assert consumer.anonymised(dup)
+
+
+def test_a_survivor_erased_while_its_merge_moves_the_grievances_keeps_none_of_them(consumer: Consumer) -> None:
+    dup = [consumer.file("worker-dup"), consumer.file("worker-dup")]
+    # The survivor's erasure runs on another partition after the merge found no tombstone, before the move.
+    consumer.repo.before_rekey = lambda: consumer.handle(erased("worker-1"))
+
+    consumer.handle(merged("worker-dup", into="worker-1"))
+
+    assert consumer.about("worker-1") == []
+    assert all(consumer.anonymised(g) for g in dup)
+    assert set(consumer.repo.erased) == {"worker-1", "worker-dup"}
+
+
+def test_a_redelivered_erasure_is_harmless(consumer: Consumer) -> None:
+    grievance_id = consumer.file()
+    event = erased("worker-1")
+    consumer.handle(event)
+    after_first = consumer.snapshot()
+
+    consumer.handle(event)
+    consumer.handle(erased("worker-1"))  # published again
+
+    assert consumer.snapshot() == after_first
+    assert consumer.anonymised(grievance_id)
+    assert consumer.repo.erased == {"worker-1": NOW}
+
+
+def test_an_erasure_interrupted_before_anonymising_is_remembered_and_nothing_moves_onto_it(
+    consumer: Consumer,
+) -> None:
+    own, dup = consumer.file("worker-1"), consumer.file("worker-dup")
+    consumer.repo.fail_on_anonymise = True
+    with pytest.raises(ConnectionError):
+        consumer.handle(erased("worker-1"))
+    consumer.repo.fail_on_anonymise = False
+
+    consumer.handle(merged("worker-dup", into="worker-1"))
+    consumer.handle(merged("worker-1", into="worker-2"))  # a merge from the erased worker finishes it
+
+    assert consumer.anonymised(own)
+    assert consumer.anonymised(dup)
+    assert consumer.about("worker-1") == consumer.about("worker-2") == []
+
+
+def test_events_after_the_erasure_bring_nothing_back(consumer: Consumer) -> None:
+    dup = consumer.file("worker-dup")
+    consumer.handle(erased("worker-1"))
+    consumer.handle(merged("worker-dup", into="worker-1"))
+    before = consumer.snapshot()
+
+    for worker_id in ("worker-1", "worker-dup"):
+        worker = worker_pb2.Worker(worker_id=worker_id)
+        consumer.handle(envelope(events_pb2.WorkerRegistered(worker=worker), worker_id))  # redelivered
+        consumer.handle(envelope(events_pb2.ConsentChanged(worker_id=worker_id), worker_id))
+    consumer.handle(merged("worker-dup", into="worker-2"))
+
+    assert consumer.snapshot() == before
+    assert consumer.anonymised(dup)
+    assert consumer.about("worker-2") == []

@@ -1,9 +1,12 @@
-"""Eligibility records in MongoDB, one document per worker, with their outbox; anonymous erasure counts."""
+"""Eligibility records in MongoDB, one document per worker, with their outbox; anonymous erasure counts.
+
+Also the tombstones of erased workers, one document each under the worker's id.
+"""
 
 from __future__ import annotations
 
 import contextlib
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from mongoengine import BooleanField, DateTimeField, DictField, Document, IntField, ListField, StringField
@@ -44,14 +47,30 @@ class ErasureCountDocument(Document):  # type: ignore[misc]
     state_code = StringField(required=True)
     district_code = StringField(required=True)
     count = IntField(default=0)
-    # The WorkerErased event ids counted, so a redelivered event is not counted twice.
+    # The ids of the events that made the records counted, so a record is counted once, however many
+    # times (and by whichever event) its deletion is repeated.
     applied_event_ids = ListField(StringField())
+
+
+class ErasedWorkerDocument(Document):  # type: ignore[misc]
+    """A tombstone: the worker was erased, so no later or redelivered event may give them a record again.
+
+    Only the worker id (a random UUID, nothing personal), when, and the event that erased it. Kept for good:
+    an event about the worker may be redelivered at any time.
+    """
+
+    meta = {"collection": "erased_workers"}
+    id = StringField(primary_key=True)  # the worker id
+    erased_at = DateTimeField(required=True)
+    # A WorkerErased, or a WorkersMerged into a worker erased before.
+    event_id = StringField(required=True)
 
 
 class MongoEligibilityRepository:
     def __init__(self) -> None:
         self._collection: Collection[Any] = EligibilityDocument._get_collection()
         self._erasure_counts: Collection[Any] = ErasureCountDocument._get_collection()
+        self._erased: Collection[Any] = ErasedWorkerDocument._get_collection()
 
     @staticmethod
     def ensure_indexes() -> None:
@@ -124,3 +143,14 @@ class MongoEligibilityRepository:
             state_code=doc.get("state_code", ""),
             district_code=doc.get("district_code", ""),
         )
+
+    def remember_erased(self, worker_id: str, *, event_id: str, at: datetime) -> bool:
+        try:
+            # Insert only (no upsert, see count_erasure): a duplicate key means it is remembered already.
+            self._erased.insert_one({"_id": worker_id, "erased_at": at, "event_id": event_id})
+        except DuplicateKeyError:
+            return False
+        return True
+
+    def is_erased(self, worker_id: str) -> bool:
+        return self._erased.find_one({"_id": worker_id}, {"_id": 1}) is not None

@@ -51,7 +51,10 @@ class EligibilityService:
         """Idempotent: a redelivered event (same id) changes nothing. True if this call recorded it.
 
         Without consent to entitlement linkage the record is only a status, `awaiting_consent`, read as missing.
+        An erased worker gets no record, whatever is redelivered.
         """
+        if self._erased(worker_id):
+            return False
         eligibility = Eligibility.for_new_worker(
             worker_id,
             linkage_consented=linkage_consented,
@@ -68,6 +71,8 @@ class EligibilityService:
         A worker never seen (or erased) gets no record. The event id is recorded even when nothing changes,
         so a redelivered older event can never undo a newer one.
         """
+        if self._erased(worker_id):
+            return False
         eligibility = self._records.get(worker_id)
         if eligibility is None:
             return False
@@ -81,30 +86,81 @@ class EligibilityService:
     def worker_erased(self, worker_id: str, *, event_id: str) -> bool:
         """Delete the record, keeping only an anonymous count per home district; True if there was one.
 
-        Counted before deleting: if the process dies in between, the redelivered event finds the record,
-        is not counted twice (its id is in the count) and deletes it.
+        The worker is remembered as erased first (a tombstone), so that no event arriving later, redelivered
+        or from another partition (a merge into this worker), brings the record back; if the process dies
+        before the delete, the redelivered event, or any later one about the worker, finishes it.
         """
-        eligibility = self._records.get(worker_id)
-        if eligibility is None:
+        if not worker_id:
             return False
-        self._records.count_erasure(eligibility.state_code, eligibility.district_code, event_id=event_id)
-        return self._records.delete(worker_id)
+        self._records.remember_erased(worker_id, event_id=event_id, at=self._clock())
+        return self._erase_record(worker_id)
 
     def workers_merged(self, merged_worker_id: str, surviving_worker_id: str, *, event_id: str) -> bool:
         """Move the merged worker's record to the survivor if it has none, else drop it; True if anything moved.
 
+        Nothing ever moves to or from an erased worker: merged into one, the record is erased with it.
         Safe to repeat at any point: a record already moved (or never seen) leaves nothing to do.
         """
-        if merged_worker_id == surviving_worker_id:
+        if not merged_worker_id or not surviving_worker_id or merged_worker_id == surviving_worker_id:
+            return False
+        # The survivor's erasure is keyed by its own id, so it may come before this merge (keyed by the
+        # merged id, on another partition).
+        if self._records.is_erased(surviving_worker_id):
+            self._erase_with_survivor(merged_worker_id, surviving_worker_id, event_id)
+            return False
+        if self._erased(merged_worker_id):
             return False
         merged = self._records.get(merged_worker_id)
         if merged is None:
             return False
         moved = False
         if self._records.get(surviving_worker_id) is None:
-            moved = self._store_new(merged.moved_to(surviving_worker_id), event_id)
+            moved_record = merged.moved_to(surviving_worker_id)
+            has_events = bool(moved_record.pending_events)
+            moved = self._records.record_once(moved_record, event_id=event_id)
+            # The survivor may have been erased meanwhile. Its erasure writes the tombstone before it looks
+            # for the record, and this looks for the tombstone after the move, so one of the two always sees
+            # the other: the moved record never outlives the erasure. Not announced if it is going.
+            if self._records.is_erased(surviving_worker_id):
+                self._erase_with_survivor(merged_worker_id, surviving_worker_id, event_id)
+                return False
+            if moved and has_events:
+                self._notifier.notify()
         self._records.delete(merged_worker_id)
         return moved
+
+    def _erased(self, worker_id: str) -> bool:
+        """Whether the worker was erased; if so, also deletes what an interrupted erasure left behind."""
+        if not self._records.is_erased(worker_id):
+            return False
+        self._erase_record(worker_id)
+        return True
+
+    def _erase_with_survivor(self, merged_worker_id: str, surviving_worker_id: str, event_id: str) -> None:
+        """The survivor was erased, so the merged worker's record goes too, counted like any erasure.
+
+        The merged id is remembered first, like an erasure's, so that its own redelivered events restore
+        nothing. Anything under the survivor's id can only be a record moved there by a merge racing
+        its erasure (or one that erasure has yet to delete): deleted too.
+        """
+        self._records.remember_erased(merged_worker_id, event_id=event_id, at=self._clock())
+        self._erase_record(surviving_worker_id)
+        self._erase_record(merged_worker_id)
+
+    def _erase_record(self, worker_id: str) -> bool:
+        """Delete the worker's record, counted anonymously in its home district first; True if there was one.
+
+        Counted under the id of the event that made the record, which its copy moved by a merge keeps: if
+        the process dies before the delete, or another event deletes the same record (or its copy), the
+        count already holds it and it is deleted without a second count.
+        """
+        eligibility = self._records.get(worker_id)
+        if eligibility is None:
+            return False
+        self._records.count_erasure(
+            eligibility.state_code, eligibility.district_code, event_id=eligibility.source_event_id
+        )
+        return self._records.delete(worker_id)
 
     def _store_new(self, eligibility: Eligibility, event_id: str) -> bool:
         has_events = bool(eligibility.pending_events)

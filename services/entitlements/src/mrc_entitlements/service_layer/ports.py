@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Protocol
 
 from mrc_entitlements.domain.eligibility import Eligibility
@@ -26,10 +27,24 @@ class EligibilityRepository(Protocol):
         ...
 
     def count_erasure(self, state_code: str, district_code: str, *, event_id: str) -> bool:
-        """Add one to the anonymous count of erased workers of the district, unless `event_id` was counted."""
+        """Add one to the anonymous count of erased workers of the district, unless `event_id` was counted.
+
+        `event_id` names what is counted: the event that made the erased record.
+        """
         ...
 
     def get(self, worker_id: str) -> Eligibility | None: ...
+
+    def remember_erased(self, worker_id: str, *, event_id: str, at: datetime) -> bool:
+        """Keep a tombstone for the erased worker (its id and when, nothing personal); True if new now.
+
+        `event_id` is the event that erased it. Idempotent: a tombstone already there is kept as it is.
+        """
+        ...
+
+    def is_erased(self, worker_id: str) -> bool:
+        """Whether the worker has a tombstone."""
+        ...
 
 
 class EventNotifier(Protocol):

@@ -2,6 +2,8 @@
 
 The summary, the complainant's own account, is stored encrypted with the field cipher under the data key
 of the grievance's state (`mrc_plumbing.crypto`); it is decrypted only when a grievance is read back.
+
+Also the tombstones of erased workers, one document each under the worker's id.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from mongoengine import (
     StringField,
 )
 from pymongo.collection import Collection
+from pymongo.errors import DuplicateKeyError
 
 from mrc_grievance.adapters.protobuf_mapping import to_envelope
 from mrc_grievance.domain.grievance import (
@@ -85,6 +88,18 @@ class GrievanceDocument(Document):  # type: ignore[misc]
     outbox_pending = BooleanField()
 
 
+class ErasedWorkerDocument(Document):  # type: ignore[misc]
+    """A tombstone: the worker was erased, so no grievance of another worker may be merged into them.
+
+    Only the worker id (a random UUID, nothing personal) and when. Kept for good: an event about the
+    worker may be redelivered at any time.
+    """
+
+    meta = {"collection": "erased_workers"}
+    id = StringField(primary_key=True)  # the worker id
+    erased_at = DateTimeField(required=True)
+
+
 def _to_document(grievance: Grievance, idempotency_key: str, fingerprint: str, cipher: FieldCipher) -> dict[str, Any]:
     doc = GrievanceDocument(
         id=grievance.grievance_id,
@@ -133,9 +148,17 @@ def _from_document(doc: dict[str, Any], cipher: FieldCipher) -> Grievance:
 
 
 class MongoGrievanceRepository:
-    def __init__(self, cipher: FieldCipher, collection: Collection[Any] | None = None) -> None:
+    def __init__(
+        self,
+        cipher: FieldCipher,
+        collection: Collection[Any] | None = None,
+        erased_workers: Collection[Any] | None = None,
+    ) -> None:
         self._cipher = cipher
         self._collection: Collection[Any] = GrievanceDocument._get_collection() if collection is None else collection
+        self._erased: Collection[Any] = (
+            ErasedWorkerDocument._get_collection() if erased_workers is None else erased_workers
+        )
 
     @staticmethod
     def ensure_indexes() -> None:
@@ -181,3 +204,15 @@ class MongoGrievanceRepository:
             {"worker_id": merged_worker_id}, {"$set": {"worker_id": surviving_worker_id}}
         )
         return result.modified_count
+
+    def remember_erased(self, worker_id: str, *, at: datetime) -> bool:
+        try:
+            # Insert only, no upsert (concurrent upserts make FerretDB 1.24 leak connections): a duplicate
+            # key means it is remembered already.
+            self._erased.insert_one({"_id": worker_id, "erased_at": at})
+        except DuplicateKeyError:
+            return False
+        return True
+
+    def is_erased(self, worker_id: str) -> bool:
+        return self._erased.find_one({"_id": worker_id}, {"_id": 1}) is not None

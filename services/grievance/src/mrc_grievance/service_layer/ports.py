@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Protocol
 
 from mrc_grievance.domain.grievance import Grievance
@@ -43,6 +44,17 @@ class WorkerGrievances(Protocol):
 
     def rekey_worker(self, merged_worker_id: str, surviving_worker_id: str) -> int:
         """Move every grievance about the merged worker to the surviving one; returns how many moved."""
+        ...
+
+    def remember_erased(self, worker_id: str, *, at: datetime) -> bool:
+        """Keep a tombstone for the erased worker (its id and when, nothing personal); True if new now.
+
+        Idempotent: a tombstone already there is kept as it is.
+        """
+        ...
+
+    def is_erased(self, worker_id: str) -> bool:
+        """Whether the worker has a tombstone."""
         ...
 
 
