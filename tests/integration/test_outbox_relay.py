@@ -11,6 +11,7 @@ from pymongo.database import Database
 
 from mrc.registry.v1 import events_pb2, worker_pb2
 from mrc_plumbing import kafka_wiring
+from mrc_plumbing.conditional_writes import is_ferretdb
 from mrc_plumbing.events import Event
 from mrc_plumbing.outbox import OUTBOX_FIELD, PENDING_FLAG, OutboxRelay, append_events, ensure_outbox_index, with_events
 from mrc_plumbing.settings import InfraSettings
@@ -42,7 +43,8 @@ def test_relay_publishes_stored_events_in_order_then_clears_them(
         stored = db.things.find_one({"_id": "a"})
         assert stored is not None
         assert stored[OUTBOX_FIELD] == []
-        assert PENDING_FLAG not in stored
+        # MongoDB drops the pending flag with the clear; FerretDB's scans look at the outbox instead.
+        assert PENDING_FLAG not in stored or is_ferretdb(db)
         assert relay.relay_pending() == 0  # nothing published twice
     finally:
         producer.close()
@@ -101,7 +103,8 @@ def test_a_published_outbox_is_cleared_in_one_write_per_document(
         assert relay.relay_pending() == 6
         assert counter.updates == 3
         for stored in listened.things.find({}):
-            assert stored[OUTBOX_FIELD] == [] and PENDING_FLAG not in stored
+            assert stored[OUTBOX_FIELD] == [] and (PENDING_FLAG not in stored or is_ferretdb(listened))
+        assert relay.relay_pending() == 0
     finally:
         producer.close()
         client.close()

@@ -23,6 +23,7 @@ from pymongo import ASCENDING, UpdateOne
 from pymongo.collection import Collection
 from pymongo.database import Database
 
+from mrc_plumbing.conditional_writes import is_ferretdb
 from mrc_plumbing.events import Event
 from mrc_plumbing.mongo_wiring import bulk_write_in_chunks, point_reads
 from mrc_plumbing.settings import FaultInjection
@@ -94,6 +95,17 @@ class OutboxRelay:
         self._hints: set[Any] = set()
         self._scan_requested = True
         self._thread: threading.Thread | None = None
+        self._ferretdb: bool | None = None
+
+    def _on_ferretdb(self) -> bool:
+        if self._ferretdb is None:
+            self._ferretdb = is_ferretdb(self._db)
+        return self._ferretdb
+
+    def _pending_filter(self) -> dict[str, Any]:
+        # MongoDB answers the flag from its index. FerretDB scans whatever the filter, so it asks the
+        # outboxes directly, and the flag need not be kept exact there.
+        return {f"{OUTBOX_FIELD}.0": {"$exists": True}} if self._on_ferretdb() else {PENDING_FLAG: True}
 
     def notify(self, document_id: Any = None) -> None:
         """Called after a write that added events, so they go out now rather than at the next scan."""
@@ -110,7 +122,7 @@ class OutboxRelay:
         for name in self._collections:
             while True:
                 collection = self._db[name]
-                docs = list(collection.find({PENDING_FLAG: True}, {OUTBOX_FIELD: 1}).limit(self._batch_size))
+                docs = list(collection.find(self._pending_filter(), {OUTBOX_FIELD: 1}).limit(self._batch_size))
                 published += self._publish_and_clear(collection, name, docs)
                 if len(docs) < self._batch_size:
                     break
@@ -152,9 +164,18 @@ class OutboxRelay:
         if self._faults.crash_after_publish:
             log.critical("fault injection: exiting after publishing, before clearing the outbox")
             os._exit(FAULT_EXIT_CODE)
-        # The usual case in one write per document: the outbox still holds exactly what was published,
-        # so empty it and drop the pending flag together. The filter makes that conditional (the store
-        # applies filter and change atomically), and `_id` leads it: the index FerretDB can use.
+        if self._on_ferretdb():
+            # FerretDB reads the whole collection for any filter but a bare `_id`, so the clear is one
+            # atomic $pullAll by `_id` (exactly the entries published; events appended meanwhile stay)
+            # and the pending flag is left alone: scans there look at the outboxes themselves.
+            bulk_write_in_chunks(
+                collection,
+                [UpdateOne({"_id": d["_id"]}, {"$pullAll": {OUTBOX_FIELD: d.get(OUTBOX_FIELD, [])}}) for d in docs],
+            )
+            log.debug("relayed events", extra={"collection": collection_name, "count": len(batch)})
+            return len(batch)
+        # MongoDB: the usual case in one write per document. The outbox still holds exactly what was
+        # published, so empty it and drop the pending flag together; the filter makes that conditional.
         emptied_at_once = bulk_write_in_chunks(
             collection,
             [

@@ -24,6 +24,7 @@ from mongoengine import (
 from pymongo import ASCENDING
 from pymongo.collection import Collection
 
+from mrc_plumbing.conditional_writes import update_if
 from mrc_plumbing.errors import Conflict, NotFound
 from mrc_plumbing.events import Event
 from mrc_plumbing.idempotency import FINGERPRINT_FIELD, IDEMPOTENCY_FIELD, insert_once
@@ -207,8 +208,7 @@ class MongoHouseholdRepository:
             },
             [*(household_envelope(e) for e in household.pending_events), *also_publish],
         )
-        result = self._collection.update_one({"_id": household.household_id, "version": expected_version}, update)
-        if result.matched_count == 0:
+        if not update_if(self._collection, household.household_id, {"version": expected_version}, update):
             if self._collection.count_documents({"_id": household.household_id}, limit=1) == 0:
                 raise NotFound(f"no household {household.household_id!r}")
             raise Conflict(f"household {household.household_id!r} changed meanwhile; read it again and retry")

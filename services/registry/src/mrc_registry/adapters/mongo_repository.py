@@ -6,7 +6,7 @@ Stored only encrypted: phone and identity numbers; Aadhaar not at all (blind ind
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,6 +25,7 @@ from pymongo import ASCENDING, UpdateOne
 from pymongo.collection import Collection
 from pymongo.errors import BulkWriteError
 
+from mrc_plumbing.conditional_writes import update_if
 from mrc_plumbing.errors import Conflict, FieldViolation, InvalidArgument
 from mrc_plumbing.events import Event
 from mrc_plumbing.idempotency import FINGERPRINT_FIELD, IDEMPOTENCY_FIELD, insert_once
@@ -55,12 +56,22 @@ MAX_WORKERS_PER_KEY = 1000
 SEARCH_LOAD_CHUNK = 100
 
 
-def add_under_cap(key: str, worker_ids: list[str]) -> UpdateOne:
-    """Add ids to a match key unless it already lists MAX_WORKERS_PER_KEY (atomic filter-and-change)."""
-    return UpdateOne(
-        {"_id": key, f"worker_ids.{MAX_WORKERS_PER_KEY - 1}": {"$exists": False}},
-        {"$addToSet": {"worker_ids": {"$each": worker_ids}}},
-    )
+def add_to_existing_keys(match_keys: Collection[Any], ids_by_key: Mapping[str, list[str]]) -> None:
+    """Add worker ids to match keys that exist already, except to keys already full.
+
+    The cap is checked on a read rather than in the update's filter: FerretDB reads the whole collection
+    for any filter but a bare `_id`. Two concurrent writers may take a key a little past the cap; the cap
+    bounds document size, so that is harmless.
+    """
+    keys = sorted(ids_by_key)
+    documents = point_reads(lambda key: match_keys.find_one({"_id": key}), keys)
+    ops = [
+        UpdateOne({"_id": key}, {"$addToSet": {"worker_ids": {"$each": ids_by_key[key]}}})
+        for key, doc in zip(keys, documents, strict=True)
+        if doc is not None and len(doc.get("worker_ids", [])) < MAX_WORKERS_PER_KEY
+    ]
+    if ops:
+        bulk_write_in_chunks(match_keys, ops)
 
 
 class SearchTooBroad(InvalidArgument):
@@ -286,10 +297,10 @@ class MongoWorkerRepository:
                 if any(e.get("code") != DUPLICATE_KEY for e in errors):
                     raise
                 existing = [e["op"]["_id"] for e in errors]
-        ops = [add_under_cap(key, [worker_id]) for key in existing]
-        ops += [UpdateOne({"_id": key}, {"$pull": {"worker_ids": worker_id}}) for key in sorted(removed)]
-        if ops:
-            bulk_write_in_chunks(self._match_keys, ops)
+        add_to_existing_keys(self._match_keys, {key: [worker_id] for key in existing})
+        if removed:
+            pulls = [UpdateOne({"_id": key}, {"$pull": {"worker_ids": worker_id}}) for key in sorted(removed)]
+            bulk_write_in_chunks(self._match_keys, pulls)
 
     def _ids_with_key(self, key: str) -> list[str]:
         doc = self._match_keys.find_one({"_id": key})
@@ -337,11 +348,13 @@ class MongoWorkerRepository:
             previous = set(stored.get("match_keys", [])) if stored else set()
         events = _events(worker, also_publish)
         # Optimistic concurrency: the stored version must be the one this change started from.
-        result = self._collection.update_one(
-            {"_id": worker.worker_id, "version": {"$lt": worker.version}},
+        saved = update_if(
+            self._collection,
+            worker.worker_id,
+            {"version": {"$lt": worker.version}},
             append_events({"$set": _state(worker, match_keys)}, events),
         )
-        if result.matched_count == 0:
+        if not saved:
             raise Conflict(f"worker {worker.worker_id} changed meanwhile; read it again")
         if match_keys is not None:
             self._index_match_keys(worker.worker_id, match_keys - previous, previous - match_keys)

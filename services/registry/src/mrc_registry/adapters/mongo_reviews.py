@@ -10,6 +10,7 @@ from pymongo import ASCENDING, InsertOne
 from pymongo.collection import Collection
 from pymongo.errors import BulkWriteError
 
+from mrc_plumbing.conditional_writes import update_if
 from mrc_plumbing.mongo_wiring import bulk_write_in_chunks
 from mrc_registry.service_layer.deduplication import MatchReview, ReviewStatus
 
@@ -91,8 +92,9 @@ class MongoReviewRepository:
         return [_review(d) for d in self._collection.find(query).sort("_id", ASCENDING).limit(limit)]
 
     def resolve(self, review_id: str, status: ReviewStatus, by: str, at: datetime) -> bool:
-        result = self._collection.update_one(
-            {"_id": review_id, "status": ReviewStatus.PENDING.value},
+        return update_if(
+            self._collection,
+            review_id,
+            {"status": ReviewStatus.PENDING.value},
             {"$set": {"status": status.value, "resolved_by": by, "resolved_at": at}},
         )
-        return result.modified_count == 1

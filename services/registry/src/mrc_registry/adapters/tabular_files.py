@@ -27,14 +27,13 @@ from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from mrc_plumbing.idempotency import FINGERPRINT_FIELD, IDEMPOTENCY_FIELD
-from mrc_plumbing.mongo_wiring import bulk_write_in_chunks
 from mrc_plumbing.outbox import with_events
 from mrc_registry.adapters.mongo_repository import (
     WorkerDocument,
     WorkerMatchKeyDocument,
     _events,
     _state,
-    add_under_cap,
+    add_to_existing_keys,
 )
 from mrc_registry.service_layer.bulk_import import (
     ImportCounts,
@@ -206,9 +205,7 @@ class MongoBulkWorkerWriter:
             if any(e.get("code") != 11000 for e in errors):
                 raise
             existing = [e["op"]["_id"] for e in errors]
-        ops = [add_under_cap(key, by_key[key]) for key in existing]
-        if ops:
-            bulk_write_in_chunks(self._match_keys, ops)
+        add_to_existing_keys(self._match_keys, {key: by_key[key] for key in existing})
 
 
 JOBS_COLLECTION = "import_jobs"
