@@ -749,8 +749,10 @@ class BulkImporter:
             in_file = [p for row, p in n.accepted.in_file_possible if row in progress.registered_rows]
             if n.possible or in_file:
                 self._dedup.queue_for_review(n.record.worker, sorted(n.possible + in_file, key=lambda p: -p.score), now)
-        if inserted:
-            self._notifier.notify()
+        # By id: the relay reads just these documents (a bare notify() asks it to scan every outbox,
+        # which FerretDB does by reading the whole collection).
+        for worker_id in sorted(inserted):
+            self._notifier.notify(worker_id)
 
     def _accept(self, row: SurveyRow, caller: Caller, now: datetime, progress: _Progress) -> _Accepted | None:
         """The row ready to store, or None once its problems are in the report."""
@@ -821,6 +823,7 @@ class BulkImporter:
             audit = self._audit.event(caller, Action.UPDATE, "worker", existing.worker_id, ["consents"])
             try:
                 self._workers.save(existing, also_publish=[audit])
+                self._notifier.notify(existing.worker_id)
                 break
             except Conflict:
                 fresh = self._workers.get(existing.worker_id)

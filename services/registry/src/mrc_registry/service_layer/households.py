@@ -152,7 +152,7 @@ class HouseholdService:
             also_publish=[self._audit.event(caller, Action.CREATE, RESOURCE, household_id, fields)],
         )
         if created:
-            self._notifier.notify()
+            self._notifier.notify(stored.household_id)
         else:
             # A replay serves the stored household: account for it like any read.
             self._audit.record(caller, Action.READ, RESOURCE, stored.household_id, READ_FIELDS)
@@ -173,7 +173,7 @@ class HouseholdService:
             expected_version=command.expected_version,
             also_publish=[self._audit.event(caller, Action.UPDATE, RESOURCE, household.household_id, ["members"])],
         )
-        self._notifier.notify()
+        self._notifier.notify(household.household_id)
         return household
 
     def _visible(self, caller: Caller, household_id: str) -> Household:

@@ -121,7 +121,7 @@ class MigrationService:
             also_publish=[self._audit.event(caller, Action.CREATE, RESOURCE, episode.episode_id, fields)],
         )
         if created:
-            self._notifier.notify()
+            self._notifier.notify(stored.episode_id)
         else:
             # A replay serves the stored episode: account for it like any read.
             self._audit.record(caller, Action.READ, RESOURCE, stored.episode_id, EPISODE_FIELDS)
