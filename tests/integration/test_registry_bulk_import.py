@@ -136,7 +136,7 @@ def importer(db: Database[Any], *, writer: Any = None, batch_size: int = 500) ->
 
 
 class _Notifier:
-    def notify(self) -> None:
+    def notify(self, document_id: object = None) -> None:
         pass
 
 

@@ -139,7 +139,7 @@ class CountingNotifier:
     def __init__(self) -> None:
         self.count = 0
 
-    def notify(self) -> None:
+    def notify(self, document_id: object = None) -> None:
         self.count += 1
 
 

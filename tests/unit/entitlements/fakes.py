@@ -90,7 +90,7 @@ class FakeEligibilityRepository:
 class Notifier:
     count = 0
 
-    def notify(self) -> None:
+    def notify(self, document_id: object = None) -> None:
         self.count += 1
 
 

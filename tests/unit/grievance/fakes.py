@@ -128,7 +128,7 @@ class CountingNotifier:
     def __init__(self) -> None:
         self.calls = 0
 
-    def notify(self) -> None:
+    def notify(self, document_id: object = None) -> None:
         self.calls += 1
 
 
