@@ -66,7 +66,7 @@ def _json(response: httpx.Response) -> Any:
 
 def run(
     registry_url: str,
-    headers: dict[str, str],
+    headers: Callable[[], dict[str, str]],
     rows: int,
     timeout: float,
     report: Report,
@@ -76,13 +76,14 @@ def run(
     payload = build_csv(rows)
     log(f"bulk import: POST /v1/imports ({len(payload) / 1e6:.1f} MB)")
     cpu_before = cpu_snapshot() if cpu_snapshot else {}
-    with httpx.Client(base_url=registry_url, timeout=timeout, headers=headers) as http:
+    # Headers are asked for at each request: an import of 100k rows outlives a token (10 minutes).
+    with httpx.Client(base_url=registry_url, timeout=timeout) as http:
         began = time.perf_counter()
         try:
             response = http.post(
                 "/v1/imports",
                 files={"file": ("workers.csv", payload, "text/csv")},
-                headers={"Idempotency-Key": str(uuid.uuid4())},
+                headers={**headers(), "Idempotency-Key": str(uuid.uuid4())},
             )
         except httpx.TimeoutException:
             report.add(SECTION, "import", None, "workers/s", f"no answer within {timeout:.0f} s")
@@ -108,7 +109,7 @@ def run(
             deadline = began + timeout
             while _status(body) not in FINAL_STATUSES and time.perf_counter() < deadline:
                 time.sleep(0.5)
-                polled = http.get(poll)
+                polled = http.get(poll, headers=headers())
                 if polled.is_success:
                     body = _json(polled)
         elapsed = time.perf_counter() - began

@@ -198,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
                 rest.run(registry_url, registrar, args.concurrency, args.duration, report, count, stack_cpu(stack))
                 check_document_shape(stack.mongo_uri, partner_id, report)
             if "import" in args.only:
-                bulk_import.run(registry_url, registrar.headers(), args.import_rows, 3600.0, report, stack_cpu(stack))
+                bulk_import.run(registry_url, registrar.headers, args.import_rows, 3600.0, report, stack_cpu(stack))
             # The registry's outbox relay polls the workers collection; stop it before loading millions.
             stack.stop_services()
         if "dedup" in args.only:
