@@ -56,18 +56,30 @@ MAX_WORKERS_PER_KEY = 1000
 SEARCH_LOAD_CHUNK = 100
 
 
-def add_to_existing_keys(match_keys: Collection[Any], ids_by_key: Mapping[str, list[str]]) -> None:
-    """Add worker ids to match keys that exist already, except to keys already full.
+def add_to_keys(match_keys: Collection[Any], ids_by_key: Mapping[str, list[str]]) -> None:
+    """List worker ids under match keys: new keys are inserted, keys that exist get the ids added.
 
-    The cap is checked on a read rather than in the update's filter: FerretDB reads the whole collection
-    for any filter but a bare `_id`. Two concurrent writers may take a key a little past the cap; the cap
-    bounds document size, so that is harmless.
+    No upserts: under concurrent upserts FerretDB 1.24 (SQLite) leaks pooled connections until it
+    deadlocks. The cap is checked on a read rather than in the update's filter: FerretDB reads the whole
+    collection for any filter but a bare `_id`. Two concurrent writers may take a key a little past the
+    cap; the cap bounds document size, so that is harmless.
     """
-    keys = sorted(ids_by_key)
-    documents = point_reads(lambda key: match_keys.find_one({"_id": key}), keys)
+    if not ids_by_key:
+        return
+    existing: list[str] = []
+    try:
+        match_keys.insert_many(
+            [{"_id": key, "worker_ids": ids} for key, ids in sorted(ids_by_key.items())], ordered=False
+        )
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(e.get("code") != DUPLICATE_KEY for e in errors):
+            raise
+        existing = sorted(e["op"]["_id"] for e in errors)
+    documents = point_reads(lambda key: match_keys.find_one({"_id": key}), existing)
     ops = [
         UpdateOne({"_id": key}, {"$addToSet": {"worker_ids": {"$each": ids_by_key[key]}}})
-        for key, doc in zip(keys, documents, strict=True)
+        for key, doc in zip(existing, documents, strict=True)
         if doc is not None and len(doc.get("worker_ids", [])) < MAX_WORKERS_PER_KEY
     ]
     if ops:
@@ -284,20 +296,7 @@ class MongoWorkerRepository:
     def _index_match_keys(self, worker_id: str, added: set[str], removed: set[str]) -> None:
         # Derived data, written after the worker: a crash in between leaves a worker that matching
         # cannot find until its next change; the worker itself and its events are never lost.
-        # No upserts: under concurrent upserts FerretDB 1.24 (SQLite) leaks pooled connections until it
-        # deadlocks, so new keys are inserted and existing ones updated by `_id`.
-        existing: list[str] = []
-        if added:
-            try:
-                self._match_keys.insert_many(
-                    [{"_id": key, "worker_ids": [worker_id]} for key in sorted(added)], ordered=False
-                )
-            except BulkWriteError as exc:
-                errors = exc.details.get("writeErrors", [])
-                if any(e.get("code") != DUPLICATE_KEY for e in errors):
-                    raise
-                existing = [e["op"]["_id"] for e in errors]
-        add_to_existing_keys(self._match_keys, {key: [worker_id] for key in existing})
+        add_to_keys(self._match_keys, {key: [worker_id] for key in added})
         if removed:
             pulls = [UpdateOne({"_id": key}, {"$pull": {"worker_ids": worker_id}}) for key in sorted(removed)]
             bulk_write_in_chunks(self._match_keys, pulls)

@@ -33,7 +33,7 @@ from mrc_registry.adapters.mongo_repository import (
     WorkerMatchKeyDocument,
     _events,
     _state,
-    add_to_existing_keys,
+    add_to_keys,
 )
 from mrc_registry.service_layer.bulk_import import (
     ImportCounts,
@@ -191,21 +191,7 @@ class MongoBulkWorkerWriter:
         for new in workers:
             for key in new.match_keys:
                 by_key.setdefault(key, []).append(new.worker.worker_id)
-        if not by_key:
-            return
-        # Insert new keys, then update the ones that exist: concurrent upserts make FerretDB 1.24
-        # (SQLite) leak pooled connections until it deadlocks.
-        existing: list[str] = []
-        try:
-            self._match_keys.insert_many(
-                [{"_id": key, "worker_ids": ids} for key, ids in sorted(by_key.items())], ordered=False
-            )
-        except BulkWriteError as exc:
-            errors = exc.details.get("writeErrors", [])
-            if any(e.get("code") != 11000 for e in errors):
-                raise
-            existing = [e["op"]["_id"] for e in errors]
-        add_to_existing_keys(self._match_keys, {key: by_key[key] for key in existing})
+        add_to_keys(self._match_keys, by_key)
 
 
 JOBS_COLLECTION = "import_jobs"
