@@ -15,7 +15,7 @@ from typing import Any
 
 import faust
 
-from mrc_plumbing.events import Event, MalformedEvent
+from mrc_kernel.events import Event, MalformedEvent
 from mrc_plumbing.settings import InfraSettings
 
 log = logging.getLogger(__name__)
