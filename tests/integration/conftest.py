@@ -8,8 +8,9 @@ import pytest
 from pymongo.database import Database
 
 from mrc_devstack.stack import Stack
-from mrc_plumbing import mongo_wiring
 from mrc_plumbing.settings import InfraSettings
+from mrc_plumbing.store import DocumentStore
+from mrc_plumbing.store.wiring import connect_database, store_for
 
 pytestmark = pytest.mark.integration
 
@@ -23,7 +24,7 @@ def infra(stack: Stack) -> InfraSettings:
 def db(infra: InfraSettings) -> Iterator[Database[Any]]:
     """A fresh database per test on the real store, connected through mongoengine like the services."""
     name = f"it_{uuid.uuid4().hex[:12]}"
-    database = mongo_wiring.connect(infra, name)
+    database = connect_database(infra, name)
     yield database
     database.client.drop_database(name)
 
@@ -31,3 +32,9 @@ def db(infra: InfraSettings) -> Iterator[Database[Any]]:
 @pytest.fixture
 def topic() -> str:
     return f"it.{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(params=["ferretdb", "mongodb"])
+def store(db: Database[Any], request: pytest.FixtureRequest) -> DocumentStore:
+    """The test's database behind each store strategy: FerretDB runs the MongoDB strategy's commands too."""
+    return store_for(db, str(request.param))

@@ -19,9 +19,10 @@ from mrc_plumbing.crypto import (
     FieldCipher,
     KeyRing,
     MasterKeys,
-    MongoDataKeyStore,
+    StoreDataKeyStore,
     token_info,
 )
+from mrc_plumbing.store.wiring import store_for
 
 pytestmark = pytest.mark.integration
 
@@ -33,11 +34,11 @@ def master(keys: dict[str, bytes], active: str) -> MasterKeys:
     return MasterKeys(keys, active)
 
 
-class RacingMongoStore(MongoDataKeyStore):
+class RacingMongoStore(StoreDataKeyStore):
     """Holds every caller after its read of the active key until all have read: they then all insert."""
 
     def __init__(self, db: Database[Any], parties: int) -> None:
-        super().__init__(db)
+        super().__init__(store_for(db, "mongodb"))
         self._barrier = threading.Barrier(parties)
 
     def active(self, state_code: str) -> DataKeyRecord | None:
@@ -65,7 +66,7 @@ def run_together(actions: list[Callable[[], None]]) -> None:
 
 def test_mongo_key_store_round_trip_rotation_and_rewrap(db: Database[Any]) -> None:
     old_key, new_key = os.urandom(32), os.urandom(32)
-    store = MongoDataKeyStore(db)
+    store = StoreDataKeyStore(store_for(db, "ferretdb"))
     cipher = FieldCipher(KeyRing(store, master({"k2026a": old_key}, "k2026a")))
     v1 = cipher.encrypt("09", "phone", PHONE)
 
@@ -89,7 +90,7 @@ def test_mongo_key_store_round_trip_rotation_and_rewrap(db: Database[Any]) -> No
     assert both.rewrap_all("k2026b") == 2
     assert {r.master_key_id for r in store.all()} == {"k2026b"}
 
-    fresh = FieldCipher(KeyRing(MongoDataKeyStore(db), master({"k2026b": new_key}, "k2026b")))
+    fresh = FieldCipher(KeyRing(StoreDataKeyStore(store_for(db, "ferretdb")), master({"k2026b": new_key}, "k2026b")))
     assert fresh.decrypt("phone", v1) == PHONE
     assert fresh.decrypt("phone", v2) == PHONE
     assert fresh.decrypt("phone", fresh.reencrypt("phone", v1)) == PHONE
@@ -115,7 +116,7 @@ def test_two_keyrings_racing_create_one_active_key(db: Database[Any]) -> None:
 
 def test_two_keyrings_rotating_at_once_make_one_new_version(db: Database[Any]) -> None:
     keys = {"m1": os.urandom(32)}
-    FieldCipher(KeyRing(MongoDataKeyStore(db), master(keys, "m1"))).encrypt("27", "phone", PHONE)
+    FieldCipher(KeyRing(StoreDataKeyStore(store_for(db, "ferretdb")), master(keys, "m1"))).encrypt("27", "phone", PHONE)
     store = RacingMongoStore(db, parties=2)
     rings = [KeyRing(store, master(keys, "m1")) for _ in range(2)]
     versions: list[int] = []
@@ -133,7 +134,7 @@ def test_two_keyrings_rotating_at_once_make_one_new_version(db: Database[Any]) -
 
 
 def test_raw_dump_reveals_no_phone_digits_or_notes(db: Database[Any]) -> None:
-    cipher = FieldCipher(KeyRing(MongoDataKeyStore(db), master({"m1": os.urandom(32)}, "m1")))
+    cipher = FieldCipher(KeyRing(StoreDataKeyStore(store_for(db, "ferretdb")), master({"m1": os.urandom(32)}, "m1")))
     indexer = BlindIndexer(os.urandom(32))
     db.workers.insert_one(
         {

@@ -10,10 +10,12 @@ import pytest
 from pymongo.database import Database
 
 from mrc_kernel.errors import Conflict, IdempotencyKeyReused
+from mrc_kernel.place import Place
+from mrc_kernel.vocabulary import Gender
 from mrc_registry.adapters import mongo_repository
 from mrc_registry.adapters.mongo_repository import MongoWorkerRepository, SearchTooBroad
 from mrc_registry.domain.consent import CaptureMethod, Consent, ConsentPurpose
-from mrc_registry.domain.worker import Gender, Place, ProtectedPhone, Worker, WorkerDetails
+from mrc_registry.domain.worker import ProtectedPhone, Worker, WorkerDetails
 from mrc_registry.service_layer.ports import SearchCriteria
 from mrc_registry.settings import WORKERS_TOPIC
 

@@ -14,7 +14,6 @@ import pymongo
 import pytest
 from pymongo.database import Database
 
-from mrc_plumbing.conditional_writes import update_if
 from mrc_plumbing.settings import InfraSettings
 
 pytestmark = pytest.mark.integration
@@ -100,31 +99,3 @@ def test_a_pull_of_old_entries_keeps_entries_added_concurrently(db: Database[Any
     assert doc is not None
     expected = {f"{i}-{r}" for i in range(1, THREADS) for r in range(ROUNDS)}
     assert set(doc["pending"]) == expected and len(doc["pending"]) == len(expected)
-
-
-def test_update_if_lets_exactly_one_writer_win_each_version(db: Database[Any]) -> None:
-    """`update_if`, as the registry's saves use it (on FerretDB: checked by _id, written by bare _id)."""
-    db.aggregates.insert_one({"_id": "a", "version": 0, "writers": []})
-    wins: list[str] = []
-
-    def compete(index: int) -> None:
-        for _ in range(ROUNDS):
-            current = db.aggregates.find_one({"_id": "a"})
-            assert current is not None
-            version = current["version"]
-            stamp = f"{index}@{version}"
-            update = {"$set": {"version": version + 1}, "$push": {"writers": stamp}}
-            if update_if(db.aggregates, "a", {"version": version}, update):
-                wins.append(stamp)
-
-    threads = [threading.Thread(target=compete, args=(i,)) for i in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    doc = db.aggregates.find_one({"_id": "a"})
-    assert doc is not None
-    assert doc["version"] == len(wins) == len(doc["writers"])
-    assert len({w.split("@")[1] for w in wins}) == len(wins)
-    assert not update_if(db.aggregates, "a", {"version": -1}, {"$set": {"version": 99}})
-    assert not update_if(db.aggregates, "missing", {"version": 0}, {"$set": {"version": 1}})

@@ -127,6 +127,7 @@ class AuditCall:
     resource_id: str
     fields: tuple[str, ...]
     allowed: bool
+    state_code: str = ""
 
 
 class RecordingAudit:
@@ -148,10 +149,13 @@ class RecordingAudit:
         fields: Iterable[str] = (),
         *,
         allowed: bool = True,
+        state_code: str = "",
     ) -> Event:
         fields = tuple(sorted(fields))
-        self.events.append(AuditCall(caller, action, resource_type, resource_id, fields, allowed))
-        return self._trail.event(caller, action, resource_type, resource_id, fields, allowed=allowed)
+        self.events.append(AuditCall(caller, action, resource_type, resource_id, fields, allowed, state_code))
+        return self._trail.event(
+            caller, action, resource_type, resource_id, fields, allowed=allowed, state_code=state_code
+        )
 
     def record(
         self,
@@ -162,10 +166,12 @@ class RecordingAudit:
         fields: Iterable[str] = (),
         *,
         allowed: bool = True,
+        state_code: str = "",
     ) -> None:
         if self.failing:
             raise Unavailable("the audit trail is unavailable; personal data is not served")
-        self.records.append(AuditCall(caller, action, resource_type, resource_id, tuple(sorted(fields)), allowed))
+        call = AuditCall(caller, action, resource_type, resource_id, tuple(sorted(fields)), allowed, state_code)
+        self.records.append(call)
 
 
 @contextmanager

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from mrc.audit.v1 import audit_pb2
 from mrc_employer.domain.employer import DomainEvent, Employer, EmployerKind, Place
-from mrc_employer.service_layer.ports import AuditEvents, EmployerRepository, EventNotifier
+from mrc_employer.service_layer.ports import AuditEvents, EmployerRepository
 from mrc_employer.service_layer.registration import EmployerRegistrationService, RegisterEmployer
 from mrc_kernel.errors import AlreadyExists, IdempotencyKeyReused
 from mrc_kernel.events import Event
@@ -34,6 +34,7 @@ class FakeEmployerRepository:
         self.events: list[DomainEvent] = []  # what would have gone into the outbox
         self.envelopes: list[Event] = []  # the extra envelopes (audit) stored with the writes
         self.lookups = 0
+        self.writes_with_events = 0  # the store tells the outbox relay about each of these
 
     def add(
         self,
@@ -53,6 +54,7 @@ class FakeEmployerRepository:
             raise AlreadyExists(f"employer {employer.employer_id!r} is already registered")
         self.events.extend(employer.pending_events)
         self.envelopes.extend(extra_events)
+        self.writes_with_events += 1
         employer.pending_events.clear()
         self.employers[employer.employer_id] = employer
         self.keys[idempotency_key] = (fingerprint, employer.employer_id)
@@ -69,24 +71,14 @@ class FakeEmployerRepository:
         return messages  # type: ignore[return-value]
 
 
-class CountingNotifier:
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def notify(self, document_id: object = None) -> None:
-        self.calls += 1
-
-
-def make_service() -> tuple[EmployerRegistrationService, FakeEmployerRepository, CountingNotifier, RecordingAudit]:
+def make_service() -> tuple[EmployerRegistrationService, FakeEmployerRepository, RecordingAudit]:
     repository = FakeEmployerRepository()
-    notifier = CountingNotifier()
     audit = RecordingAudit(service="employer")
     ids = itertools.count(1)
     port: EmployerRepository = repository
-    relay: EventNotifier = notifier
     trail: AuditEvents = audit
-    service = EmployerRegistrationService(port, relay, trail, clock=lambda: NOW, new_id=lambda: f"id-{next(ids)}")
-    return service, repository, notifier, audit
+    service = EmployerRegistrationService(port, trail, clock=lambda: NOW, new_id=lambda: f"id-{next(ids)}")
+    return service, repository, audit
 
 
 def command(**overrides: object) -> RegisterEmployer:

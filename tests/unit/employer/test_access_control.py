@@ -85,7 +85,7 @@ class Platform:
 
 @contextmanager
 def running(limiter: RateLimiter | None = None) -> Iterator[Platform]:
-    service, repository, _, audit = make_service()
+    service, repository, audit = make_service()
     verifier = role_tokens(employer=BRICK_CO)
     verifier.add("maharashtra", IN_MAHARASHTRA)
     app = create_http_app(service="employer", title="MRC Employer (test)")

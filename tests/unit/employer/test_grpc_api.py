@@ -49,7 +49,7 @@ def request(**overrides: Any) -> pb.RegisterEmployerRequest:
 
 
 def test_register_then_get() -> None:
-    service, _, _, _ = make_service()
+    service, _, _ = make_service()
     servicer = servicer_for(service)
 
     registered = servicer.RegisterEmployer(request(), FakeContext()).employer  # type: ignore[arg-type]
@@ -64,7 +64,7 @@ def test_register_then_get() -> None:
 
 
 def test_a_retry_from_the_same_partner_returns_the_first_employer() -> None:
-    service, repository, _, _ = make_service()
+    service, repository, _ = make_service()
     servicer = servicer_for(service)
 
     first = servicer.RegisterEmployer(request(), FakeContext()).employer  # type: ignore[arg-type]

@@ -14,7 +14,7 @@ from .fakes import make_service
 
 @pytest.fixture
 def client() -> TestClient:
-    service, _, _, _ = make_service()
+    service, _, _ = make_service()
     app = create_http_app(service="employer", title="MRC Employer (test)")
     app.include_router(employers_router(service, http_auth(role_tokens())))
     return TestClient(app)

@@ -14,19 +14,19 @@ from .fakes import BRICK_CO, CASEWORKER, IN_MAHARASHTRA, NOW, OPERATOR, command,
 
 
 def test_registering_stores_the_employer_raises_its_event_and_wakes_the_relay() -> None:
-    service, repository, notifier, _ = make_service()
+    service, repository, _ = make_service()
 
     registration = service.register(command(), OPERATOR)
 
     assert registration.created
     assert registration.employer.registered_at == NOW
     assert repository.events == [EmployerRegistered(registration.employer)]
-    assert notifier.calls == 1
+    assert repository.writes_with_events == 1
     assert service.get(registration.employer.employer_id, CASEWORKER) == registration.employer
 
 
 def test_the_write_stores_its_audit_event_and_reads_are_not_audited() -> None:
-    service, repository, _, audit = make_service()
+    service, repository, audit = make_service()
 
     registration = service.register(command(), OPERATOR)
     service.get(registration.employer.employer_id, CASEWORKER)
@@ -42,7 +42,7 @@ def test_the_write_stores_its_audit_event_and_reads_are_not_audited() -> None:
 
 
 def test_a_retry_with_the_same_key_returns_the_first_result_and_raises_no_second_event() -> None:
-    service, repository, notifier, _ = make_service()
+    service, repository, _ = make_service()
 
     first = service.register(command(), OPERATOR)
     retry = service.register(command(), OPERATOR)
@@ -52,22 +52,22 @@ def test_a_retry_with_the_same_key_returns_the_first_result_and_raises_no_second
     assert len(repository.employers) == 1
     assert len(repository.events) == 1
     assert len(repository.envelopes) == 1
-    assert notifier.calls == 1
+    assert repository.writes_with_events == 1
 
 
 def test_the_same_key_with_a_different_body_is_refused() -> None:
-    service, repository, notifier, _ = make_service()
+    service, repository, _ = make_service()
     service.register(command(), OPERATOR)
 
     with pytest.raises(IdempotencyKeyReused):
         service.register(command(legal_name="Another Company"), OPERATOR)
 
     assert len(repository.events) == 1
-    assert notifier.calls == 1
+    assert repository.writes_with_events == 1
 
 
 def test_keys_are_scoped_by_the_callers_partner() -> None:
-    service, repository, _, _ = make_service()
+    service, repository, _ = make_service()
 
     a = service.register(command(), caller_for(Role.OPERATOR, partner_id="partner-a"))
     b = service.register(command(), caller_for(Role.OPERATOR, partner_id="partner-b"))
@@ -79,7 +79,7 @@ def test_keys_are_scoped_by_the_callers_partner() -> None:
 
 
 def test_without_a_key_every_call_registers_a_new_employer() -> None:
-    service, repository, _, _ = make_service()
+    service, repository, _ = make_service()
 
     service.register(command(idempotency_key=""), OPERATOR)
     service.register(command(idempotency_key=""), OPERATOR)
@@ -88,7 +88,7 @@ def test_without_a_key_every_call_registers_a_new_employer() -> None:
 
 
 def test_an_invalid_employer_stores_nothing() -> None:
-    service, repository, notifier, _ = make_service()
+    service, repository, _ = make_service()
 
     with pytest.raises(InvalidArgument):
         service.register(command(sector="software"), OPERATOR)
@@ -96,11 +96,11 @@ def test_an_invalid_employer_stores_nothing() -> None:
     assert repository.employers == {}
     assert repository.events == []
     assert repository.envelopes == []
-    assert notifier.calls == 0
+    assert repository.writes_with_events == 0
 
 
 def test_an_employer_registers_its_own_record_once() -> None:
-    service, repository, _, _ = make_service()
+    service, repository, _ = make_service()
 
     own = service.register(command(), BRICK_CO)
     replay = service.register(command(), BRICK_CO)
@@ -114,7 +114,7 @@ def test_an_employer_registers_its_own_record_once() -> None:
 
 
 def test_an_employer_client_acting_for_no_employer_cannot_register() -> None:
-    service, repository, _, _ = make_service()
+    service, repository, _ = make_service()
 
     with pytest.raises(PermissionDenied):
         service.register(command(), caller_for(Role.EMPLOYER))
@@ -123,7 +123,7 @@ def test_an_employer_client_acting_for_no_employer_cannot_register() -> None:
 
 
 def test_an_employer_reads_only_its_own_record_and_others_look_missing() -> None:
-    service, _, _, _ = make_service()
+    service, _, _ = make_service()
     own = service.register(command(), BRICK_CO).employer
     other = service.register(command(legal_name="Kaveri Constructions"), OPERATOR).employer
 
@@ -138,7 +138,7 @@ def test_an_employer_reads_only_its_own_record_and_others_look_missing() -> None
 
 
 def test_an_employer_outside_the_callers_geography_is_not_found_like_a_missing_one() -> None:
-    service, _, _, _ = make_service()
+    service, _, _ = make_service()
     registered = service.register(command(), OPERATOR).employer
 
     with pytest.raises(NotFound) as outside:
@@ -149,7 +149,7 @@ def test_an_employer_outside_the_callers_geography_is_not_found_like_a_missing_o
 
 
 def test_the_scope_is_checked_before_any_lookup() -> None:
-    service, repository, _, _ = make_service()
+    service, repository, _ = make_service()
     registered = service.register(command(), OPERATOR).employer
     public = caller_for(Role.PUBLIC)
 
@@ -163,7 +163,7 @@ def test_the_scope_is_checked_before_any_lookup() -> None:
 
 
 def test_an_unknown_purpose_is_refused_naming_purpose() -> None:
-    service, repository, _, _ = make_service()
+    service, repository, _ = make_service()
 
     with pytest.raises(InvalidArgument) as caught:
         service.get("id-1", dataclasses.replace(CASEWORKER, purpose="marketing"))
@@ -175,7 +175,7 @@ def test_an_unknown_purpose_is_refused_naming_purpose() -> None:
 
 
 def test_an_unknown_employer_is_not_found() -> None:
-    service, _, _, _ = make_service()
+    service, _, _ = make_service()
 
     with pytest.raises(NotFound):
         service.get("nope", CASEWORKER)

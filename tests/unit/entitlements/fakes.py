@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from mrc_entitlements.domain.eligibility import Eligibility, EligibilityRecorded
 from mrc_entitlements.service_layer.eligibility import EligibilityLookup, EligibilityService
-from mrc_entitlements.service_layer.ports import EligibilityRepository, EventNotifier, ReadAudit
+from mrc_entitlements.service_layer.ports import EligibilityRepository, ReadAudit
 from tests.support.auth import RecordingAudit
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -87,19 +87,9 @@ class FakeEligibilityRepository:
         return worker_id in self.erased
 
 
-class Notifier:
-    count = 0
-
-    def notify(self, document_id: object = None) -> None:
-        self.count += 1
-
-
-def make_services(
-    relay: Notifier | None = None,
-) -> tuple[EligibilityService, EligibilityLookup, FakeEligibilityRepository, RecordingAudit]:
+def make_services() -> tuple[EligibilityService, EligibilityLookup, FakeEligibilityRepository, RecordingAudit]:
     """The consumer's use case and the API's, over one store."""
     repository, audit = FakeEligibilityRepository(), RecordingAudit(service="entitlements")
     port: EligibilityRepository = repository
-    notifier: EventNotifier = relay or Notifier()
     trail: ReadAudit = audit
-    return EligibilityService(port, notifier, clock=lambda: NOW), EligibilityLookup(port, trail), repository, audit
+    return EligibilityService(port, clock=lambda: NOW), EligibilityLookup(port, trail), repository, audit

@@ -11,21 +11,20 @@ from mrc_kernel.errors import InvalidArgument, NotFound, PermissionDenied, Unava
 from mrc_kernel.roles import Role
 from tests.support.auth import caller_for
 
-from .fakes import FakeEligibilityRepository, Notifier, make_services
+from .fakes import FakeEligibilityRepository, make_services
 
 CASEWORKER = caller_for(Role.CASEWORKER)
 
 
 def test_a_registered_worker_gets_a_pending_record_once() -> None:
-    repo, notifier = FakeEligibilityRepository(), Notifier()
-    service = EligibilityService(repo, notifier)
+    repo = FakeEligibilityRepository()
+    service = EligibilityService(repo)
     assert service.worker_registered("w-1", event_id="e-1", linkage_consented=True) is True
     assert service.worker_registered("w-1", event_id="e-1", linkage_consented=True) is False  # redelivered
     record = repo.records["w-1"]
     assert record.status is EligibilityStatus.PENDING_ASSESSMENT
     assert record.source_event_id == "e-1"
     assert len(repo.outbox) == 1
-    assert notifier.count == 1
 
 
 def test_a_read_is_recorded_before_it_is_returned() -> None:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from mrc.audit.v1 import audit_pb2
 from mrc_grievance.domain.grievance import DomainEvent, Grievance, GrievanceCategory, IntakeChannel, Place
 from mrc_grievance.service_layer.filing import FileGrievance, FilingService
-from mrc_grievance.service_layer.ports import Audit, EventNotifier, GrievanceRepository, WorkerGrievances
+from mrc_grievance.service_layer.ports import Audit, GrievanceRepository, WorkerGrievances
 from mrc_grievance.service_layer.worker_events import WorkerEventsService
 from mrc_kernel.errors import IdempotencyKeyReused
 from mrc_kernel.events import Event
@@ -40,6 +40,7 @@ class FakeGrievanceRepository:
         self.envelopes: list[Event] = []  # the extra envelopes (audit) stored with the writes
         self.erased: dict[str, datetime] = {}  # tombstones: worker id -> when
         self.lookups = 0
+        self.writes_with_events = 0
         # Runs just before grievances are re-keyed: another consumer's work landing in between (a race).
         self.before_rekey: Callable[[], None] | None = None
         self.fail_on_anonymise = False  # a crash between two writes
@@ -60,6 +61,7 @@ class FakeGrievanceRepository:
             return self.grievances[grievance_id], False
         self.events.extend(grievance.pending_events)
         self.envelopes.extend(extra_events)
+        self.writes_with_events += 1  # the store tells the outbox relay about each of these
         grievance.pending_events.clear()
         self.grievances[grievance.grievance_id] = grievance
         self.keys[idempotency_key] = (fingerprint, grievance.grievance_id)
@@ -125,25 +127,15 @@ def real_cipher() -> FieldCipher:
     return FieldCipher(KeyRing(InMemoryDataKeyStore(), MasterKeys({"m1": os.urandom(32)}, "m1")))
 
 
-class CountingNotifier:
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def notify(self, document_id: object = None) -> None:
-        self.calls += 1
-
-
-def make_service() -> tuple[FilingService, FakeGrievanceRepository, CountingNotifier, RecordingAudit]:
+def make_service() -> tuple[FilingService, FakeGrievanceRepository, RecordingAudit]:
     repository = FakeGrievanceRepository()
-    notifier = CountingNotifier()
     audit = RecordingAudit(service="grievance")
     ids = itertools.count(1)
     # Typed as the ports so a fake that drifts from the Protocol shows up in review and in mypy.
     port: GrievanceRepository = repository
-    relay: EventNotifier = notifier
     trail: Audit = audit
-    service = FilingService(port, relay, trail, clock=lambda: NOW, new_id=lambda: f"id-{next(ids)}")
-    return service, repository, notifier, audit
+    service = FilingService(port, trail, clock=lambda: NOW, new_id=lambda: f"id-{next(ids)}")
+    return service, repository, audit
 
 
 def make_worker_events(repository: FakeGrievanceRepository) -> WorkerEventsService:

@@ -79,7 +79,7 @@ class Platform:
 
 @contextmanager
 def running(limiter: RateLimiter | None = None) -> Iterator[Platform]:
-    service, repository, _, audit = make_service()
+    service, repository, audit = make_service()
     verifier = role_tokens(employer=caller_for(Role.EMPLOYER, partner_id="brick-co", employer_id="employer-7"))
     verifier.add("maharashtra", IN_MAHARASHTRA)
     verifier.add("araria", IN_ARARIA)

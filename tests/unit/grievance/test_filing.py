@@ -16,7 +16,7 @@ from .fakes import CASEWORKER, HELPLINE, IN_ARARIA, IN_BIHAR, IN_MAHARASHTRA, NO
 
 
 def test_filing_stores_the_grievance_raises_its_event_and_wakes_the_relay() -> None:
-    service, repository, notifier, _ = make_service()
+    service, repository, _ = make_service()
 
     filing = service.file(command(), HELPLINE)
 
@@ -24,12 +24,12 @@ def test_filing_stores_the_grievance_raises_its_event_and_wakes_the_relay() -> N
     assert filing.grievance.status is GrievanceStatus.OPEN
     assert filing.grievance.filed_at == NOW
     assert repository.events == [GrievanceFiled(filing.grievance)]
-    assert notifier.calls == 1
+    assert repository.writes_with_events == 1
     assert service.get(filing.grievance.grievance_id, CASEWORKER) == filing.grievance
 
 
 def test_the_filing_partner_is_kept_from_the_token() -> None:
-    service, repository, _, _ = make_service()
+    service, repository, _ = make_service()
 
     filing = service.file(command(), caller_for(Role.HELPLINE_AGENT, partner_id="helpline-bihar"))
 
@@ -37,7 +37,7 @@ def test_the_filing_partner_is_kept_from_the_token() -> None:
 
 
 def test_the_write_stores_its_audit_event_with_the_grievance() -> None:
-    service, repository, _, audit = make_service()
+    service, repository, audit = make_service()
 
     filing = service.file(command(), HELPLINE)
 
@@ -54,7 +54,7 @@ def test_the_write_stores_its_audit_event_with_the_grievance() -> None:
 
 
 def test_an_anonymous_write_names_no_worker_field() -> None:
-    service, repository, _, _ = make_service()
+    service, repository, _ = make_service()
 
     service.file(command(worker_id="", anonymous=True), HELPLINE)
 
@@ -63,7 +63,7 @@ def test_an_anonymous_write_names_no_worker_field() -> None:
 
 
 def test_a_retry_with_the_same_key_returns_the_first_result_and_raises_no_second_event() -> None:
-    service, repository, notifier, _ = make_service()
+    service, repository, _ = make_service()
 
     first = service.file(command(), HELPLINE)
     retry = service.file(command(), HELPLINE)
@@ -73,22 +73,22 @@ def test_a_retry_with_the_same_key_returns_the_first_result_and_raises_no_second
     assert len(repository.grievances) == 1
     assert len(repository.events) == 1
     assert len(repository.envelopes) == 1
-    assert notifier.calls == 1
+    assert repository.writes_with_events == 1
 
 
 def test_the_same_key_with_a_different_body_is_refused() -> None:
-    service, repository, notifier, _ = make_service()
+    service, repository, _ = make_service()
     service.file(command(), HELPLINE)
 
     with pytest.raises(IdempotencyKeyReused):
         service.file(command(summary="Something else entirely."), HELPLINE)
 
     assert len(repository.events) == 1
-    assert notifier.calls == 1
+    assert repository.writes_with_events == 1
 
 
 def test_keys_are_scoped_by_the_callers_partner() -> None:
-    service, repository, _, _ = make_service()
+    service, repository, _ = make_service()
 
     a = service.file(command(), caller_for(Role.HELPLINE_AGENT, partner_id="partner-a"))
     b = service.file(command(), caller_for(Role.HELPLINE_AGENT, partner_id="partner-b"))
@@ -100,7 +100,7 @@ def test_keys_are_scoped_by_the_callers_partner() -> None:
 
 
 def test_without_a_key_every_call_files_a_new_grievance() -> None:
-    service, repository, _, _ = make_service()
+    service, repository, _ = make_service()
 
     service.file(command(idempotency_key=""), HELPLINE)
     service.file(command(idempotency_key=""), HELPLINE)
@@ -109,7 +109,7 @@ def test_without_a_key_every_call_files_a_new_grievance() -> None:
 
 
 def test_an_invalid_grievance_stores_nothing() -> None:
-    service, repository, notifier, _ = make_service()
+    service, repository, _ = make_service()
 
     with pytest.raises(InvalidArgument):
         service.file(command(summary=""), HELPLINE)
@@ -117,11 +117,11 @@ def test_an_invalid_grievance_stores_nothing() -> None:
     assert repository.grievances == {}
     assert repository.events == []
     assert repository.envelopes == []
-    assert notifier.calls == 0
+    assert repository.writes_with_events == 0
 
 
 def test_a_read_is_recorded_before_it_is_returned() -> None:
-    service, _, _, audit = make_service()
+    service, _, audit = make_service()
     filed = service.file(command(), HELPLINE).grievance
 
     service.get(filed.grievance_id, dataclasses.replace(CASEWORKER, purpose="case_management"))
@@ -138,7 +138,7 @@ def test_a_read_is_recorded_before_it_is_returned() -> None:
 
 
 def test_a_read_fails_closed_when_the_audit_path_is_down() -> None:
-    service, _, _, audit = make_service()
+    service, _, audit = make_service()
     filed = service.file(command(), HELPLINE).grievance
     audit.failing = True
 
@@ -148,7 +148,7 @@ def test_a_read_fails_closed_when_the_audit_path_is_down() -> None:
 
 @pytest.mark.parametrize("caller", [IN_BIHAR, IN_ARARIA])
 def test_a_caller_reads_grievances_in_its_geography(caller: Caller) -> None:
-    service, _, _, _ = make_service()
+    service, _, _ = make_service()
     filed = service.file(command(), HELPLINE).grievance
 
     assert service.get(filed.grievance_id, caller) == filed
@@ -160,7 +160,7 @@ def test_a_caller_reads_grievances_in_its_geography(caller: Caller) -> None:
     ids=["other-state", "other-district"],
 )
 def test_a_grievance_outside_the_callers_geography_is_not_found_like_a_missing_one(caller: Caller) -> None:
-    service, _, _, audit = make_service()
+    service, _, audit = make_service()
     filed = service.file(command(), HELPLINE).grievance
 
     with pytest.raises(NotFound) as outside:
@@ -177,7 +177,7 @@ def test_a_grievance_outside_the_callers_geography_is_not_found_like_a_missing_o
 
 
 def test_a_denied_read_is_still_not_found_when_it_cannot_be_recorded() -> None:
-    service, _, _, audit = make_service()
+    service, _, audit = make_service()
     filed = service.file(command(), HELPLINE).grievance
     audit.failing = True
 
@@ -186,7 +186,7 @@ def test_a_denied_read_is_still_not_found_when_it_cannot_be_recorded() -> None:
 
 
 def test_the_scope_is_checked_before_any_lookup() -> None:
-    service, repository, _, _ = make_service()
+    service, repository, _ = make_service()
     filed = service.file(command(), HELPLINE).grievance
     registrar = caller_for(Role.REGISTRAR)
 
@@ -200,7 +200,7 @@ def test_the_scope_is_checked_before_any_lookup() -> None:
 
 
 def test_an_employer_is_refused_even_with_grievance_scopes() -> None:
-    service, _, _, _ = make_service()
+    service, _, _ = make_service()
     filed = service.file(command(), HELPLINE).grievance
     employer = dataclasses.replace(
         caller_for(Role.EMPLOYER, employer_id="employer-7"),
@@ -214,7 +214,7 @@ def test_an_employer_is_refused_even_with_grievance_scopes() -> None:
 
 
 def test_an_unknown_purpose_is_refused_naming_purpose() -> None:
-    service, repository, _, _ = make_service()
+    service, repository, _ = make_service()
 
     with pytest.raises(InvalidArgument) as caught:
         service.get("id-1", dataclasses.replace(CASEWORKER, purpose="marketing"))
@@ -226,7 +226,7 @@ def test_an_unknown_purpose_is_refused_naming_purpose() -> None:
 
 
 def test_an_unknown_grievance_is_not_found() -> None:
-    service, _, _, _ = make_service()
+    service, _, _ = make_service()
 
     with pytest.raises(NotFound):
         service.get("nope", CASEWORKER)

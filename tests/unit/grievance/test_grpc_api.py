@@ -50,7 +50,7 @@ def request(**overrides: Any) -> pb.FileGrievanceRequest:
 
 
 def test_file_then_get() -> None:
-    service, _, _, _ = make_service()
+    service, _, _ = make_service()
     servicer = servicer_for(service)
 
     filed = servicer.FileGrievance(request(), FakeContext()).grievance  # type: ignore[arg-type]
@@ -65,7 +65,7 @@ def test_file_then_get() -> None:
 
 
 def test_a_retry_from_the_same_partner_returns_the_first_grievance() -> None:
-    service, repository, _, _ = make_service()
+    service, repository, _ = make_service()
     servicer = servicer_for(service)
 
     first = servicer.FileGrievance(request(), FakeContext()).grievance  # type: ignore[arg-type]

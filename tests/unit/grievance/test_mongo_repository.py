@@ -1,4 +1,4 @@
-"""The repository adapter over an in-memory collection: the summary is stored encrypted, read back in clear.
+"""The repository adapter over the in-memory store: the summary is stored encrypted, read back in clear.
 
 The real field cipher (in-memory key store) runs here, so these are the tokens the service stores.
 """
@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from mrc_grievance.adapters.mongo_repository import SUMMARY_FIELD, FieldCipher, MongoGrievanceRepository
+from mrc_grievance.adapters.mongo_repository import SUMMARY_FIELD, FieldCipher, StoredGrievances
 from mrc_grievance.domain.grievance import GrievanceCategory, GrievanceStatus
 from mrc_grievance.entrypoints.http_api import grievances_router
 from mrc_grievance.service_layer.filing import FilingService
@@ -20,10 +20,11 @@ from mrc_grievance.service_layer.worker_events import ERASED_SUMMARY, WorkerEven
 from mrc_kernel.errors import NotFound
 from mrc_plumbing.crypto import DecryptionError, is_token, token_info
 from mrc_plumbing.http_app import create_http_app
+from mrc_plumbing.store import OUTBOX_FIELD
+from mrc_plumbing.store.memory import InMemoryStore
 from tests.support.auth import RecordingAudit, bearer, http_auth, role_tokens
 
-from .fake_mongo import FakeCollection
-from .fakes import CASEWORKER, HELPLINE, IN_MAHARASHTRA, NOW, CountingNotifier, FakeCipher, command, real_cipher
+from .fakes import CASEWORKER, HELPLINE, IN_MAHARASHTRA, NOW, FakeCipher, command, real_cipher
 
 SUMMARY = "Contractor has not paid wages for six weeks; ठेकेदार ने पैसे नहीं दिए."
 
@@ -31,17 +32,16 @@ SUMMARY = "Contractor has not paid wages for six weeks; ठेकेदार �
 class Store:
     def __init__(self, cipher: FieldCipher | None = None) -> None:
         self.cipher = cipher or real_cipher()
-        self.collection, self.erased_workers = FakeCollection(), FakeCollection()
-        self.repository = MongoGrievanceRepository(
-            self.cipher,
-            self.collection,  # type: ignore[arg-type]
-            self.erased_workers,  # type: ignore[arg-type]
+        self.store = InMemoryStore()
+        self.collection, self.erased_workers = (
+            self.store.collection("grievances"),
+            self.store.collection("erased_workers"),
         )
+        self.repository = StoredGrievances(self.store, self.cipher)
+        self.repository.ensure_indexes()
         ids = itertools.count(1)
         self.audit = RecordingAudit(service="grievance")
-        self.filing = FilingService(
-            self.repository, CountingNotifier(), self.audit, clock=lambda: NOW, new_id=lambda: f"id-{next(ids)}"
-        )
+        self.filing = FilingService(self.repository, self.audit, clock=lambda: NOW, new_id=lambda: f"id-{next(ids)}")
         self.worker_events = WorkerEventsService(self.repository, clock=lambda: NOW)
 
     def file(self, **overrides: Any) -> str:
@@ -51,6 +51,10 @@ class Store:
 
     def raw(self, grievance_id: str) -> dict[str, Any]:
         return copy.deepcopy(self.collection.documents[grievance_id])
+
+
+def without_outbox(documents: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {key: {k: v for k, v in doc.items() if k != OUTBOX_FIELD} for key, doc in documents.items()}
 
 
 @pytest.fixture
@@ -205,7 +209,7 @@ def test_an_erased_worker_is_remembered_once_by_id_and_time_only(store: Store) -
     assert store.repository.remember_erased("worker-1", at=NOW) is True
     assert store.repository.remember_erased("worker-1", at=NOW.replace(year=2026)) is False  # redelivered
 
-    assert store.erased_workers.documents == {"worker-1": {"_id": "worker-1", "erased_at": NOW}}
+    assert without_outbox(store.erased_workers.documents) == {"worker-1": {"_id": "worker-1", "erased_at": NOW}}
     assert store.repository.is_erased("worker-1")
     assert not store.repository.is_erased("worker-2")
 

@@ -35,7 +35,7 @@ def merged(merged_id: str, into: str) -> Event:
 
 class Consumer:
     def __init__(self) -> None:
-        self.filing, self.repo, _, _ = make_service()
+        self.filing, self.repo, _ = make_service()
         self.handle: EventHandler = build_handler(make_worker_events(self.repo), EventDecoder())
         self._keys = 0
 

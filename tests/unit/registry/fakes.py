@@ -1,37 +1,38 @@
-"""In-memory stand-ins for the registry's worker ports, the callers tests act as, and valid commands to vary.
-
-The fakes behave like the Mongo adapters where it matters to the use cases: copies in and out (a loaded
-worker is never the stored one), idempotency keys with request fingerprints as `insert_once` treats them,
-optimistic concurrency on `save`, and pending events turned into envelopes at write time.
-"""
+"""The registry's use cases wired to its real store adapters on the in-memory store, the callers tests act as,
+and valid commands to vary. Only the crypto (readable tokens) and the SMS gateway are stand-ins."""
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from mrc.audit.v1 import audit_pb2
 from mrc_kernel.caller import Caller
-from mrc_kernel.errors import Conflict, IdempotencyKeyReused, Unavailable
+from mrc_kernel.errors import Unavailable
 from mrc_kernel.events import Event
+from mrc_kernel.idempotency import IdDeriver
+from mrc_kernel.place import Place
 from mrc_kernel.roles import Role
+from mrc_kernel.vocabulary import Gender, Sector
 from mrc_plumbing.events import EventDecoder
-from mrc_registry.adapters.protobuf_mapping import to_envelope
+from mrc_plumbing.store import OUTBOX_FIELD
+from mrc_plumbing.store.memory import InMemoryStore
+from mrc_registry.adapters.erasure_requests import StoredErasureRequests
+from mrc_registry.adapters.mongo_households import StoredHouseholds, StoredMigrations
+from mrc_registry.adapters.mongo_repository import StoredWorkers
+from mrc_registry.adapters.mongo_reviews import StoredReviews
 from mrc_registry.domain.consent import CaptureMethod, ConsentPurpose
-from mrc_registry.domain.worker import DocumentKind, DomainEvent, Gender, Place, Sector, Worker, WorkerStatus
+from mrc_registry.domain.worker import DocumentKind, Worker
 from mrc_registry.service_layer.commands import ConsentInput, DocumentInput, RegisterWorker, WorkerInput
-from mrc_registry.service_layer.deduplication import Deduplicator, MatchReview, ReviewRepository, ReviewStatus
-from mrc_registry.service_layer.ports import (
-    AccessRecorder,
-    EventNotifier,
-    Protector,
-    SearchCriteria,
-    WorkerRepository,
-)
+from mrc_registry.service_layer.deduplication import Deduplicator, MatchReview, ReviewRepository
+from mrc_registry.service_layer.erasure import ErasureService
+from mrc_registry.service_layer.households import HouseholdService
+from mrc_registry.service_layer.migrations import MigrationService
+from mrc_registry.service_layer.ports import AccessRecorder, Protector, WorkerRepository
 from mrc_registry.service_layer.reviews import ReviewService
 from mrc_registry.service_layer.workers import WorkerService
 from tests.support.auth import RecordingAudit, caller_for
@@ -83,133 +84,92 @@ class FakeProtector:
         return f"bi:{kind}:{value}"
 
 
-def _document_indexes(worker: Worker) -> set[str]:
-    return {f"{d.kind.value}:{d.blind_index}" for d in worker.details.identity_documents}
-
-
-class FakeWorkerRepository:
-    """Workers in a dict; `outbox` holds every envelope a write stored (domain events and audit events)."""
+class TextMessagesSent:
+    """The SMS gateway port: remembers what would have gone to each phone."""
 
     def __init__(self) -> None:
-        self.workers: dict[str, Worker] = {}
-        self.match_keys: dict[str, set[str]] = {}
-        self.keys: dict[str, tuple[str, str]] = {}  # idempotency key -> (fingerprint, worker id)
-        self.events: list[DomainEvent] = []  # domain events as stored, snapshots taken at write time
-        self.outbox: list[Event] = []
-        self.saves = 0
+        self.sent: list[tuple[str, str, str]] = []  # (phone, text, reference)
 
-    def _take_events(self, worker: Worker, also_publish: Sequence[Event]) -> tuple[list[DomainEvent], list[Event]]:
-        # Like the Mongo adapter: envelopes are built at write time, and the worker's events are cleared.
-        domain = copy.deepcopy(worker.pending_events)
-        envelopes = [to_envelope(e) for e in worker.pending_events] + list(also_publish)
-        worker.pending_events.clear()
-        return domain, envelopes
+    def send(self, phone_e164: str, text: str, *, reference: str) -> None:
+        self.sent.append((phone_e164, text, reference))
 
-    def add(
-        self,
-        worker: Worker,
-        *,
-        idempotency_key: str,
-        fingerprint: str,
-        match_keys: set[str],
-        also_publish: Sequence[Event] = (),
-    ) -> tuple[Worker, bool]:
-        domain, envelopes = self._take_events(worker, also_publish)
-        if idempotency_key in self.keys:
-            first_fingerprint, worker_id = self.keys[idempotency_key]
-            if first_fingerprint != fingerprint:
-                raise IdempotencyKeyReused("this Idempotency-Key was already used for a different request")
-            return copy.deepcopy(self.workers[worker_id]), False
-        assert worker.worker_id not in self.workers, "another unique index (the id) clashed"
-        self.keys[idempotency_key] = (fingerprint, worker.worker_id)
-        self.workers[worker.worker_id] = copy.deepcopy(worker)
-        self.match_keys[worker.worker_id] = set(match_keys)
-        self.events += domain
-        self.outbox += envelopes
-        return worker, True
+    def last_code(self, reference: str = "") -> str:
+        for _, text, ref in reversed(self.sent):
+            if not reference or ref == reference:
+                return text.split(" is ")[1].split(".")[0]
+        raise AssertionError("no code was sent")
 
-    def get(self, worker_id: str) -> Worker | None:
-        stored = self.workers.get(worker_id)
-        return copy.deepcopy(stored) if stored else None
 
-    def save(self, worker: Worker, *, match_keys: set[str] | None = None, also_publish: Sequence[Event] = ()) -> None:
-        domain, envelopes = self._take_events(worker, also_publish)
-        stored = self.workers.get(worker.worker_id)
-        if stored is None or stored.version >= worker.version:
-            raise Conflict(f"worker {worker.worker_id} changed meanwhile; read it again")
-        self.workers[worker.worker_id] = copy.deepcopy(worker)
-        if match_keys is not None:
-            self.match_keys[worker.worker_id] = set(match_keys)
-        self.events += domain
-        self.outbox += envelopes
-        self.saves += 1
+IDS = IdDeriver(b"unit-test-id-derivation-key-0001")
 
-    def _active(self) -> list[Worker]:
-        return [w for _, w in sorted(self.workers.items()) if w.status is WorkerStatus.ACTIVE]
 
-    def find_candidates(self, match_keys: set[str], *, exclude: str = "", limit: int = 50) -> list[Worker]:
-        found = [w for w in self._active() if w.worker_id != exclude and self.match_keys[w.worker_id] & match_keys]
-        return [copy.deepcopy(w) for w in found[:limit]]
+class WorkerStoreView:
+    """The registry's real worker adapter over the in-memory store, with what the tests look into."""
 
-    def search(self, criteria: SearchCriteria, *, after: str, limit: int) -> list[Worker]:
-        def matches(w: Worker) -> bool:
-            d = w.details
-            return (
-                (not criteria.name_keys or bool(self.match_keys[w.worker_id] & set(criteria.name_keys)))
-                and (not criteria.phone_index or (d.phone is not None and d.phone.blind_index == criteria.phone_index))
-                and (not criteria.document_index or criteria.document_index in _document_indexes(w))
-                and (not criteria.district_code or d.home.district_code == criteria.district_code)
-                and (not criteria.registering_partner_id or w.registering_partner_id == criteria.registering_partner_id)
-                and (not criteria.sector or d.sector is criteria.sector)
-                and w.worker_id > after
-            )
+    def __init__(self, store: InMemoryStore) -> None:
+        self.store = store
+        self.adapter = StoredWorkers(store)
+        self.adapter.ensure_indexes()
+        self.writes_with_events = 0
+        store.on_events_stored(self._counted)
 
-        return [copy.deepcopy(w) for w in self._active() if matches(w)][:limit]
+    def _counted(self, collection: str, document_ids: Sequence[Any]) -> None:
+        if collection == "workers":
+            self.writes_with_events += len(document_ids)
 
-    # -- for assertions ----------------------------------------------------------------------------
+    def __getattr__(self, name: str) -> Any:  # the port's methods
+        return getattr(self.adapter, name)
+
+    @property
+    def _documents(self) -> dict[Any, dict[str, Any]]:
+        return self.store.collection("workers").documents
+
+    @property
+    def workers(self) -> dict[str, Worker]:
+        found = {worker_id: self.adapter.get(worker_id) for worker_id in sorted(self._documents)}
+        return {worker_id: worker for worker_id, worker in found.items() if worker is not None}
+
+    @property
+    def outbox(self) -> list[Event]:
+        """Every envelope a write stored (domain and audit events), in the order written."""
+        entries = [entry for doc in self._documents.values() for entry in doc.get(OUTBOX_FIELD, [])]
+        return [Event.from_document(entry) for entry in sorted(entries, key=lambda e: (e["time"], e["id"]))]
 
     def envelopes(self, type_name: str) -> list[Event]:
         """Stored envelopes of one type, e.g. `mrc.registry.v1.WorkerRegistered`."""
         return [e for e in self.outbox if e.type == type_name]
 
+    def messages(self, type_name: str) -> list[Any]:
+        decoder = EventDecoder()
+        return [decoder.decode(e) for e in self.envelopes(type_name)]
+
     def audit_messages(self) -> list[audit_pb2.DataAccessed]:
         decoder = EventDecoder()
         return [m for e in self.outbox if isinstance(m := decoder.decode(e), audit_pb2.DataAccessed)]
 
+    def match_keys(self, worker_id: str) -> set[str]:
+        return set(self._documents[worker_id].get("match_keys", []))
 
-class FakeReviewRepository:
-    def __init__(self) -> None:
-        self.reviews: dict[str, MatchReview] = {}
+
+class ReviewStoreView:
+    def __init__(self, store: InMemoryStore) -> None:
+        self.store = store
+        self.adapter = StoredReviews(store)
         self.fail_next_add = False  # the store is down for the next `add_pending`
 
     def add_pending(self, reviews: list[MatchReview]) -> None:
         if self.fail_next_add:
             self.fail_next_add = False
             raise Unavailable("the review store is unavailable")
-        for review in reviews:
-            self.reviews.setdefault(review.review_id, review)
+        self.adapter.add_pending(reviews)
 
-    def get(self, review_id: str) -> MatchReview | None:
-        return self.reviews.get(review_id)
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.adapter, name)
 
-    def pending(self, *, after: str, limit: int) -> list[MatchReview]:
-        found = [r for i, r in sorted(self.reviews.items()) if r.status is ReviewStatus.PENDING and i > after]
-        return found[:limit]
-
-    def resolve(self, review_id: str, status: ReviewStatus, by: str, at: datetime) -> bool:
-        review = self.reviews.get(review_id)
-        if review is None or review.status is not ReviewStatus.PENDING:
-            return False
-        self.reviews[review_id] = dataclasses.replace(review, status=status, resolved_by=by, resolved_at=at)
-        return True
-
-
-class CountingNotifier:
-    def __init__(self) -> None:
-        self.count = 0
-
-    def notify(self, document_id: object = None) -> None:
-        self.count += 1
+    @property
+    def reviews(self) -> dict[str, MatchReview]:
+        found = {rid: self.adapter.get(rid) for rid in sorted(self.store.collection("match_reviews").documents)}
+        return {rid: review for rid, review in found.items() if review is not None}
 
 
 class Clock:
@@ -222,38 +182,70 @@ class Clock:
 
 @dataclass
 class Registry:
-    """The use cases wired to fakes, and the fakes to look into."""
+    """The use cases wired to the real adapters on the in-memory store, and views to look into."""
 
     workers: WorkerService
     reviews: ReviewService
-    repository: FakeWorkerRepository
-    review_repository: FakeReviewRepository
+    erasures: ErasureService
+    households: HouseholdService
+    migrations: MigrationService
+    repository: WorkerStoreView
+    review_repository: ReviewStoreView
     audit: RecordingAudit
-    notifier: CountingNotifier
+    messages: TextMessagesSent
     clock: Clock
+    store: InMemoryStore
+
+    @property
+    def notified(self) -> int:
+        """Writes of workers that stored events (the store tells the outbox relay about each)."""
+        return self.repository.writes_with_events
 
 
 def make_registry() -> Registry:
-    repository, review_repository = FakeWorkerRepository(), FakeReviewRepository()
-    audit, notifier, clock = RecordingAudit(service="registry"), CountingNotifier(), Clock()
+    store = InMemoryStore()
+    repository, review_repository = WorkerStoreView(store), ReviewStoreView(store)
+    review_repository.adapter.ensure_indexes()
+    audit, clock, messages = RecordingAudit(service="registry"), Clock(), TextMessagesSent()
     ids = itertools.count(1)
-    # Typed as the ports, so a fake drifting from its Protocol shows up in mypy and review.
+    # Typed as the ports, so an adapter drifting from its Protocol shows up in mypy and review.
     workers_port: WorkerRepository = repository
     reviews_port: ReviewRepository = review_repository
     protector: Protector = FakeProtector()
     recorder: AccessRecorder = audit
-    relay: EventNotifier = notifier
     workers = WorkerService(
         workers_port,
         protector,
         recorder,
-        relay,
-        Deduplicator(workers_port, reviews_port),
+        Deduplicator(workers_port, reviews_port, IDS),
+        IDS,
         clock=clock,
         new_id=lambda: f"generated-{next(ids)}",
     )
-    reviews = ReviewService(workers_port, reviews_port, recorder, relay, clock=clock)
-    return Registry(workers, reviews, repository, review_repository, audit, notifier, clock)
+    households_repo = StoredHouseholds(store)
+    households_repo.ensure_indexes()
+    households = HouseholdService(
+        households_repo, recorder, protector, workers.access, clock=clock, new_id=lambda: f"household-{next(ids)}"
+    )
+    migrations = MigrationService(
+        StoredMigrations(store), recorder, workers.access, clock=clock, new_id=lambda: f"episode-{next(ids)}"
+    )
+    workers.also_erase_in(households, migrations)
+    reviews = ReviewService(
+        workers_port, reviews_port, recorder, protector, messages, clock=clock, code=lambda: "424242"
+    )
+    erasures = ErasureService(
+        workers,
+        StoredErasureRequests(store),
+        protector,
+        messages,
+        clock=clock,
+        code=lambda: "135790",
+        new_id=lambda: f"erasure-{next(ids)}",
+    )
+    return Registry(
+        workers, reviews, erasures, households, migrations, repository, review_repository, audit, messages, clock, store
+    )
 
 
 def worker_input(**overrides: object) -> WorkerInput:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import copy
 import csv
 import hashlib
 import io
@@ -21,29 +20,30 @@ from fastapi.testclient import TestClient
 
 from mrc_kernel.errors import Conflict, IdempotencyKeyReused, InvalidArgument, Unavailable
 from mrc_kernel.events import Event
-from mrc_kernel.idempotency import request_fingerprint
+from mrc_kernel.idempotency import IdDeriver, request_fingerprint
+from mrc_kernel.place import Place
 from mrc_kernel.roles import Role
+from mrc_kernel.vocabulary import Gender
 from mrc_plumbing.http_app import create_http_app
-from mrc_registry.adapters.mongo_repository import _events
-from mrc_registry.adapters.tabular_files import read_table
+from mrc_plumbing.store import IDEMPOTENCY_FIELD, OUTBOX_FIELD
+from mrc_plumbing.store.memory import InMemoryStore
+from mrc_plumbing.tabular import read_table
+from mrc_registry.adapters.import_jobs import StoredImportJobs
+from mrc_registry.adapters.mongo_repository import StoredWorkers
+from mrc_registry.adapters.mongo_reviews import StoredReviews
 from mrc_registry.domain.consent import CaptureMethod, Consent, ConsentPurpose
 from mrc_registry.domain.identity.aadhaar import verhoeff_check_digit
-from mrc_registry.domain.worker import DocumentKind, Gender, Place, Worker, WorkerDetails, WorkerStatus
+from mrc_registry.domain.import_job import ImportJob, ImportStatus, RowError
+from mrc_registry.domain.worker import DocumentKind, Worker, WorkerDetails
 from mrc_registry.entrypoints import http_import, import_cli
 from mrc_registry.entrypoints.http_import import MAX_UPLOAD_BYTES, imports_router
-from mrc_registry.service_layer.bulk_import import (
-    BulkImporter,
-    ImportJob,
-    ImportStatus,
-    NewWorker,
-    RowError,
-    _plain,
-    parse_row,
-)
+from mrc_registry.service_layer.bulk_import import BulkImporter
 from mrc_registry.service_layer.commands import DocumentInput, WorkerInput
-from mrc_registry.service_layer.deduplication import Deduplicator, MatchReview, ReviewStatus
-from mrc_registry.service_layer.ports import SearchCriteria
+from mrc_registry.service_layer.deduplication import Deduplicator, MatchKind, MatchReview
+from mrc_registry.service_layer.ports import NewWorker
 from mrc_registry.service_layer.protection import WorkerProtection
+from mrc_registry.service_layer.registration import _plain
+from mrc_registry.service_layer.survey_rows import parse_row
 from tests.support.auth import RecordingAudit, bearer, caller_for, http_auth, role_tokens
 
 NOW = datetime(2026, 3, 1, 10, 30, tzinfo=UTC)
@@ -128,156 +128,105 @@ class FakeProtector:
         return hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()[:24]
 
 
-class FakeStore:
-    """The workers collection: workers with their outboxes, idempotency keys and match keys."""
+class WorkersOnTheStore:
+    """The registry's real worker adapter on the in-memory store, with faults to inject and what tests look into."""
 
-    def __init__(self) -> None:
-        self.workers: dict[str, Worker] = {}
-        self.outbox: dict[str, list[Event]] = {}
-        self.keys: dict[str, str] = {}
-        self.match_keys: dict[str, set[str]] = {}
+    def __init__(self, store: InMemoryStore) -> None:
+        self.memory = store
+        self.adapter = StoredWorkers(store)
+        self.adapter.ensure_indexes()
         self.batches = 0
         self.fail_batch = 0  # fail this batch (1-based) after storing half of it
         self.fail_saves = 0  # the next saves fail with Conflict
+        self.notified: list[Any] = []
+        store.on_events_stored(self._told)
 
-    def _store(self, worker: Worker, key: str, match_keys: set[str], events: list[Event]) -> bool:
-        if worker.worker_id in self.workers or key in self.keys:
-            return False
-        self.workers[worker.worker_id] = copy.deepcopy(worker)
-        self.keys[key] = worker.worker_id
-        self.match_keys[worker.worker_id] = set(match_keys)
-        self.outbox[worker.worker_id] = events
-        return True
+    def _told(self, name: str, ids: Sequence[Any]) -> None:
+        if name == "workers":
+            self.notified.extend(ids)
 
-    # BulkWorkerWriter
-    def insert_batch(self, workers: Sequence[NewWorker]) -> set[str]:
+    def add_many(self, workers: Sequence[NewWorker]) -> set[str]:
         self.batches += 1
         items = list(workers)
         if self.batches == self.fail_batch:
-            items = items[: len(items) // 2]
-        inserted = {
-            new.worker.worker_id
-            for new in items
-            if self._store(new.worker, new.idempotency_key, new.match_keys, _events(new.worker, new.also_publish))
-        }
-        if self.batches == self.fail_batch:
+            self.adapter.add_many(items[: len(items) // 2])
             raise ConnectionError("store went away")
-        return inserted
-
-    # WorkerRepository
-    def add(
-        self,
-        worker: Worker,
-        *,
-        idempotency_key: str,
-        fingerprint: str,
-        match_keys: set[str],
-        also_publish: Sequence[Event] = (),
-    ) -> tuple[Worker, bool]:
-        created = self._store(worker, idempotency_key, match_keys, _events(worker, also_publish))
-        return self.workers[self.keys[idempotency_key]], created
-
-    def get(self, worker_id: str) -> Worker | None:
-        found = self.workers.get(worker_id)
-        return copy.deepcopy(found) if found else None
+        return self.adapter.add_many(items)
 
     def save(self, worker: Worker, *, match_keys: set[str] | None = None, also_publish: Sequence[Event] = ()) -> None:
-        events = _events(worker, also_publish)
         if self.fail_saves:
             self.fail_saves -= 1
             raise Conflict("changed meanwhile")
-        if self.workers[worker.worker_id].version >= worker.version:
-            raise Conflict("changed meanwhile")
-        self.workers[worker.worker_id] = copy.deepcopy(worker)
-        self.outbox[worker.worker_id] += events
+        self.adapter.save(worker, match_keys=match_keys, also_publish=also_publish)
 
-    def find_candidates(self, match_keys: set[str], *, exclude: str = "", limit: int = 50) -> list[Worker]:
-        found = [
-            copy.deepcopy(w)
-            for worker_id, w in self.workers.items()
-            if self.match_keys[worker_id] & match_keys and w.status is WorkerStatus.ACTIVE and worker_id != exclude
-        ]
-        return found[:limit]
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.adapter, name)
 
-    def search(self, criteria: SearchCriteria, *, after: str, limit: int) -> list[Worker]:
-        return []
+    @property
+    def _documents(self) -> dict[Any, dict[str, Any]]:
+        return self.memory.collection("workers").documents
+
+    @property
+    def workers(self) -> dict[str, Worker]:
+        found = {worker_id: self.adapter.get(worker_id) for worker_id in sorted(self._documents)}
+        return {worker_id: worker for worker_id, worker in found.items() if worker is not None}
+
+    @property
+    def keys(self) -> dict[str, str]:
+        return {doc[IDEMPOTENCY_FIELD]: worker_id for worker_id, doc in self._documents.items()}
+
+    @property
+    def outbox(self) -> dict[str, list[Event]]:
+        return {
+            worker_id: [Event.from_document(e) for e in doc.get(OUTBOX_FIELD, [])]
+            for worker_id, doc in self._documents.items()
+        }
 
     def event_types(self, worker_id: str) -> list[str]:
         return [e.type for e in self.outbox[worker_id]]
 
 
-class FakeJobs:
-    def __init__(self) -> None:
-        self.jobs: dict[str, ImportJob] = {}
-        self.reports: dict[str, list[RowError]] = {}
+class JobsOnTheStore(StoredImportJobs):
+    def __init__(self, store: InMemoryStore) -> None:
+        super().__init__(store)
+        self._memory = store
+        self.ensure_indexes()
 
-    def get(self, job_id: str) -> ImportJob | None:
-        return self.jobs.get(job_id)
-
-    def find_by_key(self, idempotency_key: str) -> ImportJob | None:
-        return next((j for j in self.jobs.values() if j.idempotency_key == idempotency_key), None)
-
-    def claim(self, job: ImportJob, *, stale_before: datetime) -> tuple[bool, ImportJob]:
-        current = self.jobs.get(job.job_id)
-        if current is None or current.status is ImportStatus.FAILED or current.updated_at < stale_before:
-            if current is not None and current.status is ImportStatus.COMPLETED:
-                return False, current
-            self.jobs[job.job_id] = job
-            return True, job
-        return False, current
-
-    def save(self, job: ImportJob, report: Sequence[RowError] | None = None) -> None:
-        self.jobs[job.job_id] = job
-        if report is not None:
-            self.reports[job.job_id] = list(report)
-
-    def report(self, job_id: str) -> list[RowError]:
-        return self.reports.get(job_id, [])
+    @property
+    def jobs(self) -> dict[str, ImportJob]:
+        found = {job_id: self.get(job_id) for job_id in self._memory.collection("import_jobs").documents}
+        return {job_id: job for job_id, job in found.items() if job is not None}
 
 
-class FakeReviews:
-    def __init__(self) -> None:
-        self.reviews: dict[str, MatchReview] = {}
+class ReviewsOnTheStore(StoredReviews):
+    def __init__(self, store: InMemoryStore) -> None:
+        super().__init__(store)
+        self._memory = store
+        self.ensure_indexes()
 
-    def add_pending(self, reviews: list[MatchReview]) -> None:
-        for review in reviews:
-            self.reviews.setdefault(review.review_id, review)
-
-    def get(self, review_id: str) -> MatchReview | None:
-        return self.reviews.get(review_id)
-
-    def pending(self, *, after: str, limit: int) -> list[MatchReview]:
-        return [r for r in self.reviews.values() if r.status is ReviewStatus.PENDING][:limit]
-
-    def resolve(self, review_id: str, status: ReviewStatus, by: str, at: datetime) -> bool:
-        return False
+    @property
+    def reviews(self) -> dict[str, MatchReview]:
+        found = {rid: self.get(rid) for rid in self._memory.collection("match_reviews").documents}
+        return {rid: review for rid, review in found.items() if review is not None}
 
 
-class Notifier:
-    def __init__(self) -> None:
-        self.count = 0
-        self.document_ids: list[Any] = []
-
-    def notify(self, document_id: Any = None) -> None:
-        self.count += 1
-        self.document_ids.append(document_id)
+IDS = IdDeriver(b"unit-test-id-derivation-key-0001")
 
 
 class Platform:
     def __init__(self, *, batch_size: int = 500, clock: Callable[[], datetime] = lambda: NOW) -> None:
-        self.store = FakeStore()
-        self.jobs = FakeJobs()
-        self.reviews = FakeReviews()
+        memory = InMemoryStore()
+        self.store = WorkersOnTheStore(memory)
+        self.jobs = JobsOnTheStore(memory)
+        self.reviews = ReviewsOnTheStore(memory)
         self.audit = RecordingAudit()
-        self.notifier = Notifier()
         self.importer = BulkImporter(
-            self.store,
             self.store,
             self.jobs,
             FakeProtector(),
             self.audit,
-            self.notifier,
-            Deduplicator(self.store, self.reviews),
+            Deduplicator(self.store, self.reviews, IDS),
+            IDS,
             read_table,
             clock=clock,
             batch_size=batch_size,
@@ -321,8 +270,8 @@ def test_valid_rows_are_registered_with_their_events_and_invalid_rows_reported()
     hindi = next(w for w in platform.store.workers.values() if w.details.full_name == "मीना कुमारी")
     assert hindi.details.latin_name and hindi.details.skills == ("masonry", "plastering")
     assert hindi.details.phone is not None and hindi.details.phone.last4 == phone(7)[-4:]
-    # The relay is told which documents hold events (a bare notify() would make it scan every outbox).
-    assert set(platform.notifier.document_ids) == set(platform.store.workers)
+    # The store tells the relay which documents hold events (it never needs to scan every outbox).
+    assert set(platform.store.notified) == set(platform.store.workers)
 
     problems = {(e.row, e.field) for e in platform.report(job)}
     assert problems == {
@@ -349,7 +298,7 @@ def test_the_report_never_shows_a_phone_or_aadhaar_number() -> None:
     ]
     job = platform.run(csv_file(rows))
     report = platform.importer.report(job.job_id, REGISTRAR)
-    text = http_import.report_csv(report)
+    text = http_import.report_of(report)
 
     assert job.counts.failed == 5 and job.counts.registered == 1
     assert text.splitlines()[0] == "row,row_key,code,field,problem"
@@ -365,7 +314,7 @@ def test_the_report_never_shows_a_phone_or_aadhaar_number() -> None:
 
 
 def test_report_cells_cannot_run_as_spreadsheet_formulas() -> None:
-    text = http_import.report_csv([RowError(2, "=HYPERLINK(1)", "invalid", "gender", "must be set")])
+    text = http_import.report_of([RowError(2, "=HYPERLINK(1)", "invalid", "gender", "must be set")])
     assert "'=HYPERLINK(1)" in text
 
 
@@ -481,7 +430,7 @@ def test_a_running_job_is_not_run_twice_until_its_lease_lapses() -> None:
     platform = Platform()
     content = csv_file([row(1)])
     job = platform.run(content)
-    platform.jobs.jobs[job.job_id] = ImportJob(**{**job.__dict__, "status": ImportStatus.RUNNING})
+    platform.jobs.save(ImportJob(**{**job.__dict__, "status": ImportStatus.RUNNING}))
     replay = platform.importer.run("survey.csv", content, REGISTRAR)
     assert replay.replayed and replay.job.status is ImportStatus.RUNNING
 
@@ -512,14 +461,14 @@ def test_duplicates_within_the_file_are_reported() -> None:
     assert len(platform.reviews.reviews) == 1
 
 
-def test_a_worker_already_registered_is_linked_not_duplicated() -> None:
+def test_a_worker_this_partner_already_registered_is_linked_not_duplicated() -> None:
     platform = Platform()
-    existing = registered_elsewhere(platform, aadhaar(1))
+    existing = registered_elsewhere(platform, aadhaar(1), partner_id="cso-1")
     job = platform.run(csv_file([row(1), row(2)]))
 
     assert (job.counts.registered, job.counts.linked, job.counts.failed) == (1, 1, 0)
     linked = platform.store.workers[existing.worker_id]
-    assert [c.captured_by_partner_id for c in linked.consents] == ["cso-9", "cso-1"]
+    assert [c.captured_by_partner_id for c in linked.consents] == ["cso-1", "cso-1"]
     assert platform.store.event_types(existing.worker_id)[-2:] == [
         "mrc.registry.v1.ConsentChanged",
         "mrc.audit.v1.DataAccessed",
@@ -527,9 +476,25 @@ def test_a_worker_already_registered_is_linked_not_duplicated() -> None:
     assert len(platform.store.workers) == 2
 
 
-def test_linking_survives_a_concurrent_change_and_is_idempotent() -> None:
+def test_another_partners_worker_is_neither_linked_nor_disclosed_but_queued_for_a_link_request() -> None:
     platform = Platform()
     existing = registered_elsewhere(platform, aadhaar(1))
+    job = platform.run(csv_file([row(1), row(2)]))
+
+    # The row becomes the partner's own record, kept apart; the other partner's record is untouched.
+    assert (job.counts.registered, job.counts.linked, job.counts.failed) == (2, 0, 0)
+    assert [c.captured_by_partner_id for c in platform.store.workers[existing.worker_id].consents] == ["cso-9"]
+    assert platform.report(job) == []
+    [review] = platform.reviews.reviews.values()
+    assert review.kind is MatchKind.CERTAIN
+    assert review.candidate_id == existing.worker_id
+    assert review.requested_by_partner_id == "cso-1"
+    assert set(review.partner_ids) == {"cso-1", "cso-9"}
+
+
+def test_linking_survives_a_concurrent_change_and_is_idempotent() -> None:
+    platform = Platform()
+    existing = registered_elsewhere(platform, aadhaar(1), partner_id="cso-1")
     platform.store.fail_saves = 1
     content = csv_file([row(1)])
     job = platform.run(content)
@@ -540,7 +505,7 @@ def test_linking_survives_a_concurrent_change_and_is_idempotent() -> None:
     assert len(platform.store.workers[existing.worker_id].consents) == 2
 
 
-def registered_elsewhere(platform: Platform, number: str) -> Worker:
+def registered_elsewhere(platform: Platform, number: str, *, partner_id: str = "cso-9") -> Worker:
     protection = WorkerProtection(FakeProtector())
     details, _ = protection.details(
         WorkerInput(
@@ -554,12 +519,12 @@ def registered_elsewhere(platform: Platform, number: str) -> Worker:
     worker = Worker.register(
         worker_id="w-existing",
         details=details,
-        consent=Consent("c-1", frozenset({ConsentPurpose.REGISTRATION}), CaptureMethod.SIGNATURE, "cso-9", NOW),
-        registering_partner_id="cso-9",
+        consent=Consent("c-1", frozenset({ConsentPurpose.REGISTRATION}), CaptureMethod.SIGNATURE, partner_id, NOW),
+        registering_partner_id=partner_id,
         now=NOW,
     )
-    dedup = Deduplicator(platform.store, platform.reviews)
-    platform.store.add(worker, idempotency_key="cso-9:k", fingerprint="f", match_keys=dedup.keys(worker))
+    dedup = Deduplicator(platform.store, platform.reviews, IDS)
+    platform.store.add(worker, idempotency_key=f"{partner_id}:k", fingerprint="f", match_keys=dedup.keys(worker))
     return worker
 
 

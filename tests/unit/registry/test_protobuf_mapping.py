@@ -8,7 +8,10 @@ from datetime import timedelta
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from mrc.registry.v1 import events_pb2, worker_pb2
+from mrc_kernel.place import Place
+from mrc_kernel.vocabulary import Gender, Sector
 from mrc_plumbing.events import EventDecoder
+from mrc_plumbing.protobuf import datetime_from, place_from_proto, place_to_proto, timestamp
 from mrc_registry.adapters.protobuf_mapping import (
     DOCUMENT_FROM_PROTO,
     DOCUMENT_TO_PROTO,
@@ -22,10 +25,6 @@ from mrc_registry.adapters.protobuf_mapping import (
     VULNERABILITY_FROM_PROTO,
     VULNERABILITY_TO_PROTO,
     consent_to_proto,
-    datetime_from,
-    place_from_proto,
-    place_to_proto,
-    timestamp,
     to_envelope,
     worker_to_proto,
 )
@@ -33,11 +32,8 @@ from mrc_registry.domain.consent import CaptureMethod, Consent, ConsentPurpose
 from mrc_registry.domain.worker import (
     ConsentChanged,
     DocumentKind,
-    Gender,
     IdentityDocument,
-    Place,
     ProtectedPhone,
-    Sector,
     Vulnerability,
     Worker,
     WorkerDetails,

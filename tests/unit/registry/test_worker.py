@@ -8,6 +8,8 @@ from datetime import timedelta
 import pytest
 
 from mrc_kernel.errors import Conflict, FieldViolation, InvalidArgument, NotFound
+from mrc_kernel.place import Place
+from mrc_kernel.vocabulary import Gender, Sector
 from mrc_registry.domain.consent import (
     CaptureMethod,
     Consent,
@@ -19,11 +21,8 @@ from mrc_registry.domain.consent import (
 from mrc_registry.domain.worker import (
     ConsentChanged,
     DocumentKind,
-    Gender,
     IdentityDocument,
-    Place,
     ProtectedPhone,
-    Sector,
     Worker,
     WorkerDetails,
     WorkerErased,

@@ -19,19 +19,12 @@ from mrc_kernel.errors import (
     PermissionDenied,
     Unavailable,
 )
+from mrc_kernel.place import Place
 from mrc_kernel.roles import Role
+from mrc_kernel.vocabulary import Sector
 from mrc_registry.adapters.protobuf_mapping import to_envelope
 from mrc_registry.domain.consent import CaptureMethod, ConsentPurpose
-from mrc_registry.domain.worker import (
-    DocumentKind,
-    Place,
-    Sector,
-    Worker,
-    WorkerErased,
-    WorkerRegistered,
-    WorkerStatus,
-    WorkerUpdated,
-)
+from mrc_registry.domain.worker import DocumentKind, Worker, WorkerErased, WorkerRegistered, WorkerStatus, WorkerUpdated
 from mrc_registry.service_layer.commands import DocumentInput, Search, UpdateWorker, WorkerInput
 from mrc_registry.service_layer.workers import PERSONAL_FIELDS, WorkerView
 from tests.support.auth import AuditCall, caller_for

@@ -43,6 +43,7 @@ class Caller:
         return any(self.covers_place(state, district) for state, district in places)
 
 
+# The purposes a request may declare (`mrc_kernel.policy.Purpose`).
 PURPOSES = frozenset(
     {
         "registration",

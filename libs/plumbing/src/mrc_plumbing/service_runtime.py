@@ -7,15 +7,13 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
 from kafka import KafkaProducer
-from pymongo.database import Database
 
 from mrc_kernel.claims import audience_of
-from mrc_plumbing import kafka_wiring, mongo_wiring
+from mrc_plumbing import kafka_wiring
 from mrc_plumbing.audit import AUDIT_TOPIC, AuditTrail
 from mrc_plumbing.auth.grpc import GrpcAuth
 from mrc_plumbing.auth.http import HttpAuth
@@ -27,6 +25,8 @@ from mrc_plumbing.grpc_server import GrpcServer
 from mrc_plumbing.http_app import ReadinessCheck
 from mrc_plumbing.outbox import OutboxRelay
 from mrc_plumbing.settings import ServiceSettings
+from mrc_plumbing.store import DocumentStore
+from mrc_plumbing.store.wiring import open_store
 from mrc_plumbing.structured_logging import configure_logging
 
 log = logging.getLogger(__name__)
@@ -49,10 +49,10 @@ def cached_check(check: Callable[[], bool], ttl_seconds: float = 2.0) -> Callabl
 
 @dataclass
 class Connections:
-    """What every service process holds: its database, producers, the outbox relay, auth and audit."""
+    """What every service process holds: its store, producers, the outbox relay, auth and audit."""
 
     settings: ServiceSettings
-    db: Database[Any]
+    store: DocumentStore
     producer: KafkaProducer
     relay: OutboxRelay
     audit: AuditTrail
@@ -64,7 +64,7 @@ class Connections:
 
     def readiness_checks(self) -> dict[str, ReadinessCheck]:
         return {
-            "store": cached_check(lambda: mongo_wiring.store_is_reachable(self.db)),
+            "store": cached_check(self.store.is_reachable),
             "kafka": cached_check(lambda: kafka_wiring.kafka_is_reachable(self.settings.infra)),
         }
 
@@ -79,11 +79,11 @@ def connect(settings: ServiceSettings, *, topics: Iterable[str], outbox_collecti
     """Configure logging, connect to the store and broker, declare our topics, prepare the relay."""
     infra = settings.infra
     configure_logging(settings.service_name, level=infra.log_level, fmt=infra.log_format)
-    db = mongo_wiring.connect(infra, settings.mongo_database)
+    store = open_store(infra, settings.mongo_database)
     kafka_wiring.ensure_topics(infra, [*topics, AUDIT_TOPIC])
     producer = kafka_wiring.create_producer(infra, client_id=f"mrc-{settings.service_name}")
     relay = OutboxRelay(
-        db,
+        store,
         outbox_collections,
         producer,
         batch_size=settings.outbox_batch_size,
@@ -101,7 +101,7 @@ def connect(settings: ServiceSettings, *, topics: Iterable[str], outbox_collecti
     audit_producer = kafka_wiring.create_producer(infra, client_id=f"mrc-{settings.service_name}-audit", linger_ms=0)
     return Connections(
         settings=settings,
-        db=db,
+        store=store,
         producer=producer,
         relay=relay,
         audit=AuditTrail(audit_producer, service=settings.service_name, state_code=infra.state_code),
@@ -109,7 +109,7 @@ def connect(settings: ServiceSettings, *, topics: Iterable[str], outbox_collecti
         grpc_auth=GrpcAuth(verifier, limiter),
         revocations=RevocationWatcher(infra.kafka_bootstrap_servers, verifier.revoked),
         audit_producer=audit_producer,
-        crypto=build_crypto(db, settings.crypto),
+        crypto=build_crypto(store, settings.crypto),
     )
 
 

@@ -1,3 +1,4 @@
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from mrc_plumbing.settings import ServiceSettings
@@ -13,3 +14,9 @@ class RegistrySettings(ServiceSettings):
     http_port: int = 8101
     grpc_port: int = 9101
     mongo_database: str = "mrc_registry"
+    # An SMS gateway for one-time codes (JSON over HTTPS, see adapters/text_messages.py); empty: messages
+    # are kept in the local `sms_outbox` collection instead (the embedded default).
+    sms_gateway_url: str = ""
+    sms_gateway_token: SecretStr = SecretStr("")
+    # How often consents that reached their expiry are looked for (and announced with ConsentChanged).
+    consent_expiry_sweep_seconds: float = Field(default=30.0, gt=0)

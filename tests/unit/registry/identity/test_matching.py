@@ -2,6 +2,7 @@ import itertools
 
 import pytest
 
+from mrc_kernel.vocabulary import Gender
 from mrc_registry.domain.identity.matching import (
     CandidateFacts,
     MatchDecision,
@@ -10,7 +11,6 @@ from mrc_registry.domain.identity.matching import (
     name_similarity,
     score,
 )
-from mrc_registry.domain.worker import Gender
 
 RAM_HINDI = CandidateFacts(
     name="राम कुमार",

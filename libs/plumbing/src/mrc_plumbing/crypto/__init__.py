@@ -17,7 +17,7 @@ from mrc_plumbing.crypto.key_store import (
     DataKeyRecord,
     DataKeyStore,
     InMemoryDataKeyStore,
-    MongoDataKeyStore,
+    StoreDataKeyStore,
 )
 from mrc_plumbing.crypto.keyring import KeyRing
 from mrc_plumbing.crypto.master_keys import MasterKeys
@@ -40,7 +40,7 @@ __all__ = [
     "InMemoryDataKeyStore",
     "KeyRing",
     "MasterKeys",
-    "MongoDataKeyStore",
+    "StoreDataKeyStore",
     "TokenInfo",
     "UnknownDataKey",
     "UnknownMasterKey",

@@ -6,14 +6,13 @@ coordination between replicas: creating a key is an insert that at most one of t
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
+from mrc_plumbing.store import DocumentStore, DuplicateDocument
+from mrc_plumbing.store.memory import InMemoryStore
 
 DATA_KEYS_COLLECTION = "data_keys"
 
@@ -69,70 +68,24 @@ class DataKeyStore(Protocol):
     def all(self) -> Iterator[DataKeyRecord]: ...
 
 
-class InMemoryDataKeyStore:
-    """A `DataKeyStore` for unit tests and tools; thread-safe, gone with the process."""
+class StoreDataKeyStore:
+    """The `data_keys` collection of the service's store (any strategy)."""
 
-    def __init__(self) -> None:
-        self._records: dict[str, DataKeyRecord] = {}
-        self._lock = threading.Lock()
-
-    def get(self, state_code: str, version: int) -> DataKeyRecord | None:
-        with self._lock:
-            return self._records.get(data_key_id(state_code, version))
-
-    def active(self, state_code: str) -> DataKeyRecord | None:
-        with self._lock:
-            candidates = [r for r in self._records.values() if r.state_code == state_code and r.active]
-        return max(candidates, key=lambda r: r.version, default=None)
-
-    def insert(self, record: DataKeyRecord) -> None:
-        with self._lock:
-            if record.id in self._records:
-                raise DataKeyExists(record.id)
-            self._records[record.id] = record
-
-    def deactivate_older(self, state_code: str, version: int) -> None:
-        with self._lock:
-            for key, record in list(self._records.items()):
-                if record.state_code == state_code and record.version < version and record.active:
-                    self._records[key] = replace(record, active=False)
-
-    def replace_wrapping(
-        self, state_code: str, version: int, expected_master_key_id: str, master_key_id: str, wrapped: bytes
-    ) -> bool:
-        with self._lock:
-            key = data_key_id(state_code, version)
-            record = self._records.get(key)
-            if record is None or record.master_key_id != expected_master_key_id:
-                return False
-            self._records[key] = replace(record, master_key_id=master_key_id, wrapped=wrapped)
-            return True
-
-    def all(self) -> Iterator[DataKeyRecord]:
-        with self._lock:
-            records = sorted(self._records.values(), key=lambda r: (r.state_code, r.version))
-        return iter(records)
-
-
-class MongoDataKeyStore:
-    """The `data_keys` collection of the service's database (FerretDB or MongoDB)."""
-
-    def __init__(self, db: Database[Any], collection: str = DATA_KEYS_COLLECTION) -> None:
-        self._collection = db[collection]
+    def __init__(self, store: DocumentStore, collection: str = DATA_KEYS_COLLECTION) -> None:
+        self._collection = store.collection(collection)
 
     def get(self, state_code: str, version: int) -> DataKeyRecord | None:
-        document = self._collection.find_one({"_id": data_key_id(state_code, version)})
+        document = self._collection.get(data_key_id(state_code, version))
         return None if document is None else _from_document(document)
 
     def active(self, state_code: str) -> DataKeyRecord | None:
         # A handful of documents per state: no index needed beyond `_id`.
-        for document in self._collection.find({"state_code": state_code, "active": True}).sort("version", -1).limit(1):
-            return _from_document(document)
-        return None
+        found = self._collection.find({"state_code": state_code, "active": True}, sort=[("version", -1)], limit=1)
+        return _from_document(found[0]) if found else None
 
     def insert(self, record: DataKeyRecord) -> None:
         try:
-            self._collection.insert_one(
+            self._collection.insert(
                 {
                     "_id": record.id,
                     "state_code": record.state_code,
@@ -143,26 +96,34 @@ class MongoDataKeyStore:
                     "active": record.active,
                 }
             )
-        except DuplicateKeyError:
+        except DuplicateDocument:
             raise DataKeyExists(record.id) from None
 
     def deactivate_older(self, state_code: str, version: int) -> None:
-        self._collection.update_many(
-            {"state_code": state_code, "version": {"$lt": version}, "active": True}, {"$set": {"active": False}}
+        older = self._collection.find(
+            {"state_code": state_code, "version": {"$lt": version}, "active": True}, fields=[]
         )
+        self._collection.update_each([(d["_id"], {"$set": {"active": False}}) for d in older])
 
     def replace_wrapping(
         self, state_code: str, version: int, expected_master_key_id: str, master_key_id: str, wrapped: bytes
     ) -> bool:
-        result = self._collection.update_one(
-            {"_id": data_key_id(state_code, version), "master_key_id": expected_master_key_id},
+        return self._collection.update(
+            data_key_id(state_code, version),
             {"$set": {"master_key_id": master_key_id, "wrapped": wrapped}},
+            where={"master_key_id": expected_master_key_id},
         )
-        return result.modified_count == 1
 
     def all(self) -> Iterator[DataKeyRecord]:
-        for document in self._collection.find({}).sort("_id", 1):
+        for document in self._collection.scan():
             yield _from_document(document)
+
+
+class InMemoryDataKeyStore(StoreDataKeyStore):
+    """A `DataKeyStore` for unit tests and tools, on the in-memory store; gone with the process."""
+
+    def __init__(self) -> None:
+        super().__init__(InMemoryStore())
 
 
 def _from_document(document: Any) -> DataKeyRecord:

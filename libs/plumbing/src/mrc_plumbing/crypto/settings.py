@@ -3,6 +3,7 @@
     MRC_MASTER_KEYS="k2026a:<base64 of 32 bytes>,k2026b:<base64 of 32 bytes>"
     MRC_MASTER_KEY_ACTIVE=k2026b
     MRC_BLIND_INDEX_KEY=<base64 of at least 32 bytes>
+    MRC_ID_DERIVATION_KEY=<base64 of at least 32 bytes>
 
 Several master keys may be listed so that a rotation needs no downtime: data keys are wrapped with
 the active one, and data keys wrapped with any listed one still unwrap. Left unset, the values
@@ -20,6 +21,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEV_MASTER_KEY_ID = "dev-insecure"
 DEV_MASTER_KEYS = "dev-insecure:TVJDLURFVi1JTlNFQ1VSRS1NQVNURVItS0VZLTAwMDE="  # b"MRC-DEV-INSECURE-MASTER-KEY-0001"
 DEV_BLIND_INDEX_KEY = "TVJDLURFVi1JTlNFQ1VSRS1CTElORC1JTkRFWC1LRVk="  # b"MRC-DEV-INSECURE-BLIND-INDEX-KEY"
+DEV_ID_DERIVATION_KEY = "TVJDLURFVi1JTlNFQ1VSRS1JRC1ERVJJVkFUSU9OLUtF"  # b"MRC-DEV-INSECURE-ID-DERIVATION-KE"
 
 
 class CryptoSettings(BaseSettings):
@@ -31,6 +33,9 @@ class CryptoSettings(BaseSettings):
     master_key_active: str = ""
     # Secret of the blind indexes (base64, at least 32 bytes); the same in every state cluster.
     blind_index_key: SecretStr = SecretStr(DEV_BLIND_INDEX_KEY)
+    # Secret of ids derived from idempotency keys (base64, at least 32 bytes): a retry maps to the same
+    # record, yet nobody without it can compute another partner's ids. The same on every replica, for good.
+    id_derivation_key: SecretStr = SecretStr(DEV_ID_DERIVATION_KEY)
     # How often each replica re-reads the active data key version, so replicas converge after a rotation.
     data_key_refresh_seconds: float = Field(default=60.0, gt=0)
     # Refuse to start with the development keys above; true in every real cluster.
@@ -38,6 +43,9 @@ class CryptoSettings(BaseSettings):
 
     def uses_dev_master_keys(self) -> bool:
         return self.master_keys.get_secret_value() == DEV_MASTER_KEYS
+
+    def uses_dev_id_derivation_key(self) -> bool:
+        return self.id_derivation_key.get_secret_value() == DEV_ID_DERIVATION_KEY
 
     def uses_dev_blind_index_key(self) -> bool:
         return self.blind_index_key.get_secret_value() == DEV_BLIND_INDEX_KEY

@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -45,6 +45,7 @@ from mrc_plumbing.store.port import (
     Document,
     DocumentCollection,
     Filter,
+    IndexSpec,
     KeyIndex,
     KeyListing,
     RankedId,
@@ -78,6 +79,11 @@ def point_reads(read: Callable[[T], R], items: Sequence[T]) -> list[R]:
 
 
 class FerretCollection(PymongoCollection):
+    def ensure_indexes(self, indexes: Sequence[IndexSpec]) -> None:
+        # FerretDB 1.24 answers no query from a secondary index: such an index only slows every write.
+        # Unique indexes stay, for the uniqueness they enforce.
+        super().ensure_indexes([index for index in indexes if index.unique])
+
     def _stripe(self, document_id: Any) -> threading.Lock:
         return _STRIPES[hash((self._collection.database.name, self.name, str(document_id))) % len(_STRIPES)]
 
@@ -180,7 +186,7 @@ class FerretKeyIndex(KeyIndex):
     def added(self, document_id: str, keys: Iterable[str]) -> None:
         self.added_many({key: [document_id] for key in keys})
 
-    def added_many(self, ids_by_key: dict[str, list[str]]) -> None:
+    def added_many(self, ids_by_key: Mapping[str, Sequence[str]]) -> None:
         """List ids under keys: new keys are inserted, keys that exist get the ids added (under the cap).
 
         No upserts (concurrent upserts leak FerretDB's pooled connections). The cap is checked on a read
@@ -192,7 +198,8 @@ class FerretKeyIndex(KeyIndex):
         with translated_errors():
             try:
                 self._keys.bulk_write(
-                    [InsertOne({"_id": key, "ids": ids}) for key, ids in sorted(ids_by_key.items())], ordered=False
+                    [InsertOne({"_id": key, "ids": list(ids)}) for key, ids in sorted(ids_by_key.items())],
+                    ordered=False,
                 )
             except BulkWriteError as exc:
                 errors = exc.details.get("writeErrors", [])
@@ -201,7 +208,7 @@ class FerretKeyIndex(KeyIndex):
                 existing = sorted(error["op"]["_id"] for error in errors)
         lengths = point_reads(lambda key: len(self._ids(key)), existing)
         operations = [
-            UpdateOne({"_id": key}, {"$addToSet": {"ids": {"$each": ids_by_key[key]}}})
+            UpdateOne({"_id": key}, {"$addToSet": {"ids": {"$each": list(ids_by_key[key])}}})
             for key, length in zip(existing, lengths, strict=True)
             if length < self._cap
         ]

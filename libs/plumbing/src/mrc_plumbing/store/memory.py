@@ -415,6 +415,9 @@ class InMemoryKeyIndex(KeyIndex):
     def added(self, document_id: str, keys: Iterable[str]) -> None:
         return None
 
+    def added_many(self, ids_by_key: Mapping[str, Sequence[str]]) -> None:
+        return None
+
     def removed(self, document_id: str, keys: Iterable[str]) -> None:
         return None
 

@@ -7,7 +7,7 @@ by scanning), so the contract suite runs this strategy on the embedded FerretDB 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pymongo import ASCENDING, UpdateOne
@@ -118,6 +118,9 @@ class MongoKeyIndex(KeyIndex):
             self._collection.create_index([(self._field, ASCENDING)], name=self._field)
 
     def added(self, document_id: str, keys: Iterable[str]) -> None:
+        return None
+
+    def added_many(self, ids_by_key: Mapping[str, Sequence[str]]) -> None:
         return None
 
     def removed(self, document_id: str, keys: Iterable[str]) -> None:

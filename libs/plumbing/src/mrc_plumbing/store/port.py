@@ -104,6 +104,15 @@ class KeyIndex(abc.ABC):
     @abc.abstractmethod
     def added(self, document_id: str, keys: Iterable[str]) -> None: ...
 
+    def added_many(self, ids_by_key: Mapping[str, Sequence[str]]) -> None:
+        """`added` for many documents at once (a bulk import's batch)."""
+        by_document: dict[str, list[str]] = {}
+        for key, ids in ids_by_key.items():
+            for document_id in ids:
+                by_document.setdefault(document_id, []).append(key)
+        for document_id, keys in by_document.items():
+            self.added(document_id, keys)
+
     @abc.abstractmethod
     def removed(self, document_id: str, keys: Iterable[str]) -> None: ...
 

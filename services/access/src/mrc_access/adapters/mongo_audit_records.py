@@ -1,4 +1,4 @@
-"""The audit trail in MongoDB: append-only, one document per record, its `_id` the event's id.
+"""The audit trail in the document store: append-only, one document per record, its `_id` the event's id.
 
 There is deliberately no update or delete here: a redelivered event inserts nothing, and nothing
 rewrites history.
@@ -17,12 +17,11 @@ from mongoengine import (
     ListField,
     StringField,
 )
-from pymongo import DESCENDING
-from pymongo.collection import Collection
-from pymongo.errors import DuplicateKeyError
 
 from mrc_access.domain.audit_record import AccessAction, AccessOutcome, AccessRecord, Actor
 from mrc_access.service_layer.ports import AccessRecordFilter, RecordPosition
+from mrc_plumbing.store import DocumentStore, DuplicateDocument
+from mrc_plumbing.store.schema import collection_of, indexes_of
 
 
 class ActorDocument(EmbeddedDocument):  # type: ignore[misc]
@@ -104,18 +103,17 @@ def _record(doc: dict[str, Any]) -> AccessRecord:
     )
 
 
-class MongoAuditRecordStore:
-    def __init__(self) -> None:
-        self._collection: Collection[Any] = AuditRecordDocument._get_collection()
+class StoredAuditRecords:
+    def __init__(self, store: DocumentStore) -> None:
+        self._records = store.collection(collection_of(AuditRecordDocument))
 
-    @staticmethod
-    def ensure_indexes() -> None:
-        AuditRecordDocument.ensure_indexes()
+    def ensure_indexes(self) -> None:
+        self._records.ensure_indexes(indexes_of(AuditRecordDocument))
 
     def add(self, record: AccessRecord) -> bool:
         try:
-            self._collection.insert_one(_document(record))
-        except DuplicateKeyError:
+            self._records.insert(_document(record))
+        except DuplicateDocument:
             return False
         return True
 
@@ -134,5 +132,5 @@ class MongoAuditRecordStore:
                 {"occurred_at": {"$lt": after.occurred_at}},
                 {"occurred_at": after.occurred_at, "_id": {"$lt": after.record_id}},
             ]
-        cursor = self._collection.find(query).sort([("occurred_at", DESCENDING), ("_id", DESCENDING)]).limit(limit)
-        return [_record(doc) for doc in cursor]
+        found = self._records.find(query, sort=[("occurred_at", -1), ("_id", -1)], limit=limit)
+        return [_record(doc) for doc in found]

@@ -1,4 +1,4 @@
-"""Partners and clients in MongoDB (FerretDB locally). Each document holds its pending events too."""
+"""Partners and clients in the document store. Each document holds its pending events too."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mongoengine import BooleanField, DateTimeField, DictField, Document, ListField, StringField
-from pymongo.collection import Collection
-from pymongo.errors import DuplicateKeyError
 
 from mrc_access.adapters.protobuf_mapping import client_event, partner_event
 from mrc_access.domain.client import Client
@@ -15,8 +13,8 @@ from mrc_access.domain.geography import Geography
 from mrc_access.domain.partner import Partner, PartnerKind
 from mrc_kernel.errors import AlreadyExists
 from mrc_kernel.roles import Role
-from mrc_plumbing.idempotency import FINGERPRINT_FIELD, IDEMPOTENCY_FIELD, insert_once
-from mrc_plumbing.outbox import OUTBOX_FIELD, append_events, with_events
+from mrc_plumbing.store import FINGERPRINT_FIELD, IDEMPOTENCY_FIELD, OUTBOX_FIELD, DocumentStore, DuplicateDocument
+from mrc_plumbing.store.schema import collection_of, indexes_of
 
 
 class PartnerDocument(Document):  # type: ignore[misc]
@@ -26,7 +24,6 @@ class PartnerDocument(Document):  # type: ignore[misc]
         "collection": "partners",
         "indexes": [
             {"fields": [IDEMPOTENCY_FIELD], "unique": True, "name": "idempotency_key"},
-            {"fields": ["outbox_pending"], "name": "outbox_pending"},
         ],
     }
     id = StringField(primary_key=True)
@@ -47,7 +44,6 @@ class ClientDocument(Document):  # type: ignore[misc]
         "collection": "clients",
         "indexes": [
             {"fields": ["partner_id"], "name": "partner"},
-            {"fields": ["outbox_pending"], "name": "outbox_pending"},
         ],
     }
     id = StringField(primary_key=True)
@@ -129,57 +125,54 @@ def _client(doc: dict[str, Any]) -> Client:
     )
 
 
-class MongoPartnerRepository:
-    def __init__(self) -> None:
-        self._collection: Collection[Any] = PartnerDocument._get_collection()
+class StoredPartners:
+    def __init__(self, store: DocumentStore) -> None:
+        self._partners = store.collection(collection_of(PartnerDocument))
 
-    @staticmethod
-    def ensure_indexes() -> None:
-        PartnerDocument.ensure_indexes()
+    def ensure_indexes(self) -> None:
+        self._partners.ensure_indexes(indexes_of(PartnerDocument))
 
     def add(self, partner: Partner, *, idempotency_key: str, fingerprint: str) -> tuple[Partner, bool]:
-        document = with_events(
-            _partner_document(partner, idempotency_key, fingerprint),
-            [partner_event(e) for e in partner.pending_events],
+        events = [partner_event(e) for e in partner.pending_events]
+        stored, created = self._partners.insert_once(
+            _partner_document(partner, idempotency_key, fingerprint), events=events
         )
-        stored, created = insert_once(self._collection, document)
         partner.pending_events.clear()
         return (partner if created else _partner(stored)), created
 
     def get(self, partner_id: str) -> Partner | None:
-        doc = self._collection.find_one({"_id": partner_id}, {OUTBOX_FIELD: 0, FINGERPRINT_FIELD: 0})
+        doc = self._partners.get(partner_id, exclude=[OUTBOX_FIELD, FINGERPRINT_FIELD])
         return _partner(doc) if doc else None
 
 
-class MongoClientRepository:
-    def __init__(self) -> None:
-        self._collection: Collection[Any] = ClientDocument._get_collection()
+class StoredClients:
+    def __init__(self, store: DocumentStore) -> None:
+        self._clients = store.collection(collection_of(ClientDocument))
 
-    @staticmethod
-    def ensure_indexes() -> None:
-        ClientDocument.ensure_indexes()
+    def ensure_indexes(self) -> None:
+        self._clients.ensure_indexes(indexes_of(ClientDocument))
 
     def add(self, client: Client) -> None:
-        document = with_events(_client_document(client), [client_event(e) for e in client.pending_events])
         try:
-            self._collection.insert_one(document)
-        except DuplicateKeyError:
+            self._clients.insert(_client_document(client), events=[client_event(e) for e in client.pending_events])
+        except DuplicateDocument:
             raise AlreadyExists(f"client {client.client_id!r} already exists") from None
         client.pending_events.clear()
 
     def get(self, client_id: str) -> Client | None:
-        doc = self._collection.find_one({"_id": client_id}, {OUTBOX_FIELD: 0})
+        doc = self._clients.get(client_id, exclude=[OUTBOX_FIELD])
         return _client(doc) if doc else None
 
     def save_revocation(self, client: Client) -> bool:
-        update = append_events(
-            {"$set": {"revoked": True, "revoked_at": client.revoked_at}},
-            [client_event(e) for e in client.pending_events],
-        )
         # Only an unrevoked client changes, so concurrent revocations publish one event between them.
-        result = self._collection.update_one({"_id": client.client_id, "revoked": False}, update)
+        saved = self._clients.update(
+            client.client_id,
+            {"$set": {"revoked": True, "revoked_at": client.revoked_at}},
+            where={"revoked": False},
+            events=[client_event(e) for e in client.pending_events],
+        )
         client.pending_events.clear()
-        return result.modified_count == 1
+        return saved
 
     def replace_secret_hash(self, client_id: str, secret_hash: str) -> None:
-        self._collection.update_one({"_id": client_id}, {"$set": {"secret_hash": secret_hash}})
+        self._clients.update(client_id, {"$set": {"secret_hash": secret_hash}})

@@ -1,4 +1,5 @@
-"""Signing keys in MongoDB: the private half encrypted at rest (PKCS#8, a key derived from the configured secret)."""
+"""Signing keys in the document store: the private half encrypted at rest (PKCS#8, with a key derived from
+the configured secret)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from mongoengine import DateTimeField, Document, StringField
-from pymongo.collection import Collection
 
 from mrc_access.domain.signing_key import SigningKey
 from mrc_kernel import claims
+from mrc_plumbing.store import DocumentStore
+from mrc_plumbing.store.schema import collection_of, indexes_of
 
 
 class SigningKeyDocument(Document):  # type: ignore[misc]
@@ -42,17 +44,16 @@ def decrypt_private_key(pem: str, secret: bytes) -> ec.EllipticCurvePrivateKey:
     return key
 
 
-class MongoSigningKeyStore:
-    def __init__(self, encryption_secret: str) -> None:
-        self._collection: Collection[Any] = SigningKeyDocument._get_collection()
+class StoredSigningKeys:
+    def __init__(self, store: DocumentStore, encryption_secret: str) -> None:
+        self._keys = store.collection(collection_of(SigningKeyDocument))
         self._secret = encryption_secret.encode()
         # Keys never change once stored; decrypt each one once per process.
         self._decrypted: dict[str, SigningKey] = {}
         self._lock = threading.Lock()
 
-    @staticmethod
-    def ensure_indexes() -> None:
-        SigningKeyDocument.ensure_indexes()
+    def ensure_indexes(self) -> None:
+        self._keys.ensure_indexes(indexes_of(SigningKeyDocument))
 
     def add(self, key: SigningKey) -> None:
         doc = SigningKeyDocument(
@@ -62,10 +63,10 @@ class MongoSigningKeyStore:
             created_at=key.created_at,
         )
         doc.validate()
-        self._collection.insert_one(doc.to_mongo().to_dict())
+        self._keys.insert(doc.to_mongo().to_dict())
 
     def newest_first(self) -> Iterator[SigningKey]:
-        for doc in self._collection.find().sort([("created_at", -1), ("_id", -1)]):
+        for doc in self._keys.find({}, sort=[("created_at", -1), ("_id", -1)]):
             yield self._key(doc)
 
     def _key(self, doc: dict[str, Any]) -> SigningKey:

@@ -12,14 +12,15 @@ import sys
 import faust
 
 from mrc.audit.v1 import audit_pb2
-from mrc_access.adapters.mongo_audit_records import MongoAuditRecordStore
+from mrc_access.adapters.mongo_audit_records import StoredAuditRecords
 from mrc_access.adapters.protobuf_mapping import access_record_from_proto
 from mrc_access.service_layer.audit_trail import AuditTrail
 from mrc_access.settings import AUDIT_TOPIC, CONSUMER_APP_ID, AccessSettings
 from mrc_kernel.events import Event
-from mrc_plumbing import kafka_wiring, mongo_wiring
+from mrc_plumbing import kafka_wiring
 from mrc_plumbing.events import EventDecoder
 from mrc_plumbing.faust_app import EventHandler, create_faust_app, dead_letter_topic_name, subscribe
+from mrc_plumbing.store.wiring import open_store
 from mrc_plumbing.structured_logging import configure_logging
 
 log = logging.getLogger(__name__)
@@ -43,10 +44,11 @@ def main() -> None:
     infra = settings.infra
     # This process only stores records: a database and the consumer, no producer or outbox relay.
     configure_logging(f"{settings.service_name}-worker", level=infra.log_level, fmt=infra.log_format)
-    mongo_wiring.connect(infra, settings.mongo_database)
+    store = open_store(infra, settings.mongo_database)
     kafka_wiring.ensure_topics(infra, [AUDIT_TOPIC, dead_letter_topic_name(CONSUMER_APP_ID)])
-    MongoAuditRecordStore.ensure_indexes()
-    audit_trail = AuditTrail(MongoAuditRecordStore())
+    records = StoredAuditRecords(store)
+    records.ensure_indexes()
+    audit_trail = AuditTrail(records)
 
     app = create_faust_app(CONSUMER_APP_ID, infra, web_port=settings.worker_web_port, bind_host=settings.bind_host)
     subscribe(app, AUDIT_TOPIC, build_handler(audit_trail, EventDecoder()))

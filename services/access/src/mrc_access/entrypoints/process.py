@@ -7,14 +7,14 @@ from datetime import timedelta
 
 from mrc.access.v1 import access_service_pb2_grpc
 from mrc_access.adapters.bearer_auth import BearerTokenVerifier
-from mrc_access.adapters.mongo_audit_records import MongoAuditRecordStore
+from mrc_access.adapters.mongo_audit_records import StoredAuditRecords
 from mrc_access.adapters.mongo_repository import (
     ClientDocument,
-    MongoClientRepository,
-    MongoPartnerRepository,
     PartnerDocument,
+    StoredClients,
+    StoredPartners,
 )
-from mrc_access.adapters.mongo_signing_keys import MongoSigningKeyStore
+from mrc_access.adapters.mongo_signing_keys import StoredSigningKeys
 from mrc_access.entrypoints.grpc_api import AccessServicer
 from mrc_access.entrypoints.http_api import create_access_http_app
 from mrc_access.service_layer.administration import PartnerAdministration
@@ -30,6 +30,7 @@ from mrc_access.settings import (
 )
 from mrc_plumbing.grpc_server import GrpcServer
 from mrc_plumbing.service_runtime import connect, run_service
+from mrc_plumbing.store.schema import collection_of
 
 log = logging.getLogger(__name__)
 
@@ -39,17 +40,19 @@ def main() -> None:
     connections = connect(
         settings,
         topics=[PARTNERS_TOPIC, CLIENTS_TOPIC, AUDIT_TOPIC],
-        outbox_collections=[PartnerDocument._meta["collection"], ClientDocument._meta["collection"]],
+        outbox_collections=[collection_of(PartnerDocument), collection_of(ClientDocument)],
     )
     encryption_secret = settings.key_encryption_secret.get_secret_value()
     if encryption_secret == DEV_KEY_ENCRYPTION_SECRET:
         log.warning("signing keys are encrypted with the development secret; set MRC_ACCESS_KEY_ENCRYPTION_SECRET")
-    for repository in (MongoPartnerRepository, MongoClientRepository, MongoSigningKeyStore, MongoAuditRecordStore):
+    store = connections.store
+    partners, clients = StoredPartners(store), StoredClients(store)
+    signing_keys, audit_records = StoredSigningKeys(store, encryption_secret), StoredAuditRecords(store)
+    for repository in (partners, clients, signing_keys, audit_records):
         repository.ensure_indexes()
-    partners, clients = MongoPartnerRepository(), MongoClientRepository()
-    administration = PartnerAdministration(partners, clients, connections.relay)
+    administration = PartnerAdministration(partners, clients)
     key_ring = SigningKeyRing(
-        MongoSigningKeyStore(encryption_secret),
+        signing_keys,
         grace=timedelta(seconds=settings.key_grace_seconds),
         cache_seconds=settings.key_cache_seconds,
     )
@@ -58,7 +61,7 @@ def main() -> None:
     if settings.bootstrap_client_id and bootstrap_secret:
         administration.ensure_bootstrap_operator(settings.bootstrap_client_id, bootstrap_secret)
     tokens = TokenService(partners, clients, key_ring, ttl_seconds=settings.token_ttl_seconds)
-    audit_trail = AuditTrail(MongoAuditRecordStore())
+    audit_trail = AuditTrail(audit_records)
     verifier = BearerTokenVerifier(
         key_ring.verification_key, lambda client_id: (c := clients.get(client_id)) is not None and not c.revoked
     )

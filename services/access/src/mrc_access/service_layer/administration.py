@@ -11,7 +11,7 @@ from datetime import datetime
 from mrc_access.domain.client import Client
 from mrc_access.domain.client_secret import client_secret_matches, hash_client_secret, new_client_secret
 from mrc_access.domain.partner import Partner, PartnerKind
-from mrc_access.service_layer.ports import ClientRepository, EventNotifier, PartnerRepository
+from mrc_access.service_layer.ports import ClientRepository, PartnerRepository
 from mrc_kernel.clock import utc_now
 from mrc_kernel.errors import AlreadyExists, NotFound
 from mrc_kernel.idempotency import request_fingerprint, scoped_key
@@ -62,14 +62,12 @@ class PartnerAdministration:
         self,
         partners: PartnerRepository,
         clients: ClientRepository,
-        notifier: EventNotifier,
         *,
         clock: Callable[[], datetime] = utc_now,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
     ) -> None:
         self._partners = partners
         self._clients = clients
-        self._notifier = notifier
         self._clock = clock
         self._new_id = new_id
 
@@ -92,8 +90,6 @@ class PartnerAdministration:
             idempotency_key=scoped_key(command.caller_partner_id, key),
             fingerprint=request_fingerprint(payload),
         )
-        if created:
-            self._notifier.notify()
         return PartnerCreation(stored, created)
 
     def get_partner(self, partner_id: str) -> Partner:
@@ -116,7 +112,6 @@ class PartnerAdministration:
             now=self._clock(),
         )
         self._clients.add(client)
-        self._notifier.notify()
         log.info("client issued", extra={"client_id": client.client_id, "partner_id": partner.partner_id})
         return IssuedClient(client, secret)
 
@@ -128,8 +123,8 @@ class PartnerAdministration:
 
     def revoke_client(self, client_id: str) -> Client:
         client = self.get_client(client_id)
-        if client.revoke(self._clock()) and self._clients.save_revocation(client):
-            self._notifier.notify()
+        if client.revoke(self._clock()):
+            self._clients.save_revocation(client)
             log.info("client revoked", extra={"client_id": client_id, "partner_id": client.partner_id})
             return client
         # Already revoked, possibly just now by another replica: answer with what is stored.
@@ -175,5 +170,4 @@ class PartnerAdministration:
         if client.revoked:
             # Revocation is deliberate (a leaked secret, say); a restart must not undo it.
             log.warning("bootstrap operator client is revoked; not restoring it", extra={"client_id": client_id})
-        self._notifier.notify()
         return client

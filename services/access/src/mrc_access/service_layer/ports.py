@@ -73,9 +73,3 @@ class AuditRecordStore(Protocol):
     ) -> list[AccessRecord]:
         """Matching records, newest first, starting after `after`."""
         ...
-
-
-class EventNotifier(Protocol):
-    def notify(self) -> None:
-        """Tell the outbox relay that events are waiting."""
-        ...

@@ -1,4 +1,4 @@
-"""Employers in MongoDB (FerretDB locally). One document per employer holds its pending events too."""
+"""Employers in the document store. One document per employer holds its pending events too."""
 
 from __future__ import annotations
 
@@ -16,15 +16,13 @@ from mongoengine import (
     ListField,
     StringField,
 )
-from pymongo.collection import Collection
-from pymongo.errors import DuplicateKeyError
 
 from mrc_employer.adapters.protobuf_mapping import to_envelope
 from mrc_employer.domain.employer import Employer, EmployerKind, Place, Sector
 from mrc_kernel.errors import AlreadyExists
 from mrc_kernel.events import Event
-from mrc_plumbing.idempotency import FINGERPRINT_FIELD, IDEMPOTENCY_FIELD, insert_once
-from mrc_plumbing.outbox import with_events
+from mrc_plumbing.store import FINGERPRINT_FIELD, IDEMPOTENCY_FIELD, OUTBOX_FIELD, DocumentStore, DuplicateDocument
+from mrc_plumbing.store.schema import collection_of, indexes_of
 
 
 class PlaceDocument(EmbeddedDocument):  # type: ignore[misc]
@@ -41,7 +39,6 @@ class EmployerDocument(Document):  # type: ignore[misc]
         "collection": "employers",
         "indexes": [
             {"fields": [IDEMPOTENCY_FIELD], "unique": True, "name": "idempotency_key"},
-            {"fields": ["outbox_pending"], "name": "outbox_pending"},
             {"fields": ["location.district_code"], "name": "location_district"},
             {"fields": ["registration_number"], "name": "registration_number"},
         ],
@@ -98,13 +95,12 @@ def _from_document(doc: dict[str, Any]) -> Employer:
     )
 
 
-class MongoEmployerRepository:
-    def __init__(self) -> None:
-        self._collection: Collection[Any] = EmployerDocument._get_collection()
+class StoredEmployers:
+    def __init__(self, store: DocumentStore) -> None:
+        self._employers = store.collection(collection_of(EmployerDocument))
 
-    @staticmethod
-    def ensure_indexes() -> None:
-        EmployerDocument.ensure_indexes()
+    def ensure_indexes(self) -> None:
+        self._employers.ensure_indexes(indexes_of(EmployerDocument))
 
     def add(
         self,
@@ -114,18 +110,17 @@ class MongoEmployerRepository:
         fingerprint: str,
         extra_events: Sequence[Event] = (),
     ) -> tuple[Employer, bool]:
-        document = with_events(
-            _to_document(employer, idempotency_key, fingerprint),
-            [*(to_envelope(e) for e in employer.pending_events), *extra_events],
-        )
+        events = [*(to_envelope(e) for e in employer.pending_events), *extra_events]
         try:
-            stored, created = insert_once(self._collection, document)
-        except DuplicateKeyError:
+            stored, created = self._employers.insert_once(
+                _to_document(employer, idempotency_key, fingerprint), events=events
+            )
+        except DuplicateDocument:
             # Not a retry (that would have matched its idempotency key): the id is taken.
             raise AlreadyExists(f"employer {employer.employer_id!r} is already registered") from None
         employer.pending_events.clear()
         return (employer if created else _from_document(stored)), created
 
     def get(self, employer_id: str) -> Employer | None:
-        doc = self._collection.find_one({"_id": employer_id}, {"outbox": 0, FINGERPRINT_FIELD: 0})
+        doc = self._employers.get(employer_id, exclude=[OUTBOX_FIELD, FINGERPRINT_FIELD])
         return _from_document(doc) if doc else None

@@ -30,12 +30,6 @@ class EmployerRepository(Protocol):
     def get(self, employer_id: str) -> Employer | None: ...
 
 
-class EventNotifier(Protocol):
-    def notify(self) -> None:
-        """Tell the outbox relay that events are waiting."""
-        ...
-
-
 class AuditEvents(Protocol):
     """The part of the audit trail (`mrc_plumbing.audit.AuditTrail`) used here: events of writes."""
 

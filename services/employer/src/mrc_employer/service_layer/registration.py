@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from mrc_employer.domain.employer import Employer, EmployerKind, Place
-from mrc_employer.service_layer.ports import AuditEvents, EmployerRepository, EventNotifier
+from mrc_employer.service_layer.ports import AuditEvents, EmployerRepository
 from mrc_kernel.audit import Action
 from mrc_kernel.caller import Caller, check_purpose
 from mrc_kernel.clock import utc_now
@@ -63,14 +63,12 @@ class EmployerRegistrationService:
     def __init__(
         self,
         employers: EmployerRepository,
-        notifier: EventNotifier,
         audit: AuditEvents,
         *,
         clock: Callable[[], datetime] = utc_now,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
     ) -> None:
         self._employers = employers
-        self._notifier = notifier
         self._audit = audit
         self._clock = clock
         self._new_id = new_id
@@ -106,8 +104,6 @@ class EmployerRegistrationService:
             fingerprint=request_fingerprint(payload),
             extra_events=[audit_event],
         )
-        if created:
-            self._notifier.notify()
         return EmployerRegistration(stored, created)
 
     def get(self, employer_id: str, caller: Caller) -> Employer:

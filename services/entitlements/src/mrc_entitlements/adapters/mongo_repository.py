@@ -7,25 +7,19 @@ from __future__ import annotations
 
 import contextlib
 from datetime import UTC, datetime
-from typing import Any
 
 from mongoengine import BooleanField, DateTimeField, DictField, Document, IntField, ListField, StringField
-from pymongo.collection import Collection
-from pymongo.errors import DuplicateKeyError
 
 from mrc_entitlements.adapters.protobuf_mapping import to_envelope
 from mrc_entitlements.domain.eligibility import Eligibility, EligibilityStatus
-from mrc_plumbing.idempotency import APPLIED_EVENTS_FIELD, apply_once
-from mrc_plumbing.outbox import OUTBOX_FIELD, append_events, with_events
+from mrc_plumbing.store import APPLIED_EVENTS_FIELD, OUTBOX_FIELD, DocumentStore, DuplicateDocument
+from mrc_plumbing.store.schema import collection_of, indexes_of
 
 UNKNOWN_PLACE = "unknown"
 
 
 class EligibilityDocument(Document):  # type: ignore[misc]
-    meta = {
-        "collection": "eligibility",
-        "indexes": [{"fields": ["outbox_pending"], "name": "outbox_pending"}],
-    }
+    meta = {"collection": "eligibility"}
     id = StringField(primary_key=True)  # the worker id
     status = StringField(required=True, choices=[s.value for s in EligibilityStatus])
     eligible_scheme_codes = ListField(StringField())
@@ -66,71 +60,66 @@ class ErasedWorkerDocument(Document):  # type: ignore[misc]
     event_id = StringField(required=True)
 
 
-class MongoEligibilityRepository:
-    def __init__(self) -> None:
-        self._collection: Collection[Any] = EligibilityDocument._get_collection()
-        self._erasure_counts: Collection[Any] = ErasureCountDocument._get_collection()
-        self._erased: Collection[Any] = ErasedWorkerDocument._get_collection()
+class StoredEligibility:
+    def __init__(self, store: DocumentStore) -> None:
+        self._records = store.collection(collection_of(EligibilityDocument))
+        self._erasure_counts = store.collection(collection_of(ErasureCountDocument))
+        self._erased = store.collection(collection_of(ErasedWorkerDocument))
 
-    @staticmethod
-    def ensure_indexes() -> None:
-        EligibilityDocument.ensure_indexes()
+    def ensure_indexes(self) -> None:
+        self._records.ensure_indexes(indexes_of(EligibilityDocument))
 
     def record_once(self, eligibility: Eligibility, *, event_id: str) -> bool:
-        document = with_events(
-            {
-                "_id": eligibility.worker_id,
-                "status": eligibility.status.value,
-                "eligible_scheme_codes": list(eligibility.eligible_scheme_codes),
-                "recorded_at": eligibility.recorded_at,
-                "source_event_id": eligibility.source_event_id,
-                "state_code": eligibility.state_code,
-                "district_code": eligibility.district_code,
-                APPLIED_EVENTS_FIELD: [event_id],
-            },
-            [to_envelope(e) for e in eligibility.pending_events],
-        )
+        events = [to_envelope(e) for e in eligibility.pending_events]
         eligibility.pending_events.clear()
         try:
             # Insert only: an existing record (this event redelivered, or one moved here by a merge) is kept
             # as it is, and none of these events are stored.
-            self._collection.insert_one(document)
-        except DuplicateKeyError:
-            return False
-        return True
-
-    def save(self, eligibility: Eligibility, *, event_id: str) -> bool:
-        update = append_events(
-            {
-                "$set": {
+            self._records.insert(
+                {
+                    "_id": eligibility.worker_id,
                     "status": eligibility.status.value,
                     "eligible_scheme_codes": list(eligibility.eligible_scheme_codes),
                     "recorded_at": eligibility.recorded_at,
                     "source_event_id": eligibility.source_event_id,
-                }
-            },
-            [to_envelope(e) for e in eligibility.pending_events],
-        )
+                    "state_code": eligibility.state_code,
+                    "district_code": eligibility.district_code,
+                    APPLIED_EVENTS_FIELD: [event_id],
+                },
+                events=events,
+            )
+        except DuplicateDocument:
+            return False
+        return True
+
+    def save(self, eligibility: Eligibility, *, event_id: str) -> bool:
+        events = [to_envelope(e) for e in eligibility.pending_events]
         eligibility.pending_events.clear()
-        return apply_once(self._collection, eligibility.worker_id, update, event_id, upsert=False)
+        update = {
+            "$set": {
+                "status": eligibility.status.value,
+                "eligible_scheme_codes": list(eligibility.eligible_scheme_codes),
+                "recorded_at": eligibility.recorded_at,
+                "source_event_id": eligibility.source_event_id,
+            }
+        }
+        return self._records.apply_once(eligibility.worker_id, update, event_id, events=events)
 
     def delete(self, worker_id: str) -> bool:
-        return bool(self._collection.delete_one({"_id": worker_id}).deleted_count)
+        return self._records.delete(worker_id)
 
     def count_erasure(self, state_code: str, district_code: str, *, event_id: str) -> bool:
         state_code, district_code = state_code or UNKNOWN_PLACE, district_code or UNKNOWN_PLACE
         key = f"{state_code}:{district_code}"
-        # Make sure the counter exists first: two upserts racing on a new counter would let apply_once
-        # take the loser's DuplicateKeyError for "already counted".
-        # (An insert, not an upsert: concurrent upserts make FerretDB 1.24 leak connections.)
-        with contextlib.suppress(DuplicateKeyError):
-            self._erasure_counts.insert_one(
+        # Make sure the counter exists first (an insert: the store never upserts), then count the event once.
+        with contextlib.suppress(DuplicateDocument):
+            self._erasure_counts.insert(
                 {"_id": key, "state_code": state_code, "district_code": district_code, "count": 0}
             )
-        return apply_once(self._erasure_counts, key, {"$inc": {"count": 1}}, event_id, upsert=False)
+        return self._erasure_counts.apply_once(key, {"$inc": {"count": 1}}, event_id)
 
     def get(self, worker_id: str) -> Eligibility | None:
-        doc = self._collection.find_one({"_id": worker_id}, {OUTBOX_FIELD: 0, APPLIED_EVENTS_FIELD: 0})
+        doc = self._records.get(worker_id, exclude=[OUTBOX_FIELD, APPLIED_EVENTS_FIELD])
         if doc is None:
             return None
         recorded_at = doc["recorded_at"]
@@ -146,11 +135,11 @@ class MongoEligibilityRepository:
 
     def remember_erased(self, worker_id: str, *, event_id: str, at: datetime) -> bool:
         try:
-            # Insert only (no upsert, see count_erasure): a duplicate key means it is remembered already.
-            self._erased.insert_one({"_id": worker_id, "erased_at": at, "event_id": event_id})
-        except DuplicateKeyError:
+            # Insert only: a duplicate means it is remembered already.
+            self._erased.insert({"_id": worker_id, "erased_at": at, "event_id": event_id})
+        except DuplicateDocument:
             return False
         return True
 
     def is_erased(self, worker_id: str) -> bool:
-        return self._erased.find_one({"_id": worker_id}, {"_id": 1}) is not None
+        return self._erased.get(worker_id, fields=[]) is not None

@@ -13,10 +13,9 @@ import sys
 import faust
 
 from mrc.registry.v1 import events_pb2 as registry_events
-from mrc_entitlements.adapters.mongo_repository import EligibilityDocument, MongoEligibilityRepository
+from mrc_entitlements.adapters.mongo_repository import EligibilityDocument, StoredEligibility
 from mrc_entitlements.adapters.registry_mapping import (
     active_purposes_include_linkage,
-    registered_with_linkage_consent,
 )
 from mrc_entitlements.service_layer.eligibility import EligibilityService
 from mrc_entitlements.settings import (
@@ -29,6 +28,7 @@ from mrc_kernel.events import Event
 from mrc_plumbing.events import EventDecoder
 from mrc_plumbing.faust_app import EventHandler, create_faust_app, dead_letter_topic_name, subscribe
 from mrc_plumbing.service_runtime import connect
+from mrc_plumbing.store.schema import collection_of
 
 log = logging.getLogger(__name__)
 
@@ -37,13 +37,13 @@ def build_handler(service: EligibilityService, decoder: EventDecoder) -> EventHa
     def handle(event: Event) -> None:
         message = decoder.decode(event)
         if isinstance(message, registry_events.WorkerRegistered):
-            worker = message.worker
+            facts = message.facts
             recorded = service.worker_registered(
-                worker.worker_id,
+                facts.worker_id,
                 event_id=event.id,
-                linkage_consented=registered_with_linkage_consent(worker, event.time),
-                state_code=worker.home.state_code,
-                district_code=worker.home.district_code,
+                linkage_consented=active_purposes_include_linkage(facts.active_purposes),
+                state_code=facts.home.state_code,
+                district_code=facts.home.district_code,
             )
             log.info("worker registered", extra={"event_id": event.id, "recorded": recorded})
         elif isinstance(message, registry_events.ConsentChanged):
@@ -69,10 +69,11 @@ def main() -> None:
     connections = connect(
         settings,
         topics=[ELIGIBILITY_TOPIC, REGISTRY_WORKERS_TOPIC, dead_letter_topic_name(CONSUMER_APP_ID)],
-        outbox_collections=[EligibilityDocument._meta["collection"]],
+        outbox_collections=[collection_of(EligibilityDocument)],
     )
-    MongoEligibilityRepository.ensure_indexes()
-    service = EligibilityService(MongoEligibilityRepository(), connections.relay)
+    records = StoredEligibility(connections.store)
+    records.ensure_indexes()
+    service = EligibilityService(records)
 
     app = create_faust_app(
         CONSUMER_APP_ID, settings.infra, web_port=settings.worker_web_port, bind_host=settings.bind_host

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mrc.entitlements.v1 import entitlements_service_pb2_grpc
-from mrc_entitlements.adapters.mongo_repository import EligibilityDocument, MongoEligibilityRepository
+from mrc_entitlements.adapters.mongo_repository import EligibilityDocument, StoredEligibility
 from mrc_entitlements.entrypoints.grpc_api import EntitlementsServicer
 from mrc_entitlements.entrypoints.http_api import eligibility_router
 from mrc_entitlements.service_layer.eligibility import EligibilityLookup
@@ -11,15 +11,15 @@ from mrc_entitlements.settings import ELIGIBILITY_TOPIC, EntitlementsSettings
 from mrc_plumbing.grpc_server import GrpcServer
 from mrc_plumbing.http_app import create_http_app
 from mrc_plumbing.service_runtime import connect, run_service
+from mrc_plumbing.store.schema import collection_of
 
 
 def main() -> None:
     settings = EntitlementsSettings()
-    connections = connect(
-        settings, topics=[ELIGIBILITY_TOPIC], outbox_collections=[EligibilityDocument._meta["collection"]]
-    )
-    MongoEligibilityRepository.ensure_indexes()
-    lookup = EligibilityLookup(MongoEligibilityRepository(), connections.audit)
+    connections = connect(settings, topics=[ELIGIBILITY_TOPIC], outbox_collections=[collection_of(EligibilityDocument)])
+    records = StoredEligibility(connections.store)
+    records.ensure_indexes()
+    lookup = EligibilityLookup(records, connections.audit)
 
     http_app = create_http_app(
         service=settings.service_name, title="MRC Entitlements", readiness_checks=connections.readiness_checks()

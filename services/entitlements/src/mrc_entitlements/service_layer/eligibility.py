@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from mrc_entitlements.domain.eligibility import Eligibility
-from mrc_entitlements.service_layer.ports import EligibilityRepository, EventNotifier, ReadAudit
+from mrc_entitlements.service_layer.ports import EligibilityRepository, ReadAudit
 from mrc_kernel.audit import Action
 from mrc_kernel.caller import Caller, check_purpose
 from mrc_kernel.clock import utc_now
@@ -31,12 +31,10 @@ class EligibilityService:
     def __init__(
         self,
         records: EligibilityRepository,
-        notifier: EventNotifier,
         *,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._records = records
-        self._notifier = notifier
         self._clock = clock
 
     def worker_registered(
@@ -77,10 +75,7 @@ class EligibilityService:
         if eligibility is None:
             return False
         changed = eligibility.consent_changed(linkage_consented, source_event_id=event_id, now=self._clock())
-        has_events = bool(eligibility.pending_events)
         applied = self._records.save(eligibility, event_id=event_id)
-        if applied and has_events:
-            self._notifier.notify()
         return applied and changed
 
     def worker_erased(self, worker_id: str, *, event_id: str) -> bool:
@@ -116,16 +111,13 @@ class EligibilityService:
         moved = False
         if self._records.get(surviving_worker_id) is None:
             moved_record = merged.moved_to(surviving_worker_id)
-            has_events = bool(moved_record.pending_events)
             moved = self._records.record_once(moved_record, event_id=event_id)
             # The survivor may have been erased meanwhile. Its erasure writes the tombstone before it looks
             # for the record, and this looks for the tombstone after the move, so one of the two always sees
-            # the other: the moved record never outlives the erasure. Not announced if it is going.
+            # the other: the moved record never outlives the erasure.
             if self._records.is_erased(surviving_worker_id):
                 self._erase_with_survivor(merged_worker_id, surviving_worker_id, event_id)
                 return False
-            if moved and has_events:
-                self._notifier.notify()
         self._records.delete(merged_worker_id)
         return moved
 
@@ -163,11 +155,7 @@ class EligibilityService:
         return self._records.delete(worker_id)
 
     def _store_new(self, eligibility: Eligibility, event_id: str) -> bool:
-        has_events = bool(eligibility.pending_events)
-        recorded = self._records.record_once(eligibility, event_id=event_id)
-        if recorded and has_events:
-            self._notifier.notify()
-        return recorded
+        return self._records.record_once(eligibility, event_id=event_id)
 
 
 class EligibilityLookup:

@@ -47,10 +47,6 @@ class EligibilityRepository(Protocol):
         ...
 
 
-class EventNotifier(Protocol):
-    def notify(self) -> None: ...
-
-
 class ReadAudit(Protocol):
     """The part of the audit trail (`mrc_plumbing.audit.AuditTrail`) used here: records of reads."""
 

@@ -1,4 +1,4 @@
-"""Grievances in MongoDB (FerretDB locally). One document per grievance holds its pending events too.
+"""Grievances in the document store. One document per grievance holds its pending events too.
 
 The summary, the complainant's own account, is stored encrypted with the field cipher under the data key
 of the grievance's state (`mrc_plumbing.crypto`); it is decrypted only when a grievance is read back.
@@ -22,8 +22,6 @@ from mongoengine import (
     ListField,
     StringField,
 )
-from pymongo.collection import Collection
-from pymongo.errors import DuplicateKeyError
 
 from mrc_grievance.adapters.protobuf_mapping import to_envelope
 from mrc_grievance.domain.grievance import (
@@ -34,8 +32,8 @@ from mrc_grievance.domain.grievance import (
     Place,
 )
 from mrc_kernel.events import Event
-from mrc_plumbing.idempotency import FINGERPRINT_FIELD, IDEMPOTENCY_FIELD, insert_once
-from mrc_plumbing.outbox import OUTBOX_FIELD, with_events
+from mrc_plumbing.store import FINGERPRINT_FIELD, IDEMPOTENCY_FIELD, OUTBOX_FIELD, DocumentStore, DuplicateDocument
+from mrc_plumbing.store.schema import collection_of, indexes_of
 
 # The cipher's field name (its associated data): a summary token decrypts as nothing else.
 SUMMARY_FIELD = "grievance.summary"
@@ -63,7 +61,6 @@ class GrievanceDocument(Document):  # type: ignore[misc]
         "collection": "grievances",
         "indexes": [
             {"fields": [IDEMPOTENCY_FIELD], "unique": True, "name": "idempotency_key"},
-            {"fields": ["outbox_pending"], "name": "outbox_pending"},
             {"fields": ["location.district_code"], "name": "location_district"},
             {"fields": ["worker_id"], "name": "worker"},
             {"fields": ["employer_id"], "name": "employer"},
@@ -147,22 +144,14 @@ def _from_document(doc: dict[str, Any], cipher: FieldCipher) -> Grievance:
     )
 
 
-class MongoGrievanceRepository:
-    def __init__(
-        self,
-        cipher: FieldCipher,
-        collection: Collection[Any] | None = None,
-        erased_workers: Collection[Any] | None = None,
-    ) -> None:
+class StoredGrievances:
+    def __init__(self, store: DocumentStore, cipher: FieldCipher) -> None:
         self._cipher = cipher
-        self._collection: Collection[Any] = GrievanceDocument._get_collection() if collection is None else collection
-        self._erased: Collection[Any] = (
-            ErasedWorkerDocument._get_collection() if erased_workers is None else erased_workers
-        )
+        self._grievances = store.collection(collection_of(GrievanceDocument))
+        self._erased = store.collection(collection_of(ErasedWorkerDocument))
 
-    @staticmethod
-    def ensure_indexes() -> None:
-        GrievanceDocument.ensure_indexes()
+    def ensure_indexes(self) -> None:
+        self._grievances.ensure_indexes(indexes_of(GrievanceDocument))
 
     def add(
         self,
@@ -172,47 +161,46 @@ class MongoGrievanceRepository:
         fingerprint: str,
         extra_events: Sequence[Event] = (),
     ) -> tuple[Grievance, bool]:
-        document = with_events(
-            _to_document(grievance, idempotency_key, fingerprint, self._cipher),
-            [*(to_envelope(e) for e in grievance.pending_events), *extra_events],
+        events = [*(to_envelope(e) for e in grievance.pending_events), *extra_events]
+        stored, created = self._grievances.insert_once(
+            _to_document(grievance, idempotency_key, fingerprint, self._cipher), events=events
         )
-        stored, created = insert_once(self._collection, document)
         grievance.pending_events.clear()
         return (grievance if created else _from_document(stored, self._cipher)), created
 
     def get(self, grievance_id: str) -> Grievance | None:
-        doc = self._collection.find_one({"_id": grievance_id}, {OUTBOX_FIELD: 0, FINGERPRINT_FIELD: 0})
+        doc = self._grievances.get(grievance_id, exclude=[OUTBOX_FIELD, FINGERPRINT_FIELD])
         return _from_document(doc, self._cipher) if doc else None
 
     def anonymise_worker(self, worker_id: str, summary: str) -> int:
         if not worker_id:  # an empty id would match every anonymous grievance
             return 0
         anonymised = 0
-        for doc in list(self._collection.find({"worker_id": worker_id}, {"location": 1})):
+        for doc in self._grievances.find({"worker_id": worker_id}, fields=["location"]):
             token = self._cipher.encrypt(doc["location"]["state_code"], SUMMARY_FIELD, summary)
             # Conditional on the worker id, so a redelivery (or a second consumer) cannot overwrite twice.
-            result = self._collection.update_one(
-                {"_id": doc["_id"], "worker_id": worker_id}, {"$set": {"worker_id": "", "summary": token}}
+            anonymised += self._grievances.update(
+                doc["_id"], {"$set": {"worker_id": "", "summary": token}}, where={"worker_id": worker_id}
             )
-            anonymised += result.modified_count
         return anonymised
 
     def rekey_worker(self, merged_worker_id: str, surviving_worker_id: str) -> int:
         if not merged_worker_id or not surviving_worker_id or merged_worker_id == surviving_worker_id:
             return 0
-        result = self._collection.update_many(
-            {"worker_id": merged_worker_id}, {"$set": {"worker_id": surviving_worker_id}}
-        )
-        return result.modified_count
+        rekeyed = 0
+        for doc in self._grievances.find({"worker_id": merged_worker_id}, fields=[]):
+            rekeyed += self._grievances.update(
+                doc["_id"], {"$set": {"worker_id": surviving_worker_id}}, where={"worker_id": merged_worker_id}
+            )
+        return rekeyed
 
     def remember_erased(self, worker_id: str, *, at: datetime) -> bool:
         try:
-            # Insert only, no upsert (concurrent upserts make FerretDB 1.24 leak connections): a duplicate
-            # key means it is remembered already.
-            self._erased.insert_one({"_id": worker_id, "erased_at": at})
-        except DuplicateKeyError:
+            # Insert only (the store never upserts): a duplicate means it is remembered already.
+            self._erased.insert({"_id": worker_id, "erased_at": at})
+        except DuplicateDocument:
             return False
         return True
 
     def is_erased(self, worker_id: str) -> bool:
-        return self._erased.find_one({"_id": worker_id}, {"_id": 1}) is not None
+        return self._erased.get(worker_id, fields=[]) is not None

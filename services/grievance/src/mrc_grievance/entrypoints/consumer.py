@@ -11,7 +11,7 @@ import sys
 import faust
 
 from mrc.registry.v1 import events_pb2 as registry_events
-from mrc_grievance.adapters.mongo_repository import MongoGrievanceRepository
+from mrc_grievance.adapters.mongo_repository import StoredGrievances
 from mrc_grievance.service_layer.worker_events import WorkerEventsService
 from mrc_grievance.settings import CONSUMER_APP_ID, REGISTRY_WORKERS_TOPIC, GrievanceSettings
 from mrc_kernel.events import Event
@@ -42,8 +42,9 @@ def main() -> None:
     connections = connect(
         settings, topics=[REGISTRY_WORKERS_TOPIC, dead_letter_topic_name(CONSUMER_APP_ID)], outbox_collections=[]
     )
-    MongoGrievanceRepository.ensure_indexes()
-    service = WorkerEventsService(MongoGrievanceRepository(connections.crypto.cipher))
+    grievances = StoredGrievances(connections.store, connections.crypto.cipher)
+    grievances.ensure_indexes()
+    service = WorkerEventsService(grievances)
 
     app = create_faust_app(
         CONSUMER_APP_ID, settings.infra, web_port=settings.worker_web_port, bind_host=settings.bind_host

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from mrc_grievance.domain.grievance import Grievance, GrievanceCategory, IntakeChannel, Place
-from mrc_grievance.service_layer.ports import Audit, EventNotifier, GrievanceRepository
+from mrc_grievance.service_layer.ports import Audit, GrievanceRepository
 from mrc_kernel.audit import Action
 from mrc_kernel.caller import Caller, check_purpose
 from mrc_kernel.clock import utc_now
@@ -69,14 +69,12 @@ class FilingService:
     def __init__(
         self,
         grievances: GrievanceRepository,
-        notifier: EventNotifier,
         audit: Audit,
         *,
         clock: Callable[[], datetime] = utc_now,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
     ) -> None:
         self._grievances = grievances
-        self._notifier = notifier
         self._audit = audit
         self._clock = clock
         self._new_id = new_id
@@ -108,8 +106,6 @@ class FilingService:
             fingerprint=request_fingerprint(payload),
             extra_events=[audit_event],
         )
-        if created:
-            self._notifier.notify()
         return Filing(stored, created)
 
     def get(self, grievance_id: str, caller: Caller) -> Grievance:

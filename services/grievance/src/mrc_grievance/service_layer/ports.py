@@ -58,12 +58,6 @@ class WorkerGrievances(Protocol):
         ...
 
 
-class EventNotifier(Protocol):
-    def notify(self) -> None:
-        """Tell the outbox relay that events are waiting."""
-        ...
-
-
 class Audit(Protocol):
     """The audit trail (`mrc_plumbing.audit.AuditTrail`)."""
 

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from google.protobuf.timestamp_pb2 import Timestamp
-
 from mrc.common.v1 import common_pb2
 from mrc.registry.v1 import events_pb2, household_pb2, migration_pb2
 from mrc_kernel.events import Event
+from mrc_plumbing.protobuf import place_to_proto, timestamp
 from mrc_registry.domain import household as household_domain
 from mrc_registry.domain import migration as migration_domain
 from mrc_registry.domain.household import Household, HouseholdChanged, Member, Relationship
@@ -51,12 +48,6 @@ STATUS_TO_PROTO = {
 STATUS_FROM_PROTO = {v: k for k, v in STATUS_TO_PROTO.items()}
 
 
-def _timestamp(value: datetime) -> Timestamp:
-    ts = Timestamp()
-    ts.FromDatetime(value)
-    return ts
-
-
 def member_to_proto(member: Member) -> household_pb2.HouseholdMember:
     return household_pb2.HouseholdMember(
         worker_id=member.worker_id,
@@ -88,17 +79,33 @@ def household_to_proto(household: Household) -> household_pb2.Household:
         members=[member_to_proto(m) for m in household.members],
         masked_ration_card=household.masked_ration_card,
         registering_partner_id=household.registering_partner_id,
-        updated_at=_timestamp(household.updated_at),
+        updated_at=timestamp(household.updated_at),
         version=household.version,
+        home=place_to_proto(household.home) if household.home else None,
     )
 
 
-def location_to_proto(location: Location) -> common_pb2.LgdLocation:
+def household_facts(household: Household) -> events_pb2.HouseholdFacts:
+    """What events say of a household: member ids and counts, never names or the ration card number."""
+    home = household.home
+    return events_pb2.HouseholdFacts(
+        household_id=household.household_id,
+        member_worker_ids=household.registered_worker_ids(),
+        size=len(household.members),
+        holds_ration_card=bool(household.masked_ration_card),
+        ration_card_state_code=home.state_code if household.masked_ration_card and home else "",
+        home=place_to_proto(home, with_village=False) if home else None,
+        version=household.version,
+        registering_partner_id=household.registering_partner_id,
+    )
+
+
+def location_to_proto(location: Location, *, with_village: bool = True) -> common_pb2.LgdLocation:
     return common_pb2.LgdLocation(
         state_code=location.state_code,
         district_code=location.district_code,
         subdistrict_code=location.subdistrict_code,
-        village_name=location.village_name,
+        village_name=location.village_name if with_village else "",
     )
 
 
@@ -111,11 +118,12 @@ def location_from_proto(location: common_pb2.LgdLocation) -> Location:
     )
 
 
-def episode_to_proto(episode: MigrationEpisode) -> migration_pb2.MigrationEpisode:
+def episode_to_proto(episode: MigrationEpisode, *, for_event: bool = False) -> migration_pb2.MigrationEpisode:
+    """`for_event`: places by LGD codes only."""
     message = migration_pb2.MigrationEpisode(
         episode_id=episode.episode_id,
         worker_id=episode.worker_id,
-        origin=location_to_proto(episode.origin),
+        origin=location_to_proto(episode.origin, with_village=not for_event),
         destination_country=episode.destination_country,
         sector=episode.sector,
         employer_id=episode.employer_id,
@@ -124,17 +132,20 @@ def episode_to_proto(episode: MigrationEpisode) -> migration_pb2.MigrationEpisod
         end_date=episode.end_date.isoformat() if episode.end_date else "",
         status=STATUS_TO_PROTO[episode.status],
         recorded_by_partner_id=episode.recorded_by_partner_id,
-        recorded_at=_timestamp(episode.recorded_at),
+        recorded_at=timestamp(episode.recorded_at),
     )
     if episode.destination is not None:
-        message.destination.CopyFrom(location_to_proto(episode.destination))
+        message.destination.CopyFrom(location_to_proto(episode.destination, with_village=not for_event))
     return message
 
 
 def household_envelope(event: household_domain.DomainEvent) -> Event:
     match event:
         case HouseholdChanged(household=household):
-            message = events_pb2.HouseholdChanged(household=household_to_proto(household))
+            message = events_pb2.HouseholdChanged(
+                household=household_pb2.Household(household_id=household.household_id, version=household.version),
+                facts=household_facts(household),
+            )
             return Event.from_message(
                 message, source=EVENT_SOURCE, subject=household.household_id, topic=HOUSEHOLDS_TOPIC
             )
@@ -144,5 +155,5 @@ def migration_envelope(event: migration_domain.DomainEvent) -> Event:
     match event:
         case MigrationRecorded(episode=episode):
             # On the workers topic, keyed by worker: a worker's history stays in order.
-            message = events_pb2.MigrationRecorded(episode=episode_to_proto(episode))
+            message = events_pb2.MigrationRecorded(episode=episode_to_proto(episode, for_event=True))
             return Event.from_message(message, source=EVENT_SOURCE, subject=episode.worker_id, topic=WORKERS_TOPIC)

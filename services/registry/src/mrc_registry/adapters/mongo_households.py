@@ -1,7 +1,8 @@
-"""Households and migration episodes in MongoDB (FerretDB locally).
+"""Households and migration episodes in the document store.
 
 Each document holds its own pending events (domain and audit) in its outbox, written by the same
-single-document write that changes it. mongoengine declares the shapes and indexes; writes go through pymongo.
+single-document write that changes it. mongoengine declares the shapes and indexes; the store port reads and
+writes them.
 """
 
 from __future__ import annotations
@@ -21,20 +22,18 @@ from mongoengine import (
     ListField,
     StringField,
 )
-from pymongo import ASCENDING
-from pymongo.collection import Collection
 
 from mrc_kernel.errors import Conflict, NotFound
 from mrc_kernel.events import Event
-from mrc_plumbing.conditional_writes import update_if
-from mrc_plumbing.idempotency import FINGERPRINT_FIELD, IDEMPOTENCY_FIELD, insert_once
-from mrc_plumbing.outbox import OUTBOX_FIELD, append_events, with_events
+from mrc_kernel.place import Place
+from mrc_plumbing.store import FINGERPRINT_FIELD, IDEMPOTENCY_FIELD, OUTBOX_FIELD, DocumentStore
+from mrc_plumbing.store.schema import collection_of, indexes_of
 from mrc_registry.adapters.households_mapping import household_envelope, migration_envelope
 from mrc_registry.domain.household import Household, Member, Relationship
 from mrc_registry.domain.migration import Location, MigrationEpisode, MigrationStatus, RecruitmentChannel
 
 # Neither the outbox nor the fingerprint is part of the aggregate.
-_PROJECTION = {OUTBOX_FIELD: 0, FINGERPRINT_FIELD: 0}
+_EXCLUDED = [OUTBOX_FIELD, FINGERPRINT_FIELD]
 
 
 class MemberDocument(EmbeddedDocument):  # type: ignore[misc]
@@ -51,7 +50,6 @@ class HouseholdDocument(Document):  # type: ignore[misc]
         "collection": "households",
         "indexes": [
             {"fields": [IDEMPOTENCY_FIELD], "unique": True, "name": "idempotency_key"},
-            {"fields": ["outbox_pending"], "name": "outbox_pending"},
             {"fields": ["members.worker_id"], "name": "member_worker_id"},
             {"fields": ["registering_partner_id"], "name": "registering_partner"},
         ],
@@ -65,6 +63,7 @@ class HouseholdDocument(Document):  # type: ignore[misc]
     created_at = DateTimeField(required=True)
     updated_at = DateTimeField(required=True)
     version = IntField(required=True)
+    home = DictField()  # {state_code, district_code, subdistrict_code, village_name}
     idempotency_key = StringField(required=True)
     request_fingerprint = StringField(required=True)
     outbox = ListField(DictField())
@@ -83,7 +82,6 @@ class MigrationEpisodeDocument(Document):  # type: ignore[misc]
         "collection": "migration_episodes",
         "indexes": [
             {"fields": [IDEMPOTENCY_FIELD], "unique": True, "name": "idempotency_key"},
-            {"fields": ["outbox_pending"], "name": "outbox_pending"},
             {"fields": ["worker_id", "start_date"], "name": "worker_id"},
         ],
     }
@@ -143,12 +141,24 @@ def _household_document(household: Household, idempotency_key: str, fingerprint:
         created_at=household.created_at,
         updated_at=household.updated_at,
         version=household.version,
+        home=household.home.__dict__ if household.home else {},
         idempotency_key=idempotency_key,
         request_fingerprint=fingerprint,
     )
     doc.validate()
     stored: dict[str, Any] = doc.to_mongo().to_dict()
     return stored
+
+
+def _home(doc: dict[str, Any] | None) -> Place | None:
+    if not doc:
+        return None
+    return Place(
+        state_code=doc["state_code"],
+        district_code=doc["district_code"],
+        subdistrict_code=doc.get("subdistrict_code", ""),
+        village_name=doc.get("village_name", ""),
+    )
 
 
 def _household(doc: dict[str, Any]) -> Household:
@@ -171,34 +181,34 @@ def _household(doc: dict[str, Any]) -> Household:
         created_at=_utc(doc["created_at"]),
         updated_at=_utc(doc["updated_at"]),
         version=doc["version"],
+        home=_home(doc.get("home")),
     )
 
 
-class MongoHouseholdRepository:
-    def __init__(self) -> None:
-        self._collection: Collection[Any] = HouseholdDocument._get_collection()
+class StoredHouseholds:
+    def __init__(self, store: DocumentStore) -> None:
+        self._households = store.collection(collection_of(HouseholdDocument))
 
-    @staticmethod
-    def ensure_indexes() -> None:
-        HouseholdDocument.ensure_indexes()
+    def ensure_indexes(self) -> None:
+        self._households.ensure_indexes(indexes_of(HouseholdDocument))
 
     def add(
         self, household: Household, *, idempotency_key: str, fingerprint: str, also_publish: Sequence[Event]
     ) -> tuple[Household, bool]:
-        document = with_events(
-            _household_document(household, idempotency_key, fingerprint),
-            [*(household_envelope(e) for e in household.pending_events), *also_publish],
+        events = [*(household_envelope(e) for e in household.pending_events), *also_publish]
+        stored, created = self._households.insert_once(
+            _household_document(household, idempotency_key, fingerprint), events=events
         )
-        stored, created = insert_once(self._collection, document)
         household.pending_events.clear()
         return (household if created else _household(stored)), created
 
     def get(self, household_id: str) -> Household | None:
-        doc = self._collection.find_one({"_id": household_id}, _PROJECTION)
+        doc = self._households.get(household_id, exclude=_EXCLUDED)
         return _household(doc) if doc else None
 
     def update_members(self, household: Household, *, expected_version: int, also_publish: Sequence[Event]) -> None:
-        update = append_events(
+        saved = self._households.update(
+            household.household_id,
             {
                 "$set": {
                     "members": _stored_members(household.members),
@@ -206,13 +216,18 @@ class MongoHouseholdRepository:
                     "updated_at": household.updated_at,
                 }
             },
-            [*(household_envelope(e) for e in household.pending_events), *also_publish],
+            where={"version": expected_version},
+            events=[*(household_envelope(e) for e in household.pending_events), *also_publish],
         )
-        if not update_if(self._collection, household.household_id, {"version": expected_version}, update):
-            if self._collection.count_documents({"_id": household.household_id}, limit=1) == 0:
+        if not saved:
+            if self._households.get(household.household_id, fields=["_id"]) is None:
                 raise NotFound(f"no household {household.household_id!r}")
             raise Conflict(f"household {household.household_id!r} changed meanwhile; read it again and retry")
         household.pending_events.clear()
+
+    def with_member(self, worker_id: str) -> list[Household]:
+        found = self._households.find({"members.worker_id": worker_id}, exclude=_EXCLUDED) if worker_id else []
+        return [_household(doc) for doc in found]
 
 
 def _location_document(location: Location) -> LocationDocument:
@@ -276,27 +291,31 @@ def _episode(doc: dict[str, Any]) -> MigrationEpisode:
     )
 
 
-class MongoMigrationRepository:
-    def __init__(self) -> None:
-        self._collection: Collection[Any] = MigrationEpisodeDocument._get_collection()
+class StoredMigrations:
+    def __init__(self, store: DocumentStore) -> None:
+        self._episodes = store.collection(collection_of(MigrationEpisodeDocument))
 
-    @staticmethod
-    def ensure_indexes() -> None:
-        MigrationEpisodeDocument.ensure_indexes()
+    def ensure_indexes(self) -> None:
+        self._episodes.ensure_indexes(indexes_of(MigrationEpisodeDocument))
 
     def add(
         self, episode: MigrationEpisode, *, idempotency_key: str, fingerprint: str, also_publish: Sequence[Event]
     ) -> tuple[MigrationEpisode, bool]:
-        document = with_events(
-            _episode_document(episode, idempotency_key, fingerprint),
-            [*(migration_envelope(e) for e in episode.pending_events), *also_publish],
+        events = [*(migration_envelope(e) for e in episode.pending_events), *also_publish]
+        stored, created = self._episodes.insert_once(
+            _episode_document(episode, idempotency_key, fingerprint), events=events
         )
-        stored, created = insert_once(self._collection, document)
         episode.pending_events.clear()
         return (episode if created else _episode(stored)), created
 
-    def list_for_worker(self, worker_id: str, *, recorded_by_partner_id: str) -> list[MigrationEpisode]:
-        cursor = self._collection.find(
-            {"worker_id": worker_id, "recorded_by_partner_id": recorded_by_partner_id}, _PROJECTION
-        ).sort([("start_date", ASCENDING), ("recorded_at", ASCENDING)])
-        return [_episode(doc) for doc in cursor]
+    def list_for_worker(self, worker_id: str) -> list[MigrationEpisode]:
+        found = self._episodes.find(
+            {"worker_id": worker_id}, sort=[("start_date", 1), ("recorded_at", 1)], exclude=_EXCLUDED
+        )
+        return [_episode(doc) for doc in found]
+
+    def erase_worker(self, worker_id: str) -> int:
+        erased = 0
+        for doc in self._episodes.find({"worker_id": worker_id}, fields=["_id"]) if worker_id else []:
+            erased += self._episodes.delete(doc["_id"])
+        return erased

@@ -1,12 +1,16 @@
-"""Workers in MongoDB (FerretDB locally). One document per worker holds its pending events too.
+"""Workers in the document store. One document per worker holds its pending events too.
 
 Stored in clear: names, gender, birth year, home, occupation (needed to find and count people).
 Stored only encrypted: phone and identity numbers; Aadhaar not at all (blind index and last 4 only).
+
+Deduplication and search find workers through their match keys (identity blind indexes, phone index,
+phonetic name keys...), kept in the document and in the store's key index for the `match_keys` field:
+an index on MongoDB, key documents on FerretDB (where a key may list only so many workers).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,85 +25,49 @@ from mongoengine import (
     ListField,
     StringField,
 )
-from pymongo import ASCENDING, UpdateOne
-from pymongo.collection import Collection
-from pymongo.errors import BulkWriteError
 
 from mrc_kernel.errors import Conflict, FieldViolation, InvalidArgument
 from mrc_kernel.events import Event
-from mrc_plumbing.conditional_writes import update_if
-from mrc_plumbing.idempotency import FINGERPRINT_FIELD, IDEMPOTENCY_FIELD, insert_once
-from mrc_plumbing.mongo_wiring import bulk_write_in_chunks, point_reads
-from mrc_plumbing.outbox import OUTBOX_FIELD, append_events, with_events
+from mrc_kernel.place import Place
+from mrc_kernel.vocabulary import Gender, Sector
+from mrc_plumbing.store import FINGERPRINT_FIELD, IDEMPOTENCY_FIELD, OUTBOX_FIELD, DocumentStore
+from mrc_plumbing.store.schema import collection_of, indexes_of
 from mrc_registry.adapters.protobuf_mapping import to_envelope
 from mrc_registry.domain.consent import CaptureMethod, Consent, ConsentPurpose
 from mrc_registry.domain.identity.transliteration import phonetic_keys
 from mrc_registry.domain.worker import (
     DocumentKind,
-    Gender,
     IdentityDocument,
-    Place,
     ProtectedPhone,
-    Sector,
     Vulnerability,
     Worker,
     WorkerDetails,
     WorkerStatus,
 )
-from mrc_registry.service_layer.ports import SearchCriteria
+from mrc_registry.service_layer.ports import NewWorker, SearchCriteria
 
-DUPLICATE_KEY = 11000
-# A match key lists at most this many workers. A first-name key can otherwise grow to tens of thousands
-# of ids at a million workers, and FerretDB rewrites the whole document on every change. A full key
-# still finds the workers it lists; searches by a name that common must be narrowed (see `search`).
-MAX_WORKERS_PER_KEY = 1000
+MATCH_KEYS_FIELD = "match_keys"
+CONSENT_EXPIRIES_FIELD = "consent_expiries"
 SEARCH_LOAD_CHUNK = 100
-
-
-def add_to_keys(match_keys: Collection[Any], ids_by_key: Mapping[str, list[str]]) -> None:
-    """List worker ids under match keys: new keys are inserted, keys that exist get the ids added.
-
-    No upserts: under concurrent upserts FerretDB 1.24 (SQLite) leaks pooled connections until it
-    deadlocks. The cap is checked on a read rather than in the update's filter: FerretDB reads the whole
-    collection for any filter but a bare `_id`. Two concurrent writers may take a key a little past the
-    cap; the cap bounds document size, so that is harmless.
-    """
-    if not ids_by_key:
-        return
-    existing: list[str] = []
-    try:
-        match_keys.insert_many(
-            [{"_id": key, "worker_ids": ids} for key, ids in sorted(ids_by_key.items())], ordered=False
-        )
-    except BulkWriteError as exc:
-        errors = exc.details.get("writeErrors", [])
-        if any(e.get("code") != DUPLICATE_KEY for e in errors):
-            raise
-        existing = sorted(e["op"]["_id"] for e in errors)
-    documents = point_reads(lambda key: match_keys.find_one({"_id": key}), existing)
-    ops = [
-        UpdateOne({"_id": key}, {"$addToSet": {"worker_ids": {"$each": ids_by_key[key]}}})
-        for key, doc in zip(existing, documents, strict=True)
-        if doc is not None and len(doc.get("worker_ids", [])) < MAX_WORKERS_PER_KEY
-    ]
-    if ops:
-        bulk_write_in_chunks(match_keys, ops)
+# A listing by district or partner alone reads at most this long before answering with what it found.
+LISTING_TIME_BUDGET_SECONDS = 2.0
 
 
 class SearchTooBroad(InvalidArgument):
+    """A name too common for the store to list on its own (a capped key on FerretDB): narrow it down."""
+
     def __init__(self) -> None:
         super().__init__(
             [
                 FieldViolation(
                     "name",
-                    f"more than {MAX_WORKERS_PER_KEY} workers have a name like this: "
-                    "add a district, a phone or an identity document",
+                    "too many workers have a name like this to list: add a district, a phone or an identity document",
                 )
             ]
         )
 
 
-_PROJECTION = {OUTBOX_FIELD: 0, FINGERPRINT_FIELD: 0, "match_keys": 0}
+_EXCLUDED = [OUTBOX_FIELD, FINGERPRINT_FIELD, MATCH_KEYS_FIELD, CONSENT_EXPIRIES_FIELD]
 
 
 class PlaceDocument(EmbeddedDocument):  # type: ignore[misc]
@@ -116,12 +84,11 @@ class WorkerDocument(Document):  # type: ignore[misc]
         "collection": "workers",
         "indexes": [
             {"fields": [IDEMPOTENCY_FIELD], "unique": True, "name": "idempotency_key"},
-            {"fields": ["outbox_pending"], "name": "outbox_pending"},
-            {"fields": ["match_keys"], "name": "match_keys"},
             {"fields": ["phone_index"], "name": "phone_index"},
             {"fields": ["document_indexes"], "name": "document_indexes"},
             {"fields": ["home.district_code"], "name": "home_district"},
             {"fields": ["registering_partner_id"], "name": "registering_partner"},
+            {"fields": ["consent_expiries"], "name": "consent_expiries", "sparse": True},
         ],
     }
     id = StringField(primary_key=True)
@@ -141,6 +108,7 @@ class WorkerDocument(Document):  # type: ignore[misc]
     identity_documents = ListField(DictField())  # [{kind, blind_index, masked, encrypted}]
     document_indexes = ListField(StringField())  # "kind:blind index", for exact search
     consents = ListField(DictField())
+    consent_expiries = ListField(DateTimeField())
     status = StringField(required=True, choices=[s.value for s in WorkerStatus])
     merged_into = StringField(default="")
     registering_partner_id = StringField(required=True)
@@ -152,18 +120,6 @@ class WorkerDocument(Document):  # type: ignore[misc]
     request_fingerprint = StringField(required=True)
     outbox = ListField(DictField())
     outbox_pending = BooleanField()
-
-
-class WorkerMatchKeyDocument(Document):  # type: ignore[misc]
-    """Which workers share a matching key (identity blind index, phone index, phonetic name key...).
-
-    Keyed by `_id` on purpose: FerretDB 1.24 (SQLite) pushes only `_id` equality down to an index, so
-    deduplication and search look keys up here, one `_id` at a time, instead of filtering `workers`.
-    """
-
-    meta = {"collection": "worker_match_keys"}
-    id = StringField(primary_key=True)
-    worker_ids = ListField(StringField())
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -181,6 +137,7 @@ def _consent_document(consent: Consent) -> dict[str, Any]:
         "witness_name": consent.witness_name,
         "expires_at": consent.expires_at,
         "revoked_at": consent.revoked_at,
+        "expiry_announced": consent.expiry_announced,
     }
 
 
@@ -197,6 +154,7 @@ def _consent(doc: dict[str, Any]) -> Consent:
         witness_name=doc.get("witness_name", ""),
         expires_at=_utc(doc.get("expires_at")),
         revoked_at=_utc(doc.get("revoked_at")),
+        expiry_announced=bool(doc.get("expiry_announced", False)),
     )
 
 
@@ -220,6 +178,8 @@ def _state(worker: Worker, match_keys: set[str] | None) -> dict[str, Any]:
         "identity_documents": [{**doc.__dict__, "kind": doc.kind.value} for doc in d.identity_documents],
         "document_indexes": [f"{doc.kind.value}:{doc.blind_index}" for doc in d.identity_documents],
         "consents": [_consent_document(c) for c in worker.consents],
+        # When consents not yet announced as expired will expire: the expiry sweep looks for these.
+        CONSENT_EXPIRIES_FIELD: worker.unannounced_expiries(),
         "status": worker.status.value,
         "merged_into": worker.merged_into,
         "registering_partner_id": worker.registering_partner_id,
@@ -284,30 +244,13 @@ def _events(worker: Worker, also_publish: Sequence[Event]) -> list[Event]:
     return events
 
 
-class MongoWorkerRepository:
-    def __init__(self) -> None:
-        self._collection: Collection[Any] = WorkerDocument._get_collection()
-        self._match_keys: Collection[Any] = WorkerMatchKeyDocument._get_collection()
+class StoredWorkers:
+    def __init__(self, store: DocumentStore) -> None:
+        self._workers = store.collection(collection_of(WorkerDocument))
+        self._keys = store.key_index(collection_of(WorkerDocument), MATCH_KEYS_FIELD)
 
-    @staticmethod
-    def ensure_indexes() -> None:
-        WorkerDocument.ensure_indexes()
-
-    def _index_match_keys(self, worker_id: str, added: set[str], removed: set[str]) -> None:
-        # Derived data, written after the worker: a crash in between leaves a worker that matching
-        # cannot find until its next change; the worker itself and its events are never lost.
-        add_to_keys(self._match_keys, {key: [worker_id] for key in added})
-        if removed:
-            pulls = [UpdateOne({"_id": key}, {"$pull": {"worker_ids": worker_id}}) for key in sorted(removed)]
-            bulk_write_in_chunks(self._match_keys, pulls)
-
-    def _ids_with_key(self, key: str) -> list[str]:
-        doc = self._match_keys.find_one({"_id": key})
-        return list(doc["worker_ids"]) if doc else []
-
-    def _ids_with_keys(self, keys: Sequence[str]) -> list[list[str]]:
-        """Worker ids under each key, in the keys' order; looked up concurrently."""
-        return point_reads(self._ids_with_key, keys)
+    def ensure_indexes(self) -> None:
+        self._workers.ensure_indexes(indexes_of(WorkerDocument))
 
     def add(
         self,
@@ -319,59 +262,84 @@ class MongoWorkerRepository:
         also_publish: Sequence[Event] = (),
     ) -> tuple[Worker, bool]:
         events = _events(worker, also_publish)
-        document = with_events(
+        # Keys first: an interruption can then leave a key naming a worker that is not stored (readers
+        # skip it), never a stored worker that matching cannot find.
+        self._keys.added(worker.worker_id, match_keys)
+        stored, created = self._workers.insert_once(
             {
                 "_id": worker.worker_id,
                 **_state(worker, match_keys),
                 IDEMPOTENCY_FIELD: idempotency_key,
                 FINGERPRINT_FIELD: fingerprint,
             },
-            events,
+            events=events,
         )
-        stored, created = insert_once(self._collection, document)
-        if created:
-            self._index_match_keys(worker.worker_id, match_keys, set())
         return (worker if created else _from_document(stored)), created
 
-    def _document(self, worker_id: str) -> dict[str, Any] | None:
-        return self._collection.find_one({"_id": worker_id}, _PROJECTION)
+    def add_many(self, workers: Sequence[NewWorker]) -> set[str]:
+        if not workers:
+            return set()
+        ids_by_key: dict[str, list[str]] = {}
+        for new in workers:
+            for key in new.match_keys:
+                ids_by_key.setdefault(key, []).append(new.worker.worker_id)
+        # Keys first, as for a single worker; a re-run lists the same ids again, which is harmless.
+        self._keys.added_many(ids_by_key)
+        report = self._workers.insert_many(
+            [
+                (
+                    {
+                        "_id": new.worker.worker_id,
+                        **_state(new.worker, new.match_keys),
+                        IDEMPOTENCY_FIELD: new.idempotency_key,
+                        FINGERPRINT_FIELD: new.fingerprint,
+                    },
+                    _events(new.worker, new.also_publish),
+                )
+                for new in workers
+            ]
+        )
+        return {str(worker_id) for worker_id in report.inserted}
+
+    def with_consents_expiring(self, before: object, *, limit: int) -> list[Worker]:
+        found = self._workers.find(
+            {CONSENT_EXPIRIES_FIELD: {"$lte": before}, "status": WorkerStatus.ACTIVE.value},
+            limit=limit,
+            exclude=_EXCLUDED,
+        )
+        return [_from_document(doc) for doc in found]
 
     def get(self, worker_id: str) -> Worker | None:
-        doc = self._document(worker_id)
+        doc = self._workers.get(worker_id, exclude=_EXCLUDED)
         return _from_document(doc) if doc else None
 
     def save(self, worker: Worker, *, match_keys: set[str] | None = None, also_publish: Sequence[Event] = ()) -> None:
         previous: set[str] = set()
         if match_keys is not None:
-            stored = self._collection.find_one({"_id": worker.worker_id}, {"match_keys": 1})
-            previous = set(stored.get("match_keys", [])) if stored else set()
-        events = _events(worker, also_publish)
+            stored = self._workers.get(worker.worker_id, fields=[MATCH_KEYS_FIELD])
+            previous = set(stored.get(MATCH_KEYS_FIELD, [])) if stored else set()
+            self._keys.added(worker.worker_id, match_keys - previous)
         # Optimistic concurrency: the stored version must be the one this change started from.
-        saved = update_if(
-            self._collection,
+        saved = self._workers.update(
             worker.worker_id,
-            {"version": {"$lt": worker.version}},
-            append_events({"$set": _state(worker, match_keys)}, events),
+            {"$set": _state(worker, match_keys)},
+            where={"version": {"$lt": worker.version}},
+            events=_events(worker, also_publish),
         )
         if not saved:
             raise Conflict(f"worker {worker.worker_id} changed meanwhile; read it again")
         if match_keys is not None:
-            self._index_match_keys(worker.worker_id, match_keys - previous, previous - match_keys)
+            self._keys.removed(worker.worker_id, previous - match_keys)
 
-    def _active(self, worker_ids: list[str]) -> list[Worker]:
-        documents = point_reads(self._document, worker_ids)
-        return [_from_document(doc) for doc in documents if doc and doc["status"] == WorkerStatus.ACTIVE.value]
+    def _active(self, worker_ids: Sequence[str]) -> list[Worker]:
+        documents = self._workers.get_many(worker_ids, exclude=_EXCLUDED)
+        return [_from_document(doc) for doc in documents if doc["status"] == WorkerStatus.ACTIVE.value]
 
     def find_candidates(self, match_keys: set[str], *, exclude: str = "", limit: int = 50) -> list[Worker]:
         # Workers listed under more of the keys come first: when common keys list more than `limit`
-        # workers, the likeliest duplicates are the ones still read.
-        shared: dict[str, int] = {}
-        for key_ids in self._ids_with_keys(sorted(match_keys)):
-            for worker_id in key_ids:
-                if worker_id != exclude:
-                    shared[worker_id] = shared.get(worker_id, 0) + 1
-        ranked = sorted(shared, key=lambda worker_id: -shared[worker_id])  # stable: ties keep key order
-        return self._active(ranked[:limit])
+        # workers, the likeliest duplicates are the ones read.
+        ranked = self._keys.ranked(match_keys, limit=limit, exclude=exclude)
+        return self._active([r.document_id for r in ranked])
 
     def search(self, criteria: SearchCriteria, *, after: str, limit: int) -> list[Worker]:
         keyed = [
@@ -379,30 +347,7 @@ class MongoWorkerRepository:
             *([criteria.document_index] if criteria.document_index else []),
         ]
         if keyed or criteria.name_keys:
-            # Every exact criterion must match; any of the name's phonetic keys may.
-            candidate_sets = [set(ids) for ids in self._ids_with_keys(keyed)]
-            by_name = set(criteria.name_keys)
-            if by_name:
-                name_lists = self._ids_with_keys(sorted(by_name))
-                if all(len(ids) < MAX_WORKERS_PER_KEY for ids in name_lists):
-                    candidate_sets.append({i for ids in name_lists for i in ids})
-                    by_name = set()  # the lists are complete: no need to check names again
-                elif not keyed:
-                    # Too common a name to list: the district's first-name key must narrow it down.
-                    district_lists = self._ids_with_keys(sorted(criteria.name_district_keys))
-                    if not district_lists or any(len(ids) >= MAX_WORKERS_PER_KEY for ids in district_lists):
-                        raise SearchTooBroad()
-                    candidate_sets.append({i for ids in district_lists for i in ids})
-            ids = sorted(i for i in set.intersection(*candidate_sets) if i > after)
-            found: list[Worker] = []
-            # Read in chunks, in id order, only as far as the page needs.
-            for start in range(0, len(ids), SEARCH_LOAD_CHUNK):
-                for worker in self._active(ids[start : start + SEARCH_LOAD_CHUNK]):
-                    if _matches(worker, criteria) and (not by_name or by_name & _name_keys(worker)):
-                        found.append(worker)
-                        if len(found) == limit:
-                            return found
-            return found
+            return self._search_by_keys(criteria, keyed, after=after, limit=limit)
         query: dict[str, Any] = {"status": WorkerStatus.ACTIVE.value}
         if criteria.district_code:
             query["home.district_code"] = criteria.district_code
@@ -410,10 +355,36 @@ class MongoWorkerRepository:
             query["registering_partner_id"] = criteria.registering_partner_id
         if criteria.sector:
             query["sector"] = criteria.sector.value
-        if after:
-            query["_id"] = {"$gt": after}
-        cursor = self._collection.find(query, _PROJECTION).sort("_id", ASCENDING).limit(limit)
-        return [_from_document(d) for d in cursor]
+        page = self._workers.page(
+            query, after=after, limit=limit, time_budget_seconds=LISTING_TIME_BUDGET_SECONDS, exclude=_EXCLUDED
+        )
+        return [_from_document(d) for d in page.documents]
+
+    def _search_by_keys(self, criteria: SearchCriteria, keyed: list[str], *, after: str, limit: int) -> list[Worker]:
+        # Every exact criterion must match; any of the name's phonetic keys may.
+        candidate_sets = [set(self._keys.listing(key).ids) for key in keyed]
+        by_name = set(criteria.name_keys)
+        if by_name:
+            listings = [self._keys.listing(key) for key in sorted(by_name)]
+            if all(listing.complete for listing in listings):
+                candidate_sets.append({i for listing in listings for i in listing.ids})
+                by_name = set()  # the listings are complete: no need to check names again
+            elif not keyed:
+                # Too common a name to list: the district's first-name key must narrow it down.
+                district = [self._keys.listing(key) for key in sorted(criteria.name_district_keys)]
+                if not district or not all(listing.complete for listing in district):
+                    raise SearchTooBroad()
+                candidate_sets.append({i for listing in district for i in listing.ids})
+        ids = sorted(i for i in set.intersection(*candidate_sets) if i > after)
+        found: list[Worker] = []
+        # Read in chunks, in id order, only as far as the page needs.
+        for start in range(0, len(ids), SEARCH_LOAD_CHUNK):
+            for worker in self._active(ids[start : start + SEARCH_LOAD_CHUNK]):
+                if _matches(worker, criteria) and (not by_name or by_name & _name_keys(worker)):
+                    found.append(worker)
+                    if len(found) == limit:
+                        return found
+        return found
 
 
 _GROUP_FIELDS = {
@@ -424,17 +395,21 @@ _GROUP_FIELDS = {
 }
 
 
-class MongoWorkerCounter:
+class StoredWorkerCounts:
     """Counts for dashboards; a scan, which is fine for a query that runs now and then."""
 
-    def __init__(self) -> None:
-        self._collection: Collection[Any] = WorkerDocument._get_collection()
+    def __init__(self, store: DocumentStore) -> None:
+        self._workers = store.collection(collection_of(WorkerDocument))
 
-    def count_by(self, group_by: Any, state_code: str) -> dict[str, int]:
+    def count_by(self, group_by: Any, states: frozenset[str], districts: frozenset[str]) -> dict[str, int]:
         path = _GROUP_FIELDS[str(group_by)]
-        query = {"home.state_code": state_code} if state_code else {}
+        query: dict[str, Any] = {}
+        if states:
+            query["home.state_code"] = {"$in": sorted(states)}
+        if districts:
+            query["home.district_code"] = {"$in": sorted(districts)}
         counts: dict[str, int] = {}
-        for doc in self._collection.find(query, {"home": 1, "sector": 1, "gender": 1}):
+        for doc in self._workers.scan(query, fields=["home", "sector", "gender"]):
             value: Any = doc
             for part in path.split("."):
                 value = value.get(part) if isinstance(value, dict) else None

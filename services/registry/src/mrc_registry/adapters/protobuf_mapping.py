@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from google.protobuf.message import Message
-from google.protobuf.timestamp_pb2 import Timestamp
 
-from mrc.common.v1 import common_pb2
 from mrc.registry.v1 import events_pb2, worker_pb2
 from mrc_kernel.events import Event
+from mrc_kernel.vocabulary import Gender
+from mrc_plumbing.protobuf import place_to_proto, timestamp
 from mrc_registry.domain.consent import CaptureMethod, Consent, ConsentPurpose
 from mrc_registry.domain.worker import (
     ConsentChanged,
     DocumentKind,
     DomainEvent,
-    Gender,
-    Place,
     Vulnerability,
     Worker,
     WorkerErased,
@@ -25,6 +23,7 @@ from mrc_registry.domain.worker import (
     WorkerStatus,
     WorkerUpdated,
 )
+from mrc_registry.domain.worker_access import EVERY_FIELD
 from mrc_registry.settings import EVENT_SOURCE, WORKERS_TOPIC
 
 GENDER_TO_PROTO = {
@@ -51,41 +50,13 @@ METHOD_TO_PROTO = {m: worker_pb2.ConsentCaptureMethod.Value(f"CONSENT_CAPTURE_ME
 METHOD_FROM_PROTO = {v: k for k, v in METHOD_TO_PROTO.items()}
 
 
-def timestamp(value: datetime) -> Timestamp:
-    ts = Timestamp()
-    ts.FromDatetime(value)
-    return ts
-
-
-def datetime_from(ts: Timestamp) -> datetime | None:
-    return ts.ToDatetime(tzinfo=UTC) if ts.seconds or ts.nanos else None
-
-
-def place_to_proto(place: Place) -> common_pb2.LgdLocation:
-    return common_pb2.LgdLocation(
-        state_code=place.state_code,
-        district_code=place.district_code,
-        subdistrict_code=place.subdistrict_code,
-        village_name=place.village_name,
-    )
-
-
-def place_from_proto(location: common_pb2.LgdLocation) -> Place:
-    return Place(
-        state_code=location.state_code,
-        district_code=location.district_code,
-        subdistrict_code=location.subdistrict_code,
-        village_name=location.village_name,
-    )
-
-
-def consent_to_proto(consent: Consent) -> worker_pb2.Consent:
+def consent_to_proto(consent: Consent, *, for_event: bool = False) -> worker_pb2.Consent:
     message = worker_pb2.Consent(
         consent_id=consent.consent_id,
         purposes=sorted(PURPOSE_TO_PROTO[p] for p in consent.purposes),
         shared_with_partner_ids=sorted(consent.shared_with_partner_ids),
         method=METHOD_TO_PROTO[consent.method],
-        witness_name=consent.witness_name,
+        witness_name="" if for_event else consent.witness_name,
         captured_by_partner_id=consent.captured_by_partner_id,
         captured_at=timestamp(consent.captured_at),
     )
@@ -96,34 +67,66 @@ def consent_to_proto(consent: Consent) -> worker_pb2.Consent:
     return message
 
 
-def worker_to_proto(worker: Worker, phone: str = "") -> worker_pb2.Worker:
-    """The worker as a contract message; `phone` only when this reader may see it (never in events)."""
+def worker_to_proto(
+    worker: Worker, phone: str = "", *, fields: frozenset[str] = EVERY_FIELD, partner_id: str = ""
+) -> worker_pb2.Worker:
+    """The worker as a contract message, as one reader may see it: only `fields`, the phone only when given
+    (never in events), witnesses only on the reader's own consents."""
     details = worker.details
+
+    def shown(name: str) -> bool:
+        return name in fields
+
     return worker_pb2.Worker(
         worker_id=worker.worker_id,
-        full_name=details.full_name,
-        gender=GENDER_TO_PROTO[details.gender] if details.gender else worker_pb2.GENDER_UNSPECIFIED,
-        birth_year=details.birth_year or 0,
-        home=place_to_proto(details.home),
-        occupation=details.occupation,
+        full_name=details.full_name if shown("full_name") else "",
+        gender=GENDER_TO_PROTO[details.gender] if details.gender and shown("gender") else worker_pb2.GENDER_UNSPECIFIED,
+        birth_year=(details.birth_year or 0) if shown("birth_year") else 0,
+        home=place_to_proto(details.home) if shown("home") else None,
+        occupation=details.occupation if shown("occupation") else "",
         registering_partner_id=worker.registering_partner_id,
         registered_at=timestamp(worker.registered_at),
         updated_at=timestamp(worker.updated_at),
-        latin_name=details.latin_name,
-        phone=phone,
+        latin_name=details.latin_name if shown("full_name") else "",
+        phone=phone if shown("phone") else "",
         identity_documents=[
             worker_pb2.IdentityDocument(kind=DOCUMENT_TO_PROTO[d.kind], masked_number=d.masked)
             for d in details.identity_documents
-        ],
-        father_or_spouse_name=details.father_or_spouse_name,
-        sector=details.sector.value if details.sector else "",
-        skills=list(details.skills),
-        languages=list(details.languages),
-        vulnerabilities=sorted(VULNERABILITY_TO_PROTO[v] for v in details.vulnerabilities),
-        consents=[consent_to_proto(c) for c in worker.consents],
+        ]
+        if shown("identity_documents")
+        else [],
+        father_or_spouse_name=details.father_or_spouse_name if shown("father_or_spouse_name") else "",
+        sector=details.sector.value if details.sector and shown("sector") else "",
+        skills=list(details.skills) if shown("skills") else [],
+        languages=list(details.languages) if shown("languages") else [],
+        vulnerabilities=sorted(VULNERABILITY_TO_PROTO[v] for v in details.vulnerabilities)
+        if shown("vulnerabilities")
+        else [],
+        consents=[consent_to_proto(c, for_event=c.captured_by_partner_id != partner_id) for c in worker.consents],
         status=STATUS_TO_PROTO[worker.status],
         merged_into_worker_id=worker.merged_into,
         version=worker.version,
+    )
+
+
+def worker_facts(worker: Worker, now: datetime) -> events_pb2.WorkerFacts:
+    """The worker's non-identifying facts, as events carry them (no name, phone, number or village)."""
+    details = worker.details
+    active = [c for c in worker.consents if c.is_active(now)]
+    return events_pb2.WorkerFacts(
+        worker_id=worker.worker_id,
+        birth_year=details.birth_year or 0,
+        gender=GENDER_TO_PROTO[details.gender] if details.gender else worker_pb2.GENDER_UNSPECIFIED,
+        sector=details.sector.value if details.sector else "",
+        occupation=details.occupation,
+        home=place_to_proto(details.home, with_village=False),
+        document_kinds=sorted(DOCUMENT_TO_PROTO[d.kind] for d in details.identity_documents),
+        vulnerabilities=sorted(VULNERABILITY_TO_PROTO[v] for v in details.vulnerabilities),
+        active_purposes=sorted({PURPOSE_TO_PROTO[p] for c in active for p in c.purposes}),
+        registering_partner_id=worker.registering_partner_id,
+        status=STATUS_TO_PROTO[worker.status],
+        version=worker.version,
+        consenting_partner_ids=sorted({c.captured_by_partner_id for c in active}),
     )
 
 
@@ -132,19 +135,29 @@ def to_envelope(event: DomainEvent) -> Event:
     message: Message
     match event:
         case WorkerRegistered(worker=worker):
-            subject, message = worker.worker_id, events_pb2.WorkerRegistered(worker=worker_to_proto(worker))
+            subject = worker.worker_id
+            message = events_pb2.WorkerRegistered(
+                worker=worker_pb2.Worker(worker_id=worker.worker_id),
+                facts=worker_facts(worker, worker.updated_at),
+            )
         case WorkerUpdated(worker=worker, changed_fields=changed):
             subject = worker.worker_id
-            message = events_pb2.WorkerUpdated(worker=worker_to_proto(worker), changed_fields=list(changed))
+            message = events_pb2.WorkerUpdated(
+                worker=worker_pb2.Worker(worker_id=worker.worker_id),
+                changed_fields=list(changed),
+                facts=worker_facts(worker, worker.updated_at),
+            )
         case ConsentChanged(worker=worker, consent=consent):
-            now = consent.revoked_at or consent.captured_at
+            now = worker.updated_at
             active = [c for c in worker.consents if c.is_active(now)]
             subject = worker.worker_id
             message = events_pb2.ConsentChanged(
                 worker_id=worker.worker_id,
-                consent=consent_to_proto(consent),
+                consent=consent_to_proto(consent, for_event=True),
                 active_purposes=sorted({PURPOSE_TO_PROTO[p] for c in active for p in c.purposes}),
                 shared_with_partner_ids=sorted({p for c in active for p in c.shared_with_partner_ids}),
+                expired=consent.expiry_announced and consent.revoked_at is None,
+                facts=worker_facts(worker, now),
             )
         case WorkerErased(worker_id=worker_id, erased_at=at):
             subject, message = worker_id, events_pb2.WorkerErased(worker_id=worker_id, erased_at=timestamp(at))

@@ -38,12 +38,22 @@ class Consent:
     witness_name: str = ""
     expires_at: datetime | None = None
     revoked_at: datetime | None = None
+    # Its expiry was published (`ConsentChanged`), so every consumer has stopped using it.
+    expiry_announced: bool = False
 
     def is_active(self, now: datetime) -> bool:
         return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
 
     def revoked(self, now: datetime) -> Consent:
         return replace(self, revoked_at=now)
+
+    def expired_unannounced(self, now: datetime) -> bool:
+        return (
+            self.revoked_at is None
+            and self.expires_at is not None
+            and self.expires_at <= now
+            and not self.expiry_announced
+        )
 
 
 def validate_consent(

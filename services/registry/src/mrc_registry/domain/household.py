@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from mrc_kernel.errors import Conflict, FieldViolation, InvalidArgument
+from mrc_kernel.place import Place
 
 MAX_MEMBERS = 40
 MAX_NAME_LENGTH = 200
@@ -65,6 +66,9 @@ class Household:
     created_at: datetime
     updated_at: datetime
     version: int = 1
+    # Where the household lives: what access scoping compares with a caller's geography. None only for
+    # households recorded before homes were (they are visible to callers without a geographic limit).
+    home: Place | None = None
     # Events raised by the last change, not yet stored; the repository moves them into the outbox.
     pending_events: list[DomainEvent] = field(default_factory=list, repr=False, compare=False)
 
@@ -78,7 +82,10 @@ class Household:
         ration_card_token: str,
         registering_partner_id: str,
         now: datetime,
+        home: Place | None = None,
     ) -> Household:
+        if home is not None and (violations := home.violations("home")):
+            raise InvalidArgument(violations)
         household = cls(
             household_id=household_id,
             members=validated_members(members, now),
@@ -87,6 +94,7 @@ class Household:
             registering_partner_id=registering_partner_id,
             created_at=now,
             updated_at=now,
+            home=home,
         )
         household._changed()
         return household
@@ -105,6 +113,23 @@ class Household:
         self.version += 1
         self.updated_at = now
         self._changed()
+
+    def remove_worker(self, worker_id: str, now: datetime) -> bool:
+        """Take an erased worker out of the household; True if they were a member."""
+        kept = tuple(m for m in self.members if m.worker_id != worker_id)
+        if len(kept) == len(self.members):
+            return False
+        self.members = kept
+        self.version += 1
+        self.updated_at = now
+        self._changed()
+        return True
+
+    def places(self) -> list[tuple[str, str]]:
+        return [(self.home.state_code, self.home.district_code)] if self.home else []
+
+    def registered_worker_ids(self) -> list[str]:
+        return [m.worker_id for m in self.members if m.worker_id]
 
     def _changed(self) -> None:
         # A snapshot, so later changes to this object do not rewrite an event already raised.

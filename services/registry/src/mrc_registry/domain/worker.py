@@ -12,8 +12,9 @@ import re
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 
-from mrc_geography import lgd
 from mrc_kernel.errors import Conflict, FieldViolation, InvalidArgument, NotFound
+from mrc_kernel.place import Place
+from mrc_kernel.vocabulary import Gender, Sector
 from mrc_registry.domain.consent import Consent, active_purposes
 
 MAX_NAME_LENGTH = 200
@@ -25,30 +26,10 @@ YOUNGEST_AGE_YEARS = 10
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
 
 
-class Gender(enum.StrEnum):
-    FEMALE = "female"
-    MALE = "male"
-    TRANSGENDER = "transgender"
-    UNDISCLOSED = "undisclosed"
-
-
 class WorkerStatus(enum.StrEnum):
     ACTIVE = "active"
     MERGED = "merged"
     ERASED = "erased"
-
-
-class Sector(enum.StrEnum):
-    CONSTRUCTION = "construction"
-    AGRICULTURE = "agriculture"
-    BRICK_KILN = "brick_kiln"
-    DOMESTIC_WORK = "domestic_work"
-    MANUFACTURING = "manufacturing"
-    HOSPITALITY = "hospitality"
-    TEXTILES = "textiles"
-    FISHERIES = "fisheries"
-    MINING = "mining"
-    OTHER = "other"
 
 
 class Vulnerability(enum.StrEnum):
@@ -69,16 +50,6 @@ class DocumentKind(enum.StrEnum):
     JOB_CARD = "job_card"
     PAN = "pan"
     PASSPORT = "passport"
-
-
-@dataclass(frozen=True)
-class Place:
-    """A place in India by LGD codes; the village is free text (many have no code of their own)."""
-
-    state_code: str
-    district_code: str
-    subdistrict_code: str = ""
-    village_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -137,11 +108,8 @@ class WorkerDetails:
         latest = now.year - YOUNGEST_AGE_YEARS
         if self.birth_year is not None and not EARLIEST_BIRTH_YEAR <= self.birth_year <= latest:
             found.append(FieldViolation("birth_year", f"must be between {EARLIEST_BIRTH_YEAR} and {latest}"))
-        home = self.home
-        for name, problem in lgd().location_errors(home.state_code, home.district_code, home.subdistrict_code).items():
-            found.append(FieldViolation(f"home.{name}", problem))
+        found += self.home.violations("home")
         for name, value in (
-            ("home.village_name", home.village_name),
             ("occupation", self.occupation),
             ("father_or_spouse_name", self.father_or_spouse_name),
         ):
@@ -270,6 +238,25 @@ class Worker:
                 self.pending_events.append(ConsentChanged(self, revoked))
                 return revoked
         raise NotFound(f"no active consent {consent_id!r} for worker {self.worker_id!r}")
+
+    def announce_expired_consents(self, now: datetime) -> bool:
+        """Publish each consent that has reached its expiry (once), so consumers stop using it."""
+        expired = [i for i, c in enumerate(self.consents) if c.expired_unannounced(now)]
+        for index in expired:
+            self.consents[index] = replace(self.consents[index], expiry_announced=True)
+            self.pending_events.append(ConsentChanged(self, self.consents[index]))
+        if expired:
+            self.updated_at = now
+            self.version += 1
+        return bool(expired)
+
+    def unannounced_expiries(self) -> list[datetime]:
+        """When the consents not yet announced as expired will expire (for the store to find them)."""
+        return sorted(
+            c.expires_at
+            for c in self.consents
+            if c.expires_at is not None and c.revoked_at is None and not c.expiry_announced
+        )
 
     def active_purposes(self, now: datetime) -> frozenset[str]:
         return frozenset(p.value for p in active_purposes(self.consents, now))

@@ -8,20 +8,20 @@ from mrc.common.v1 import common_pb2
 from mrc.registry.v1 import registry_service_pb2 as pb
 from mrc.registry.v1 import registry_service_pb2_grpc as pb_grpc
 from mrc.registry.v1 import worker_pb2
+from mrc_kernel.caller import Caller
 from mrc_kernel.errors import InvalidArgument
 from mrc_kernel.roles import Scope
+from mrc_kernel.vocabulary import Sector
 from mrc_plumbing.auth.grpc import GrpcAuth
+from mrc_plumbing.protobuf import datetime_from, place_from_proto
 from mrc_registry.adapters.protobuf_mapping import (
     DOCUMENT_FROM_PROTO,
     GENDER_FROM_PROTO,
     METHOD_FROM_PROTO,
     PURPOSE_FROM_PROTO,
     VULNERABILITY_FROM_PROTO,
-    datetime_from,
-    place_from_proto,
     worker_to_proto,
 )
-from mrc_registry.domain.worker import Sector
 from mrc_registry.service_layer.commands import (
     UPDATABLE_FIELDS,
     ConsentInput,
@@ -82,8 +82,10 @@ def _worker_input(
     )
 
 
-def _message(view: WorkerView) -> worker_pb2.Worker:
-    return worker_to_proto(view.worker, view.phone)
+def _message(view: WorkerView | None, caller: Caller) -> worker_pb2.Worker:
+    if view is None:
+        return worker_pb2.Worker()
+    return worker_to_proto(view.worker, view.phone, fields=view.fields, partner_id=caller.partner_id)
 
 
 class RegistryServicer(pb_grpc.RegistryServiceServicer):
@@ -100,19 +102,22 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
             RegisterWorker(_worker_input(request, documents), _consent(request.consent), request.idempotency_key),
             caller,
         )
+        link = registration.link_request
         return pb.RegisterWorkerResponse(
-            worker=_message(registration.view),
+            worker=_message(registration.view, caller),
             possible_duplicates=[
                 pb.MatchCandidate(worker_id=p.worker_id, score=p.score, reasons=list(p.reasons))
                 for p in registration.possible_duplicates
             ],
+            linked_to_existing=registration.linked_to_existing,
+            link_request=pb.LinkRequest(review_id=link.review_id, can_send_code=link.can_send_code) if link else None,
         )
 
     def GetWorker(self, request: pb.GetWorkerRequest, context: grpc.ServicerContext) -> pb.GetWorkerResponse:  # noqa: N802
         caller = self._auth.require(context, Scope.WORKERS_READ)
         if not request.worker_id:
             raise InvalidArgument.for_field("worker_id", "must be set")
-        return pb.GetWorkerResponse(worker=_message(self._workers.get(request.worker_id, caller)))
+        return pb.GetWorkerResponse(worker=_message(self._workers.get(request.worker_id, caller), caller))
 
     def UpdateWorker(  # noqa: N802
         self, request: pb.UpdateWorkerRequest, context: grpc.ServicerContext
@@ -131,7 +136,7 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
             UpdateWorker(request.worker_id, _worker_input(request.worker, documents), paths, request.expected_version),
             caller,
         )
-        return pb.UpdateWorkerResponse(worker=_message(view))
+        return pb.UpdateWorkerResponse(worker=_message(view, caller))
 
     def SearchWorkers(  # noqa: N802
         self, request: pb.SearchWorkersRequest, context: grpc.ServicerContext
@@ -154,7 +159,7 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
             caller,
         )
         return pb.SearchWorkersResponse(
-            workers=[_message(v) for v in found], page=common_pb2.PageResponse(next_page_token=token)
+            workers=[_message(v, caller) for v in found], page=common_pb2.PageResponse(next_page_token=token)
         )
 
     def GrantConsent(  # noqa: N802
@@ -164,14 +169,14 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
         view = self._workers.grant_consent(
             request.worker_id, _consent(request.consent), request.idempotency_key, caller
         )
-        return pb.GrantConsentResponse(worker=_message(view))
+        return pb.GrantConsentResponse(worker=_message(view, caller))
 
     def RevokeConsent(  # noqa: N802
         self, request: pb.RevokeConsentRequest, context: grpc.ServicerContext
     ) -> pb.RevokeConsentResponse:
         caller = self._auth.require(context, Scope.CONSENT_WRITE)
         return pb.RevokeConsentResponse(
-            worker=_message(self._workers.revoke_consent(request.worker_id, request.consent_id, caller))
+            worker=_message(self._workers.revoke_consent(request.worker_id, request.consent_id, caller), caller)
         )
 
     def EraseWorker(  # noqa: N802

@@ -9,6 +9,7 @@ from mrc.registry.v1 import households_service_pb2_grpc as pb_grpc
 from mrc_kernel.errors import FieldViolation, InvalidArgument
 from mrc_kernel.roles import Scope
 from mrc_plumbing.auth.grpc import GrpcAuth
+from mrc_plumbing.protobuf import place_from_proto
 from mrc_registry.adapters.households_mapping import (
     CHANNEL_FROM_PROTO,
     STATUS_FROM_PROTO,
@@ -50,6 +51,7 @@ class HouseholdsServicer(pb_grpc.HouseholdsServiceServicer):
                 members=tuple(member_from_proto(m) for m in request.members),
                 ration_card_number=request.ration_card_number,
                 idempotency_key=request.idempotency_key,
+                home=place_from_proto(request.home) if request.HasField("home") else None,
             ),
         )
         return pb.CreateHouseholdResponse(household=household_to_proto(result.household))

@@ -3,24 +3,20 @@
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Response
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Path, Response
+from pydantic import BaseModel, Field
 
 from mrc_kernel.caller import Caller
 from mrc_kernel.roles import Scope
 from mrc_plumbing.auth.http import HttpAuth
+from mrc_plumbing.http_models import IdempotencyHeader, PlaceBody, StrictModel
 from mrc_registry.domain.household import MAX_MEMBERS, Household, Member, Relationship
 from mrc_registry.domain.migration import Location, MigrationEpisode, MigrationStatus, RecruitmentChannel
 from mrc_registry.service_layer.households import CreateHousehold, HouseholdService, ReplaceMembers
 from mrc_registry.service_layer.migrations import MigrationService, RecordMigration
 
-IdempotencyHeader = Annotated[str, Header(alias="Idempotency-Key", max_length=128)]
 HouseholdId = Annotated[str, Path(min_length=1, max_length=64)]
 WorkerId = Annotated[str, Path(min_length=1, max_length=64)]
-
-
-class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class MemberBody(StrictModel):
@@ -56,6 +52,7 @@ class MemberBody(StrictModel):
 class CreateHouseholdBody(StrictModel):
     members: list[MemberBody] = Field(min_length=1, max_length=MAX_MEMBERS)
     ration_card_number: str = Field(default="", max_length=40, description="Stored encrypted; shown only masked")
+    home: PlaceBody | None = Field(default=None, description="Where the household lives; default: first member's home")
 
 
 class ReplaceMembersBody(StrictModel):
@@ -70,6 +67,7 @@ class HouseholdView(BaseModel):
     registering_partner_id: str
     updated_at: datetime
     version: int
+    home: PlaceBody | None
 
     @classmethod
     def of(cls, household: Household) -> "HouseholdView":
@@ -80,6 +78,7 @@ class HouseholdView(BaseModel):
             registering_partner_id=household.registering_partner_id,
             updated_at=household.updated_at,
             version=household.version,
+            home=PlaceBody.model_construct(**household.home.__dict__) if household.home else None,
         )
 
 
@@ -164,6 +163,7 @@ def households_router(households: HouseholdService, migrations: MigrationService
             CreateHousehold(
                 members=tuple(m.to_domain() for m in body.members),
                 ration_card_number=body.ration_card_number,
+                home=body.home.place() if body.home else None,
                 idempotency_key=idempotency_key,
             ),
         )

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import PurePosixPath
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -27,14 +27,17 @@ from mrc_kernel.caller import Caller
 from mrc_kernel.errors import InvalidArgument
 from mrc_kernel.roles import Scope
 from mrc_plumbing.auth.http import HttpAuth
-from mrc_registry.service_layer.bulk_import import (
-    MAX_FILE_BYTES,
-    BulkImporter,
-    FileTooLarge,
-    ImportJob,
-    ImportStatus,
-    report_csv,
-)
+from mrc_plumbing.http_models import IdempotencyHeader
+from mrc_plumbing.tabular import report_csv
+from mrc_registry.domain.import_job import ImportJob, ImportStatus, RowError
+from mrc_registry.service_layer.bulk_import import MAX_FILE_BYTES, BulkImporter, FileTooLarge
+
+REPORT_HEADER = ("row", "row_key", "code", "field", "problem")
+
+
+def report_of(errors: list[RowError]) -> str:
+    return report_csv(REPORT_HEADER, [(e.row, e.row_key, e.code, e.field, e.problem) for e in errors])
+
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +57,6 @@ def _run_logged(work: Callable[[], object], job_id: str) -> None:
 # The file plus the multipart framing around it: the body limit of IMPORTS_PATH (create_http_app's
 # `body_limits_by_path`), larger than the app-wide 1 MiB for JSON requests.
 MAX_UPLOAD_BYTES = MAX_FILE_BYTES + 64 * 1024
-
-IdempotencyHeader = Annotated[str, Header(alias="Idempotency-Key", max_length=128)]
 
 _UPLOAD_SCHEMA: dict[str, Any] = {
     "requestBody": {
@@ -192,7 +193,7 @@ def imports_router(importer: BulkImporter, auth: HttpAuth) -> APIRouter:
         stem = PurePosixPath(job.file_name).stem.encode("ascii", "ignore").decode() or "import"
         safe_stem = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in stem)
         return Response(
-            report_csv(importer.report(job_id, caller)),
+            report_of(importer.report(job_id, caller)),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{safe_stem}-errors.csv"'},
         )

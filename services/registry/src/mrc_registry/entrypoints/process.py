@@ -1,22 +1,30 @@
-"""Wires the registry process together: store, broker, crypto, use cases, REST, gRPC and the outbox relay."""
+"""Wires the registry process together: store, broker, crypto, use cases, REST, gRPC, the outbox relay and
+the consent-expiry sweep."""
 
 from __future__ import annotations
+
+import logging
+import threading
 
 from mrc.registry.v1 import households_service_pb2_grpc, registry_service_pb2_grpc
 from mrc_plumbing.grpc_server import GrpcServer
 from mrc_plumbing.http_app import create_http_app
 from mrc_plumbing.service_runtime import connect, run_service
+from mrc_plumbing.store.schema import collection_of
+from mrc_plumbing.tabular import read_table
 from mrc_registry.adapters.crypto_protector import CryptoProtector
+from mrc_registry.adapters.erasure_requests import StoredErasureRequests
 from mrc_registry.adapters.households_mapping import HOUSEHOLDS_TOPIC
+from mrc_registry.adapters.import_jobs import StoredImportJobs
 from mrc_registry.adapters.mongo_households import (
     HouseholdDocument,
     MigrationEpisodeDocument,
-    MongoHouseholdRepository,
-    MongoMigrationRepository,
+    StoredHouseholds,
+    StoredMigrations,
 )
-from mrc_registry.adapters.mongo_repository import MongoWorkerCounter, MongoWorkerRepository, WorkerDocument
-from mrc_registry.adapters.mongo_reviews import MongoReviewRepository
-from mrc_registry.adapters.tabular_files import MongoBulkWorkerWriter, MongoImportJobStore, read_table
+from mrc_registry.adapters.mongo_repository import StoredWorkerCounts, StoredWorkers, WorkerDocument
+from mrc_registry.adapters.mongo_reviews import StoredReviews
+from mrc_registry.adapters.text_messages import HttpTextMessages, LocalTextMessages
 from mrc_registry.entrypoints.grpc_api import RegistryServicer
 from mrc_registry.entrypoints.grpc_households import HouseholdsServicer
 from mrc_registry.entrypoints.http_api import workers_router
@@ -25,20 +33,40 @@ from mrc_registry.entrypoints.http_import import IMPORTS_PATH, MAX_UPLOAD_BYTES,
 from mrc_registry.entrypoints.http_statistics import statistics_router
 from mrc_registry.service_layer.bulk_import import BulkImporter
 from mrc_registry.service_layer.deduplication import Deduplicator
+from mrc_registry.service_layer.erasure import ErasureService
 from mrc_registry.service_layer.households import HouseholdService
 from mrc_registry.service_layer.migrations import MigrationService
+from mrc_registry.service_layer.ports import TextMessages
 from mrc_registry.service_layer.reviews import ReviewService
 from mrc_registry.service_layer.statistics import StatisticsService
 from mrc_registry.service_layer.workers import WorkerService
 from mrc_registry.settings import WORKERS_TOPIC, RegistrySettings
 
+log = logging.getLogger(__name__)
 
-class _WorkerLookup:
-    def __init__(self, workers: MongoWorkerRepository) -> None:
+
+class ConsentExpirySweep:
+    """Announces consents that reached their expiry (`ConsentChanged`), so every consumer stops using them."""
+
+    def __init__(self, workers: WorkerService, interval_seconds: float) -> None:
         self._workers = workers
+        self._interval = interval_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="consent-expiry", daemon=True)
 
-    def exists(self, worker_id: str) -> bool:
-        return self._workers.get(worker_id) is not None
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                while self._workers.announce_expired_consents() and not self._stop.is_set():
+                    pass
+            except Exception:
+                log.exception("consent expiry sweep failed; trying again at the next interval")
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
 
 
 def main() -> None:
@@ -47,31 +75,33 @@ def main() -> None:
         settings,
         topics=[WORKERS_TOPIC, HOUSEHOLDS_TOPIC],
         outbox_collections=[
-            WorkerDocument._meta["collection"],
-            HouseholdDocument._meta["collection"],
-            MigrationEpisodeDocument._meta["collection"],
+            collection_of(WorkerDocument),
+            collection_of(HouseholdDocument),
+            collection_of(MigrationEpisodeDocument),
         ],
     )
-    for repository in (
-        MongoWorkerRepository,
-        MongoReviewRepository,
-        MongoHouseholdRepository,
-        MongoMigrationRepository,
-    ):
+    store, ids = connections.store, connections.crypto.ids
+    workers_repo, reviews_repo = StoredWorkers(store), StoredReviews(store)
+    households_repo, migrations_repo = StoredHouseholds(store), StoredMigrations(store)
+    import_jobs = StoredImportJobs(store)
+    for repository in (workers_repo, reviews_repo, households_repo, migrations_repo, import_jobs):
         repository.ensure_indexes()
-    workers_repo, reviews_repo = MongoWorkerRepository(), MongoReviewRepository()
     protector = CryptoProtector(connections.crypto)
-    audit, relay = connections.audit, connections.relay
-    deduplicator = Deduplicator(workers_repo, reviews_repo)
-    workers = WorkerService(workers_repo, protector, audit, relay, deduplicator)
-    reviews = ReviewService(workers_repo, reviews_repo, audit, relay)
-    import_jobs = MongoImportJobStore(connections.db)
-    import_jobs.ensure_indexes()
-    importer = BulkImporter(
-        workers_repo, MongoBulkWorkerWriter(), import_jobs, protector, audit, relay, deduplicator, read_table
+    audit = connections.audit
+    messages: TextMessages = (
+        HttpTextMessages(settings.sms_gateway_url, settings.sms_gateway_token.get_secret_value())
+        if settings.sms_gateway_url
+        else LocalTextMessages(store)
     )
-    households = HouseholdService(MongoHouseholdRepository(), relay, audit, protector)
-    migrations = MigrationService(MongoMigrationRepository(), relay, audit, _WorkerLookup(workers_repo))
+    deduplicator = Deduplicator(workers_repo, reviews_repo, ids)
+    workers = WorkerService(workers_repo, protector, audit, deduplicator, ids)
+    households = HouseholdService(households_repo, audit, protector, workers.access)
+    migrations = MigrationService(migrations_repo, audit, workers.access)
+    workers.also_erase_in(households, migrations)
+    reviews = ReviewService(workers_repo, reviews_repo, audit, protector, messages)
+    erasures = ErasureService(workers, StoredErasureRequests(store), protector, messages)
+    importer = BulkImporter(workers_repo, import_jobs, protector, audit, deduplicator, ids, read_table)
+    statistics = StatisticsService(StoredWorkerCounts(store), min_cell_size=settings.infra.privacy_min_cell_size)
 
     http_app = create_http_app(
         service=settings.service_name,
@@ -79,10 +109,9 @@ def main() -> None:
         readiness_checks=connections.readiness_checks(),
         body_limits_by_path={IMPORTS_PATH: MAX_UPLOAD_BYTES},
     )
-    http_app.include_router(workers_router(workers, reviews, connections.http_auth))
+    http_app.include_router(workers_router(workers, reviews, erasures, connections.http_auth))
     http_app.include_router(households_router(households, migrations, connections.http_auth))
     http_app.include_router(imports_router(importer, connections.http_auth))
-    statistics = StatisticsService(MongoWorkerCounter(), min_cell_size=settings.infra.privacy_min_cell_size)
     http_app.include_router(statistics_router(statistics, connections.http_auth))
 
     grpc_server = GrpcServer(settings.bind_host, settings.grpc_port)
@@ -98,4 +127,9 @@ def main() -> None:
             HouseholdsServicer(households, migrations, connections.grpc_auth), server
         ),
     )
-    run_service(connections, http_app, grpc_server)
+    sweep = ConsentExpirySweep(workers, settings.consent_expiry_sweep_seconds)
+    sweep.start()
+    try:
+        run_service(connections, http_app, grpc_server)
+    finally:
+        sweep.stop()

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from mrc_kernel.place import Place
+from mrc_kernel.vocabulary import Gender, Sector
 from mrc_registry.domain.consent import CaptureMethod, ConsentPurpose
-from mrc_registry.domain.worker import DocumentKind, Gender, Place, Sector, Vulnerability
+from mrc_registry.domain.worker import DocumentKind, Vulnerability
 
 
 @dataclass(frozen=True)

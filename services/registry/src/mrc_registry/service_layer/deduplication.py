@@ -1,19 +1,27 @@
 """Recognising a worker met again: exact matches on identity blind indexes, probabilistic matches on
 transliterated names, birth year, father's/spouse's name and home village.
 
-Certain matches link automatically (the registry keeps one record per person); possible matches go to a
-review queue that a supervisor resolves by merging or keeping the records apart.
+Whatever matches, a registration never discloses or grants anything of another partner's record:
+- a record the registering partner already reaches (its own, or one a consent shares with it) is linked
+  to at once when the match is certain, and shown among possible duplicates otherwise;
+- a record it does not reach is left unseen: the new registration is kept apart as the partner's own
+  record, and a match review (a link request) is queued. The two are joined only on trusted evidence:
+  a one-time code sent to the phone on record, or the approval of a supervisor of a partner that holds
+  the record's consent. Fuzzy matches are never joined automatically.
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from mrc_kernel.idempotency import IdDeriver
 from mrc_registry.domain.identity.matching import CandidateFacts, MatchDecision, MatchThresholds, blocking_keys, score
 from mrc_registry.domain.identity.transliteration import phonetic_keys
+from mrc_registry.domain.verification import CodeChallenge
 from mrc_registry.domain.worker import Worker
 from mrc_registry.service_layer.ports import WorkerRepository
 
@@ -25,10 +33,22 @@ class PossibleDuplicate:
     reasons: tuple[str, ...]
 
 
+class MatchKind(enum.StrEnum):
+    CERTAIN = "certain"  # a shared identity document, or a shared phone with a matching name and age
+    POSSIBLE = "possible"  # similar names and facts: a person has to look
+
+
 class ReviewStatus(enum.StrEnum):
     PENDING = "pending"
-    MERGED = "merged"
+    MERGED = "merged"  # one record now; for a link request, the new registration joined the existing record
     KEPT_APART = "kept_apart"
+
+
+class Evidence(enum.StrEnum):
+    """Why two records were joined."""
+
+    SUPERVISOR_APPROVAL = "supervisor_approval"
+    ONE_TIME_CODE = "one_time_code"
 
 
 @dataclass(frozen=True)
@@ -40,8 +60,15 @@ class MatchReview:
     reasons: tuple[str, ...]
     status: ReviewStatus
     created_at: datetime
+    kind: MatchKind = MatchKind.POSSIBLE
+    # The partner whose registration made the newer record, and every partner that could resolve the
+    # review (the holders of the records' consents when it was queued): the queue is listed by partner.
+    requested_by_partner_id: str = ""
+    partner_ids: tuple[str, ...] = ()
     resolved_by: str = ""
     resolved_at: datetime | None = None
+    evidence: str = ""
+    challenge: CodeChallenge | None = None
 
 
 class ReviewRepository(Protocol):
@@ -51,10 +78,16 @@ class ReviewRepository(Protocol):
 
     def get(self, review_id: str) -> MatchReview | None: ...
 
-    def pending(self, *, after: str, limit: int) -> list[MatchReview]: ...
+    def pending_for(self, partner_id: str, *, after: str, limit: int) -> list[MatchReview]:
+        """Pending reviews that name this partner, in id order after the cursor."""
+        ...
 
-    def resolve(self, review_id: str, status: ReviewStatus, by: str, at: datetime) -> bool:
+    def resolve(self, review_id: str, status: ReviewStatus, by: str, at: datetime, evidence: str = "") -> bool:
         """Close a pending review; False if it was not pending any more (someone else resolved it)."""
+        ...
+
+    def set_challenge(self, review_id: str, challenge: CodeChallenge, *, previous: CodeChallenge | None) -> bool:
+        """Store a review's code challenge if it is still `previous` (False if it changed meanwhile)."""
         ...
 
 
@@ -72,12 +105,36 @@ def facts_of(worker: Worker) -> CandidateFacts:
     )
 
 
+@dataclass(frozen=True)
+class Match:
+    worker: Worker
+    kind: MatchKind
+    score: float
+    reasons: tuple[str, ...]
+
+
+@dataclass
+class Assessment:
+    """Every stored record a new worker matches, best first."""
+
+    matches: list[Match] = field(default_factory=list)
+
+    @property
+    def candidates(self) -> dict[str, Worker]:
+        return {m.worker.worker_id: m.worker for m in self.matches}
+
+
 class Deduplicator:
     def __init__(
-        self, workers: WorkerRepository, reviews: ReviewRepository, thresholds: MatchThresholds | None = None
+        self,
+        workers: WorkerRepository,
+        reviews: ReviewRepository,
+        ids: IdDeriver,
+        thresholds: MatchThresholds | None = None,
     ) -> None:
         self._workers = workers
         self._reviews = reviews
+        self._ids = ids
         self._thresholds = thresholds or MatchThresholds()
 
     def keys(self, worker: Worker) -> set[str]:
@@ -86,48 +143,52 @@ class Deduplicator:
         name_keys = {f"name:{k}" for k in phonetic_keys(facts.name)}
         return set(blocking_keys(facts)) | name_keys
 
-    def assess(self, worker: Worker) -> tuple[Worker | None, list[PossibleDuplicate]]:
-        """The certain match if any (linked instead of registering), else the possible ones, best first."""
-        certain, possible, _ = self.assess_with_candidates(worker)
-        return certain, possible
+    def assess(self, worker: Worker) -> Assessment:
+        candidates = self._workers.find_candidates(set(blocking_keys(facts_of(worker))), exclude=worker.worker_id)
+        return self.assess_against(worker, candidates)
 
-    def assess_with_candidates(
-        self, worker: Worker
-    ) -> tuple[Worker | None, list[PossibleDuplicate], dict[str, Worker]]:
-        """As `assess`, with the candidate workers read for it, by id (callers need not read them again)."""
+    def assess_against(self, worker: Worker, candidates: Iterable[Worker]) -> Assessment:
+        """As `assess`, over candidates already read (a bulk import reads them for the whole file)."""
         facts = facts_of(worker)
-        candidates = self._workers.find_candidates(set(blocking_keys(facts)), exclude=worker.worker_id)
-        certain, possible = self._decide(facts, candidates)
-        return certain, possible, {c.worker_id: c for c in candidates}
-
-    def _decide(self, facts: CandidateFacts, candidates: list[Worker]) -> tuple[Worker | None, list[PossibleDuplicate]]:
-        possible: list[PossibleDuplicate] = []
-        best_certain: tuple[float, Worker] | None = None
+        matches: list[Match] = []
         for candidate in candidates:
             result = score(facts, facts_of(candidate), self._thresholds)
             if result.decision is MatchDecision.CERTAIN:
-                if best_certain is None or result.score > best_certain[0]:
-                    best_certain = (result.score, candidate)
+                matches.append(Match(candidate, MatchKind.CERTAIN, result.score, tuple(result.reasons)))
             elif result.decision is MatchDecision.POSSIBLE:
-                possible.append(PossibleDuplicate(candidate.worker_id, result.score, tuple(result.reasons)))
-        if best_certain is not None:
-            return best_certain[1], []
-        possible.sort(key=lambda p: -p.score)
-        return None, possible
+                matches.append(Match(candidate, MatchKind.POSSIBLE, result.score, tuple(result.reasons)))
+        matches.sort(key=lambda m: (m.kind is not MatchKind.CERTAIN, -m.score, m.worker.worker_id))
+        return Assessment(matches)
 
-    def queue_for_review(self, worker: Worker, possible: list[PossibleDuplicate], now: datetime) -> None:
-        if possible:
-            self._reviews.add_pending(
-                [
-                    MatchReview(
-                        review_id=f"{worker.worker_id}:{p.worker_id}",
-                        worker_id=worker.worker_id,
-                        candidate_id=p.worker_id,
-                        score=p.score,
-                        reasons=p.reasons,
-                        status=ReviewStatus.PENDING,
-                        created_at=now,
-                    )
-                    for p in possible
-                ]
+    def review_id(self, worker_id: str, candidate_id: str) -> str:
+        """Opaque and stable: a retry queues the same review, and the id reveals neither record's id."""
+        return self._ids.derive("match-review", f"{worker_id}:{candidate_id}")
+
+    def queue_for_review(
+        self, worker: Worker, matches: Iterable[Match], now: datetime, *, partner_ids: Iterable[str] = ()
+    ) -> list[MatchReview]:
+        reviews = [
+            MatchReview(
+                review_id=self.review_id(worker.worker_id, m.worker.worker_id),
+                worker_id=worker.worker_id,
+                candidate_id=m.worker.worker_id,
+                score=m.score,
+                reasons=m.reasons,
+                status=ReviewStatus.PENDING,
+                created_at=now,
+                kind=m.kind,
+                requested_by_partner_id=worker.registering_partner_id,
+                partner_ids=tuple(
+                    sorted({worker.registering_partner_id, *partner_ids, *holders(m.worker, now)} - {""})
+                ),
             )
+            for m in matches
+        ]
+        if reviews:
+            self._reviews.add_pending(reviews)
+        return reviews
+
+
+def holders(worker: Worker, now: datetime) -> set[str]:
+    """The partners that hold an active consent of the worker (they may resolve a review of it)."""
+    return {c.captured_by_partner_id for c in worker.consents if c.is_active(now)}

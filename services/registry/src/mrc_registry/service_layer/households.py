@@ -15,6 +15,8 @@ from mrc_kernel.clock import utc_now
 from mrc_kernel.errors import FieldViolation, InvalidArgument, NotFound, PermissionDenied
 from mrc_kernel.events import Event
 from mrc_kernel.idempotency import request_fingerprint, scoped_key
+from mrc_kernel.place import Place
+from mrc_kernel.policy import Protected, decide, require_in_geography
 from mrc_registry.domain.household import (
     Household,
     Member,
@@ -22,10 +24,10 @@ from mrc_registry.domain.household import (
     normalize_ration_card,
     validated_members,
 )
-from mrc_registry.service_layer.ports import AccessRecorder, EventNotifier
+from mrc_registry.service_layer.ports import AccessRecorder
+from mrc_registry.service_layer.workers import WorkerAccess
 
 RESOURCE = "household"
-UNKNOWN_STATE = "00"
 WRITE_PURPOSE = "registration"
 READ_PURPOSE = "case_management"
 READ_FIELDS = ("members", "masked_ration_card")
@@ -59,12 +61,18 @@ class HouseholdRepository(Protocol):
         `expected_version`; raise Conflict otherwise."""
         ...
 
+    def with_member(self, worker_id: str) -> list[Household]:
+        """Households that name this registered worker among their members."""
+        ...
+
 
 @dataclass(frozen=True)
 class CreateHousehold:
     members: tuple[Member, ...]
     ration_card_number: str = ""
     idempotency_key: str = ""
+    # Where the household lives; by default the home of its first registered member.
+    home: Place | None = None
 
 
 @dataclass(frozen=True)
@@ -80,40 +88,57 @@ class HouseholdCreation:
     created: bool
 
 
-def state_of(caller: Caller) -> str:
-    """The state whose key encrypts what this caller registers: its only state, else "00" (unknown)."""
-    return next(iter(caller.states)) if len(caller.states) == 1 else UNKNOWN_STATE
-
-
 def with_purpose(caller: Caller, default: str) -> Caller:
     """The caller with its declared purpose checked (or the default), as the audit trail records it."""
     return dataclasses.replace(caller, purpose=check_purpose(caller.purpose, default))
 
 
 def writer(caller: Caller) -> Caller:
-    """Records are written on behalf of a partner, who alone sees them until sharing exists."""
+    """Records are written on behalf of a partner."""
     if not caller.partner_id:
         raise PermissionDenied("this client acts for no partner, so it cannot record personal data")
     return with_purpose(caller, WRITE_PURPOSE)
+
+
+def protected(household: Household) -> Protected:
+    return Protected(RESOURCE, places=tuple(household.places()), owner_partner_id=household.registering_partner_id)
 
 
 class HouseholdService:
     def __init__(
         self,
         repo: HouseholdRepository,
-        notifier: EventNotifier,
         audit: AccessRecorder,
         cipher: FieldCipher,
+        workers: WorkerAccess,
         *,
         clock: Callable[[], datetime] = utc_now,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
     ) -> None:
         self._repo = repo
-        self._notifier = notifier
         self._audit = audit
         self._cipher = cipher
+        self._workers = workers
         self._clock = clock
         self._new_id = new_id
+
+    def _members_reachable(self, caller: Caller, members: Sequence[Member]) -> list[Place]:
+        """The homes of the registered members, each of whom the caller must reach; else a 422 naming them
+        (a worker the caller does not reach is "no such worker", as anywhere else)."""
+        homes: list[Place] = []
+        violations: list[FieldViolation] = []
+        for position, member in enumerate(members):
+            if not member.worker_id.strip():
+                continue
+            try:
+                worker, _ = self._workers.load(member.worker_id.strip(), caller, WRITE_PURPOSE)
+            except NotFound:
+                violations.append(FieldViolation(f"members.{position}.worker_id", "no such worker"))
+                continue
+            homes.append(worker.details.home)
+        if violations:
+            raise InvalidArgument(violations)
+        return homes
 
     def create(self, caller: Caller, command: CreateHousehold) -> HouseholdCreation:
         caller = writer(caller)
@@ -131,9 +156,14 @@ class HouseholdService:
             violations += error.violations
         if violations:
             raise InvalidArgument(violations)
+        homes = self._members_reachable(caller, command.members)
+        home = command.home or (homes[0] if homes else None)
+        if home is None:
+            raise InvalidArgument.for_field("home", "name a registered member or the household's home")
+        require_in_geography(caller, home.state_code, home.district_code, prefix="home")
         household_id = self._new_id()
         masked = mask_ration_card(number) if number else ""
-        token = self._cipher.encrypt(state_of(caller), ration_card_field(household_id), number) if number else ""
+        token = self._cipher.encrypt(home.state_code, ration_card_field(household_id), number) if number else ""
         household = Household.create(
             household_id=household_id,
             members=command.members,
@@ -141,6 +171,7 @@ class HouseholdService:
             ration_card_token=token,
             registering_partner_id=caller.partner_id,
             now=now,
+            home=home,
         )
         # The fingerprint is stored: it covers the masked ration card, never the number.
         payload = {"members": [dataclasses.asdict(m) for m in household.members], "ration_card": masked}
@@ -149,37 +180,55 @@ class HouseholdService:
             household,
             idempotency_key=scoped_key(caller.partner_id, command.idempotency_key or self._new_id()),
             fingerprint=request_fingerprint(payload),
-            also_publish=[self._audit.event(caller, Action.CREATE, RESOURCE, household_id, fields)],
+            also_publish=[
+                self._audit.event(caller, Action.CREATE, RESOURCE, household_id, fields, state_code=home.state_code)
+            ],
         )
-        if created:
-            self._notifier.notify(stored.household_id)
-        else:
+        if not created:
             # A replay serves the stored household: account for it like any read.
-            self._audit.record(caller, Action.READ, RESOURCE, stored.household_id, READ_FIELDS)
+            self._audit.record(
+                caller, Action.READ, RESOURCE, stored.household_id, READ_FIELDS, state_code=home.state_code
+            )
         return HouseholdCreation(stored, created)
 
     def get(self, caller: Caller, household_id: str) -> Household:
         caller = with_purpose(caller, READ_PURPOSE)
         household = self._visible(caller, household_id)
-        self._audit.record(caller, Action.READ, RESOURCE, household.household_id, READ_FIELDS)
+        self._audit.record(
+            caller, Action.READ, RESOURCE, household.household_id, READ_FIELDS, state_code=_state(household)
+        )
         return household
 
     def replace_members(self, caller: Caller, command: ReplaceMembers) -> Household:
         caller = writer(caller)
         household = self._visible(caller, command.household_id)
+        self._members_reachable(caller, command.members)
         household.replace_members(command.members, expected_version=command.expected_version, now=self._clock())
         self._repo.update_members(
             household,
             expected_version=command.expected_version,
-            also_publish=[self._audit.event(caller, Action.UPDATE, RESOURCE, household.household_id, ["members"])],
+            also_publish=[
+                self._audit.event(
+                    caller, Action.UPDATE, RESOURCE, household.household_id, ["members"], state_code=_state(household)
+                )
+            ],
         )
-        self._notifier.notify(household.household_id)
         return household
 
+    def erase_worker(self, worker_id: str) -> None:
+        """An erased worker leaves every household that names them (the event tells consumers)."""
+        for household in self._repo.with_member(worker_id):
+            expected = household.version
+            if household.remove_worker(worker_id, self._clock()):
+                self._repo.update_members(household, expected_version=expected, also_publish=[])
+
     def _visible(self, caller: Caller, household_id: str) -> Household:
-        """The household if this caller may see it; otherwise NotFound, the same as for a missing one."""
+        """The household if this caller may use it; otherwise NotFound, the same as for a missing one."""
         household = self._repo.get(household_id) if household_id else None
-        # Until consent-based sharing exists, only the registering partner sees a household.
-        if household is None or not caller.partner_id or household.registering_partner_id != caller.partner_id:
-            raise NotFound(f"no household {household_id!r}")
+        if household is None or not decide(caller, protected(household), caller.purpose or READ_PURPOSE):
+            raise NotFound("no such household")
         return household
+
+
+def _state(household: Household) -> str:
+    return household.home.state_code if household.home else ""

@@ -12,12 +12,13 @@ from typing import Protocol
 from mrc_kernel.audit import Action
 from mrc_kernel.caller import Caller
 from mrc_kernel.clock import utc_now
-from mrc_kernel.errors import InvalidArgument, NotFound
+from mrc_kernel.errors import InvalidArgument
 from mrc_kernel.events import Event
 from mrc_kernel.idempotency import request_fingerprint, scoped_key
 from mrc_registry.domain.migration import Location, MigrationEpisode, MigrationStatus, RecruitmentChannel
 from mrc_registry.service_layer.households import READ_PURPOSE, with_purpose, writer
-from mrc_registry.service_layer.ports import AccessRecorder, EventNotifier
+from mrc_registry.service_layer.ports import AccessRecorder
+from mrc_registry.service_layer.workers import WorkerAccess
 
 RESOURCE = "migration_episode"
 EPISODE_FIELDS = (
@@ -33,12 +34,6 @@ EPISODE_FIELDS = (
 )
 
 
-class WorkerLookup(Protocol):
-    def exists(self, worker_id: str) -> bool:
-        """Whether the registry holds this worker (not erased, not merged away)."""
-        ...
-
-
 class MigrationRepository(Protocol):
     def add(
         self, episode: MigrationEpisode, *, idempotency_key: str, fingerprint: str, also_publish: Sequence[Event]
@@ -49,8 +44,12 @@ class MigrationRepository(Protocol):
         """
         ...
 
-    def list_for_worker(self, worker_id: str, *, recorded_by_partner_id: str) -> list[MigrationEpisode]:
-        """The worker's episodes recorded by this partner, by start date (then recording time)."""
+    def list_for_worker(self, worker_id: str) -> list[MigrationEpisode]:
+        """The worker's episodes, by start date (then recording time)."""
+        ...
+
+    def erase_worker(self, worker_id: str) -> int:
+        """Delete every episode of an erased worker; how many there were."""
         ...
 
 
@@ -76,18 +75,20 @@ class MigrationRecording:
 
 
 class MigrationService:
+    """Episodes are part of the worker's record: recording or reading them needs the worker, reached
+    through the access policy like the worker itself, and a destination in India inside the caller's
+    geography is not required (migrants leave it), but their home is."""
+
     def __init__(
         self,
         repo: MigrationRepository,
-        notifier: EventNotifier,
         audit: AccessRecorder,
-        workers: WorkerLookup,
+        workers: WorkerAccess,
         *,
         clock: Callable[[], datetime] = utc_now,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
     ) -> None:
         self._repo = repo
-        self._notifier = notifier
         self._audit = audit
         self._workers = workers
         self._clock = clock
@@ -110,7 +111,8 @@ class MigrationService:
             recorded_by_partner_id=caller.partner_id,
             now=self._clock(),
         )
-        self._require_worker(episode.worker_id)
+        worker, _ = self._workers.load_for_write(episode.worker_id, caller, caller.purpose)
+        state = worker.details.home.state_code
         payload = dataclasses.asdict(command)
         payload.pop("idempotency_key")
         fields = [f for f in EPISODE_FIELDS if payload.get(f) not in (None, "")]
@@ -118,13 +120,13 @@ class MigrationService:
             episode,
             idempotency_key=scoped_key(caller.partner_id, command.idempotency_key or self._new_id()),
             fingerprint=request_fingerprint(payload),
-            also_publish=[self._audit.event(caller, Action.CREATE, RESOURCE, episode.episode_id, fields)],
+            also_publish=[
+                self._audit.event(caller, Action.CREATE, RESOURCE, episode.episode_id, fields, state_code=state)
+            ],
         )
-        if created:
-            self._notifier.notify(stored.episode_id)
-        else:
+        if not created:
             # A replay serves the stored episode: account for it like any read.
-            self._audit.record(caller, Action.READ, RESOURCE, stored.episode_id, EPISODE_FIELDS)
+            self._audit.record(caller, Action.READ, RESOURCE, stored.episode_id, EPISODE_FIELDS, state_code=state)
         return MigrationRecording(stored, created)
 
     def list_for_worker(self, caller: Caller, worker_id: str) -> list[MigrationEpisode]:
@@ -132,12 +134,13 @@ class MigrationService:
         worker_id = worker_id.strip()
         if not worker_id:
             raise InvalidArgument.for_field("worker_id", "must be set")
-        self._require_worker(worker_id)
-        # Until consent-based sharing exists, a partner sees the episodes it recorded, and only those.
-        episodes = self._repo.list_for_worker(worker_id, recorded_by_partner_id=caller.partner_id)
-        self._audit.record(caller, Action.READ, "worker", worker_id, ["migration_episodes"])
+        # Exactly as for the worker: no worker, or none this caller may use, is "not found".
+        worker, _ = self._workers.load(worker_id, caller, caller.purpose)
+        episodes = self._repo.list_for_worker(worker_id)
+        self._audit.record(
+            caller, Action.READ, "worker", worker_id, ["migration_episodes"], state_code=worker.details.home.state_code
+        )
         return sorted(episodes, key=lambda e: (e.start_date, e.recorded_at, e.episode_id))
 
-    def _require_worker(self, worker_id: str) -> None:
-        if not self._workers.exists(worker_id):
-            raise NotFound(f"no worker {worker_id!r}")
+    def erase_worker(self, worker_id: str) -> None:
+        self._repo.erase_worker(worker_id)

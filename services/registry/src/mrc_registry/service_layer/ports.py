@@ -1,15 +1,19 @@
-"""What the registry's use cases need from the outside world; adapters implement these, tests fake them."""
+"""What the registry's use cases need from the outside world; adapters implement these, tests run them
+on the in-memory store."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
-from mrc_kernel.audit import Action
-from mrc_kernel.caller import Caller
+from mrc_kernel.audit import AuditRecorder
 from mrc_kernel.events import Event
-from mrc_registry.domain.worker import Sector, Worker
+from mrc_kernel.vocabulary import Sector
+from mrc_registry.domain.worker import Worker
+
+# The audit trail: events stored with writes, synchronous records for reads (fail closed).
+AccessRecorder = AuditRecorder
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,17 @@ class SearchCriteria:
     district_code: str = ""
     registering_partner_id: str = ""
     sector: Sector | None = None
+
+
+@dataclass(frozen=True)
+class NewWorker:
+    """A worker to store, with what `WorkerRepository.add` stores alongside it."""
+
+    worker: Worker
+    idempotency_key: str
+    fingerprint: str
+    match_keys: set[str]
+    also_publish: Sequence[Event] = ()
 
 
 class WorkerRepository(Protocol):
@@ -38,6 +53,12 @@ class WorkerRepository(Protocol):
         unless the idempotency key was seen: then return the first worker and False."""
         ...
 
+    def add_many(self, workers: Sequence[NewWorker]) -> set[str]:
+        """Store each worker with its events, one write per worker; the ids stored by this call.
+
+        A worker whose id or idempotency key is already stored is left out (an earlier run stored it)."""
+        ...
+
     def get(self, worker_id: str) -> Worker | None: ...
 
     def save(self, worker: Worker, *, match_keys: set[str] | None = None, also_publish: Sequence[Event] = ()) -> None:
@@ -45,11 +66,15 @@ class WorkerRepository(Protocol):
         ...
 
     def find_candidates(self, match_keys: set[str], *, exclude: str = "", limit: int = 50) -> list[Worker]:
-        """Active workers sharing at least one matching key."""
+        """Active workers sharing at least one matching key, those sharing more first."""
         ...
 
     def search(self, criteria: SearchCriteria, *, after: str, limit: int) -> list[Worker]:
         """Active workers matching every given criterion, ordered by worker id, after the cursor."""
+        ...
+
+    def with_consents_expiring(self, before: object, *, limit: int) -> list[Worker]:
+        """Active workers holding a consent that expired before this moment and is not yet announced."""
         ...
 
 
@@ -63,33 +88,9 @@ class Protector(Protocol):
     def blind_index(self, kind: str, value: str) -> str: ...
 
 
-class AccessRecorder(Protocol):
-    """The audit trail: events to store with writes, synchronous records for reads (fail closed)."""
+class TextMessages(Protocol):
+    """An SMS gateway: a one-time code to the phone on record (never stored in clear by the registry)."""
 
-    def event(
-        self,
-        caller: Caller,
-        action: Action,
-        resource_type: str,
-        resource_id: str,
-        fields: Iterable[str] = (),
-        *,
-        allowed: bool = True,
-    ) -> Event: ...
-
-    def record(
-        self,
-        caller: Caller,
-        action: Action,
-        resource_type: str,
-        resource_id: str,
-        fields: Iterable[str] = (),
-        *,
-        allowed: bool = True,
-    ) -> None: ...
-
-
-class EventNotifier(Protocol):
-    def notify(self, document_id: Any = None) -> None:
-        """Tell the outbox relay that events are waiting (in that document, when given)."""
+    def send(self, phone_e164: str, text: str, *, reference: str) -> None:
+        """Send `text`; `reference` (e.g. a link request id) lets a retried send be recognised."""
         ...

@@ -6,12 +6,7 @@ from __future__ import annotations
 from mrc_kernel.errors import FieldViolation
 from mrc_registry.domain.identity import aadhaar, identity_documents, phone
 from mrc_registry.domain.identity.transliteration import to_latin
-from mrc_registry.domain.worker import (
-    DocumentKind,
-    IdentityDocument,
-    ProtectedPhone,
-    WorkerDetails,
-)
+from mrc_registry.domain.worker import DocumentKind, IdentityDocument, ProtectedPhone, WorkerDetails
 from mrc_registry.service_layer.commands import DocumentInput, WorkerInput
 from mrc_registry.service_layer.ports import Protector
 

@@ -8,6 +8,7 @@ from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
+from mrc.common.v1 import common_pb2 as _common_pb2
 from mrc.registry.v1 import household_pb2 as _household_pb2
 from mrc.registry.v1 import migration_pb2 as _migration_pb2
 from mrc.registry.v1 import worker_pb2 as _worker_pb2
@@ -20,28 +21,114 @@ if sys.version_info >= (3, 11):
 else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
+if sys.version_info >= (3, 13):
+    from warnings import deprecated as _deprecated
+else:
+    from typing_extensions import deprecated as _deprecated
+
 DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
-class WorkerRegistered(_message.Message):
+class WorkerFacts(_message.Message):
     """All registry events are published on topic mrc.registry.workers.v1, keyed by worker_id, so one
     worker's history stays in order. The CloudEvents type is the message's full name.
-    Snapshots in events never carry the phone number or identity numbers.
+    Events carry ids and the non-identifying facts consumers need: never a name, phone, identity number,
+    village or witness.
+
+    What other services may know of a worker to decide with (eligibility, counts, scoping).
     """
 
     DESCRIPTOR: _descriptor.Descriptor
 
-    WORKER_FIELD_NUMBER: _builtins.int
+    WORKER_ID_FIELD_NUMBER: _builtins.int
+    BIRTH_YEAR_FIELD_NUMBER: _builtins.int
+    GENDER_FIELD_NUMBER: _builtins.int
+    SECTOR_FIELD_NUMBER: _builtins.int
+    OCCUPATION_FIELD_NUMBER: _builtins.int
+    HOME_FIELD_NUMBER: _builtins.int
+    DOCUMENT_KINDS_FIELD_NUMBER: _builtins.int
+    VULNERABILITIES_FIELD_NUMBER: _builtins.int
+    ACTIVE_PURPOSES_FIELD_NUMBER: _builtins.int
+    REGISTERING_PARTNER_ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    CONSENTING_PARTNER_IDS_FIELD_NUMBER: _builtins.int
+    worker_id: _builtins.str
+    birth_year: _builtins.int
+    """0 when unknown."""
+    gender: _worker_pb2.Gender.ValueType
+    sector: _builtins.str
+    """construction, agriculture, brick_kiln, domestic_work..."""
+    occupation: _builtins.str
+    """As the registrar wrote it (a trade such as "mason"), never a name."""
+    registering_partner_id: _builtins.str
+    status: _worker_pb2.WorkerStatus.ValueType
+    version: _builtins.int
     @_builtins.property
-    def worker(self) -> _worker_pb2.Worker: ...
+    def home(self) -> _common_pb2.LgdLocation:
+        """LGD state, district and sub-district codes; the village is left out."""
+
+    @_builtins.property
+    def document_kinds(self) -> _containers.RepeatedScalarFieldContainer[_worker_pb2.IdentityDocumentKind.ValueType]:
+        """Which documents the worker holds, never their numbers."""
+
+    @_builtins.property
+    def vulnerabilities(self) -> _containers.RepeatedScalarFieldContainer[_worker_pb2.Vulnerability.ValueType]: ...
+    @_builtins.property
+    def active_purposes(self) -> _containers.RepeatedScalarFieldContainer[_worker_pb2.ConsentPurpose.ValueType]:
+        """The purposes the worker consents to now, across all active consents."""
+
+    @_builtins.property
+    def consenting_partner_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The partners holding an active consent of the worker (they may use the record)."""
+
+    def __init__(
+        self,
+        *,
+        worker_id: _builtins.str = ...,
+        birth_year: _builtins.int = ...,
+        gender: _worker_pb2.Gender.ValueType = ...,
+        sector: _builtins.str = ...,
+        occupation: _builtins.str = ...,
+        home: _common_pb2.LgdLocation | None = ...,
+        document_kinds: _abc.Iterable[_worker_pb2.IdentityDocumentKind.ValueType] | None = ...,
+        vulnerabilities: _abc.Iterable[_worker_pb2.Vulnerability.ValueType] | None = ...,
+        active_purposes: _abc.Iterable[_worker_pb2.ConsentPurpose.ValueType] | None = ...,
+        registering_partner_id: _builtins.str = ...,
+        status: _worker_pb2.WorkerStatus.ValueType = ...,
+        version: _builtins.int = ...,
+        consenting_partner_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["home", b"home"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["active_purposes", b"active_purposes", "birth_year", b"birth_year", "consenting_partner_ids", b"consenting_partner_ids", "document_kinds", b"document_kinds", "gender", b"gender", "home", b"home", "occupation", b"occupation", "registering_partner_id", b"registering_partner_id", "sector", b"sector", "status", b"status", "version", b"version", "vulnerabilities", b"vulnerabilities", "worker_id", b"worker_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WorkerFacts: _TypeAlias = WorkerFacts  # noqa: Y015
+
+@_typing.final
+class WorkerRegistered(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKER_FIELD_NUMBER: _builtins.int
+    FACTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    @_deprecated("""This field has been marked as deprecated using proto field options.""")
+    def worker(self) -> _worker_pb2.Worker:
+        """Only worker_id is set: names travel in no event. Read `facts`."""
+
+    @_builtins.property
+    def facts(self) -> Global___WorkerFacts: ...
     def __init__(
         self,
         *,
         worker: _worker_pb2.Worker | None = ...,
+        facts: Global___WorkerFacts | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["worker", b"worker"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["facts", b"facts", "worker", b"worker"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["worker", b"worker"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["facts", b"facts", "worker", b"worker"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -53,19 +140,26 @@ class WorkerUpdated(_message.Message):
 
     WORKER_FIELD_NUMBER: _builtins.int
     CHANGED_FIELDS_FIELD_NUMBER: _builtins.int
+    FACTS_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def worker(self) -> _worker_pb2.Worker: ...
+    @_deprecated("""This field has been marked as deprecated using proto field options.""")
+    def worker(self) -> _worker_pb2.Worker:
+        """Only worker_id is set: names travel in no event. Read `facts`."""
+
     @_builtins.property
     def changed_fields(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def facts(self) -> Global___WorkerFacts: ...
     def __init__(
         self,
         *,
         worker: _worker_pb2.Worker | None = ...,
         changed_fields: _abc.Iterable[_builtins.str] | None = ...,
+        facts: Global___WorkerFacts | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["worker", b"worker"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["facts", b"facts", "worker", b"worker"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["changed_fields", b"changed_fields", "worker", b"worker"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["changed_fields", b"changed_fields", "facts", b"facts", "worker", b"worker"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -79,15 +173,23 @@ class ConsentChanged(_message.Message):
     CONSENT_FIELD_NUMBER: _builtins.int
     ACTIVE_PURPOSES_FIELD_NUMBER: _builtins.int
     SHARED_WITH_PARTNER_IDS_FIELD_NUMBER: _builtins.int
+    EXPIRED_FIELD_NUMBER: _builtins.int
+    FACTS_FIELD_NUMBER: _builtins.int
     worker_id: _builtins.str
+    expired: _builtins.bool
+    """The consent reached its expiry (rather than being given or revoked)."""
     @_builtins.property
-    def consent(self) -> _worker_pb2.Consent: ...
+    def consent(self) -> _worker_pb2.Consent:
+        """The consent as changed; its witness_name is never set in events."""
+
     @_builtins.property
     def active_purposes(self) -> _containers.RepeatedScalarFieldContainer[_worker_pb2.ConsentPurpose.ValueType]:
         """The purposes the worker consents to now, across all active consents."""
 
     @_builtins.property
     def shared_with_partner_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def facts(self) -> Global___WorkerFacts: ...
     def __init__(
         self,
         *,
@@ -95,10 +197,12 @@ class ConsentChanged(_message.Message):
         consent: _worker_pb2.Consent | None = ...,
         active_purposes: _abc.Iterable[_worker_pb2.ConsentPurpose.ValueType] | None = ...,
         shared_with_partner_ids: _abc.Iterable[_builtins.str] | None = ...,
+        expired: _builtins.bool = ...,
+        facts: Global___WorkerFacts | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["consent", b"consent"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["consent", b"consent", "facts", b"facts"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["active_purposes", b"active_purposes", "consent", b"consent", "shared_with_partner_ids", b"shared_with_partner_ids", "worker_id", b"worker_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["active_purposes", b"active_purposes", "consent", b"consent", "expired", b"expired", "facts", b"facts", "shared_with_partner_ids", b"shared_with_partner_ids", "worker_id", b"worker_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -180,22 +284,77 @@ class MigrationRecorded(_message.Message):
 Global___MigrationRecorded: _TypeAlias = MigrationRecorded  # noqa: Y015
 
 @_typing.final
+class HouseholdFacts(_message.Message):
+    """What other services may know of a household: never a member's name or the ration card number."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HOUSEHOLD_ID_FIELD_NUMBER: _builtins.int
+    MEMBER_WORKER_IDS_FIELD_NUMBER: _builtins.int
+    SIZE_FIELD_NUMBER: _builtins.int
+    HOLDS_RATION_CARD_FIELD_NUMBER: _builtins.int
+    RATION_CARD_STATE_CODE_FIELD_NUMBER: _builtins.int
+    HOME_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    REGISTERING_PARTNER_ID_FIELD_NUMBER: _builtins.int
+    household_id: _builtins.str
+    size: _builtins.int
+    """Members, registered or not."""
+    holds_ration_card: _builtins.bool
+    ration_card_state_code: _builtins.str
+    """The state whose department issued the ration card (where it was recorded), when there is one."""
+    version: _builtins.int
+    registering_partner_id: _builtins.str
+    @_builtins.property
+    def member_worker_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def home(self) -> _common_pb2.LgdLocation:
+        """LGD state and district codes of the household's home."""
+
+    def __init__(
+        self,
+        *,
+        household_id: _builtins.str = ...,
+        member_worker_ids: _abc.Iterable[_builtins.str] | None = ...,
+        size: _builtins.int = ...,
+        holds_ration_card: _builtins.bool = ...,
+        ration_card_state_code: _builtins.str = ...,
+        home: _common_pb2.LgdLocation | None = ...,
+        version: _builtins.int = ...,
+        registering_partner_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["home", b"home"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["holds_ration_card", b"holds_ration_card", "home", b"home", "household_id", b"household_id", "member_worker_ids", b"member_worker_ids", "ration_card_state_code", b"ration_card_state_code", "registering_partner_id", b"registering_partner_id", "size", b"size", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HouseholdFacts: _TypeAlias = HouseholdFacts  # noqa: Y015
+
+@_typing.final
 class HouseholdChanged(_message.Message):
     """Published on topic mrc.registry.households.v1, keyed by household_id."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
     HOUSEHOLD_FIELD_NUMBER: _builtins.int
+    FACTS_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def household(self) -> _household_pb2.Household: ...
+    @_deprecated("""This field has been marked as deprecated using proto field options.""")
+    def household(self) -> _household_pb2.Household:
+        """Only household_id and version are set: member names travel in no event. Read `facts`."""
+
+    @_builtins.property
+    def facts(self) -> Global___HouseholdFacts: ...
     def __init__(
         self,
         *,
         household: _household_pb2.Household | None = ...,
+        facts: Global___HouseholdFacts | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["household", b"household"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["facts", b"facts", "household", b"household"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["household", b"household"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["facts", b"facts", "household", b"household"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

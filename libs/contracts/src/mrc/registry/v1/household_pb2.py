@@ -23,19 +23,20 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from mrc.common.v1 import common_pb2 as mrc_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fmrc/registry/v1/household.proto\x12\x0fmrc.registry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa3\x01\n\x0fHouseholdMember\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x33\n\x0crelationship\x18\x03 \x01(\x0e\x32\x1d.mrc.registry.v1.Relationship\x12\x12\n\nbirth_year\x18\x04 \x01(\x05\x12\x13\n\x0bleft_behind\x18\x05 \x01(\x08\x12\x11\n\tin_school\x18\x06 \x01(\x08\"\xd1\x01\n\tHousehold\x12\x14\n\x0chousehold_id\x18\x01 \x01(\t\x12\x31\n\x07members\x18\x02 \x03(\x0b\x32 .mrc.registry.v1.HouseholdMember\x12\x1a\n\x12masked_ration_card\x18\x03 \x01(\t\x12\x1e\n\x16registering_partner_id\x18\x04 \x01(\t\x12.\n\nupdated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07version\x18\x06 \x01(\x03*\xbf\x01\n\x0cRelationship\x12\x1c\n\x18RELATIONSHIP_UNSPECIFIED\x10\x00\x12\x15\n\x11RELATIONSHIP_HEAD\x10\x01\x12\x17\n\x13RELATIONSHIP_SPOUSE\x10\x02\x12\x16\n\x12RELATIONSHIP_CHILD\x10\x03\x12\x17\n\x13RELATIONSHIP_PARENT\x10\x04\x12\x18\n\x14RELATIONSHIP_SIBLING\x10\x05\x12\x16\n\x12RELATIONSHIP_OTHER\x10\x06\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fmrc/registry/v1/household.proto\x12\x0fmrc.registry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1amrc/common/v1/common.proto\"\xa3\x01\n\x0fHouseholdMember\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x33\n\x0crelationship\x18\x03 \x01(\x0e\x32\x1d.mrc.registry.v1.Relationship\x12\x12\n\nbirth_year\x18\x04 \x01(\x05\x12\x13\n\x0bleft_behind\x18\x05 \x01(\x08\x12\x11\n\tin_school\x18\x06 \x01(\x08\"\xfb\x01\n\tHousehold\x12\x14\n\x0chousehold_id\x18\x01 \x01(\t\x12\x31\n\x07members\x18\x02 \x03(\x0b\x32 .mrc.registry.v1.HouseholdMember\x12\x1a\n\x12masked_ration_card\x18\x03 \x01(\t\x12\x1e\n\x16registering_partner_id\x18\x04 \x01(\t\x12.\n\nupdated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07version\x18\x06 \x01(\x03\x12(\n\x04home\x18\x07 \x01(\x0b\x32\x1a.mrc.common.v1.LgdLocation*\xbf\x01\n\x0cRelationship\x12\x1c\n\x18RELATIONSHIP_UNSPECIFIED\x10\x00\x12\x15\n\x11RELATIONSHIP_HEAD\x10\x01\x12\x17\n\x13RELATIONSHIP_SPOUSE\x10\x02\x12\x16\n\x12RELATIONSHIP_CHILD\x10\x03\x12\x17\n\x13RELATIONSHIP_PARENT\x10\x04\x12\x18\n\x14RELATIONSHIP_SIBLING\x10\x05\x12\x16\n\x12RELATIONSHIP_OTHER\x10\x06\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'mrc.registry.v1.household_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_RELATIONSHIP']._serialized_start=464
-  _globals['_RELATIONSHIP']._serialized_end=655
-  _globals['_HOUSEHOLDMEMBER']._serialized_start=86
-  _globals['_HOUSEHOLDMEMBER']._serialized_end=249
-  _globals['_HOUSEHOLD']._serialized_start=252
-  _globals['_HOUSEHOLD']._serialized_end=461
+  _globals['_RELATIONSHIP']._serialized_start=534
+  _globals['_RELATIONSHIP']._serialized_end=725
+  _globals['_HOUSEHOLDMEMBER']._serialized_start=114
+  _globals['_HOUSEHOLDMEMBER']._serialized_end=277
+  _globals['_HOUSEHOLD']._serialized_start=280
+  _globals['_HOUSEHOLD']._serialized_end=531
 # @@protoc_insertion_point(module_scope)

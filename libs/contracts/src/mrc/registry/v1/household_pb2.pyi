@@ -9,6 +9,7 @@ from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from mrc.common.v1 import common_pb2 as _common_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -92,6 +93,7 @@ class Household(_message.Message):
     REGISTERING_PARTNER_ID_FIELD_NUMBER: _builtins.int
     UPDATED_AT_FIELD_NUMBER: _builtins.int
     VERSION_FIELD_NUMBER: _builtins.int
+    HOME_FIELD_NUMBER: _builtins.int
     household_id: _builtins.str
     masked_ration_card: _builtins.str
     """Ration card number, masked for display."""
@@ -101,6 +103,10 @@ class Household(_message.Message):
     def members(self) -> _containers.RepeatedCompositeFieldContainer[Global___HouseholdMember]: ...
     @_builtins.property
     def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def home(self) -> _common_pb2.LgdLocation:
+        """Where the household lives (LGD codes)."""
+
     def __init__(
         self,
         *,
@@ -110,10 +116,11 @@ class Household(_message.Message):
         registering_partner_id: _builtins.str = ...,
         updated_at: _timestamp_pb2.Timestamp | None = ...,
         version: _builtins.int = ...,
+        home: _common_pb2.LgdLocation | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["updated_at", b"updated_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["home", b"home", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["household_id", b"household_id", "masked_ration_card", b"masked_ration_card", "members", b"members", "registering_partner_id", b"registering_partner_id", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["home", b"home", "household_id", b"household_id", "masked_ration_card", b"masked_ration_card", "members", b"members", "registering_partner_id", b"registering_partner_id", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -22,37 +22,38 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from mrc.common.v1 import common_pb2 as mrc_dot_common_dot_v1_dot_common__pb2
 from mrc.registry.v1 import household_pb2 as mrc_dot_registry_dot_v1_dot_household__pb2
 from mrc.registry.v1 import migration_pb2 as mrc_dot_registry_dot_v1_dot_migration__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(mrc/registry/v1/households_service.proto\x12\x0fmrc.registry.v1\x1a\x1fmrc/registry/v1/household.proto\x1a\x1fmrc/registry/v1/migration.proto\"\x80\x01\n\x16\x43reateHouseholdRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x31\n\x07members\x18\x02 \x03(\x0b\x32 .mrc.registry.v1.HouseholdMember\x12\x1a\n\x12ration_card_number\x18\x03 \x01(\t\"H\n\x17\x43reateHouseholdResponse\x12-\n\thousehold\x18\x01 \x01(\x0b\x32\x1a.mrc.registry.v1.Household\"+\n\x13GetHouseholdRequest\x12\x14\n\x0chousehold_id\x18\x01 \x01(\t\"E\n\x14GetHouseholdResponse\x12-\n\thousehold\x18\x01 \x01(\x0b\x32\x1a.mrc.registry.v1.Household\"\x82\x01\n\x1dUpdateHouseholdMembersRequest\x12\x14\n\x0chousehold_id\x18\x01 \x01(\t\x12\x31\n\x07members\x18\x02 \x03(\x0b\x32 .mrc.registry.v1.HouseholdMember\x12\x18\n\x10\x65xpected_version\x18\x03 \x01(\x03\"O\n\x1eUpdateHouseholdMembersResponse\x12-\n\thousehold\x18\x01 \x01(\x0b\x32\x1a.mrc.registry.v1.Household\"e\n\x16RecordMigrationRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x32\n\x07\x65pisode\x18\x02 \x01(\x0b\x32!.mrc.registry.v1.MigrationEpisode\"M\n\x17RecordMigrationResponse\x12\x32\n\x07\x65pisode\x18\x01 \x01(\x0b\x32!.mrc.registry.v1.MigrationEpisode\"*\n\x15ListMigrationsRequest\x12\x11\n\tworker_id\x18\x01 \x01(\t\"M\n\x16ListMigrationsResponse\x12\x33\n\x08\x65pisodes\x18\x01 \x03(\x0b\x32!.mrc.registry.v1.MigrationEpisode2\x9a\x04\n\x11HouseholdsService\x12\x64\n\x0f\x43reateHousehold\x12\'.mrc.registry.v1.CreateHouseholdRequest\x1a(.mrc.registry.v1.CreateHouseholdResponse\x12[\n\x0cGetHousehold\x12$.mrc.registry.v1.GetHouseholdRequest\x1a%.mrc.registry.v1.GetHouseholdResponse\x12y\n\x16UpdateHouseholdMembers\x12..mrc.registry.v1.UpdateHouseholdMembersRequest\x1a/.mrc.registry.v1.UpdateHouseholdMembersResponse\x12\x64\n\x0fRecordMigration\x12\'.mrc.registry.v1.RecordMigrationRequest\x1a(.mrc.registry.v1.RecordMigrationResponse\x12\x61\n\x0eListMigrations\x12&.mrc.registry.v1.ListMigrationsRequest\x1a\'.mrc.registry.v1.ListMigrationsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(mrc/registry/v1/households_service.proto\x12\x0fmrc.registry.v1\x1a\x1amrc/common/v1/common.proto\x1a\x1fmrc/registry/v1/household.proto\x1a\x1fmrc/registry/v1/migration.proto\"\xaa\x01\n\x16\x43reateHouseholdRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x31\n\x07members\x18\x02 \x03(\x0b\x32 .mrc.registry.v1.HouseholdMember\x12\x1a\n\x12ration_card_number\x18\x03 \x01(\t\x12(\n\x04home\x18\x04 \x01(\x0b\x32\x1a.mrc.common.v1.LgdLocation\"H\n\x17\x43reateHouseholdResponse\x12-\n\thousehold\x18\x01 \x01(\x0b\x32\x1a.mrc.registry.v1.Household\"+\n\x13GetHouseholdRequest\x12\x14\n\x0chousehold_id\x18\x01 \x01(\t\"E\n\x14GetHouseholdResponse\x12-\n\thousehold\x18\x01 \x01(\x0b\x32\x1a.mrc.registry.v1.Household\"\x82\x01\n\x1dUpdateHouseholdMembersRequest\x12\x14\n\x0chousehold_id\x18\x01 \x01(\t\x12\x31\n\x07members\x18\x02 \x03(\x0b\x32 .mrc.registry.v1.HouseholdMember\x12\x18\n\x10\x65xpected_version\x18\x03 \x01(\x03\"O\n\x1eUpdateHouseholdMembersResponse\x12-\n\thousehold\x18\x01 \x01(\x0b\x32\x1a.mrc.registry.v1.Household\"e\n\x16RecordMigrationRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x32\n\x07\x65pisode\x18\x02 \x01(\x0b\x32!.mrc.registry.v1.MigrationEpisode\"M\n\x17RecordMigrationResponse\x12\x32\n\x07\x65pisode\x18\x01 \x01(\x0b\x32!.mrc.registry.v1.MigrationEpisode\"*\n\x15ListMigrationsRequest\x12\x11\n\tworker_id\x18\x01 \x01(\t\"M\n\x16ListMigrationsResponse\x12\x33\n\x08\x65pisodes\x18\x01 \x03(\x0b\x32!.mrc.registry.v1.MigrationEpisode2\x9a\x04\n\x11HouseholdsService\x12\x64\n\x0f\x43reateHousehold\x12\'.mrc.registry.v1.CreateHouseholdRequest\x1a(.mrc.registry.v1.CreateHouseholdResponse\x12[\n\x0cGetHousehold\x12$.mrc.registry.v1.GetHouseholdRequest\x1a%.mrc.registry.v1.GetHouseholdResponse\x12y\n\x16UpdateHouseholdMembers\x12..mrc.registry.v1.UpdateHouseholdMembersRequest\x1a/.mrc.registry.v1.UpdateHouseholdMembersResponse\x12\x64\n\x0fRecordMigration\x12\'.mrc.registry.v1.RecordMigrationRequest\x1a(.mrc.registry.v1.RecordMigrationResponse\x12\x61\n\x0eListMigrations\x12&.mrc.registry.v1.ListMigrationsRequest\x1a\'.mrc.registry.v1.ListMigrationsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'mrc.registry.v1.households_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CREATEHOUSEHOLDREQUEST']._serialized_start=128
-  _globals['_CREATEHOUSEHOLDREQUEST']._serialized_end=256
-  _globals['_CREATEHOUSEHOLDRESPONSE']._serialized_start=258
-  _globals['_CREATEHOUSEHOLDRESPONSE']._serialized_end=330
-  _globals['_GETHOUSEHOLDREQUEST']._serialized_start=332
-  _globals['_GETHOUSEHOLDREQUEST']._serialized_end=375
-  _globals['_GETHOUSEHOLDRESPONSE']._serialized_start=377
-  _globals['_GETHOUSEHOLDRESPONSE']._serialized_end=446
-  _globals['_UPDATEHOUSEHOLDMEMBERSREQUEST']._serialized_start=449
-  _globals['_UPDATEHOUSEHOLDMEMBERSREQUEST']._serialized_end=579
-  _globals['_UPDATEHOUSEHOLDMEMBERSRESPONSE']._serialized_start=581
-  _globals['_UPDATEHOUSEHOLDMEMBERSRESPONSE']._serialized_end=660
-  _globals['_RECORDMIGRATIONREQUEST']._serialized_start=662
-  _globals['_RECORDMIGRATIONREQUEST']._serialized_end=763
-  _globals['_RECORDMIGRATIONRESPONSE']._serialized_start=765
-  _globals['_RECORDMIGRATIONRESPONSE']._serialized_end=842
-  _globals['_LISTMIGRATIONSREQUEST']._serialized_start=844
-  _globals['_LISTMIGRATIONSREQUEST']._serialized_end=886
-  _globals['_LISTMIGRATIONSRESPONSE']._serialized_start=888
-  _globals['_LISTMIGRATIONSRESPONSE']._serialized_end=965
-  _globals['_HOUSEHOLDSSERVICE']._serialized_start=968
-  _globals['_HOUSEHOLDSSERVICE']._serialized_end=1506
+  _globals['_CREATEHOUSEHOLDREQUEST']._serialized_start=156
+  _globals['_CREATEHOUSEHOLDREQUEST']._serialized_end=326
+  _globals['_CREATEHOUSEHOLDRESPONSE']._serialized_start=328
+  _globals['_CREATEHOUSEHOLDRESPONSE']._serialized_end=400
+  _globals['_GETHOUSEHOLDREQUEST']._serialized_start=402
+  _globals['_GETHOUSEHOLDREQUEST']._serialized_end=445
+  _globals['_GETHOUSEHOLDRESPONSE']._serialized_start=447
+  _globals['_GETHOUSEHOLDRESPONSE']._serialized_end=516
+  _globals['_UPDATEHOUSEHOLDMEMBERSREQUEST']._serialized_start=519
+  _globals['_UPDATEHOUSEHOLDMEMBERSREQUEST']._serialized_end=649
+  _globals['_UPDATEHOUSEHOLDMEMBERSRESPONSE']._serialized_start=651
+  _globals['_UPDATEHOUSEHOLDMEMBERSRESPONSE']._serialized_end=730
+  _globals['_RECORDMIGRATIONREQUEST']._serialized_start=732
+  _globals['_RECORDMIGRATIONREQUEST']._serialized_end=833
+  _globals['_RECORDMIGRATIONRESPONSE']._serialized_start=835
+  _globals['_RECORDMIGRATIONRESPONSE']._serialized_end=912
+  _globals['_LISTMIGRATIONSREQUEST']._serialized_start=914
+  _globals['_LISTMIGRATIONSREQUEST']._serialized_end=956
+  _globals['_LISTMIGRATIONSRESPONSE']._serialized_start=958
+  _globals['_LISTMIGRATIONSRESPONSE']._serialized_end=1035
+  _globals['_HOUSEHOLDSSERVICE']._serialized_start=1038
+  _globals['_HOUSEHOLDSSERVICE']._serialized_end=1576
 # @@protoc_insertion_point(module_scope)

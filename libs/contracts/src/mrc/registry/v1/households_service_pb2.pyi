@@ -7,6 +7,7 @@ from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
+from mrc.common.v1 import common_pb2 as _common_pb2
 from mrc.registry.v1 import household_pb2 as _household_pb2
 from mrc.registry.v1 import migration_pb2 as _migration_pb2
 import builtins as _builtins
@@ -27,20 +28,26 @@ class CreateHouseholdRequest(_message.Message):
     IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
     MEMBERS_FIELD_NUMBER: _builtins.int
     RATION_CARD_NUMBER_FIELD_NUMBER: _builtins.int
+    HOME_FIELD_NUMBER: _builtins.int
     idempotency_key: _builtins.str
     ration_card_number: _builtins.str
     @_builtins.property
     def members(self) -> _containers.RepeatedCompositeFieldContainer[_household_pb2.HouseholdMember]: ...
+    @_builtins.property
+    def home(self) -> _common_pb2.LgdLocation:
+        """Where the household lives; by default the home of its first registered member."""
+
     def __init__(
         self,
         *,
         idempotency_key: _builtins.str = ...,
         members: _abc.Iterable[_household_pb2.HouseholdMember] | None = ...,
         ration_card_number: _builtins.str = ...,
+        home: _common_pb2.LgdLocation | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["home", b"home"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["idempotency_key", b"idempotency_key", "members", b"members", "ration_card_number", b"ration_card_number"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["home", b"home", "idempotency_key", b"idempotency_key", "members", b"members", "ration_card_number", b"ration_card_number"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -27,7 +27,7 @@ from mrc.common.v1 import common_pb2 as mrc_dot_common_dot_v1_dot_common__pb2
 from mrc.registry.v1 import worker_pb2 as mrc_dot_registry_dot_v1_dot_worker__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&mrc/registry/v1/registry_service.proto\x12\x0fmrc.registry.v1\x1a google/protobuf/field_mask.proto\x1a\x1amrc/common/v1/common.proto\x1a\x1cmrc/registry/v1/worker.proto\"\xcc\x03\n\x15RegisterWorkerRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x11\n\tfull_name\x18\x02 \x01(\t\x12\'\n\x06gender\x18\x03 \x01(\x0e\x32\x17.mrc.registry.v1.Gender\x12\x12\n\nbirth_year\x18\x04 \x01(\x05\x12(\n\x04home\x18\x05 \x01(\x0b\x32\x1a.mrc.common.v1.LgdLocation\x12\x12\n\noccupation\x18\x06 \x01(\t\x12\r\n\x05phone\x18\x07 \x01(\t\x12\x42\n\x12identity_documents\x18\x08 \x03(\x0b\x32&.mrc.registry.v1.IdentityDocumentInput\x12\x1d\n\x15\x66\x61ther_or_spouse_name\x18\t \x01(\t\x12\x0e\n\x06sector\x18\n \x01(\t\x12\x0e\n\x06skills\x18\x0b \x03(\t\x12\x11\n\tlanguages\x18\x0c \x03(\t\x12\x37\n\x0fvulnerabilities\x18\r \x03(\x0e\x32\x1e.mrc.registry.v1.Vulnerability\x12.\n\x07\x63onsent\x18\x0e \x01(\x0b\x32\x1d.mrc.registry.v1.ConsentInput\"\x7f\n\x16RegisterWorkerResponse\x12\'\n\x06worker\x18\x01 \x01(\x0b\x32\x17.mrc.registry.v1.Worker\x12<\n\x13possible_duplicates\x18\x02 \x03(\x0b\x32\x1f.mrc.registry.v1.MatchCandidate\"C\n\x0eMatchCandidate\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\x01\x12\x0f\n\x07reasons\x18\x03 \x03(\t\"%\n\x10GetWorkerRequest\x12\x11\n\tworker_id\x18\x01 \x01(\t\"<\n\x11GetWorkerResponse\x12\'\n\x06worker\x18\x01 \x01(\x0b\x32\x17.mrc.registry.v1.Worker\"\xf9\x01\n\x13UpdateWorkerRequest\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\'\n\x06worker\x18\x02 \x01(\x0b\x32\x17.mrc.registry.v1.Worker\x12/\n\x0bupdate_mask\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x18\n\x10\x65xpected_version\x18\x04 \x01(\x03\x12\x17\n\x0fidempotency_key\x18\x05 \x01(\t\x12\x42\n\x12identity_documents\x18\x06 \x03(\x0b\x32&.mrc.registry.v1.IdentityDocumentInput\"?\n\x14UpdateWorkerResponse\x12\'\n\x06worker\x18\x01 \x01(\x0b\x32\x17.mrc.registry.v1.Worker\"\xe7\x01\n\x14SearchWorkersRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05phone\x18\x02 \x01(\t\x12\x41\n\x11identity_document\x18\x03 \x01(\x0b\x32&.mrc.registry.v1.IdentityDocumentInput\x12\x15\n\rdistrict_code\x18\x04 \x01(\t\x12\x1e\n\x16registering_partner_id\x18\x05 \x01(\t\x12\x0e\n\x06sector\x18\x06 \x01(\t\x12(\n\x04page\x18\x07 \x01(\x0b\x32\x1a.mrc.common.v1.PageRequest\"l\n\x15SearchWorkersResponse\x12(\n\x07workers\x18\x01 \x03(\x0b\x32\x17.mrc.registry.v1.Worker\x12)\n\x04page\x18\x02 \x01(\x0b\x32\x1b.mrc.common.v1.PageResponse\"q\n\x13GrantConsentRequest\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12.\n\x07\x63onsent\x18\x02 \x01(\x0b\x32\x1d.mrc.registry.v1.ConsentInput\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\t\"?\n\x14GrantConsentResponse\x12\'\n\x06worker\x18\x01 \x01(\x0b\x32\x17.mrc.registry.v1.Worker\"=\n\x14RevokeConsentRequest\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x12\n\nconsent_id\x18\x02 \x01(\t\"@\n\x15RevokeConsentResponse\x12\'\n\x06worker\x18\x01 \x01(\x0b\x32\x17.mrc.registry.v1.Worker\"7\n\x12\x45raseWorkerRequest\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"(\n\x13\x45raseWorkerResponse\x12\x11\n\tworker_id\x18\x01 \x01(\t2\x9c\x05\n\x0fRegistryService\x12\x61\n\x0eRegisterWorker\x12&.mrc.registry.v1.RegisterWorkerRequest\x1a\'.mrc.registry.v1.RegisterWorkerResponse\x12R\n\tGetWorker\x12!.mrc.registry.v1.GetWorkerRequest\x1a\".mrc.registry.v1.GetWorkerResponse\x12[\n\x0cUpdateWorker\x12$.mrc.registry.v1.UpdateWorkerRequest\x1a%.mrc.registry.v1.UpdateWorkerResponse\x12^\n\rSearchWorkers\x12%.mrc.registry.v1.SearchWorkersRequest\x1a&.mrc.registry.v1.SearchWorkersResponse\x12[\n\x0cGrantConsent\x12$.mrc.registry.v1.GrantConsentRequest\x1a%.mrc.registry.v1.GrantConsentResponse\x12^\n\rRevokeConsent\x12%.mrc.registry.v1.RevokeConsentRequest\x1a&.mrc.registry.v1.RevokeConsentResponse\x12X\n\x0b\x45raseWorker\x12#.mrc.registry.v1.EraseWorkerRequest\x1a$.mrc.registry.v1.EraseWorkerResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&mrc/registry/v1/registry_service.proto\x12\x0fmrc.registry.v1\x1a google/protobuf/field_mask.proto\x1a\x1amrc/common/v1/common.proto\x1a\x1cmrc/registry/v1/worker.proto\"\xcc\x03\n\x15RegisterWorkerRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x11\n\tfull_name\x18\x02 \x01(\t\x12\'\n\x06gender\x18\x03 \x01(\x0e\x32\x17.mrc.registry.v1.Gender\x12\x12\n\nbirth_year\x18\x04 \x01(\x05\x12(\n\x04home\x18\x05 \x01(\x0b\x32\x1a.mrc.common.v1.LgdLocation\x12\x12\n\noccupation\x18\x06 \x01(\t\x12\r\n\x05phone\x18\x07 \x01(\t\x12\x42\n\x12identity_documents\x18\x08 \x03(\x0b\x32&.mrc.registry.v1.IdentityDocumentInput\x12\x1d\n\x15\x66\x61ther_or_spouse_name\x18\t \x01(\t\x12\x0e\n\x06sector\x18\n \x01(\t\x12\x0e\n\x06skills\x18\x0b \x03(\t\x12\x11\n\tlanguages\x18\x0c \x03(\t\x12\x37\n\x0fvulnerabilities\x18\r \x03(\x0e\x32\x1e.mrc.registry.v1.Vulnerability\x12.\n\x07\x63onsent\x18\x0e \x01(\x0b\x32\x1d.mrc.registry.v1.ConsentInput\"\xcf\x01\n\x16RegisterWorkerResponse\x12\'\n\x06worker\x18\x01 \x01(\x0b\x32\x17.mrc.registry.v1.Worker\x12<\n\x13possible_duplicates\x18\x02 \x03(\x0b\x32\x1f.mrc.registry.v1.MatchCandidate\x12\x1a\n\x12linked_to_existing\x18\x03 \x01(\x08\x12\x32\n\x0clink_request\x18\x04 \x01(\x0b\x32\x1c.mrc.registry.v1.LinkRequest\"7\n\x0bLinkRequest\x12\x11\n\treview_id\x18\x01 \x01(\t\x12\x15\n\rcan_send_code\x18\x02 \x01(\x08\"C\n\x0eMatchCandidate\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\x01\x12\x0f\n\x07reasons\x18\x03 \x03(\t\"%\n\x10GetWorkerRequest\x12\x11\n\tworker_id\x18\x01 \x01(\t\"<\n\x11GetWorkerResponse\x12\'\n\x06worker\x18\x01 \x01(\x0b\x32\x17.mrc.registry.v1.Worker\"\xf9\x01\n\x13UpdateWorkerRequest\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\'\n\x06worker\x18\x02 \x01(\x0b\x32\x17.mrc.registry.v1.Worker\x12/\n\x0bupdate_mask\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x18\n\x10\x65xpected_version\x18\x04 \x01(\x03\x12\x17\n\x0fidempotency_key\x18\x05 \x01(\t\x12\x42\n\x12identity_documents\x18\x06 \x03(\x0b\x32&.mrc.registry.v1.IdentityDocumentInput\"?\n\x14UpdateWorkerResponse\x12\'\n\x06worker\x18\x01 \x01(\x0b\x32\x17.mrc.registry.v1.Worker\"\xe7\x01\n\x14SearchWorkersRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05phone\x18\x02 \x01(\t\x12\x41\n\x11identity_document\x18\x03 \x01(\x0b\x32&.mrc.registry.v1.IdentityDocumentInput\x12\x15\n\rdistrict_code\x18\x04 \x01(\t\x12\x1e\n\x16registering_partner_id\x18\x05 \x01(\t\x12\x0e\n\x06sector\x18\x06 \x01(\t\x12(\n\x04page\x18\x07 \x01(\x0b\x32\x1a.mrc.common.v1.PageRequest\"l\n\x15SearchWorkersResponse\x12(\n\x07workers\x18\x01 \x03(\x0b\x32\x17.mrc.registry.v1.Worker\x12)\n\x04page\x18\x02 \x01(\x0b\x32\x1b.mrc.common.v1.PageResponse\"q\n\x13GrantConsentRequest\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12.\n\x07\x63onsent\x18\x02 \x01(\x0b\x32\x1d.mrc.registry.v1.ConsentInput\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\t\"?\n\x14GrantConsentResponse\x12\'\n\x06worker\x18\x01 \x01(\x0b\x32\x17.mrc.registry.v1.Worker\"=\n\x14RevokeConsentRequest\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x12\n\nconsent_id\x18\x02 \x01(\t\"@\n\x15RevokeConsentResponse\x12\'\n\x06worker\x18\x01 \x01(\x0b\x32\x17.mrc.registry.v1.Worker\"7\n\x12\x45raseWorkerRequest\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"(\n\x13\x45raseWorkerResponse\x12\x11\n\tworker_id\x18\x01 \x01(\t2\x9c\x05\n\x0fRegistryService\x12\x61\n\x0eRegisterWorker\x12&.mrc.registry.v1.RegisterWorkerRequest\x1a\'.mrc.registry.v1.RegisterWorkerResponse\x12R\n\tGetWorker\x12!.mrc.registry.v1.GetWorkerRequest\x1a\".mrc.registry.v1.GetWorkerResponse\x12[\n\x0cUpdateWorker\x12$.mrc.registry.v1.UpdateWorkerRequest\x1a%.mrc.registry.v1.UpdateWorkerResponse\x12^\n\rSearchWorkers\x12%.mrc.registry.v1.SearchWorkersRequest\x1a&.mrc.registry.v1.SearchWorkersResponse\x12[\n\x0cGrantConsent\x12$.mrc.registry.v1.GrantConsentRequest\x1a%.mrc.registry.v1.GrantConsentResponse\x12^\n\rRevokeConsent\x12%.mrc.registry.v1.RevokeConsentRequest\x1a&.mrc.registry.v1.RevokeConsentResponse\x12X\n\x0b\x45raseWorker\x12#.mrc.registry.v1.EraseWorkerRequest\x1a$.mrc.registry.v1.EraseWorkerResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,34 +36,36 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_REGISTERWORKERREQUEST']._serialized_start=152
   _globals['_REGISTERWORKERREQUEST']._serialized_end=612
-  _globals['_REGISTERWORKERRESPONSE']._serialized_start=614
-  _globals['_REGISTERWORKERRESPONSE']._serialized_end=741
-  _globals['_MATCHCANDIDATE']._serialized_start=743
-  _globals['_MATCHCANDIDATE']._serialized_end=810
-  _globals['_GETWORKERREQUEST']._serialized_start=812
-  _globals['_GETWORKERREQUEST']._serialized_end=849
-  _globals['_GETWORKERRESPONSE']._serialized_start=851
-  _globals['_GETWORKERRESPONSE']._serialized_end=911
-  _globals['_UPDATEWORKERREQUEST']._serialized_start=914
-  _globals['_UPDATEWORKERREQUEST']._serialized_end=1163
-  _globals['_UPDATEWORKERRESPONSE']._serialized_start=1165
-  _globals['_UPDATEWORKERRESPONSE']._serialized_end=1228
-  _globals['_SEARCHWORKERSREQUEST']._serialized_start=1231
-  _globals['_SEARCHWORKERSREQUEST']._serialized_end=1462
-  _globals['_SEARCHWORKERSRESPONSE']._serialized_start=1464
-  _globals['_SEARCHWORKERSRESPONSE']._serialized_end=1572
-  _globals['_GRANTCONSENTREQUEST']._serialized_start=1574
-  _globals['_GRANTCONSENTREQUEST']._serialized_end=1687
-  _globals['_GRANTCONSENTRESPONSE']._serialized_start=1689
-  _globals['_GRANTCONSENTRESPONSE']._serialized_end=1752
-  _globals['_REVOKECONSENTREQUEST']._serialized_start=1754
-  _globals['_REVOKECONSENTREQUEST']._serialized_end=1815
-  _globals['_REVOKECONSENTRESPONSE']._serialized_start=1817
-  _globals['_REVOKECONSENTRESPONSE']._serialized_end=1881
-  _globals['_ERASEWORKERREQUEST']._serialized_start=1883
-  _globals['_ERASEWORKERREQUEST']._serialized_end=1938
-  _globals['_ERASEWORKERRESPONSE']._serialized_start=1940
-  _globals['_ERASEWORKERRESPONSE']._serialized_end=1980
-  _globals['_REGISTRYSERVICE']._serialized_start=1983
-  _globals['_REGISTRYSERVICE']._serialized_end=2651
+  _globals['_REGISTERWORKERRESPONSE']._serialized_start=615
+  _globals['_REGISTERWORKERRESPONSE']._serialized_end=822
+  _globals['_LINKREQUEST']._serialized_start=824
+  _globals['_LINKREQUEST']._serialized_end=879
+  _globals['_MATCHCANDIDATE']._serialized_start=881
+  _globals['_MATCHCANDIDATE']._serialized_end=948
+  _globals['_GETWORKERREQUEST']._serialized_start=950
+  _globals['_GETWORKERREQUEST']._serialized_end=987
+  _globals['_GETWORKERRESPONSE']._serialized_start=989
+  _globals['_GETWORKERRESPONSE']._serialized_end=1049
+  _globals['_UPDATEWORKERREQUEST']._serialized_start=1052
+  _globals['_UPDATEWORKERREQUEST']._serialized_end=1301
+  _globals['_UPDATEWORKERRESPONSE']._serialized_start=1303
+  _globals['_UPDATEWORKERRESPONSE']._serialized_end=1366
+  _globals['_SEARCHWORKERSREQUEST']._serialized_start=1369
+  _globals['_SEARCHWORKERSREQUEST']._serialized_end=1600
+  _globals['_SEARCHWORKERSRESPONSE']._serialized_start=1602
+  _globals['_SEARCHWORKERSRESPONSE']._serialized_end=1710
+  _globals['_GRANTCONSENTREQUEST']._serialized_start=1712
+  _globals['_GRANTCONSENTREQUEST']._serialized_end=1825
+  _globals['_GRANTCONSENTRESPONSE']._serialized_start=1827
+  _globals['_GRANTCONSENTRESPONSE']._serialized_end=1890
+  _globals['_REVOKECONSENTREQUEST']._serialized_start=1892
+  _globals['_REVOKECONSENTREQUEST']._serialized_end=1953
+  _globals['_REVOKECONSENTRESPONSE']._serialized_start=1955
+  _globals['_REVOKECONSENTRESPONSE']._serialized_end=2019
+  _globals['_ERASEWORKERREQUEST']._serialized_start=2021
+  _globals['_ERASEWORKERREQUEST']._serialized_end=2076
+  _globals['_ERASEWORKERRESPONSE']._serialized_start=2078
+  _globals['_ERASEWORKERRESPONSE']._serialized_end=2118
+  _globals['_REGISTRYSERVICE']._serialized_start=2121
+  _globals['_REGISTRYSERVICE']._serialized_end=2789
 # @@protoc_insertion_point(module_scope)

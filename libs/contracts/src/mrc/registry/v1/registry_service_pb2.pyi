@@ -93,25 +93,61 @@ class RegisterWorkerResponse(_message.Message):
 
     WORKER_FIELD_NUMBER: _builtins.int
     POSSIBLE_DUPLICATES_FIELD_NUMBER: _builtins.int
+    LINKED_TO_EXISTING_FIELD_NUMBER: _builtins.int
+    LINK_REQUEST_FIELD_NUMBER: _builtins.int
+    linked_to_existing: _builtins.bool
+    """The person was already registered where this partner reaches: its consent was added to that record."""
     @_builtins.property
     def worker(self) -> _worker_pb2.Worker: ...
     @_builtins.property
     def possible_duplicates(self) -> _containers.RepeatedCompositeFieldContainer[Global___MatchCandidate]:
-        """Existing records that may be the same person, for a supervisor to review."""
+        """Records this partner reaches that may be the same person, for a supervisor to review."""
+
+    @_builtins.property
+    def link_request(self) -> Global___LinkRequest:
+        """The registration matched a record this partner does not reach. Nothing of it is disclosed: the new
+        record is kept apart until a one-time code or a supervisor confirms the link.
+        """
 
     def __init__(
         self,
         *,
         worker: _worker_pb2.Worker | None = ...,
         possible_duplicates: _abc.Iterable[Global___MatchCandidate] | None = ...,
+        linked_to_existing: _builtins.bool = ...,
+        link_request: Global___LinkRequest | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["worker", b"worker"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["link_request", b"link_request", "worker", b"worker"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["possible_duplicates", b"possible_duplicates", "worker", b"worker"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["link_request", b"link_request", "linked_to_existing", b"linked_to_existing", "possible_duplicates", b"possible_duplicates", "worker", b"worker"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RegisterWorkerResponse: _TypeAlias = RegisterWorkerResponse  # noqa: Y015
+
+@_typing.final
+class LinkRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REVIEW_ID_FIELD_NUMBER: _builtins.int
+    CAN_SEND_CODE_FIELD_NUMBER: _builtins.int
+    review_id: _builtins.str
+    """The match review to confirm (with a code sent to the phone on record) or withdraw."""
+    can_send_code: _builtins.bool
+    """A code can be sent to the phone on record; otherwise only a supervisor can confirm."""
+    def __init__(
+        self,
+        *,
+        review_id: _builtins.str = ...,
+        can_send_code: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["can_send_code", b"can_send_code", "review_id", b"review_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LinkRequest: _TypeAlias = LinkRequest  # noqa: Y015
 
 @_typing.final
 class MatchCandidate(_message.Message):

@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 import jellyfish
 from rapidfuzz import fuzz
 
+from mrc_kernel.vocabulary import Gender
 from mrc_registry.domain.identity.identity_documents import DocumentKind
 from mrc_registry.domain.identity.transliteration import name_key, name_tokens
-from mrc_registry.domain.worker import Gender
 
 # One number, one person: sharing one of these is proof of identity.
 PERSONAL_DOCUMENT_KINDS = frozenset(
