@@ -64,11 +64,12 @@ upper() { # IdempotentWrite -> IDEMPOTENT_WRITE, prefixed -> PREFIXED
 }
 
 acl() { # acl USER topic|group|cluster literal|prefixed NAME OPERATION...
-  local user=$1 type=$2 pattern=$3 name=$4 missing=() resource=()
+  local user=$1 type=$2 pattern=$3 name=$4 missing=() options=() resource=()
   shift 4
   for operation in "$@"; do
     if ! grep -qxF -- "User:$user $(upper "$type") $(upper "$pattern") $name $(upper "$operation")" <<< "$existing_acls"; then
-      missing+=(--operation "$operation")
+      missing+=("$operation")
+      options+=(--operation "$operation")
     fi
   done
   if [[ ${#missing[@]} -eq 0 ]]; then
@@ -80,8 +81,8 @@ acl() { # acl USER topic|group|cluster literal|prefixed NAME OPERATION...
     cluster) resource=(--cluster) ;;
   esac
   "$KAFKA_BIN/kafka-acls.sh" "${admin[@]}" --add --allow-principal "User:$user" \
-    --resource-pattern-type "$pattern" "${resource[@]}" "${missing[@]}" > /dev/null
-  echo "ACL: $user $type $pattern $name ${missing[*]//--operation /}"
+    --resource-pattern-type "$pattern" "${resource[@]}" "${options[@]}" > /dev/null
+  echo "ACL: $user $type $pattern $name ${missing[*]}"
 }
 
 acl mrc-registry topic prefixed mrc.registry. Write Describe Create

@@ -74,6 +74,7 @@ else
   echo "issued a new CA and the kafka and mongo certificates"
 fi
 
+rm -f "$OUT_KAFKA/admin.properties"
 cat > "$OUT_KAFKA/admin.properties" <<PROPERTIES
 security.protocol=SASL_SSL
 sasl.mechanism=SCRAM-SHA-512
