@@ -20,9 +20,26 @@ RESOURCE_TYPES = ("topic", "group", "cluster")
 PATTERNS = ("literal", "prefix")
 CLUSTER = "kafka-cluster"
 # Operations checked on each resource type (a permission outside these is reported by `hygiene`).
-TOPIC_OPS = ("Read", "Write", "Create", "Describe", "Delete", "Alter", "DescribeConfigs", "AlterConfigs")
-GROUP_OPS = ("Read", "Describe", "Delete")
-CLUSTER_OPS = ("IdempotentWrite", "Create", "Alter", "AlterConfigs", "ClusterAction", "Describe", "DescribeConfigs")
+TOPIC_OPS: tuple[str, ...] = (
+    "Read",
+    "Write",
+    "Create",
+    "Describe",
+    "Delete",
+    "Alter",
+    "DescribeConfigs",
+    "AlterConfigs",
+)
+GROUP_OPS: tuple[str, ...] = ("Read", "Describe", "Delete")
+CLUSTER_OPS: tuple[str, ...] = (
+    "IdempotentWrite",
+    "Create",
+    "Alter",
+    "AlterConfigs",
+    "ClusterAction",
+    "Describe",
+    "DescribeConfigs",
+)
 IMPLY_DESCRIBE = {"Read", "Write", "Delete", "Alter"}
 
 
@@ -157,7 +174,7 @@ def mismatches(acls: set[Acl], processes: set[str], topics: set[str], app_ids: s
                 granted = allowed(acls, user, resource_type, name, op)
                 if granted and op not in needed:
                     problems.append(f"{user} may {op} {resource_type} {name} but does not need to")
-                elif needed and op in needed and not granted:
+                elif op in needed and not granted:
                     problems.append(f"{user} needs {op} on {resource_type} {name}")
     return problems
 
