@@ -36,7 +36,7 @@ lint: setup
 	uv run ruff format --check .
 
 typecheck: setup
-	uv run mypy libs/plumbing/src libs/geography/src libs/contracts/src devstack/src services/registry/src \
+	uv run mypy libs/kernel/src libs/plumbing/src libs/geography/src libs/contracts/src devstack/src services/registry/src \
 		services/entitlements/src services/grievance/src services/employer/src services/access/src
 
 contracts: setup

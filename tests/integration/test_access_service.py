@@ -24,9 +24,9 @@ from mrc.access.v1 import access_service_pb2 as pb
 from mrc.access.v1 import access_service_pb2_grpc as pb_grpc
 from mrc.audit.v1 import audit_pb2
 from mrc_access.settings import AUDIT_TOPIC, PARTNERS_TOPIC
+from mrc_kernel import claims
+from mrc_kernel.events import Event
 from mrc_plumbing import kafka_wiring
-from mrc_plumbing.auth import claims
-from mrc_plumbing.events import Event
 from mrc_plumbing.settings import InfraSettings
 from tests.support.kafka import read_topic, records_with_subject
 from tests.support.polling import eventually

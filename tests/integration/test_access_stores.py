@@ -18,8 +18,8 @@ from mrc_access.domain.partner import Partner, PartnerKind
 from mrc_access.service_layer.audit_trail import AccessRecordQuery, AuditTrail
 from mrc_access.service_layer.signing_keys import SigningKeyRing
 from mrc_access.settings import CLIENTS_TOPIC, PARTNERS_TOPIC
-from mrc_plumbing.auth.roles import Role
-from mrc_plumbing.errors import AlreadyExists, IdempotencyKeyReused
+from mrc_kernel.errors import AlreadyExists, IdempotencyKeyReused
+from mrc_kernel.roles import Role
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 3, 1, 10, 30, tzinfo=UTC)

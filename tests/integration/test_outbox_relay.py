@@ -10,9 +10,9 @@ from pymongo import MongoClient, monitoring
 from pymongo.database import Database
 
 from mrc.registry.v1 import events_pb2, worker_pb2
+from mrc_kernel.events import Event
 from mrc_plumbing import kafka_wiring
 from mrc_plumbing.conditional_writes import is_ferretdb
-from mrc_plumbing.events import Event
 from mrc_plumbing.outbox import OUTBOX_FIELD, PENDING_FLAG, OutboxRelay, append_events, ensure_outbox_index, with_events
 from mrc_plumbing.settings import InfraSettings
 from tests.support.kafka import read_topic

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from pymongo.database import Database
 
+from mrc_kernel.caller import Caller
+from mrc_kernel.errors import Unavailable
+from mrc_kernel.roles import Role
 from mrc_plumbing.audit import AuditTrail
-from mrc_plumbing.auth.caller import Caller
-from mrc_plumbing.auth.roles import Role
 from mrc_plumbing.crypto import build_crypto
-from mrc_plumbing.errors import Unavailable
 from mrc_registry.adapters.crypto_protector import CryptoProtector
 from mrc_registry.adapters.mongo_repository import MongoWorkerRepository
 from mrc_registry.adapters.mongo_reviews import MongoReviewRepository

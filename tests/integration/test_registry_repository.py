@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pymongo.database import Database
 
-from mrc_plumbing.errors import Conflict, IdempotencyKeyReused
+from mrc_kernel.errors import Conflict, IdempotencyKeyReused
 from mrc_registry.adapters import mongo_repository
 from mrc_registry.adapters.mongo_repository import MongoWorkerRepository, SearchTooBroad
 from mrc_registry.domain.consent import CaptureMethod, Consent, ConsentPurpose

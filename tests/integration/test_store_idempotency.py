@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pymongo.database import Database
 
-from mrc_plumbing.errors import IdempotencyKeyReused
+from mrc_kernel.errors import IdempotencyKeyReused
 from mrc_plumbing.idempotency import APPLIED_EVENTS_FIELD, apply_once, ensure_idempotency_index, insert_once
 
 pytestmark = pytest.mark.integration

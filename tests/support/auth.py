@@ -18,15 +18,16 @@ from dataclasses import dataclass
 
 import grpc
 
-from mrc_plumbing.audit import Action, AuditTrail
-from mrc_plumbing.auth.caller import Caller
+from mrc_kernel.audit import Action
+from mrc_kernel.caller import Caller
+from mrc_kernel.errors import Unauthenticated, Unavailable
+from mrc_kernel.events import Event
+from mrc_kernel.roles import Role, scopes_for
+from mrc_plumbing.audit import AuditTrail
 from mrc_plumbing.auth.grpc import GrpcAuth
 from mrc_plumbing.auth.http import HttpAuth
 from mrc_plumbing.auth.rate_limit import RateLimiter
-from mrc_plumbing.auth.roles import Role, scopes_for
 from mrc_plumbing.auth.verifier import TokenVerifier
-from mrc_plumbing.errors import Unauthenticated, Unavailable
-from mrc_plumbing.events import Event
 from mrc_plumbing.grpc_server import CallInterceptor
 
 # What a REST status is over gRPC, for tables of expected outcomes written once for both.

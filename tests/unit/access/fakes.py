@@ -17,7 +17,7 @@ from mrc_access.service_layer.audit_trail import AuditTrail
 from mrc_access.service_layer.ports import AccessRecordFilter, RecordPosition
 from mrc_access.service_layer.signing_keys import SigningKeyRing
 from mrc_access.service_layer.tokens import TokenService
-from mrc_plumbing.errors import AlreadyExists, IdempotencyKeyReused
+from mrc_kernel.errors import AlreadyExists, IdempotencyKeyReused
 
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 TTL_SECONDS = 600

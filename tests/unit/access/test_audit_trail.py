@@ -9,8 +9,9 @@ from mrc_access.adapters.protobuf_mapping import access_record_from_proto, acces
 from mrc_access.domain.audit_record import AccessAction, AccessOutcome
 from mrc_access.entrypoints.consumer import build_handler
 from mrc_access.service_layer.audit_trail import MAX_PAGE_SIZE, AccessRecordQuery, AuditTrail
-from mrc_plumbing.errors import InvalidArgument
-from mrc_plumbing.events import Event, EventDecoder
+from mrc_kernel.errors import InvalidArgument
+from mrc_kernel.events import Event
+from mrc_plumbing.events import EventDecoder
 from tests.unit.access.fakes import FakeAuditRecordStore, access_record
 
 SENT = datetime(2026, 3, 1, 10, 0, 0, 123456, tzinfo=UTC)

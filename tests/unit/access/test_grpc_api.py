@@ -8,8 +8,8 @@ from mrc_access.adapters.bearer_auth import InsufficientScope, InvalidBearerToke
 from mrc_access.domain.partner import PartnerKind
 from mrc_access.entrypoints.grpc_api import AccessServicer
 from mrc_access.service_layer.administration import CreateClient, CreatePartner
-from mrc_plumbing.auth.roles import Role
-from mrc_plumbing.errors import InvalidArgument
+from mrc_kernel.errors import InvalidArgument
+from mrc_kernel.roles import Role
 from tests.unit.access.fakes import Platform, access_record
 
 

@@ -3,7 +3,7 @@ import base64
 import jwt
 import pytest
 
-from mrc_plumbing.auth import claims
+from mrc_kernel import claims
 from tests.unit.access.fakes import OPERATOR_ID, OPERATOR_SECRET, Platform
 from tests.unit.access.http_client import basic, http_client
 

@@ -6,8 +6,8 @@ from mrc_access.domain.client import Client, ClientIssued, ClientRevoked
 from mrc_access.domain.geography import Geography
 from mrc_access.domain.partner import Partner, PartnerKind, PartnerRegistered
 from mrc_access.service_layer.administration import CreateClient, CreatePartner
-from mrc_plumbing.auth.roles import Role
-from mrc_plumbing.errors import IdempotencyKeyReused, InvalidArgument, NotFound
+from mrc_kernel.errors import IdempotencyKeyReused, InvalidArgument, NotFound
+from mrc_kernel.roles import Role
 from tests.unit.access.fakes import Platform
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)

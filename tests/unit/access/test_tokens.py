@@ -5,8 +5,8 @@ from mrc_access.adapters.bearer_auth import InsufficientScope, InvalidBearerToke
 from mrc_access.domain.partner import PartnerKind
 from mrc_access.service_layer.administration import CreateClient, CreatePartner
 from mrc_access.service_layer.tokens import InvalidClient, InvalidScope, InvalidTarget
-from mrc_plumbing.auth import claims
-from mrc_plumbing.auth.roles import Role, Scope, scopes_for
+from mrc_kernel import claims
+from mrc_kernel.roles import Role, Scope, scopes_for
 from tests.unit.access.fakes import OPERATOR_ID, OPERATOR_SECRET, START, TTL_SECONDS, Platform
 
 

@@ -10,9 +10,10 @@ from mrc.audit.v1 import audit_pb2
 from mrc_employer.domain.employer import DomainEvent, Employer, EmployerKind, Place
 from mrc_employer.service_layer.ports import AuditEvents, EmployerRepository, EventNotifier
 from mrc_employer.service_layer.registration import EmployerRegistrationService, RegisterEmployer
-from mrc_plumbing.auth.roles import Role
-from mrc_plumbing.errors import AlreadyExists, IdempotencyKeyReused
-from mrc_plumbing.events import Event, EventDecoder
+from mrc_kernel.errors import AlreadyExists, IdempotencyKeyReused
+from mrc_kernel.events import Event
+from mrc_kernel.roles import Role
+from mrc_plumbing.events import EventDecoder
 from tests.support.auth import RecordingAudit, caller_for
 
 NOW = datetime(2025, 3, 14, 9, 30, 0, 123000, tzinfo=UTC)

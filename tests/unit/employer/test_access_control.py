@@ -20,8 +20,8 @@ from mrc.employer.v1 import employer_service_pb2 as pb
 from mrc.employer.v1 import employer_service_pb2_grpc as pb_grpc
 from mrc_employer.entrypoints.grpc_api import EmployerServicer
 from mrc_employer.entrypoints.http_api import employers_router
+from mrc_kernel.roles import Role
 from mrc_plumbing.auth.rate_limit import RateLimiter
-from mrc_plumbing.auth.roles import Role
 from mrc_plumbing.http_app import PROBLEM_CONTENT_TYPE, create_http_app
 from tests.support.auth import (
     GRPC_CODE_FOR_HTTP_STATUS,

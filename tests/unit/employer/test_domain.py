@@ -12,7 +12,7 @@ from mrc_employer.domain.employer import (
     EmployerRegistered,
     Sector,
 )
-from mrc_plumbing.errors import InvalidArgument
+from mrc_kernel.errors import InvalidArgument
 
 from .fakes import ARARIA, NOW
 

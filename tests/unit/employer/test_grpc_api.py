@@ -11,8 +11,8 @@ from mrc.employer.v1 import employer_pb2
 from mrc.employer.v1 import employer_service_pb2 as pb
 from mrc_employer.entrypoints.grpc_api import EmployerServicer
 from mrc_employer.service_layer.registration import EmployerRegistrationService
-from mrc_plumbing.auth.roles import Role
-from mrc_plumbing.errors import InvalidArgument, NotFound
+from mrc_kernel.errors import InvalidArgument, NotFound
+from mrc_kernel.roles import Role
 from tests.support.auth import caller_for, grpc_auth, grpc_metadata, role_tokens
 
 from .fakes import make_service

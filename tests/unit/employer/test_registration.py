@@ -6,8 +6,8 @@ import pytest
 
 from mrc.audit.v1 import audit_pb2
 from mrc_employer.domain.employer import EmployerRegistered
-from mrc_plumbing.auth.roles import Role
-from mrc_plumbing.errors import AlreadyExists, IdempotencyKeyReused, InvalidArgument, NotFound, PermissionDenied
+from mrc_kernel.errors import AlreadyExists, IdempotencyKeyReused, InvalidArgument, NotFound, PermissionDenied
+from mrc_kernel.roles import Role
 from tests.support.auth import caller_for
 
 from .fakes import BRICK_CO, CASEWORKER, IN_MAHARASHTRA, NOW, OPERATOR, command, make_service

@@ -20,8 +20,8 @@ from mrc.entitlements.v1 import entitlements_service_pb2_grpc as pb_grpc
 from mrc_entitlements.entrypoints.grpc_api import EntitlementsServicer
 from mrc_entitlements.entrypoints.http_api import eligibility_router
 from mrc_entitlements.service_layer.eligibility import EligibilityService
+from mrc_kernel.roles import Role
 from mrc_plumbing.auth.rate_limit import RateLimiter
-from mrc_plumbing.auth.roles import Role
 from mrc_plumbing.http_app import PROBLEM_CONTENT_TYPE, create_http_app
 from tests.support.auth import (
     GRPC_CODE_FOR_HTTP_STATUS,

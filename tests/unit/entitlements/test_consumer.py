@@ -17,9 +17,10 @@ from mrc.registry.v1 import events_pb2, worker_pb2
 from mrc_entitlements.domain.eligibility import EligibilityRecorded, EligibilityStatus
 from mrc_entitlements.entrypoints.consumer import build_handler
 from mrc_entitlements.settings import REGISTRY_WORKERS_TOPIC
-from mrc_plumbing.auth.roles import Role
-from mrc_plumbing.errors import NotFound
-from mrc_plumbing.events import Event, EventDecoder
+from mrc_kernel.errors import NotFound
+from mrc_kernel.events import Event
+from mrc_kernel.roles import Role
+from mrc_plumbing.events import EventDecoder
 from mrc_plumbing.faust_app import EventHandler
 from tests.support.auth import caller_for
 

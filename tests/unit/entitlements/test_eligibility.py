@@ -6,9 +6,9 @@ import pytest
 
 from mrc_entitlements.domain.eligibility import EligibilityStatus
 from mrc_entitlements.service_layer.eligibility import EligibilityService
-from mrc_plumbing.audit import Action
-from mrc_plumbing.auth.roles import Role
-from mrc_plumbing.errors import InvalidArgument, NotFound, PermissionDenied, Unavailable
+from mrc_kernel.audit import Action
+from mrc_kernel.errors import InvalidArgument, NotFound, PermissionDenied, Unavailable
+from mrc_kernel.roles import Role
 from tests.support.auth import caller_for
 
 from .fakes import FakeEligibilityRepository, Notifier, make_services

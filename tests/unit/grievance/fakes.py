@@ -13,10 +13,11 @@ from mrc_grievance.domain.grievance import DomainEvent, Grievance, GrievanceCate
 from mrc_grievance.service_layer.filing import FileGrievance, FilingService
 from mrc_grievance.service_layer.ports import Audit, EventNotifier, GrievanceRepository, WorkerGrievances
 from mrc_grievance.service_layer.worker_events import WorkerEventsService
-from mrc_plumbing.auth.roles import Role
+from mrc_kernel.errors import IdempotencyKeyReused
+from mrc_kernel.events import Event
+from mrc_kernel.roles import Role
 from mrc_plumbing.crypto import FieldCipher, InMemoryDataKeyStore, KeyRing, MasterKeys
-from mrc_plumbing.errors import IdempotencyKeyReused
-from mrc_plumbing.events import Event, EventDecoder
+from mrc_plumbing.events import EventDecoder
 from tests.support.auth import RecordingAudit, caller_for
 
 NOW = datetime(2025, 3, 14, 9, 30, 0, 123000, tzinfo=UTC)

@@ -20,9 +20,9 @@ from mrc.grievance.v1 import grievance_service_pb2 as pb
 from mrc.grievance.v1 import grievance_service_pb2_grpc as pb_grpc
 from mrc_grievance.entrypoints.grpc_api import GrievanceServicer
 from mrc_grievance.entrypoints.http_api import grievances_router
-from mrc_plumbing.audit import Action
+from mrc_kernel.audit import Action
+from mrc_kernel.roles import Role
 from mrc_plumbing.auth.rate_limit import RateLimiter
-from mrc_plumbing.auth.roles import Role
 from mrc_plumbing.http_app import PROBLEM_CONTENT_TYPE, create_http_app
 from tests.support.auth import (
     GRPC_CODE_FOR_HTTP_STATUS,

@@ -13,7 +13,7 @@ from mrc_grievance.domain.grievance import (
     GrievanceStatus,
     IntakeChannel,
 )
-from mrc_plumbing.errors import InvalidArgument
+from mrc_kernel.errors import InvalidArgument
 
 from .fakes import ARARIA, NOW
 

@@ -6,10 +6,10 @@ import pytest
 
 from mrc.audit.v1 import audit_pb2
 from mrc_grievance.domain.grievance import GrievanceFiled, GrievanceStatus
-from mrc_plumbing.audit import Action
-from mrc_plumbing.auth.caller import Caller
-from mrc_plumbing.auth.roles import Role, Scope
-from mrc_plumbing.errors import IdempotencyKeyReused, InvalidArgument, NotFound, PermissionDenied, Unavailable
+from mrc_kernel.audit import Action
+from mrc_kernel.caller import Caller
+from mrc_kernel.errors import IdempotencyKeyReused, InvalidArgument, NotFound, PermissionDenied, Unavailable
+from mrc_kernel.roles import Role, Scope
 from tests.support.auth import caller_for
 
 from .fakes import CASEWORKER, HELPLINE, IN_ARARIA, IN_BIHAR, IN_MAHARASHTRA, NOW, command, make_service

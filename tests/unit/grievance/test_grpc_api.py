@@ -11,8 +11,8 @@ from mrc.grievance.v1 import grievance_pb2
 from mrc.grievance.v1 import grievance_service_pb2 as pb
 from mrc_grievance.entrypoints.grpc_api import GrievanceServicer
 from mrc_grievance.service_layer.filing import FilingService
-from mrc_plumbing.auth.roles import Role
-from mrc_plumbing.errors import InvalidArgument, NotFound
+from mrc_kernel.errors import InvalidArgument, NotFound
+from mrc_kernel.roles import Role
 from tests.support.auth import caller_for, grpc_auth, grpc_metadata, role_tokens
 
 from .fakes import make_service

@@ -17,8 +17,8 @@ from mrc_grievance.domain.grievance import GrievanceCategory, GrievanceStatus
 from mrc_grievance.entrypoints.http_api import grievances_router
 from mrc_grievance.service_layer.filing import FilingService
 from mrc_grievance.service_layer.worker_events import ERASED_SUMMARY, WorkerEventsService
+from mrc_kernel.errors import NotFound
 from mrc_plumbing.crypto import DecryptionError, is_token, token_info
-from mrc_plumbing.errors import NotFound
 from mrc_plumbing.http_app import create_http_app
 from tests.support.auth import RecordingAudit, bearer, http_auth, role_tokens
 

@@ -12,7 +12,8 @@ from mrc_grievance.domain.grievance import Grievance, GrievanceCategory, Grievan
 from mrc_grievance.entrypoints.consumer import build_handler
 from mrc_grievance.service_layer.worker_events import ERASED_SUMMARY
 from mrc_grievance.settings import REGISTRY_WORKERS_TOPIC
-from mrc_plumbing.events import Event, EventDecoder
+from mrc_kernel.events import Event
+from mrc_plumbing.events import EventDecoder
 from mrc_plumbing.faust_app import EventHandler
 
 from .fakes import CASEWORKER, HELPLINE, NOW, command, make_service, make_worker_events

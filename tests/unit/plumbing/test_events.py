@@ -4,7 +4,8 @@ import pytest
 
 from mrc.common.v1 import common_pb2
 from mrc.registry.v1 import events_pb2, worker_pb2
-from mrc_plumbing.events import CONTENT_TYPE, Event, EventDecoder, MalformedEvent
+from mrc_kernel.events import CONTENT_TYPE, Event, MalformedEvent
+from mrc_plumbing.events import EventDecoder
 
 
 def _registered(name: str = "Asha") -> events_pb2.WorkerRegistered:

@@ -1,7 +1,7 @@
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, ConfigDict
 
-from mrc_plumbing.errors import InvalidArgument, NotFound
+from mrc_kernel.errors import InvalidArgument, NotFound
 from mrc_plumbing.http_app import PROBLEM_CONTENT_TYPE, create_http_app
 
 

@@ -1,4 +1,4 @@
-from mrc_plumbing.idempotency import request_fingerprint, scoped_key
+from mrc_kernel.idempotency import request_fingerprint, scoped_key
 
 
 def test_fingerprint_ignores_key_order_but_not_values() -> None:
@@ -15,7 +15,7 @@ def test_fingerprint_does_not_depend_on_set_order() -> None:
     import sys
 
     code = (
-        "from mrc_plumbing.idempotency import request_fingerprint;"
+        "from mrc_kernel.idempotency import request_fingerprint;"
         "print(request_fingerprint({'purposes': frozenset({'registration', 'entitlement_linkage', 'sharing'})}))"
     )
     prints = {

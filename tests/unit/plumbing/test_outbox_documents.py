@@ -1,5 +1,5 @@
 from mrc.registry.v1 import events_pb2
-from mrc_plumbing.events import Event
+from mrc_kernel.events import Event
 from mrc_plumbing.outbox import OUTBOX_FIELD, PENDING_FLAG, append_events, with_events
 
 

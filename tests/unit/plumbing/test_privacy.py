@@ -1,6 +1,6 @@
 import pytest
 
-from mrc_plumbing.privacy import suppress_small_cells
+from mrc_kernel.privacy import suppress_small_cells
 
 
 def test_small_cells_are_suppressed_and_the_total_with_them() -> None:

@@ -15,10 +15,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 
-from mrc_plumbing.auth import claims
-from mrc_plumbing.auth.roles import Role, Scope
+from mrc_kernel import claims
+from mrc_kernel.errors import Unauthenticated
+from mrc_kernel.roles import Role, Scope
 from mrc_plumbing.auth.verifier import TokenVerifier
-from mrc_plumbing.errors import Unauthenticated
 
 KEY = ec.generate_private_key(ec.SECP256R1())
 KID = "test-key-1"

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from mrc.audit.v1 import audit_pb2
-from mrc_plumbing.auth.caller import Caller
-from mrc_plumbing.auth.roles import Role
-from mrc_plumbing.errors import Conflict, IdempotencyKeyReused, Unavailable
-from mrc_plumbing.events import Event, EventDecoder
+from mrc_kernel.caller import Caller
+from mrc_kernel.errors import Conflict, IdempotencyKeyReused, Unavailable
+from mrc_kernel.events import Event
+from mrc_kernel.roles import Role
+from mrc_plumbing.events import EventDecoder
 from mrc_registry.adapters.protobuf_mapping import to_envelope
 from mrc_registry.domain.consent import CaptureMethod, ConsentPurpose
 from mrc_registry.domain.worker import DocumentKind, DomainEvent, Gender, Place, Sector, Worker, WorkerStatus

@@ -19,11 +19,11 @@ import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 
-from mrc_plumbing.auth.roles import Role
-from mrc_plumbing.errors import Conflict, IdempotencyKeyReused, InvalidArgument, Unavailable
-from mrc_plumbing.events import Event
+from mrc_kernel.errors import Conflict, IdempotencyKeyReused, InvalidArgument, Unavailable
+from mrc_kernel.events import Event
+from mrc_kernel.idempotency import request_fingerprint
+from mrc_kernel.roles import Role
 from mrc_plumbing.http_app import create_http_app
-from mrc_plumbing.idempotency import request_fingerprint
 from mrc_registry.adapters.mongo_repository import _events
 from mrc_registry.adapters.tabular_files import read_table
 from mrc_registry.domain.consent import CaptureMethod, Consent, ConsentPurpose

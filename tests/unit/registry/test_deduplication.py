@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mrc_plumbing.audit import Action
-from mrc_plumbing.errors import Unavailable
+from mrc_kernel.audit import Action
+from mrc_kernel.errors import Unavailable
 from mrc_registry.domain.worker import ConsentChanged
 from mrc_registry.service_layer.deduplication import ReviewStatus
 from mrc_registry.service_layer.workers import Registration

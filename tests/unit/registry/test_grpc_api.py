@@ -15,9 +15,9 @@ from mrc.common.v1 import common_pb2
 from mrc.registry.v1 import registry_service_pb2 as pb
 from mrc.registry.v1 import registry_service_pb2_grpc as pb_grpc
 from mrc.registry.v1 import worker_pb2
+from mrc_kernel.roles import Role
 from mrc_plumbing.auth.grpc import GrpcAuth
 from mrc_plumbing.auth.rate_limit import RateLimiter
-from mrc_plumbing.auth.roles import Role
 from mrc_registry.entrypoints.grpc_api import RegistryServicer
 from tests.support.auth import StaticVerifier, caller_for, grpc_metadata, serve_grpc
 

@@ -10,18 +10,12 @@ import pytest
 
 from mrc.audit.v1 import audit_pb2
 from mrc.registry.v1 import events_pb2
-from mrc_plumbing.audit import Action
-from mrc_plumbing.auth.caller import Caller
-from mrc_plumbing.auth.roles import Role
-from mrc_plumbing.errors import (
-    Conflict,
-    IdempotencyKeyReused,
-    InvalidArgument,
-    NotFound,
-    PermissionDenied,
-    Unavailable,
-)
-from mrc_plumbing.events import Event, EventDecoder
+from mrc_kernel.audit import Action
+from mrc_kernel.caller import Caller
+from mrc_kernel.errors import Conflict, IdempotencyKeyReused, InvalidArgument, NotFound, PermissionDenied, Unavailable
+from mrc_kernel.events import Event
+from mrc_kernel.roles import Role
+from mrc_plumbing.events import EventDecoder
 from mrc_registry.adapters.households_mapping import HOUSEHOLDS_TOPIC, household_envelope
 from mrc_registry.domain.household import Household, Member, Relationship
 from mrc_registry.service_layer.households import CreateHousehold, HouseholdService, ReplaceMembers

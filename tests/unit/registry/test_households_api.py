@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from mrc.common.v1 import common_pb2
 from mrc.registry.v1 import household_pb2, households_service_pb2_grpc, migration_pb2
 from mrc.registry.v1 import households_service_pb2 as pb
-from mrc_plumbing.auth.roles import Role
+from mrc_kernel.roles import Role
 from mrc_plumbing.http_app import PROBLEM_CONTENT_TYPE, create_http_app
 from mrc_registry.entrypoints.grpc_households import HouseholdsServicer
 from mrc_registry.entrypoints.http_households import households_router

@@ -9,9 +9,9 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from mrc_kernel.roles import Role
 from mrc_plumbing.auth.http import HttpAuth
 from mrc_plumbing.auth.rate_limit import RateLimiter
-from mrc_plumbing.auth.roles import Role
 from mrc_plumbing.http_app import PROBLEM_CONTENT_TYPE, create_http_app
 from mrc_registry.entrypoints.http_api import workers_router
 from tests.support.auth import StaticVerifier, bearer, caller_for

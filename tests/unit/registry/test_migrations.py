@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 
 from mrc.registry.v1 import events_pb2, migration_pb2
-from mrc_plumbing.audit import Action
-from mrc_plumbing.auth.roles import Role
-from mrc_plumbing.errors import IdempotencyKeyReused, InvalidArgument, NotFound, PermissionDenied, Unavailable
-from mrc_plumbing.events import Event, EventDecoder
+from mrc_kernel.audit import Action
+from mrc_kernel.errors import IdempotencyKeyReused, InvalidArgument, NotFound, PermissionDenied, Unavailable
+from mrc_kernel.events import Event
+from mrc_kernel.roles import Role
+from mrc_plumbing.events import EventDecoder
 from mrc_registry.adapters.households_mapping import migration_envelope
 from mrc_registry.domain.migration import Location, MigrationEpisode, MigrationStatus, RecruitmentChannel
 from mrc_registry.service_layer.migrations import MigrationService, RecordMigration

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mrc_plumbing.audit import Action
-from mrc_plumbing.errors import Conflict, InvalidArgument, NotFound, PermissionDenied
+from mrc_kernel.audit import Action
+from mrc_kernel.errors import Conflict, InvalidArgument, NotFound, PermissionDenied
 from mrc_registry.domain.consent import ConsentPurpose
 from mrc_registry.domain.worker import WorkersMerged, WorkerStatus
 from mrc_registry.service_layer.commands import Search

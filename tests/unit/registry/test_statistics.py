@@ -1,8 +1,8 @@
 from fastapi.testclient import TestClient
 
+from mrc_kernel.roles import Role
 from mrc_plumbing.auth.http import HttpAuth
 from mrc_plumbing.auth.rate_limit import RateLimiter
-from mrc_plumbing.auth.roles import Role
 from mrc_plumbing.http_app import create_http_app
 from mrc_registry.entrypoints.http_statistics import statistics_router
 from mrc_registry.service_layer.statistics import GroupBy, StatisticsService

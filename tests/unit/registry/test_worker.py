@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from mrc_plumbing.errors import Conflict, FieldViolation, InvalidArgument, NotFound
+from mrc_kernel.errors import Conflict, FieldViolation, InvalidArgument, NotFound
 from mrc_registry.domain.consent import (
     CaptureMethod,
     Consent,

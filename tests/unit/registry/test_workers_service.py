@@ -8,17 +8,18 @@ from datetime import timedelta
 import pytest
 
 from mrc.audit.v1 import audit_pb2
-from mrc_plumbing.audit import Action
-from mrc_plumbing.auth.caller import Caller
-from mrc_plumbing.auth.roles import Role
-from mrc_plumbing.errors import (
+from mrc_kernel.audit import Action
+from mrc_kernel.caller import Caller
+from mrc_kernel.errors import (
     Conflict,
+    ErrorCode,
     IdempotencyKeyReused,
     InvalidArgument,
     NotFound,
     PermissionDenied,
     Unavailable,
 )
+from mrc_kernel.roles import Role
 from mrc_registry.adapters.protobuf_mapping import to_envelope
 from mrc_registry.domain.consent import CaptureMethod, ConsentPurpose
 from mrc_registry.domain.worker import (
@@ -120,7 +121,7 @@ def test_the_same_key_with_a_different_body_is_refused_with_422(registry: Regist
     with pytest.raises(IdempotencyKeyReused) as caught:
         registry.workers.register(register_command("key-1", occupation="painter"), REGISTRAR_A)
 
-    assert caught.value.http_status == 422
+    assert caught.value.code is ErrorCode.IDEMPOTENCY_KEY_REUSED
     assert len(registry.repository.workers) == 1
 
 
@@ -157,7 +158,7 @@ def test_registration_needs_consent_for_registration(registry: Registry) -> None
         registry.workers.register(register_command(consent=consent), REGISTRAR_A)
 
     assert fields_of(caught.value) == ["consent.purposes"]
-    assert caught.value.http_status == 422
+    assert caught.value.code is ErrorCode.INVALID_ARGUMENT
     assert_nothing_stored(registry)
 
 
@@ -344,7 +345,7 @@ def test_reads_fail_closed_when_the_audit_trail_is_down(registry: Registry) -> N
     with pytest.raises(Unavailable):
         registry.workers.search(Search(district_code="212"), CASEWORKER_A)
 
-    assert caught.value.http_status == 503
+    assert caught.value.code is ErrorCode.UNAVAILABLE
 
 
 # -- partial update ------------------------------------------------------------------------------
@@ -387,7 +388,7 @@ def test_a_stale_expected_version_is_a_conflict(registry: Registry) -> None:
     with pytest.raises(Conflict) as caught:
         registry.workers.update(update(worker_id, {"occupation"}, 1, occupation="painter"), CASEWORKER_A)
 
-    assert caught.value.http_status == 409
+    assert caught.value.code is ErrorCode.CONFLICT
     stored = registry.repository.get(worker_id)
     assert stored is not None and stored.details.occupation == "tiler"
 

@@ -1,4 +1,4 @@
-"""The audit trail: every read and write of personal or case data becomes a `DataAccessed` event.
+"""The audit trail adapter: `DataAccessed` events on Kafka (the port is `mrc_kernel.audit`).
 
 Writes add their audit event to the aggregate's outbox (same document, same write), so a change is
 never stored without its trace. Reads publish synchronously and wait for the broker's
@@ -8,7 +8,6 @@ personal data that nobody could later account for.
 
 from __future__ import annotations
 
-import enum
 import logging
 from collections.abc import Iterable
 
@@ -16,24 +15,19 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from kafka import KafkaProducer
 
 from mrc.audit.v1 import audit_pb2
-from mrc_plumbing.auth.caller import Caller
-from mrc_plumbing.clock import utc_now
-from mrc_plumbing.errors import Unavailable
-from mrc_plumbing.events import Event
+from mrc_kernel.audit import Action
+from mrc_kernel.caller import Caller
+from mrc_kernel.clock import utc_now
+from mrc_kernel.errors import Unavailable
+from mrc_kernel.events import Event
 
 log = logging.getLogger(__name__)
 
 AUDIT_TOPIC = "mrc.audit.v1"
 
 
-class Action(enum.IntEnum):
-    READ = audit_pb2.ACCESS_ACTION_READ
-    CREATE = audit_pb2.ACCESS_ACTION_CREATE
-    UPDATE = audit_pb2.ACCESS_ACTION_UPDATE
-    DELETE = audit_pb2.ACCESS_ACTION_DELETE
-    SEARCH = audit_pb2.ACCESS_ACTION_SEARCH
-    EXPORT = audit_pb2.ACCESS_ACTION_EXPORT
-    ERASE = audit_pb2.ACCESS_ACTION_ERASE
+def action_code(action: Action) -> audit_pb2.AccessAction.ValueType:
+    return audit_pb2.AccessAction.Value(f"ACCESS_ACTION_{action.name}")
 
 
 class AuditTrail:
@@ -52,6 +46,7 @@ class AuditTrail:
         fields: Iterable[str] = (),
         *,
         allowed: bool = True,
+        state_code: str = "",
     ) -> Event:
         occurred_at = Timestamp()
         occurred_at.FromDatetime(utc_now())
@@ -59,7 +54,7 @@ class AuditTrail:
             actor=audit_pb2.Actor(
                 client_id=caller.client_id, partner_id=caller.partner_id, roles=sorted(r.value for r in caller.roles)
             ),
-            action=audit_pb2.AccessAction.ValueType(action.value),
+            action=action_code(action),
             service=self._service,
             resource_type=resource_type,
             resource_id=resource_id,
@@ -69,7 +64,9 @@ class AuditTrail:
             remote_address=caller.remote_address,
             request_id=caller.request_id,
             occurred_at=occurred_at,
-            state_code=self._state_code,
+            # The state of the record read or written (an auditor sees their own state's trail); the
+            # cluster's state when the record has none.
+            state_code=state_code or self._state_code,
         )
         return Event.from_message(message, source=f"/mrc/{self._service}", subject=resource_id, topic=AUDIT_TOPIC)
 
@@ -82,9 +79,10 @@ class AuditTrail:
         fields: Iterable[str] = (),
         *,
         allowed: bool = True,
+        state_code: str = "",
     ) -> None:
         """Publish now and wait for the broker; raise Unavailable (fail closed) if it cannot be recorded."""
-        event = self.event(caller, action, resource_type, resource_id, fields, allowed=allowed)
+        event = self.event(caller, action, resource_type, resource_id, fields, allowed=allowed, state_code=state_code)
         if self._producer is None:
             raise Unavailable("the audit trail is not configured; personal data is not served")
         try:

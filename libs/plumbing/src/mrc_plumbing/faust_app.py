@@ -16,7 +16,7 @@ from typing import Any
 import faust
 from faust.types.auth import CredentialsT, SASLMechanism
 
-from mrc_plumbing.events import Event, MalformedEvent
+from mrc_kernel.events import Event, MalformedEvent
 from mrc_plumbing.kafka_security import KafkaSecuritySettings
 from mrc_plumbing.settings import InfraSettings
 

@@ -14,7 +14,9 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from mrc_plumbing.errors import DomainError, RateLimited
+from mrc_kernel.errors import DomainError
+from mrc_plumbing.error_mapping import grpc_status, retry_after
+from mrc_plumbing.outages import as_unavailable
 from mrc_plumbing.structured_logging import request_id_var
 
 log = logging.getLogger("mrc.grpc")
@@ -41,11 +43,16 @@ class CallInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
             try:
                 return inner(request, context)
             except DomainError as error:
-                code = error.grpc_code
-                if isinstance(error, RateLimited):
-                    context.set_trailing_metadata((("retry-after", str(error.retry_after_seconds)),))
-                context.abort(error.grpc_code, error.detail)
-            except Exception:
+                code = grpc_status(error)
+                if (seconds := retry_after(error)) is not None:
+                    context.set_trailing_metadata((("retry-after", str(seconds)),))
+                context.abort(code, error.detail)
+            except Exception as error:
+                if (outage := as_unavailable(error)) is not None:
+                    code = grpc.StatusCode.UNAVAILABLE
+                    log.warning("dependency unavailable", extra={"method": method, "error": str(error)})
+                    context.set_trailing_metadata((("retry-after", str(outage.retry_after_seconds)),))
+                    context.abort(code, outage.detail)
                 code = grpc.StatusCode.INTERNAL
                 log.exception("unhandled error in gRPC call", extra={"method": method})
                 context.abort(grpc.StatusCode.INTERNAL, f"internal error (request id {request_id})")

@@ -14,14 +14,9 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from mrc_plumbing.errors import (
-    PROBLEM_TYPE_BASE,
-    DomainError,
-    InvalidArgument,
-    RateLimited,
-    Unauthenticated,
-    problem_type,
-)
+from mrc_kernel.errors import PROBLEM_TYPE_BASE, DomainError, InvalidArgument, Unauthenticated, problem_type
+from mrc_plumbing.error_mapping import http_status, retry_after
+from mrc_plumbing.outages import as_unavailable
 from mrc_plumbing.structured_logging import request_id_var
 
 log = logging.getLogger("mrc.http")
@@ -83,7 +78,7 @@ def create_http_app(
         if isinstance(error, InvalidArgument):
             extra["errors"] = [{"field": v.field, "detail": v.description} for v in error.violations]
         response = problem(
-            error.http_status,
+            http_status(error),
             error.title,
             error.detail,
             type_=problem_type(error),
@@ -92,8 +87,8 @@ def create_http_app(
         )
         if isinstance(error, Unauthenticated):
             response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
-        if isinstance(error, RateLimited):
-            response.headers["Retry-After"] = str(error.retry_after_seconds)
+        if (seconds := retry_after(error)) is not None:
+            response.headers["Retry-After"] = str(seconds)
         return response
 
     @app.exception_handler(RequestValidationError)
@@ -114,6 +109,10 @@ def create_http_app(
 
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
+        if (outage := as_unavailable(error)) is not None:
+            # The store or the broker is unreachable: not a bug of ours, and worth a retry.
+            log.warning("dependency unavailable", extra={"path": request.url.path, "error": str(error)})
+            return await domain_error(request, outage)
         log.exception("unhandled error", extra={"path": request.url.path})
         return problem(500, "Internal error", f"request id {request_id_var.get()}", instance=request.url.path)
 

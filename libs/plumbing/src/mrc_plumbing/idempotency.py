@@ -9,42 +9,17 @@ write, so the effect and the record that it happened cannot be separated by a cr
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Mapping
 from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
-from mrc_plumbing.errors import IdempotencyKeyReused
+from mrc_kernel.errors import IdempotencyKeyReused
 
 IDEMPOTENCY_FIELD = "idempotency_key"
 FINGERPRINT_FIELD = "request_fingerprint"
 APPLIED_EVENTS_FIELD = "applied_event_ids"
-
-
-def _canonical(value: Any) -> Any:
-    """Sets become sorted lists: their iteration order changes between processes (hash randomisation),
-    and a retry after a restart must produce the same fingerprint."""
-    if isinstance(value, Mapping):
-        return {str(k): _canonical(v) for k, v in value.items()}
-    if isinstance(value, set | frozenset):
-        return sorted((_canonical(v) for v in value), key=lambda v: json.dumps(v, sort_keys=True, default=str))
-    if isinstance(value, list | tuple):
-        return [_canonical(v) for v in value]
-    return value
-
-
-def request_fingerprint(payload: Mapping[str, Any]) -> str:
-    canonical = json.dumps(_canonical(payload), sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def scoped_key(scope: str, key: str) -> str:
-    """Keys are unique per caller (partner), not globally: two partners may both send key '1'."""
-    return f"{scope}:{key}"
 
 
 def ensure_idempotency_index(collection: Collection[Any]) -> None:

@@ -23,8 +23,8 @@ from pymongo import ASCENDING, UpdateOne
 from pymongo.collection import Collection
 from pymongo.database import Database
 
+from mrc_kernel.events import Event
 from mrc_plumbing.conditional_writes import is_ferretdb
-from mrc_plumbing.events import Event
 from mrc_plumbing.mongo_wiring import bulk_write_in_chunks, point_reads
 from mrc_plumbing.settings import FaultInjection
 

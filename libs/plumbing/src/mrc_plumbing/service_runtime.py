@@ -14,9 +14,9 @@ from fastapi import FastAPI
 from kafka import KafkaProducer
 from pymongo.database import Database
 
+from mrc_kernel.claims import audience_of
 from mrc_plumbing import kafka_wiring, mongo_wiring
 from mrc_plumbing.audit import AUDIT_TOPIC, AuditTrail
-from mrc_plumbing.auth.claims import audience_of
 from mrc_plumbing.auth.grpc import GrpcAuth
 from mrc_plumbing.auth.http import HttpAuth
 from mrc_plumbing.auth.rate_limit import RateLimiter

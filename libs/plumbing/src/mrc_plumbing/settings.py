@@ -24,6 +24,10 @@ class InfraSettings(BaseSettings):
     kafka_topic_replication_factor: int = Field(default=1, ge=1)
     kafka_security: KafkaSecuritySettings = Field(default_factory=KafkaSecuritySettings)
     mongo_uri: str = "mongodb://127.0.0.1:27017/"
+    # How the store is driven: "mongodb" (native conditional filters, several replicas per service),
+    # "ferretdb" (bare-_id writes under an in-process lock, one process per service), or "auto": the
+    # server's buildInfo decides, once, when the process starts.
+    store_strategy: Literal["auto", "mongodb", "ferretdb"] = "auto"
     # LGD code of the state this cluster serves (one cluster per state); empty in a shared dev cluster.
     state_code: str = ""
     # Published aggregates suppress cells counting fewer people than this (k-anonymity of counts).

@@ -1,7 +1,7 @@
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from mrc_plumbing.auth import claims
+from mrc_kernel import claims
 from mrc_plumbing.settings import ServiceSettings
 
 PARTNERS_TOPIC = "mrc.access.partners.v1"

@@ -2,7 +2,7 @@ import random
 
 import pytest
 
-from mrc_plumbing.errors import InvalidArgument
+from mrc_kernel.errors import ErrorCode, InvalidArgument
 from mrc_registry.domain.identity.aadhaar import last4, normalise_aadhaar, verhoeff_check_digit, verhoeff_is_valid
 from mrc_registry.domain.identity.errors import InvalidIdentifier
 
@@ -87,7 +87,7 @@ def test_the_error_is_a_value_error_and_an_invalid_argument() -> None:
         normalise_aadhaar("1234")
     with pytest.raises(InvalidArgument) as caught:
         normalise_aadhaar("1234")
-    assert caught.value.http_status == 422
+    assert caught.value.code is ErrorCode.INVALID_ARGUMENT
     assert [v.field for v in caught.value.violations] == ["aadhaar"]
 
 

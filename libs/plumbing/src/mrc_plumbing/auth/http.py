@@ -7,9 +7,9 @@ from typing import Any
 
 from fastapi import Depends, Request
 
-from mrc_plumbing.auth.caller import Caller, bearer_token
+from mrc_kernel.caller import Caller, bearer_token
+from mrc_kernel.roles import Scope
 from mrc_plumbing.auth.rate_limit import RateLimiter
-from mrc_plumbing.auth.roles import Scope
 from mrc_plumbing.auth.verifier import TokenVerifier
 from mrc_plumbing.structured_logging import request_id_var
 

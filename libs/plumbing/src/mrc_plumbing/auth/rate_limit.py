@@ -10,7 +10,7 @@ import math
 import threading
 import time
 
-from mrc_plumbing.errors import RateLimited
+from mrc_kernel.errors import RateLimited
 
 
 class RateLimiter:

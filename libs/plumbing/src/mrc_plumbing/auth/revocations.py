@@ -8,8 +8,9 @@ import threading
 from kafka import KafkaConsumer, TopicPartition
 
 from mrc.access.v1 import events_pb2 as access_events
+from mrc_kernel.events import Event, MalformedEvent
 from mrc_plumbing.auth.verifier import RevokedClients
-from mrc_plumbing.events import Event, EventDecoder, MalformedEvent
+from mrc_plumbing.events import EventDecoder
 from mrc_plumbing.kafka_security import KafkaSecuritySettings
 
 log = logging.getLogger(__name__)

@@ -9,10 +9,10 @@ from typing import Any
 import jwt
 from jwt import PyJWKClient
 
-from mrc_plumbing.auth import claims
-from mrc_plumbing.auth.caller import Caller
-from mrc_plumbing.auth.roles import Role, Scope
-from mrc_plumbing.errors import Unauthenticated
+from mrc_kernel import claims
+from mrc_kernel.caller import Caller
+from mrc_kernel.errors import Unauthenticated
+from mrc_kernel.roles import Role, Scope
 
 log = logging.getLogger(__name__)
 

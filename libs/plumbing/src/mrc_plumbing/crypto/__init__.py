@@ -9,13 +9,7 @@ Aadhaar numbers are never stored: only `BlindIndexer.index("aadhaar", ...)` and 
 """
 
 from mrc_plumbing.crypto.blind_index import BlindIndexer, last4
-from mrc_plumbing.crypto.errors import (
-    CryptoConfigError,
-    CryptoError,
-    DecryptionError,
-    UnknownDataKey,
-    UnknownMasterKey,
-)
+from mrc_plumbing.crypto.errors import CryptoConfigError, CryptoError, DecryptionError, UnknownDataKey, UnknownMasterKey
 from mrc_plumbing.crypto.field_cipher import TOKEN_PREFIX, FieldCipher, TokenInfo, is_token, token_info
 from mrc_plumbing.crypto.key_store import (
     DATA_KEYS_COLLECTION,

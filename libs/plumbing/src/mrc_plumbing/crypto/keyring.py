@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from mrc_plumbing.clock import utc_now
+from mrc_kernel.clock import utc_now
 from mrc_plumbing.crypto.errors import CryptoError, UnknownDataKey
 from mrc_plumbing.crypto.key_store import DataKeyExists, DataKeyRecord, DataKeyStore
 from mrc_plumbing.crypto.master_keys import KEY_BYTES, MasterKeys

@@ -14,10 +14,10 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from mrc_plumbing.auth import claims
-from mrc_plumbing.auth.roles import Scope
-from mrc_plumbing.clock import utc_now
-from mrc_plumbing.errors import PermissionDenied, Unauthenticated
+from mrc_kernel import claims
+from mrc_kernel.clock import utc_now
+from mrc_kernel.errors import PermissionDenied, Unauthenticated
+from mrc_kernel.roles import Scope
 
 AUDIENCE = claims.audience_of("access")
 LEEWAY_SECONDS = 30

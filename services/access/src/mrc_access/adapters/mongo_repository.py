@@ -13,8 +13,8 @@ from mrc_access.adapters.protobuf_mapping import client_event, partner_event
 from mrc_access.domain.client import Client
 from mrc_access.domain.geography import Geography
 from mrc_access.domain.partner import Partner, PartnerKind
-from mrc_plumbing.auth.roles import Role
-from mrc_plumbing.errors import AlreadyExists
+from mrc_kernel.errors import AlreadyExists
+from mrc_kernel.roles import Role
 from mrc_plumbing.idempotency import FINGERPRINT_FIELD, IDEMPOTENCY_FIELD, insert_once
 from mrc_plumbing.outbox import OUTBOX_FIELD, append_events, with_events
 

@@ -13,7 +13,7 @@ from mongoengine import DateTimeField, Document, StringField
 from pymongo.collection import Collection
 
 from mrc_access.domain.signing_key import SigningKey
-from mrc_plumbing.auth import claims
+from mrc_kernel import claims
 
 
 class SigningKeyDocument(Document):  # type: ignore[misc]

@@ -12,8 +12,8 @@ from mrc_access.domain.audit_record import AccessAction, AccessOutcome, AccessRe
 from mrc_access.domain.client import Client, ClientEvent, ClientIssued, ClientRevoked
 from mrc_access.domain.partner import Partner, PartnerKind, PartnerRegistered
 from mrc_access.settings import CLIENTS_TOPIC, EVENT_SOURCE, PARTNERS_TOPIC
-from mrc_plumbing.auth.roles import Role
-from mrc_plumbing.events import Event
+from mrc_kernel.events import Event
+from mrc_kernel.roles import Role
 
 PARTNER_KIND_TO_PROTO = {
     PartnerKind.CSO: access_pb2.PARTNER_KIND_CSO,

@@ -1,4 +1,4 @@
-"""The access token: a JWT (RFC 9068 profile) signed ES256, with the claims `mrc_plumbing.auth.claims` defines."""
+"""The access token: a JWT (RFC 9068 profile) signed ES256, with the claims `mrc_kernel.claims` defines."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import jwt
 from mrc_access.domain.client import Client
 from mrc_access.domain.partner import Partner, PartnerKind
 from mrc_access.domain.signing_key import SigningKey
-from mrc_plumbing.auth import claims
-from mrc_plumbing.auth.roles import Scope
+from mrc_kernel import claims
+from mrc_kernel.roles import Scope
 
 # RFC 9068 §2.1: a distinct type, so an ID token or another JWT cannot pass for an access token.
 TOKEN_TYPE_HEADER = "at+jwt"  # noqa: S105 - a media type, not a secret

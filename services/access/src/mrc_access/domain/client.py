@@ -9,8 +9,8 @@ from datetime import datetime
 from mrc_access.domain.geography import Geography
 from mrc_access.domain.partner import ROLES_BY_PARTNER_KIND, Partner
 from mrc_geography import lgd
-from mrc_plumbing.auth.roles import Role
-from mrc_plumbing.errors import FieldViolation, InvalidArgument
+from mrc_kernel.errors import FieldViolation, InvalidArgument
+from mrc_kernel.roles import Role
 
 MAX_DISPLAY_NAME_LENGTH = 200
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from mrc_geography import lgd
-from mrc_plumbing.errors import FieldViolation
+from mrc_kernel.errors import FieldViolation
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from mrc_access.domain.geography import Geography
-from mrc_plumbing.auth.roles import Role
-from mrc_plumbing.errors import FieldViolation, InvalidArgument
+from mrc_kernel.errors import FieldViolation, InvalidArgument
+from mrc_kernel.roles import Role
 
 MAX_NAME_LENGTH = 200
 MAX_EMPLOYER_ID_LENGTH = 64

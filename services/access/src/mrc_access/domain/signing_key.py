@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from mrc_plumbing.auth import claims
+from mrc_kernel import claims
 
 COORDINATE_BYTES = 32  # P-256
 

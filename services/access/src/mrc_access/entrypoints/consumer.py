@@ -16,8 +16,9 @@ from mrc_access.adapters.mongo_audit_records import MongoAuditRecordStore
 from mrc_access.adapters.protobuf_mapping import access_record_from_proto
 from mrc_access.service_layer.audit_trail import AuditTrail
 from mrc_access.settings import AUDIT_TOPIC, CONSUMER_APP_ID, AccessSettings
+from mrc_kernel.events import Event
 from mrc_plumbing import kafka_wiring, mongo_wiring
-from mrc_plumbing.events import Event, EventDecoder
+from mrc_plumbing.events import EventDecoder
 from mrc_plumbing.faust_app import EventHandler, create_faust_app, dead_letter_topic_name, subscribe
 from mrc_plumbing.structured_logging import configure_logging
 

@@ -16,8 +16,8 @@ from mrc_access.adapters.protobuf_mapping import (
 )
 from mrc_access.service_layer.administration import CreateClient, CreatePartner, PartnerAdministration
 from mrc_access.service_layer.audit_trail import AccessRecordQuery, AuditTrail
-from mrc_plumbing.auth.roles import Scope
-from mrc_plumbing.errors import InvalidArgument
+from mrc_kernel.errors import InvalidArgument
+from mrc_kernel.roles import Scope
 
 AUTHORIZATION_METADATA_KEY = "authorization"
 

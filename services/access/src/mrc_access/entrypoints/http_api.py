@@ -21,8 +21,8 @@ from mrc_access.service_layer.administration import CreateClient, CreatePartner,
 from mrc_access.service_layer.audit_trail import AccessRecordQuery, AuditTrail
 from mrc_access.service_layer.signing_keys import SigningKeyRing
 from mrc_access.service_layer.tokens import TokenService
-from mrc_plumbing.auth.roles import Role, Scope
-from mrc_plumbing.errors import problem_type
+from mrc_kernel.errors import problem_type
+from mrc_kernel.roles import Role, Scope
 from mrc_plumbing.http_app import ReadinessCheck, create_http_app, problem
 
 REALM = "mrc-access"

@@ -12,10 +12,10 @@ from mrc_access.domain.client import Client
 from mrc_access.domain.client_secret import client_secret_matches, hash_client_secret, new_client_secret
 from mrc_access.domain.partner import Partner, PartnerKind
 from mrc_access.service_layer.ports import ClientRepository, EventNotifier, PartnerRepository
-from mrc_plumbing.auth.roles import Role
-from mrc_plumbing.clock import utc_now
-from mrc_plumbing.errors import AlreadyExists, NotFound
-from mrc_plumbing.idempotency import request_fingerprint, scoped_key
+from mrc_kernel.clock import utc_now
+from mrc_kernel.errors import AlreadyExists, NotFound
+from mrc_kernel.idempotency import request_fingerprint, scoped_key
+from mrc_kernel.roles import Role
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from datetime import datetime
 
 from mrc_access.domain.audit_record import AccessRecord
 from mrc_access.service_layer.ports import AccessRecordFilter, AuditRecordStore, RecordPosition
-from mrc_plumbing.errors import InvalidArgument
-from mrc_plumbing.idempotency import request_fingerprint
+from mrc_kernel.errors import InvalidArgument
+from mrc_kernel.idempotency import request_fingerprint
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from mrc_access.domain.signing_key import SigningKey, published_keys
 from mrc_access.service_layer.ports import SigningKeyStore
-from mrc_plumbing.clock import utc_now
+from mrc_kernel.clock import utc_now
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ from mrc_access.domain.access_token import access_token_claims, scope_string, si
 from mrc_access.domain.client_secret import client_secret_matches, spend_equal_time
 from mrc_access.service_layer.ports import ClientRepository, PartnerRepository
 from mrc_access.service_layer.signing_keys import SigningKeyRing
-from mrc_plumbing.auth import claims
-from mrc_plumbing.auth.roles import Scope, scopes_for
-from mrc_plumbing.clock import utc_now
+from mrc_kernel import claims
+from mrc_kernel.clock import utc_now
+from mrc_kernel.roles import Scope, scopes_for
 
 log = logging.getLogger(__name__)
 

@@ -21,8 +21,8 @@ from pymongo.errors import DuplicateKeyError
 
 from mrc_employer.adapters.protobuf_mapping import to_envelope
 from mrc_employer.domain.employer import Employer, EmployerKind, Place, Sector
-from mrc_plumbing.errors import AlreadyExists
-from mrc_plumbing.events import Event
+from mrc_kernel.errors import AlreadyExists
+from mrc_kernel.events import Event
 from mrc_plumbing.idempotency import FINGERPRINT_FIELD, IDEMPOTENCY_FIELD, insert_once
 from mrc_plumbing.outbox import with_events
 

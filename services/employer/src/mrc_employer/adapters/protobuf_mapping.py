@@ -10,7 +10,7 @@ from mrc.common.v1 import common_pb2
 from mrc.employer.v1 import employer_pb2, events_pb2
 from mrc_employer.domain.employer import DomainEvent, Employer, EmployerKind, EmployerRegistered, Place, Sector
 from mrc_employer.settings import EMPLOYERS_TOPIC, EVENT_SOURCE
-from mrc_plumbing.events import Event
+from mrc_kernel.events import Event
 
 # EMPLOYER_KIND_UNSPECIFIED has no domain counterpart: looking it up with .get() gives None ("not set").
 KIND_TO_PROTO = {

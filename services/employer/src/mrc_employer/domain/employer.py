@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from mrc_geography import lgd
-from mrc_plumbing.errors import FieldViolation, InvalidArgument
+from mrc_kernel.errors import FieldViolation, InvalidArgument
 
 MAX_LEGAL_NAME_LENGTH = 300
 MAX_REGISTRATION_NUMBER_LENGTH = 64

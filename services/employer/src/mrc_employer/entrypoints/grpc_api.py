@@ -8,9 +8,9 @@ from mrc.employer.v1 import employer_service_pb2 as pb
 from mrc.employer.v1 import employer_service_pb2_grpc as pb_grpc
 from mrc_employer.adapters.protobuf_mapping import KIND_FROM_PROTO, employer_to_proto, place_from_proto
 from mrc_employer.service_layer.registration import EmployerRegistrationService, RegisterEmployer
+from mrc_kernel.errors import InvalidArgument
+from mrc_kernel.roles import Scope
 from mrc_plumbing.auth.grpc import GrpcAuth
-from mrc_plumbing.auth.roles import Scope
-from mrc_plumbing.errors import InvalidArgument
 
 
 class EmployerServicer(pb_grpc.EmployerServiceServicer):

@@ -17,9 +17,9 @@ from mrc_employer.domain.employer import (
     Sector,
 )
 from mrc_employer.service_layer.registration import EmployerRegistrationService, RegisterEmployer
-from mrc_plumbing.auth.caller import Caller
+from mrc_kernel.caller import Caller
+from mrc_kernel.roles import Scope
 from mrc_plumbing.auth.http import HttpAuth
-from mrc_plumbing.auth.roles import Scope
 
 IdempotencyHeader = Annotated[str, Header(alias="Idempotency-Key", max_length=128)]
 

@@ -6,9 +6,9 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from mrc_employer.domain.employer import Employer
-from mrc_plumbing.audit import Action
-from mrc_plumbing.auth.caller import Caller
-from mrc_plumbing.events import Event
+from mrc_kernel.audit import Action
+from mrc_kernel.caller import Caller
+from mrc_kernel.events import Event
 
 
 class EmployerRepository(Protocol):

@@ -15,12 +15,12 @@ from datetime import datetime
 
 from mrc_employer.domain.employer import Employer, EmployerKind, Place
 from mrc_employer.service_layer.ports import AuditEvents, EmployerRepository, EventNotifier
-from mrc_plumbing.audit import Action
-from mrc_plumbing.auth.caller import Caller, check_purpose
-from mrc_plumbing.auth.roles import Role, Scope
-from mrc_plumbing.clock import utc_now
-from mrc_plumbing.errors import NotFound, PermissionDenied
-from mrc_plumbing.idempotency import request_fingerprint, scoped_key
+from mrc_kernel.audit import Action
+from mrc_kernel.caller import Caller, check_purpose
+from mrc_kernel.clock import utc_now
+from mrc_kernel.errors import NotFound, PermissionDenied
+from mrc_kernel.idempotency import request_fingerprint, scoped_key
+from mrc_kernel.roles import Role, Scope
 
 RESOURCE_TYPE = "employer"
 DEFAULT_PURPOSE = "compliance"

@@ -7,7 +7,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from mrc.entitlements.v1 import eligibility_pb2, events_pb2
 from mrc_entitlements.domain.eligibility import Eligibility, EligibilityRecorded, EligibilityStatus
 from mrc_entitlements.settings import ELIGIBILITY_TOPIC, EVENT_SOURCE
-from mrc_plumbing.events import Event
+from mrc_kernel.events import Event
 
 # Only usable records are ever published or returned: `awaiting_consent` and `consent_withdrawn` read as missing.
 STATUS_TO_PROTO = {

@@ -25,7 +25,8 @@ from mrc_entitlements.settings import (
     REGISTRY_WORKERS_TOPIC,
     EntitlementsSettings,
 )
-from mrc_plumbing.events import Event, EventDecoder
+from mrc_kernel.events import Event
+from mrc_plumbing.events import EventDecoder
 from mrc_plumbing.faust_app import EventHandler, create_faust_app, dead_letter_topic_name, subscribe
 from mrc_plumbing.service_runtime import connect
 

@@ -8,9 +8,9 @@ from mrc.entitlements.v1 import entitlements_service_pb2 as pb
 from mrc.entitlements.v1 import entitlements_service_pb2_grpc as pb_grpc
 from mrc_entitlements.adapters.protobuf_mapping import eligibility_to_proto
 from mrc_entitlements.service_layer.eligibility import EligibilityLookup
+from mrc_kernel.errors import InvalidArgument
+from mrc_kernel.roles import Scope
 from mrc_plumbing.auth.grpc import GrpcAuth
-from mrc_plumbing.auth.roles import Scope
-from mrc_plumbing.errors import InvalidArgument
 
 
 class EntitlementsServicer(pb_grpc.EntitlementsServiceServicer):

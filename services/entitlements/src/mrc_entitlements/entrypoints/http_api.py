@@ -9,9 +9,9 @@ from pydantic import BaseModel
 
 from mrc_entitlements.domain.eligibility import Eligibility, EligibilityStatus
 from mrc_entitlements.service_layer.eligibility import EligibilityLookup
-from mrc_plumbing.auth.caller import Caller
+from mrc_kernel.caller import Caller
+from mrc_kernel.roles import Scope
 from mrc_plumbing.auth.http import HttpAuth
-from mrc_plumbing.auth.roles import Scope
 
 
 class EligibilityView(BaseModel):

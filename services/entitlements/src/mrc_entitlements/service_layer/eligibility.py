@@ -13,11 +13,11 @@ from datetime import datetime
 
 from mrc_entitlements.domain.eligibility import Eligibility
 from mrc_entitlements.service_layer.ports import EligibilityRepository, EventNotifier, ReadAudit
-from mrc_plumbing.audit import Action
-from mrc_plumbing.auth.caller import Caller, check_purpose
-from mrc_plumbing.auth.roles import Scope
-from mrc_plumbing.clock import utc_now
-from mrc_plumbing.errors import NotFound
+from mrc_kernel.audit import Action
+from mrc_kernel.caller import Caller, check_purpose
+from mrc_kernel.clock import utc_now
+from mrc_kernel.errors import NotFound
+from mrc_kernel.roles import Scope
 
 log = logging.getLogger(__name__)
 

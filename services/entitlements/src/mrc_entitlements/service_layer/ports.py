@@ -5,8 +5,8 @@ from datetime import datetime
 from typing import Protocol
 
 from mrc_entitlements.domain.eligibility import Eligibility
-from mrc_plumbing.audit import Action
-from mrc_plumbing.auth.caller import Caller
+from mrc_kernel.audit import Action
+from mrc_kernel.caller import Caller
 
 
 class EligibilityRepository(Protocol):

@@ -33,7 +33,7 @@ from mrc_grievance.domain.grievance import (
     IntakeChannel,
     Place,
 )
-from mrc_plumbing.events import Event
+from mrc_kernel.events import Event
 from mrc_plumbing.idempotency import FINGERPRINT_FIELD, IDEMPOTENCY_FIELD, insert_once
 from mrc_plumbing.outbox import OUTBOX_FIELD, with_events
 

@@ -18,7 +18,7 @@ from mrc_grievance.domain.grievance import (
     Place,
 )
 from mrc_grievance.settings import EVENT_SOURCE, GRIEVANCES_TOPIC
-from mrc_plumbing.events import Event
+from mrc_kernel.events import Event
 
 # The *_UNSPECIFIED values have no domain counterpart: looking them up with .get() gives None ("not set").
 CATEGORY_TO_PROTO = {

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from mrc_geography import lgd
-from mrc_plumbing.errors import FieldViolation, InvalidArgument
+from mrc_kernel.errors import FieldViolation, InvalidArgument
 
 MAX_SUMMARY_LENGTH = 4000
 MAX_ID_LENGTH = 64

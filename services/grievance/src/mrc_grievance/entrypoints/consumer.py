@@ -14,7 +14,8 @@ from mrc.registry.v1 import events_pb2 as registry_events
 from mrc_grievance.adapters.mongo_repository import MongoGrievanceRepository
 from mrc_grievance.service_layer.worker_events import WorkerEventsService
 from mrc_grievance.settings import CONSUMER_APP_ID, REGISTRY_WORKERS_TOPIC, GrievanceSettings
-from mrc_plumbing.events import Event, EventDecoder
+from mrc_kernel.events import Event
+from mrc_plumbing.events import EventDecoder
 from mrc_plumbing.faust_app import EventHandler, create_faust_app, dead_letter_topic_name, subscribe
 from mrc_plumbing.service_runtime import connect
 

@@ -13,9 +13,9 @@ from mrc_grievance.adapters.protobuf_mapping import (
     place_from_proto,
 )
 from mrc_grievance.service_layer.filing import FileGrievance, FilingService
+from mrc_kernel.errors import InvalidArgument
+from mrc_kernel.roles import Scope
 from mrc_plumbing.auth.grpc import GrpcAuth
-from mrc_plumbing.auth.roles import Scope
-from mrc_plumbing.errors import InvalidArgument
 
 
 class GrievanceServicer(pb_grpc.GrievanceServiceServicer):

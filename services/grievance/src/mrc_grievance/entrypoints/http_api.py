@@ -18,9 +18,9 @@ from mrc_grievance.domain.grievance import (
     Place,
 )
 from mrc_grievance.service_layer.filing import FileGrievance, FilingService
-from mrc_plumbing.auth.caller import Caller
+from mrc_kernel.caller import Caller
+from mrc_kernel.roles import Scope
 from mrc_plumbing.auth.http import HttpAuth
-from mrc_plumbing.auth.roles import Scope
 
 IdempotencyHeader = Annotated[str, Header(alias="Idempotency-Key", max_length=128)]
 

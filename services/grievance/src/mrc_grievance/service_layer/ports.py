@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Protocol
 
 from mrc_grievance.domain.grievance import Grievance
-from mrc_plumbing.audit import Action
-from mrc_plumbing.auth.caller import Caller
-from mrc_plumbing.events import Event
+from mrc_kernel.audit import Action
+from mrc_kernel.caller import Caller
+from mrc_kernel.events import Event
 
 
 class GrievanceRepository(Protocol):

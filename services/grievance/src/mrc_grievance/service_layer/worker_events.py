@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from mrc_grievance.service_layer.ports import WorkerGrievances
-from mrc_plumbing.clock import utc_now
+from mrc_kernel.clock import utc_now
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from mrc.common.v1 import common_pb2
 from mrc.registry.v1 import events_pb2, household_pb2, migration_pb2
-from mrc_plumbing.events import Event
+from mrc_kernel.events import Event
 from mrc_registry.domain import household as household_domain
 from mrc_registry.domain import migration as migration_domain
 from mrc_registry.domain.household import Household, HouseholdChanged, Member, Relationship

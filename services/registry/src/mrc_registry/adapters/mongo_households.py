@@ -24,9 +24,9 @@ from mongoengine import (
 from pymongo import ASCENDING
 from pymongo.collection import Collection
 
+from mrc_kernel.errors import Conflict, NotFound
+from mrc_kernel.events import Event
 from mrc_plumbing.conditional_writes import update_if
-from mrc_plumbing.errors import Conflict, NotFound
-from mrc_plumbing.events import Event
 from mrc_plumbing.idempotency import FINGERPRINT_FIELD, IDEMPOTENCY_FIELD, insert_once
 from mrc_plumbing.outbox import OUTBOX_FIELD, append_events, with_events
 from mrc_registry.adapters.households_mapping import household_envelope, migration_envelope

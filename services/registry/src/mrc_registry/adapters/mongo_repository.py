@@ -25,9 +25,9 @@ from pymongo import ASCENDING, UpdateOne
 from pymongo.collection import Collection
 from pymongo.errors import BulkWriteError
 
+from mrc_kernel.errors import Conflict, FieldViolation, InvalidArgument
+from mrc_kernel.events import Event
 from mrc_plumbing.conditional_writes import update_if
-from mrc_plumbing.errors import Conflict, FieldViolation, InvalidArgument
-from mrc_plumbing.events import Event
 from mrc_plumbing.idempotency import FINGERPRINT_FIELD, IDEMPOTENCY_FIELD, insert_once
 from mrc_plumbing.mongo_wiring import bulk_write_in_chunks, point_reads
 from mrc_plumbing.outbox import OUTBOX_FIELD, append_events, with_events

@@ -9,7 +9,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from mrc.common.v1 import common_pb2
 from mrc.registry.v1 import events_pb2, worker_pb2
-from mrc_plumbing.events import Event
+from mrc_kernel.events import Event
 from mrc_registry.domain.consent import CaptureMethod, Consent, ConsentPurpose
 from mrc_registry.domain.worker import (
     ConsentChanged,

@@ -7,7 +7,7 @@ import enum
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from mrc_plumbing.errors import FieldViolation
+from mrc_kernel.errors import FieldViolation
 
 MAX_SHARED_PARTNERS = 50
 

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from mrc_plumbing.errors import Conflict, FieldViolation, InvalidArgument
+from mrc_kernel.errors import Conflict, FieldViolation, InvalidArgument
 
 MAX_MEMBERS = 40
 MAX_NAME_LENGTH = 200

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from mrc_geography import lgd
-from mrc_plumbing.errors import FieldViolation, InvalidArgument
+from mrc_kernel.errors import FieldViolation, InvalidArgument
 
 EARLIEST_START = date(1950, 1, 1)
 MAX_TEXT_LENGTH = 200

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 
 from mrc_geography import lgd
-from mrc_plumbing.errors import Conflict, FieldViolation, InvalidArgument, NotFound
+from mrc_kernel.errors import Conflict, FieldViolation, InvalidArgument, NotFound
 from mrc_registry.domain.consent import Consent, active_purposes
 
 MAX_NAME_LENGTH = 200

@@ -8,9 +8,9 @@ from mrc.common.v1 import common_pb2
 from mrc.registry.v1 import registry_service_pb2 as pb
 from mrc.registry.v1 import registry_service_pb2_grpc as pb_grpc
 from mrc.registry.v1 import worker_pb2
+from mrc_kernel.errors import InvalidArgument
+from mrc_kernel.roles import Scope
 from mrc_plumbing.auth.grpc import GrpcAuth
-from mrc_plumbing.auth.roles import Scope
-from mrc_plumbing.errors import InvalidArgument
 from mrc_registry.adapters.protobuf_mapping import (
     DOCUMENT_FROM_PROTO,
     GENDER_FROM_PROTO,

@@ -6,9 +6,9 @@ import grpc
 
 from mrc.registry.v1 import households_service_pb2 as pb
 from mrc.registry.v1 import households_service_pb2_grpc as pb_grpc
+from mrc_kernel.errors import FieldViolation, InvalidArgument
+from mrc_kernel.roles import Scope
 from mrc_plumbing.auth.grpc import GrpcAuth
-from mrc_plumbing.auth.roles import Scope
-from mrc_plumbing.errors import FieldViolation, InvalidArgument
 from mrc_registry.adapters.households_mapping import (
     CHANNEL_FROM_PROTO,
     STATUS_FROM_PROTO,

@@ -10,10 +10,10 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from mrc_plumbing.auth.caller import Caller
+from mrc_kernel.caller import Caller
+from mrc_kernel.errors import InvalidArgument
+from mrc_kernel.roles import Scope
 from mrc_plumbing.auth.http import HttpAuth
-from mrc_plumbing.auth.roles import Scope
-from mrc_plumbing.errors import InvalidArgument
 from mrc_registry.domain.consent import CaptureMethod, Consent, ConsentPurpose
 from mrc_registry.domain.worker import DocumentKind, Gender, Place, Sector, Vulnerability, WorkerStatus
 from mrc_registry.service_layer.commands import (

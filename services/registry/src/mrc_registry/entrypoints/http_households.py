@@ -6,9 +6,9 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from mrc_plumbing.auth.caller import Caller
+from mrc_kernel.caller import Caller
+from mrc_kernel.roles import Scope
 from mrc_plumbing.auth.http import HttpAuth
-from mrc_plumbing.auth.roles import Scope
 from mrc_registry.domain.household import MAX_MEMBERS, Household, Member, Relationship
 from mrc_registry.domain.migration import Location, MigrationEpisode, MigrationStatus, RecruitmentChannel
 from mrc_registry.service_layer.households import CreateHousehold, HouseholdService, ReplaceMembers

@@ -3,9 +3,9 @@
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from mrc_plumbing.auth.caller import Caller
+from mrc_kernel.caller import Caller
+from mrc_kernel.roles import Scope
 from mrc_plumbing.auth.http import HttpAuth
-from mrc_plumbing.auth.roles import Scope
 from mrc_registry.service_layer.statistics import GroupBy, StatisticsService
 
 

@@ -39,23 +39,21 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
-import grpc
-
-from mrc_plumbing.audit import Action
-from mrc_plumbing.auth.caller import Caller, check_purpose
-from mrc_plumbing.auth.roles import Scope
-from mrc_plumbing.clock import utc_now
-from mrc_plumbing.errors import (
+from mrc_kernel.audit import Action
+from mrc_kernel.caller import Caller, check_purpose
+from mrc_kernel.clock import utc_now
+from mrc_kernel.errors import (
     Conflict,
-    DomainError,
     FieldViolation,
     IdempotencyKeyReused,
     InvalidArgument,
     NotFound,
+    PayloadTooLarge,
     Unavailable,
 )
-from mrc_plumbing.events import Event
-from mrc_plumbing.idempotency import request_fingerprint, scoped_key
+from mrc_kernel.events import Event
+from mrc_kernel.idempotency import request_fingerprint, scoped_key
+from mrc_kernel.roles import Scope
 from mrc_registry.domain.consent import CaptureMethod, Consent, ConsentPurpose, validate_consent
 from mrc_registry.domain.identity.matching import (
     PHONE_KIND,
@@ -147,11 +145,8 @@ DUPLICATE_IN_FILE = "duplicate_in_file"
 REPORT_HEADER = ("row", "row_key", "code", "field", "problem")
 
 
-class FileTooLarge(DomainError):
-    http_status = 413
-    grpc_code = grpc.StatusCode.RESOURCE_EXHAUSTED
+class FileTooLarge(PayloadTooLarge):
     title = "File too large"
-    problem_slug = "file-too-large"
 
 
 class ImportStatus(enum.StrEnum):

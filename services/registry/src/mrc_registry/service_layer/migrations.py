@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from mrc_plumbing.audit import Action
-from mrc_plumbing.auth.caller import Caller
-from mrc_plumbing.clock import utc_now
-from mrc_plumbing.errors import InvalidArgument, NotFound
-from mrc_plumbing.events import Event
-from mrc_plumbing.idempotency import request_fingerprint, scoped_key
+from mrc_kernel.audit import Action
+from mrc_kernel.caller import Caller
+from mrc_kernel.clock import utc_now
+from mrc_kernel.errors import InvalidArgument, NotFound
+from mrc_kernel.events import Event
+from mrc_kernel.idempotency import request_fingerprint, scoped_key
 from mrc_registry.domain.migration import Location, MigrationEpisode, MigrationStatus, RecruitmentChannel
 from mrc_registry.service_layer.households import READ_PURPOSE, with_purpose, writer
 from mrc_registry.service_layer.ports import AccessRecorder, EventNotifier

@@ -6,9 +6,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from mrc_plumbing.audit import Action
-from mrc_plumbing.auth.caller import Caller
-from mrc_plumbing.events import Event
+from mrc_kernel.audit import Action
+from mrc_kernel.caller import Caller
+from mrc_kernel.events import Event
 from mrc_registry.domain.worker import Sector, Worker
 
 

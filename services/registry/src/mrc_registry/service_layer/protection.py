@@ -3,7 +3,7 @@ blind-indexed and masked. Aadhaar numbers stop here: only their blind index and 
 
 from __future__ import annotations
 
-from mrc_plumbing.errors import FieldViolation
+from mrc_kernel.errors import FieldViolation
 from mrc_registry.domain.identity import aadhaar, identity_documents, phone
 from mrc_registry.domain.identity.transliteration import to_latin
 from mrc_registry.domain.worker import (

@@ -6,11 +6,11 @@ import enum
 from collections.abc import Callable
 from datetime import datetime
 
-from mrc_plumbing.audit import Action
-from mrc_plumbing.auth.caller import Caller, check_purpose
-from mrc_plumbing.auth.roles import Scope
-from mrc_plumbing.clock import utc_now
-from mrc_plumbing.errors import Conflict, InvalidArgument, NotFound
+from mrc_kernel.audit import Action
+from mrc_kernel.caller import Caller, check_purpose
+from mrc_kernel.clock import utc_now
+from mrc_kernel.errors import Conflict, InvalidArgument, NotFound
+from mrc_kernel.roles import Scope
 from mrc_registry.domain.worker import WorkerStatus
 from mrc_registry.service_layer.deduplication import MatchReview, ReviewRepository, ReviewStatus
 from mrc_registry.service_layer.ports import AccessRecorder, EventNotifier, WorkerRepository

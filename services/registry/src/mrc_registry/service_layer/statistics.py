@@ -5,9 +5,9 @@ from __future__ import annotations
 import enum
 from typing import Protocol
 
-from mrc_plumbing.auth.caller import Caller
-from mrc_plumbing.auth.roles import Scope
-from mrc_plumbing.privacy import SafeCounts, suppress_small_cells
+from mrc_kernel.caller import Caller
+from mrc_kernel.privacy import SafeCounts, suppress_small_cells
+from mrc_kernel.roles import Scope
 
 
 class GroupBy(enum.StrEnum):

@@ -15,13 +15,13 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from mrc_plumbing.audit import Action
-from mrc_plumbing.auth.caller import Caller, check_purpose
-from mrc_plumbing.auth.roles import Scope
-from mrc_plumbing.clock import utc_now
-from mrc_plumbing.errors import FieldViolation, InvalidArgument, NotFound
-from mrc_plumbing.events import Event
-from mrc_plumbing.idempotency import request_fingerprint, scoped_key
+from mrc_kernel.audit import Action
+from mrc_kernel.caller import Caller, check_purpose
+from mrc_kernel.clock import utc_now
+from mrc_kernel.errors import FieldViolation, InvalidArgument, NotFound
+from mrc_kernel.events import Event
+from mrc_kernel.idempotency import request_fingerprint, scoped_key
+from mrc_kernel.roles import Scope
 from mrc_registry.domain.consent import Consent, ConsentPurpose, shares_with, validate_consent
 from mrc_registry.domain.identity.matching import CandidateFacts, blocking_keys
 from mrc_registry.domain.identity.transliteration import phonetic_keys, to_latin

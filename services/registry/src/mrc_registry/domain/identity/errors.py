@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mrc_plumbing.errors import FieldViolation, InvalidArgument
+from mrc_kernel.errors import FieldViolation, InvalidArgument
 
 
 class InvalidIdentifier(InvalidArgument, ValueError):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from mrc_plumbing.auth.roles import Role, Scope
-from mrc_plumbing.errors import InvalidArgument, PermissionDenied, Unauthenticated
+from mrc_kernel.errors import InvalidArgument, PermissionDenied, Unauthenticated
+from mrc_kernel.roles import Role, Scope
 
 
 @dataclass(frozen=True)

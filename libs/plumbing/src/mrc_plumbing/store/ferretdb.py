@@ -1,0 +1,242 @@
+"""The FerretDB 1.24 strategy: every write addressed by a bare `_id`, the only filter it answers from an index.
+
+What FerretDB 1.24 does (verified on the embedded SQLite backend):
+- only a filter that is exactly `{_id: x}` is pushed down to an index; `{_id: x, version: 4}`, `$in` on
+  `_id` and every other filter read the whole collection;
+- update and findAndModify are query-then-write in Go, with nothing held in between (the devstack's
+  wire proxy lets one such command per collection run at a time, which makes each one atomic);
+- an update command holds one pooled SQLite connection per statement until it ends (100 in the pool:
+  a command of 100+ updates waits for itself forever), and concurrent upserts leak connections;
+- no transactions, no change streams.
+
+So here a conditional write checks its condition on the one document (an aggregation whose first
+stage is a bare `_id` match) and then writes by bare `_id`, both under an in-process lock of that
+document: atomic against every other writer of this process. That is why, on the embedded default,
+each service runs as one process; several replicas need the MongoDB strategy. Reads of several
+documents are concurrent point reads, update commands carry at most 50 statements, nothing upserts,
+and secondary keys live in key collections keyed by `_id` (one document per key, listing its ids).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from pymongo import InsertOne, UpdateOne
+from pymongo.collection import Collection
+from pymongo.errors import BulkWriteError
+
+from mrc_kernel.events import Event
+from mrc_plumbing.store._pymongo import (
+    DUPLICATE_KEY_CODE,
+    PymongoCollection,
+    PymongoStore,
+    projection,
+    translated_errors,
+    update_with_events,
+)
+from mrc_plumbing.store.port import (
+    APPLIED_EVENTS_FIELD,
+    OUTBOX_FIELD,
+    Document,
+    DocumentCollection,
+    Filter,
+    KeyIndex,
+    KeyListing,
+    RankedId,
+    Update,
+)
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# FerretDB 1.24 deadlocks on update commands of 100 statements or more (its pool holds 100).
+MAX_UPDATES_PER_COMMAND = 50
+# A key document lists at most this many ids: FerretDB rewrites the whole document on each change.
+MAX_IDS_PER_KEY = 1000
+POINT_READ_THREADS = 8
+# Batches larger than this get threads of their own, so they never queue ahead of a request's reads.
+SHARED_POOL_MAX_ITEMS = 64
+
+# Striped locks: a fixed set, so nothing grows with the number of documents. A writer holds one stripe.
+_STRIPES = [threading.Lock() for _ in range(1024)]
+_shared_point_readers = ThreadPoolExecutor(max_workers=POINT_READ_THREADS, thread_name_prefix="point-read")
+
+
+def point_reads(read: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    """`[read(item) for item in items]`, with the reads running concurrently (FerretDB has no `$in` pushdown)."""
+    if len(items) <= 2:
+        return [read(item) for item in items]
+    if len(items) <= SHARED_POOL_MAX_ITEMS:
+        return list(_shared_point_readers.map(read, items))
+    with ThreadPoolExecutor(max_workers=POINT_READ_THREADS, thread_name_prefix="point-read-batch") as own:
+        return list(own.map(read, items))
+
+
+class FerretCollection(PymongoCollection):
+    def _stripe(self, document_id: Any) -> threading.Lock:
+        return _STRIPES[hash((self._collection.database.name, self.name, str(document_id))) % len(_STRIPES)]
+
+    @contextlib.contextmanager
+    def _locked(self, document_id: Any) -> Iterator[None]:
+        with self._stripe(document_id):
+            yield
+
+    def _holds(self, document_id: Any, condition: Filter) -> bool:
+        """Whether the document exists and matches `condition`, checked by the store on that one document."""
+        with translated_errors():
+            if not condition:
+                return self._collection.find_one({"_id": document_id}, {"_id": 1}) is not None
+            # The first $match is a bare `_id`, answered from the index; the second sees one document.
+            pipeline = [{"$match": {"_id": document_id}}, {"$match": dict(condition)}, {"$project": {"_id": 1}}]
+            return any(True for _ in self._collection.aggregate(pipeline))
+
+    def get_many(
+        self, document_ids: Sequence[Any], *, fields: Sequence[str] | None = None, exclude: Sequence[str] = ()
+    ) -> list[Document]:
+        read = functools.partial(self._read_one, fields=fields, exclude=exclude)
+        return [document for document in point_reads(read, list(document_ids)) if document is not None]
+
+    def _read_one(self, document_id: Any, *, fields: Sequence[str] | None, exclude: Sequence[str]) -> Document | None:
+        return self.get(document_id, fields=fields, exclude=exclude)
+
+    def insert_many(self, documents: Sequence[tuple[Document, Sequence[Event]]]) -> Any:
+        # Inserts are safe in one command; only updates hit FerretDB's connection-per-statement limit.
+        return super().insert_many(documents)
+
+    def update(
+        self, document_id: Any, update: Update, *, where: Filter | None = None, events: Sequence[Event] = ()
+    ) -> bool:
+        with self._locked(document_id):
+            if where and not self._holds(document_id, where):
+                return False
+            with translated_errors():
+                matched = self._collection.update_one(
+                    {"_id": document_id}, update_with_events(update, events)
+                ).matched_count
+        if matched == 1:
+            self._stored([document_id] if events else [])
+            return True
+        return False
+
+    def update_each(self, updates: Sequence[tuple[Any, Update]]) -> int:
+        # Unconditional single-document updates are atomic at the proxy; no lock needed.
+        return super().update_each(updates)
+
+    def apply_once(self, document_id: Any, update: Update, event_id: str, *, events: Sequence[Event] = ()) -> bool:
+        combined = update_with_events(update, events)
+        combined.setdefault("$addToSet", {})[APPLIED_EVENTS_FIELD] = event_id
+        with self._locked(document_id):
+            if not self._holds(document_id, {APPLIED_EVENTS_FIELD: {"$ne": event_id}}):
+                return False
+            with translated_errors():
+                modified = self._collection.update_one({"_id": document_id}, combined).modified_count
+        if modified:
+            self._stored([document_id] if events else [])
+            return True
+        return False
+
+    def delete(self, document_id: Any, *, where: Filter | None = None) -> bool:
+        with self._locked(document_id):
+            if where and not self._holds(document_id, where):
+                return False
+            with translated_errors():
+                return bool(self._collection.delete_one({"_id": document_id}).deleted_count)
+
+    def pending_outboxes(self, limit: int) -> list[Document]:
+        # FerretDB reads the whole collection for any filter but a bare `_id`, so it looks at the
+        # outboxes themselves rather than the pending flag (which it need not keep exact).
+        with translated_errors():
+            cursor = self._collection.find({f"{OUTBOX_FIELD}.0": {"$exists": True}}, projection([OUTBOX_FIELD], ()))
+            return list(cursor.limit(limit))
+
+    def clear_outboxes(self, published: Sequence[Document]) -> None:
+        # One atomic $pullAll by `_id` per document: exactly the entries published; events appended
+        # meanwhile stay.
+        self.update_each([(d["_id"], {"$pullAll": {OUTBOX_FIELD: d.get(OUTBOX_FIELD, [])}}) for d in published])
+
+
+class FerretKeyIndex(KeyIndex):
+    """One document per key in `<collection>__<field>`, `{_id: key, ids: [...]}`, capped at MAX_IDS_PER_KEY.
+
+    A key listing that many ids is incomplete: lookups must be narrowed by another key. Writes add
+    before and remove after the owning document's save, so the worst an interruption leaves is a key
+    listing a document that no longer carries it.
+    """
+
+    def __init__(self, keys: Collection[Any], cap: int = MAX_IDS_PER_KEY) -> None:
+        self._keys = keys
+        self._cap = cap
+
+    def _ids(self, key: str) -> list[str]:
+        with translated_errors():
+            document = self._keys.find_one({"_id": key})
+        return list(document["ids"]) if document else []
+
+    def added(self, document_id: str, keys: Iterable[str]) -> None:
+        self.added_many({key: [document_id] for key in keys})
+
+    def added_many(self, ids_by_key: dict[str, list[str]]) -> None:
+        """List ids under keys: new keys are inserted, keys that exist get the ids added (under the cap).
+
+        No upserts (concurrent upserts leak FerretDB's pooled connections). The cap is checked on a read
+        rather than in the update's filter: two writers may take a key a little past it, which is harmless.
+        """
+        if not ids_by_key:
+            return
+        existing: list[str] = []
+        with translated_errors():
+            try:
+                self._keys.bulk_write(
+                    [InsertOne({"_id": key, "ids": ids}) for key, ids in sorted(ids_by_key.items())], ordered=False
+                )
+            except BulkWriteError as exc:
+                errors = exc.details.get("writeErrors", [])
+                if any(error.get("code") != DUPLICATE_KEY_CODE for error in errors):
+                    raise
+                existing = sorted(error["op"]["_id"] for error in errors)
+        lengths = point_reads(lambda key: len(self._ids(key)), existing)
+        operations = [
+            UpdateOne({"_id": key}, {"$addToSet": {"ids": {"$each": ids_by_key[key]}}})
+            for key, length in zip(existing, lengths, strict=True)
+            if length < self._cap
+        ]
+        self._write(operations)
+
+    def removed(self, document_id: str, keys: Iterable[str]) -> None:
+        self._write([UpdateOne({"_id": key}, {"$pull": {"ids": document_id}}) for key in sorted(set(keys))])
+
+    def _write(self, operations: list[UpdateOne]) -> None:
+        with translated_errors():
+            for start in range(0, len(operations), MAX_UPDATES_PER_COMMAND):
+                self._keys.bulk_write(operations[start : start + MAX_UPDATES_PER_COMMAND], ordered=False)
+
+    def listing(self, key: str, *, after: str = "", limit: int | None = None) -> KeyListing:
+        ids = self._ids(key)
+        complete = len(ids) < self._cap
+        ordered = sorted(i for i in ids if i > after)
+        return KeyListing(ordered if limit is None else ordered[:limit], complete)
+
+    def ranked(self, keys: Iterable[str], *, limit: int, exclude: str = "") -> list[RankedId]:
+        shared: dict[str, int] = {}
+        wanted = sorted(set(keys))
+        for ids in point_reads(self._ids, wanted):
+            for document_id in ids:
+                if document_id != exclude:
+                    shared[document_id] = shared.get(document_id, 0) + 1
+        ranked = sorted(shared.items(), key=lambda item: (-item[1], item[0]))
+        return [RankedId(document_id, count) for document_id, count in ranked[:limit]]
+
+
+class FerretStore(PymongoStore):
+    strategy = "ferretdb"
+
+    def _open(self, collection: Collection[Any]) -> DocumentCollection:
+        return FerretCollection(self, collection)
+
+    def key_index(self, collection: str, field: str) -> KeyIndex:
+        return FerretKeyIndex(self.database[f"{collection}__{field}"])
