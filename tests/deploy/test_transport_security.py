@@ -621,6 +621,42 @@ def test_compose_mongo_init_creates_each_service_user_on_its_database(tmp_path: 
         assert user["pwd"] == urlsplit(str(app_services()[service]["environment"]["MRC_MONGO_URI"])).password
 
 
+def test_compose_mongo_healthcheck_initiates_the_replica_set_as_root() -> None:
+    """Runs the healthcheck's script in node with stand-ins for mongosh's connect() and quit()."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node not on PATH: the mongo healthcheck script not run")
+    test = compose()["services"]["mongo"]["healthcheck"]["test"]
+    script = test[test.index("--eval") + 1]
+    harness = textwrap.dedent(
+        """
+        const calls = [];
+        const fakeRequire = (name) => ({ readFileSync: (path) => { calls.push(['read', path]); return 'pw\\n'; } });
+        const connect = (url) => {
+          calls.push(['connect', url]);
+          return {
+            adminCommand: (cmd) => {
+              calls.push(['command', Object.keys(cmd)[0]]);
+              if (cmd.replSetGetStatus) { throw new Error('no replset config has been received'); }
+              return { ok: 1 };
+            },
+            hello: () => ({ isWritablePrimary: true }),
+          };
+        };
+        const quit = (code) => calls.push(['quit', code]);
+        new Function('require', 'connect', 'quit', process.argv[1])(fakeRequire, connect, quit);
+        console.log(JSON.stringify(calls));
+        """
+    )
+    result = subprocess.run([node, "-e", harness, script], capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    calls = json.loads(result.stdout)
+    (url,) = [c[1] for c in calls if c[0] == "connect"]
+    assert url.startswith("mongodb://root:pw@localhost:27017/admin?") and "tls=true" in url
+    assert [c[1] for c in calls if c[0] == "command"] == ["replSetGetStatus", "replSetInitiate"]
+    assert not [c for c in calls if c[0] == "quit"], "healthy once primary"
+
+
 def _tls_handshake(server_pem: Path, client: ssl.SSLContext, hostname: str) -> None:
     server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server.load_cert_chain(server_pem)
