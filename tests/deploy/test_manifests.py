@@ -714,7 +714,9 @@ def test_base_network_policies_default_deny_then_allow() -> None:
     egress_ports = {
         port.get("port") for p in policies for r in p["spec"].get("egress", []) for port in r.get("ports", [])
     }
-    assert {53, 9092, 27017} <= egress_ports, "DNS, Kafka and MongoDB egress must be allowed"
+    kafka_port = int(base_config()["MRC_KAFKA_BOOTSTRAP_SERVERS"].rsplit(":", 1)[1])
+    assert {53, kafka_port, 27017} <= egress_ports, "DNS, Kafka and MongoDB egress must be allowed"
+    assert 9092 not in egress_ports, "Kafka is reached on its TLS listener only"
     # Every pod, workers included, may fetch the JWKS from access.
     (access,) = [d for d in of_kind(objects, "Deployment") if d["metadata"]["name"] == "access"]
     problems = [
@@ -751,34 +753,21 @@ def test_strimzi_component_is_consistent() -> None:
         assert spec["partitions"] == int(config["MRC_KAFKA_TOPIC_PARTITIONS"]), t["metadata"]["name"]
         assert spec["replicas"] == int(config["MRC_KAFKA_TOPIC_REPLICATION_FACTOR"]) <= brokers
         assert int(spec["config"]["min.insync.replicas"]) < spec["replicas"]
-    (plain,) = [lis for lis in kafka["spec"]["kafka"]["listeners"] if lis["tls"] is False]
+    # The clients' listener: TLS with SCRAM users (tests/deploy/test_transport_security.py checks the rest).
+    (client,) = kafka["spec"]["kafka"]["listeners"]
     bootstrap = component_config("kafka-strimzi")["MRC_KAFKA_BOOTSTRAP_SERVERS"]
-    assert bootstrap == f"{cluster}-kafka-bootstrap:{plain['port']}"
+    assert bootstrap == f"{cluster}-kafka-bootstrap:{client['port']}"
     assert kafka["spec"]["kafka"]["config"]["min.insync.replicas"] < brokers
-
-
-def _mongo_secret_of_deployments() -> set[str]:
-    names: set[str] = set()
-    for d in of_kind(base_objects(), "Deployment"):
-        for c in containers(d):
-            for e in c.get("env", []):
-                if e["name"] == "MRC_MONGO_PASSWORD":
-                    names.add(e["valueFrom"]["secretKeyRef"]["name"])
-    return names
 
 
 @pytest.mark.parametrize("component", ["mongodb-community", "mongodb-percona"])
 def test_mongodb_component_matches_what_services_use(component: str) -> None:
+    # Users, their databases and TLS: tests/deploy/test_transport_security.py.
     objects = objects_in(component)
     (db,) = [d for d in objects if d["kind"] in ("MongoDBCommunity", "PerconaServerMongoDB")]
     config = {**base_config(), **component_config(component)}
-    (user,) = db["spec"]["users"]
-    assert user["name"] == config["MRC_MONGO_USER"]
-    assert {user["passwordSecretRef"]["name"]} == _mongo_secret_of_deployments()
-    dbs = {r["db"] for r in user["roles"] if r["name"] == "readWrite"}
-    assert dbs == {f"mrc_{s}" for s in SERVICES}, "one database per service"
     options = dict(o.split("=", 1) for o in config["MRC_MONGO_OPTIONS"].split("&"))
-    assert options["authSource"] == user["db"]
+    assert {u["db"] for u in db["spec"]["users"]} == {options["authSource"]}
     if db["kind"] == "MongoDBCommunity":
         assert db["spec"]["members"] == 3
         assert options["replicaSet"] == db["metadata"]["name"]
@@ -865,8 +854,8 @@ def test_compose_infrastructure() -> None:
     assert command[command.index("--replSet") + 1] == "rs0"
     mongo_check = " ".join(mongo["healthcheck"]["test"])
     # The replica set is initiated idempotently by the healthcheck.
-    assert "rs.initiate" in mongo_check
-    assert "rs.status" in mongo_check
+    assert "replSetInitiate" in mongo_check
+    assert "replSetGetStatus" in mongo_check
     for svc in (kafka, mongo):
         assert svc["healthcheck"]["test"], "infra needs a healthcheck"
         assert svc.get("volumes"), "infra keeps its data in volumes"
@@ -879,13 +868,17 @@ def test_compose_apps_wait_for_healthy_infrastructure() -> None:
     for name, svc in apps.items():
         for infra in ("kafka", "mongo"):
             assert svc["depends_on"][infra]["condition"] == "service_healthy", f"{name} -> {infra}"
+        # Topics, ACLs and database users exist before any application starts.
+        for init in ("kafka-init", "mongo-init"):
+            assert svc["depends_on"][init]["condition"] == "service_completed_successfully", f"{name} -> {init}"
         service = svc["build"]["args"]["SERVICE"]
         assert (REPO / "services" / service).is_dir()
         assert svc["build"]["context"] == "."
         env = svc["environment"]
         assert env["MRC_KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
-        assert env["MRC_MONGO_URI"].startswith("mongodb://mongo:27017/")
-        assert "replicaSet=rs0" in env["MRC_MONGO_URI"]
+        mongo_uri = urlsplit(env["MRC_MONGO_URI"])
+        assert (mongo_uri.scheme, mongo_uri.hostname, mongo_uri.port) == ("mongodb", "mongo", 27017)
+        assert "replicaSet=rs0" in mongo_uri.query.split("&")
         assert env["MRC_LOG_FORMAT"] == "json"
         assert str(env["MRC_KAFKA_TOPIC_REPLICATION_FACTOR"]) == "1"
         assert env["MRC_AUTH_JWKS_URL"] == f"http://access:{SERVICES['access'][0]}{JWKS_PATH}"

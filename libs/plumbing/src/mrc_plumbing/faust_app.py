@@ -14,13 +14,34 @@ from collections.abc import Callable
 from typing import Any
 
 import faust
+from faust.types.auth import CredentialsT, SASLMechanism
 
 from mrc_kernel.events import Event, MalformedEvent
+from mrc_plumbing.kafka_security import KafkaSecuritySettings
 from mrc_plumbing.settings import InfraSettings
 
 log = logging.getLogger(__name__)
 
 EventHandler = Callable[[Event], None]
+
+
+def broker_credentials(security: KafkaSecuritySettings) -> CredentialsT | None:
+    """faust's `broker_credentials` for these settings (its aiokafka consumer, producer and topic admin).
+
+    None for PLAINTEXT; TLS alone is `SSLCredentials`; SCRAM over TLS is `SASLCredentials` carrying the
+    same verifying SSL context as kafka-python gets.
+    """
+    context = security.ssl_context()
+    if context is None:
+        return None
+    if security.uses_sasl:
+        return faust.SASLCredentials(
+            username=security.sasl_username,
+            password=security.sasl_password.get_secret_value(),
+            ssl_context=context,
+            mechanism=SASLMechanism(security.sasl_mechanism),
+        )
+    return faust.SSLCredentials(context)
 
 
 def create_faust_app(
@@ -29,6 +50,7 @@ def create_faust_app(
     return faust.App(
         app_id,
         broker=f"kafka://{infra.kafka_bootstrap_servers}",
+        broker_credentials=broker_credentials(infra.kafka_security),
         store="memory://",
         processing_guarantee="at_least_once",
         topic_partitions=infra.kafka_topic_partitions,

@@ -1,4 +1,8 @@
-"""Kafka clients configured the one way this platform uses them."""
+"""Kafka clients configured the one way this platform uses them.
+
+Every client gets the transport security of `infra.kafka_security` (`MRC_KAFKA_SECURITY_PROTOCOL`...):
+PLAINTEXT on the local dev stack, TLS and a SCRAM user of its own in the clusters.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ def create_producer(infra: InfraSettings, client_id: str, *, linger_ms: int = 5)
     return KafkaProducer(
         bootstrap_servers=infra.kafka_bootstrap_servers,
         client_id=client_id,
+        **infra.kafka_security.kafka_python_kwargs(),
         acks="all",
         enable_idempotence=True,
         # Idempotence keeps ordering per partition for up to 5 in-flight requests.
@@ -36,7 +41,11 @@ def ensure_topics(infra: InfraSettings, topics: Iterable[str]) -> None:
     wanted = sorted(set(topics))
     if not wanted:
         return
-    admin = KafkaAdminClient(bootstrap_servers=infra.kafka_bootstrap_servers, client_id="mrc-topic-admin")
+    admin = KafkaAdminClient(
+        bootstrap_servers=infra.kafka_bootstrap_servers,
+        client_id="mrc-topic-admin",
+        **infra.kafka_security.kafka_python_kwargs(),
+    )
     try:
         existing = set(admin.list_topics())
         missing = [t for t in wanted if t not in existing]
@@ -57,6 +66,7 @@ def kafka_is_reachable(infra: InfraSettings, timeout_ms: int = 3000) -> bool:
             bootstrap_servers=infra.kafka_bootstrap_servers,
             client_id="mrc-readiness",
             request_timeout_ms=timeout_ms,
+            **infra.kafka_security.kafka_python_kwargs(),
         )
     except Exception:
         return False

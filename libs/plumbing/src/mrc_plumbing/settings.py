@@ -12,6 +12,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mrc_plumbing.crypto.settings import CryptoSettings
+from mrc_plumbing.kafka_security import KafkaSecuritySettings
 
 
 class InfraSettings(BaseSettings):
@@ -21,6 +22,7 @@ class InfraSettings(BaseSettings):
     # Topic layout used whenever a service declares a topic; clusters set 3 for replication.
     kafka_topic_partitions: int = Field(default=6, ge=1)
     kafka_topic_replication_factor: int = Field(default=1, ge=1)
+    kafka_security: KafkaSecuritySettings = Field(default_factory=KafkaSecuritySettings)
     mongo_uri: str = "mongodb://127.0.0.1:27017/"
     # How the store is driven: "mongodb" (native conditional filters, several replicas per service),
     # "ferretdb" (bare-_id writes under an in-process lock, one process per service), or "auto": the

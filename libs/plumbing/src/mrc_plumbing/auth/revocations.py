@@ -11,6 +11,7 @@ from mrc.access.v1 import events_pb2 as access_events
 from mrc_kernel.events import Event, MalformedEvent
 from mrc_plumbing.auth.verifier import RevokedClients
 from mrc_plumbing.events import EventDecoder
+from mrc_plumbing.kafka_security import KafkaSecuritySettings
 
 log = logging.getLogger(__name__)
 
@@ -18,10 +19,17 @@ CLIENTS_TOPIC = "mrc.access.clients.v1"
 
 
 class RevocationWatcher:
-    """Reads the whole clients topic from the beginning (no consumer group: every replica needs all of it)."""
+    """Reads the whole clients topic from the beginning (no consumer group: every replica needs all of it).
 
-    def __init__(self, bootstrap_servers: str, revoked: RevokedClients) -> None:
+    `security` is the process's Kafka transport security; when not given it is read from `MRC_KAFKA_*`,
+    as `InfraSettings.kafka_security` would be.
+    """
+
+    def __init__(
+        self, bootstrap_servers: str, revoked: RevokedClients, *, security: KafkaSecuritySettings | None = None
+    ) -> None:
         self._bootstrap = bootstrap_servers
+        self._security = security if security is not None else KafkaSecuritySettings()
         self._revoked = revoked
         self._decoder = EventDecoder()
         self._stop = threading.Event()
@@ -37,7 +45,11 @@ class RevocationWatcher:
         while not self._stop.is_set():
             try:
                 if consumer is None:
-                    consumer = KafkaConsumer(bootstrap_servers=self._bootstrap, enable_auto_commit=False)
+                    consumer = KafkaConsumer(
+                        bootstrap_servers=self._bootstrap,
+                        enable_auto_commit=False,
+                        **self._security.kafka_python_kwargs(),
+                    )
                     partitions = consumer.partitions_for_topic(CLIENTS_TOPIC)
                     if not partitions:
                         consumer.close()
