@@ -43,6 +43,7 @@ from mrc_registry.domain.identity.matching import CandidateFacts, MatchDecision,
 
 DATA = Path(__file__).resolve().parent / "data" / "names"
 YEAR = 2021
+NAME_KEY_PREFIXES = ("name+", "word+")  # blocking keys made from the name (not phone or documents)
 REVIEW_OR_CERTAIN = frozenset({MatchDecision.POSSIBLE, MatchDecision.CERTAIN})
 LANGUAGE_NAMES = {
     "bn": "Bengali",
@@ -258,7 +259,7 @@ def evaluate(pairs: list[Pair], misses: int) -> tuple[dict[str, Tally], float]:
         tally = tallies[pair.group]
         if pair.kind == "same":
             tally.pairs += 1
-            keys_a = {key for key in blocking_keys(pair.a) if key.startswith("name+")}
+            keys_a = {key for key in blocking_keys(pair.a) if key.startswith(NAME_KEY_PREFIXES)}
             tally.blocked += bool(keys_a & blocking_keys(pair.b))
             tally.review += result.decision in REVIEW_OR_CERTAIN
             tally.certain += result.decision is MatchDecision.CERTAIN
