@@ -48,7 +48,7 @@ WEIGHTS: dict[str, float] = {
 # What a fact one side lacks contributes: no evidence either way.
 MISSING_FACT_SCORE = 0.5
 # A name similarity (0..1) at or below this counts for nothing; above, it scales linearly to 1.
-SIMILARITY_FLOOR = 0.6
+SIMILARITY_FLOOR = 0.5
 BIRTH_YEAR_SCORES = {0: 1.0, 1: 0.8, 2: 0.5}
 SHARED_LINK_NAME_SIMILARITY = 0.8
 # Parents and children share phones and ration cards, sometimes with similar names.

@@ -139,7 +139,7 @@ def _loose_key(key: str) -> str:
     if word.startswith("y"):
         word = "j" + word[1:]
     word = re.sub(r"(?<=[^aeiouy])y(?=[aeiou])", "", word)  # ব্যা: a y after a consonant
-    word = re.sub(r"[aeiouy]+", "a", word)
+    word = re.sub(r"[aeiouy]+", "a", word)  # any vowels: a/o, e/i, long and short, ou/au, y between vowels
     word = re.sub(r"(.)\1+", r"\1", word)
     if len(word) > 3 and word.endswith("a"):
         word = word[:-1]
@@ -201,6 +201,21 @@ def _compare(a: str, b: str) -> NameComparison:
         exact_words += covered if exact else 0
         joined += covered > 2
         order.append((min(unit_a.positions), min(unit_b.positions)))
+    # A word of one or two letters left without a partner may be an initial written out (पे, मु: P, M).
+    short_a = [
+        unit.key[0]
+        for unit in units_a
+        if len(unit.positions) == 1 and len(unit.key) <= 2 and not unit.positions & used_a
+    ]
+    short_b = [
+        unit.key[0]
+        for unit in units_b
+        if len(unit.positions) == 1 and len(unit.key) <= 2 and not unit.positions & used_b
+    ]
+    words_a -= len(short_a)
+    words_b -= len(short_b)
+    initials_a = (*initials_a, *short_a)
+    initials_b = (*initials_b, *short_b)
     denominator = float(words_a + words_b)
 
     # Initials: against an initial of the same (or a loosely equal) letter, else a word it could abbreviate.

@@ -240,25 +240,27 @@ def name_parts(name: str) -> tuple[NamePart, ...]:
 def _name_parts(name: str) -> tuple[NamePart, ...]:
     text = _RELATION.split(unicodedata.normalize("NFC", name), maxsplit=1)[0]
     text = _BRACKETED.sub(" ", text)
+    text = text.translate(_ZERO_WIDTH)
     parts: list[NamePart] = []
-    for word in _WORD_SEPARATORS.split(text.translate(_ZERO_WIDTH)):
-        if word:
-            parts.extend(_word_parts(word))
+    for match in _WORD.finditer(text):
+        abbreviated = text[match.end() : match.end() + 1] in _ABBREVIATION_MARKS
+        parts.extend(_word_parts(match.group(), abbreviated))
     # Titles and a leading Md/Mohd go; a name that is nothing else keeps its last word.
     while len(parts) > 1 and (parts[0].key in _FOLDED_TITLES or parts[0].key in _FOLDED_MOHAMMAD):
         parts.pop(0)
     return tuple(parts)
 
 
-def _word_parts(word: str) -> list[NamePart]:
+def _word_parts(word: str, abbreviated: bool) -> list[NamePart]:
+    """The parts of one written word; `abbreviated` when a full stop follows it."""
     indic = any(_script_of(char) for char in word)
     latin = to_latin(word)
     out: list[NamePart] = []
     for piece in re.split(r"[^a-z]+", latin):
         if not piece:
             continue
-        if indic and _is_one_akshara(word):
-            out.append(NamePart(piece[0], True))  # क, पे, मु: a Tamil or Kerala initial written in Devanagari
+        if indic and _is_one_akshara(word, abbreviated):
+            out.append(NamePart(piece[0], True))  # क, पे., मु.: a Tamil or Kerala initial written in Devanagari
             continue
         if indic and piece in _LETTER_NAMES:
             out.append(NamePart(_LETTER_NAMES[piece], True))  # एस, के, आर: a letter spelled out
@@ -277,11 +279,24 @@ def _word_parts(word: str) -> list[NamePart]:
     return out
 
 
-def _is_one_akshara(word: str) -> bool:
-    letters = [char for char in word if _script_of(char) and not unicodedata.combining(char)]
-    return len(letters) == 1 and _is_devanagari_consonant(
-        chr(ord(letters[0]) - (ord(letters[0]) & ~0x7F) + _DEVANAGARI_BASE)
-    )
+def _is_one_akshara(word: str, abbreviated: bool) -> bool:
+    """One consonant alone (क, व्), or with a vowel sign before a full stop (पे., मु.): an initial.
+
+    With a vowel sign and no full stop it is a word: the surnames दे (De), सिं (Singh), बे (Bey).
+    """
+    letters = [char for char in word if _script_of(char) and not unicodedata.category(char).startswith("M")]
+    if len(letters) != 1:
+        return False
+    if not _is_devanagari_consonant(chr(ord(letters[0]) - (ord(letters[0]) & ~0x7F) + _DEVANAGARI_BASE)):
+        return False
+    signs = [char for char in word if unicodedata.category(char) == "Mc" or (_script_of(char) and char != letters[0])]
+    has_vowel_sign = any(_is_vowel_sign(char) for char in signs)
+    return abbreviated or not has_vowel_sign
+
+
+def _is_vowel_sign(char: str) -> bool:
+    offset = ord(char) & 0x7F
+    return 0x3E <= offset <= 0x4C or offset in (0x62, 0x63, 0x57)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -588,14 +603,20 @@ _LETTER_NAMES = {
     "je": "j",
     "ke": "k",
     "el": "l",
+    "ail": "l",
     "em": "m",
+    "aim": "m",
     "en": "n",
+    "ain": "n",
     "o": "o",
     "pi": "p",
     "kyu": "q",
     "ar": "r",
     "aar": "r",
     "es": "s",
+    "ais": "s",
+    "yas": "s",
+    "yes": "s",
     "ti": "t",
     "yu": "u",
     "vi": "v",
@@ -608,9 +629,8 @@ _LETTER_NAMES = {
 # "S/o", "D/o", "W/o", "C/o" and what follows (the relative's name), and bracketed aliases.
 _RELATION = re.compile(r"(?i)(?<![a-z])[sdwc]\s*/\s*o(?![a-z])")
 _BRACKETED = re.compile(r"\([^)]*\)|\[[^]]*\]")
-_WORD_SEPARATORS = re.compile(
-    r"[\s.,;:/\\|&_+*#()\[\]{}<>\"'`~!?@$%^=-]+|(?<=[a-zA-Z])(?=[^\x00-\x7f])|(?<=[^\x00-\x7f])(?=[a-zA-Z])"
-)
+_WORD = re.compile(r"[^\s.,;:/\\|&_+*#()\[\]{}<>\"'`~!?@$%^=\-\u0964\u0965]+")
+_ABBREVIATION_MARKS = frozenset(".\u0964:")  # a full stop, a danda (डी। वेंकटेशन), a colon (डा:)
 
 # Applied in order to each lower-case word; then doubled letters are collapsed.
 _SPELLING_FOLDS: tuple[tuple[str, str], ...] = (
