@@ -259,14 +259,17 @@ def _word_parts(word: str, abbreviated: bool) -> list[NamePart]:
     for piece in re.split(r"[^a-z]+", latin):
         if not piece:
             continue
+        key = _fold_spelling(piece)
+        if key in _FOLDED_TITLES or key in _FOLDED_MOHAMMAD:
+            out.append(NamePart(key, False))
+            continue
         if indic and _is_one_akshara(word, abbreviated):
             out.append(NamePart(piece[0], True))  # क, पे., मु.: a Tamil or Kerala initial written in Devanagari
             continue
         if indic and piece in _LETTER_NAMES:
             out.append(NamePart(_LETTER_NAMES[piece], True))  # एस, के, आर: a letter spelled out
             continue
-        key = _fold_spelling(piece)
-        if not indic and key not in _FOLDED_TITLES:
+        if not indic:
             expanded = _FOLDED_ABBREVIATIONS.get(piece)
             if expanded:
                 out.append(NamePart(expanded, False))
@@ -572,6 +575,7 @@ MOHAMMAD = (
     "mahd",
     "mo",
     "moh",
+    "mah",
     "mahah",
     "mahammad",
     "mohammad",
