@@ -251,8 +251,9 @@ def _name_parts(name: str) -> tuple[NamePart, ...]:
     return tuple(parts)
 
 
-def _word_parts(word: str, abbreviated: bool) -> list[NamePart]:
-    """The parts of one written word; `abbreviated` when a full stop follows it."""
+@functools.lru_cache(maxsize=65_536)
+def _word_parts(word: str, abbreviated: bool) -> tuple[NamePart, ...]:
+    """The parts of one written word; `abbreviated` when a full stop follows it (cached: words recur)."""
     indic = any(_script_of(char) for char in word)
     latin = to_latin(word)
     out: list[NamePart] = []
@@ -279,7 +280,7 @@ def _word_parts(word: str, abbreviated: bool) -> list[NamePart]:
                 continue
         if key:
             out.append(NamePart(key, len(key) == 1))
-    return out
+    return tuple(out)
 
 
 def _is_one_akshara(word: str, abbreviated: bool) -> bool:
