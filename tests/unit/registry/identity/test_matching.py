@@ -207,7 +207,17 @@ def test_reasons_name_nobody() -> None:
 
 def test_blocking_keys_bring_spellings_of_one_person_together() -> None:
     shared = blocking_keys(RAM_HINDI) & blocking_keys(facts(RAM_LATIN, birth_year=1990))
-    assert shared == {"name+district:RM:212", "name+birth_year:RM:1990"}
+    assert shared == {
+        "name+district:RM:212",
+        "name+birth_year:RM:1990",
+        # Each word's consonant code, and the words run together.
+        "word+district:RM:212",
+        "word+district:KMR:212",
+        "word+district:RMKM:212",
+        "word+birth_year:RM:1990",
+        "word+birth_year:KMR:1990",
+        "word+birth_year:RMKM:1990",
+    }
 
 
 def test_blocking_keys_include_indexes_and_skip_initials() -> None:
@@ -224,5 +234,7 @@ def test_blocking_keys_include_indexes_and_skip_initials() -> None:
         "phone:p-1",
         "name+district:MRKN:603",
         "name+birth_year:MRKN:1985",
+        "word+district:MRGN:603",
+        "word+birth_year:MRGN:1985",
     }
     assert blocking_keys(CandidateFacts(name="")) == set()

@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import enum
 import functools
-from collections.abc import Set
+from collections.abc import Iterable, Set
 from dataclasses import dataclass, field
 
 import jellyfish
-from rapidfuzz import fuzz
 
 from mrc_kernel.vocabulary import Gender
 from mrc_registry.domain.identity.identity_documents import DocumentKind
+from mrc_registry.domain.identity.name_similarity import NameComparison, compare_names, name_codes
 from mrc_registry.domain.identity.transliteration import name_key, name_tokens
 
 # One number, one person: sharing one of these is proof of identity.
@@ -48,7 +48,7 @@ WEIGHTS: dict[str, float] = {
 # What a fact one side lacks contributes: no evidence either way.
 MISSING_FACT_SCORE = 0.5
 # A name similarity (0..1) at or below this counts for nothing; above, it scales linearly to 1.
-SIMILARITY_FLOOR = 0.6
+SIMILARITY_FLOOR = 0.5
 BIRTH_YEAR_SCORES = {0: 1.0, 1: 0.8, 2: 0.5}
 SHARED_LINK_NAME_SIMILARITY = 0.8
 # Parents and children share phones and ration cards, sometimes with similar names.
@@ -98,10 +98,55 @@ class CandidateFacts:
 
 
 @dataclass(frozen=True)
+class Agreement:
+    """How one fact of two records compares, for reviewers: never the values, only how alike they are.
+
+    `similarity` is 0..1 (None when one record lacks the fact); `detail` says more in words (for names:
+    how many words and initials agree, whether the order differs).
+    """
+
+    fact: str
+    similarity: float | None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
 class MatchResult:
+    """The decision on a pair, its score, and why.
+
+    `reasons` are short strings ("name: 0.93", "same phone"); `agreements` the same facts structured, for
+    the review queue; `shared_keys` the kinds of blocking key the two records share ("word+district"...).
+    None of them holds a name or a number.
+    """
+
     decision: MatchDecision
     score: float
     reasons: tuple[str, ...]
+    agreements: tuple[Agreement, ...] = ()
+    shared_keys: tuple[str, ...] = ()
+
+    def explanation(self) -> str:
+        """One line for a reviewer: the decision, then each known fact and how closely it agrees."""
+        facts = [
+            f"{a.fact} {a.similarity:.2f}" + (f" ({a.detail})" if a.detail else "")
+            for a in self.agreements
+            if a.similarity is not None
+        ]
+        keys = f"; shared keys: {', '.join(self.shared_keys)}" if self.shared_keys else ""
+        return f"{self.decision.value} {self.score:.2f}: " + "; ".join(facts) + keys
+
+
+def rank(results: Iterable[tuple[str, MatchResult]]) -> list[tuple[str, MatchResult]]:
+    """Candidates (id, result) best first: certain before possible before none, then by score, then by
+    how alike the names are, then by id, so that the same candidates always come in the same order."""
+    order = {MatchDecision.CERTAIN: 0, MatchDecision.POSSIBLE: 1, MatchDecision.NONE: 2}
+
+    def name_agreement(result: MatchResult) -> float:
+        return next((a.similarity or 0.0 for a in result.agreements if a.fact == "name"), 0.0)
+
+    return sorted(
+        results, key=lambda item: (order[item[1].decision], -item[1].score, -name_agreement(item[1]), item[0])
+    )
 
 
 def score(a: CandidateFacts, b: CandidateFacts, thresholds: MatchThresholds | None = None) -> MatchResult:
@@ -115,29 +160,37 @@ def score(a: CandidateFacts, b: CandidateFacts, thresholds: MatchThresholds | No
         reasons = [f"same {kind}" for kind in personal]
         if gender_differs:
             reasons.append("gender recorded differently: correct one of the records")
-        return MatchResult(MatchDecision.CERTAIN, 1.0, tuple(reasons))
+        proof = tuple(Agreement(kind, 1.0, "same document") for kind in personal)
+        return MatchResult(MatchDecision.CERTAIN, 1.0, tuple(reasons), proof, _shared_key_kinds(a, b))
 
     conflicting = sorted(_conflicting_kinds(a, b))
     if conflicting:
-        return MatchResult(MatchDecision.NONE, 0.0, tuple(f"different {kind}" for kind in conflicting))
+        differing = tuple(Agreement(kind, 0.0, "different documents") for kind in conflicting)
+        return MatchResult(MatchDecision.NONE, 0.0, tuple(f"different {kind}" for kind in conflicting), differing)
     if gender_differs:
-        return MatchResult(MatchDecision.NONE, 0.0, ("different gender",))
+        return MatchResult(MatchDecision.NONE, 0.0, ("different gender",), (Agreement("gender", 0.0, "different"),))
 
-    weighted, reasons = _weighted_score(a, b)
+    weighted, reasons, agreements = _weighted_score(a, b)
+    shared_keys = _shared_key_kinds(a, b)
     links = sorted({kind for kind, _ in shared})
     if a.phone_index and a.phone_index == b.phone_index:
         links.insert(0, PHONE_KIND)
     if links:
         reasons = [f"same {kind}" for kind in links] + reasons
+        agreements = [Agreement(kind, 1.0, "shared") for kind in links] + agreements
         name_similarity = _similarity(a.name, b.name)
         gap = _birth_year_gap(a.birth_year, b.birth_year)
         close_in_age = gap is None or gap <= MAX_BIRTH_YEAR_GAP_FOR_SHARED_LINK
         if name_similarity >= SHARED_LINK_NAME_SIMILARITY and close_in_age:
-            return MatchResult(MatchDecision.CERTAIN, max(weighted, thresholds.certain), tuple(reasons))
+            return MatchResult(
+                MatchDecision.CERTAIN, max(weighted, thresholds.certain), tuple(reasons), tuple(agreements), shared_keys
+            )
         return MatchResult(
             MatchDecision.POSSIBLE,
             max(weighted, thresholds.possible),
             (*reasons, "shared by a household: names or ages differ"),
+            tuple(agreements),
+            shared_keys,
         )
 
     if weighted >= thresholds.certain:
@@ -146,29 +199,37 @@ def score(a: CandidateFacts, b: CandidateFacts, thresholds: MatchThresholds | No
         decision = MatchDecision.POSSIBLE
     else:
         decision = MatchDecision.NONE
-    return MatchResult(decision, weighted, tuple(reasons))
+    return MatchResult(decision, weighted, tuple(reasons), tuple(agreements), shared_keys)
 
 
 def blocking_keys(facts: CandidateFacts) -> set[str]:
     """Keys under which to look for candidates; two records worth scoring share at least one.
 
-    Identity and phone indexes, then the Metaphone code of the first name (its first word of two
-    letters or more, titles dropped) with the home district and with the birth year.
+    Identity and phone indexes; the Metaphone code of the first name (its first word of two letters or
+    more, titles and a leading Md dropped) with the home district (`name+district:`) and with the birth
+    year (`name+birth_year:`); and the consonant code of each of the first three words of the name, and
+    of its words run together (`name_codes`), with the district (`word+district:`) and with the birth year
+    (`word+birth_year:`), so that surname-first order, initials in front, spelling across scripts and
+    names run together still meet. The registry reads candidates listed under more keys first.
     """
     keys = {f"{kind}:{index}" for kind, index in facts.identity_indexes if index}
     if facts.phone_index:
         keys.add(f"{PHONE_KIND}:{facts.phone_index}")
     code = _first_name_code(facts.name)
-    if code:
-        if facts.home_district_code:
+    codes = name_codes(facts.name)
+    if facts.home_district_code:
+        if code:
             keys.add(f"name+district:{code}:{facts.home_district_code}")
-        if facts.birth_year is not None:
+        keys.update(f"word+district:{word}:{facts.home_district_code}" for word in codes)
+    if facts.birth_year is not None:
+        if code:
             keys.add(f"name+birth_year:{code}:{facts.birth_year}")
+        keys.update(f"word+birth_year:{word}:{facts.birth_year}" for word in codes)
     return keys
 
 
 def name_similarity(a: str, b: str) -> float:
-    """0..1: rapidfuzz token_sort_ratio of the names' `name_key`s (word order does not matter)."""
+    """0..1: how alike two names are, word by word across scripts (`name_similarity.compare_names`)."""
     return _similarity(a, b)
 
 
@@ -190,28 +251,45 @@ def _conflicting_kinds(a: CandidateFacts, b: CandidateFacts) -> set[str]:
     return conflicting
 
 
-def _weighted_score(a: CandidateFacts, b: CandidateFacts) -> tuple[float, list[str]]:
-    parts: dict[str, float | None] = {
-        "name": _scaled(_similarity(a.name, b.name)) if _key(a.name) and _key(b.name) else None,
-        "father_or_spouse_name": (
-            _scaled(_similarity(a.father_or_spouse_name, b.father_or_spouse_name))
-            if _key(a.father_or_spouse_name) and _key(b.father_or_spouse_name)
-            else None
-        ),
-        "birth_year": _birth_year_score(a.birth_year, b.birth_year),
-        "home_district": (
-            float(a.home_district_code == b.home_district_code)
-            if a.home_district_code and b.home_district_code
-            else None
-        ),
-        "home_village": _village_score(a, b),
+def _weighted_score(a: CandidateFacts, b: CandidateFacts) -> tuple[float, list[str], list[Agreement]]:
+    names = _comparison(a.name, b.name)
+    fathers = _comparison(a.father_or_spouse_name, b.father_or_spouse_name)
+    district_known = bool(a.home_district_code and b.home_district_code)
+    parts: dict[str, tuple[float | None, str]] = {
+        "name": (None, "") if names is None else (_scaled(names.similarity), names.describe()),
+        "father_or_spouse_name": (None, "") if fathers is None else (_scaled(fathers.similarity), fathers.describe()),
+        "birth_year": (_birth_year_score(a.birth_year, b.birth_year), _birth_year_detail(a.birth_year, b.birth_year)),
+        "home_district": ((float(a.home_district_code == b.home_district_code), "") if district_known else (None, "")),
+        "home_village": (_village_score(a, b), ""),
     }
     total = 0.0
     reasons: list[str] = []
-    for name, value in parts.items():
+    agreements: list[Agreement] = []
+    for name, (value, detail) in parts.items():
         total += WEIGHTS[name] * (MISSING_FACT_SCORE if value is None else value)
         reasons.append(f"{name}: unknown" if value is None else f"{name}: {value:.2f}")
-    return round(total, 4), reasons
+        if name == "home_district" and value is not None:
+            detail = "same" if value else "different"
+        agreements.append(Agreement(name, None if value is None else round(value, 2), detail))
+    return round(total, 4), reasons, agreements
+
+
+def _birth_year_detail(a: int | None, b: int | None) -> str:
+    gap = _birth_year_gap(a, b)
+    if gap is None:
+        return ""
+    return "same year" if gap == 0 else ("a year apart" if gap == 1 else "years apart")
+
+
+def _comparison(a: str, b: str) -> NameComparison | None:
+    if not (_key(a) and _key(b)):
+        return None
+    return compare_names(a, b)
+
+
+def _shared_key_kinds(a: CandidateFacts, b: CandidateFacts) -> tuple[str, ...]:
+    shared = blocking_keys(a) & blocking_keys(b)
+    return tuple(sorted({key.split(":", 1)[0] for key in shared}))
 
 
 def _village_score(a: CandidateFacts, b: CandidateFacts) -> float | None:
@@ -236,10 +314,8 @@ def _scaled(similarity: float) -> float:
 
 
 def _similarity(a: str, b: str) -> float:
-    key_a, key_b = _key(a), _key(b)
-    if not key_a or not key_b:
-        return 0.0
-    return float(fuzz.token_sort_ratio(key_a, key_b)) / 100.0
+    comparison = _comparison(a, b)
+    return 0.0 if comparison is None else comparison.similarity
 
 
 @functools.lru_cache(maxsize=65_536)

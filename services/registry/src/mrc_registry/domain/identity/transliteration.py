@@ -24,6 +24,7 @@ Everything here is pure and deterministic: the same input gives the same key on 
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -32,7 +33,7 @@ from dataclasses import dataclass
 import jellyfish
 from indic_transliteration import sanscript
 
-__all__ = ["TITLES", "name_key", "name_tokens", "phonetic_keys", "to_latin"]
+__all__ = ["TITLES", "NamePart", "name_key", "name_parts", "name_tokens", "phonetic_keys", "to_latin"]
 
 # Base code point of each script's Unicode block; all share the ISCII-derived layout of Devanagari.
 _SCRIPT_BASES: dict[int, str] = {
@@ -205,12 +206,10 @@ def to_latin(name: str) -> str:
 
 
 def name_tokens(name: str) -> list[str]:
-    """The matching keys of each word of `name`, leading titles (Shri, Smt, Dr...) removed."""
-    words = [_fold_spelling(word) for word in re.split(r"[^a-z]+", to_latin(name)) if word]
-    words = [word for word in words if word]
-    while len(words) > 1 and words[0] in _FOLDED_TITLES:
-        words.pop(0)
-    return words
+    """The matching keys of each word of `name`: titles (Shri, Smt, Late, Dr, स्वर्गीय...) and a leading
+    Md/Mohd/मो. removed, abbreviations written out (Sk → sheikh, Ch → chandra, Kr → kumar), initials as one
+    letter each ("K.S.", "के. एस.", "CK" → k s), and what follows S/o, D/o, W/o or C/o dropped."""
+    return [part.key for part in name_parts(name)]
 
 
 def name_key(name: str) -> str:
@@ -222,6 +221,86 @@ def phonetic_keys(name: str) -> list[str]:
     """Metaphone code of each word of `name_key(name)`, for blocking candidate lookups."""
     codes = (jellyfish.metaphone(token) for token in name_tokens(name))
     return [code for code in codes if code]
+
+
+@dataclass(frozen=True)
+class NamePart:
+    """One word of a name: its matching key, and whether it is an initial (a key of one letter)."""
+
+    key: str
+    initial: bool
+
+
+def name_parts(name: str) -> tuple[NamePart, ...]:
+    """The words of `name` as `NamePart`s, in the order written (see `name_tokens`)."""
+    return _name_parts(name)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _name_parts(name: str) -> tuple[NamePart, ...]:
+    text = _RELATION.split(unicodedata.normalize("NFC", name), maxsplit=1)[0]
+    text = _BRACKETED.sub(" ", text)
+    text = text.translate(_ZERO_WIDTH)
+    parts: list[NamePart] = []
+    for match in _WORD.finditer(text):
+        abbreviated = text[match.end() : match.end() + 1] in _ABBREVIATION_MARKS
+        parts.extend(_word_parts(match.group(), abbreviated))
+    # Titles and a leading Md/Mohd go; a name that is nothing else keeps its last word.
+    while len(parts) > 1 and (parts[0].key in _FOLDED_TITLES or parts[0].key in _FOLDED_MOHAMMAD):
+        parts.pop(0)
+    return tuple(parts)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _word_parts(word: str, abbreviated: bool) -> tuple[NamePart, ...]:
+    """The parts of one written word; `abbreviated` when a full stop follows it (cached: words recur)."""
+    indic = any(_script_of(char) for char in word)
+    latin = to_latin(word)
+    out: list[NamePart] = []
+    for piece in re.split(r"[^a-z]+", latin):
+        if not piece:
+            continue
+        key = _fold_spelling(piece)
+        if key in _FOLDED_TITLES or key in _FOLDED_MOHAMMAD:
+            out.append(NamePart(key, False))
+            continue
+        if indic and _is_one_akshara(word, abbreviated):
+            out.append(NamePart(piece[0], True))  # क, पे., मु.: a Tamil or Kerala initial written in Devanagari
+            continue
+        if indic and piece in _LETTER_NAMES:
+            out.append(NamePart(_LETTER_NAMES[piece], True))  # एस, के, आर: a letter spelled out
+            continue
+        if not indic:
+            expanded = _FOLDED_ABBREVIATIONS.get(piece)
+            if expanded:
+                out.append(NamePart(expanded, False))
+                continue
+            if len(piece) <= 3 and not _LATIN_VOWELS.intersection(piece) and "y" not in piece:
+                out.extend(NamePart(letter, True) for letter in piece)  # CK, KV: initials run together
+                continue
+        if key:
+            out.append(NamePart(key, len(key) == 1))
+    return tuple(out)
+
+
+def _is_one_akshara(word: str, abbreviated: bool) -> bool:
+    """One consonant alone (क, व्), or with a vowel sign before a full stop (पे., मु.): an initial.
+
+    With a vowel sign and no full stop it is a word: the surnames दे (De), सिं (Singh), बे (Bey).
+    """
+    letters = [char for char in word if _script_of(char) and not unicodedata.category(char).startswith("M")]
+    if len(letters) != 1:
+        return False
+    if not _is_devanagari_consonant(chr(ord(letters[0]) - (ord(letters[0]) & ~0x7F) + _DEVANAGARI_BASE)):
+        return False
+    signs = [char for char in word if unicodedata.category(char) == "Mc" or (_script_of(char) and char != letters[0])]
+    has_vowel_sign = any(_is_vowel_sign(char) for char in signs)
+    return abbreviated or not has_vowel_sign
+
+
+def _is_vowel_sign(char: str) -> bool:
+    offset = ord(char) & 0x7F
+    return 0x3E <= offset <= 0x4C or offset in (0x62, 0x63, 0x57)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -436,7 +515,8 @@ def _spell_anusvara(following: _Sound | None, script: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # Matching keys
 
-# Words that precede a name without being part of it, as `_fold_spelling` leaves them.
+# Words that precede a name without being part of it, as `_fold_spelling` leaves them; the Indic ones
+# as `to_latin` writes them (स्वर्गीय, स्व., प्रयात and मृत are all "late", डॉ/डा: "Dr", अधिवक्ता/वकील "Adv").
 TITLES = (
     "shri",
     "shree",
@@ -453,6 +533,7 @@ TITLES = (
     "tiru",
     "thirumathi",
     "tmt",
+    "selvi",
     "kumari",
     "kum",
     "km",
@@ -461,13 +542,100 @@ TITLES = (
     "ms",
     "miss",
     "dr",
+    "doctor",
+    "do",  # डॉ
+    "dah",  # डाः
+    "adv",
+    "advocate",
+    "adav",  # अडव
+    "adhivakta",
+    "vakil",
+    "abhibhashak",
+    "prof",
     "late",
+    "lt",
+    "lte",
     "swargiya",
     "svargiya",
+    "svargiy",
+    "sv",
+    "sva",
+    "svah",
+    "prayat",
+    "mrit",
+    "marhum",
     "janab",
     "begum",
     "mohtarma",
 )
+# Mohammad in all its spellings and abbreviations (Md., Mohd., मो., मोः, महः): written before so many
+# Muslim men's names that, in front, it tells nothing apart; dropped there like a title.
+MOHAMMAD = (
+    "md",
+    "mohd",
+    "mahd",
+    "mo",
+    "moh",
+    "mah",
+    "mahah",
+    "mahammad",
+    "mohammad",
+    "mohammed",
+    "mohamad",
+    "mohamed",
+    "muhammad",
+    "muhammed",
+    "muhamad",
+    "muhamed",
+    "mohmmad",
+    "mohmad",
+)
+# Abbreviations of a word of the name, written out (Latin words only).
+ABBREVIATIONS = {"sk": "sheikh", "ch": "chandra", "kr": "kumar", "pd": "prasad", "md": "mohammad"}
+# English letter names as Devanagari and the other scripts spell them (एस, के, आर...), read as initials.
+_LETTER_NAMES = {
+    "e": "a",
+    "bi": "b",
+    "si": "c",
+    "di": "d",
+    "i": "e",
+    "ef": "f",
+    "ji": "g",
+    "ech": "h",
+    "ecch": "h",
+    "aich": "h",
+    "ai": "i",
+    "je": "j",
+    "ke": "k",
+    "el": "l",
+    "ail": "l",
+    "em": "m",
+    "aim": "m",
+    "en": "n",
+    "ain": "n",
+    "o": "o",
+    "pi": "p",
+    "kyu": "q",
+    "ar": "r",
+    "aar": "r",
+    "es": "s",
+    "ais": "s",
+    "yas": "s",
+    "yes": "s",
+    "ti": "t",
+    "yu": "u",
+    "vi": "v",
+    "dablyu": "w",
+    "eks": "x",
+    "vai": "y",
+    "jed": "z",
+    "zed": "z",
+}
+# "S/o", "D/o", "W/o", "C/o" and what follows (the relative's name), and bracketed aliases.
+_RELATION = re.compile(r"(?i)(?<![a-z])[sdwc]\s*/\s*o(?![a-z])")
+_BRACKETED = re.compile(r"\([^)]*\)|\[[^]]*\]")
+_WORD = re.compile(r"[^\s.,;:/\\|&_+*#()\[\]{}<>\"'`~!?@$%^=\-\u0964\u0965]+")
+_ABBREVIATION_MARKS = frozenset(".\u0964:")  # a full stop, a danda (डी। वेंकटेशन), a colon (डा:)
 
 # Applied in order to each lower-case word; then doubled letters are collapsed.
 _SPELLING_FOLDS: tuple[tuple[str, str], ...] = (
@@ -548,3 +716,5 @@ _LATIN_VOWELS = frozenset("aeiou")
 
 
 _FOLDED_TITLES = frozenset(_fold_spelling(title) for title in TITLES)
+_FOLDED_MOHAMMAD = frozenset(_fold_spelling(word) for word in MOHAMMAD)
+_FOLDED_ABBREVIATIONS = {short: _fold_spelling(word) for short, word in ABBREVIATIONS.items()}

@@ -1,0 +1,360 @@
+"""How well the registry's matcher finds one person written two ways, and keeps different people apart.
+
+    uv run python -m bench.name_matching                 # held-out evaluation (the figures to report)
+    uv run python -m bench.name_matching --split tuning  # the tuning split, with --misses to look at failures
+
+Everything goes through the registry's own functions: ``blocking_keys`` and ``score`` with both names
+(the worker's and the father's or husband's), the birth year and the home district. Data: ``bench/data/names``
+(see its README for sources, licences and which files are TUNING and which HELD-OUT). Nothing is written.
+
+Groups and pairs:
+
+* ``affidavits``: 2021 election affidavits (West Bengal, Assam, Tamil Nadu, Kerala, Puducherry). One
+  candidate's Latin record (name, father's or husband's name as filed in English) against the same
+  candidate's Devanagari record (as filed in Hindi); same birth year (from the age) and district (the
+  assembly constituency stands for it). Both renderings are attested.
+* ``dakshina``: first names of eight languages from the Dakshina lexicons, with their attested
+  romanisations. People are COMPOSED from them (given name, a second name as surname, father = another
+  name + the same surname): the Latin record uses attested romanisations, the other record the native
+  script (attested) or the native script moved to Devanagari by Unicode block offset (derived).
+* Hard negatives: two different people with different first names and the same surname (for names of
+  initials and one given name, as in Tamil Nadu, the same initials), given the same birth year and
+  district: one's Latin record against the other's Devanagari or native record.
+
+Columns: pairs; ``block`` share of same-person pairs sharing a name blocking key; ``review+`` share
+reaching review or certain; ``certain``; hard-negative pairs; their share reaching review or certain and
+certain. Then the per-pair cost of ``score``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+import re
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from mrc_registry.domain.identity.matching import CandidateFacts, MatchDecision, blocking_keys, score
+
+DATA = Path(__file__).resolve().parent / "data" / "names"
+YEAR = 2021
+NAME_KEY_PREFIXES = ("name+", "word+")  # blocking keys made from the name (not phone or documents)
+REVIEW_OR_CERTAIN = frozenset({MatchDecision.POSSIBLE, MatchDecision.CERTAIN})
+LANGUAGE_NAMES = {
+    "bn": "Bengali",
+    "gu": "Gujarati",
+    "kn": "Kannada",
+    "ml": "Malayalam",
+    "mr": "Marathi",
+    "pa": "Punjabi",
+    "ta": "Tamil",
+    "te": "Telugu",
+}
+# Words that precede a name in the English affidavit columns; only used to find the surname of a record.
+_LEADING_WORDS = frozenset(
+    {"MR", "MRS", "MS", "DR", "ADV", "SMT", "SHRI", "SRI", "KUMARI", "LATE", "LT", "PROF", "ER"}
+    | {"MD", "MOHD", "MOHAMMAD", "MOHAMMED", "MUHAMMAD", "MOHAMED", "MUHAMMED", "SK", "SHEIKH", "SHAIKH"}
+)
+
+
+def first_name_skeleton(word: str) -> str:
+    """Consonants of an upper-case first name, to tell different first names from spellings of one
+    (Santosh/Sontush, Rafikul/Rafiqul): H and vowels dropped, W/V/B, Q/K, Z/J, PH/F as one, doubles once.
+    A rule of this benchmark's own, not the matcher's."""
+    word = word.replace("PH", "F").replace("W", "B").replace("V", "B").replace("Q", "K").replace("Z", "J")
+    word = re.sub(r"[AEIOUYH]", "", word)
+    return re.sub(r"(.)\1+", r"\1", word)
+
+
+@dataclass(frozen=True)
+class Pair:
+    group: str
+    kind: str  # "same" or "different"
+    a: CandidateFacts
+    b: CandidateFacts
+
+
+@dataclass
+class Tally:
+    pairs: int = 0
+    blocked: int = 0
+    review: int = 0
+    certain: int = 0
+    negatives: int = 0
+    negative_review: int = 0
+    negative_certain: int = 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Affidavits
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    state: str
+    district: str
+    birth_year: int
+    name_latin: str
+    name_devanagari: str
+    father_latin: str
+    father_devanagari: str
+
+    def latin(self, birth_year: int | None = None, district: str | None = None) -> CandidateFacts:
+        return CandidateFacts(
+            name=self.name_latin,
+            father_or_spouse_name=self.father_latin,
+            birth_year=birth_year or self.birth_year,
+            home_district_code=district or self.district,
+        )
+
+    def devanagari(self, birth_year: int | None = None, district: str | None = None) -> CandidateFacts:
+        return CandidateFacts(
+            name=self.name_devanagari,
+            father_or_spouse_name=self.father_devanagari,
+            birth_year=birth_year or self.birth_year,
+            home_district_code=district or self.district,
+        )
+
+
+def _read_tsv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+
+
+def _candidates(split: str) -> list[_Candidate]:
+    return [
+        _Candidate(
+            state=row["state"],
+            district=row["district"],
+            birth_year=YEAR - int(row["age"]),
+            name_latin=row["name_latin"],
+            name_devanagari=row["name_devanagari"],
+            father_latin=row["father_latin"],
+            father_devanagari=row["father_devanagari"],
+        )
+        for row in _read_tsv(DATA / f"affidavits_2021_{split}.tsv")
+    ]
+
+
+def _first_and_family(name_latin: str) -> tuple[str, str]:
+    """The first given name and the surname (or, for names of initials and one name, the initials)."""
+    words = [word for word in re.split(r"[^A-Z]+", name_latin.upper()) if word]
+    while words and words[0] in _LEADING_WORDS:
+        words.pop(0)
+    long_words = [word for word in words if len(word) > 1]
+    initials = [word for word in words if len(word) == 1]
+    if not long_words:
+        return "", ""
+    if len(long_words) >= 2:
+        return long_words[0], long_words[-1]
+    return long_words[0], "+".join(sorted(initials))
+
+
+def affidavit_pairs(split: str, negatives_per_person: int, rng: random.Random) -> Iterator[Pair]:
+    candidates = _candidates(split)
+    for person in candidates:
+        yield Pair(f"affidavits {person.state}", "same", person.latin(), person.devanagari())
+    by_family: dict[tuple[str, str], list[_Candidate]] = defaultdict(list)
+    for person in candidates:
+        first, family = _first_and_family(person.name_latin)
+        if first and family:
+            by_family[(person.state, family)].append(person)
+    for person in candidates:
+        first, family = _first_and_family(person.name_latin)
+        if not (first and family):
+            continue
+        relatives = by_family[(person.state, family)]
+        skeleton = first_name_skeleton(first)
+        others = [
+            other for other in relatives if first_name_skeleton(_first_and_family(other.name_latin)[0]) != skeleton
+        ]
+        for other in rng.sample(others, min(negatives_per_person, len(others))):
+            # Same surname, birth year and district; different people.
+            yield Pair(
+                f"affidavits {person.state}",
+                "different",
+                person.latin(),
+                other.devanagari(birth_year=person.birth_year, district=person.district),
+            )
+
+
+# ---------------------------------------------------------------------------------------------
+# Dakshina
+
+
+def _dakshina(split: str) -> dict[str, dict[str, list[tuple[str, int]]]]:
+    lexicon: dict[str, dict[str, list[tuple[str, int]]]] = defaultdict(lambda: defaultdict(list))
+    for row in _read_tsv(DATA / f"dakshina_names_{split}.tsv"):
+        lexicon[row["lang"]][row["native"]].append((row["latin"], int(row["attestations"] or 1)))
+    return lexicon
+
+
+# Letters whose place in their block has no Devanagari counterpart: Malayalam chillus (a consonant with
+# no vowel), Bengali khanda ta, য় and the Assamese ra and wa, Odia ୟ.
+_NO_COUNTERPART = {
+    "\u0d7a": "\u0923\u094d",
+    "\u0d7b": "\u0928\u094d",
+    "\u0d7c": "\u0930\u094d",
+    "\u0d7d": "\u0932\u094d",
+    "\u0d7e": "\u0933\u094d",
+    "\u0d7f": "\u0915\u094d",
+    "\u09ce": "\u0924\u094d",
+    "\u09df": "\u092f",
+    "\u09f0": "\u0930",
+    "\u09f1": "\u0935",
+    "\u0b5f": "\u092f",
+}
+
+
+def to_devanagari_by_offset(native: str) -> str:
+    """Derived rendering: each Indic letter moved to the same place in the Devanagari block (the letters
+    of `_NO_COUNTERPART` to their Devanagari equivalents)."""
+    out = []
+    for char in native:
+        point = ord(char)
+        if char in _NO_COUNTERPART:
+            out.append(_NO_COUNTERPART[char])
+        else:
+            out.append(chr(point - (point & ~0x7F) + 0x0900) if 0x0980 <= point < 0x0D80 else char)
+    return "".join(out)
+
+
+def _romanised(rng: random.Random, romans: list[tuple[str, int]]) -> str:
+    spellings = [roman for roman, _ in romans]
+    weights = [max(count, 1) for _, count in romans]
+    return rng.choices(spellings, weights=weights)[0]
+
+
+_Person = tuple[str, str, str, int, str]  # given name, surname, father's given name, birth year, district
+
+
+def _latin_record(rng: random.Random, lexicon: dict[str, list[tuple[str, int]]], person: _Person) -> CandidateFacts:
+    given, surname, father, year, district = person
+    return CandidateFacts(
+        name=f"{_romanised(rng, lexicon[given])} {_romanised(rng, lexicon[surname])}",
+        father_or_spouse_name=f"{_romanised(rng, lexicon[father])} {_romanised(rng, lexicon[surname])}",
+        birth_year=year,
+        home_district_code=district,
+    )
+
+
+def _native_record(person: _Person, derived: bool) -> CandidateFacts:
+    given, surname, father, year, district = person
+    convert = to_devanagari_by_offset if derived else str
+    return CandidateFacts(
+        name=convert(f"{given} {surname}"),
+        father_or_spouse_name=convert(f"{father} {surname}"),
+        birth_year=year,
+        home_district_code=district,
+    )
+
+
+def dakshina_pairs(split: str, negatives_per_person: int, rng: random.Random) -> Iterator[Pair]:
+    for lang, lexicon in sorted(_dakshina(split).items()):
+        names = sorted(lexicon)
+        people: list[_Person] = [
+            (given, rng.choice(names), rng.choice(names), rng.randint(1960, 2005), f"{lang}-{index % 40}")
+            for index, given in enumerate(names)
+        ]
+        by_surname: dict[str, list[_Person]] = defaultdict(list)
+        for person in people:
+            by_surname[person[1]].append(person)
+        for derived, label in ((False, "native script"), (True, "Devanagari, derived")):
+            group = f"dakshina {LANGUAGE_NAMES[lang]} ({label})"
+            for person in people:
+                yield Pair(group, "same", _latin_record(rng, lexicon, person), _native_record(person, derived))
+            for person in people:
+                given, surname, father, year, district = person
+                # Different people: another given name and father, the same surname, year and district
+                # (someone of this surname when the list has one, else anyone given this surname).
+                sharing = [other for other in by_surname[surname] if other[0] != given and other[2] != father]
+                pool = sharing or [other for other in rng.sample(people, 8) if other[0] != given and other[2] != father]
+                for other in rng.sample(pool, min(negatives_per_person, len(pool))):
+                    negative = (other[0], surname, other[2], year, district)
+                    yield Pair(
+                        group, "different", _latin_record(rng, lexicon, person), _native_record(negative, derived)
+                    )
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def evaluate(pairs: list[Pair], misses: int) -> tuple[dict[str, Tally], float]:
+    tallies: dict[str, Tally] = defaultdict(Tally)
+    shown: dict[tuple[str, str], int] = defaultdict(int)
+    elapsed = 0.0
+    for pair in pairs:
+        started = time.perf_counter()
+        result = score(pair.a, pair.b)
+        elapsed += time.perf_counter() - started
+        tally = tallies[pair.group]
+        if pair.kind == "same":
+            tally.pairs += 1
+            keys_a = {key for key in blocking_keys(pair.a) if key.startswith(NAME_KEY_PREFIXES)}
+            tally.blocked += bool(keys_a & blocking_keys(pair.b))
+            tally.review += result.decision in REVIEW_OR_CERTAIN
+            tally.certain += result.decision is MatchDecision.CERTAIN
+            missed = result.decision not in REVIEW_OR_CERTAIN
+        else:
+            tally.negatives += 1
+            tally.negative_review += result.decision in REVIEW_OR_CERTAIN
+            tally.negative_certain += result.decision is MatchDecision.CERTAIN
+            missed = result.decision in REVIEW_OR_CERTAIN
+        if missed and shown[(pair.group, pair.kind)] < misses:
+            shown[(pair.group, pair.kind)] += 1
+            print(
+                f"MISS {pair.kind:9} {pair.group}: {pair.a.name!r} / {pair.a.father_or_spouse_name!r}"
+                f"  vs  {pair.b.name!r} / {pair.b.father_or_spouse_name!r}  {result.score:.3f} {result.reasons}",
+                file=sys.stderr,
+            )
+    return tallies, elapsed / max(len(pairs), 1) * 1e6
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{100.0 * part / whole:6.1f}%" if whole else "      -"
+
+
+def print_table(tallies: dict[str, Tally], cost_us: float, split: str) -> None:
+    print(f"Name matching, {split.upper()} split: score() with both names, birth year and district")
+    header = (
+        f"{'group':52} {'pairs':>6} {'block':>7} {'review+':>7} {'certain':>7} | "
+        f"{'hard neg':>8} {'review+':>7} {'certain':>7}"
+    )
+    print(header)
+    print("-" * len(header))
+    for group in sorted(tallies, key=lambda g: (not g.startswith("affidavits"), g)):
+        t = tallies[group]
+        print(
+            f"{group:52} {t.pairs:6d} {_percent(t.blocked, t.pairs)} {_percent(t.review, t.pairs)} "
+            f"{_percent(t.certain, t.pairs)} | {t.negatives:8d} {_percent(t.negative_review, t.negatives)} "
+            f"{_percent(t.negative_certain, t.negatives)}"
+        )
+    print(f"score() cost: {cost_us:.1f} us per pair (mean over all pairs above, one process, caches warm as they fill)")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--split", choices=("heldout", "tuning"), default="heldout")
+    parser.add_argument("--negatives", type=int, default=3, help="hard negatives drawn per person")
+    parser.add_argument("--misses", type=int, default=0, help="print up to N failing pairs per group (stderr)")
+    parser.add_argument("--only", choices=("affidavits", "dakshina"), default=None)
+    args = parser.parse_args(argv)
+    if args.misses and args.split == "heldout":
+        parser.error("--misses is for the tuning split: looking at held-out failures would tune on them")
+    rng = random.Random(20240601)
+    pairs: list[Pair] = []
+    if args.only in (None, "affidavits"):
+        pairs.extend(affidavit_pairs(args.split, args.negatives, rng))
+    if args.only in (None, "dakshina"):
+        pairs.extend(dakshina_pairs(args.split, args.negatives, rng))
+    tallies, cost = evaluate(pairs, args.misses)
+    print_table(tallies, cost, args.split)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,236 @@
+"""Naming habits the matcher must see through (and different people it must keep apart)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from mrc_registry.domain.identity.matching import (
+    CandidateFacts,
+    MatchDecision,
+    MatchResult,
+    blocking_keys,
+    rank,
+    score,
+)
+from mrc_registry.domain.identity.name_similarity import compare_names, loose_key, name_codes
+from mrc_registry.domain.identity.transliteration import name_key, name_parts
+
+
+def similarity(a: str, b: str) -> float:
+    return compare_names(a, b).similarity
+
+
+@pytest.mark.parametrize(
+    ("spellings", "key"),
+    [
+        # Md, Mohd, मो., मोः, महः in front: dropped like a title.
+        (["MD. WASIM AKRAM", "Mohd Wasim Akram", "मो. वसीम अकरम", "मोः वसीम अकरम", "Wasim Akram"], "vasim akram"),
+        # Sk is Sheikh.
+        (["SK ABDUL", "Sheikh Abdul"], "seik abdul"),
+        # Ch. is Chandra, Kr. is Kumar.
+        (["ANIL CH. MANDAL", "Anil Chandra Mandal"], "anil candra mandal"),
+        (["SUBRATA KR. MAJUMDER", "Subrata Kumar Majumder"], "subrata kumar majumdar"),
+        # Titles, and "Late" in English and as Hindi writes it.
+        (["Smt. Sita Devi", "Sita Devi", "श्रीमती सीता देवी"], "sita devi"),
+        (["Late Subodh Chandra Das", "LT. SUBODH CHANDRA DAS"], "subod candra das"),
+        (["स्वर्गीय सुबोध चन्द्र दास", "प्रयात सुबोध चन्द्र दास", "मृत सुबोध चन्द्र दास", "स्व. सुबोध चन्द्र दास"], "subod candra das"),
+        (["Dr. Bhaskar Sardar", "डॉ भास्कर सरदार", "डाः भास्कर सरदार"], "baskar sardar"),
+        (["Adv. Tomy Kallany", "अडव . टोमी कल्लानी"], "tomi kalni"),
+        # Initials: one letter each, however written.
+        (["K.S. Murugan", "K S MURUGAN", "के. एस. मुरुगन"], "k s murugan"),
+        (["क. सुब्रमणि", "K.SUBRAMANI"], "k subramni"),
+        (["SHYAMAL CK", "Shyamal C. K."], "syamal c k"),
+        # What follows S/o, D/o, W/o goes; so do bracketed aliases.
+        (["E.M NIYAS S/o SALEEM BABU", "E M Niyas"], "e m niyas"),
+        (["K M SHAJI (MAMBA)", "K. M. Shaji"], "k m saji"),
+    ],
+)
+def test_spellings_share_a_key(spellings: list[str], key: str) -> None:
+    assert {name_key(spelling) for spelling in spellings} == {key}
+
+
+def test_one_akshara_is_an_initial_only_when_bare_or_abbreviated() -> None:
+    assert [(p.key, p.initial) for p in name_parts("अरसन क")] == [("arsan", False), ("k", True)]
+    assert [(p.key, p.initial) for p in name_parts("मु. रमेश")] == [("m", True), ("rames", False)]
+    # With a vowel sign and no full stop it is a word: the Bengali surname De, Singh written सिं.
+    assert [(p.key, p.initial) for p in name_parts("सुब्रत दे")] == [("subrat", False), ("de", False)]
+    assert name_parts("नित्यलाल सिं")[1].initial is False
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "at_least"),
+    [
+        # Initials against full names, moved, or dropped.
+        ("K.SUBRAMANI", "क. सुब्रमणि", 1.0),
+        ("ARASAN K", "अरसन क", 1.0),
+        ("Ramu A", "अ.रामू", 0.95),
+        ("R. SUDHA", "सुधा", 0.9),
+        ("MOHAN P", "मोहन पे", 0.95),
+        ("S. KRISHNAVENI", "एस.क्रिश्नावेनी", 0.95),
+        # Surname first.
+        ("Biswajit Das", "Das Biswajit", 1.0),
+        # Bengali and Assamese b/v, s/sh, o/a, w/y, Assamese চ/ছ for s.
+        ("Bikash Biswas", "बिकाश बिश्बास", 0.95),
+        ("Rajib Biswas", "राजीव विश्वाश", 0.9),
+        ("Jibon Chandra Bora", "जीवन चन्द्र बरा", 0.9),
+        ("Salim Khan", "চেলিম খান", 0.9),
+        ("Islam", "इछलाम", 0.9),
+        ("Wahed Ansary", "ओयाहेद आनसारी", 0.75),
+        ("Jogesh Roy", "योगेश राय", 0.9),
+        ("Nikhil Banerjee", "निखिल ब्य़ानार्ज्जी", 0.9),
+        # Nukta and chandrabindu.
+        ("Roy", "राय़", 0.9),
+        ("Tanti", "ताँती", 1.0),
+        ("Zakir", "ज़ाकिर", 1.0),
+        # Dravidian vowel length and doubled consonants.
+        ("Murugan", "முருகன்", 1.0),
+        ("Seetha Raman", "சீதா ராமன்", 0.85),  # Tamil த between vowels is read d: sida (t/d stay apart)
+        ("Chellappa", "Chelapa", 1.0),
+        ("Kesava Pillai", "केशव पिल्लै", 0.9),
+        # Spaces inside names.
+        ("K.Naveenkumar", "के. नवीन कुमार", 0.95),
+        ("Sujithmon", "सुजित मोन", 0.9),
+        ("Ramkumar", "Ram Kumar", 1.0),
+        # Final vowel written or not.
+        ("Shyamal Dutta", "श्यामल दत्त", 0.95),
+    ],
+)
+def test_renderings_of_one_name_are_alike(a: str, b: str, at_least: float) -> None:
+    assert similarity(a, b) >= at_least
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Anil Das", "Sunil Das"),
+        ("Rajesh Kumar", "Mahesh Kumar"),
+        ("Sita Devi", "Gita Devi"),
+        ("K. Murugan", "K. Kannan"),
+        ("Abdul Karim", "Abdul Rahim"),
+    ],
+)
+def test_different_first_names_stay_apart(a: str, b: str) -> None:
+    assert similarity(a, b) < 0.95
+    assert similarity(a, b) < similarity(a, a)
+
+
+def test_comparison_says_which_words_agreed_and_names_nobody() -> None:
+    comparison = compare_names("Das Biswajit K.", "बिस्वजीत दास")
+    assert comparison.order_differs
+    assert comparison.words_agreeing == comparison.words == 4
+    assert comparison.initials_unmatched == 1
+    text = comparison.describe()
+    assert "word order differs" in text
+    for word in ("das", "biswajit", "bisvajit", "k."):
+        assert word not in text.lower()
+    run_together = compare_names("Naveenkumar", "Naveen Kumar")
+    assert run_together.joined == 1
+
+
+def test_comparison_is_symmetric() -> None:
+    names = ["K.S. Murugan", "मुरुगन के एस", "Md. Salim", "Salim Sheikh", "R. SUDHA", "सुधा", "Das Biswajit"]
+    for a in names:
+        for b in names:
+            assert compare_names(a, b) == compare_names(b, a)
+
+
+def test_loose_keys() -> None:
+    assert loose_key("bisvas") == loose_key("visvas") == loose_key("biswas") == "basbas"
+    assert loose_key("datta") == loose_key("dat") == "dat"
+
+
+PERSON_LATIN = CandidateFacts(
+    name="MD. RAFIKUL ISLAM", father_or_spouse_name="LATE NOOR MUHAMMAD", birth_year=1975, home_district_code="331"
+)
+PERSON_DEVANAGARI = CandidateFacts(
+    name="मह: रफीकुल इस्लाम", father_or_spouse_name="स्वर्गीय नूर मुहम्मद", birth_year=1975, home_district_code="331"
+)
+
+
+def test_one_person_across_scripts_reaches_review_or_certain_and_says_why() -> None:
+    result = score(PERSON_LATIN, PERSON_DEVANAGARI)
+    assert result.decision is MatchDecision.CERTAIN
+    assert result.score >= 0.92
+    by_fact = {agreement.fact: agreement for agreement in result.agreements}
+    assert by_fact["name"].similarity == 1.0
+    assert by_fact["father_or_spouse_name"].similarity is not None
+    assert by_fact["birth_year"].detail == "same year"
+    assert by_fact["home_district"].detail == "same"
+    assert by_fact["home_village"].similarity is None
+    assert "word+district" in result.shared_keys
+    text = result.explanation() + " ".join(result.reasons) + " ".join(a.detail for a in result.agreements)
+    for word in ("rafikul", "islam", "noor", "331", "1975"):
+        assert word not in text.lower()
+
+
+def test_different_people_of_one_surname_year_and_district_are_not_matched() -> None:
+    a = CandidateFacts(
+        name="Rajib Biswas", father_or_spouse_name="Satish Biswas", birth_year=1980, home_district_code="7"
+    )
+    b = CandidateFacts(
+        name="प्रदीप विश्वास", father_or_spouse_name="हरिपद विश्वास", birth_year=1980, home_district_code="7"
+    )
+    result = score(a, b)
+    assert result.decision is MatchDecision.NONE
+    # They still share a blocking key (the surname's): blocking is for recall, scoring decides.
+    assert "word+district" in result.shared_keys
+
+
+def test_blocking_keys_meet_whatever_the_order_initials_or_spacing() -> None:
+    def name_keys(name: str) -> set[str]:
+        keys = blocking_keys(CandidateFacts(name=name, home_district_code="603", birth_year=1985))
+        return {key for key in keys if key.startswith(("name+", "word+"))}
+
+    for a, b in [
+        ("Biswajit Das", "दास बिश्वजीत"),
+        ("K.Naveenkumar", "के. नवीन कुमार"),
+        ("MD. WASIM AKRAM", "वसीम अकरम"),
+        ("S. Murugan", "முருகன் எஸ்"),
+        ("Bikash Biswas", "বিকাশ বিশ্বাস"),
+    ]:
+        assert name_keys(a) & name_keys(b), (a, b)
+    # Each word's code, then the words run together (here the same as the first word's, so not repeated).
+    assert name_codes("Biswajit Das") == ("BSBJ", "DS")
+    assert name_codes("Naveen Kumar") == ("NBN", "KMR", "NBNK")
+
+
+def test_rank_is_stable_and_best_first() -> None:
+    certain = score(PERSON_LATIN, PERSON_DEVANAGARI)
+    weaker = MatchResult(MatchDecision.POSSIBLE, 0.8, ())
+    same_score = MatchResult(MatchDecision.POSSIBLE, 0.8, ())
+    ranked = rank([("w-3", same_score), ("w-2", weaker), ("w-1", certain)])
+    assert [worker_id for worker_id, _ in ranked] == ["w-1", "w-2", "w-3"]
+    assert rank(reversed(ranked)) == ranked
+
+
+_DETERMINISM_SCRIPT = """
+import json, sys
+from mrc_registry.domain.identity.matching import CandidateFacts, blocking_keys, score
+from mrc_registry.domain.identity.transliteration import name_key, phonetic_keys
+names = json.loads(sys.argv[1])
+out = []
+for name in names:
+    facts = CandidateFacts(name=name, birth_year=1990, home_district_code="212")
+    out.append([name_key(name), phonetic_keys(name), sorted(blocking_keys(facts))])
+out.append(score(CandidateFacts(name=names[0]), CandidateFacts(name=names[1])).score)
+print(json.dumps(out))
+"""
+
+
+def test_keys_are_the_same_in_every_process_whatever_the_hash_seed_or_locale() -> None:
+    names = ["MD. WASIM AKRAM", "मो. वसीम अकरम", "K.S. Murugan", "முருகன்", "বিকাশ বিশ্বাস", "ଜଗନ୍ନାଥ ଦାସ", "ਹਰਜੀਤ ਕੌਰ"]
+    outputs = set()
+    for seed, locale in (("1", "C"), ("12345", "C.UTF-8"), ("random", "POSIX")):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "LC_ALL": locale}
+        completed = subprocess.run(
+            [sys.executable, "-c", _DETERMINISM_SCRIPT, json.dumps(names)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        outputs.add(completed.stdout)
+    assert len(outputs) == 1
