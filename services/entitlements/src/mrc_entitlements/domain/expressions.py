@@ -63,6 +63,12 @@ class CompiledExpression:
     reads: frozenset[str]
     _program: Any
 
+    def __copy__(self) -> CompiledExpression:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, object]) -> CompiledExpression:
+        return self  # immutable, and the engine's program cannot be copied
+
     def evaluate(self, activation: Activation) -> bool | None:
         """True or False, or None when the facts given cannot decide it (a fact it needs is unknown)."""
         result = self._program.eval(activation.native)
