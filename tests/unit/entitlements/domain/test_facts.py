@@ -117,14 +117,15 @@ def test_only_facts_the_registry_never_holds_can_be_declared_and_must_have_their
 
 def test_consent_to_entitlement_linkage_is_followed() -> None:
     worker = WorkerProfile("w-1")
-    assert not worker.consents_to_linkage
-    assert worker.record_consent(frozenset({ConsentPurpose.REGISTRATION})) is False  # no facts yet
-
+    before = worker.consents_to_linkage
+    ignored = worker.record_consent(frozenset({ConsentPurpose.REGISTRATION}))  # no facts yet
     worker.record_worker(worker_facts())
-    assert worker.consents_to_linkage
-    assert worker.record_consent(frozenset({ConsentPurpose.REGISTRATION})) is True
-    assert not worker.consents_to_linkage
-    assert worker.record_consent(frozenset({ConsentPurpose.REGISTRATION})) is False
+    registered = worker.consents_to_linkage
+    revoked = worker.record_consent(frozenset({ConsentPurpose.REGISTRATION}))
+    after = worker.consents_to_linkage
+    repeated = worker.record_consent(frozenset({ConsentPurpose.REGISTRATION}))
+
+    assert (before, ignored, registered, revoked, after, repeated) == (False, False, True, True, False, False)
 
 
 def test_a_redelivered_event_changes_nothing() -> None:

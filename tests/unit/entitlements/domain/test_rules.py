@@ -9,6 +9,7 @@ from mrc_entitlements.domain.facts import FactsSnapshot
 from mrc_entitlements.domain.rules import (
     ConditionSpec,
     ConditionStatus,
+    Evaluation,
     Outcome,
     compile_conditions,
     evaluate_conditions,
@@ -16,7 +17,9 @@ from mrc_entitlements.domain.rules import (
 )
 
 
-def evaluate(specs: list[tuple[str, tuple[str, ...]]], values: dict[str, object], ages: tuple[int, int] | None = None):
+def evaluate(
+    specs: list[tuple[str, tuple[str, ...]]], values: dict[str, object], ages: tuple[int, int] | None = None
+) -> Evaluation:
     conditions = compile_conditions(
         [
             ConditionSpec(f"c{index}", expression, "a condition", reads)
