@@ -9,8 +9,8 @@ from mrc_entitlements.domain.determinations import (
     Change,
     EligibilityChanged,
     EligibilityDetermined,
-    EligibilityWithdrawn,
-    WithdrawalReason,
+    EligibilityRemoved,
+    RemovalReason,
     WorkerEligibility,
     detect_change,
     determine,
@@ -96,12 +96,12 @@ def test_revoked_consent_withdraws_every_determination_once() -> None:
     eligibility.record(determine("w-1", published_rules(), profile().snapshot(TODAY), NOW))
     eligibility.pending_events.clear()
 
-    assert eligibility.withdraw(WithdrawalReason.CONSENT_REVOKED, LATER) is True
-    assert eligibility.withdraw(WithdrawalReason.CONSENT_REVOKED, LATER) is False
+    assert eligibility.withdraw(RemovalReason.CONSENT_REVOKED, LATER) is True
+    assert eligibility.withdraw(RemovalReason.CONSENT_REVOKED, LATER) is False
 
     assert eligibility.determinations == {}
     (event,) = eligibility.pending_events
-    assert isinstance(event, EligibilityWithdrawn)
+    assert isinstance(event, EligibilityRemoved)
     assert len(event.scheme_codes) == 9
 
 
@@ -109,7 +109,7 @@ def test_a_retired_rule_withdraws_only_its_scheme() -> None:
     eligibility = WorkerEligibility("w-1")
     eligibility.record(determine("w-1", published_rules(), profile().snapshot(TODAY), NOW))
 
-    eligibility.withdraw(WithdrawalReason.RULE_RETIRED, LATER, ["pmsby"])
+    eligibility.withdraw(RemovalReason.RULE_RETIRED, LATER, ["pmsby"])
 
     assert "pmsby" not in eligibility.determinations
     assert len(eligibility.determinations) == 8

@@ -89,20 +89,20 @@ class EligibilityChanged:
     previous_rule_version: int
 
 
-class WithdrawalReason(enum.StrEnum):
+class RemovalReason(enum.StrEnum):
     CONSENT_REVOKED = "consent_revoked"  # no more consent to entitlement linkage
     RULE_RETIRED = "rule_retired"  # the scheme has no published rule any more
 
 
 @dataclass(frozen=True)
-class EligibilityWithdrawn:
+class EligibilityRemoved:
     worker_id: str
     scheme_codes: tuple[str, ...]
-    reason: WithdrawalReason
+    reason: RemovalReason
     at: datetime
 
 
-DomainEvent = EligibilityDetermined | EligibilityChanged | EligibilityWithdrawn
+DomainEvent = EligibilityDetermined | EligibilityChanged | EligibilityRemoved
 
 
 @dataclass
@@ -141,7 +141,7 @@ class WorkerEligibility:
         held = self.determinations.get(scheme_code)
         return held is not None and held.rule_version == rule_version
 
-    def withdraw(self, reason: WithdrawalReason, now: datetime, scheme_codes: Iterable[str] = ()) -> bool:
+    def withdraw(self, reason: RemovalReason, now: datetime, scheme_codes: Iterable[str] = ()) -> bool:
         """Drop determinations (all of them, or those of the schemes named); True if any was dropped."""
         wanted = set(scheme_codes) or set(self.determinations)
         dropped = tuple(sorted(code for code in wanted if code in self.determinations))
@@ -150,7 +150,7 @@ class WorkerEligibility:
         for code in dropped:
             del self.determinations[code]
         self.version += 1
-        self.pending_events.append(EligibilityWithdrawn(self.worker_id, dropped, reason, now))
+        self.pending_events.append(EligibilityRemoved(self.worker_id, dropped, reason, now))
         return True
 
     def moved_to(self, surviving_worker_id: str) -> WorkerEligibility:
