@@ -177,7 +177,7 @@ class EntitlementsServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def TransitionApplication(self, request, context):
-        """POST /v1/applications/{application_id}:transition (an illegal transition is FAILED_PRECONDITION/409
+        """POST /v1/applications/{application_id}:transition (an illegal transition is 409 / ABORTED,
         naming both states)
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)

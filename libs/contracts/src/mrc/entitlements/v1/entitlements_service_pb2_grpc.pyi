@@ -54,7 +54,7 @@ class EntitlementsServiceStub:
     GetApplication: _grpc.UnaryUnaryMultiCallable[_entitlements_service_pb2.GetApplicationRequest, _entitlements_service_pb2.GetApplicationResponse]
     """GET /v1/applications/{application_id}"""
     TransitionApplication: _grpc.UnaryUnaryMultiCallable[_entitlements_service_pb2.TransitionApplicationRequest, _entitlements_service_pb2.TransitionApplicationResponse]
-    """POST /v1/applications/{application_id}:transition (an illegal transition is FAILED_PRECONDITION/409
+    """POST /v1/applications/{application_id}:transition (an illegal transition is 409 / ABORTED,
     naming both states)
     """
     RecordDelivery: _grpc.UnaryUnaryMultiCallable[_entitlements_service_pb2.RecordDeliveryRequest, _entitlements_service_pb2.RecordDeliveryResponse]
@@ -94,7 +94,7 @@ class EntitlementsServiceAsyncStub(EntitlementsServiceStub):
     GetApplication: _aio.UnaryUnaryMultiCallable[_entitlements_service_pb2.GetApplicationRequest, _entitlements_service_pb2.GetApplicationResponse]  # type: ignore[assignment]
     """GET /v1/applications/{application_id}"""
     TransitionApplication: _aio.UnaryUnaryMultiCallable[_entitlements_service_pb2.TransitionApplicationRequest, _entitlements_service_pb2.TransitionApplicationResponse]  # type: ignore[assignment]
-    """POST /v1/applications/{application_id}:transition (an illegal transition is FAILED_PRECONDITION/409
+    """POST /v1/applications/{application_id}:transition (an illegal transition is 409 / ABORTED,
     naming both states)
     """
     RecordDelivery: _aio.UnaryUnaryMultiCallable[_entitlements_service_pb2.RecordDeliveryRequest, _entitlements_service_pb2.RecordDeliveryResponse]  # type: ignore[assignment]
@@ -191,7 +191,7 @@ class EntitlementsServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _entitlements_service_pb2.TransitionApplicationRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_entitlements_service_pb2.TransitionApplicationResponse, _abc.Awaitable[_entitlements_service_pb2.TransitionApplicationResponse]]:
-        """POST /v1/applications/{application_id}:transition (an illegal transition is FAILED_PRECONDITION/409
+        """POST /v1/applications/{application_id}:transition (an illegal transition is 409 / ABORTED,
         naming both states)
         """
 
