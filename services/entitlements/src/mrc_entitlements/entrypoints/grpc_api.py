@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 import grpc
 
 from mrc.entitlements.v1 import entitlements_service_pb2 as pb
@@ -28,3 +30,73 @@ class EntitlementsServicer(pb_grpc.EntitlementsServiceServicer):
             raise InvalidArgument.for_field("worker_id", "must be set")
         eligibility = self._lookup.get(request.worker_id, caller)
         return pb.GetEligibilityResponse(eligibility=eligibility_to_proto(eligibility))
+
+    def ListSchemes(  # noqa: N802 - the name is the RPC's
+        self, request: pb.ListSchemesRequest, context: grpc.ServicerContext
+    ) -> pb.ListSchemesResponse:
+        return _not_yet(context)
+
+    def GetScheme(  # noqa: N802 - the name is the RPC's
+        self, request: pb.GetSchemeRequest, context: grpc.ServicerContext
+    ) -> pb.GetSchemeResponse:
+        return _not_yet(context)
+
+    def DraftRuleVersion(  # noqa: N802 - the name is the RPC's
+        self, request: pb.DraftRuleVersionRequest, context: grpc.ServicerContext
+    ) -> pb.DraftRuleVersionResponse:
+        return _not_yet(context)
+
+    def PublishRuleVersion(  # noqa: N802 - the name is the RPC's
+        self, request: pb.PublishRuleVersionRequest, context: grpc.ServicerContext
+    ) -> pb.PublishRuleVersionResponse:
+        return _not_yet(context)
+
+    def RetireRuleVersion(  # noqa: N802 - the name is the RPC's
+        self, request: pb.RetireRuleVersionRequest, context: grpc.ServicerContext
+    ) -> pb.RetireRuleVersionResponse:
+        return _not_yet(context)
+
+    def GetReevaluationJob(  # noqa: N802 - the name is the RPC's
+        self, request: pb.GetReevaluationJobRequest, context: grpc.ServicerContext
+    ) -> pb.GetReevaluationJobResponse:
+        return _not_yet(context)
+
+    def CreateApplication(  # noqa: N802 - the name is the RPC's
+        self, request: pb.CreateApplicationRequest, context: grpc.ServicerContext
+    ) -> pb.CreateApplicationResponse:
+        return _not_yet(context)
+
+    def GetApplication(  # noqa: N802 - the name is the RPC's
+        self, request: pb.GetApplicationRequest, context: grpc.ServicerContext
+    ) -> pb.GetApplicationResponse:
+        return _not_yet(context)
+
+    def TransitionApplication(  # noqa: N802 - the name is the RPC's
+        self, request: pb.TransitionApplicationRequest, context: grpc.ServicerContext
+    ) -> pb.TransitionApplicationResponse:
+        return _not_yet(context)
+
+    def RecordDelivery(  # noqa: N802 - the name is the RPC's
+        self, request: pb.RecordDeliveryRequest, context: grpc.ServicerContext
+    ) -> pb.RecordDeliveryResponse:
+        return _not_yet(context)
+
+    def GetFunnel(  # noqa: N802 - the name is the RPC's
+        self, request: pb.GetFunnelRequest, context: grpc.ServicerContext
+    ) -> pb.GetFunnelResponse:
+        return _not_yet(context)
+
+    def ListRefusalsOfEligible(  # noqa: N802 - the name is the RPC's
+        self, request: pb.ListRefusalsOfEligibleRequest, context: grpc.ServicerContext
+    ) -> pb.ListRefusalsOfEligibleResponse:
+        return _not_yet(context)
+
+    def DeclareFacts(  # noqa: N802 - the name is the RPC's
+        self, request: pb.DeclareFactsRequest, context: grpc.ServicerContext
+    ) -> pb.DeclareFactsResponse:
+        return _not_yet(context)
+
+
+def _not_yet(context: grpc.ServicerContext) -> NoReturn:
+    # The contract is published ahead of its implementation (entitlements phase 2).
+    context.abort(grpc.StatusCode.UNIMPLEMENTED, "not implemented yet")

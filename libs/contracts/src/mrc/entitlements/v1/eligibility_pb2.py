@@ -23,17 +23,18 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from mrc.entitlements.v1 import determination_pb2 as mrc_dot_entitlements_dot_v1_dot_determination__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%mrc/entitlements/v1/eligibility.proto\x12\x13mrc.entitlements.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc1\x01\n\x0b\x45ligibility\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x36\n\x06status\x18\x02 \x01(\x0e\x32&.mrc.entitlements.v1.EligibilityStatus\x12\x1d\n\x15\x65ligible_scheme_codes\x18\x03 \x03(\t\x12/\n\x0brecorded_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fsource_event_id\x18\x05 \x01(\t*\x83\x01\n\x11\x45ligibilityStatus\x12\"\n\x1e\x45LIGIBILITY_STATUS_UNSPECIFIED\x10\x00\x12)\n%ELIGIBILITY_STATUS_PENDING_ASSESSMENT\x10\x01\x12\x1f\n\x1b\x45LIGIBILITY_STATUS_ASSESSED\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%mrc/entitlements/v1/eligibility.proto\x12\x13mrc.entitlements.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\'mrc/entitlements/v1/determination.proto\"\xf6\x01\n\x0b\x45ligibility\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x36\n\x06status\x18\x02 \x01(\x0e\x32&.mrc.entitlements.v1.EligibilityStatus\x12\x1d\n\x15\x65ligible_scheme_codes\x18\x03 \x03(\t\x12/\n\x0brecorded_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fsource_event_id\x18\x05 \x01(\t\x12\x33\n\x07schemes\x18\x06 \x03(\x0b\x32\".mrc.entitlements.v1.Determination*\x83\x01\n\x11\x45ligibilityStatus\x12\"\n\x1e\x45LIGIBILITY_STATUS_UNSPECIFIED\x10\x00\x12)\n%ELIGIBILITY_STATUS_PENDING_ASSESSMENT\x10\x01\x12\x1f\n\x1b\x45LIGIBILITY_STATUS_ASSESSED\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'mrc.entitlements.v1.eligibility_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ELIGIBILITYSTATUS']._serialized_start=292
-  _globals['_ELIGIBILITYSTATUS']._serialized_end=423
-  _globals['_ELIGIBILITY']._serialized_start=96
-  _globals['_ELIGIBILITY']._serialized_end=289
+  _globals['_ELIGIBILITYSTATUS']._serialized_start=386
+  _globals['_ELIGIBILITYSTATUS']._serialized_end=517
+  _globals['_ELIGIBILITY']._serialized_start=137
+  _globals['_ELIGIBILITY']._serialized_end=383
 # @@protoc_insertion_point(module_scope)

@@ -9,6 +9,7 @@ from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from mrc.entitlements.v1 import determination_pb2 as _determination_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -50,6 +51,7 @@ class Eligibility(_message.Message):
     ELIGIBLE_SCHEME_CODES_FIELD_NUMBER: _builtins.int
     RECORDED_AT_FIELD_NUMBER: _builtins.int
     SOURCE_EVENT_ID_FIELD_NUMBER: _builtins.int
+    SCHEMES_FIELD_NUMBER: _builtins.int
     worker_id: _builtins.str
     status: Global___EligibilityStatus.ValueType
     source_event_id: _builtins.str
@@ -58,6 +60,10 @@ class Eligibility(_message.Message):
     def eligible_scheme_codes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
     def recorded_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def schemes(self) -> _containers.RepeatedCompositeFieldContainer[_determination_pb2.Determination]:
+        """One determination per scheme with a published rule (none without consent to entitlement linkage)."""
+
     def __init__(
         self,
         *,
@@ -66,10 +72,11 @@ class Eligibility(_message.Message):
         eligible_scheme_codes: _abc.Iterable[_builtins.str] | None = ...,
         recorded_at: _timestamp_pb2.Timestamp | None = ...,
         source_event_id: _builtins.str = ...,
+        schemes: _abc.Iterable[_determination_pb2.Determination] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["recorded_at", b"recorded_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["eligible_scheme_codes", b"eligible_scheme_codes", "recorded_at", b"recorded_at", "source_event_id", b"source_event_id", "status", b"status", "worker_id", b"worker_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["eligible_scheme_codes", b"eligible_scheme_codes", "recorded_at", b"recorded_at", "schemes", b"schemes", "source_event_id", b"source_event_id", "status", b"status", "worker_id", b"worker_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -22,20 +22,85 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from mrc.common.v1 import common_pb2 as mrc_dot_common_dot_v1_dot_common__pb2
+from mrc.entitlements.v1 import application_pb2 as mrc_dot_entitlements_dot_v1_dot_application__pb2
+from mrc.entitlements.v1 import determination_pb2 as mrc_dot_entitlements_dot_v1_dot_determination__pb2
 from mrc.entitlements.v1 import eligibility_pb2 as mrc_dot_entitlements_dot_v1_dot_eligibility__pb2
+from mrc.entitlements.v1 import funnel_pb2 as mrc_dot_entitlements_dot_v1_dot_funnel__pb2
+from mrc.entitlements.v1 import reevaluation_pb2 as mrc_dot_entitlements_dot_v1_dot_reevaluation__pb2
+from mrc.entitlements.v1 import scheme_pb2 as mrc_dot_entitlements_dot_v1_dot_scheme__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n.mrc/entitlements/v1/entitlements_service.proto\x12\x13mrc.entitlements.v1\x1a%mrc/entitlements/v1/eligibility.proto\"*\n\x15GetEligibilityRequest\x12\x11\n\tworker_id\x18\x01 \x01(\t\"O\n\x16GetEligibilityResponse\x12\x35\n\x0b\x65ligibility\x18\x01 \x01(\x0b\x32 .mrc.entitlements.v1.Eligibility2\x80\x01\n\x13\x45ntitlementsService\x12i\n\x0eGetEligibility\x12*.mrc.entitlements.v1.GetEligibilityRequest\x1a+.mrc.entitlements.v1.GetEligibilityResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n.mrc/entitlements/v1/entitlements_service.proto\x12\x13mrc.entitlements.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1amrc/common/v1/common.proto\x1a%mrc/entitlements/v1/application.proto\x1a\'mrc/entitlements/v1/determination.proto\x1a%mrc/entitlements/v1/eligibility.proto\x1a mrc/entitlements/v1/funnel.proto\x1a&mrc/entitlements/v1/reevaluation.proto\x1a mrc/entitlements/v1/scheme.proto\"*\n\x15GetEligibilityRequest\x12\x11\n\tworker_id\x18\x01 \x01(\t\"O\n\x16GetEligibilityResponse\x12\x35\n\x0b\x65ligibility\x18\x01 \x01(\x0b\x32 .mrc.entitlements.v1.Eligibility\"\x81\x01\n\x12ListSchemesRequest\x12(\n\x04page\x18\x01 \x01(\x0b\x32\x1a.mrc.common.v1.PageRequest\x12-\n\x04kind\x18\x02 \x01(\x0e\x32\x1f.mrc.entitlements.v1.SchemeKind\x12\x12\n\nstate_code\x18\x03 \x01(\t\"n\n\x13ListSchemesResponse\x12,\n\x07schemes\x18\x01 \x03(\x0b\x32\x1b.mrc.entitlements.v1.Scheme\x12)\n\x04page\x18\x02 \x01(\x0b\x32\x1b.mrc.common.v1.PageResponse\"\'\n\x10GetSchemeRequest\x12\x13\n\x0bscheme_code\x18\x01 \x01(\t\"@\n\x11GetSchemeResponse\x12+\n\x06scheme\x18\x01 \x01(\x0b\x32\x1b.mrc.entitlements.v1.Scheme\"\xa3\x01\n\x17\x44raftRuleVersionRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x13\n\x0bscheme_code\x18\x02 \x01(\t\x12\x32\n\nconditions\x18\x03 \x03(\x0b\x32\x1e.mrc.entitlements.v1.Condition\x12\x0c\n\x04note\x18\x04 \x01(\t\x12\x18\n\x10\x65xpected_version\x18\x05 \x01(\x03\"j\n\x18\x44raftRuleVersionResponse\x12\x36\n\x0crule_version\x18\x01 \x01(\x0b\x32 .mrc.entitlements.v1.RuleVersion\x12\x16\n\x0escheme_version\x18\x02 \x01(\x03\"t\n\x19PublishRuleVersionRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x13\n\x0bscheme_code\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12\x18\n\x10\x65xpected_version\x18\x04 \x01(\x03\"\x87\x01\n\x1aPublishRuleVersionResponse\x12\x36\n\x0crule_version\x18\x01 \x01(\x0b\x32 .mrc.entitlements.v1.RuleVersion\x12\x31\n\x03job\x18\x02 \x01(\x0b\x32$.mrc.entitlements.v1.ReevaluationJob\"s\n\x18RetireRuleVersionRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x13\n\x0bscheme_code\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12\x18\n\x10\x65xpected_version\x18\x04 \x01(\x03\"S\n\x19RetireRuleVersionResponse\x12\x36\n\x0crule_version\x18\x01 \x01(\x0b\x32 .mrc.entitlements.v1.RuleVersion\"+\n\x19GetReevaluationJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"O\n\x1aGetReevaluationJobResponse\x12\x31\n\x03job\x18\x01 \x01(\x0b\x32$.mrc.entitlements.v1.ReevaluationJob\"\x96\x01\n\x18\x43reateApplicationRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x11\n\tworker_id\x18\x02 \x01(\t\x12\x13\n\x0bscheme_code\x18\x03 \x01(\t\x12\x12\n\nstate_code\x18\x04 \x01(\t\x12\x15\n\rdistrict_code\x18\x05 \x01(\t\x12\x0e\n\x06reason\x18\x06 \x01(\t\"R\n\x19\x43reateApplicationResponse\x12\x35\n\x0b\x61pplication\x18\x01 \x01(\x0b\x32 .mrc.entitlements.v1.Application\"/\n\x15GetApplicationRequest\x12\x16\n\x0e\x61pplication_id\x18\x01 \x01(\t\"O\n\x16GetApplicationResponse\x12\x35\n\x0b\x61pplication\x18\x01 \x01(\x0b\x32 .mrc.entitlements.v1.Application\"\xb4\x01\n\x1cTransitionApplicationRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x16\n\x0e\x61pplication_id\x18\x02 \x01(\t\x12\x39\n\tto_status\x18\x03 \x01(\x0e\x32&.mrc.entitlements.v1.ApplicationStatus\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x18\n\x10\x65xpected_version\x18\x05 \x01(\x03\"V\n\x1dTransitionApplicationResponse\x12\x35\n\x0b\x61pplication\x18\x01 \x01(\x0b\x32 .mrc.entitlements.v1.Application\"\xe5\x01\n\x15RecordDeliveryRequest\x12\x16\n\x0e\x61pplication_id\x18\x01 \x01(\t\x12\x1a\n\x12\x65xternal_reference\x18\x02 \x01(\t\x12/\n\x04kind\x18\x03 \x01(\x0e\x32!.mrc.entitlements.v1.DeliveryKind\x12\x14\n\x0c\x64\x65livered_on\x18\x04 \x01(\t\x12\x14\n\x0c\x61mount_paise\x18\x05 \x01(\x03\x12\x10\n\x08quantity\x18\x06 \x01(\t\x12\x12\n\nstate_code\x18\x07 \x01(\t\x12\x15\n\rdistrict_code\x18\x08 \x01(\t\"a\n\x16RecordDeliveryResponse\x12\x35\n\x0b\x61pplication\x18\x01 \x01(\x0b\x32 .mrc.entitlements.v1.Application\x12\x10\n\x08replayed\x18\x02 \x01(\x08\"R\n\x10GetFunnelRequest\x12\x12\n\nstate_code\x18\x01 \x01(\t\x12\x15\n\rdistrict_code\x18\x02 \x01(\t\x12\x13\n\x0bscheme_code\x18\x03 \x01(\t\"\x83\x01\n\x11GetFunnelResponse\x12.\n\x05\x63\x65lls\x18\x01 \x03(\x0b\x32\x1f.mrc.entitlements.v1.FunnelCell\x12\r\n\x05total\x18\x02 \x01(\x03\x12\x18\n\x10total_suppressed\x18\x03 \x01(\x08\x12\x15\n\rmin_cell_size\x18\x04 \x01(\x05\"G\n\x1dListRefusalsOfEligibleRequest\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x13\n\x0bscheme_code\x18\x02 \x01(\t\"\xf7\x01\n\x11RefusalOfEligible\x12\x16\n\x0e\x61pplication_id\x18\x01 \x01(\t\x12\x13\n\x0bscheme_code\x18\x02 \x01(\t\x12.\n\nrefused_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x38\n\x12outcome_at_refusal\x18\x04 \x01(\x0e\x32\x1c.mrc.entitlements.v1.Outcome\x12\x31\n\x0boutcome_now\x18\x05 \x01(\x0e\x32\x1c.mrc.entitlements.v1.Outcome\x12\x18\n\x10rule_version_now\x18\x06 \x01(\x03\"z\n\x1eListRefusalsOfEligibleResponse\x12\x1e\n\x16refused_while_eligible\x18\x01 \x01(\x08\x12\x38\n\x08refusals\x18\x02 \x03(\x0b\x32&.mrc.entitlements.v1.RefusalOfEligible\"\xd3\x01\n\x13\x44\x65\x63lareFactsRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x11\n\tworker_id\x18\x02 \x01(\t\x12\x42\n\x05\x66\x61\x63ts\x18\x03 \x03(\x0b\x32\x33.mrc.entitlements.v1.DeclareFactsRequest.FactsEntry\x1aL\n\nFactsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12-\n\x05value\x18\x02 \x01(\x0b\x32\x1e.mrc.entitlements.v1.FactValue:\x02\x38\x01\"M\n\x14\x44\x65\x63lareFactsResponse\x12\x35\n\x0b\x65ligibility\x18\x01 \x01(\x0b\x32 .mrc.entitlements.v1.Eligibility2\xa0\x0c\n\x13\x45ntitlementsService\x12i\n\x0eGetEligibility\x12*.mrc.entitlements.v1.GetEligibilityRequest\x1a+.mrc.entitlements.v1.GetEligibilityResponse\x12`\n\x0bListSchemes\x12\'.mrc.entitlements.v1.ListSchemesRequest\x1a(.mrc.entitlements.v1.ListSchemesResponse\x12Z\n\tGetScheme\x12%.mrc.entitlements.v1.GetSchemeRequest\x1a&.mrc.entitlements.v1.GetSchemeResponse\x12o\n\x10\x44raftRuleVersion\x12,.mrc.entitlements.v1.DraftRuleVersionRequest\x1a-.mrc.entitlements.v1.DraftRuleVersionResponse\x12u\n\x12PublishRuleVersion\x12..mrc.entitlements.v1.PublishRuleVersionRequest\x1a/.mrc.entitlements.v1.PublishRuleVersionResponse\x12r\n\x11RetireRuleVersion\x12-.mrc.entitlements.v1.RetireRuleVersionRequest\x1a..mrc.entitlements.v1.RetireRuleVersionResponse\x12u\n\x12GetReevaluationJob\x12..mrc.entitlements.v1.GetReevaluationJobRequest\x1a/.mrc.entitlements.v1.GetReevaluationJobResponse\x12r\n\x11\x43reateApplication\x12-.mrc.entitlements.v1.CreateApplicationRequest\x1a..mrc.entitlements.v1.CreateApplicationResponse\x12i\n\x0eGetApplication\x12*.mrc.entitlements.v1.GetApplicationRequest\x1a+.mrc.entitlements.v1.GetApplicationResponse\x12~\n\x15TransitionApplication\x12\x31.mrc.entitlements.v1.TransitionApplicationRequest\x1a\x32.mrc.entitlements.v1.TransitionApplicationResponse\x12i\n\x0eRecordDelivery\x12*.mrc.entitlements.v1.RecordDeliveryRequest\x1a+.mrc.entitlements.v1.RecordDeliveryResponse\x12Z\n\tGetFunnel\x12%.mrc.entitlements.v1.GetFunnelRequest\x1a&.mrc.entitlements.v1.GetFunnelResponse\x12\x81\x01\n\x16ListRefusalsOfEligible\x12\x32.mrc.entitlements.v1.ListRefusalsOfEligibleRequest\x1a\x33.mrc.entitlements.v1.ListRefusalsOfEligibleResponse\x12\x63\n\x0c\x44\x65\x63lareFacts\x12(.mrc.entitlements.v1.DeclareFactsRequest\x1a).mrc.entitlements.v1.DeclareFactsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'mrc.entitlements.v1.entitlements_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_GETELIGIBILITYREQUEST']._serialized_start=110
-  _globals['_GETELIGIBILITYREQUEST']._serialized_end=152
-  _globals['_GETELIGIBILITYRESPONSE']._serialized_start=154
-  _globals['_GETELIGIBILITYRESPONSE']._serialized_end=233
-  _globals['_ENTITLEMENTSSERVICE']._serialized_start=236
-  _globals['_ENTITLEMENTSSERVICE']._serialized_end=364
+  _globals['_DECLAREFACTSREQUEST_FACTSENTRY']._loaded_options = None
+  _globals['_DECLAREFACTSREQUEST_FACTSENTRY']._serialized_options = b'8\001'
+  _globals['_GETELIGIBILITYREQUEST']._serialized_start=359
+  _globals['_GETELIGIBILITYREQUEST']._serialized_end=401
+  _globals['_GETELIGIBILITYRESPONSE']._serialized_start=403
+  _globals['_GETELIGIBILITYRESPONSE']._serialized_end=482
+  _globals['_LISTSCHEMESREQUEST']._serialized_start=485
+  _globals['_LISTSCHEMESREQUEST']._serialized_end=614
+  _globals['_LISTSCHEMESRESPONSE']._serialized_start=616
+  _globals['_LISTSCHEMESRESPONSE']._serialized_end=726
+  _globals['_GETSCHEMEREQUEST']._serialized_start=728
+  _globals['_GETSCHEMEREQUEST']._serialized_end=767
+  _globals['_GETSCHEMERESPONSE']._serialized_start=769
+  _globals['_GETSCHEMERESPONSE']._serialized_end=833
+  _globals['_DRAFTRULEVERSIONREQUEST']._serialized_start=836
+  _globals['_DRAFTRULEVERSIONREQUEST']._serialized_end=999
+  _globals['_DRAFTRULEVERSIONRESPONSE']._serialized_start=1001
+  _globals['_DRAFTRULEVERSIONRESPONSE']._serialized_end=1107
+  _globals['_PUBLISHRULEVERSIONREQUEST']._serialized_start=1109
+  _globals['_PUBLISHRULEVERSIONREQUEST']._serialized_end=1225
+  _globals['_PUBLISHRULEVERSIONRESPONSE']._serialized_start=1228
+  _globals['_PUBLISHRULEVERSIONRESPONSE']._serialized_end=1363
+  _globals['_RETIRERULEVERSIONREQUEST']._serialized_start=1365
+  _globals['_RETIRERULEVERSIONREQUEST']._serialized_end=1480
+  _globals['_RETIRERULEVERSIONRESPONSE']._serialized_start=1482
+  _globals['_RETIRERULEVERSIONRESPONSE']._serialized_end=1565
+  _globals['_GETREEVALUATIONJOBREQUEST']._serialized_start=1567
+  _globals['_GETREEVALUATIONJOBREQUEST']._serialized_end=1610
+  _globals['_GETREEVALUATIONJOBRESPONSE']._serialized_start=1612
+  _globals['_GETREEVALUATIONJOBRESPONSE']._serialized_end=1691
+  _globals['_CREATEAPPLICATIONREQUEST']._serialized_start=1694
+  _globals['_CREATEAPPLICATIONREQUEST']._serialized_end=1844
+  _globals['_CREATEAPPLICATIONRESPONSE']._serialized_start=1846
+  _globals['_CREATEAPPLICATIONRESPONSE']._serialized_end=1928
+  _globals['_GETAPPLICATIONREQUEST']._serialized_start=1930
+  _globals['_GETAPPLICATIONREQUEST']._serialized_end=1977
+  _globals['_GETAPPLICATIONRESPONSE']._serialized_start=1979
+  _globals['_GETAPPLICATIONRESPONSE']._serialized_end=2058
+  _globals['_TRANSITIONAPPLICATIONREQUEST']._serialized_start=2061
+  _globals['_TRANSITIONAPPLICATIONREQUEST']._serialized_end=2241
+  _globals['_TRANSITIONAPPLICATIONRESPONSE']._serialized_start=2243
+  _globals['_TRANSITIONAPPLICATIONRESPONSE']._serialized_end=2329
+  _globals['_RECORDDELIVERYREQUEST']._serialized_start=2332
+  _globals['_RECORDDELIVERYREQUEST']._serialized_end=2561
+  _globals['_RECORDDELIVERYRESPONSE']._serialized_start=2563
+  _globals['_RECORDDELIVERYRESPONSE']._serialized_end=2660
+  _globals['_GETFUNNELREQUEST']._serialized_start=2662
+  _globals['_GETFUNNELREQUEST']._serialized_end=2744
+  _globals['_GETFUNNELRESPONSE']._serialized_start=2747
+  _globals['_GETFUNNELRESPONSE']._serialized_end=2878
+  _globals['_LISTREFUSALSOFELIGIBLEREQUEST']._serialized_start=2880
+  _globals['_LISTREFUSALSOFELIGIBLEREQUEST']._serialized_end=2951
+  _globals['_REFUSALOFELIGIBLE']._serialized_start=2954
+  _globals['_REFUSALOFELIGIBLE']._serialized_end=3201
+  _globals['_LISTREFUSALSOFELIGIBLERESPONSE']._serialized_start=3203
+  _globals['_LISTREFUSALSOFELIGIBLERESPONSE']._serialized_end=3325
+  _globals['_DECLAREFACTSREQUEST']._serialized_start=3328
+  _globals['_DECLAREFACTSREQUEST']._serialized_end=3539
+  _globals['_DECLAREFACTSREQUEST_FACTSENTRY']._serialized_start=3463
+  _globals['_DECLAREFACTSREQUEST_FACTSENTRY']._serialized_end=3539
+  _globals['_DECLAREFACTSRESPONSE']._serialized_start=3541
+  _globals['_DECLAREFACTSRESPONSE']._serialized_end=3618
+  _globals['_ENTITLEMENTSSERVICE']._serialized_start=3621
+  _globals['_ENTITLEMENTSSERVICE']._serialized_end=5189
 # @@protoc_insertion_point(module_scope)

@@ -3,9 +3,18 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from mrc.common.v1 import common_pb2 as _common_pb2
+from mrc.entitlements.v1 import application_pb2 as _application_pb2
+from mrc.entitlements.v1 import determination_pb2 as _determination_pb2
 from mrc.entitlements.v1 import eligibility_pb2 as _eligibility_pb2
+from mrc.entitlements.v1 import funnel_pb2 as _funnel_pb2
+from mrc.entitlements.v1 import reevaluation_pb2 as _reevaluation_pb2
+from mrc.entitlements.v1 import scheme_pb2 as _scheme_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -55,3 +64,707 @@ class GetEligibilityResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetEligibilityResponse: _TypeAlias = GetEligibilityResponse  # noqa: Y015
+
+@_typing.final
+class ListSchemesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGE_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    STATE_CODE_FIELD_NUMBER: _builtins.int
+    kind: _scheme_pb2.SchemeKind.ValueType
+    """Filters; empty: all."""
+    state_code: _builtins.str
+    """Central schemes and the state schemes of this LGD state."""
+    @_builtins.property
+    def page(self) -> _common_pb2.PageRequest: ...
+    def __init__(
+        self,
+        *,
+        page: _common_pb2.PageRequest | None = ...,
+        kind: _scheme_pb2.SchemeKind.ValueType = ...,
+        state_code: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["kind", b"kind", "page", b"page", "state_code", b"state_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSchemesRequest: _TypeAlias = ListSchemesRequest  # noqa: Y015
+
+@_typing.final
+class ListSchemesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHEMES_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def schemes(self) -> _containers.RepeatedCompositeFieldContainer[_scheme_pb2.Scheme]: ...
+    @_builtins.property
+    def page(self) -> _common_pb2.PageResponse: ...
+    def __init__(
+        self,
+        *,
+        schemes: _abc.Iterable[_scheme_pb2.Scheme] | None = ...,
+        page: _common_pb2.PageResponse | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page", b"page", "schemes", b"schemes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSchemesResponse: _TypeAlias = ListSchemesResponse  # noqa: Y015
+
+@_typing.final
+class GetSchemeRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHEME_CODE_FIELD_NUMBER: _builtins.int
+    scheme_code: _builtins.str
+    def __init__(
+        self,
+        *,
+        scheme_code: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["scheme_code", b"scheme_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSchemeRequest: _TypeAlias = GetSchemeRequest  # noqa: Y015
+
+@_typing.final
+class GetSchemeResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHEME_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def scheme(self) -> _scheme_pb2.Scheme: ...
+    def __init__(
+        self,
+        *,
+        scheme: _scheme_pb2.Scheme | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["scheme", b"scheme"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["scheme", b"scheme"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSchemeResponse: _TypeAlias = GetSchemeResponse  # noqa: Y015
+
+@_typing.final
+class DraftRuleVersionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    SCHEME_CODE_FIELD_NUMBER: _builtins.int
+    CONDITIONS_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
+    idempotency_key: _builtins.str
+    scheme_code: _builtins.str
+    note: _builtins.str
+    expected_version: _builtins.int
+    """The scheme's version the operator saw; 0: do not check."""
+    @_builtins.property
+    def conditions(self) -> _containers.RepeatedCompositeFieldContainer[_scheme_pb2.Condition]: ...
+    def __init__(
+        self,
+        *,
+        idempotency_key: _builtins.str = ...,
+        scheme_code: _builtins.str = ...,
+        conditions: _abc.Iterable[_scheme_pb2.Condition] | None = ...,
+        note: _builtins.str = ...,
+        expected_version: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["conditions", b"conditions", "expected_version", b"expected_version", "idempotency_key", b"idempotency_key", "note", b"note", "scheme_code", b"scheme_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DraftRuleVersionRequest: _TypeAlias = DraftRuleVersionRequest  # noqa: Y015
+
+@_typing.final
+class DraftRuleVersionResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RULE_VERSION_FIELD_NUMBER: _builtins.int
+    SCHEME_VERSION_FIELD_NUMBER: _builtins.int
+    scheme_version: _builtins.int
+    @_builtins.property
+    def rule_version(self) -> _scheme_pb2.RuleVersion: ...
+    def __init__(
+        self,
+        *,
+        rule_version: _scheme_pb2.RuleVersion | None = ...,
+        scheme_version: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["rule_version", b"rule_version"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["rule_version", b"rule_version", "scheme_version", b"scheme_version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DraftRuleVersionResponse: _TypeAlias = DraftRuleVersionResponse  # noqa: Y015
+
+@_typing.final
+class PublishRuleVersionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    SCHEME_CODE_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
+    idempotency_key: _builtins.str
+    scheme_code: _builtins.str
+    version: _builtins.int
+    expected_version: _builtins.int
+    def __init__(
+        self,
+        *,
+        idempotency_key: _builtins.str = ...,
+        scheme_code: _builtins.str = ...,
+        version: _builtins.int = ...,
+        expected_version: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expected_version", b"expected_version", "idempotency_key", b"idempotency_key", "scheme_code", b"scheme_code", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PublishRuleVersionRequest: _TypeAlias = PublishRuleVersionRequest  # noqa: Y015
+
+@_typing.final
+class PublishRuleVersionResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RULE_VERSION_FIELD_NUMBER: _builtins.int
+    JOB_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def rule_version(self) -> _scheme_pb2.RuleVersion: ...
+    @_builtins.property
+    def job(self) -> _reevaluation_pb2.ReevaluationJob: ...
+    def __init__(
+        self,
+        *,
+        rule_version: _scheme_pb2.RuleVersion | None = ...,
+        job: _reevaluation_pb2.ReevaluationJob | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["job", b"job", "rule_version", b"rule_version"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["job", b"job", "rule_version", b"rule_version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PublishRuleVersionResponse: _TypeAlias = PublishRuleVersionResponse  # noqa: Y015
+
+@_typing.final
+class RetireRuleVersionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    SCHEME_CODE_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
+    idempotency_key: _builtins.str
+    scheme_code: _builtins.str
+    version: _builtins.int
+    expected_version: _builtins.int
+    def __init__(
+        self,
+        *,
+        idempotency_key: _builtins.str = ...,
+        scheme_code: _builtins.str = ...,
+        version: _builtins.int = ...,
+        expected_version: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expected_version", b"expected_version", "idempotency_key", b"idempotency_key", "scheme_code", b"scheme_code", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RetireRuleVersionRequest: _TypeAlias = RetireRuleVersionRequest  # noqa: Y015
+
+@_typing.final
+class RetireRuleVersionResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RULE_VERSION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def rule_version(self) -> _scheme_pb2.RuleVersion: ...
+    def __init__(
+        self,
+        *,
+        rule_version: _scheme_pb2.RuleVersion | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["rule_version", b"rule_version"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["rule_version", b"rule_version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RetireRuleVersionResponse: _TypeAlias = RetireRuleVersionResponse  # noqa: Y015
+
+@_typing.final
+class GetReevaluationJobRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    JOB_ID_FIELD_NUMBER: _builtins.int
+    job_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        job_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["job_id", b"job_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetReevaluationJobRequest: _TypeAlias = GetReevaluationJobRequest  # noqa: Y015
+
+@_typing.final
+class GetReevaluationJobResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    JOB_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def job(self) -> _reevaluation_pb2.ReevaluationJob: ...
+    def __init__(
+        self,
+        *,
+        job: _reevaluation_pb2.ReevaluationJob | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["job", b"job"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["job", b"job"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetReevaluationJobResponse: _TypeAlias = GetReevaluationJobResponse  # noqa: Y015
+
+@_typing.final
+class CreateApplicationRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    WORKER_ID_FIELD_NUMBER: _builtins.int
+    SCHEME_CODE_FIELD_NUMBER: _builtins.int
+    STATE_CODE_FIELD_NUMBER: _builtins.int
+    DISTRICT_CODE_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    idempotency_key: _builtins.str
+    worker_id: _builtins.str
+    scheme_code: _builtins.str
+    state_code: _builtins.str
+    """Where the application is made (LGD); defaults to the worker's current place."""
+    district_code: _builtins.str
+    reason: _builtins.str
+    def __init__(
+        self,
+        *,
+        idempotency_key: _builtins.str = ...,
+        worker_id: _builtins.str = ...,
+        scheme_code: _builtins.str = ...,
+        state_code: _builtins.str = ...,
+        district_code: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["district_code", b"district_code", "idempotency_key", b"idempotency_key", "reason", b"reason", "scheme_code", b"scheme_code", "state_code", b"state_code", "worker_id", b"worker_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateApplicationRequest: _TypeAlias = CreateApplicationRequest  # noqa: Y015
+
+@_typing.final
+class CreateApplicationResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPLICATION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def application(self) -> _application_pb2.Application: ...
+    def __init__(
+        self,
+        *,
+        application: _application_pb2.Application | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["application", b"application"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["application", b"application"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateApplicationResponse: _TypeAlias = CreateApplicationResponse  # noqa: Y015
+
+@_typing.final
+class GetApplicationRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPLICATION_ID_FIELD_NUMBER: _builtins.int
+    application_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        application_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["application_id", b"application_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetApplicationRequest: _TypeAlias = GetApplicationRequest  # noqa: Y015
+
+@_typing.final
+class GetApplicationResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPLICATION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def application(self) -> _application_pb2.Application: ...
+    def __init__(
+        self,
+        *,
+        application: _application_pb2.Application | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["application", b"application"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["application", b"application"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetApplicationResponse: _TypeAlias = GetApplicationResponse  # noqa: Y015
+
+@_typing.final
+class TransitionApplicationRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    APPLICATION_ID_FIELD_NUMBER: _builtins.int
+    TO_STATUS_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
+    idempotency_key: _builtins.str
+    application_id: _builtins.str
+    to_status: _application_pb2.ApplicationStatus.ValueType
+    reason: _builtins.str
+    """Required for rejected, lapsed and documents_pending."""
+    expected_version: _builtins.int
+    def __init__(
+        self,
+        *,
+        idempotency_key: _builtins.str = ...,
+        application_id: _builtins.str = ...,
+        to_status: _application_pb2.ApplicationStatus.ValueType = ...,
+        reason: _builtins.str = ...,
+        expected_version: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["application_id", b"application_id", "expected_version", b"expected_version", "idempotency_key", b"idempotency_key", "reason", b"reason", "to_status", b"to_status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TransitionApplicationRequest: _TypeAlias = TransitionApplicationRequest  # noqa: Y015
+
+@_typing.final
+class TransitionApplicationResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPLICATION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def application(self) -> _application_pb2.Application: ...
+    def __init__(
+        self,
+        *,
+        application: _application_pb2.Application | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["application", b"application"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["application", b"application"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TransitionApplicationResponse: _TypeAlias = TransitionApplicationResponse  # noqa: Y015
+
+@_typing.final
+class RecordDeliveryRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPLICATION_ID_FIELD_NUMBER: _builtins.int
+    EXTERNAL_REFERENCE_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    DELIVERED_ON_FIELD_NUMBER: _builtins.int
+    AMOUNT_PAISE_FIELD_NUMBER: _builtins.int
+    QUANTITY_FIELD_NUMBER: _builtins.int
+    STATE_CODE_FIELD_NUMBER: _builtins.int
+    DISTRICT_CODE_FIELD_NUMBER: _builtins.int
+    application_id: _builtins.str
+    external_reference: _builtins.str
+    kind: _application_pb2.DeliveryKind.ValueType
+    delivered_on: _builtins.str
+    """YYYY-MM-DD."""
+    amount_paise: _builtins.int
+    quantity: _builtins.str
+    state_code: _builtins.str
+    district_code: _builtins.str
+    def __init__(
+        self,
+        *,
+        application_id: _builtins.str = ...,
+        external_reference: _builtins.str = ...,
+        kind: _application_pb2.DeliveryKind.ValueType = ...,
+        delivered_on: _builtins.str = ...,
+        amount_paise: _builtins.int = ...,
+        quantity: _builtins.str = ...,
+        state_code: _builtins.str = ...,
+        district_code: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_paise", b"amount_paise", "application_id", b"application_id", "delivered_on", b"delivered_on", "district_code", b"district_code", "external_reference", b"external_reference", "kind", b"kind", "quantity", b"quantity", "state_code", b"state_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordDeliveryRequest: _TypeAlias = RecordDeliveryRequest  # noqa: Y015
+
+@_typing.final
+class RecordDeliveryResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPLICATION_FIELD_NUMBER: _builtins.int
+    REPLAYED_FIELD_NUMBER: _builtins.int
+    replayed: _builtins.bool
+    """True when this external reference was already recorded: nothing was added."""
+    @_builtins.property
+    def application(self) -> _application_pb2.Application: ...
+    def __init__(
+        self,
+        *,
+        application: _application_pb2.Application | None = ...,
+        replayed: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["application", b"application"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["application", b"application", "replayed", b"replayed"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordDeliveryResponse: _TypeAlias = RecordDeliveryResponse  # noqa: Y015
+
+@_typing.final
+class GetFunnelRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATE_CODE_FIELD_NUMBER: _builtins.int
+    DISTRICT_CODE_FIELD_NUMBER: _builtins.int
+    SCHEME_CODE_FIELD_NUMBER: _builtins.int
+    state_code: _builtins.str
+    """Filters; empty: all the caller may see."""
+    district_code: _builtins.str
+    scheme_code: _builtins.str
+    def __init__(
+        self,
+        *,
+        state_code: _builtins.str = ...,
+        district_code: _builtins.str = ...,
+        scheme_code: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["district_code", b"district_code", "scheme_code", b"scheme_code", "state_code", b"state_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetFunnelRequest: _TypeAlias = GetFunnelRequest  # noqa: Y015
+
+@_typing.final
+class GetFunnelResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CELLS_FIELD_NUMBER: _builtins.int
+    TOTAL_FIELD_NUMBER: _builtins.int
+    TOTAL_SUPPRESSED_FIELD_NUMBER: _builtins.int
+    MIN_CELL_SIZE_FIELD_NUMBER: _builtins.int
+    total: _builtins.int
+    """Exact only when no cell was suppressed."""
+    total_suppressed: _builtins.bool
+    min_cell_size: _builtins.int
+    @_builtins.property
+    def cells(self) -> _containers.RepeatedCompositeFieldContainer[_funnel_pb2.FunnelCell]: ...
+    def __init__(
+        self,
+        *,
+        cells: _abc.Iterable[_funnel_pb2.FunnelCell] | None = ...,
+        total: _builtins.int = ...,
+        total_suppressed: _builtins.bool = ...,
+        min_cell_size: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cells", b"cells", "min_cell_size", b"min_cell_size", "total", b"total", "total_suppressed", b"total_suppressed"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetFunnelResponse: _TypeAlias = GetFunnelResponse  # noqa: Y015
+
+@_typing.final
+class ListRefusalsOfEligibleRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKER_ID_FIELD_NUMBER: _builtins.int
+    SCHEME_CODE_FIELD_NUMBER: _builtins.int
+    worker_id: _builtins.str
+    scheme_code: _builtins.str
+    """Empty: every scheme."""
+    def __init__(
+        self,
+        *,
+        worker_id: _builtins.str = ...,
+        scheme_code: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["scheme_code", b"scheme_code", "worker_id", b"worker_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListRefusalsOfEligibleRequest: _TypeAlias = ListRefusalsOfEligibleRequest  # noqa: Y015
+
+@_typing.final
+class RefusalOfEligible(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPLICATION_ID_FIELD_NUMBER: _builtins.int
+    SCHEME_CODE_FIELD_NUMBER: _builtins.int
+    REFUSED_AT_FIELD_NUMBER: _builtins.int
+    OUTCOME_AT_REFUSAL_FIELD_NUMBER: _builtins.int
+    OUTCOME_NOW_FIELD_NUMBER: _builtins.int
+    RULE_VERSION_NOW_FIELD_NUMBER: _builtins.int
+    application_id: _builtins.str
+    scheme_code: _builtins.str
+    outcome_at_refusal: _determination_pb2.Outcome.ValueType
+    outcome_now: _determination_pb2.Outcome.ValueType
+    rule_version_now: _builtins.int
+    @_builtins.property
+    def refused_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        application_id: _builtins.str = ...,
+        scheme_code: _builtins.str = ...,
+        refused_at: _timestamp_pb2.Timestamp | None = ...,
+        outcome_at_refusal: _determination_pb2.Outcome.ValueType = ...,
+        outcome_now: _determination_pb2.Outcome.ValueType = ...,
+        rule_version_now: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["refused_at", b"refused_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["application_id", b"application_id", "outcome_at_refusal", b"outcome_at_refusal", "outcome_now", b"outcome_now", "refused_at", b"refused_at", "rule_version_now", b"rule_version_now", "scheme_code", b"scheme_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RefusalOfEligible: _TypeAlias = RefusalOfEligible  # noqa: Y015
+
+@_typing.final
+class ListRefusalsOfEligibleResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFUSED_WHILE_ELIGIBLE_FIELD_NUMBER: _builtins.int
+    REFUSALS_FIELD_NUMBER: _builtins.int
+    refused_while_eligible: _builtins.bool
+    """True when at least one refusal is listed."""
+    @_builtins.property
+    def refusals(self) -> _containers.RepeatedCompositeFieldContainer[Global___RefusalOfEligible]: ...
+    def __init__(
+        self,
+        *,
+        refused_while_eligible: _builtins.bool = ...,
+        refusals: _abc.Iterable[Global___RefusalOfEligible] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["refusals", b"refusals", "refused_while_eligible", b"refused_while_eligible"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListRefusalsOfEligibleResponse: _TypeAlias = ListRefusalsOfEligibleResponse  # noqa: Y015
+
+@_typing.final
+class DeclareFactsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class FactsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        @_builtins.property
+        def value(self) -> _determination_pb2.FactValue: ...
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _determination_pb2.FactValue | None = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _typing.Literal["value", b"value"]  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    WORKER_ID_FIELD_NUMBER: _builtins.int
+    FACTS_FIELD_NUMBER: _builtins.int
+    idempotency_key: _builtins.str
+    worker_id: _builtins.str
+    @_builtins.property
+    def facts(self) -> _containers.MessageMap[_builtins.str, _determination_pb2.FactValue]:
+        """Only facts the registry never holds (see the fact vocabulary)."""
+
+    def __init__(
+        self,
+        *,
+        idempotency_key: _builtins.str = ...,
+        worker_id: _builtins.str = ...,
+        facts: _abc.Mapping[_builtins.str, _determination_pb2.FactValue] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["facts", b"facts", "idempotency_key", b"idempotency_key", "worker_id", b"worker_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeclareFactsRequest: _TypeAlias = DeclareFactsRequest  # noqa: Y015
+
+@_typing.final
+class DeclareFactsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ELIGIBILITY_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def eligibility(self) -> _eligibility_pb2.Eligibility: ...
+    def __init__(
+        self,
+        *,
+        eligibility: _eligibility_pb2.Eligibility | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["eligibility", b"eligibility"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["eligibility", b"eligibility"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeclareFactsResponse: _TypeAlias = DeclareFactsResponse  # noqa: Y015

@@ -26,7 +26,8 @@ if _version_not_supported:
 
 
 class EntitlementsServiceStub:
-    """Scheme catalogue, eligibility and benefit delivery.
+    """Scheme catalogue, eligibility and benefit delivery. The REST paths each RPC matches are in its comment.
+    Writes take an idempotency_key: a retry with the same key returns the first result.
     """
 
     def __init__(self, channel):
@@ -40,14 +41,174 @@ class EntitlementsServiceStub:
                 request_serializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.GetEligibilityRequest.SerializeToString,
                 response_deserializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.GetEligibilityResponse.FromString,
                 _registered_method=True)
+        self.ListSchemes = channel.unary_unary(
+                '/mrc.entitlements.v1.EntitlementsService/ListSchemes',
+                request_serializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.ListSchemesRequest.SerializeToString,
+                response_deserializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.ListSchemesResponse.FromString,
+                _registered_method=True)
+        self.GetScheme = channel.unary_unary(
+                '/mrc.entitlements.v1.EntitlementsService/GetScheme',
+                request_serializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.GetSchemeRequest.SerializeToString,
+                response_deserializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.GetSchemeResponse.FromString,
+                _registered_method=True)
+        self.DraftRuleVersion = channel.unary_unary(
+                '/mrc.entitlements.v1.EntitlementsService/DraftRuleVersion',
+                request_serializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.DraftRuleVersionRequest.SerializeToString,
+                response_deserializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.DraftRuleVersionResponse.FromString,
+                _registered_method=True)
+        self.PublishRuleVersion = channel.unary_unary(
+                '/mrc.entitlements.v1.EntitlementsService/PublishRuleVersion',
+                request_serializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.PublishRuleVersionRequest.SerializeToString,
+                response_deserializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.PublishRuleVersionResponse.FromString,
+                _registered_method=True)
+        self.RetireRuleVersion = channel.unary_unary(
+                '/mrc.entitlements.v1.EntitlementsService/RetireRuleVersion',
+                request_serializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.RetireRuleVersionRequest.SerializeToString,
+                response_deserializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.RetireRuleVersionResponse.FromString,
+                _registered_method=True)
+        self.GetReevaluationJob = channel.unary_unary(
+                '/mrc.entitlements.v1.EntitlementsService/GetReevaluationJob',
+                request_serializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.GetReevaluationJobRequest.SerializeToString,
+                response_deserializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.GetReevaluationJobResponse.FromString,
+                _registered_method=True)
+        self.CreateApplication = channel.unary_unary(
+                '/mrc.entitlements.v1.EntitlementsService/CreateApplication',
+                request_serializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.CreateApplicationRequest.SerializeToString,
+                response_deserializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.CreateApplicationResponse.FromString,
+                _registered_method=True)
+        self.GetApplication = channel.unary_unary(
+                '/mrc.entitlements.v1.EntitlementsService/GetApplication',
+                request_serializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.GetApplicationRequest.SerializeToString,
+                response_deserializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.GetApplicationResponse.FromString,
+                _registered_method=True)
+        self.TransitionApplication = channel.unary_unary(
+                '/mrc.entitlements.v1.EntitlementsService/TransitionApplication',
+                request_serializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.TransitionApplicationRequest.SerializeToString,
+                response_deserializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.TransitionApplicationResponse.FromString,
+                _registered_method=True)
+        self.RecordDelivery = channel.unary_unary(
+                '/mrc.entitlements.v1.EntitlementsService/RecordDelivery',
+                request_serializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.RecordDeliveryRequest.SerializeToString,
+                response_deserializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.RecordDeliveryResponse.FromString,
+                _registered_method=True)
+        self.GetFunnel = channel.unary_unary(
+                '/mrc.entitlements.v1.EntitlementsService/GetFunnel',
+                request_serializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.GetFunnelRequest.SerializeToString,
+                response_deserializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.GetFunnelResponse.FromString,
+                _registered_method=True)
+        self.ListRefusalsOfEligible = channel.unary_unary(
+                '/mrc.entitlements.v1.EntitlementsService/ListRefusalsOfEligible',
+                request_serializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.ListRefusalsOfEligibleRequest.SerializeToString,
+                response_deserializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.ListRefusalsOfEligibleResponse.FromString,
+                _registered_method=True)
+        self.DeclareFacts = channel.unary_unary(
+                '/mrc.entitlements.v1.EntitlementsService/DeclareFacts',
+                request_serializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.DeclareFactsRequest.SerializeToString,
+                response_deserializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.DeclareFactsResponse.FromString,
+                _registered_method=True)
 
 
 class EntitlementsServiceServicer:
-    """Scheme catalogue, eligibility and benefit delivery.
+    """Scheme catalogue, eligibility and benefit delivery. The REST paths each RPC matches are in its comment.
+    Writes take an idempotency_key: a retry with the same key returns the first result.
     """
 
     def GetEligibility(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """GET /v1/eligibility/{worker_id}
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSchemes(self, request, context):
+        """GET /v1/schemes
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetScheme(self, request, context):
+        """GET /v1/schemes/{scheme_code}
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DraftRuleVersion(self, request, context):
+        """POST /v1/schemes/{scheme_code}/versions
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PublishRuleVersion(self, request, context):
+        """POST /v1/schemes/{scheme_code}/versions/{version}:publish (202 with the re-evaluation job)
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RetireRuleVersion(self, request, context):
+        """POST /v1/schemes/{scheme_code}/versions/{version}:retire
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetReevaluationJob(self, request, context):
+        """GET /v1/reevaluations/{job_id}
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateApplication(self, request, context):
+        """POST /v1/applications
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetApplication(self, request, context):
+        """GET /v1/applications/{application_id}
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TransitionApplication(self, request, context):
+        """POST /v1/applications/{application_id}:transition (an illegal transition is 409 / ABORTED,
+        naming both states)
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordDelivery(self, request, context):
+        """POST /v1/applications/{application_id}/deliveries (idempotent by external_reference)
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetFunnel(self, request, context):
+        """GET /v1/statistics/funnel
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRefusalsOfEligible(self, request, context):
+        """For the grievance service: was this worker refused a scheme they are eligible for?
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeclareFacts(self, request, context):
+        """POST /v1/eligibility/{worker_id}/declared-facts: facts the registry never holds (income, EPFO
+        membership...), as the worker declared them to a caseworker; the worker is determined again.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -60,6 +221,71 @@ def add_EntitlementsServiceServicer_to_server(servicer, server):
                     request_deserializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.GetEligibilityRequest.FromString,
                     response_serializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.GetEligibilityResponse.SerializeToString,
             ),
+            'ListSchemes': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSchemes,
+                    request_deserializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.ListSchemesRequest.FromString,
+                    response_serializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.ListSchemesResponse.SerializeToString,
+            ),
+            'GetScheme': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetScheme,
+                    request_deserializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.GetSchemeRequest.FromString,
+                    response_serializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.GetSchemeResponse.SerializeToString,
+            ),
+            'DraftRuleVersion': grpc.unary_unary_rpc_method_handler(
+                    servicer.DraftRuleVersion,
+                    request_deserializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.DraftRuleVersionRequest.FromString,
+                    response_serializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.DraftRuleVersionResponse.SerializeToString,
+            ),
+            'PublishRuleVersion': grpc.unary_unary_rpc_method_handler(
+                    servicer.PublishRuleVersion,
+                    request_deserializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.PublishRuleVersionRequest.FromString,
+                    response_serializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.PublishRuleVersionResponse.SerializeToString,
+            ),
+            'RetireRuleVersion': grpc.unary_unary_rpc_method_handler(
+                    servicer.RetireRuleVersion,
+                    request_deserializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.RetireRuleVersionRequest.FromString,
+                    response_serializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.RetireRuleVersionResponse.SerializeToString,
+            ),
+            'GetReevaluationJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetReevaluationJob,
+                    request_deserializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.GetReevaluationJobRequest.FromString,
+                    response_serializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.GetReevaluationJobResponse.SerializeToString,
+            ),
+            'CreateApplication': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateApplication,
+                    request_deserializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.CreateApplicationRequest.FromString,
+                    response_serializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.CreateApplicationResponse.SerializeToString,
+            ),
+            'GetApplication': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetApplication,
+                    request_deserializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.GetApplicationRequest.FromString,
+                    response_serializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.GetApplicationResponse.SerializeToString,
+            ),
+            'TransitionApplication': grpc.unary_unary_rpc_method_handler(
+                    servicer.TransitionApplication,
+                    request_deserializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.TransitionApplicationRequest.FromString,
+                    response_serializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.TransitionApplicationResponse.SerializeToString,
+            ),
+            'RecordDelivery': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordDelivery,
+                    request_deserializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.RecordDeliveryRequest.FromString,
+                    response_serializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.RecordDeliveryResponse.SerializeToString,
+            ),
+            'GetFunnel': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetFunnel,
+                    request_deserializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.GetFunnelRequest.FromString,
+                    response_serializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.GetFunnelResponse.SerializeToString,
+            ),
+            'ListRefusalsOfEligible': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRefusalsOfEligible,
+                    request_deserializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.ListRefusalsOfEligibleRequest.FromString,
+                    response_serializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.ListRefusalsOfEligibleResponse.SerializeToString,
+            ),
+            'DeclareFacts': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeclareFacts,
+                    request_deserializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.DeclareFactsRequest.FromString,
+                    response_serializer=mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.DeclareFactsResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'mrc.entitlements.v1.EntitlementsService', rpc_method_handlers)
@@ -69,7 +295,8 @@ def add_EntitlementsServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class EntitlementsService:
-    """Scheme catalogue, eligibility and benefit delivery.
+    """Scheme catalogue, eligibility and benefit delivery. The REST paths each RPC matches are in its comment.
+    Writes take an idempotency_key: a retry with the same key returns the first result.
     """
 
     @staticmethod
@@ -89,6 +316,357 @@ class EntitlementsService:
             '/mrc.entitlements.v1.EntitlementsService/GetEligibility',
             mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.GetEligibilityRequest.SerializeToString,
             mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.GetEligibilityResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSchemes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mrc.entitlements.v1.EntitlementsService/ListSchemes',
+            mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.ListSchemesRequest.SerializeToString,
+            mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.ListSchemesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetScheme(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mrc.entitlements.v1.EntitlementsService/GetScheme',
+            mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.GetSchemeRequest.SerializeToString,
+            mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.GetSchemeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DraftRuleVersion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mrc.entitlements.v1.EntitlementsService/DraftRuleVersion',
+            mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.DraftRuleVersionRequest.SerializeToString,
+            mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.DraftRuleVersionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PublishRuleVersion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mrc.entitlements.v1.EntitlementsService/PublishRuleVersion',
+            mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.PublishRuleVersionRequest.SerializeToString,
+            mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.PublishRuleVersionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RetireRuleVersion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mrc.entitlements.v1.EntitlementsService/RetireRuleVersion',
+            mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.RetireRuleVersionRequest.SerializeToString,
+            mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.RetireRuleVersionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetReevaluationJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mrc.entitlements.v1.EntitlementsService/GetReevaluationJob',
+            mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.GetReevaluationJobRequest.SerializeToString,
+            mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.GetReevaluationJobResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateApplication(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mrc.entitlements.v1.EntitlementsService/CreateApplication',
+            mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.CreateApplicationRequest.SerializeToString,
+            mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.CreateApplicationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetApplication(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mrc.entitlements.v1.EntitlementsService/GetApplication',
+            mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.GetApplicationRequest.SerializeToString,
+            mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.GetApplicationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TransitionApplication(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mrc.entitlements.v1.EntitlementsService/TransitionApplication',
+            mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.TransitionApplicationRequest.SerializeToString,
+            mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.TransitionApplicationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordDelivery(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mrc.entitlements.v1.EntitlementsService/RecordDelivery',
+            mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.RecordDeliveryRequest.SerializeToString,
+            mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.RecordDeliveryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetFunnel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mrc.entitlements.v1.EntitlementsService/GetFunnel',
+            mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.GetFunnelRequest.SerializeToString,
+            mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.GetFunnelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRefusalsOfEligible(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mrc.entitlements.v1.EntitlementsService/ListRefusalsOfEligible',
+            mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.ListRefusalsOfEligibleRequest.SerializeToString,
+            mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.ListRefusalsOfEligibleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeclareFacts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mrc.entitlements.v1.EntitlementsService/DeclareFacts',
+            mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.DeclareFactsRequest.SerializeToString,
+            mrc_dot_entitlements_dot_v1_dot_entitlements__service__pb2.DeclareFactsResponse.FromString,
             options,
             channel_credentials,
             insecure,

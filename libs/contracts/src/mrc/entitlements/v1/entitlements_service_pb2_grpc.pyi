@@ -27,29 +27,206 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class EntitlementsServiceStub:
-    """Scheme catalogue, eligibility and benefit delivery."""
+    """Scheme catalogue, eligibility and benefit delivery. The REST paths each RPC matches are in its comment.
+    Writes take an idempotency_key: a retry with the same key returns the first result.
+    """
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> EntitlementsServiceAsyncStub: ...
     GetEligibility: _grpc.UnaryUnaryMultiCallable[_entitlements_service_pb2.GetEligibilityRequest, _entitlements_service_pb2.GetEligibilityResponse]
+    """GET /v1/eligibility/{worker_id}"""
+    ListSchemes: _grpc.UnaryUnaryMultiCallable[_entitlements_service_pb2.ListSchemesRequest, _entitlements_service_pb2.ListSchemesResponse]
+    """GET /v1/schemes"""
+    GetScheme: _grpc.UnaryUnaryMultiCallable[_entitlements_service_pb2.GetSchemeRequest, _entitlements_service_pb2.GetSchemeResponse]
+    """GET /v1/schemes/{scheme_code}"""
+    DraftRuleVersion: _grpc.UnaryUnaryMultiCallable[_entitlements_service_pb2.DraftRuleVersionRequest, _entitlements_service_pb2.DraftRuleVersionResponse]
+    """POST /v1/schemes/{scheme_code}/versions"""
+    PublishRuleVersion: _grpc.UnaryUnaryMultiCallable[_entitlements_service_pb2.PublishRuleVersionRequest, _entitlements_service_pb2.PublishRuleVersionResponse]
+    """POST /v1/schemes/{scheme_code}/versions/{version}:publish (202 with the re-evaluation job)"""
+    RetireRuleVersion: _grpc.UnaryUnaryMultiCallable[_entitlements_service_pb2.RetireRuleVersionRequest, _entitlements_service_pb2.RetireRuleVersionResponse]
+    """POST /v1/schemes/{scheme_code}/versions/{version}:retire"""
+    GetReevaluationJob: _grpc.UnaryUnaryMultiCallable[_entitlements_service_pb2.GetReevaluationJobRequest, _entitlements_service_pb2.GetReevaluationJobResponse]
+    """GET /v1/reevaluations/{job_id}"""
+    CreateApplication: _grpc.UnaryUnaryMultiCallable[_entitlements_service_pb2.CreateApplicationRequest, _entitlements_service_pb2.CreateApplicationResponse]
+    """POST /v1/applications"""
+    GetApplication: _grpc.UnaryUnaryMultiCallable[_entitlements_service_pb2.GetApplicationRequest, _entitlements_service_pb2.GetApplicationResponse]
+    """GET /v1/applications/{application_id}"""
+    TransitionApplication: _grpc.UnaryUnaryMultiCallable[_entitlements_service_pb2.TransitionApplicationRequest, _entitlements_service_pb2.TransitionApplicationResponse]
+    """POST /v1/applications/{application_id}:transition (an illegal transition is 409 / ABORTED,
+    naming both states)
+    """
+    RecordDelivery: _grpc.UnaryUnaryMultiCallable[_entitlements_service_pb2.RecordDeliveryRequest, _entitlements_service_pb2.RecordDeliveryResponse]
+    """POST /v1/applications/{application_id}/deliveries (idempotent by external_reference)"""
+    GetFunnel: _grpc.UnaryUnaryMultiCallable[_entitlements_service_pb2.GetFunnelRequest, _entitlements_service_pb2.GetFunnelResponse]
+    """GET /v1/statistics/funnel"""
+    ListRefusalsOfEligible: _grpc.UnaryUnaryMultiCallable[_entitlements_service_pb2.ListRefusalsOfEligibleRequest, _entitlements_service_pb2.ListRefusalsOfEligibleResponse]
+    """For the grievance service: was this worker refused a scheme they are eligible for?"""
+    DeclareFacts: _grpc.UnaryUnaryMultiCallable[_entitlements_service_pb2.DeclareFactsRequest, _entitlements_service_pb2.DeclareFactsResponse]
+    """POST /v1/eligibility/{worker_id}/declared-facts: facts the registry never holds (income, EPFO
+    membership...), as the worker declared them to a caseworker; the worker is determined again.
+    """
 
 @_typing.type_check_only
 class EntitlementsServiceAsyncStub(EntitlementsServiceStub):
-    """Scheme catalogue, eligibility and benefit delivery."""
+    """Scheme catalogue, eligibility and benefit delivery. The REST paths each RPC matches are in its comment.
+    Writes take an idempotency_key: a retry with the same key returns the first result.
+    """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     GetEligibility: _aio.UnaryUnaryMultiCallable[_entitlements_service_pb2.GetEligibilityRequest, _entitlements_service_pb2.GetEligibilityResponse]  # type: ignore[assignment]
+    """GET /v1/eligibility/{worker_id}"""
+    ListSchemes: _aio.UnaryUnaryMultiCallable[_entitlements_service_pb2.ListSchemesRequest, _entitlements_service_pb2.ListSchemesResponse]  # type: ignore[assignment]
+    """GET /v1/schemes"""
+    GetScheme: _aio.UnaryUnaryMultiCallable[_entitlements_service_pb2.GetSchemeRequest, _entitlements_service_pb2.GetSchemeResponse]  # type: ignore[assignment]
+    """GET /v1/schemes/{scheme_code}"""
+    DraftRuleVersion: _aio.UnaryUnaryMultiCallable[_entitlements_service_pb2.DraftRuleVersionRequest, _entitlements_service_pb2.DraftRuleVersionResponse]  # type: ignore[assignment]
+    """POST /v1/schemes/{scheme_code}/versions"""
+    PublishRuleVersion: _aio.UnaryUnaryMultiCallable[_entitlements_service_pb2.PublishRuleVersionRequest, _entitlements_service_pb2.PublishRuleVersionResponse]  # type: ignore[assignment]
+    """POST /v1/schemes/{scheme_code}/versions/{version}:publish (202 with the re-evaluation job)"""
+    RetireRuleVersion: _aio.UnaryUnaryMultiCallable[_entitlements_service_pb2.RetireRuleVersionRequest, _entitlements_service_pb2.RetireRuleVersionResponse]  # type: ignore[assignment]
+    """POST /v1/schemes/{scheme_code}/versions/{version}:retire"""
+    GetReevaluationJob: _aio.UnaryUnaryMultiCallable[_entitlements_service_pb2.GetReevaluationJobRequest, _entitlements_service_pb2.GetReevaluationJobResponse]  # type: ignore[assignment]
+    """GET /v1/reevaluations/{job_id}"""
+    CreateApplication: _aio.UnaryUnaryMultiCallable[_entitlements_service_pb2.CreateApplicationRequest, _entitlements_service_pb2.CreateApplicationResponse]  # type: ignore[assignment]
+    """POST /v1/applications"""
+    GetApplication: _aio.UnaryUnaryMultiCallable[_entitlements_service_pb2.GetApplicationRequest, _entitlements_service_pb2.GetApplicationResponse]  # type: ignore[assignment]
+    """GET /v1/applications/{application_id}"""
+    TransitionApplication: _aio.UnaryUnaryMultiCallable[_entitlements_service_pb2.TransitionApplicationRequest, _entitlements_service_pb2.TransitionApplicationResponse]  # type: ignore[assignment]
+    """POST /v1/applications/{application_id}:transition (an illegal transition is 409 / ABORTED,
+    naming both states)
+    """
+    RecordDelivery: _aio.UnaryUnaryMultiCallable[_entitlements_service_pb2.RecordDeliveryRequest, _entitlements_service_pb2.RecordDeliveryResponse]  # type: ignore[assignment]
+    """POST /v1/applications/{application_id}/deliveries (idempotent by external_reference)"""
+    GetFunnel: _aio.UnaryUnaryMultiCallable[_entitlements_service_pb2.GetFunnelRequest, _entitlements_service_pb2.GetFunnelResponse]  # type: ignore[assignment]
+    """GET /v1/statistics/funnel"""
+    ListRefusalsOfEligible: _aio.UnaryUnaryMultiCallable[_entitlements_service_pb2.ListRefusalsOfEligibleRequest, _entitlements_service_pb2.ListRefusalsOfEligibleResponse]  # type: ignore[assignment]
+    """For the grievance service: was this worker refused a scheme they are eligible for?"""
+    DeclareFacts: _aio.UnaryUnaryMultiCallable[_entitlements_service_pb2.DeclareFactsRequest, _entitlements_service_pb2.DeclareFactsResponse]  # type: ignore[assignment]
+    """POST /v1/eligibility/{worker_id}/declared-facts: facts the registry never holds (income, EPFO
+    membership...), as the worker declared them to a caseworker; the worker is determined again.
+    """
 
 class EntitlementsServiceServicer(metaclass=_abc_1.ABCMeta):
-    """Scheme catalogue, eligibility and benefit delivery."""
+    """Scheme catalogue, eligibility and benefit delivery. The REST paths each RPC matches are in its comment.
+    Writes take an idempotency_key: a retry with the same key returns the first result.
+    """
 
     @_abc_1.abstractmethod
     def GetEligibility(
         self,
         request: _entitlements_service_pb2.GetEligibilityRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_entitlements_service_pb2.GetEligibilityResponse, _abc.Awaitable[_entitlements_service_pb2.GetEligibilityResponse]]: ...
+    ) -> _typing.Union[_entitlements_service_pb2.GetEligibilityResponse, _abc.Awaitable[_entitlements_service_pb2.GetEligibilityResponse]]:
+        """GET /v1/eligibility/{worker_id}"""
+
+    @_abc_1.abstractmethod
+    def ListSchemes(
+        self,
+        request: _entitlements_service_pb2.ListSchemesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_entitlements_service_pb2.ListSchemesResponse, _abc.Awaitable[_entitlements_service_pb2.ListSchemesResponse]]:
+        """GET /v1/schemes"""
+
+    @_abc_1.abstractmethod
+    def GetScheme(
+        self,
+        request: _entitlements_service_pb2.GetSchemeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_entitlements_service_pb2.GetSchemeResponse, _abc.Awaitable[_entitlements_service_pb2.GetSchemeResponse]]:
+        """GET /v1/schemes/{scheme_code}"""
+
+    @_abc_1.abstractmethod
+    def DraftRuleVersion(
+        self,
+        request: _entitlements_service_pb2.DraftRuleVersionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_entitlements_service_pb2.DraftRuleVersionResponse, _abc.Awaitable[_entitlements_service_pb2.DraftRuleVersionResponse]]:
+        """POST /v1/schemes/{scheme_code}/versions"""
+
+    @_abc_1.abstractmethod
+    def PublishRuleVersion(
+        self,
+        request: _entitlements_service_pb2.PublishRuleVersionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_entitlements_service_pb2.PublishRuleVersionResponse, _abc.Awaitable[_entitlements_service_pb2.PublishRuleVersionResponse]]:
+        """POST /v1/schemes/{scheme_code}/versions/{version}:publish (202 with the re-evaluation job)"""
+
+    @_abc_1.abstractmethod
+    def RetireRuleVersion(
+        self,
+        request: _entitlements_service_pb2.RetireRuleVersionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_entitlements_service_pb2.RetireRuleVersionResponse, _abc.Awaitable[_entitlements_service_pb2.RetireRuleVersionResponse]]:
+        """POST /v1/schemes/{scheme_code}/versions/{version}:retire"""
+
+    @_abc_1.abstractmethod
+    def GetReevaluationJob(
+        self,
+        request: _entitlements_service_pb2.GetReevaluationJobRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_entitlements_service_pb2.GetReevaluationJobResponse, _abc.Awaitable[_entitlements_service_pb2.GetReevaluationJobResponse]]:
+        """GET /v1/reevaluations/{job_id}"""
+
+    @_abc_1.abstractmethod
+    def CreateApplication(
+        self,
+        request: _entitlements_service_pb2.CreateApplicationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_entitlements_service_pb2.CreateApplicationResponse, _abc.Awaitable[_entitlements_service_pb2.CreateApplicationResponse]]:
+        """POST /v1/applications"""
+
+    @_abc_1.abstractmethod
+    def GetApplication(
+        self,
+        request: _entitlements_service_pb2.GetApplicationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_entitlements_service_pb2.GetApplicationResponse, _abc.Awaitable[_entitlements_service_pb2.GetApplicationResponse]]:
+        """GET /v1/applications/{application_id}"""
+
+    @_abc_1.abstractmethod
+    def TransitionApplication(
+        self,
+        request: _entitlements_service_pb2.TransitionApplicationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_entitlements_service_pb2.TransitionApplicationResponse, _abc.Awaitable[_entitlements_service_pb2.TransitionApplicationResponse]]:
+        """POST /v1/applications/{application_id}:transition (an illegal transition is 409 / ABORTED,
+        naming both states)
+        """
+
+    @_abc_1.abstractmethod
+    def RecordDelivery(
+        self,
+        request: _entitlements_service_pb2.RecordDeliveryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_entitlements_service_pb2.RecordDeliveryResponse, _abc.Awaitable[_entitlements_service_pb2.RecordDeliveryResponse]]:
+        """POST /v1/applications/{application_id}/deliveries (idempotent by external_reference)"""
+
+    @_abc_1.abstractmethod
+    def GetFunnel(
+        self,
+        request: _entitlements_service_pb2.GetFunnelRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_entitlements_service_pb2.GetFunnelResponse, _abc.Awaitable[_entitlements_service_pb2.GetFunnelResponse]]:
+        """GET /v1/statistics/funnel"""
+
+    @_abc_1.abstractmethod
+    def ListRefusalsOfEligible(
+        self,
+        request: _entitlements_service_pb2.ListRefusalsOfEligibleRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_entitlements_service_pb2.ListRefusalsOfEligibleResponse, _abc.Awaitable[_entitlements_service_pb2.ListRefusalsOfEligibleResponse]]:
+        """For the grievance service: was this worker refused a scheme they are eligible for?"""
+
+    @_abc_1.abstractmethod
+    def DeclareFacts(
+        self,
+        request: _entitlements_service_pb2.DeclareFactsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_entitlements_service_pb2.DeclareFactsResponse, _abc.Awaitable[_entitlements_service_pb2.DeclareFactsResponse]]:
+        """POST /v1/eligibility/{worker_id}/declared-facts: facts the registry never holds (income, EPFO
+        membership...), as the worker declared them to a caseworker; the worker is determined again.
+        """
 
 def add_EntitlementsServiceServicer_to_server(servicer: EntitlementsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

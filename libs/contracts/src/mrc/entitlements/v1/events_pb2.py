@@ -22,16 +22,37 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from mrc.entitlements.v1 import application_pb2 as mrc_dot_entitlements_dot_v1_dot_application__pb2
+from mrc.entitlements.v1 import determination_pb2 as mrc_dot_entitlements_dot_v1_dot_determination__pb2
 from mrc.entitlements.v1 import eligibility_pb2 as mrc_dot_entitlements_dot_v1_dot_eligibility__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n mrc/entitlements/v1/events.proto\x12\x13mrc.entitlements.v1\x1a%mrc/entitlements/v1/eligibility.proto\"L\n\x13\x45ligibilityRecorded\x12\x35\n\x0b\x65ligibility\x18\x01 \x01(\x0b\x32 .mrc.entitlements.v1.Eligibilityb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n mrc/entitlements/v1/events.proto\x12\x13mrc.entitlements.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a%mrc/entitlements/v1/application.proto\x1a\'mrc/entitlements/v1/determination.proto\x1a%mrc/entitlements/v1/eligibility.proto\"L\n\x13\x45ligibilityRecorded\x12\x35\n\x0b\x65ligibility\x18\x01 \x01(\x0b\x32 .mrc.entitlements.v1.Eligibility\"\x88\x02\n\x15\x45ligibilityDetermined\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x13\n\x0bscheme_code\x18\x02 \x01(\t\x12\x14\n\x0crule_version\x18\x03 \x01(\x03\x12-\n\x07outcome\x18\x04 \x01(\x0e\x32\x1c.mrc.entitlements.v1.Outcome\x12\x38\n\nconditions\x18\x05 \x03(\x0b\x32$.mrc.entitlements.v1.ConditionResult\x12\x15\n\rmissing_facts\x18\x06 \x03(\t\x12\x31\n\rdetermined_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xdc\x02\n\x12\x45ligibilityChanged\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x13\n\x0bscheme_code\x18\x02 \x01(\t\x12\x14\n\x0crule_version\x18\x03 \x01(\x03\x12-\n\x07outcome\x18\x04 \x01(\x0e\x32\x1c.mrc.entitlements.v1.Outcome\x12\x38\n\nconditions\x18\x05 \x03(\x0b\x32$.mrc.entitlements.v1.ConditionResult\x12\x15\n\rmissing_facts\x18\x06 \x03(\t\x12\x31\n\rdetermined_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x36\n\x10previous_outcome\x18\x08 \x01(\x0e\x32\x1c.mrc.entitlements.v1.Outcome\x12\x1d\n\x15previous_rule_version\x18\t \x01(\x03\"\x99\x01\n\x12\x45ligibilityRemoved\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x14\n\x0cscheme_codes\x18\x02 \x03(\t\x12\x32\n\x06reason\x18\x03 \x01(\x0e\x32\".mrc.entitlements.v1.RemovalReason\x12&\n\x02\x61t\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x87\x03\n\x17\x41pplicationTransitioned\x12\x16\n\x0e\x61pplication_id\x18\x01 \x01(\t\x12\x11\n\tworker_id\x18\x02 \x01(\t\x12\x13\n\x0bscheme_code\x18\x03 \x01(\t\x12;\n\x0b\x66rom_status\x18\x04 \x01(\x0e\x32&.mrc.entitlements.v1.ApplicationStatus\x12\x39\n\tto_status\x18\x05 \x01(\x0e\x32&.mrc.entitlements.v1.ApplicationStatus\x12&\n\x02\x62y\x18\x06 \x01(\x0b\x32\x1a.mrc.entitlements.v1.Actor\x12&\n\x02\x61t\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x39\n\x13\x65ligibility_outcome\x18\x08 \x01(\x0e\x32\x1c.mrc.entitlements.v1.Outcome\x12\x12\n\nstate_code\x18\t \x01(\t\x12\x15\n\rdistrict_code\x18\n \x01(\t\"\x8b\x02\n\x10\x42\x65nefitDelivered\x12\x16\n\x0e\x61pplication_id\x18\x01 \x01(\t\x12\x11\n\tworker_id\x18\x02 \x01(\t\x12\x13\n\x0bscheme_code\x18\x03 \x01(\t\x12/\n\x04kind\x18\x04 \x01(\x0e\x32!.mrc.entitlements.v1.DeliveryKind\x12\x14\n\x0c\x64\x65livered_on\x18\x05 \x01(\t\x12\x14\n\x0c\x61mount_paise\x18\x06 \x01(\x03\x12\x12\n\nstate_code\x18\x07 \x01(\t\x12\x15\n\rdistrict_code\x18\x08 \x01(\t\x12/\n\x0brecorded_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa6\x01\n\x14RuleVersionPublished\x12\x13\n\x0bscheme_code\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\x12\x1a\n\x12superseded_version\x18\x03 \x01(\x03\x12\x14\n\x0cpublished_by\x18\x04 \x01(\t\x12&\n\x02\x61t\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06job_id\x18\x06 \x01(\t\"b\n\x12RuleVersionRetired\x12\x13\n\x0bscheme_code\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\x12&\n\x02\x61t\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x9e\x01\n\x15ReevaluationCompleted\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x13\n\x0bscheme_code\x18\x02 \x01(\t\x12\x14\n\x0crule_version\x18\x03 \x01(\x03\x12\x11\n\tprocessed\x18\x04 \x01(\x03\x12\x0f\n\x07\x63hanged\x18\x05 \x01(\x03\x12&\n\x02\x61t\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*t\n\rRemovalReason\x12\x1e\n\x1aREMOVAL_REASON_UNSPECIFIED\x10\x00\x12\"\n\x1eREMOVAL_REASON_CONSENT_REVOKED\x10\x01\x12\x1f\n\x1bREMOVAL_REASON_RULE_RETIRED\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'mrc.entitlements.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ELIGIBILITYRECORDED']._serialized_start=96
-  _globals['_ELIGIBILITYRECORDED']._serialized_end=172
+  _globals['_REMOVALREASON']._serialized_start=2155
+  _globals['_REMOVALREASON']._serialized_end=2271
+  _globals['_ELIGIBILITYRECORDED']._serialized_start=209
+  _globals['_ELIGIBILITYRECORDED']._serialized_end=285
+  _globals['_ELIGIBILITYDETERMINED']._serialized_start=288
+  _globals['_ELIGIBILITYDETERMINED']._serialized_end=552
+  _globals['_ELIGIBILITYCHANGED']._serialized_start=555
+  _globals['_ELIGIBILITYCHANGED']._serialized_end=903
+  _globals['_ELIGIBILITYREMOVED']._serialized_start=906
+  _globals['_ELIGIBILITYREMOVED']._serialized_end=1059
+  _globals['_APPLICATIONTRANSITIONED']._serialized_start=1062
+  _globals['_APPLICATIONTRANSITIONED']._serialized_end=1453
+  _globals['_BENEFITDELIVERED']._serialized_start=1456
+  _globals['_BENEFITDELIVERED']._serialized_end=1723
+  _globals['_RULEVERSIONPUBLISHED']._serialized_start=1726
+  _globals['_RULEVERSIONPUBLISHED']._serialized_end=1892
+  _globals['_RULEVERSIONRETIRED']._serialized_start=1894
+  _globals['_RULEVERSIONRETIRED']._serialized_end=1992
+  _globals['_REEVALUATIONCOMPLETED']._serialized_start=1995
+  _globals['_REEVALUATIONCOMPLETED']._serialized_end=2153
 # @@protoc_insertion_point(module_scope)

@@ -3,8 +3,14 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from mrc.entitlements.v1 import application_pb2 as _application_pb2
+from mrc.entitlements.v1 import determination_pb2 as _determination_pb2
 from mrc.entitlements.v1 import eligibility_pb2 as _eligibility_pb2
 import builtins as _builtins
 import sys
@@ -17,9 +23,34 @@ else:
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class _RemovalReason:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _RemovalReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_RemovalReason.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    REMOVAL_REASON_UNSPECIFIED: _RemovalReason.ValueType  # 0
+    REMOVAL_REASON_CONSENT_REVOKED: _RemovalReason.ValueType  # 1
+    """The worker no longer consents to entitlement linkage."""
+    REMOVAL_REASON_RULE_RETIRED: _RemovalReason.ValueType  # 2
+    """The scheme's rule was retired with no successor."""
+
+class RemovalReason(_RemovalReason, metaclass=_RemovalReasonEnumTypeWrapper): ...
+
+REMOVAL_REASON_UNSPECIFIED: RemovalReason.ValueType  # 0
+REMOVAL_REASON_CONSENT_REVOKED: RemovalReason.ValueType  # 1
+"""The worker no longer consents to entitlement linkage."""
+REMOVAL_REASON_RULE_RETIRED: RemovalReason.ValueType  # 2
+"""The scheme's rule was retired with no successor."""
+Global___RemovalReason: _TypeAlias = RemovalReason  # noqa: Y015
+
 @_typing.final
 class EligibilityRecorded(_message.Message):
-    """Published on topic mrc.entitlements.eligibility.v1, keyed by worker_id."""
+    """Events carry ids and non-identifying facts only: never names, phone or identity numbers, the facts a
+    rule read, or free text a caseworker wrote (reasons). The CloudEvents type is the message's full name.
+
+    Published on topic mrc.entitlements.eligibility.v1, keyed by worker_id.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -38,3 +69,331 @@ class EligibilityRecorded(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___EligibilityRecorded: _TypeAlias = EligibilityRecorded  # noqa: Y015
+
+@_typing.final
+class EligibilityDetermined(_message.Message):
+    """A scheme determined for a worker for the first time. Topic mrc.entitlements.eligibility.v1, keyed by
+    worker_id; published only when something changed, never for a repeat of the same determination.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKER_ID_FIELD_NUMBER: _builtins.int
+    SCHEME_CODE_FIELD_NUMBER: _builtins.int
+    RULE_VERSION_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    CONDITIONS_FIELD_NUMBER: _builtins.int
+    MISSING_FACTS_FIELD_NUMBER: _builtins.int
+    DETERMINED_AT_FIELD_NUMBER: _builtins.int
+    worker_id: _builtins.str
+    scheme_code: _builtins.str
+    rule_version: _builtins.int
+    outcome: _determination_pb2.Outcome.ValueType
+    @_builtins.property
+    def conditions(self) -> _containers.RepeatedCompositeFieldContainer[_determination_pb2.ConditionResult]: ...
+    @_builtins.property
+    def missing_facts(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def determined_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        worker_id: _builtins.str = ...,
+        scheme_code: _builtins.str = ...,
+        rule_version: _builtins.int = ...,
+        outcome: _determination_pb2.Outcome.ValueType = ...,
+        conditions: _abc.Iterable[_determination_pb2.ConditionResult] | None = ...,
+        missing_facts: _abc.Iterable[_builtins.str] | None = ...,
+        determined_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["determined_at", b"determined_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["conditions", b"conditions", "determined_at", b"determined_at", "missing_facts", b"missing_facts", "outcome", b"outcome", "rule_version", b"rule_version", "scheme_code", b"scheme_code", "worker_id", b"worker_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EligibilityDetermined: _TypeAlias = EligibilityDetermined  # noqa: Y015
+
+@_typing.final
+class EligibilityChanged(_message.Message):
+    """The outcome or a condition's result changed (new facts, or a new rule version). Same topic and key."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKER_ID_FIELD_NUMBER: _builtins.int
+    SCHEME_CODE_FIELD_NUMBER: _builtins.int
+    RULE_VERSION_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    CONDITIONS_FIELD_NUMBER: _builtins.int
+    MISSING_FACTS_FIELD_NUMBER: _builtins.int
+    DETERMINED_AT_FIELD_NUMBER: _builtins.int
+    PREVIOUS_OUTCOME_FIELD_NUMBER: _builtins.int
+    PREVIOUS_RULE_VERSION_FIELD_NUMBER: _builtins.int
+    worker_id: _builtins.str
+    scheme_code: _builtins.str
+    rule_version: _builtins.int
+    outcome: _determination_pb2.Outcome.ValueType
+    previous_outcome: _determination_pb2.Outcome.ValueType
+    previous_rule_version: _builtins.int
+    @_builtins.property
+    def conditions(self) -> _containers.RepeatedCompositeFieldContainer[_determination_pb2.ConditionResult]: ...
+    @_builtins.property
+    def missing_facts(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def determined_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        worker_id: _builtins.str = ...,
+        scheme_code: _builtins.str = ...,
+        rule_version: _builtins.int = ...,
+        outcome: _determination_pb2.Outcome.ValueType = ...,
+        conditions: _abc.Iterable[_determination_pb2.ConditionResult] | None = ...,
+        missing_facts: _abc.Iterable[_builtins.str] | None = ...,
+        determined_at: _timestamp_pb2.Timestamp | None = ...,
+        previous_outcome: _determination_pb2.Outcome.ValueType = ...,
+        previous_rule_version: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["determined_at", b"determined_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["conditions", b"conditions", "determined_at", b"determined_at", "missing_facts", b"missing_facts", "outcome", b"outcome", "previous_outcome", b"previous_outcome", "previous_rule_version", b"previous_rule_version", "rule_version", b"rule_version", "scheme_code", b"scheme_code", "worker_id", b"worker_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EligibilityChanged: _TypeAlias = EligibilityChanged  # noqa: Y015
+
+@_typing.final
+class EligibilityRemoved(_message.Message):
+    """Determinations removed. Same topic and key."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKER_ID_FIELD_NUMBER: _builtins.int
+    SCHEME_CODES_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    AT_FIELD_NUMBER: _builtins.int
+    worker_id: _builtins.str
+    reason: Global___RemovalReason.ValueType
+    @_builtins.property
+    def scheme_codes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        worker_id: _builtins.str = ...,
+        scheme_codes: _abc.Iterable[_builtins.str] | None = ...,
+        reason: Global___RemovalReason.ValueType = ...,
+        at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "reason", b"reason", "scheme_codes", b"scheme_codes", "worker_id", b"worker_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EligibilityRemoved: _TypeAlias = EligibilityRemoved  # noqa: Y015
+
+@_typing.final
+class ApplicationTransitioned(_message.Message):
+    """An application changed status (or was created: from_status unspecified). Topic
+    mrc.entitlements.applications.v1, keyed by worker_id. The reason stays in the service.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPLICATION_ID_FIELD_NUMBER: _builtins.int
+    WORKER_ID_FIELD_NUMBER: _builtins.int
+    SCHEME_CODE_FIELD_NUMBER: _builtins.int
+    FROM_STATUS_FIELD_NUMBER: _builtins.int
+    TO_STATUS_FIELD_NUMBER: _builtins.int
+    BY_FIELD_NUMBER: _builtins.int
+    AT_FIELD_NUMBER: _builtins.int
+    ELIGIBILITY_OUTCOME_FIELD_NUMBER: _builtins.int
+    STATE_CODE_FIELD_NUMBER: _builtins.int
+    DISTRICT_CODE_FIELD_NUMBER: _builtins.int
+    application_id: _builtins.str
+    worker_id: _builtins.str
+    scheme_code: _builtins.str
+    from_status: _application_pb2.ApplicationStatus.ValueType
+    to_status: _application_pb2.ApplicationStatus.ValueType
+    eligibility_outcome: _determination_pb2.Outcome.ValueType
+    state_code: _builtins.str
+    district_code: _builtins.str
+    @_builtins.property
+    def by(self) -> _application_pb2.Actor: ...
+    @_builtins.property
+    def at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        application_id: _builtins.str = ...,
+        worker_id: _builtins.str = ...,
+        scheme_code: _builtins.str = ...,
+        from_status: _application_pb2.ApplicationStatus.ValueType = ...,
+        to_status: _application_pb2.ApplicationStatus.ValueType = ...,
+        by: _application_pb2.Actor | None = ...,
+        at: _timestamp_pb2.Timestamp | None = ...,
+        eligibility_outcome: _determination_pb2.Outcome.ValueType = ...,
+        state_code: _builtins.str = ...,
+        district_code: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "by", b"by"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["application_id", b"application_id", "at", b"at", "by", b"by", "district_code", b"district_code", "eligibility_outcome", b"eligibility_outcome", "from_status", b"from_status", "scheme_code", b"scheme_code", "state_code", b"state_code", "to_status", b"to_status", "worker_id", b"worker_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ApplicationTransitioned: _TypeAlias = ApplicationTransitioned  # noqa: Y015
+
+@_typing.final
+class BenefitDelivered(_message.Message):
+    """A benefit reached the worker, recorded once per external reference. Same topic and key as above."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPLICATION_ID_FIELD_NUMBER: _builtins.int
+    WORKER_ID_FIELD_NUMBER: _builtins.int
+    SCHEME_CODE_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    DELIVERED_ON_FIELD_NUMBER: _builtins.int
+    AMOUNT_PAISE_FIELD_NUMBER: _builtins.int
+    STATE_CODE_FIELD_NUMBER: _builtins.int
+    DISTRICT_CODE_FIELD_NUMBER: _builtins.int
+    RECORDED_AT_FIELD_NUMBER: _builtins.int
+    application_id: _builtins.str
+    worker_id: _builtins.str
+    scheme_code: _builtins.str
+    kind: _application_pb2.DeliveryKind.ValueType
+    delivered_on: _builtins.str
+    """YYYY-MM-DD."""
+    amount_paise: _builtins.int
+    state_code: _builtins.str
+    """Where it reached the worker (LGD): the destination, for rations drawn under portability."""
+    district_code: _builtins.str
+    @_builtins.property
+    def recorded_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        application_id: _builtins.str = ...,
+        worker_id: _builtins.str = ...,
+        scheme_code: _builtins.str = ...,
+        kind: _application_pb2.DeliveryKind.ValueType = ...,
+        delivered_on: _builtins.str = ...,
+        amount_paise: _builtins.int = ...,
+        state_code: _builtins.str = ...,
+        district_code: _builtins.str = ...,
+        recorded_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["recorded_at", b"recorded_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_paise", b"amount_paise", "application_id", b"application_id", "delivered_on", b"delivered_on", "district_code", b"district_code", "kind", b"kind", "recorded_at", b"recorded_at", "scheme_code", b"scheme_code", "state_code", b"state_code", "worker_id", b"worker_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BenefitDelivered: _TypeAlias = BenefitDelivered  # noqa: Y015
+
+@_typing.final
+class RuleVersionPublished(_message.Message):
+    """Topic mrc.entitlements.catalogue.v1, keyed by scheme_code."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHEME_CODE_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    SUPERSEDED_VERSION_FIELD_NUMBER: _builtins.int
+    PUBLISHED_BY_FIELD_NUMBER: _builtins.int
+    AT_FIELD_NUMBER: _builtins.int
+    JOB_ID_FIELD_NUMBER: _builtins.int
+    scheme_code: _builtins.str
+    version: _builtins.int
+    superseded_version: _builtins.int
+    """0 for the scheme's first published rule."""
+    published_by: _builtins.str
+    job_id: _builtins.str
+    """The re-evaluation of the affected workers."""
+    @_builtins.property
+    def at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        scheme_code: _builtins.str = ...,
+        version: _builtins.int = ...,
+        superseded_version: _builtins.int = ...,
+        published_by: _builtins.str = ...,
+        at: _timestamp_pb2.Timestamp | None = ...,
+        job_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "job_id", b"job_id", "published_by", b"published_by", "scheme_code", b"scheme_code", "superseded_version", b"superseded_version", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RuleVersionPublished: _TypeAlias = RuleVersionPublished  # noqa: Y015
+
+@_typing.final
+class RuleVersionRetired(_message.Message):
+    """Same topic and key."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHEME_CODE_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    AT_FIELD_NUMBER: _builtins.int
+    scheme_code: _builtins.str
+    version: _builtins.int
+    @_builtins.property
+    def at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        scheme_code: _builtins.str = ...,
+        version: _builtins.int = ...,
+        at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "scheme_code", b"scheme_code", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RuleVersionRetired: _TypeAlias = RuleVersionRetired  # noqa: Y015
+
+@_typing.final
+class ReevaluationCompleted(_message.Message):
+    """Same topic and key."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    JOB_ID_FIELD_NUMBER: _builtins.int
+    SCHEME_CODE_FIELD_NUMBER: _builtins.int
+    RULE_VERSION_FIELD_NUMBER: _builtins.int
+    PROCESSED_FIELD_NUMBER: _builtins.int
+    CHANGED_FIELD_NUMBER: _builtins.int
+    AT_FIELD_NUMBER: _builtins.int
+    job_id: _builtins.str
+    scheme_code: _builtins.str
+    rule_version: _builtins.int
+    processed: _builtins.int
+    changed: _builtins.int
+    @_builtins.property
+    def at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        job_id: _builtins.str = ...,
+        scheme_code: _builtins.str = ...,
+        rule_version: _builtins.int = ...,
+        processed: _builtins.int = ...,
+        changed: _builtins.int = ...,
+        at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "changed", b"changed", "job_id", b"job_id", "processed", b"processed", "rule_version", b"rule_version", "scheme_code", b"scheme_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReevaluationCompleted: _TypeAlias = ReevaluationCompleted  # noqa: Y015
