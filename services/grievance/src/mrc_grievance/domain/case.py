@@ -35,6 +35,7 @@ from mrc_grievance.domain.events import (
     codes_only,
 )
 from mrc_grievance.domain.parties import (
+    REPORTER,
     SLA_CLOCK,
     Actor,
     Reporter,
@@ -384,18 +385,28 @@ class Case:
 
     # --- triage ---------------------------------------------------------------------------------------
 
-    def triage(self, facts: TriageFacts, by: Actor, now: datetime) -> None:
-        """Assess the case from the facts as now known. New facts are a new assessment: an earlier override
-        is dropped (the supervisor may override again), so an old downgrade never hides new danger."""
+    def triage(self, facts: TriageFacts, by: Actor, now: datetime, *, category: Category | None = None) -> None:
+        """Assess the case from the facts as now known, and set its category if the intake could not (an IVR
+        message, a public report). New facts are a new assessment: an earlier override is dropped (the
+        supervisor may override again), so an old downgrade never hides new danger."""
         target = self._target(Operation.TRIAGE)
-        assessed = run_triage(self.category, facts, by, now)
+        previous_category = self.category
+        assessed = run_triage(category or self.category, facts, by, now)
         previous = self.severity
+        self.category = category or self.category
         self.current_triage = assessed
         self._set_severity(assessed.severity)
         self.sla = self.sla.meet(ClockKind.ACKNOWLEDGE, now)
         self._move(target, now)
         rules = ", ".join(assessed.assessment.matched_rules) or "no rule"
-        self._record(now, by, TimelineAction.TRIAGED, f"severity {previous.value} -> {self.severity.value} ({rules})")
+        change = (
+            f"category {previous_category.value} -> {self.category.value}, "
+            if self.category != previous_category
+            else ""
+        )
+        self._record(
+            now, by, TimelineAction.TRIAGED, f"{change}severity {previous.value} -> {self.severity.value} ({rules})"
+        )
         self.pending_events.append(GrievanceTriaged(self.facts(now), previous, overridden=False))
 
     def override_severity(self, severity: Severity, reason: Sealed | None, by: Actor, now: datetime) -> None:
@@ -665,6 +676,12 @@ class Case:
         self._touch(now)
         self._record(now, by, TimelineAction.NOTE_ADDED, f"note {note_id} ({audience.value})")
         return note
+
+    def add_reporter_message(self, note_id: str, text: Sealed, now: datetime) -> Note:
+        """A message from the reporter who followed the case up with its code (the service layer checked it)."""
+        if not self.follow_up_code_hash:
+            raise InvalidArgument.for_field("reference", "this case is not followed up by code")
+        return self.add_note(note_id, text, NoteAudience.REPORTER, REPORTER, now)
 
     def notes_for_reporter(self) -> list[Note]:
         return [n for n in self.notes if n.audience is NoteAudience.REPORTER]

@@ -26,6 +26,7 @@ from mrc_grievance.domain.vocabulary import (
     ReferralTarget,
     RespondentKind,
     Severity,
+    TraceStatus,
 )
 from mrc_kernel.place import Place
 
@@ -182,7 +183,8 @@ class TraceSightingRecorded:
 @dataclass(frozen=True)
 class TraceClosed:
     facts: TraceFacts
-    outcome: str  # a `trace.TraceOutcome` value
+    outcome: TraceStatus  # found, reunited or deceased
+    previous_status: TraceStatus  # open, or found for a person found and later reunited
 
 
 TraceEvent = TraceOpened | TraceSightingRecorded | TraceClosed

@@ -145,3 +145,14 @@ OUTCOMES_NEVER_SUBSTANTIATED = frozenset({Outcome.NOT_SUBSTANTIATED, Outcome.DUP
 class NoteAudience(enum.StrEnum):
     INTERNAL = "internal"  # those working the case, under the access policy
     REPORTER = "reporter"  # also shown to the reporter who follows the case up by reference and code
+
+
+class TraceStatus(enum.StrEnum):
+    OPEN = "open"
+    FOUND = "found"  # located, safe, not yet home
+    REUNITED = "reunited"  # back with the family
+    DECEASED = "deceased"
+
+    @property
+    def is_closed(self) -> bool:
+        return self is not TraceStatus.OPEN
