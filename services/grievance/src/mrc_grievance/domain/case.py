@@ -526,7 +526,8 @@ class Case:
         if accept:
             self.sla = self.sla.meet(ClockKind.ACT, now)
         elif not self.referral_partner_ids():
-            self._move(S.IN_PROGRESS if self.assignment is not None else S.TRIAGED, now)
+            self.status = S.IN_PROGRESS if self.assignment is not None else S.TRIAGED
+        self._touch(now)
         action = TimelineAction.REFERRAL_ACCEPTED if accept else TimelineAction.REFERRAL_DECLINED
         self._record(
             now,
