@@ -123,9 +123,9 @@ def test_a_person_found_may_later_be_reunited() -> None:
     trace.close(TraceStatus.REUNITED, CASEWORKER, LATER)
 
     closings = [e for e in trace.pending_events if isinstance(e, TraceClosed)]
-    assert [(e.previous_status, e.outcome) for e in closings] == [
-        (TraceStatus.OPEN, TraceStatus.FOUND),
-        (TraceStatus.FOUND, TraceStatus.REUNITED),
+    assert [(e.previous_status, e.outcome, e.facts.status) for e in closings] == [
+        (TraceStatus.OPEN, TraceStatus.FOUND, TraceStatus.FOUND),
+        (TraceStatus.FOUND, TraceStatus.REUNITED, TraceStatus.REUNITED),
     ]
     assert [e.summary for e in trace.timeline] == ["opened", "open -> found", "found -> reunited"]
 

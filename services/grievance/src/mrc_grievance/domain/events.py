@@ -163,6 +163,7 @@ class TraceFacts:
     respondent_kind: RespondentKind
     grievance_id: str  # the missing-person case it came from, if any
     migration_episode_id: str  # the registry's episode, when the worker is registered
+    status: TraceStatus  # after the change
     version: int
     occurred_at: datetime
 

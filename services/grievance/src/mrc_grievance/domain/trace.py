@@ -195,6 +195,7 @@ class Trace:
             respondent_kind=respondent_kind(self.respondent),
             grievance_id=self.grievance_id,
             migration_episode_id=self.migration_episode_id,
+            status=self.status,
             version=self.version,
             occurred_at=now,
         )
