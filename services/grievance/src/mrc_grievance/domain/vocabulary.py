@@ -156,3 +156,18 @@ class TraceStatus(enum.StrEnum):
     @property
     def is_closed(self) -> bool:
         return self is not TraceStatus.OPEN
+
+
+# How values stored before the state machine read now. "unsafe_work" was split: hazards at work are
+# closest to WORKPLACE_ACCIDENT (housing complaints filed under it need a re-triage to UNSAFE_HOUSING);
+# "open" meant filed and untouched, which is NEW.
+LEGACY_CATEGORIES: dict[str, Category] = {"unsafe_work": Category.WORKPLACE_ACCIDENT}
+LEGACY_STATUSES: dict[str, CaseStatus] = {"open": CaseStatus.NEW}
+
+
+def category_from_stored(value: str) -> Category:
+    return LEGACY_CATEGORIES.get(value) or Category(value)
+
+
+def status_from_stored(value: str) -> CaseStatus:
+    return LEGACY_STATUSES.get(value) or CaseStatus(value)
