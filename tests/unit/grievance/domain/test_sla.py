@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -389,3 +390,25 @@ def test_a_manual_escalation_goes_one_level_and_not_past_the_top() -> None:
     assert first.idempotency_key != second.idempotency_key
     with pytest.raises(IllegalTransition, match="already escalated"):
         case.escalate(sealed("WHY"), SUPERVISOR, NOW)
+
+
+def _readable(duration: timedelta) -> str:
+    seconds = int(duration.total_seconds())
+    if seconds % 86400 == 0:
+        return f"{seconds // 86400} d"
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 60} min"
+
+
+def test_the_service_readme_shows_the_sla_table_as_the_code_has_it() -> None:
+    readme = (Path(__file__).resolve().parents[4] / "services/grievance/README.md").read_text()
+
+    for row in SLA_TABLE:
+        p = row.policy
+        category = row.category.value if row.category else "(any)"
+        line = (
+            f"| {category} | {row.severity.value} | {_readable(p.acknowledge)} | {_readable(p.act)} "
+            f"| {_readable(p.resolve)} | {row.basis} |"
+        )
+        assert line in readme
