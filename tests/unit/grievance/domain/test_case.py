@@ -109,21 +109,21 @@ def test_filing_names_every_invalid_field() -> None:
         new_case(
             category=None,
             channel=None,
-            account=None,
+            summary=None,
             subject=RegisteredWorker(""),
             respondent=UnregisteredRespondent(RespondentKind.REGISTERED_EMPLOYER, None, Place("10", "568")),
-            place=Place("99", "212"),
+            location=Place("99", "212"),
             facts=TriageFacts(workers_affected=0),
         )
 
     assert {v.field for v in caught.value.violations} == {
         "category",
         "channel",
-        "account",
+        "summary",
         "subject.worker_id",
         "respondent.kind",
         "respondent.place.district_code",
-        "place.state_code",
+        "location.state_code",
         "facts.workers_affected",
     }
 
@@ -143,9 +143,9 @@ def test_a_public_report_needs_its_reporter_even_if_anonymous() -> None:
 
 
 def test_a_recording_alone_is_an_account() -> None:
-    case = new_case(channel=IntakeChannel.IVR, account=None, recording=sealed("RECORDING-REF"))
+    case = new_case(channel=IntakeChannel.IVR, summary=None, recording_ref=sealed("RECORDING-REF"))
 
-    assert case.recording == sealed("RECORDING-REF")
+    assert case.recording_ref == sealed("RECORDING-REF")
 
 
 # --- the whole way through ------------------------------------------------------------------------------
@@ -528,7 +528,7 @@ def test_status_changes_without_an_event_of_their_own_say_where_they_came_from()
 
 def test_filing_place_outside_the_reporter_state_is_allowed() -> None:
     # A Bihar helpline takes calls about worksites in Tamil Nadu: the place is where it happened.
-    case = new_case(place=CHENNAI)
+    case = new_case(location=CHENNAI)
 
-    assert case.place.scope == ("33", "568")
+    assert case.location.scope == ("33", "568")
     assert PATNA.scope == ("10", "212")

@@ -238,9 +238,9 @@ class Case:
     subject: Subject
     respondent: Respondent | None
     reporter: Reporter | None  # None when the subject reported it themselves through a partner
-    account: Sealed | None  # the complainant's own account (text), sealed
-    recording: Sealed | None  # an IVR recording reference, sealed
-    place: Place  # where it happened (or where the person was last known): scopes access
+    summary: Sealed | None  # the complainant's own account, sealed
+    recording_ref: Sealed | None  # an IVR recording reference, sealed
+    location: Place  # where it happened (or where the person was last known): scopes access
     intake_facts: TriageFacts
     filed_by: Actor  # its partner is the filing partner, whose caseworkers and supervisors may read the case
     filed_at: datetime
@@ -276,9 +276,9 @@ class Case:
         subject: Subject,
         respondent: Respondent | None,
         reporter: Reporter | None,
-        account: Sealed | None,
-        recording: Sealed | None = None,
-        place: Place,
+        summary: Sealed | None,
+        recording_ref: Sealed | None = None,
+        location: Place,
         facts: TriageFacts | None = None,
         filed_by: Actor,
         now: datetime,
@@ -293,15 +293,15 @@ class Case:
             *subject_violations(subject),
             *respondent_violations(respondent),
             *(reporter_violations(reporter) if reporter is not None else []),
-            *place.violations("place"),
+            *location.violations("location"),
             *facts.violations(),
         ]
         if category is None:
             violations.append(FieldViolation("category", "must be set"))
         if channel is None:
             violations.append(FieldViolation("channel", "must be set"))
-        if account is None and recording is None:
-            violations.append(FieldViolation("account", "an account of what happened (text or a recording) is needed"))
+        if summary is None and recording_ref is None:
+            violations.append(FieldViolation("summary", "an account of what happened (text or a recording) is needed"))
         if channel is IntakeChannel.PUBLIC_REPORT and reporter is None:
             violations.append(FieldViolation("reporter", "a public report says who reports it, even if anonymously"))
         if violations or category is None or channel is None:
@@ -315,9 +315,9 @@ class Case:
             subject=subject,
             respondent=respondent,
             reporter=reporter,
-            account=account,
-            recording=recording,
-            place=place,
+            summary=summary,
+            recording_ref=recording_ref,
+            location=location,
             intake_facts=facts,
             filed_by=filed_by,
             filed_at=now,
@@ -365,7 +365,7 @@ class Case:
             category=self.category,
             severity=self.severity,
             status=self.status,
-            place=codes_only(self.place),
+            place=codes_only(self.location),
             employer_id=self.employer_id,
             respondent_kind=respondent_kind(self.respondent),
             worker_id=self.worker_id,

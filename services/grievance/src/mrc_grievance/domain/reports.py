@@ -144,7 +144,10 @@ def _parse(stored: str) -> tuple[ScryptParameters, bytes, bytes]:
 
 
 # Verified against when there is no stored hash (an unknown reference), so the answer takes as long.
-_DUMMY_HASH = f"{_SCHEME}$ln=14,r=8,p=5${_b64(bytes(_SALT_BYTES))}${_b64(bytes(_KEY_BYTES))}"
+_DUMMY_HASH = (
+    f"{_SCHEME}$ln={OWASP_SCRYPT.log2_n},r={OWASP_SCRYPT.r},p={OWASP_SCRYPT.p}"
+    f"${_b64(bytes(_SALT_BYTES))}${_b64(bytes(_KEY_BYTES))}"
+)
 
 
 def is_well_formed_code(text: str) -> bool:

@@ -35,8 +35,8 @@ class CaseRow:
 
 def case_row(case: Case) -> CaseRow:
     return CaseRow(
-        state_code=case.place.state_code,
-        district_code=case.place.district_code,
+        state_code=case.location.state_code,
+        district_code=case.location.district_code,
         category=case.category,
         status=case.status,
         filed_at=case.filed_at,
