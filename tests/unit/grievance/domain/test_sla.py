@@ -249,6 +249,22 @@ def test_waiting_on_the_complainant_pauses_the_clocks_and_resuming_shifts_every_
     assert isinstance(escalation, GrievanceEscalated)
 
 
+def test_a_milestone_reached_before_a_pause_is_still_scheduled_while_paused() -> None:
+    case = trafficking_case()
+    case.triage(TriageFacts(), HELPLINE, NOW)
+    case.assign("cw-1", "partner-a", SUPERVISOR, NOW)
+    case.start_work(CASEWORKER, NOW)
+    case.pending_events.clear()
+    # The 75% warning of the resolve clock (5 days 6 hours) passes unseen: the timer is late...
+    case.await_complainant(CASEWORKER, NOW + 6 * DAY)
+
+    # ...so the paused case still asks to be looked at for it, and nothing after it.
+    assert case.sla.next_deadline("g-1") == NOW + timedelta(days=5, hours=6)
+    [warning] = fire(case, NOW + 8 * DAY)
+    assert warning.milestone is MilestoneKind.WARNING_75
+    assert case.sla.next_deadline("g-1") is None
+
+
 def test_pauses_add_up() -> None:
     clocks = SlaClocks.start(SlaPolicy(HOUR, 2 * HOUR, 10 * HOUR), NOW)
     clocks = clocks.pause(NOW + HOUR).resume(NOW + 3 * HOUR).pause(NOW + 4 * HOUR).pause(NOW + 5 * HOUR)

@@ -365,13 +365,16 @@ class SlaClocks:
         ]
 
     def next_deadline(self, grievance_id: str) -> datetime | None:
-        """When the next milestone falls due (possibly already past); None while paused or when none is left.
+        """When the next milestone falls due (possibly already past); None when none is left, or while paused
+        with nothing reached before the pause still to fire.
 
         Computed from the stored state alone, so a timer can be (re)scheduled from it after any restart.
         """
-        if self.paused:
-            return None
         pending = self._pending(grievance_id)
+        if self.paused_since is not None:
+            # A timer that ran late may have missed a milestone reached before the pause: it is still due.
+            reached = self.active_elapsed(self.paused_since)
+            pending = [m for m in pending if m.offset <= reached]
         return self.deadline_of(min(m.offset for m in pending)) if pending else None
 
     def next_breach(self, grievance_id: str) -> Milestone | None:
