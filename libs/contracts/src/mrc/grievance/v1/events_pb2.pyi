@@ -5,7 +5,10 @@ isort:skip_file
 
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from mrc.common.v1 import common_pb2 as _common_pb2
 from mrc.grievance.v1 import grievance_pb2 as _grievance_pb2
+from mrc.grievance.v1 import trace_pb2 as _trace_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -15,26 +18,967 @@ if sys.version_info >= (3, 11):
 else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
+if sys.version_info >= (3, 13):
+    from warnings import deprecated as _deprecated
+else:
+    from typing_extensions import deprecated as _deprecated
+
 DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
 class GrievanceFiled(_message.Message):
-    """Published on topic mrc.grievance.grievances.v1, keyed by grievance_id."""
+    """Grievance events are published on topic mrc.grievance.grievances.v1, keyed by grievance_id, so one
+    case's history stays in order; trace events on mrc.grievance.traces.v1, keyed by trace_id. The
+    CloudEvents type is the message's full name.
+
+    Every grievance event carries the same leading fields: ids, category, severity, status, escalation
+    level, the place as LGD codes, and the employer link agreed with the employer service (employer_id
+    and respondent_kind). GrievanceFiled and GrievanceReopened count as allegations against the
+    employer; GrievanceResolved with substantiated = true as a substantiated one. No event carries a name,
+    a phone number, an age, a note, the complainant's account, a reason typed by staff or the reporter's
+    identity.
+
+    A case was opened (an allegation when employer_id is set).
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
     GRIEVANCE_FIELD_NUMBER: _builtins.int
+    GRIEVANCE_ID_FIELD_NUMBER: _builtins.int
+    CATEGORY_FIELD_NUMBER: _builtins.int
+    SEVERITY_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    PLACE_FIELD_NUMBER: _builtins.int
+    EMPLOYER_ID_FIELD_NUMBER: _builtins.int
+    RESPONDENT_KIND_FIELD_NUMBER: _builtins.int
+    WORKER_ID_FIELD_NUMBER: _builtins.int
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    ESCALATION_LEVEL_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    OCCURRED_AT_FIELD_NUMBER: _builtins.int
+    grievance_id: _builtins.str
+    category: _grievance_pb2.GrievanceCategory.ValueType
+    severity: _grievance_pb2.Severity.ValueType
+    status: _grievance_pb2.GrievanceStatus.ValueType
+    employer_id: _builtins.str
+    """The employer service's organisation id; empty when there is no respondent or it is unregistered."""
+    respondent_kind: _grievance_pb2.RespondentKind.ValueType
+    worker_id: _builtins.str
+    """The registry worker the case is about; empty for anyone else."""
+    channel: _grievance_pb2.IntakeChannel.ValueType
+    escalation_level: _grievance_pb2.EscalationLevel.ValueType
+    version: _builtins.int
+    """The case's version after the change."""
     @_builtins.property
-    def grievance(self) -> _grievance_pb2.Grievance: ...
+    @_deprecated("""This field has been marked as deprecated using proto field options.""")
+    def grievance(self) -> _grievance_pb2.Grievance:
+        """Deprecated: the case as first published, with the account and every identifying value left out. Read
+        the fields below instead.
+        """
+
+    @_builtins.property
+    def place(self) -> _common_pb2.LgdLocation:
+        """Where it happened, as LGD codes only (never the village name)."""
+
+    @_builtins.property
+    def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
         self,
         *,
         grievance: _grievance_pb2.Grievance | None = ...,
+        grievance_id: _builtins.str = ...,
+        category: _grievance_pb2.GrievanceCategory.ValueType = ...,
+        severity: _grievance_pb2.Severity.ValueType = ...,
+        status: _grievance_pb2.GrievanceStatus.ValueType = ...,
+        place: _common_pb2.LgdLocation | None = ...,
+        employer_id: _builtins.str = ...,
+        respondent_kind: _grievance_pb2.RespondentKind.ValueType = ...,
+        worker_id: _builtins.str = ...,
+        channel: _grievance_pb2.IntakeChannel.ValueType = ...,
+        escalation_level: _grievance_pb2.EscalationLevel.ValueType = ...,
+        version: _builtins.int = ...,
+        occurred_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["grievance", b"grievance"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["grievance", b"grievance", "occurred_at", b"occurred_at", "place", b"place"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["grievance", b"grievance"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "channel", b"channel", "employer_id", b"employer_id", "escalation_level", b"escalation_level", "grievance", b"grievance", "grievance_id", b"grievance_id", "occurred_at", b"occurred_at", "place", b"place", "respondent_kind", b"respondent_kind", "severity", b"severity", "status", b"status", "version", b"version", "worker_id", b"worker_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GrievanceFiled: _TypeAlias = GrievanceFiled  # noqa: Y015
+
+@_typing.final
+class GrievanceTriaged(_message.Message):
+    """A person assessed the case, or a supervisor overrode the severity."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GRIEVANCE_ID_FIELD_NUMBER: _builtins.int
+    CATEGORY_FIELD_NUMBER: _builtins.int
+    SEVERITY_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    PLACE_FIELD_NUMBER: _builtins.int
+    EMPLOYER_ID_FIELD_NUMBER: _builtins.int
+    RESPONDENT_KIND_FIELD_NUMBER: _builtins.int
+    WORKER_ID_FIELD_NUMBER: _builtins.int
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    ESCALATION_LEVEL_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    OCCURRED_AT_FIELD_NUMBER: _builtins.int
+    PREVIOUS_SEVERITY_FIELD_NUMBER: _builtins.int
+    OVERRIDDEN_FIELD_NUMBER: _builtins.int
+    grievance_id: _builtins.str
+    category: _grievance_pb2.GrievanceCategory.ValueType
+    severity: _grievance_pb2.Severity.ValueType
+    status: _grievance_pb2.GrievanceStatus.ValueType
+    employer_id: _builtins.str
+    """The employer service's organisation id; empty when there is no respondent or it is unregistered."""
+    respondent_kind: _grievance_pb2.RespondentKind.ValueType
+    worker_id: _builtins.str
+    """The registry worker the case is about; empty for anyone else."""
+    channel: _grievance_pb2.IntakeChannel.ValueType
+    escalation_level: _grievance_pb2.EscalationLevel.ValueType
+    version: _builtins.int
+    """The case's version after the change."""
+    previous_severity: _grievance_pb2.Severity.ValueType
+    """The severity before (the provisional one from the intake at the first triage)."""
+    overridden: _builtins.bool
+    """The severity is a supervisor's override, not the rules'."""
+    @_builtins.property
+    def place(self) -> _common_pb2.LgdLocation:
+        """Where it happened, as LGD codes only (never the village name)."""
+
+    @_builtins.property
+    def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        grievance_id: _builtins.str = ...,
+        category: _grievance_pb2.GrievanceCategory.ValueType = ...,
+        severity: _grievance_pb2.Severity.ValueType = ...,
+        status: _grievance_pb2.GrievanceStatus.ValueType = ...,
+        place: _common_pb2.LgdLocation | None = ...,
+        employer_id: _builtins.str = ...,
+        respondent_kind: _grievance_pb2.RespondentKind.ValueType = ...,
+        worker_id: _builtins.str = ...,
+        channel: _grievance_pb2.IntakeChannel.ValueType = ...,
+        escalation_level: _grievance_pb2.EscalationLevel.ValueType = ...,
+        version: _builtins.int = ...,
+        occurred_at: _timestamp_pb2.Timestamp | None = ...,
+        previous_severity: _grievance_pb2.Severity.ValueType = ...,
+        overridden: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at", "place", b"place"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "channel", b"channel", "employer_id", b"employer_id", "escalation_level", b"escalation_level", "grievance_id", b"grievance_id", "occurred_at", b"occurred_at", "overridden", b"overridden", "place", b"place", "previous_severity", b"previous_severity", "respondent_kind", b"respondent_kind", "severity", b"severity", "status", b"status", "version", b"version", "worker_id", b"worker_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GrievanceTriaged: _TypeAlias = GrievanceTriaged  # noqa: Y015
+
+@_typing.final
+class GrievanceAssigned(_message.Message):
+    """A caseworker holds the case."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GRIEVANCE_ID_FIELD_NUMBER: _builtins.int
+    CATEGORY_FIELD_NUMBER: _builtins.int
+    SEVERITY_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    PLACE_FIELD_NUMBER: _builtins.int
+    EMPLOYER_ID_FIELD_NUMBER: _builtins.int
+    RESPONDENT_KIND_FIELD_NUMBER: _builtins.int
+    WORKER_ID_FIELD_NUMBER: _builtins.int
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    ESCALATION_LEVEL_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    OCCURRED_AT_FIELD_NUMBER: _builtins.int
+    ASSIGNEE_ID_FIELD_NUMBER: _builtins.int
+    ASSIGNEE_PARTNER_ID_FIELD_NUMBER: _builtins.int
+    grievance_id: _builtins.str
+    category: _grievance_pb2.GrievanceCategory.ValueType
+    severity: _grievance_pb2.Severity.ValueType
+    status: _grievance_pb2.GrievanceStatus.ValueType
+    employer_id: _builtins.str
+    """The employer service's organisation id; empty when there is no respondent or it is unregistered."""
+    respondent_kind: _grievance_pb2.RespondentKind.ValueType
+    worker_id: _builtins.str
+    """The registry worker the case is about; empty for anyone else."""
+    channel: _grievance_pb2.IntakeChannel.ValueType
+    escalation_level: _grievance_pb2.EscalationLevel.ValueType
+    version: _builtins.int
+    """The case's version after the change."""
+    assignee_id: _builtins.str
+    assignee_partner_id: _builtins.str
+    @_builtins.property
+    def place(self) -> _common_pb2.LgdLocation:
+        """Where it happened, as LGD codes only (never the village name)."""
+
+    @_builtins.property
+    def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        grievance_id: _builtins.str = ...,
+        category: _grievance_pb2.GrievanceCategory.ValueType = ...,
+        severity: _grievance_pb2.Severity.ValueType = ...,
+        status: _grievance_pb2.GrievanceStatus.ValueType = ...,
+        place: _common_pb2.LgdLocation | None = ...,
+        employer_id: _builtins.str = ...,
+        respondent_kind: _grievance_pb2.RespondentKind.ValueType = ...,
+        worker_id: _builtins.str = ...,
+        channel: _grievance_pb2.IntakeChannel.ValueType = ...,
+        escalation_level: _grievance_pb2.EscalationLevel.ValueType = ...,
+        version: _builtins.int = ...,
+        occurred_at: _timestamp_pb2.Timestamp | None = ...,
+        assignee_id: _builtins.str = ...,
+        assignee_partner_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at", "place", b"place"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["assignee_id", b"assignee_id", "assignee_partner_id", b"assignee_partner_id", "category", b"category", "channel", b"channel", "employer_id", b"employer_id", "escalation_level", b"escalation_level", "grievance_id", b"grievance_id", "occurred_at", b"occurred_at", "place", b"place", "respondent_kind", b"respondent_kind", "severity", b"severity", "status", b"status", "version", b"version", "worker_id", b"worker_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GrievanceAssigned: _TypeAlias = GrievanceAssigned  # noqa: Y015
+
+@_typing.final
+class GrievanceStatusChanged(_message.Message):
+    """A move with no event of its own: work started, waiting on the complainant, resumed, closed."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GRIEVANCE_ID_FIELD_NUMBER: _builtins.int
+    CATEGORY_FIELD_NUMBER: _builtins.int
+    SEVERITY_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    PLACE_FIELD_NUMBER: _builtins.int
+    EMPLOYER_ID_FIELD_NUMBER: _builtins.int
+    RESPONDENT_KIND_FIELD_NUMBER: _builtins.int
+    WORKER_ID_FIELD_NUMBER: _builtins.int
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    ESCALATION_LEVEL_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    OCCURRED_AT_FIELD_NUMBER: _builtins.int
+    PREVIOUS_STATUS_FIELD_NUMBER: _builtins.int
+    grievance_id: _builtins.str
+    category: _grievance_pb2.GrievanceCategory.ValueType
+    severity: _grievance_pb2.Severity.ValueType
+    status: _grievance_pb2.GrievanceStatus.ValueType
+    employer_id: _builtins.str
+    """The employer service's organisation id; empty when there is no respondent or it is unregistered."""
+    respondent_kind: _grievance_pb2.RespondentKind.ValueType
+    worker_id: _builtins.str
+    """The registry worker the case is about; empty for anyone else."""
+    channel: _grievance_pb2.IntakeChannel.ValueType
+    escalation_level: _grievance_pb2.EscalationLevel.ValueType
+    version: _builtins.int
+    """The case's version after the change."""
+    previous_status: _grievance_pb2.GrievanceStatus.ValueType
+    @_builtins.property
+    def place(self) -> _common_pb2.LgdLocation:
+        """Where it happened, as LGD codes only (never the village name)."""
+
+    @_builtins.property
+    def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        grievance_id: _builtins.str = ...,
+        category: _grievance_pb2.GrievanceCategory.ValueType = ...,
+        severity: _grievance_pb2.Severity.ValueType = ...,
+        status: _grievance_pb2.GrievanceStatus.ValueType = ...,
+        place: _common_pb2.LgdLocation | None = ...,
+        employer_id: _builtins.str = ...,
+        respondent_kind: _grievance_pb2.RespondentKind.ValueType = ...,
+        worker_id: _builtins.str = ...,
+        channel: _grievance_pb2.IntakeChannel.ValueType = ...,
+        escalation_level: _grievance_pb2.EscalationLevel.ValueType = ...,
+        version: _builtins.int = ...,
+        occurred_at: _timestamp_pb2.Timestamp | None = ...,
+        previous_status: _grievance_pb2.GrievanceStatus.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at", "place", b"place"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "channel", b"channel", "employer_id", b"employer_id", "escalation_level", b"escalation_level", "grievance_id", b"grievance_id", "occurred_at", b"occurred_at", "place", b"place", "previous_status", b"previous_status", "respondent_kind", b"respondent_kind", "severity", b"severity", "status", b"status", "version", b"version", "worker_id", b"worker_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GrievanceStatusChanged: _TypeAlias = GrievanceStatusChanged  # noqa: Y015
+
+@_typing.final
+class GrievanceReferred(_message.Message):
+    """The case was handed to an authority or partner; it answers with GrievanceReferralAnswered."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GRIEVANCE_ID_FIELD_NUMBER: _builtins.int
+    CATEGORY_FIELD_NUMBER: _builtins.int
+    SEVERITY_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    PLACE_FIELD_NUMBER: _builtins.int
+    EMPLOYER_ID_FIELD_NUMBER: _builtins.int
+    RESPONDENT_KIND_FIELD_NUMBER: _builtins.int
+    WORKER_ID_FIELD_NUMBER: _builtins.int
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    ESCALATION_LEVEL_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    OCCURRED_AT_FIELD_NUMBER: _builtins.int
+    REFERRAL_ID_FIELD_NUMBER: _builtins.int
+    TARGET_FIELD_NUMBER: _builtins.int
+    TARGET_PARTNER_ID_FIELD_NUMBER: _builtins.int
+    grievance_id: _builtins.str
+    category: _grievance_pb2.GrievanceCategory.ValueType
+    severity: _grievance_pb2.Severity.ValueType
+    status: _grievance_pb2.GrievanceStatus.ValueType
+    employer_id: _builtins.str
+    """The employer service's organisation id; empty when there is no respondent or it is unregistered."""
+    respondent_kind: _grievance_pb2.RespondentKind.ValueType
+    worker_id: _builtins.str
+    """The registry worker the case is about; empty for anyone else."""
+    channel: _grievance_pb2.IntakeChannel.ValueType
+    escalation_level: _grievance_pb2.EscalationLevel.ValueType
+    version: _builtins.int
+    """The case's version after the change."""
+    referral_id: _builtins.str
+    target: _grievance_pb2.ReferralTarget.ValueType
+    target_partner_id: _builtins.str
+    @_builtins.property
+    def place(self) -> _common_pb2.LgdLocation:
+        """Where it happened, as LGD codes only (never the village name)."""
+
+    @_builtins.property
+    def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        grievance_id: _builtins.str = ...,
+        category: _grievance_pb2.GrievanceCategory.ValueType = ...,
+        severity: _grievance_pb2.Severity.ValueType = ...,
+        status: _grievance_pb2.GrievanceStatus.ValueType = ...,
+        place: _common_pb2.LgdLocation | None = ...,
+        employer_id: _builtins.str = ...,
+        respondent_kind: _grievance_pb2.RespondentKind.ValueType = ...,
+        worker_id: _builtins.str = ...,
+        channel: _grievance_pb2.IntakeChannel.ValueType = ...,
+        escalation_level: _grievance_pb2.EscalationLevel.ValueType = ...,
+        version: _builtins.int = ...,
+        occurred_at: _timestamp_pb2.Timestamp | None = ...,
+        referral_id: _builtins.str = ...,
+        target: _grievance_pb2.ReferralTarget.ValueType = ...,
+        target_partner_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at", "place", b"place"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "channel", b"channel", "employer_id", b"employer_id", "escalation_level", b"escalation_level", "grievance_id", b"grievance_id", "occurred_at", b"occurred_at", "place", b"place", "referral_id", b"referral_id", "respondent_kind", b"respondent_kind", "severity", b"severity", "status", b"status", "target", b"target", "target_partner_id", b"target_partner_id", "version", b"version", "worker_id", b"worker_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GrievanceReferred: _TypeAlias = GrievanceReferred  # noqa: Y015
+
+@_typing.final
+class GrievanceReferralAnswered(_message.Message):
+    """The authority or partner accepted or declined a referral."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GRIEVANCE_ID_FIELD_NUMBER: _builtins.int
+    CATEGORY_FIELD_NUMBER: _builtins.int
+    SEVERITY_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    PLACE_FIELD_NUMBER: _builtins.int
+    EMPLOYER_ID_FIELD_NUMBER: _builtins.int
+    RESPONDENT_KIND_FIELD_NUMBER: _builtins.int
+    WORKER_ID_FIELD_NUMBER: _builtins.int
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    ESCALATION_LEVEL_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    OCCURRED_AT_FIELD_NUMBER: _builtins.int
+    REFERRAL_ID_FIELD_NUMBER: _builtins.int
+    ACCEPTED_FIELD_NUMBER: _builtins.int
+    grievance_id: _builtins.str
+    category: _grievance_pb2.GrievanceCategory.ValueType
+    severity: _grievance_pb2.Severity.ValueType
+    status: _grievance_pb2.GrievanceStatus.ValueType
+    employer_id: _builtins.str
+    """The employer service's organisation id; empty when there is no respondent or it is unregistered."""
+    respondent_kind: _grievance_pb2.RespondentKind.ValueType
+    worker_id: _builtins.str
+    """The registry worker the case is about; empty for anyone else."""
+    channel: _grievance_pb2.IntakeChannel.ValueType
+    escalation_level: _grievance_pb2.EscalationLevel.ValueType
+    version: _builtins.int
+    """The case's version after the change."""
+    referral_id: _builtins.str
+    accepted: _builtins.bool
+    @_builtins.property
+    def place(self) -> _common_pb2.LgdLocation:
+        """Where it happened, as LGD codes only (never the village name)."""
+
+    @_builtins.property
+    def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        grievance_id: _builtins.str = ...,
+        category: _grievance_pb2.GrievanceCategory.ValueType = ...,
+        severity: _grievance_pb2.Severity.ValueType = ...,
+        status: _grievance_pb2.GrievanceStatus.ValueType = ...,
+        place: _common_pb2.LgdLocation | None = ...,
+        employer_id: _builtins.str = ...,
+        respondent_kind: _grievance_pb2.RespondentKind.ValueType = ...,
+        worker_id: _builtins.str = ...,
+        channel: _grievance_pb2.IntakeChannel.ValueType = ...,
+        escalation_level: _grievance_pb2.EscalationLevel.ValueType = ...,
+        version: _builtins.int = ...,
+        occurred_at: _timestamp_pb2.Timestamp | None = ...,
+        referral_id: _builtins.str = ...,
+        accepted: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at", "place", b"place"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted", b"accepted", "category", b"category", "channel", b"channel", "employer_id", b"employer_id", "escalation_level", b"escalation_level", "grievance_id", b"grievance_id", "occurred_at", b"occurred_at", "place", b"place", "referral_id", b"referral_id", "respondent_kind", b"respondent_kind", "severity", b"severity", "status", b"status", "version", b"version", "worker_id", b"worker_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GrievanceReferralAnswered: _TypeAlias = GrievanceReferralAnswered  # noqa: Y015
+
+@_typing.final
+class GrievanceSlaWarned(_message.Message):
+    """An SLA clock reached 75% or 90% of its budget."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GRIEVANCE_ID_FIELD_NUMBER: _builtins.int
+    CATEGORY_FIELD_NUMBER: _builtins.int
+    SEVERITY_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    PLACE_FIELD_NUMBER: _builtins.int
+    EMPLOYER_ID_FIELD_NUMBER: _builtins.int
+    RESPONDENT_KIND_FIELD_NUMBER: _builtins.int
+    WORKER_ID_FIELD_NUMBER: _builtins.int
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    ESCALATION_LEVEL_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    OCCURRED_AT_FIELD_NUMBER: _builtins.int
+    CLOCK_FIELD_NUMBER: _builtins.int
+    MILESTONE_FIELD_NUMBER: _builtins.int
+    PERIOD_FIELD_NUMBER: _builtins.int
+    DEADLINE_FIELD_NUMBER: _builtins.int
+    BREACH_AT_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    grievance_id: _builtins.str
+    category: _grievance_pb2.GrievanceCategory.ValueType
+    severity: _grievance_pb2.Severity.ValueType
+    status: _grievance_pb2.GrievanceStatus.ValueType
+    employer_id: _builtins.str
+    """The employer service's organisation id; empty when there is no respondent or it is unregistered."""
+    respondent_kind: _grievance_pb2.RespondentKind.ValueType
+    worker_id: _builtins.str
+    """The registry worker the case is about; empty for anyone else."""
+    channel: _grievance_pb2.IntakeChannel.ValueType
+    escalation_level: _grievance_pb2.EscalationLevel.ValueType
+    version: _builtins.int
+    """The case's version after the change."""
+    clock: _grievance_pb2.SlaClock.ValueType
+    milestone: _grievance_pb2.SlaMilestone.ValueType
+    period: _builtins.int
+    """1 within the first budget, 2 within the second (after a first breach)."""
+    idempotency_key: _builtins.str
+    """Unique per case, cycle, clock, milestone and period: a consumer applies each once."""
+    @_builtins.property
+    def place(self) -> _common_pb2.LgdLocation:
+        """Where it happened, as LGD codes only (never the village name)."""
+
+    @_builtins.property
+    def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def deadline(self) -> _timestamp_pb2.Timestamp:
+        """When the warning fell due."""
+
+    @_builtins.property
+    def breach_at(self) -> _timestamp_pb2.Timestamp:
+        """When the clock breaches if nothing happens and it is not paused."""
+
+    def __init__(
+        self,
+        *,
+        grievance_id: _builtins.str = ...,
+        category: _grievance_pb2.GrievanceCategory.ValueType = ...,
+        severity: _grievance_pb2.Severity.ValueType = ...,
+        status: _grievance_pb2.GrievanceStatus.ValueType = ...,
+        place: _common_pb2.LgdLocation | None = ...,
+        employer_id: _builtins.str = ...,
+        respondent_kind: _grievance_pb2.RespondentKind.ValueType = ...,
+        worker_id: _builtins.str = ...,
+        channel: _grievance_pb2.IntakeChannel.ValueType = ...,
+        escalation_level: _grievance_pb2.EscalationLevel.ValueType = ...,
+        version: _builtins.int = ...,
+        occurred_at: _timestamp_pb2.Timestamp | None = ...,
+        clock: _grievance_pb2.SlaClock.ValueType = ...,
+        milestone: _grievance_pb2.SlaMilestone.ValueType = ...,
+        period: _builtins.int = ...,
+        deadline: _timestamp_pb2.Timestamp | None = ...,
+        breach_at: _timestamp_pb2.Timestamp | None = ...,
+        idempotency_key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["breach_at", b"breach_at", "deadline", b"deadline", "occurred_at", b"occurred_at", "place", b"place"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["breach_at", b"breach_at", "category", b"category", "channel", b"channel", "clock", b"clock", "deadline", b"deadline", "employer_id", b"employer_id", "escalation_level", b"escalation_level", "grievance_id", b"grievance_id", "idempotency_key", b"idempotency_key", "milestone", b"milestone", "occurred_at", b"occurred_at", "period", b"period", "place", b"place", "respondent_kind", b"respondent_kind", "severity", b"severity", "status", b"status", "version", b"version", "worker_id", b"worker_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GrievanceSlaWarned: _TypeAlias = GrievanceSlaWarned  # noqa: Y015
+
+@_typing.final
+class GrievanceEscalated(_message.Message):
+    """The case went up one level: an SLA breach (clock set), or a supervisor's decision (clock UNSPECIFIED).
+    Published exactly once per breach; a breach at the top level is recorded on the case, not published.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GRIEVANCE_ID_FIELD_NUMBER: _builtins.int
+    CATEGORY_FIELD_NUMBER: _builtins.int
+    SEVERITY_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    PLACE_FIELD_NUMBER: _builtins.int
+    EMPLOYER_ID_FIELD_NUMBER: _builtins.int
+    RESPONDENT_KIND_FIELD_NUMBER: _builtins.int
+    WORKER_ID_FIELD_NUMBER: _builtins.int
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    ESCALATION_LEVEL_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    OCCURRED_AT_FIELD_NUMBER: _builtins.int
+    PREVIOUS_LEVEL_FIELD_NUMBER: _builtins.int
+    CLOCK_FIELD_NUMBER: _builtins.int
+    PERIOD_FIELD_NUMBER: _builtins.int
+    DEADLINE_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    grievance_id: _builtins.str
+    category: _grievance_pb2.GrievanceCategory.ValueType
+    severity: _grievance_pb2.Severity.ValueType
+    status: _grievance_pb2.GrievanceStatus.ValueType
+    employer_id: _builtins.str
+    """The employer service's organisation id; empty when there is no respondent or it is unregistered."""
+    respondent_kind: _grievance_pb2.RespondentKind.ValueType
+    worker_id: _builtins.str
+    """The registry worker the case is about; empty for anyone else."""
+    channel: _grievance_pb2.IntakeChannel.ValueType
+    escalation_level: _grievance_pb2.EscalationLevel.ValueType
+    version: _builtins.int
+    """The case's version after the change."""
+    previous_level: _grievance_pb2.EscalationLevel.ValueType
+    clock: _grievance_pb2.SlaClock.ValueType
+    period: _builtins.int
+    idempotency_key: _builtins.str
+    @_builtins.property
+    def place(self) -> _common_pb2.LgdLocation:
+        """Where it happened, as LGD codes only (never the village name)."""
+
+    @_builtins.property
+    def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def deadline(self) -> _timestamp_pb2.Timestamp:
+        """When the breach fell due; unset for an escalation by hand."""
+
+    def __init__(
+        self,
+        *,
+        grievance_id: _builtins.str = ...,
+        category: _grievance_pb2.GrievanceCategory.ValueType = ...,
+        severity: _grievance_pb2.Severity.ValueType = ...,
+        status: _grievance_pb2.GrievanceStatus.ValueType = ...,
+        place: _common_pb2.LgdLocation | None = ...,
+        employer_id: _builtins.str = ...,
+        respondent_kind: _grievance_pb2.RespondentKind.ValueType = ...,
+        worker_id: _builtins.str = ...,
+        channel: _grievance_pb2.IntakeChannel.ValueType = ...,
+        escalation_level: _grievance_pb2.EscalationLevel.ValueType = ...,
+        version: _builtins.int = ...,
+        occurred_at: _timestamp_pb2.Timestamp | None = ...,
+        previous_level: _grievance_pb2.EscalationLevel.ValueType = ...,
+        clock: _grievance_pb2.SlaClock.ValueType = ...,
+        period: _builtins.int = ...,
+        deadline: _timestamp_pb2.Timestamp | None = ...,
+        idempotency_key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["deadline", b"deadline", "occurred_at", b"occurred_at", "place", b"place"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "channel", b"channel", "clock", b"clock", "deadline", b"deadline", "employer_id", b"employer_id", "escalation_level", b"escalation_level", "grievance_id", b"grievance_id", "idempotency_key", b"idempotency_key", "occurred_at", b"occurred_at", "period", b"period", "place", b"place", "previous_level", b"previous_level", "respondent_kind", b"respondent_kind", "severity", b"severity", "status", b"status", "version", b"version", "worker_id", b"worker_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GrievanceEscalated: _TypeAlias = GrievanceEscalated  # noqa: Y015
+
+@_typing.final
+class GrievanceResolved(_message.Message):
+    """An outcome was recorded (a substantiated allegation when substantiated is true)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GRIEVANCE_ID_FIELD_NUMBER: _builtins.int
+    CATEGORY_FIELD_NUMBER: _builtins.int
+    SEVERITY_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    PLACE_FIELD_NUMBER: _builtins.int
+    EMPLOYER_ID_FIELD_NUMBER: _builtins.int
+    RESPONDENT_KIND_FIELD_NUMBER: _builtins.int
+    WORKER_ID_FIELD_NUMBER: _builtins.int
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    ESCALATION_LEVEL_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    OCCURRED_AT_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    SUBSTANTIATED_FIELD_NUMBER: _builtins.int
+    AMOUNT_RECOVERED_PAISE_FIELD_NUMBER: _builtins.int
+    FILED_AT_FIELD_NUMBER: _builtins.int
+    grievance_id: _builtins.str
+    category: _grievance_pb2.GrievanceCategory.ValueType
+    severity: _grievance_pb2.Severity.ValueType
+    status: _grievance_pb2.GrievanceStatus.ValueType
+    employer_id: _builtins.str
+    """The employer service's organisation id; empty when there is no respondent or it is unregistered."""
+    respondent_kind: _grievance_pb2.RespondentKind.ValueType
+    worker_id: _builtins.str
+    """The registry worker the case is about; empty for anyone else."""
+    channel: _grievance_pb2.IntakeChannel.ValueType
+    escalation_level: _grievance_pb2.EscalationLevel.ValueType
+    version: _builtins.int
+    """The case's version after the change."""
+    outcome: _grievance_pb2.Outcome.ValueType
+    substantiated: _builtins.bool
+    amount_recovered_paise: _builtins.int
+    """In paise, for wages recovered or compensation paid; 0 otherwise."""
+    @_builtins.property
+    def place(self) -> _common_pb2.LgdLocation:
+        """Where it happened, as LGD codes only (never the village name)."""
+
+    @_builtins.property
+    def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def filed_at(self) -> _timestamp_pb2.Timestamp:
+        """So consumers can measure time to resolution without another read."""
+
+    def __init__(
+        self,
+        *,
+        grievance_id: _builtins.str = ...,
+        category: _grievance_pb2.GrievanceCategory.ValueType = ...,
+        severity: _grievance_pb2.Severity.ValueType = ...,
+        status: _grievance_pb2.GrievanceStatus.ValueType = ...,
+        place: _common_pb2.LgdLocation | None = ...,
+        employer_id: _builtins.str = ...,
+        respondent_kind: _grievance_pb2.RespondentKind.ValueType = ...,
+        worker_id: _builtins.str = ...,
+        channel: _grievance_pb2.IntakeChannel.ValueType = ...,
+        escalation_level: _grievance_pb2.EscalationLevel.ValueType = ...,
+        version: _builtins.int = ...,
+        occurred_at: _timestamp_pb2.Timestamp | None = ...,
+        outcome: _grievance_pb2.Outcome.ValueType = ...,
+        substantiated: _builtins.bool = ...,
+        amount_recovered_paise: _builtins.int = ...,
+        filed_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["filed_at", b"filed_at", "occurred_at", b"occurred_at", "place", b"place"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_recovered_paise", b"amount_recovered_paise", "category", b"category", "channel", b"channel", "employer_id", b"employer_id", "escalation_level", b"escalation_level", "filed_at", b"filed_at", "grievance_id", b"grievance_id", "occurred_at", b"occurred_at", "outcome", b"outcome", "place", b"place", "respondent_kind", b"respondent_kind", "severity", b"severity", "status", b"status", "substantiated", b"substantiated", "version", b"version", "worker_id", b"worker_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GrievanceResolved: _TypeAlias = GrievanceResolved  # noqa: Y015
+
+@_typing.final
+class GrievanceReopened(_message.Message):
+    """A resolved case opened again (an allegation again): a new cycle of SLA clocks."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GRIEVANCE_ID_FIELD_NUMBER: _builtins.int
+    CATEGORY_FIELD_NUMBER: _builtins.int
+    SEVERITY_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    PLACE_FIELD_NUMBER: _builtins.int
+    EMPLOYER_ID_FIELD_NUMBER: _builtins.int
+    RESPONDENT_KIND_FIELD_NUMBER: _builtins.int
+    WORKER_ID_FIELD_NUMBER: _builtins.int
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    ESCALATION_LEVEL_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    OCCURRED_AT_FIELD_NUMBER: _builtins.int
+    CYCLE_FIELD_NUMBER: _builtins.int
+    grievance_id: _builtins.str
+    category: _grievance_pb2.GrievanceCategory.ValueType
+    severity: _grievance_pb2.Severity.ValueType
+    status: _grievance_pb2.GrievanceStatus.ValueType
+    employer_id: _builtins.str
+    """The employer service's organisation id; empty when there is no respondent or it is unregistered."""
+    respondent_kind: _grievance_pb2.RespondentKind.ValueType
+    worker_id: _builtins.str
+    """The registry worker the case is about; empty for anyone else."""
+    channel: _grievance_pb2.IntakeChannel.ValueType
+    escalation_level: _grievance_pb2.EscalationLevel.ValueType
+    version: _builtins.int
+    """The case's version after the change."""
+    cycle: _builtins.int
+    @_builtins.property
+    def place(self) -> _common_pb2.LgdLocation:
+        """Where it happened, as LGD codes only (never the village name)."""
+
+    @_builtins.property
+    def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        grievance_id: _builtins.str = ...,
+        category: _grievance_pb2.GrievanceCategory.ValueType = ...,
+        severity: _grievance_pb2.Severity.ValueType = ...,
+        status: _grievance_pb2.GrievanceStatus.ValueType = ...,
+        place: _common_pb2.LgdLocation | None = ...,
+        employer_id: _builtins.str = ...,
+        respondent_kind: _grievance_pb2.RespondentKind.ValueType = ...,
+        worker_id: _builtins.str = ...,
+        channel: _grievance_pb2.IntakeChannel.ValueType = ...,
+        escalation_level: _grievance_pb2.EscalationLevel.ValueType = ...,
+        version: _builtins.int = ...,
+        occurred_at: _timestamp_pb2.Timestamp | None = ...,
+        cycle: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at", "place", b"place"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "channel", b"channel", "cycle", b"cycle", "employer_id", b"employer_id", "escalation_level", b"escalation_level", "grievance_id", b"grievance_id", "occurred_at", b"occurred_at", "place", b"place", "respondent_kind", b"respondent_kind", "severity", b"severity", "status", b"status", "version", b"version", "worker_id", b"worker_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GrievanceReopened: _TypeAlias = GrievanceReopened  # noqa: Y015
+
+@_typing.final
+class TraceOpened(_message.Message):
+    """A missing person is being looked for; published so partners at the destination can help."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRACE_ID_FIELD_NUMBER: _builtins.int
+    WORKER_ID_FIELD_NUMBER: _builtins.int
+    MINOR_FIELD_NUMBER: _builtins.int
+    LAST_KNOWN_PLACE_FIELD_NUMBER: _builtins.int
+    LAST_KNOWN_ON_FIELD_NUMBER: _builtins.int
+    DESTINATION_FIELD_NUMBER: _builtins.int
+    EMPLOYER_ID_FIELD_NUMBER: _builtins.int
+    RESPONDENT_KIND_FIELD_NUMBER: _builtins.int
+    GRIEVANCE_ID_FIELD_NUMBER: _builtins.int
+    MIGRATION_EPISODE_ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    OCCURRED_AT_FIELD_NUMBER: _builtins.int
+    trace_id: _builtins.str
+    worker_id: _builtins.str
+    """The registry worker; empty for someone outside the registry."""
+    minor: _builtins.bool
+    """A missing child: the police and the Child Welfare Committee act at once."""
+    last_known_on: _builtins.str
+    """YYYY-MM-DD."""
+    employer_id: _builtins.str
+    """The employer, contractor or agency they went with, when the employer service knows it."""
+    respondent_kind: _grievance_pb2.RespondentKind.ValueType
+    grievance_id: _builtins.str
+    """The missing-person case it came from, if any."""
+    migration_episode_id: _builtins.str
+    """The registry's migration episode, for a registered worker."""
+    status: _trace_pb2.TraceStatus.ValueType
+    """The status after the change."""
+    version: _builtins.int
+    @_builtins.property
+    def last_known_place(self) -> _common_pb2.LgdLocation:
+        """LGD codes only, like every place below."""
+
+    @_builtins.property
+    def destination(self) -> _common_pb2.LgdLocation:
+        """Partners here are the ones who can help."""
+
+    @_builtins.property
+    def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        trace_id: _builtins.str = ...,
+        worker_id: _builtins.str = ...,
+        minor: _builtins.bool = ...,
+        last_known_place: _common_pb2.LgdLocation | None = ...,
+        last_known_on: _builtins.str = ...,
+        destination: _common_pb2.LgdLocation | None = ...,
+        employer_id: _builtins.str = ...,
+        respondent_kind: _grievance_pb2.RespondentKind.ValueType = ...,
+        grievance_id: _builtins.str = ...,
+        migration_episode_id: _builtins.str = ...,
+        status: _trace_pb2.TraceStatus.ValueType = ...,
+        version: _builtins.int = ...,
+        occurred_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["destination", b"destination", "last_known_place", b"last_known_place", "occurred_at", b"occurred_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["destination", b"destination", "employer_id", b"employer_id", "grievance_id", b"grievance_id", "last_known_on", b"last_known_on", "last_known_place", b"last_known_place", "migration_episode_id", b"migration_episode_id", "minor", b"minor", "occurred_at", b"occurred_at", "respondent_kind", b"respondent_kind", "status", b"status", "trace_id", b"trace_id", "version", b"version", "worker_id", b"worker_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TraceOpened: _TypeAlias = TraceOpened  # noqa: Y015
+
+@_typing.final
+class TraceSightingRecorded(_message.Message):
+    """Someone saw the missing person."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRACE_ID_FIELD_NUMBER: _builtins.int
+    WORKER_ID_FIELD_NUMBER: _builtins.int
+    MINOR_FIELD_NUMBER: _builtins.int
+    LAST_KNOWN_PLACE_FIELD_NUMBER: _builtins.int
+    LAST_KNOWN_ON_FIELD_NUMBER: _builtins.int
+    DESTINATION_FIELD_NUMBER: _builtins.int
+    EMPLOYER_ID_FIELD_NUMBER: _builtins.int
+    RESPONDENT_KIND_FIELD_NUMBER: _builtins.int
+    GRIEVANCE_ID_FIELD_NUMBER: _builtins.int
+    MIGRATION_EPISODE_ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    OCCURRED_AT_FIELD_NUMBER: _builtins.int
+    SIGHTING_ID_FIELD_NUMBER: _builtins.int
+    SEEN_AT_FIELD_NUMBER: _builtins.int
+    PLACE_FIELD_NUMBER: _builtins.int
+    trace_id: _builtins.str
+    worker_id: _builtins.str
+    """The registry worker; empty for someone outside the registry."""
+    minor: _builtins.bool
+    """A missing child: the police and the Child Welfare Committee act at once."""
+    last_known_on: _builtins.str
+    """YYYY-MM-DD."""
+    employer_id: _builtins.str
+    """The employer, contractor or agency they went with, when the employer service knows it."""
+    respondent_kind: _grievance_pb2.RespondentKind.ValueType
+    grievance_id: _builtins.str
+    """The missing-person case it came from, if any."""
+    migration_episode_id: _builtins.str
+    """The registry's migration episode, for a registered worker."""
+    status: _trace_pb2.TraceStatus.ValueType
+    """The status after the change."""
+    version: _builtins.int
+    sighting_id: _builtins.str
+    @_builtins.property
+    def last_known_place(self) -> _common_pb2.LgdLocation:
+        """LGD codes only, like every place below."""
+
+    @_builtins.property
+    def destination(self) -> _common_pb2.LgdLocation:
+        """Partners here are the ones who can help."""
+
+    @_builtins.property
+    def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def seen_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def place(self) -> _common_pb2.LgdLocation: ...
+    def __init__(
+        self,
+        *,
+        trace_id: _builtins.str = ...,
+        worker_id: _builtins.str = ...,
+        minor: _builtins.bool = ...,
+        last_known_place: _common_pb2.LgdLocation | None = ...,
+        last_known_on: _builtins.str = ...,
+        destination: _common_pb2.LgdLocation | None = ...,
+        employer_id: _builtins.str = ...,
+        respondent_kind: _grievance_pb2.RespondentKind.ValueType = ...,
+        grievance_id: _builtins.str = ...,
+        migration_episode_id: _builtins.str = ...,
+        status: _trace_pb2.TraceStatus.ValueType = ...,
+        version: _builtins.int = ...,
+        occurred_at: _timestamp_pb2.Timestamp | None = ...,
+        sighting_id: _builtins.str = ...,
+        seen_at: _timestamp_pb2.Timestamp | None = ...,
+        place: _common_pb2.LgdLocation | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["destination", b"destination", "last_known_place", b"last_known_place", "occurred_at", b"occurred_at", "place", b"place", "seen_at", b"seen_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["destination", b"destination", "employer_id", b"employer_id", "grievance_id", b"grievance_id", "last_known_on", b"last_known_on", "last_known_place", b"last_known_place", "migration_episode_id", b"migration_episode_id", "minor", b"minor", "occurred_at", b"occurred_at", "place", b"place", "respondent_kind", b"respondent_kind", "seen_at", b"seen_at", "sighting_id", b"sighting_id", "status", b"status", "trace_id", b"trace_id", "version", b"version", "worker_id", b"worker_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TraceSightingRecorded: _TypeAlias = TraceSightingRecorded  # noqa: Y015
+
+@_typing.final
+class TraceClosed(_message.Message):
+    """Found, reunited or deceased (a person found may later close again as reunited)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRACE_ID_FIELD_NUMBER: _builtins.int
+    WORKER_ID_FIELD_NUMBER: _builtins.int
+    MINOR_FIELD_NUMBER: _builtins.int
+    LAST_KNOWN_PLACE_FIELD_NUMBER: _builtins.int
+    LAST_KNOWN_ON_FIELD_NUMBER: _builtins.int
+    DESTINATION_FIELD_NUMBER: _builtins.int
+    EMPLOYER_ID_FIELD_NUMBER: _builtins.int
+    RESPONDENT_KIND_FIELD_NUMBER: _builtins.int
+    GRIEVANCE_ID_FIELD_NUMBER: _builtins.int
+    MIGRATION_EPISODE_ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    OCCURRED_AT_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    PREVIOUS_STATUS_FIELD_NUMBER: _builtins.int
+    trace_id: _builtins.str
+    worker_id: _builtins.str
+    """The registry worker; empty for someone outside the registry."""
+    minor: _builtins.bool
+    """A missing child: the police and the Child Welfare Committee act at once."""
+    last_known_on: _builtins.str
+    """YYYY-MM-DD."""
+    employer_id: _builtins.str
+    """The employer, contractor or agency they went with, when the employer service knows it."""
+    respondent_kind: _grievance_pb2.RespondentKind.ValueType
+    grievance_id: _builtins.str
+    """The missing-person case it came from, if any."""
+    migration_episode_id: _builtins.str
+    """The registry's migration episode, for a registered worker."""
+    status: _trace_pb2.TraceStatus.ValueType
+    """The status after the change."""
+    version: _builtins.int
+    outcome: _trace_pb2.TraceStatus.ValueType
+    previous_status: _trace_pb2.TraceStatus.ValueType
+    @_builtins.property
+    def last_known_place(self) -> _common_pb2.LgdLocation:
+        """LGD codes only, like every place below."""
+
+    @_builtins.property
+    def destination(self) -> _common_pb2.LgdLocation:
+        """Partners here are the ones who can help."""
+
+    @_builtins.property
+    def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        trace_id: _builtins.str = ...,
+        worker_id: _builtins.str = ...,
+        minor: _builtins.bool = ...,
+        last_known_place: _common_pb2.LgdLocation | None = ...,
+        last_known_on: _builtins.str = ...,
+        destination: _common_pb2.LgdLocation | None = ...,
+        employer_id: _builtins.str = ...,
+        respondent_kind: _grievance_pb2.RespondentKind.ValueType = ...,
+        grievance_id: _builtins.str = ...,
+        migration_episode_id: _builtins.str = ...,
+        status: _trace_pb2.TraceStatus.ValueType = ...,
+        version: _builtins.int = ...,
+        occurred_at: _timestamp_pb2.Timestamp | None = ...,
+        outcome: _trace_pb2.TraceStatus.ValueType = ...,
+        previous_status: _trace_pb2.TraceStatus.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["destination", b"destination", "last_known_place", b"last_known_place", "occurred_at", b"occurred_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["destination", b"destination", "employer_id", b"employer_id", "grievance_id", b"grievance_id", "last_known_on", b"last_known_on", "last_known_place", b"last_known_place", "migration_episode_id", b"migration_episode_id", "minor", b"minor", "occurred_at", b"occurred_at", "outcome", b"outcome", "previous_status", b"previous_status", "respondent_kind", b"respondent_kind", "status", b"status", "trace_id", b"trace_id", "version", b"version", "worker_id", b"worker_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TraceClosed: _TypeAlias = TraceClosed  # noqa: Y015

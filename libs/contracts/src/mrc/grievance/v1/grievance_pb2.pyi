@@ -3,9 +3,12 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
+from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from mrc.common.v1 import common_pb2 as _common_pb2
 import builtins as _builtins
@@ -17,6 +20,11 @@ if sys.version_info >= (3, 11):
 else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
+if sys.version_info >= (3, 13):
+    from warnings import deprecated as _deprecated
+else:
+    from typing_extensions import deprecated as _deprecated
+
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class _GrievanceCategory:
@@ -27,23 +35,54 @@ class _GrievanceCategoryEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Gri
     DESCRIPTOR: _descriptor.EnumDescriptor
     GRIEVANCE_CATEGORY_UNSPECIFIED: _GrievanceCategory.ValueType  # 0
     GRIEVANCE_CATEGORY_WAGE_THEFT: _GrievanceCategory.ValueType  # 1
+    """Wage theft or underpayment."""
     GRIEVANCE_CATEGORY_RECRUITMENT_FEE: _GrievanceCategory.ValueType  # 2
-    GRIEVANCE_CATEGORY_UNSAFE_WORK: _GrievanceCategory.ValueType  # 3
+    """A recruitment fee charged."""
+    @_builtins.property
+    @_deprecated("""This enum value has been marked as deprecated using proto enum value options.""")
+    def GRIEVANCE_CATEGORY_UNSAFE_WORK(self) -> _GrievanceCategory.ValueType:   # 3
+        """Deprecated: split into WORKPLACE_ACCIDENT and UNSAFE_HOUSING; old cases read as WORKPLACE_ACCIDENT."""
     GRIEVANCE_CATEGORY_TRAFFICKING: _GrievanceCategory.ValueType  # 4
     GRIEVANCE_CATEGORY_MISSING_PERSON: _GrievanceCategory.ValueType  # 5
     GRIEVANCE_CATEGORY_ENTITLEMENT_DENIED: _GrievanceCategory.ValueType  # 6
+    """Denial of an entitlement."""
     GRIEVANCE_CATEGORY_OTHER: _GrievanceCategory.ValueType  # 7
+    GRIEVANCE_CATEGORY_DOCUMENT_CONFISCATION: _GrievanceCategory.ValueType  # 8
+    GRIEVANCE_CATEGORY_FORCED_LABOUR: _GrievanceCategory.ValueType  # 9
+    """Forced or bonded labour."""
+    GRIEVANCE_CATEGORY_VIOLENCE: _GrievanceCategory.ValueType  # 10
+    """Physical or sexual violence."""
+    GRIEVANCE_CATEGORY_WORKPLACE_ACCIDENT: _GrievanceCategory.ValueType  # 11
+    """A workplace accident or death."""
+    GRIEVANCE_CATEGORY_UNSAFE_HOUSING: _GrievanceCategory.ValueType  # 12
+    GRIEVANCE_CATEGORY_STRANDED: _GrievanceCategory.ValueType  # 13
+    """Stranded, or repatriation needed."""
 
-class GrievanceCategory(_GrievanceCategory, metaclass=_GrievanceCategoryEnumTypeWrapper): ...
+class GrievanceCategory(_GrievanceCategory, metaclass=_GrievanceCategoryEnumTypeWrapper):
+    """What the complaint is about: the list the collaborative agreed on."""
 
 GRIEVANCE_CATEGORY_UNSPECIFIED: GrievanceCategory.ValueType  # 0
 GRIEVANCE_CATEGORY_WAGE_THEFT: GrievanceCategory.ValueType  # 1
+"""Wage theft or underpayment."""
 GRIEVANCE_CATEGORY_RECRUITMENT_FEE: GrievanceCategory.ValueType  # 2
+"""A recruitment fee charged."""
 GRIEVANCE_CATEGORY_UNSAFE_WORK: GrievanceCategory.ValueType  # 3
+"""Deprecated: split into WORKPLACE_ACCIDENT and UNSAFE_HOUSING; old cases read as WORKPLACE_ACCIDENT."""
 GRIEVANCE_CATEGORY_TRAFFICKING: GrievanceCategory.ValueType  # 4
 GRIEVANCE_CATEGORY_MISSING_PERSON: GrievanceCategory.ValueType  # 5
 GRIEVANCE_CATEGORY_ENTITLEMENT_DENIED: GrievanceCategory.ValueType  # 6
+"""Denial of an entitlement."""
 GRIEVANCE_CATEGORY_OTHER: GrievanceCategory.ValueType  # 7
+GRIEVANCE_CATEGORY_DOCUMENT_CONFISCATION: GrievanceCategory.ValueType  # 8
+GRIEVANCE_CATEGORY_FORCED_LABOUR: GrievanceCategory.ValueType  # 9
+"""Forced or bonded labour."""
+GRIEVANCE_CATEGORY_VIOLENCE: GrievanceCategory.ValueType  # 10
+"""Physical or sexual violence."""
+GRIEVANCE_CATEGORY_WORKPLACE_ACCIDENT: GrievanceCategory.ValueType  # 11
+"""A workplace accident or death."""
+GRIEVANCE_CATEGORY_UNSAFE_HOUSING: GrievanceCategory.ValueType  # 12
+GRIEVANCE_CATEGORY_STRANDED: GrievanceCategory.ValueType  # 13
+"""Stranded, or repatriation needed."""
 Global___GrievanceCategory: _TypeAlias = GrievanceCategory  # noqa: Y015
 
 class _IntakeChannel:
@@ -56,6 +95,12 @@ class _IntakeChannelEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_IntakeC
     INTAKE_CHANNEL_HELPLINE: _IntakeChannel.ValueType  # 1
     INTAKE_CHANNEL_FIELD: _IntakeChannel.ValueType  # 2
     INTAKE_CHANNEL_PARTNER_API: _IntakeChannel.ValueType  # 3
+    INTAKE_CHANNEL_IVR: _IntakeChannel.ValueType  # 4
+    """A voice message through the IVR gateway (POST /v1/intake/messages)."""
+    INTAKE_CHANNEL_SMS: _IntakeChannel.ValueType  # 5
+    """A text message through the SMS gateway (POST /v1/intake/messages)."""
+    INTAKE_CHANNEL_PUBLIC_REPORT: _IntakeChannel.ValueType  # 6
+    """An anonymous or confidential report (POST /v1/reports), e.g. by a neighbour."""
 
 class IntakeChannel(_IntakeChannel, metaclass=_IntakeChannelEnumTypeWrapper): ...
 
@@ -63,6 +108,12 @@ INTAKE_CHANNEL_UNSPECIFIED: IntakeChannel.ValueType  # 0
 INTAKE_CHANNEL_HELPLINE: IntakeChannel.ValueType  # 1
 INTAKE_CHANNEL_FIELD: IntakeChannel.ValueType  # 2
 INTAKE_CHANNEL_PARTNER_API: IntakeChannel.ValueType  # 3
+INTAKE_CHANNEL_IVR: IntakeChannel.ValueType  # 4
+"""A voice message through the IVR gateway (POST /v1/intake/messages)."""
+INTAKE_CHANNEL_SMS: IntakeChannel.ValueType  # 5
+"""A text message through the SMS gateway (POST /v1/intake/messages)."""
+INTAKE_CHANNEL_PUBLIC_REPORT: IntakeChannel.ValueType  # 6
+"""An anonymous or confidential report (POST /v1/reports), e.g. by a neighbour."""
 Global___IntakeChannel: _TypeAlias = IntakeChannel  # noqa: Y015
 
 class _GrievanceStatus:
@@ -72,19 +123,937 @@ class _GrievanceStatus:
 class _GrievanceStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_GrievanceStatus.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     GRIEVANCE_STATUS_UNSPECIFIED: _GrievanceStatus.ValueType  # 0
-    GRIEVANCE_STATUS_OPEN: _GrievanceStatus.ValueType  # 1
+    @_builtins.property
+    @_deprecated("""This enum value has been marked as deprecated using proto enum value options.""")
+    def GRIEVANCE_STATUS_OPEN(self) -> _GrievanceStatus.ValueType:   # 1
+        """Deprecated: the status of every case filed before the state machine; read as NEW."""
     GRIEVANCE_STATUS_IN_PROGRESS: _GrievanceStatus.ValueType  # 2
     GRIEVANCE_STATUS_RESOLVED: _GrievanceStatus.ValueType  # 3
     GRIEVANCE_STATUS_CLOSED: _GrievanceStatus.ValueType  # 4
+    """Final: a closed case is never reopened."""
+    GRIEVANCE_STATUS_NEW: _GrievanceStatus.ValueType  # 5
+    """Filed, nobody has assessed it yet."""
+    GRIEVANCE_STATUS_TRIAGED: _GrievanceStatus.ValueType  # 6
+    """Severity assessed, waiting for a caseworker."""
+    GRIEVANCE_STATUS_ASSIGNED: _GrievanceStatus.ValueType  # 7
+    """A caseworker holds it but has not started."""
+    GRIEVANCE_STATUS_AWAITING_COMPLAINANT: _GrievanceStatus.ValueType  # 8
+    """Waiting on the complainant: the SLA clocks are paused."""
+    GRIEVANCE_STATUS_REFERRED: _GrievanceStatus.ValueType  # 9
+    """With an authority or partner (pending its answer, or accepted)."""
+    GRIEVANCE_STATUS_REOPENED: _GrievanceStatus.ValueType  # 10
 
-class GrievanceStatus(_GrievanceStatus, metaclass=_GrievanceStatusEnumTypeWrapper): ...
+class GrievanceStatus(_GrievanceStatus, metaclass=_GrievanceStatusEnumTypeWrapper):
+    """Where a case stands. Allowed moves (anything else is a conflict, HTTP 409 / gRPC ABORTED, naming both states):
+    NEW -> TRIAGED -> ASSIGNED -> IN_PROGRESS <-> AWAITING_COMPLAINANT; TRIAGED/ASSIGNED/IN_PROGRESS ->
+    REFERRED (a declined referral hands it back); any open status -> RESOLVED -> REOPENED or CLOSED.
+    """
 
 GRIEVANCE_STATUS_UNSPECIFIED: GrievanceStatus.ValueType  # 0
 GRIEVANCE_STATUS_OPEN: GrievanceStatus.ValueType  # 1
+"""Deprecated: the status of every case filed before the state machine; read as NEW."""
 GRIEVANCE_STATUS_IN_PROGRESS: GrievanceStatus.ValueType  # 2
 GRIEVANCE_STATUS_RESOLVED: GrievanceStatus.ValueType  # 3
 GRIEVANCE_STATUS_CLOSED: GrievanceStatus.ValueType  # 4
+"""Final: a closed case is never reopened."""
+GRIEVANCE_STATUS_NEW: GrievanceStatus.ValueType  # 5
+"""Filed, nobody has assessed it yet."""
+GRIEVANCE_STATUS_TRIAGED: GrievanceStatus.ValueType  # 6
+"""Severity assessed, waiting for a caseworker."""
+GRIEVANCE_STATUS_ASSIGNED: GrievanceStatus.ValueType  # 7
+"""A caseworker holds it but has not started."""
+GRIEVANCE_STATUS_AWAITING_COMPLAINANT: GrievanceStatus.ValueType  # 8
+"""Waiting on the complainant: the SLA clocks are paused."""
+GRIEVANCE_STATUS_REFERRED: GrievanceStatus.ValueType  # 9
+"""With an authority or partner (pending its answer, or accepted)."""
+GRIEVANCE_STATUS_REOPENED: GrievanceStatus.ValueType  # 10
 Global___GrievanceStatus: _TypeAlias = GrievanceStatus  # noqa: Y015
+
+class _Severity:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _SeverityEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Severity.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    SEVERITY_UNSPECIFIED: _Severity.ValueType  # 0
+    SEVERITY_LOW: _Severity.ValueType  # 1
+    SEVERITY_MEDIUM: _Severity.ValueType  # 2
+    SEVERITY_HIGH: _Severity.ValueType  # 3
+    SEVERITY_CRITICAL: _Severity.ValueType  # 4
+
+class Severity(_Severity, metaclass=_SeverityEnumTypeWrapper): ...
+
+SEVERITY_UNSPECIFIED: Severity.ValueType  # 0
+SEVERITY_LOW: Severity.ValueType  # 1
+SEVERITY_MEDIUM: Severity.ValueType  # 2
+SEVERITY_HIGH: Severity.ValueType  # 3
+SEVERITY_CRITICAL: Severity.ValueType  # 4
+Global___Severity: _TypeAlias = Severity  # noqa: Y015
+
+class _RespondentKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _RespondentKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_RespondentKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    RESPONDENT_KIND_UNSPECIFIED: _RespondentKind.ValueType  # 0
+    RESPONDENT_KIND_NONE: _RespondentKind.ValueType  # 1
+    """Nobody in particular (a missing person, an entitlement denied by an office)."""
+    RESPONDENT_KIND_REGISTERED_EMPLOYER: _RespondentKind.ValueType  # 2
+    """An organisation of the employer service (principal employer, contractor or agency): employer_id is set."""
+    RESPONDENT_KIND_UNREGISTERED_EMPLOYER: _RespondentKind.ValueType  # 3
+    RESPONDENT_KIND_UNREGISTERED_CONTRACTOR: _RespondentKind.ValueType  # 4
+    RESPONDENT_KIND_UNREGISTERED_AGENT: _RespondentKind.ValueType  # 5
+
+class RespondentKind(_RespondentKind, metaclass=_RespondentKindEnumTypeWrapper):
+    """Who a complaint is against. Every grievance event carries it with employer_id."""
+
+RESPONDENT_KIND_UNSPECIFIED: RespondentKind.ValueType  # 0
+RESPONDENT_KIND_NONE: RespondentKind.ValueType  # 1
+"""Nobody in particular (a missing person, an entitlement denied by an office)."""
+RESPONDENT_KIND_REGISTERED_EMPLOYER: RespondentKind.ValueType  # 2
+"""An organisation of the employer service (principal employer, contractor or agency): employer_id is set."""
+RESPONDENT_KIND_UNREGISTERED_EMPLOYER: RespondentKind.ValueType  # 3
+RESPONDENT_KIND_UNREGISTERED_CONTRACTOR: RespondentKind.ValueType  # 4
+RESPONDENT_KIND_UNREGISTERED_AGENT: RespondentKind.ValueType  # 5
+Global___RespondentKind: _TypeAlias = RespondentKind  # noqa: Y015
+
+class _ReporterRelation:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ReporterRelationEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ReporterRelation.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    REPORTER_RELATION_UNSPECIFIED: _ReporterRelation.ValueType  # 0
+    REPORTER_RELATION_SELF: _ReporterRelation.ValueType  # 1
+    REPORTER_RELATION_FAMILY: _ReporterRelation.ValueType  # 2
+    REPORTER_RELATION_CO_WORKER: _ReporterRelation.ValueType  # 3
+    REPORTER_RELATION_THIRD_PARTY: _ReporterRelation.ValueType  # 4
+    """A neighbour, a passer-by, a shopkeeper..."""
+    REPORTER_RELATION_PARTNER_STAFF: _ReporterRelation.ValueType  # 5
+
+class ReporterRelation(_ReporterRelation, metaclass=_ReporterRelationEnumTypeWrapper): ...
+
+REPORTER_RELATION_UNSPECIFIED: ReporterRelation.ValueType  # 0
+REPORTER_RELATION_SELF: ReporterRelation.ValueType  # 1
+REPORTER_RELATION_FAMILY: ReporterRelation.ValueType  # 2
+REPORTER_RELATION_CO_WORKER: ReporterRelation.ValueType  # 3
+REPORTER_RELATION_THIRD_PARTY: ReporterRelation.ValueType  # 4
+"""A neighbour, a passer-by, a shopkeeper..."""
+REPORTER_RELATION_PARTNER_STAFF: ReporterRelation.ValueType  # 5
+Global___ReporterRelation: _TypeAlias = ReporterRelation  # noqa: Y015
+
+class _Confidentiality:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ConfidentialityEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Confidentiality.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    CONFIDENTIALITY_UNSPECIFIED: _Confidentiality.ValueType  # 0
+    CONFIDENTIALITY_OPEN: _Confidentiality.ValueType  # 1
+    CONFIDENTIALITY_CONFIDENTIAL: _Confidentiality.ValueType  # 2
+    """The reporter's identity is readable only by the roles that need it."""
+    CONFIDENTIALITY_ANONYMOUS: _Confidentiality.ValueType  # 3
+    """No identity kept; follow-up by reference and code only."""
+
+class Confidentiality(_Confidentiality, metaclass=_ConfidentialityEnumTypeWrapper): ...
+
+CONFIDENTIALITY_UNSPECIFIED: Confidentiality.ValueType  # 0
+CONFIDENTIALITY_OPEN: Confidentiality.ValueType  # 1
+CONFIDENTIALITY_CONFIDENTIAL: Confidentiality.ValueType  # 2
+"""The reporter's identity is readable only by the roles that need it."""
+CONFIDENTIALITY_ANONYMOUS: Confidentiality.ValueType  # 3
+"""No identity kept; follow-up by reference and code only."""
+Global___Confidentiality: _TypeAlias = Confidentiality  # noqa: Y015
+
+class _EscalationLevel:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _EscalationLevelEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_EscalationLevel.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    ESCALATION_LEVEL_UNSPECIFIED: _EscalationLevel.ValueType  # 0
+    ESCALATION_LEVEL_CASEWORKER: _EscalationLevel.ValueType  # 1
+    ESCALATION_LEVEL_DISTRICT_COORDINATOR: _EscalationLevel.ValueType  # 2
+    ESCALATION_LEVEL_STATE_AUTHORITY: _EscalationLevel.ValueType  # 3
+
+class EscalationLevel(_EscalationLevel, metaclass=_EscalationLevelEnumTypeWrapper):
+    """Who answers for a case; an SLA breach raises it one level."""
+
+ESCALATION_LEVEL_UNSPECIFIED: EscalationLevel.ValueType  # 0
+ESCALATION_LEVEL_CASEWORKER: EscalationLevel.ValueType  # 1
+ESCALATION_LEVEL_DISTRICT_COORDINATOR: EscalationLevel.ValueType  # 2
+ESCALATION_LEVEL_STATE_AUTHORITY: EscalationLevel.ValueType  # 3
+Global___EscalationLevel: _TypeAlias = EscalationLevel  # noqa: Y015
+
+class _ReferralTarget:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ReferralTargetEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ReferralTarget.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    REFERRAL_TARGET_UNSPECIFIED: _ReferralTarget.ValueType  # 0
+    REFERRAL_TARGET_ANTI_HUMAN_TRAFFICKING_UNIT: _ReferralTarget.ValueType  # 1
+    REFERRAL_TARGET_LABOUR_DEPARTMENT: _ReferralTarget.ValueType  # 2
+    REFERRAL_TARGET_LEGAL_SERVICES_AUTHORITY: _ReferralTarget.ValueType  # 3
+    REFERRAL_TARGET_CHILD_WELFARE_COMMITTEE: _ReferralTarget.ValueType  # 4
+    REFERRAL_TARGET_POLICE: _ReferralTarget.ValueType  # 5
+    REFERRAL_TARGET_PARTNER_CSO: _ReferralTarget.ValueType  # 6
+    """Another CSO of the collaborative."""
+
+class ReferralTarget(_ReferralTarget, metaclass=_ReferralTargetEnumTypeWrapper): ...
+
+REFERRAL_TARGET_UNSPECIFIED: ReferralTarget.ValueType  # 0
+REFERRAL_TARGET_ANTI_HUMAN_TRAFFICKING_UNIT: ReferralTarget.ValueType  # 1
+REFERRAL_TARGET_LABOUR_DEPARTMENT: ReferralTarget.ValueType  # 2
+REFERRAL_TARGET_LEGAL_SERVICES_AUTHORITY: ReferralTarget.ValueType  # 3
+REFERRAL_TARGET_CHILD_WELFARE_COMMITTEE: ReferralTarget.ValueType  # 4
+REFERRAL_TARGET_POLICE: ReferralTarget.ValueType  # 5
+REFERRAL_TARGET_PARTNER_CSO: ReferralTarget.ValueType  # 6
+"""Another CSO of the collaborative."""
+Global___ReferralTarget: _TypeAlias = ReferralTarget  # noqa: Y015
+
+class _ReferralStatus:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ReferralStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ReferralStatus.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    REFERRAL_STATUS_UNSPECIFIED: _ReferralStatus.ValueType  # 0
+    REFERRAL_STATUS_PENDING: _ReferralStatus.ValueType  # 1
+    REFERRAL_STATUS_ACCEPTED: _ReferralStatus.ValueType  # 2
+    REFERRAL_STATUS_DECLINED: _ReferralStatus.ValueType  # 3
+
+class ReferralStatus(_ReferralStatus, metaclass=_ReferralStatusEnumTypeWrapper): ...
+
+REFERRAL_STATUS_UNSPECIFIED: ReferralStatus.ValueType  # 0
+REFERRAL_STATUS_PENDING: ReferralStatus.ValueType  # 1
+REFERRAL_STATUS_ACCEPTED: ReferralStatus.ValueType  # 2
+REFERRAL_STATUS_DECLINED: ReferralStatus.ValueType  # 3
+Global___ReferralStatus: _TypeAlias = ReferralStatus  # noqa: Y015
+
+class _Outcome:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _OutcomeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Outcome.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    OUTCOME_UNSPECIFIED: _Outcome.ValueType  # 0
+    OUTCOME_WAGES_RECOVERED: _Outcome.ValueType  # 1
+    """With amount_recovered_paise."""
+    OUTCOME_COMPENSATION_PAID: _Outcome.ValueType  # 2
+    """With amount_recovered_paise (e.g. employee's compensation after an accident)."""
+    OUTCOME_RESCUED: _Outcome.ValueType  # 3
+    OUTCOME_REUNITED: _Outcome.ValueType  # 4
+    OUTCOME_REPATRIATED: _Outcome.ValueType  # 5
+    OUTCOME_DOCUMENTS_RETURNED: _Outcome.ValueType  # 6
+    OUTCOME_ENTITLEMENT_SECURED: _Outcome.ValueType  # 7
+    OUTCOME_REFERRED: _Outcome.ValueType  # 8
+    """Handed over for good to the authority it was referred to."""
+    OUTCOME_WITHDRAWN: _Outcome.ValueType  # 9
+    OUTCOME_NOT_SUBSTANTIATED: _Outcome.ValueType  # 10
+    OUTCOME_DUPLICATE: _Outcome.ValueType  # 11
+    OUTCOME_UNREACHABLE: _Outcome.ValueType  # 12
+    OUTCOME_OTHER: _Outcome.ValueType  # 13
+
+class Outcome(_Outcome, metaclass=_OutcomeEnumTypeWrapper): ...
+
+OUTCOME_UNSPECIFIED: Outcome.ValueType  # 0
+OUTCOME_WAGES_RECOVERED: Outcome.ValueType  # 1
+"""With amount_recovered_paise."""
+OUTCOME_COMPENSATION_PAID: Outcome.ValueType  # 2
+"""With amount_recovered_paise (e.g. employee's compensation after an accident)."""
+OUTCOME_RESCUED: Outcome.ValueType  # 3
+OUTCOME_REUNITED: Outcome.ValueType  # 4
+OUTCOME_REPATRIATED: Outcome.ValueType  # 5
+OUTCOME_DOCUMENTS_RETURNED: Outcome.ValueType  # 6
+OUTCOME_ENTITLEMENT_SECURED: Outcome.ValueType  # 7
+OUTCOME_REFERRED: Outcome.ValueType  # 8
+"""Handed over for good to the authority it was referred to."""
+OUTCOME_WITHDRAWN: Outcome.ValueType  # 9
+OUTCOME_NOT_SUBSTANTIATED: Outcome.ValueType  # 10
+OUTCOME_DUPLICATE: Outcome.ValueType  # 11
+OUTCOME_UNREACHABLE: Outcome.ValueType  # 12
+OUTCOME_OTHER: Outcome.ValueType  # 13
+Global___Outcome: _TypeAlias = Outcome  # noqa: Y015
+
+class _NoteAudience:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _NoteAudienceEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_NoteAudience.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    NOTE_AUDIENCE_UNSPECIFIED: _NoteAudience.ValueType  # 0
+    NOTE_AUDIENCE_INTERNAL: _NoteAudience.ValueType  # 1
+    """Those working the case, under the access policy."""
+    NOTE_AUDIENCE_REPORTER: _NoteAudience.ValueType  # 2
+    """Also shown to the reporter who follows the case up by reference and code."""
+
+class NoteAudience(_NoteAudience, metaclass=_NoteAudienceEnumTypeWrapper): ...
+
+NOTE_AUDIENCE_UNSPECIFIED: NoteAudience.ValueType  # 0
+NOTE_AUDIENCE_INTERNAL: NoteAudience.ValueType  # 1
+"""Those working the case, under the access policy."""
+NOTE_AUDIENCE_REPORTER: NoteAudience.ValueType  # 2
+"""Also shown to the reporter who follows the case up by reference and code."""
+Global___NoteAudience: _TypeAlias = NoteAudience  # noqa: Y015
+
+class _SlaClock:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _SlaClockEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_SlaClock.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    SLA_CLOCK_UNSPECIFIED: _SlaClock.ValueType  # 0
+    SLA_CLOCK_ACKNOWLEDGE: _SlaClock.ValueType  # 1
+    """Stops when a person triages (or assigns) the case."""
+    SLA_CLOCK_ACT: _SlaClock.ValueType  # 2
+    """Stops when work starts or an authority accepts the referral."""
+    SLA_CLOCK_RESOLVE: _SlaClock.ValueType  # 3
+    """Stops when an outcome is recorded."""
+
+class SlaClock(_SlaClock, metaclass=_SlaClockEnumTypeWrapper): ...
+
+SLA_CLOCK_UNSPECIFIED: SlaClock.ValueType  # 0
+SLA_CLOCK_ACKNOWLEDGE: SlaClock.ValueType  # 1
+"""Stops when a person triages (or assigns) the case."""
+SLA_CLOCK_ACT: SlaClock.ValueType  # 2
+"""Stops when work starts or an authority accepts the referral."""
+SLA_CLOCK_RESOLVE: SlaClock.ValueType  # 3
+"""Stops when an outcome is recorded."""
+Global___SlaClock: _TypeAlias = SlaClock  # noqa: Y015
+
+class _SlaMilestone:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _SlaMilestoneEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_SlaMilestone.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    SLA_MILESTONE_UNSPECIFIED: _SlaMilestone.ValueType  # 0
+    SLA_MILESTONE_WARNING_75: _SlaMilestone.ValueType  # 1
+    SLA_MILESTONE_WARNING_90: _SlaMilestone.ValueType  # 2
+    SLA_MILESTONE_BREACH: _SlaMilestone.ValueType  # 3
+
+class SlaMilestone(_SlaMilestone, metaclass=_SlaMilestoneEnumTypeWrapper): ...
+
+SLA_MILESTONE_UNSPECIFIED: SlaMilestone.ValueType  # 0
+SLA_MILESTONE_WARNING_75: SlaMilestone.ValueType  # 1
+SLA_MILESTONE_WARNING_90: SlaMilestone.ValueType  # 2
+SLA_MILESTONE_BREACH: SlaMilestone.ValueType  # 3
+Global___SlaMilestone: _TypeAlias = SlaMilestone  # noqa: Y015
+
+class _TimelineAction:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _TimelineActionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_TimelineAction.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    TIMELINE_ACTION_UNSPECIFIED: _TimelineAction.ValueType  # 0
+    TIMELINE_ACTION_FILED: _TimelineAction.ValueType  # 1
+    TIMELINE_ACTION_TRIAGED: _TimelineAction.ValueType  # 2
+    TIMELINE_ACTION_SEVERITY_OVERRIDDEN: _TimelineAction.ValueType  # 3
+    TIMELINE_ACTION_ASSIGNED: _TimelineAction.ValueType  # 4
+    TIMELINE_ACTION_WORK_STARTED: _TimelineAction.ValueType  # 5
+    TIMELINE_ACTION_AWAITING_COMPLAINANT: _TimelineAction.ValueType  # 6
+    TIMELINE_ACTION_WORK_RESUMED: _TimelineAction.ValueType  # 7
+    TIMELINE_ACTION_REFERRED: _TimelineAction.ValueType  # 8
+    TIMELINE_ACTION_REFERRAL_ACCEPTED: _TimelineAction.ValueType  # 9
+    TIMELINE_ACTION_REFERRAL_DECLINED: _TimelineAction.ValueType  # 10
+    TIMELINE_ACTION_SLA_WARNING: _TimelineAction.ValueType  # 11
+    TIMELINE_ACTION_SLA_BREACHED: _TimelineAction.ValueType  # 12
+    """A breach at the top level: recorded, nobody higher to escalate to."""
+    TIMELINE_ACTION_ESCALATED: _TimelineAction.ValueType  # 13
+    TIMELINE_ACTION_RESOLVED: _TimelineAction.ValueType  # 14
+    TIMELINE_ACTION_REOPENED: _TimelineAction.ValueType  # 15
+    TIMELINE_ACTION_CLOSED: _TimelineAction.ValueType  # 16
+    TIMELINE_ACTION_NOTE_ADDED: _TimelineAction.ValueType  # 17
+
+class TimelineAction(_TimelineAction, metaclass=_TimelineActionEnumTypeWrapper): ...
+
+TIMELINE_ACTION_UNSPECIFIED: TimelineAction.ValueType  # 0
+TIMELINE_ACTION_FILED: TimelineAction.ValueType  # 1
+TIMELINE_ACTION_TRIAGED: TimelineAction.ValueType  # 2
+TIMELINE_ACTION_SEVERITY_OVERRIDDEN: TimelineAction.ValueType  # 3
+TIMELINE_ACTION_ASSIGNED: TimelineAction.ValueType  # 4
+TIMELINE_ACTION_WORK_STARTED: TimelineAction.ValueType  # 5
+TIMELINE_ACTION_AWAITING_COMPLAINANT: TimelineAction.ValueType  # 6
+TIMELINE_ACTION_WORK_RESUMED: TimelineAction.ValueType  # 7
+TIMELINE_ACTION_REFERRED: TimelineAction.ValueType  # 8
+TIMELINE_ACTION_REFERRAL_ACCEPTED: TimelineAction.ValueType  # 9
+TIMELINE_ACTION_REFERRAL_DECLINED: TimelineAction.ValueType  # 10
+TIMELINE_ACTION_SLA_WARNING: TimelineAction.ValueType  # 11
+TIMELINE_ACTION_SLA_BREACHED: TimelineAction.ValueType  # 12
+"""A breach at the top level: recorded, nobody higher to escalate to."""
+TIMELINE_ACTION_ESCALATED: TimelineAction.ValueType  # 13
+TIMELINE_ACTION_RESOLVED: TimelineAction.ValueType  # 14
+TIMELINE_ACTION_REOPENED: TimelineAction.ValueType  # 15
+TIMELINE_ACTION_CLOSED: TimelineAction.ValueType  # 16
+TIMELINE_ACTION_NOTE_ADDED: TimelineAction.ValueType  # 17
+Global___TimelineAction: _TypeAlias = TimelineAction  # noqa: Y015
+
+class _ReporterStatus:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ReporterStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ReporterStatus.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    REPORTER_STATUS_UNSPECIFIED: _ReporterStatus.ValueType  # 0
+    REPORTER_STATUS_RECEIVED: _ReporterStatus.ValueType  # 1
+    REPORTER_STATUS_IN_PROGRESS: _ReporterStatus.ValueType  # 2
+    REPORTER_STATUS_AWAITING_YOUR_REPLY: _ReporterStatus.ValueType  # 3
+    REPORTER_STATUS_WITH_AN_AUTHORITY: _ReporterStatus.ValueType  # 4
+    REPORTER_STATUS_RESOLVED: _ReporterStatus.ValueType  # 5
+    REPORTER_STATUS_CLOSED: _ReporterStatus.ValueType  # 6
+
+class ReporterStatus(_ReporterStatus, metaclass=_ReporterStatusEnumTypeWrapper):
+    """The status as the reporter of a report sees it: plain words, nothing else about the case."""
+
+REPORTER_STATUS_UNSPECIFIED: ReporterStatus.ValueType  # 0
+REPORTER_STATUS_RECEIVED: ReporterStatus.ValueType  # 1
+REPORTER_STATUS_IN_PROGRESS: ReporterStatus.ValueType  # 2
+REPORTER_STATUS_AWAITING_YOUR_REPLY: ReporterStatus.ValueType  # 3
+REPORTER_STATUS_WITH_AN_AUTHORITY: ReporterStatus.ValueType  # 4
+REPORTER_STATUS_RESOLVED: ReporterStatus.ValueType  # 5
+REPORTER_STATUS_CLOSED: ReporterStatus.ValueType  # 6
+Global___ReporterStatus: _TypeAlias = ReporterStatus  # noqa: Y015
+
+@_typing.final
+class Subject(_message.Message):
+    """Who the case is about."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKER_ID_FIELD_NUMBER: _builtins.int
+    PERSON_FIELD_NUMBER: _builtins.int
+    worker_id: _builtins.str
+    """A worker of the registry (checked: exists, visible to the caller, grievance_follow_up consent)."""
+    @_builtins.property
+    def person(self) -> Global___UnregisteredPerson:
+        """Someone outside the registry; every value is stored encrypted."""
+
+    def __init__(
+        self,
+        *,
+        worker_id: _builtins.str = ...,
+        person: Global___UnregisteredPerson | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["kind", b"kind", "person", b"person", "worker_id", b"worker_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["kind", b"kind", "person", b"person", "worker_id", b"worker_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["worker_id", "person"]  # noqa: Y015
+    _WhichOneofArgType_kind: _TypeAlias = _typing.Literal["kind", b"kind"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_kind) -> _WhichOneofReturnType_kind | None: ...
+
+Global___Subject: _TypeAlias = Subject  # noqa: Y015
+
+@_typing.final
+class UnregisteredPerson(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    AGE_FIELD_NUMBER: _builtins.int
+    GENDER_FIELD_NUMBER: _builtins.int
+    PHONE_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    age: _builtins.int
+    """In years, as told; 0 when unknown."""
+    gender: _builtins.str
+    """female, male, transgender or undisclosed, as in mrc.registry.v1.Gender."""
+    phone: _builtins.str
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        age: _builtins.int = ...,
+        gender: _builtins.str = ...,
+        phone: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["age", b"age", "gender", b"gender", "name", b"name", "phone", b"phone"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UnregisteredPerson: _TypeAlias = UnregisteredPerson  # noqa: Y015
+
+@_typing.final
+class Respondent(_message.Message):
+    """Who the case is against."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EMPLOYER_ID_FIELD_NUMBER: _builtins.int
+    UNREGISTERED_FIELD_NUMBER: _builtins.int
+    employer_id: _builtins.str
+    """An organisation of the employer service (checked over gRPC)."""
+    @_builtins.property
+    def unregistered(self) -> Global___UnregisteredRespondent:
+        """An employer, contractor or agent the employer service does not know, by name and place."""
+
+    def __init__(
+        self,
+        *,
+        employer_id: _builtins.str = ...,
+        unregistered: Global___UnregisteredRespondent | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["employer_id", b"employer_id", "kind", b"kind", "unregistered", b"unregistered"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["employer_id", b"employer_id", "kind", b"kind", "unregistered", b"unregistered"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["employer_id", "unregistered"]  # noqa: Y015
+    _WhichOneofArgType_kind: _TypeAlias = _typing.Literal["kind", b"kind"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_kind) -> _WhichOneofReturnType_kind | None: ...
+
+Global___Respondent: _TypeAlias = Respondent  # noqa: Y015
+
+@_typing.final
+class UnregisteredRespondent(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    PLACE_FIELD_NUMBER: _builtins.int
+    kind: Global___RespondentKind.ValueType
+    """One of the RESPONDENT_KIND_UNREGISTERED_* values."""
+    name: _builtins.str
+    """Stored encrypted: a contractor or agent is a person, and an allegation is not a finding."""
+    @_builtins.property
+    def place(self) -> _common_pb2.LgdLocation: ...
+    def __init__(
+        self,
+        *,
+        kind: Global___RespondentKind.ValueType = ...,
+        name: _builtins.str = ...,
+        place: _common_pb2.LgdLocation | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["place", b"place"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["kind", b"kind", "name", b"name", "place", b"place"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UnregisteredRespondent: _TypeAlias = UnregisteredRespondent  # noqa: Y015
+
+@_typing.final
+class Reporter(_message.Message):
+    """Who brought the case to us. Name and phone are stored encrypted, returned only to the roles that may read
+    a confidential reporter's identity, and never kept for an anonymous one.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RELATION_FIELD_NUMBER: _builtins.int
+    CONFIDENTIALITY_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    PHONE_FIELD_NUMBER: _builtins.int
+    relation: Global___ReporterRelation.ValueType
+    confidentiality: Global___Confidentiality.ValueType
+    name: _builtins.str
+    phone: _builtins.str
+    def __init__(
+        self,
+        *,
+        relation: Global___ReporterRelation.ValueType = ...,
+        confidentiality: Global___Confidentiality.ValueType = ...,
+        name: _builtins.str = ...,
+        phone: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["confidentiality", b"confidentiality", "name", b"name", "phone", b"phone", "relation", b"relation"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Reporter: _TypeAlias = Reporter  # noqa: Y015
+
+@_typing.final
+class TriageFacts(_message.Message):
+    """What the intake learned that bears on urgency; the declarative triage rules read these."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HELD_AGAINST_WILL_FIELD_NUMBER: _builtins.int
+    CHILD_INVOLVED_FIELD_NUMBER: _builtins.int
+    INJURY_FIELD_NUMBER: _builtins.int
+    DEATH_FIELD_NUMBER: _builtins.int
+    VIOLENCE_FIELD_NUMBER: _builtins.int
+    THREAT_TO_LIFE_FIELD_NUMBER: _builtins.int
+    DOCUMENTS_WITHHELD_FIELD_NUMBER: _builtins.int
+    WITHOUT_FOOD_OR_SHELTER_FIELD_NUMBER: _builtins.int
+    URGENT_MEDICAL_NEED_FIELD_NUMBER: _builtins.int
+    WORKERS_AFFECTED_FIELD_NUMBER: _builtins.int
+    DAYS_UNPAID_FIELD_NUMBER: _builtins.int
+    AMOUNT_OWED_PAISE_FIELD_NUMBER: _builtins.int
+    held_against_will: _builtins.bool
+    child_involved: _builtins.bool
+    injury: _builtins.bool
+    death: _builtins.bool
+    violence: _builtins.bool
+    threat_to_life: _builtins.bool
+    documents_withheld: _builtins.bool
+    without_food_or_shelter: _builtins.bool
+    urgent_medical_need: _builtins.bool
+    workers_affected: _builtins.int
+    """At least 1 (0 is read as 1)."""
+    days_unpaid: _builtins.int
+    amount_owed_paise: _builtins.int
+    def __init__(
+        self,
+        *,
+        held_against_will: _builtins.bool = ...,
+        child_involved: _builtins.bool = ...,
+        injury: _builtins.bool = ...,
+        death: _builtins.bool = ...,
+        violence: _builtins.bool = ...,
+        threat_to_life: _builtins.bool = ...,
+        documents_withheld: _builtins.bool = ...,
+        without_food_or_shelter: _builtins.bool = ...,
+        urgent_medical_need: _builtins.bool = ...,
+        workers_affected: _builtins.int = ...,
+        days_unpaid: _builtins.int = ...,
+        amount_owed_paise: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_owed_paise", b"amount_owed_paise", "child_involved", b"child_involved", "days_unpaid", b"days_unpaid", "death", b"death", "documents_withheld", b"documents_withheld", "held_against_will", b"held_against_will", "injury", b"injury", "threat_to_life", b"threat_to_life", "urgent_medical_need", b"urgent_medical_need", "violence", b"violence", "without_food_or_shelter", b"without_food_or_shelter", "workers_affected", b"workers_affected"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TriageFacts: _TypeAlias = TriageFacts  # noqa: Y015
+
+@_typing.final
+class Triage(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FACTS_FIELD_NUMBER: _builtins.int
+    ASSESSED_SEVERITY_FIELD_NUMBER: _builtins.int
+    MATCHED_RULES_FIELD_NUMBER: _builtins.int
+    TRIAGED_BY_FIELD_NUMBER: _builtins.int
+    TRIAGED_AT_FIELD_NUMBER: _builtins.int
+    OVERRIDE_SEVERITY_FIELD_NUMBER: _builtins.int
+    OVERRIDE_REASON_FIELD_NUMBER: _builtins.int
+    OVERRIDDEN_BY_FIELD_NUMBER: _builtins.int
+    OVERRIDDEN_AT_FIELD_NUMBER: _builtins.int
+    assessed_severity: Global___Severity.ValueType
+    """What the rules gave, and which rules gave it."""
+    triaged_by: _builtins.str
+    override_severity: Global___Severity.ValueType
+    """A supervisor's override, if any (UNSPECIFIED: none); its reason only for the roles that may read it."""
+    override_reason: _builtins.str
+    overridden_by: _builtins.str
+    @_builtins.property
+    def facts(self) -> Global___TriageFacts: ...
+    @_builtins.property
+    def matched_rules(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def triaged_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def overridden_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        facts: Global___TriageFacts | None = ...,
+        assessed_severity: Global___Severity.ValueType = ...,
+        matched_rules: _abc.Iterable[_builtins.str] | None = ...,
+        triaged_by: _builtins.str = ...,
+        triaged_at: _timestamp_pb2.Timestamp | None = ...,
+        override_severity: Global___Severity.ValueType = ...,
+        override_reason: _builtins.str = ...,
+        overridden_by: _builtins.str = ...,
+        overridden_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["facts", b"facts", "overridden_at", b"overridden_at", "triaged_at", b"triaged_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["assessed_severity", b"assessed_severity", "facts", b"facts", "matched_rules", b"matched_rules", "overridden_at", b"overridden_at", "overridden_by", b"overridden_by", "override_reason", b"override_reason", "override_severity", b"override_severity", "triaged_at", b"triaged_at", "triaged_by", b"triaged_by"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Triage: _TypeAlias = Triage  # noqa: Y015
+
+@_typing.final
+class Assignment(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ASSIGNEE_ID_FIELD_NUMBER: _builtins.int
+    ASSIGNEE_PARTNER_ID_FIELD_NUMBER: _builtins.int
+    ASSIGNED_BY_FIELD_NUMBER: _builtins.int
+    ASSIGNED_AT_FIELD_NUMBER: _builtins.int
+    assignee_id: _builtins.str
+    assignee_partner_id: _builtins.str
+    assigned_by: _builtins.str
+    @_builtins.property
+    def assigned_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        assignee_id: _builtins.str = ...,
+        assignee_partner_id: _builtins.str = ...,
+        assigned_by: _builtins.str = ...,
+        assigned_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["assigned_at", b"assigned_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["assigned_at", b"assigned_at", "assigned_by", b"assigned_by", "assignee_id", b"assignee_id", "assignee_partner_id", b"assignee_partner_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Assignment: _TypeAlias = Assignment  # noqa: Y015
+
+@_typing.final
+class Referral(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERRAL_ID_FIELD_NUMBER: _builtins.int
+    TARGET_FIELD_NUMBER: _builtins.int
+    TARGET_PARTNER_ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    REFERRED_BY_FIELD_NUMBER: _builtins.int
+    REFERRED_AT_FIELD_NUMBER: _builtins.int
+    ANSWERED_AT_FIELD_NUMBER: _builtins.int
+    referral_id: _builtins.str
+    target: Global___ReferralTarget.ValueType
+    target_partner_id: _builtins.str
+    """The partner (CSO, department or authority) that receives it."""
+    status: Global___ReferralStatus.ValueType
+    referred_by: _builtins.str
+    @_builtins.property
+    def referred_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def answered_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        referral_id: _builtins.str = ...,
+        target: Global___ReferralTarget.ValueType = ...,
+        target_partner_id: _builtins.str = ...,
+        status: Global___ReferralStatus.ValueType = ...,
+        referred_by: _builtins.str = ...,
+        referred_at: _timestamp_pb2.Timestamp | None = ...,
+        answered_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["answered_at", b"answered_at", "referred_at", b"referred_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answered_at", b"answered_at", "referral_id", b"referral_id", "referred_at", b"referred_at", "referred_by", b"referred_by", "status", b"status", "target", b"target", "target_partner_id", b"target_partner_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Referral: _TypeAlias = Referral  # noqa: Y015
+
+@_typing.final
+class Resolution(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    SUBSTANTIATED_FIELD_NUMBER: _builtins.int
+    AMOUNT_RECOVERED_PAISE_FIELD_NUMBER: _builtins.int
+    RESOLVED_BY_FIELD_NUMBER: _builtins.int
+    RESOLVED_AT_FIELD_NUMBER: _builtins.int
+    CYCLE_FIELD_NUMBER: _builtins.int
+    outcome: Global___Outcome.ValueType
+    substantiated: _builtins.bool
+    amount_recovered_paise: _builtins.int
+    """In paise, for wages recovered or compensation paid; 0 otherwise."""
+    resolved_by: _builtins.str
+    cycle: _builtins.int
+    @_builtins.property
+    def resolved_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        outcome: Global___Outcome.ValueType = ...,
+        substantiated: _builtins.bool = ...,
+        amount_recovered_paise: _builtins.int = ...,
+        resolved_by: _builtins.str = ...,
+        resolved_at: _timestamp_pb2.Timestamp | None = ...,
+        cycle: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["resolved_at", b"resolved_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_recovered_paise", b"amount_recovered_paise", "cycle", b"cycle", "outcome", b"outcome", "resolved_at", b"resolved_at", "resolved_by", b"resolved_by", "substantiated", b"substantiated"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Resolution: _TypeAlias = Resolution  # noqa: Y015
+
+@_typing.final
+class SlaClockState(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLOCK_FIELD_NUMBER: _builtins.int
+    BREACH_AT_FIELD_NUMBER: _builtins.int
+    MET_AT_FIELD_NUMBER: _builtins.int
+    PAUSED_FIELD_NUMBER: _builtins.int
+    TIME_TO_BREACH_FIELD_NUMBER: _builtins.int
+    clock: Global___SlaClock.ValueType
+    paused: _builtins.bool
+    @_builtins.property
+    def breach_at(self) -> _timestamp_pb2.Timestamp:
+        """When it breaches if it keeps running; unset once met, while paused, or with no breach left."""
+
+    @_builtins.property
+    def met_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def time_to_breach(self) -> _duration_pb2.Duration:
+        """Active time left before the next breach (negative once overdue); frozen while paused."""
+
+    def __init__(
+        self,
+        *,
+        clock: Global___SlaClock.ValueType = ...,
+        breach_at: _timestamp_pb2.Timestamp | None = ...,
+        met_at: _timestamp_pb2.Timestamp | None = ...,
+        paused: _builtins.bool = ...,
+        time_to_breach: _duration_pb2.Duration | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["breach_at", b"breach_at", "met_at", b"met_at", "time_to_breach", b"time_to_breach"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["breach_at", b"breach_at", "clock", b"clock", "met_at", b"met_at", "paused", b"paused", "time_to_breach", b"time_to_breach"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SlaClockState: _TypeAlias = SlaClockState  # noqa: Y015
+
+@_typing.final
+class Note(_message.Message):
+    """A case note. The text is stored encrypted and read only under the access policy, with an audited read."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NOTE_ID_FIELD_NUMBER: _builtins.int
+    AUDIENCE_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
+    AUTHOR_ID_FIELD_NUMBER: _builtins.int
+    AUTHOR_PARTNER_ID_FIELD_NUMBER: _builtins.int
+    WRITTEN_AT_FIELD_NUMBER: _builtins.int
+    note_id: _builtins.str
+    audience: Global___NoteAudience.ValueType
+    text: _builtins.str
+    author_id: _builtins.str
+    author_partner_id: _builtins.str
+    @_builtins.property
+    def written_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        note_id: _builtins.str = ...,
+        audience: Global___NoteAudience.ValueType = ...,
+        text: _builtins.str = ...,
+        author_id: _builtins.str = ...,
+        author_partner_id: _builtins.str = ...,
+        written_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["written_at", b"written_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["audience", b"audience", "author_id", b"author_id", "author_partner_id", b"author_partner_id", "note_id", b"note_id", "text", b"text", "written_at", b"written_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Note: _TypeAlias = Note  # noqa: Y015
+
+@_typing.final
+class TimelineEntry(_message.Message):
+    """One change to a case. The summary never holds a note's text or a typed reason; `reason` (an override's,
+    a reopening's, an escalation's) is returned only to the roles that may read it.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AT_FIELD_NUMBER: _builtins.int
+    ACTOR_ID_FIELD_NUMBER: _builtins.int
+    ACTOR_PARTNER_ID_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    SUMMARY_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    actor_id: _builtins.str
+    actor_partner_id: _builtins.str
+    action: Global___TimelineAction.ValueType
+    summary: _builtins.str
+    status: Global___GrievanceStatus.ValueType
+    """The status after the change."""
+    version: _builtins.int
+    reason: _builtins.str
+    @_builtins.property
+    def at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        at: _timestamp_pb2.Timestamp | None = ...,
+        actor_id: _builtins.str = ...,
+        actor_partner_id: _builtins.str = ...,
+        action: Global___TimelineAction.ValueType = ...,
+        summary: _builtins.str = ...,
+        status: Global___GrievanceStatus.ValueType = ...,
+        version: _builtins.int = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "actor_id", b"actor_id", "actor_partner_id", b"actor_partner_id", "at", b"at", "reason", b"reason", "status", b"status", "summary", b"summary", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TimelineEntry: _TypeAlias = TimelineEntry  # noqa: Y015
+
+@_typing.final
+class ReporterMessage(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AT_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
+    FROM_REPORTER_FIELD_NUMBER: _builtins.int
+    text: _builtins.str
+    from_reporter: _builtins.bool
+    @_builtins.property
+    def at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        at: _timestamp_pb2.Timestamp | None = ...,
+        text: _builtins.str = ...,
+        from_reporter: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "from_reporter", b"from_reporter", "text", b"text"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReporterMessage: _TypeAlias = ReporterMessage  # noqa: Y015
+
+@_typing.final
+class ReporterView(_message.Message):
+    """What the reporter of a report sees with the right follow-up code, and nothing else."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    MESSAGES_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    status: Global___ReporterStatus.ValueType
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def messages(self) -> _containers.RepeatedCompositeFieldContainer[Global___ReporterMessage]: ...
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+        status: Global___ReporterStatus.ValueType = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+        messages: _abc.Iterable[Global___ReporterMessage] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["messages", b"messages", "reference", b"reference", "status", b"status", "updated_at", b"updated_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReporterView: _TypeAlias = ReporterView  # noqa: Y015
 
 @_typing.final
 class Grievance(_message.Message):
@@ -102,20 +1071,80 @@ class Grievance(_message.Message):
     STATUS_FIELD_NUMBER: _builtins.int
     ANONYMOUS_FIELD_NUMBER: _builtins.int
     FILED_AT_FIELD_NUMBER: _builtins.int
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    SEVERITY_FIELD_NUMBER: _builtins.int
+    SUBJECT_FIELD_NUMBER: _builtins.int
+    RESPONDENT_FIELD_NUMBER: _builtins.int
+    RESPONDENT_KIND_FIELD_NUMBER: _builtins.int
+    REPORTER_FIELD_NUMBER: _builtins.int
+    RECORDING_REF_FIELD_NUMBER: _builtins.int
+    INTAKE_FACTS_FIELD_NUMBER: _builtins.int
+    TRIAGE_FIELD_NUMBER: _builtins.int
+    ASSIGNMENT_FIELD_NUMBER: _builtins.int
+    ESCALATION_LEVEL_FIELD_NUMBER: _builtins.int
+    REFERRALS_FIELD_NUMBER: _builtins.int
+    RESOLUTION_FIELD_NUMBER: _builtins.int
+    SLA_FIELD_NUMBER: _builtins.int
+    CYCLE_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
     grievance_id: _builtins.str
     worker_id: _builtins.str
-    """Empty for anonymous reports."""
+    """The registry worker the case is about (as subject.worker_id); empty for anyone else."""
     category: Global___GrievanceCategory.ValueType
     channel: Global___IntakeChannel.ValueType
     summary: _builtins.str
+    """The complainant's own account; stored encrypted, never published."""
     employer_id: _builtins.str
-    """The employer, contractor or agency complained about, if known."""
+    """The employer service's organisation the case is against (as respondent.employer_id); empty otherwise."""
     status: Global___GrievanceStatus.ValueType
-    anonymous: _builtins.bool
+    @_builtins.property
+    @_deprecated("""This field has been marked as deprecated using proto field options.""")
+    def anonymous(self) -> _builtins.bool:
+        """Deprecated: see reporter.confidentiality."""
+
+    @anonymous.setter
+    @_deprecated("""This field has been marked as deprecated using proto field options.""")
+    def anonymous(self, value: _builtins.bool) -> None:
+        """Deprecated: see reporter.confidentiality."""
+
+    reference: _builtins.str
+    """Human-friendly (GR-XXXXX-XXXXX), quoted on the phone and in a reporter's follow-up."""
+    severity: Global___Severity.ValueType
+    respondent_kind: Global___RespondentKind.ValueType
+    recording_ref: _builtins.str
+    """An IVR recording reference; stored encrypted."""
+    escalation_level: Global___EscalationLevel.ValueType
+    cycle: _builtins.int
+    """1 from filing; each reopening starts the next."""
+    version: _builtins.int
+    """Optimistic concurrency: pass it back as expected_version."""
     @_builtins.property
     def location(self) -> _common_pb2.LgdLocation: ...
     @_builtins.property
     def filed_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def subject(self) -> Global___Subject: ...
+    @_builtins.property
+    def respondent(self) -> Global___Respondent: ...
+    @_builtins.property
+    def reporter(self) -> Global___Reporter:
+        """Only for the roles that may read it (see Reporter)."""
+
+    @_builtins.property
+    def intake_facts(self) -> Global___TriageFacts: ...
+    @_builtins.property
+    def triage(self) -> Global___Triage: ...
+    @_builtins.property
+    def assignment(self) -> Global___Assignment: ...
+    @_builtins.property
+    def referrals(self) -> _containers.RepeatedCompositeFieldContainer[Global___Referral]: ...
+    @_builtins.property
+    def resolution(self) -> Global___Resolution: ...
+    @_builtins.property
+    def sla(self) -> _containers.RepeatedCompositeFieldContainer[Global___SlaClockState]: ...
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
         self,
         *,
@@ -129,10 +1158,27 @@ class Grievance(_message.Message):
         status: Global___GrievanceStatus.ValueType = ...,
         anonymous: _builtins.bool = ...,
         filed_at: _timestamp_pb2.Timestamp | None = ...,
+        reference: _builtins.str = ...,
+        severity: Global___Severity.ValueType = ...,
+        subject: Global___Subject | None = ...,
+        respondent: Global___Respondent | None = ...,
+        respondent_kind: Global___RespondentKind.ValueType = ...,
+        reporter: Global___Reporter | None = ...,
+        recording_ref: _builtins.str = ...,
+        intake_facts: Global___TriageFacts | None = ...,
+        triage: Global___Triage | None = ...,
+        assignment: Global___Assignment | None = ...,
+        escalation_level: Global___EscalationLevel.ValueType = ...,
+        referrals: _abc.Iterable[Global___Referral] | None = ...,
+        resolution: Global___Resolution | None = ...,
+        sla: _abc.Iterable[Global___SlaClockState] | None = ...,
+        cycle: _builtins.int = ...,
+        version: _builtins.int = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["filed_at", b"filed_at", "location", b"location"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["assignment", b"assignment", "filed_at", b"filed_at", "intake_facts", b"intake_facts", "location", b"location", "reporter", b"reporter", "resolution", b"resolution", "respondent", b"respondent", "subject", b"subject", "triage", b"triage", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["anonymous", b"anonymous", "category", b"category", "channel", b"channel", "employer_id", b"employer_id", "filed_at", b"filed_at", "grievance_id", b"grievance_id", "location", b"location", "status", b"status", "summary", b"summary", "worker_id", b"worker_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["anonymous", b"anonymous", "assignment", b"assignment", "category", b"category", "channel", b"channel", "cycle", b"cycle", "employer_id", b"employer_id", "escalation_level", b"escalation_level", "filed_at", b"filed_at", "grievance_id", b"grievance_id", "intake_facts", b"intake_facts", "location", b"location", "recording_ref", b"recording_ref", "reference", b"reference", "referrals", b"referrals", "reporter", b"reporter", "resolution", b"resolution", "respondent", b"respondent", "respondent_kind", b"respondent_kind", "severity", b"severity", "sla", b"sla", "status", b"status", "subject", b"subject", "summary", b"summary", "triage", b"triage", "updated_at", b"updated_at", "version", b"version", "worker_id", b"worker_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -22,25 +22,131 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from mrc.common.v1 import common_pb2 as mrc_dot_common_dot_v1_dot_common__pb2
 from mrc.grievance.v1 import grievance_pb2 as mrc_dot_grievance_dot_v1_dot_grievance__pb2
+from mrc.grievance.v1 import trace_pb2 as mrc_dot_grievance_dot_v1_dot_trace__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(mrc/grievance/v1/grievance_service.proto\x12\x10mrc.grievance.v1\x1a\x1amrc/common/v1/common.proto\x1a mrc/grievance/v1/grievance.proto\"\x92\x02\n\x14\x46ileGrievanceRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x11\n\tworker_id\x18\x02 \x01(\t\x12\x35\n\x08\x63\x61tegory\x18\x03 \x01(\x0e\x32#.mrc.grievance.v1.GrievanceCategory\x12\x30\n\x07\x63hannel\x18\x04 \x01(\x0e\x32\x1f.mrc.grievance.v1.IntakeChannel\x12\x0f\n\x07summary\x18\x05 \x01(\t\x12,\n\x08location\x18\x06 \x01(\x0b\x32\x1a.mrc.common.v1.LgdLocation\x12\x13\n\x0b\x65mployer_id\x18\x07 \x01(\t\x12\x11\n\tanonymous\x18\x08 \x01(\x08\"G\n\x15\x46ileGrievanceResponse\x12.\n\tgrievance\x18\x01 \x01(\x0b\x32\x1b.mrc.grievance.v1.Grievance\"+\n\x13GetGrievanceRequest\x12\x14\n\x0cgrievance_id\x18\x01 \x01(\t\"F\n\x14GetGrievanceResponse\x12.\n\tgrievance\x18\x01 \x01(\x0b\x32\x1b.mrc.grievance.v1.Grievance2\xd3\x01\n\x10GrievanceService\x12`\n\rFileGrievance\x12&.mrc.grievance.v1.FileGrievanceRequest\x1a\'.mrc.grievance.v1.FileGrievanceResponse\x12]\n\x0cGetGrievance\x12%.mrc.grievance.v1.GetGrievanceRequest\x1a&.mrc.grievance.v1.GetGrievanceResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(mrc/grievance/v1/grievance_service.proto\x12\x10mrc.grievance.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1amrc/common/v1/common.proto\x1a mrc/grievance/v1/grievance.proto\x1a\x1cmrc/grievance/v1/trace.proto\"\xef\x03\n\x14\x46ileGrievanceRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x15\n\tworker_id\x18\x02 \x01(\tB\x02\x18\x01\x12\x35\n\x08\x63\x61tegory\x18\x03 \x01(\x0e\x32#.mrc.grievance.v1.GrievanceCategory\x12\x30\n\x07\x63hannel\x18\x04 \x01(\x0e\x32\x1f.mrc.grievance.v1.IntakeChannel\x12\x0f\n\x07summary\x18\x05 \x01(\t\x12,\n\x08location\x18\x06 \x01(\x0b\x32\x1a.mrc.common.v1.LgdLocation\x12\x17\n\x0b\x65mployer_id\x18\x07 \x01(\tB\x02\x18\x01\x12\x15\n\tanonymous\x18\x08 \x01(\x08\x42\x02\x18\x01\x12*\n\x07subject\x18\t \x01(\x0b\x32\x19.mrc.grievance.v1.Subject\x12\x30\n\nrespondent\x18\n \x01(\x0b\x32\x1c.mrc.grievance.v1.Respondent\x12,\n\x08reporter\x18\x0b \x01(\x0b\x32\x1a.mrc.grievance.v1.Reporter\x12,\n\x05\x66\x61\x63ts\x18\x0c \x01(\x0b\x32\x1d.mrc.grievance.v1.TriageFacts\x12\x15\n\rrecording_ref\x18\r \x01(\t\"G\n\x15\x46ileGrievanceResponse\x12.\n\tgrievance\x18\x01 \x01(\x0b\x32\x1b.mrc.grievance.v1.Grievance\"+\n\x13GetGrievanceRequest\x12\x14\n\x0cgrievance_id\x18\x01 \x01(\t\"F\n\x14GetGrievanceResponse\x12.\n\tgrievance\x18\x01 \x01(\x0b\x32\x1b.mrc.grievance.v1.Grievance\"\x9c\x02\n\x15ListGrievancesRequest\x12\x33\n\x08statuses\x18\x01 \x03(\x0e\x32!.mrc.grievance.v1.GrievanceStatus\x12\x13\n\x0b\x61ssignee_id\x18\x02 \x01(\t\x12\x15\n\rdistrict_code\x18\x03 \x01(\t\x12\x37\n\ncategories\x18\x04 \x03(\x0e\x32#.mrc.grievance.v1.GrievanceCategory\x12?\n\x14min_escalation_level\x18\x05 \x01(\x0e\x32!.mrc.grievance.v1.EscalationLevel\x12(\n\x04page\x18\x06 \x01(\x0b\x32\x1a.mrc.common.v1.PageRequest\"t\n\x16ListGrievancesResponse\x12/\n\ngrievances\x18\x01 \x03(\x0b\x32\x1b.mrc.grievance.v1.Grievance\x12)\n\x04page\x18\x02 \x01(\x0b\x32\x1b.mrc.common.v1.PageResponse\"\xc6\x01\n\x16TriageGrievanceRequest\x12\x14\n\x0cgrievance_id\x18\x01 \x01(\t\x12,\n\x05\x66\x61\x63ts\x18\x02 \x01(\x0b\x32\x1d.mrc.grievance.v1.TriageFacts\x12\x35\n\x08\x63\x61tegory\x18\x03 \x01(\x0e\x32#.mrc.grievance.v1.GrievanceCategory\x12\x18\n\x10\x65xpected_version\x18\x04 \x01(\x03\x12\x17\n\x0fidempotency_key\x18\x05 \x01(\t\"I\n\x17TriageGrievanceResponse\x12.\n\tgrievance\x18\x01 \x01(\x0b\x32\x1b.mrc.grievance.v1.Grievance\"\xa0\x01\n\x17OverrideSeverityRequest\x12\x14\n\x0cgrievance_id\x18\x01 \x01(\t\x12,\n\x08severity\x18\x02 \x01(\x0e\x32\x1a.mrc.grievance.v1.Severity\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x18\n\x10\x65xpected_version\x18\x04 \x01(\x03\x12\x17\n\x0fidempotency_key\x18\x05 \x01(\t\"J\n\x18OverrideSeverityResponse\x12.\n\tgrievance\x18\x01 \x01(\x0b\x32\x1b.mrc.grievance.v1.Grievance\"\x93\x01\n\x16\x41ssignGrievanceRequest\x12\x14\n\x0cgrievance_id\x18\x01 \x01(\t\x12\x13\n\x0b\x61ssignee_id\x18\x02 \x01(\t\x12\x1b\n\x13\x61ssignee_partner_id\x18\x03 \x01(\t\x12\x18\n\x10\x65xpected_version\x18\x04 \x01(\x03\x12\x17\n\x0fidempotency_key\x18\x05 \x01(\t\"I\n\x17\x41ssignGrievanceResponse\x12.\n\tgrievance\x18\x01 \x01(\x0b\x32\x1b.mrc.grievance.v1.Grievance\"[\n\x10StartWorkRequest\x12\x14\n\x0cgrievance_id\x18\x01 \x01(\t\x12\x18\n\x10\x65xpected_version\x18\x02 \x01(\x03\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\t\"C\n\x11StartWorkResponse\x12.\n\tgrievance\x18\x01 \x01(\x0b\x32\x1b.mrc.grievance.v1.Grievance\"b\n\x17\x41waitComplainantRequest\x12\x14\n\x0cgrievance_id\x18\x01 \x01(\t\x12\x18\n\x10\x65xpected_version\x18\x02 \x01(\x03\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\t\"J\n\x18\x41waitComplainantResponse\x12.\n\tgrievance\x18\x01 \x01(\x0b\x32\x1b.mrc.grievance.v1.Grievance\"\\\n\x11ResumeWorkRequest\x12\x14\n\x0cgrievance_id\x18\x01 \x01(\t\x12\x18\n\x10\x65xpected_version\x18\x02 \x01(\x03\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\t\"D\n\x12ResumeWorkResponse\x12.\n\tgrievance\x18\x01 \x01(\x0b\x32\x1b.mrc.grievance.v1.Grievance\"\xad\x01\n\x15ReferGrievanceRequest\x12\x14\n\x0cgrievance_id\x18\x01 \x01(\t\x12\x30\n\x06target\x18\x02 \x01(\x0e\x32 .mrc.grievance.v1.ReferralTarget\x12\x19\n\x11target_partner_id\x18\x03 \x01(\t\x12\x18\n\x10\x65xpected_version\x18\x04 \x01(\x03\x12\x17\n\x0fidempotency_key\x18\x05 \x01(\t\"H\n\x16ReferGrievanceResponse\x12.\n\tgrievance\x18\x01 \x01(\x0b\x32\x1b.mrc.grievance.v1.Grievance\"{\n\x15\x41nswerReferralRequest\x12\x14\n\x0cgrievance_id\x18\x01 \x01(\t\x12\x13\n\x0breferral_id\x18\x02 \x01(\t\x12\x0e\n\x06\x61\x63\x63\x65pt\x18\x03 \x01(\x08\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x05 \x01(\t\"H\n\x16\x41nswerReferralResponse\x12.\n\tgrievance\x18\x01 \x01(\x0b\x32\x1b.mrc.grievance.v1.Grievance\"s\n\x18\x45scalateGrievanceRequest\x12\x14\n\x0cgrievance_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x18\n\x10\x65xpected_version\x18\x03 \x01(\x03\x12\x17\n\x0fidempotency_key\x18\x04 \x01(\t\"K\n\x19\x45scalateGrievanceResponse\x12.\n\tgrievance\x18\x01 \x01(\x0b\x32\x1b.mrc.grievance.v1.Grievance\"\xc5\x01\n\x17ResolveGrievanceRequest\x12\x14\n\x0cgrievance_id\x18\x01 \x01(\t\x12*\n\x07outcome\x18\x02 \x01(\x0e\x32\x19.mrc.grievance.v1.Outcome\x12\x15\n\rsubstantiated\x18\x03 \x01(\x08\x12\x1e\n\x16\x61mount_recovered_paise\x18\x04 \x01(\x03\x12\x18\n\x10\x65xpected_version\x18\x05 \x01(\x03\x12\x17\n\x0fidempotency_key\x18\x06 \x01(\t\"J\n\x18ResolveGrievanceResponse\x12.\n\tgrievance\x18\x01 \x01(\x0b\x32\x1b.mrc.grievance.v1.Grievance\"q\n\x16ReopenGrievanceRequest\x12\x14\n\x0cgrievance_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x18\n\x10\x65xpected_version\x18\x03 \x01(\x03\x12\x17\n\x0fidempotency_key\x18\x04 \x01(\t\"I\n\x17ReopenGrievanceResponse\x12.\n\tgrievance\x18\x01 \x01(\x0b\x32\x1b.mrc.grievance.v1.Grievance\"`\n\x15\x43loseGrievanceRequest\x12\x14\n\x0cgrievance_id\x18\x01 \x01(\t\x12\x18\n\x10\x65xpected_version\x18\x02 \x01(\x03\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\t\"H\n\x16\x43loseGrievanceResponse\x12.\n\tgrievance\x18\x01 \x01(\x0b\x32\x1b.mrc.grievance.v1.Grievance\"\x7f\n\x0e\x41\x64\x64NoteRequest\x12\x14\n\x0cgrievance_id\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x30\n\x08\x61udience\x18\x03 \x01(\x0e\x32\x1e.mrc.grievance.v1.NoteAudience\x12\x17\n\x0fidempotency_key\x18\x04 \x01(\t\"7\n\x0f\x41\x64\x64NoteResponse\x12$\n\x04note\x18\x01 \x01(\x0b\x32\x16.mrc.grievance.v1.Note\"(\n\x10ListNotesRequest\x12\x14\n\x0cgrievance_id\x18\x01 \x01(\t\":\n\x11ListNotesResponse\x12%\n\x05notes\x18\x01 \x03(\x0b\x32\x16.mrc.grievance.v1.Note\"*\n\x12GetTimelineRequest\x12\x14\n\x0cgrievance_id\x18\x01 \x01(\t\"G\n\x13GetTimelineResponse\x12\x30\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x1f.mrc.grievance.v1.TimelineEntry\"\xdc\x02\n\x11\x46ileReportRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x35\n\x08\x63\x61tegory\x18\x02 \x01(\x0e\x32#.mrc.grievance.v1.GrievanceCategory\x12\x0f\n\x07summary\x18\x03 \x01(\t\x12,\n\x08location\x18\x04 \x01(\x0b\x32\x1a.mrc.common.v1.LgdLocation\x12*\n\x07subject\x18\x05 \x01(\x0b\x32\x19.mrc.grievance.v1.Subject\x12\x30\n\nrespondent\x18\x06 \x01(\x0b\x32\x1c.mrc.grievance.v1.Respondent\x12,\n\x08reporter\x18\x07 \x01(\x0b\x32\x1a.mrc.grievance.v1.Reporter\x12,\n\x05\x66\x61\x63ts\x18\x08 \x01(\x0b\x32\x1d.mrc.grievance.v1.TriageFacts\"?\n\x12\x46ileReportResponse\x12\x11\n\treference\x18\x01 \x01(\t\x12\x16\n\x0e\x66ollow_up_code\x18\x02 \x01(\t\"=\n\x10GetReportRequest\x12\x11\n\treference\x18\x01 \x01(\t\x12\x16\n\x0e\x66ollow_up_code\x18\x02 \x01(\t\"C\n\x11GetReportResponse\x12.\n\x06report\x18\x01 \x01(\x0b\x32\x1e.mrc.grievance.v1.ReporterView\"l\n\x18SendReportMessageRequest\x12\x11\n\treference\x18\x01 \x01(\t\x12\x16\n\x0e\x66ollow_up_code\x18\x02 \x01(\t\x12\x0c\n\x04text\x18\x03 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x04 \x01(\t\"K\n\x19SendReportMessageResponse\x12.\n\x06report\x18\x01 \x01(\x0b\x32\x1e.mrc.grievance.v1.ReporterView\"\x8c\x03\n\x10OpenTraceRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12*\n\x07missing\x18\x02 \x01(\x0b\x32\x19.mrc.grievance.v1.Subject\x12\r\n\x05minor\x18\x03 \x01(\x08\x12\x34\n\x10last_known_place\x18\x04 \x01(\x0b\x32\x1a.mrc.common.v1.LgdLocation\x12\x15\n\rlast_known_on\x18\x05 \x01(\t\x12/\n\x0b\x64\x65stination\x18\x06 \x01(\x0b\x32\x1a.mrc.common.v1.LgdLocation\x12\x30\n\nrespondent\x18\x07 \x01(\x0b\x32\x1c.mrc.grievance.v1.Respondent\x12+\n\x08\x63ontacts\x18\x08 \x03(\x0b\x32\x19.mrc.grievance.v1.Contact\x12\x13\n\x0b\x64\x65scription\x18\t \x01(\t\x12\x14\n\x0cgrievance_id\x18\n \x01(\t\x12\x1c\n\x14migration_episode_id\x18\x0b \x01(\t\";\n\x11OpenTraceResponse\x12&\n\x05trace\x18\x01 \x01(\x0b\x32\x17.mrc.grievance.v1.Trace\"#\n\x0fGetTraceRequest\x12\x10\n\x08trace_id\x18\x01 \x01(\t\":\n\x10GetTraceResponse\x12&\n\x05trace\x18\x01 \x01(\x0b\x32\x17.mrc.grievance.v1.Trace\"\xab\x01\n\x15RecordSightingRequest\x12\x10\n\x08trace_id\x18\x01 \x01(\t\x12+\n\x07seen_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05place\x18\x03 \x01(\x0b\x32\x1a.mrc.common.v1.LgdLocation\x12\x0f\n\x07\x64\x65tails\x18\x04 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x05 \x01(\t\"@\n\x16RecordSightingResponse\x12&\n\x05trace\x18\x01 \x01(\x0b\x32\x17.mrc.grievance.v1.Trace\"\x88\x01\n\x11\x43loseTraceRequest\x12\x10\n\x08trace_id\x18\x01 \x01(\t\x12.\n\x07outcome\x18\x02 \x01(\x0e\x32\x1d.mrc.grievance.v1.TraceStatus\x12\x18\n\x10\x65xpected_version\x18\x03 \x01(\x03\x12\x17\n\x0fidempotency_key\x18\x04 \x01(\t\"<\n\x12\x43loseTraceResponse\x12&\n\x05trace\x18\x01 \x01(\x0b\x32\x17.mrc.grievance.v1.Trace\"\xa8\x01\n\x1dGetGrievanceStatisticsRequest\x12\x12\n\nstate_code\x18\x01 \x01(\t\x12\x15\n\rdistrict_code\x18\x02 \x01(\t\x12.\n\nfiled_from\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x66iled_to\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"6\n\tCountCell\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x12\n\x05\x63ount\x18\x02 \x01(\x03H\x00\x88\x01\x01\x42\x08\n\x06_count\"\xc5\x02\n\x1eGetGrievanceStatisticsResponse\x12\x30\n\x0b\x62y_district\x18\x01 \x03(\x0b\x32\x1b.mrc.grievance.v1.CountCell\x12\x30\n\x0b\x62y_category\x18\x02 \x03(\x0b\x32\x1b.mrc.grievance.v1.CountCell\x12.\n\tby_status\x18\x03 \x03(\x0b\x32\x1b.mrc.grievance.v1.CountCell\x12\'\n\x1amedian_hours_to_resolution\x18\x04 \x01(\x01H\x00\x88\x01\x01\x12\x1c\n\x0fsla_breach_rate\x18\x05 \x01(\x01H\x01\x88\x01\x01\x12\x15\n\rmin_cell_size\x18\x06 \x01(\x05\x42\x1d\n\x1b_median_hours_to_resolutionB\x12\n\x10_sla_breach_rate2\x80\x14\n\x10GrievanceService\x12`\n\rFileGrievance\x12&.mrc.grievance.v1.FileGrievanceRequest\x1a\'.mrc.grievance.v1.FileGrievanceResponse\x12]\n\x0cGetGrievance\x12%.mrc.grievance.v1.GetGrievanceRequest\x1a&.mrc.grievance.v1.GetGrievanceResponse\x12\x63\n\x0eListGrievances\x12\'.mrc.grievance.v1.ListGrievancesRequest\x1a(.mrc.grievance.v1.ListGrievancesResponse\x12\x66\n\x0fTriageGrievance\x12(.mrc.grievance.v1.TriageGrievanceRequest\x1a).mrc.grievance.v1.TriageGrievanceResponse\x12i\n\x10OverrideSeverity\x12).mrc.grievance.v1.OverrideSeverityRequest\x1a*.mrc.grievance.v1.OverrideSeverityResponse\x12\x66\n\x0f\x41ssignGrievance\x12(.mrc.grievance.v1.AssignGrievanceRequest\x1a).mrc.grievance.v1.AssignGrievanceResponse\x12T\n\tStartWork\x12\".mrc.grievance.v1.StartWorkRequest\x1a#.mrc.grievance.v1.StartWorkResponse\x12i\n\x10\x41waitComplainant\x12).mrc.grievance.v1.AwaitComplainantRequest\x1a*.mrc.grievance.v1.AwaitComplainantResponse\x12W\n\nResumeWork\x12#.mrc.grievance.v1.ResumeWorkRequest\x1a$.mrc.grievance.v1.ResumeWorkResponse\x12\x63\n\x0eReferGrievance\x12\'.mrc.grievance.v1.ReferGrievanceRequest\x1a(.mrc.grievance.v1.ReferGrievanceResponse\x12\x63\n\x0e\x41nswerReferral\x12\'.mrc.grievance.v1.AnswerReferralRequest\x1a(.mrc.grievance.v1.AnswerReferralResponse\x12l\n\x11\x45scalateGrievance\x12*.mrc.grievance.v1.EscalateGrievanceRequest\x1a+.mrc.grievance.v1.EscalateGrievanceResponse\x12i\n\x10ResolveGrievance\x12).mrc.grievance.v1.ResolveGrievanceRequest\x1a*.mrc.grievance.v1.ResolveGrievanceResponse\x12\x66\n\x0fReopenGrievance\x12(.mrc.grievance.v1.ReopenGrievanceRequest\x1a).mrc.grievance.v1.ReopenGrievanceResponse\x12\x63\n\x0e\x43loseGrievance\x12\'.mrc.grievance.v1.CloseGrievanceRequest\x1a(.mrc.grievance.v1.CloseGrievanceResponse\x12N\n\x07\x41\x64\x64Note\x12 .mrc.grievance.v1.AddNoteRequest\x1a!.mrc.grievance.v1.AddNoteResponse\x12T\n\tListNotes\x12\".mrc.grievance.v1.ListNotesRequest\x1a#.mrc.grievance.v1.ListNotesResponse\x12Z\n\x0bGetTimeline\x12$.mrc.grievance.v1.GetTimelineRequest\x1a%.mrc.grievance.v1.GetTimelineResponse\x12W\n\nFileReport\x12#.mrc.grievance.v1.FileReportRequest\x1a$.mrc.grievance.v1.FileReportResponse\x12T\n\tGetReport\x12\".mrc.grievance.v1.GetReportRequest\x1a#.mrc.grievance.v1.GetReportResponse\x12l\n\x11SendReportMessage\x12*.mrc.grievance.v1.SendReportMessageRequest\x1a+.mrc.grievance.v1.SendReportMessageResponse\x12T\n\tOpenTrace\x12\".mrc.grievance.v1.OpenTraceRequest\x1a#.mrc.grievance.v1.OpenTraceResponse\x12Q\n\x08GetTrace\x12!.mrc.grievance.v1.GetTraceRequest\x1a\".mrc.grievance.v1.GetTraceResponse\x12\x63\n\x0eRecordSighting\x12\'.mrc.grievance.v1.RecordSightingRequest\x1a(.mrc.grievance.v1.RecordSightingResponse\x12W\n\nCloseTrace\x12#.mrc.grievance.v1.CloseTraceRequest\x1a$.mrc.grievance.v1.CloseTraceResponse\x12{\n\x16GetGrievanceStatistics\x12/.mrc.grievance.v1.GetGrievanceStatisticsRequest\x1a\x30.mrc.grievance.v1.GetGrievanceStatisticsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'mrc.grievance.v1.grievance_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_FILEGRIEVANCEREQUEST']._serialized_start=125
-  _globals['_FILEGRIEVANCEREQUEST']._serialized_end=399
-  _globals['_FILEGRIEVANCERESPONSE']._serialized_start=401
-  _globals['_FILEGRIEVANCERESPONSE']._serialized_end=472
-  _globals['_GETGRIEVANCEREQUEST']._serialized_start=474
-  _globals['_GETGRIEVANCEREQUEST']._serialized_end=517
-  _globals['_GETGRIEVANCERESPONSE']._serialized_start=519
-  _globals['_GETGRIEVANCERESPONSE']._serialized_end=589
-  _globals['_GRIEVANCESERVICE']._serialized_start=592
-  _globals['_GRIEVANCESERVICE']._serialized_end=803
+  _globals['_FILEGRIEVANCEREQUEST'].fields_by_name['worker_id']._loaded_options = None
+  _globals['_FILEGRIEVANCEREQUEST'].fields_by_name['worker_id']._serialized_options = b'\030\001'
+  _globals['_FILEGRIEVANCEREQUEST'].fields_by_name['employer_id']._loaded_options = None
+  _globals['_FILEGRIEVANCEREQUEST'].fields_by_name['employer_id']._serialized_options = b'\030\001'
+  _globals['_FILEGRIEVANCEREQUEST'].fields_by_name['anonymous']._loaded_options = None
+  _globals['_FILEGRIEVANCEREQUEST'].fields_by_name['anonymous']._serialized_options = b'\030\001'
+  _globals['_FILEGRIEVANCEREQUEST']._serialized_start=188
+  _globals['_FILEGRIEVANCEREQUEST']._serialized_end=683
+  _globals['_FILEGRIEVANCERESPONSE']._serialized_start=685
+  _globals['_FILEGRIEVANCERESPONSE']._serialized_end=756
+  _globals['_GETGRIEVANCEREQUEST']._serialized_start=758
+  _globals['_GETGRIEVANCEREQUEST']._serialized_end=801
+  _globals['_GETGRIEVANCERESPONSE']._serialized_start=803
+  _globals['_GETGRIEVANCERESPONSE']._serialized_end=873
+  _globals['_LISTGRIEVANCESREQUEST']._serialized_start=876
+  _globals['_LISTGRIEVANCESREQUEST']._serialized_end=1160
+  _globals['_LISTGRIEVANCESRESPONSE']._serialized_start=1162
+  _globals['_LISTGRIEVANCESRESPONSE']._serialized_end=1278
+  _globals['_TRIAGEGRIEVANCEREQUEST']._serialized_start=1281
+  _globals['_TRIAGEGRIEVANCEREQUEST']._serialized_end=1479
+  _globals['_TRIAGEGRIEVANCERESPONSE']._serialized_start=1481
+  _globals['_TRIAGEGRIEVANCERESPONSE']._serialized_end=1554
+  _globals['_OVERRIDESEVERITYREQUEST']._serialized_start=1557
+  _globals['_OVERRIDESEVERITYREQUEST']._serialized_end=1717
+  _globals['_OVERRIDESEVERITYRESPONSE']._serialized_start=1719
+  _globals['_OVERRIDESEVERITYRESPONSE']._serialized_end=1793
+  _globals['_ASSIGNGRIEVANCEREQUEST']._serialized_start=1796
+  _globals['_ASSIGNGRIEVANCEREQUEST']._serialized_end=1943
+  _globals['_ASSIGNGRIEVANCERESPONSE']._serialized_start=1945
+  _globals['_ASSIGNGRIEVANCERESPONSE']._serialized_end=2018
+  _globals['_STARTWORKREQUEST']._serialized_start=2020
+  _globals['_STARTWORKREQUEST']._serialized_end=2111
+  _globals['_STARTWORKRESPONSE']._serialized_start=2113
+  _globals['_STARTWORKRESPONSE']._serialized_end=2180
+  _globals['_AWAITCOMPLAINANTREQUEST']._serialized_start=2182
+  _globals['_AWAITCOMPLAINANTREQUEST']._serialized_end=2280
+  _globals['_AWAITCOMPLAINANTRESPONSE']._serialized_start=2282
+  _globals['_AWAITCOMPLAINANTRESPONSE']._serialized_end=2356
+  _globals['_RESUMEWORKREQUEST']._serialized_start=2358
+  _globals['_RESUMEWORKREQUEST']._serialized_end=2450
+  _globals['_RESUMEWORKRESPONSE']._serialized_start=2452
+  _globals['_RESUMEWORKRESPONSE']._serialized_end=2520
+  _globals['_REFERGRIEVANCEREQUEST']._serialized_start=2523
+  _globals['_REFERGRIEVANCEREQUEST']._serialized_end=2696
+  _globals['_REFERGRIEVANCERESPONSE']._serialized_start=2698
+  _globals['_REFERGRIEVANCERESPONSE']._serialized_end=2770
+  _globals['_ANSWERREFERRALREQUEST']._serialized_start=2772
+  _globals['_ANSWERREFERRALREQUEST']._serialized_end=2895
+  _globals['_ANSWERREFERRALRESPONSE']._serialized_start=2897
+  _globals['_ANSWERREFERRALRESPONSE']._serialized_end=2969
+  _globals['_ESCALATEGRIEVANCEREQUEST']._serialized_start=2971
+  _globals['_ESCALATEGRIEVANCEREQUEST']._serialized_end=3086
+  _globals['_ESCALATEGRIEVANCERESPONSE']._serialized_start=3088
+  _globals['_ESCALATEGRIEVANCERESPONSE']._serialized_end=3163
+  _globals['_RESOLVEGRIEVANCEREQUEST']._serialized_start=3166
+  _globals['_RESOLVEGRIEVANCEREQUEST']._serialized_end=3363
+  _globals['_RESOLVEGRIEVANCERESPONSE']._serialized_start=3365
+  _globals['_RESOLVEGRIEVANCERESPONSE']._serialized_end=3439
+  _globals['_REOPENGRIEVANCEREQUEST']._serialized_start=3441
+  _globals['_REOPENGRIEVANCEREQUEST']._serialized_end=3554
+  _globals['_REOPENGRIEVANCERESPONSE']._serialized_start=3556
+  _globals['_REOPENGRIEVANCERESPONSE']._serialized_end=3629
+  _globals['_CLOSEGRIEVANCEREQUEST']._serialized_start=3631
+  _globals['_CLOSEGRIEVANCEREQUEST']._serialized_end=3727
+  _globals['_CLOSEGRIEVANCERESPONSE']._serialized_start=3729
+  _globals['_CLOSEGRIEVANCERESPONSE']._serialized_end=3801
+  _globals['_ADDNOTEREQUEST']._serialized_start=3803
+  _globals['_ADDNOTEREQUEST']._serialized_end=3930
+  _globals['_ADDNOTERESPONSE']._serialized_start=3932
+  _globals['_ADDNOTERESPONSE']._serialized_end=3987
+  _globals['_LISTNOTESREQUEST']._serialized_start=3989
+  _globals['_LISTNOTESREQUEST']._serialized_end=4029
+  _globals['_LISTNOTESRESPONSE']._serialized_start=4031
+  _globals['_LISTNOTESRESPONSE']._serialized_end=4089
+  _globals['_GETTIMELINEREQUEST']._serialized_start=4091
+  _globals['_GETTIMELINEREQUEST']._serialized_end=4133
+  _globals['_GETTIMELINERESPONSE']._serialized_start=4135
+  _globals['_GETTIMELINERESPONSE']._serialized_end=4206
+  _globals['_FILEREPORTREQUEST']._serialized_start=4209
+  _globals['_FILEREPORTREQUEST']._serialized_end=4557
+  _globals['_FILEREPORTRESPONSE']._serialized_start=4559
+  _globals['_FILEREPORTRESPONSE']._serialized_end=4622
+  _globals['_GETREPORTREQUEST']._serialized_start=4624
+  _globals['_GETREPORTREQUEST']._serialized_end=4685
+  _globals['_GETREPORTRESPONSE']._serialized_start=4687
+  _globals['_GETREPORTRESPONSE']._serialized_end=4754
+  _globals['_SENDREPORTMESSAGEREQUEST']._serialized_start=4756
+  _globals['_SENDREPORTMESSAGEREQUEST']._serialized_end=4864
+  _globals['_SENDREPORTMESSAGERESPONSE']._serialized_start=4866
+  _globals['_SENDREPORTMESSAGERESPONSE']._serialized_end=4941
+  _globals['_OPENTRACEREQUEST']._serialized_start=4944
+  _globals['_OPENTRACEREQUEST']._serialized_end=5340
+  _globals['_OPENTRACERESPONSE']._serialized_start=5342
+  _globals['_OPENTRACERESPONSE']._serialized_end=5401
+  _globals['_GETTRACEREQUEST']._serialized_start=5403
+  _globals['_GETTRACEREQUEST']._serialized_end=5438
+  _globals['_GETTRACERESPONSE']._serialized_start=5440
+  _globals['_GETTRACERESPONSE']._serialized_end=5498
+  _globals['_RECORDSIGHTINGREQUEST']._serialized_start=5501
+  _globals['_RECORDSIGHTINGREQUEST']._serialized_end=5672
+  _globals['_RECORDSIGHTINGRESPONSE']._serialized_start=5674
+  _globals['_RECORDSIGHTINGRESPONSE']._serialized_end=5738
+  _globals['_CLOSETRACEREQUEST']._serialized_start=5741
+  _globals['_CLOSETRACEREQUEST']._serialized_end=5877
+  _globals['_CLOSETRACERESPONSE']._serialized_start=5879
+  _globals['_CLOSETRACERESPONSE']._serialized_end=5939
+  _globals['_GETGRIEVANCESTATISTICSREQUEST']._serialized_start=5942
+  _globals['_GETGRIEVANCESTATISTICSREQUEST']._serialized_end=6110
+  _globals['_COUNTCELL']._serialized_start=6112
+  _globals['_COUNTCELL']._serialized_end=6166
+  _globals['_GETGRIEVANCESTATISTICSRESPONSE']._serialized_start=6169
+  _globals['_GETGRIEVANCESTATISTICSRESPONSE']._serialized_end=6494
+  _globals['_GRIEVANCESERVICE']._serialized_start=6497
+  _globals['_GRIEVANCESERVICE']._serialized_end=9057
 # @@protoc_insertion_point(module_scope)

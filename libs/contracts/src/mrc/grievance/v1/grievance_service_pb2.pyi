@@ -3,10 +3,14 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
 from mrc.common.v1 import common_pb2 as _common_pb2
 from mrc.grievance.v1 import grievance_pb2 as _grievance_pb2
+from mrc.grievance.v1 import trace_pb2 as _trace_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -15,6 +19,11 @@ if sys.version_info >= (3, 11):
     from typing import TypeAlias as _TypeAlias, Never as _Never
 else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
+
+if sys.version_info >= (3, 13):
+    from warnings import deprecated as _deprecated
+else:
+    from typing_extensions import deprecated as _deprecated
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
@@ -30,15 +39,58 @@ class FileGrievanceRequest(_message.Message):
     LOCATION_FIELD_NUMBER: _builtins.int
     EMPLOYER_ID_FIELD_NUMBER: _builtins.int
     ANONYMOUS_FIELD_NUMBER: _builtins.int
+    SUBJECT_FIELD_NUMBER: _builtins.int
+    RESPONDENT_FIELD_NUMBER: _builtins.int
+    REPORTER_FIELD_NUMBER: _builtins.int
+    FACTS_FIELD_NUMBER: _builtins.int
+    RECORDING_REF_FIELD_NUMBER: _builtins.int
     idempotency_key: _builtins.str
-    worker_id: _builtins.str
+    @_builtins.property
+    @_deprecated("""This field has been marked as deprecated using proto field options.""")
+    def worker_id(self) -> _builtins.str:
+        """Deprecated: use subject.worker_id."""
+
+    @worker_id.setter
+    @_deprecated("""This field has been marked as deprecated using proto field options.""")
+    def worker_id(self, value: _builtins.str) -> None:
+        """Deprecated: use subject.worker_id."""
+
     category: _grievance_pb2.GrievanceCategory.ValueType
     channel: _grievance_pb2.IntakeChannel.ValueType
     summary: _builtins.str
-    employer_id: _builtins.str
-    anonymous: _builtins.bool
+    """The complainant's own account."""
+    @_builtins.property
+    @_deprecated("""This field has been marked as deprecated using proto field options.""")
+    def employer_id(self) -> _builtins.str:
+        """Deprecated: use respondent.employer_id."""
+
+    @employer_id.setter
+    @_deprecated("""This field has been marked as deprecated using proto field options.""")
+    def employer_id(self, value: _builtins.str) -> None:
+        """Deprecated: use respondent.employer_id."""
+
+    @_builtins.property
+    @_deprecated("""This field has been marked as deprecated using proto field options.""")
+    def anonymous(self) -> _builtins.bool:
+        """Deprecated: use reporter.confidentiality."""
+
+    @anonymous.setter
+    @_deprecated("""This field has been marked as deprecated using proto field options.""")
+    def anonymous(self, value: _builtins.bool) -> None:
+        """Deprecated: use reporter.confidentiality."""
+
+    recording_ref: _builtins.str
+    """An IVR recording reference, when there is no text account."""
     @_builtins.property
     def location(self) -> _common_pb2.LgdLocation: ...
+    @_builtins.property
+    def subject(self) -> _grievance_pb2.Subject: ...
+    @_builtins.property
+    def respondent(self) -> _grievance_pb2.Respondent: ...
+    @_builtins.property
+    def reporter(self) -> _grievance_pb2.Reporter: ...
+    @_builtins.property
+    def facts(self) -> _grievance_pb2.TriageFacts: ...
     def __init__(
         self,
         *,
@@ -50,10 +102,15 @@ class FileGrievanceRequest(_message.Message):
         location: _common_pb2.LgdLocation | None = ...,
         employer_id: _builtins.str = ...,
         anonymous: _builtins.bool = ...,
+        subject: _grievance_pb2.Subject | None = ...,
+        respondent: _grievance_pb2.Respondent | None = ...,
+        reporter: _grievance_pb2.Reporter | None = ...,
+        facts: _grievance_pb2.TriageFacts | None = ...,
+        recording_ref: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["location", b"location"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["facts", b"facts", "location", b"location", "reporter", b"reporter", "respondent", b"respondent", "subject", b"subject"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["anonymous", b"anonymous", "category", b"category", "channel", b"channel", "employer_id", b"employer_id", "idempotency_key", b"idempotency_key", "location", b"location", "summary", b"summary", "worker_id", b"worker_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["anonymous", b"anonymous", "category", b"category", "channel", b"channel", "employer_id", b"employer_id", "facts", b"facts", "idempotency_key", b"idempotency_key", "location", b"location", "recording_ref", b"recording_ref", "reporter", b"reporter", "respondent", b"respondent", "subject", b"subject", "summary", b"summary", "worker_id", b"worker_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -117,3 +174,1275 @@ class GetGrievanceResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetGrievanceResponse: _TypeAlias = GetGrievanceResponse  # noqa: Y015
+
+@_typing.final
+class ListGrievancesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATUSES_FIELD_NUMBER: _builtins.int
+    ASSIGNEE_ID_FIELD_NUMBER: _builtins.int
+    DISTRICT_CODE_FIELD_NUMBER: _builtins.int
+    CATEGORIES_FIELD_NUMBER: _builtins.int
+    MIN_ESCALATION_LEVEL_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
+    assignee_id: _builtins.str
+    district_code: _builtins.str
+    min_escalation_level: _grievance_pb2.EscalationLevel.ValueType
+    """At least this level (e.g. a district coordinator's queue)."""
+    @_builtins.property
+    def statuses(self) -> _containers.RepeatedScalarFieldContainer[_grievance_pb2.GrievanceStatus.ValueType]:
+        """Any of these narrow the queue; all given must match. Empty: every open status."""
+
+    @_builtins.property
+    def categories(self) -> _containers.RepeatedScalarFieldContainer[_grievance_pb2.GrievanceCategory.ValueType]: ...
+    @_builtins.property
+    def page(self) -> _common_pb2.PageRequest: ...
+    def __init__(
+        self,
+        *,
+        statuses: _abc.Iterable[_grievance_pb2.GrievanceStatus.ValueType] | None = ...,
+        assignee_id: _builtins.str = ...,
+        district_code: _builtins.str = ...,
+        categories: _abc.Iterable[_grievance_pb2.GrievanceCategory.ValueType] | None = ...,
+        min_escalation_level: _grievance_pb2.EscalationLevel.ValueType = ...,
+        page: _common_pb2.PageRequest | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["assignee_id", b"assignee_id", "categories", b"categories", "district_code", b"district_code", "min_escalation_level", b"min_escalation_level", "page", b"page", "statuses", b"statuses"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListGrievancesRequest: _TypeAlias = ListGrievancesRequest  # noqa: Y015
+
+@_typing.final
+class ListGrievancesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GRIEVANCES_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def grievances(self) -> _containers.RepeatedCompositeFieldContainer[_grievance_pb2.Grievance]:
+        """The least SLA time left first; cases waiting on the complainant last."""
+
+    @_builtins.property
+    def page(self) -> _common_pb2.PageResponse: ...
+    def __init__(
+        self,
+        *,
+        grievances: _abc.Iterable[_grievance_pb2.Grievance] | None = ...,
+        page: _common_pb2.PageResponse | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["grievances", b"grievances", "page", b"page"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListGrievancesResponse: _TypeAlias = ListGrievancesResponse  # noqa: Y015
+
+@_typing.final
+class TriageGrievanceRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GRIEVANCE_ID_FIELD_NUMBER: _builtins.int
+    FACTS_FIELD_NUMBER: _builtins.int
+    CATEGORY_FIELD_NUMBER: _builtins.int
+    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    grievance_id: _builtins.str
+    category: _grievance_pb2.GrievanceCategory.ValueType
+    """Set when the intake could not tell (an IVR message, a public report); UNSPECIFIED keeps it."""
+    expected_version: _builtins.int
+    idempotency_key: _builtins.str
+    @_builtins.property
+    def facts(self) -> _grievance_pb2.TriageFacts: ...
+    def __init__(
+        self,
+        *,
+        grievance_id: _builtins.str = ...,
+        facts: _grievance_pb2.TriageFacts | None = ...,
+        category: _grievance_pb2.GrievanceCategory.ValueType = ...,
+        expected_version: _builtins.int = ...,
+        idempotency_key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["facts", b"facts"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "expected_version", b"expected_version", "facts", b"facts", "grievance_id", b"grievance_id", "idempotency_key", b"idempotency_key"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TriageGrievanceRequest: _TypeAlias = TriageGrievanceRequest  # noqa: Y015
+
+@_typing.final
+class TriageGrievanceResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GRIEVANCE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def grievance(self) -> _grievance_pb2.Grievance: ...
+    def __init__(
+        self,
+        *,
+        grievance: _grievance_pb2.Grievance | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["grievance", b"grievance"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["grievance", b"grievance"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TriageGrievanceResponse: _TypeAlias = TriageGrievanceResponse  # noqa: Y015
+
+@_typing.final
+class OverrideSeverityRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GRIEVANCE_ID_FIELD_NUMBER: _builtins.int
+    SEVERITY_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    grievance_id: _builtins.str
+    severity: _grievance_pb2.Severity.ValueType
+    reason: _builtins.str
+    """Mandatory; stored encrypted, shown only to the roles that may read it."""
+    expected_version: _builtins.int
+    idempotency_key: _builtins.str
+    def __init__(
+        self,
+        *,
+        grievance_id: _builtins.str = ...,
+        severity: _grievance_pb2.Severity.ValueType = ...,
+        reason: _builtins.str = ...,
+        expected_version: _builtins.int = ...,
+        idempotency_key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expected_version", b"expected_version", "grievance_id", b"grievance_id", "idempotency_key", b"idempotency_key", "reason", b"reason", "severity", b"severity"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OverrideSeverityRequest: _TypeAlias = OverrideSeverityRequest  # noqa: Y015
+
+@_typing.final
+class OverrideSeverityResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GRIEVANCE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def grievance(self) -> _grievance_pb2.Grievance: ...
+    def __init__(
+        self,
+        *,
+        grievance: _grievance_pb2.Grievance | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["grievance", b"grievance"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["grievance", b"grievance"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OverrideSeverityResponse: _TypeAlias = OverrideSeverityResponse  # noqa: Y015
+
+@_typing.final
+class AssignGrievanceRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GRIEVANCE_ID_FIELD_NUMBER: _builtins.int
+    ASSIGNEE_ID_FIELD_NUMBER: _builtins.int
+    ASSIGNEE_PARTNER_ID_FIELD_NUMBER: _builtins.int
+    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    grievance_id: _builtins.str
+    assignee_id: _builtins.str
+    assignee_partner_id: _builtins.str
+    expected_version: _builtins.int
+    idempotency_key: _builtins.str
+    def __init__(
+        self,
+        *,
+        grievance_id: _builtins.str = ...,
+        assignee_id: _builtins.str = ...,
+        assignee_partner_id: _builtins.str = ...,
+        expected_version: _builtins.int = ...,
+        idempotency_key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["assignee_id", b"assignee_id", "assignee_partner_id", b"assignee_partner_id", "expected_version", b"expected_version", "grievance_id", b"grievance_id", "idempotency_key", b"idempotency_key"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AssignGrievanceRequest: _TypeAlias = AssignGrievanceRequest  # noqa: Y015
+
+@_typing.final
+class AssignGrievanceResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GRIEVANCE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def grievance(self) -> _grievance_pb2.Grievance: ...
+    def __init__(
+        self,
+        *,
+        grievance: _grievance_pb2.Grievance | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["grievance", b"grievance"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["grievance", b"grievance"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AssignGrievanceResponse: _TypeAlias = AssignGrievanceResponse  # noqa: Y015
+
+@_typing.final
+class StartWorkRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GRIEVANCE_ID_FIELD_NUMBER: _builtins.int
+    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    grievance_id: _builtins.str
+    expected_version: _builtins.int
+    idempotency_key: _builtins.str
+    def __init__(
+        self,
+        *,
+        grievance_id: _builtins.str = ...,
+        expected_version: _builtins.int = ...,
+        idempotency_key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expected_version", b"expected_version", "grievance_id", b"grievance_id", "idempotency_key", b"idempotency_key"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StartWorkRequest: _TypeAlias = StartWorkRequest  # noqa: Y015
+
+@_typing.final
+class StartWorkResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GRIEVANCE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def grievance(self) -> _grievance_pb2.Grievance: ...
+    def __init__(
+        self,
+        *,
+        grievance: _grievance_pb2.Grievance | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["grievance", b"grievance"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["grievance", b"grievance"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StartWorkResponse: _TypeAlias = StartWorkResponse  # noqa: Y015
+
+@_typing.final
+class AwaitComplainantRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GRIEVANCE_ID_FIELD_NUMBER: _builtins.int
+    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    grievance_id: _builtins.str
+    expected_version: _builtins.int
+    idempotency_key: _builtins.str
+    def __init__(
+        self,
+        *,
+        grievance_id: _builtins.str = ...,
+        expected_version: _builtins.int = ...,
+        idempotency_key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expected_version", b"expected_version", "grievance_id", b"grievance_id", "idempotency_key", b"idempotency_key"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AwaitComplainantRequest: _TypeAlias = AwaitComplainantRequest  # noqa: Y015
+
+@_typing.final
+class AwaitComplainantResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GRIEVANCE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def grievance(self) -> _grievance_pb2.Grievance: ...
+    def __init__(
+        self,
+        *,
+        grievance: _grievance_pb2.Grievance | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["grievance", b"grievance"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["grievance", b"grievance"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AwaitComplainantResponse: _TypeAlias = AwaitComplainantResponse  # noqa: Y015
+
+@_typing.final
+class ResumeWorkRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GRIEVANCE_ID_FIELD_NUMBER: _builtins.int
+    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    grievance_id: _builtins.str
+    expected_version: _builtins.int
+    idempotency_key: _builtins.str
+    def __init__(
+        self,
+        *,
+        grievance_id: _builtins.str = ...,
+        expected_version: _builtins.int = ...,
+        idempotency_key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expected_version", b"expected_version", "grievance_id", b"grievance_id", "idempotency_key", b"idempotency_key"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ResumeWorkRequest: _TypeAlias = ResumeWorkRequest  # noqa: Y015
+
+@_typing.final
+class ResumeWorkResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GRIEVANCE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def grievance(self) -> _grievance_pb2.Grievance: ...
+    def __init__(
+        self,
+        *,
+        grievance: _grievance_pb2.Grievance | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["grievance", b"grievance"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["grievance", b"grievance"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ResumeWorkResponse: _TypeAlias = ResumeWorkResponse  # noqa: Y015
+
+@_typing.final
+class ReferGrievanceRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GRIEVANCE_ID_FIELD_NUMBER: _builtins.int
+    TARGET_FIELD_NUMBER: _builtins.int
+    TARGET_PARTNER_ID_FIELD_NUMBER: _builtins.int
+    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    grievance_id: _builtins.str
+    target: _grievance_pb2.ReferralTarget.ValueType
+    target_partner_id: _builtins.str
+    """The partner (CSO, department or authority) registered with the access service."""
+    expected_version: _builtins.int
+    idempotency_key: _builtins.str
+    def __init__(
+        self,
+        *,
+        grievance_id: _builtins.str = ...,
+        target: _grievance_pb2.ReferralTarget.ValueType = ...,
+        target_partner_id: _builtins.str = ...,
+        expected_version: _builtins.int = ...,
+        idempotency_key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expected_version", b"expected_version", "grievance_id", b"grievance_id", "idempotency_key", b"idempotency_key", "target", b"target", "target_partner_id", b"target_partner_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReferGrievanceRequest: _TypeAlias = ReferGrievanceRequest  # noqa: Y015
+
+@_typing.final
+class ReferGrievanceResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GRIEVANCE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def grievance(self) -> _grievance_pb2.Grievance: ...
+    def __init__(
+        self,
+        *,
+        grievance: _grievance_pb2.Grievance | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["grievance", b"grievance"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["grievance", b"grievance"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReferGrievanceResponse: _TypeAlias = ReferGrievanceResponse  # noqa: Y015
+
+@_typing.final
+class AnswerReferralRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GRIEVANCE_ID_FIELD_NUMBER: _builtins.int
+    REFERRAL_ID_FIELD_NUMBER: _builtins.int
+    ACCEPT_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    grievance_id: _builtins.str
+    referral_id: _builtins.str
+    accept: _builtins.bool
+    reason: _builtins.str
+    """Why it was declined; stored encrypted."""
+    idempotency_key: _builtins.str
+    def __init__(
+        self,
+        *,
+        grievance_id: _builtins.str = ...,
+        referral_id: _builtins.str = ...,
+        accept: _builtins.bool = ...,
+        reason: _builtins.str = ...,
+        idempotency_key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accept", b"accept", "grievance_id", b"grievance_id", "idempotency_key", b"idempotency_key", "reason", b"reason", "referral_id", b"referral_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AnswerReferralRequest: _TypeAlias = AnswerReferralRequest  # noqa: Y015
+
+@_typing.final
+class AnswerReferralResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GRIEVANCE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def grievance(self) -> _grievance_pb2.Grievance: ...
+    def __init__(
+        self,
+        *,
+        grievance: _grievance_pb2.Grievance | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["grievance", b"grievance"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["grievance", b"grievance"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AnswerReferralResponse: _TypeAlias = AnswerReferralResponse  # noqa: Y015
+
+@_typing.final
+class EscalateGrievanceRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GRIEVANCE_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    grievance_id: _builtins.str
+    reason: _builtins.str
+    """Mandatory; stored encrypted."""
+    expected_version: _builtins.int
+    idempotency_key: _builtins.str
+    def __init__(
+        self,
+        *,
+        grievance_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        expected_version: _builtins.int = ...,
+        idempotency_key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expected_version", b"expected_version", "grievance_id", b"grievance_id", "idempotency_key", b"idempotency_key", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EscalateGrievanceRequest: _TypeAlias = EscalateGrievanceRequest  # noqa: Y015
+
+@_typing.final
+class EscalateGrievanceResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GRIEVANCE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def grievance(self) -> _grievance_pb2.Grievance: ...
+    def __init__(
+        self,
+        *,
+        grievance: _grievance_pb2.Grievance | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["grievance", b"grievance"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["grievance", b"grievance"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EscalateGrievanceResponse: _TypeAlias = EscalateGrievanceResponse  # noqa: Y015
+
+@_typing.final
+class ResolveGrievanceRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GRIEVANCE_ID_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    SUBSTANTIATED_FIELD_NUMBER: _builtins.int
+    AMOUNT_RECOVERED_PAISE_FIELD_NUMBER: _builtins.int
+    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    grievance_id: _builtins.str
+    outcome: _grievance_pb2.Outcome.ValueType
+    substantiated: _builtins.bool
+    amount_recovered_paise: _builtins.int
+    """In paise: required for wages recovered and compensation paid, 0 otherwise."""
+    expected_version: _builtins.int
+    idempotency_key: _builtins.str
+    def __init__(
+        self,
+        *,
+        grievance_id: _builtins.str = ...,
+        outcome: _grievance_pb2.Outcome.ValueType = ...,
+        substantiated: _builtins.bool = ...,
+        amount_recovered_paise: _builtins.int = ...,
+        expected_version: _builtins.int = ...,
+        idempotency_key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_recovered_paise", b"amount_recovered_paise", "expected_version", b"expected_version", "grievance_id", b"grievance_id", "idempotency_key", b"idempotency_key", "outcome", b"outcome", "substantiated", b"substantiated"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ResolveGrievanceRequest: _TypeAlias = ResolveGrievanceRequest  # noqa: Y015
+
+@_typing.final
+class ResolveGrievanceResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GRIEVANCE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def grievance(self) -> _grievance_pb2.Grievance: ...
+    def __init__(
+        self,
+        *,
+        grievance: _grievance_pb2.Grievance | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["grievance", b"grievance"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["grievance", b"grievance"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ResolveGrievanceResponse: _TypeAlias = ResolveGrievanceResponse  # noqa: Y015
+
+@_typing.final
+class ReopenGrievanceRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GRIEVANCE_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    grievance_id: _builtins.str
+    reason: _builtins.str
+    """Mandatory; stored encrypted."""
+    expected_version: _builtins.int
+    idempotency_key: _builtins.str
+    def __init__(
+        self,
+        *,
+        grievance_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        expected_version: _builtins.int = ...,
+        idempotency_key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expected_version", b"expected_version", "grievance_id", b"grievance_id", "idempotency_key", b"idempotency_key", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReopenGrievanceRequest: _TypeAlias = ReopenGrievanceRequest  # noqa: Y015
+
+@_typing.final
+class ReopenGrievanceResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GRIEVANCE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def grievance(self) -> _grievance_pb2.Grievance: ...
+    def __init__(
+        self,
+        *,
+        grievance: _grievance_pb2.Grievance | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["grievance", b"grievance"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["grievance", b"grievance"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReopenGrievanceResponse: _TypeAlias = ReopenGrievanceResponse  # noqa: Y015
+
+@_typing.final
+class CloseGrievanceRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GRIEVANCE_ID_FIELD_NUMBER: _builtins.int
+    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    grievance_id: _builtins.str
+    expected_version: _builtins.int
+    idempotency_key: _builtins.str
+    def __init__(
+        self,
+        *,
+        grievance_id: _builtins.str = ...,
+        expected_version: _builtins.int = ...,
+        idempotency_key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expected_version", b"expected_version", "grievance_id", b"grievance_id", "idempotency_key", b"idempotency_key"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CloseGrievanceRequest: _TypeAlias = CloseGrievanceRequest  # noqa: Y015
+
+@_typing.final
+class CloseGrievanceResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GRIEVANCE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def grievance(self) -> _grievance_pb2.Grievance: ...
+    def __init__(
+        self,
+        *,
+        grievance: _grievance_pb2.Grievance | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["grievance", b"grievance"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["grievance", b"grievance"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CloseGrievanceResponse: _TypeAlias = CloseGrievanceResponse  # noqa: Y015
+
+@_typing.final
+class AddNoteRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GRIEVANCE_ID_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
+    AUDIENCE_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    grievance_id: _builtins.str
+    text: _builtins.str
+    audience: _grievance_pb2.NoteAudience.ValueType
+    idempotency_key: _builtins.str
+    def __init__(
+        self,
+        *,
+        grievance_id: _builtins.str = ...,
+        text: _builtins.str = ...,
+        audience: _grievance_pb2.NoteAudience.ValueType = ...,
+        idempotency_key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["audience", b"audience", "grievance_id", b"grievance_id", "idempotency_key", b"idempotency_key", "text", b"text"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AddNoteRequest: _TypeAlias = AddNoteRequest  # noqa: Y015
+
+@_typing.final
+class AddNoteResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NOTE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def note(self) -> _grievance_pb2.Note: ...
+    def __init__(
+        self,
+        *,
+        note: _grievance_pb2.Note | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["note", b"note"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["note", b"note"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AddNoteResponse: _TypeAlias = AddNoteResponse  # noqa: Y015
+
+@_typing.final
+class ListNotesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GRIEVANCE_ID_FIELD_NUMBER: _builtins.int
+    grievance_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        grievance_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["grievance_id", b"grievance_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListNotesRequest: _TypeAlias = ListNotesRequest  # noqa: Y015
+
+@_typing.final
+class ListNotesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NOTES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def notes(self) -> _containers.RepeatedCompositeFieldContainer[_grievance_pb2.Note]: ...
+    def __init__(
+        self,
+        *,
+        notes: _abc.Iterable[_grievance_pb2.Note] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["notes", b"notes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListNotesResponse: _TypeAlias = ListNotesResponse  # noqa: Y015
+
+@_typing.final
+class GetTimelineRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GRIEVANCE_ID_FIELD_NUMBER: _builtins.int
+    grievance_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        grievance_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["grievance_id", b"grievance_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetTimelineRequest: _TypeAlias = GetTimelineRequest  # noqa: Y015
+
+@_typing.final
+class GetTimelineResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENTRIES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def entries(self) -> _containers.RepeatedCompositeFieldContainer[_grievance_pb2.TimelineEntry]: ...
+    def __init__(
+        self,
+        *,
+        entries: _abc.Iterable[_grievance_pb2.TimelineEntry] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["entries", b"entries"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetTimelineResponse: _TypeAlias = GetTimelineResponse  # noqa: Y015
+
+@_typing.final
+class FileReportRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    CATEGORY_FIELD_NUMBER: _builtins.int
+    SUMMARY_FIELD_NUMBER: _builtins.int
+    LOCATION_FIELD_NUMBER: _builtins.int
+    SUBJECT_FIELD_NUMBER: _builtins.int
+    RESPONDENT_FIELD_NUMBER: _builtins.int
+    REPORTER_FIELD_NUMBER: _builtins.int
+    FACTS_FIELD_NUMBER: _builtins.int
+    idempotency_key: _builtins.str
+    category: _grievance_pb2.GrievanceCategory.ValueType
+    """UNSPECIFIED when the reporter cannot tell: triage sets it."""
+    summary: _builtins.str
+    """What the reporter saw."""
+    @_builtins.property
+    def location(self) -> _common_pb2.LgdLocation: ...
+    @_builtins.property
+    def subject(self) -> _grievance_pb2.Subject: ...
+    @_builtins.property
+    def respondent(self) -> _grievance_pb2.Respondent: ...
+    @_builtins.property
+    def reporter(self) -> _grievance_pb2.Reporter: ...
+    @_builtins.property
+    def facts(self) -> _grievance_pb2.TriageFacts: ...
+    def __init__(
+        self,
+        *,
+        idempotency_key: _builtins.str = ...,
+        category: _grievance_pb2.GrievanceCategory.ValueType = ...,
+        summary: _builtins.str = ...,
+        location: _common_pb2.LgdLocation | None = ...,
+        subject: _grievance_pb2.Subject | None = ...,
+        respondent: _grievance_pb2.Respondent | None = ...,
+        reporter: _grievance_pb2.Reporter | None = ...,
+        facts: _grievance_pb2.TriageFacts | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["facts", b"facts", "location", b"location", "reporter", b"reporter", "respondent", b"respondent", "subject", b"subject"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "facts", b"facts", "idempotency_key", b"idempotency_key", "location", b"location", "reporter", b"reporter", "respondent", b"respondent", "subject", b"subject", "summary", b"summary"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FileReportRequest: _TypeAlias = FileReportRequest  # noqa: Y015
+
+@_typing.final
+class FileReportResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    FOLLOW_UP_CODE_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    follow_up_code: _builtins.str
+    """Shown this once and never stored: only a slow salted hash is kept."""
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+        follow_up_code: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["follow_up_code", b"follow_up_code", "reference", b"reference"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FileReportResponse: _TypeAlias = FileReportResponse  # noqa: Y015
+
+@_typing.final
+class GetReportRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    FOLLOW_UP_CODE_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    follow_up_code: _builtins.str
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+        follow_up_code: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["follow_up_code", b"follow_up_code", "reference", b"reference"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetReportRequest: _TypeAlias = GetReportRequest  # noqa: Y015
+
+@_typing.final
+class GetReportResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REPORT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def report(self) -> _grievance_pb2.ReporterView: ...
+    def __init__(
+        self,
+        *,
+        report: _grievance_pb2.ReporterView | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["report", b"report"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["report", b"report"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetReportResponse: _TypeAlias = GetReportResponse  # noqa: Y015
+
+@_typing.final
+class SendReportMessageRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    FOLLOW_UP_CODE_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    follow_up_code: _builtins.str
+    text: _builtins.str
+    idempotency_key: _builtins.str
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+        follow_up_code: _builtins.str = ...,
+        text: _builtins.str = ...,
+        idempotency_key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["follow_up_code", b"follow_up_code", "idempotency_key", b"idempotency_key", "reference", b"reference", "text", b"text"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SendReportMessageRequest: _TypeAlias = SendReportMessageRequest  # noqa: Y015
+
+@_typing.final
+class SendReportMessageResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REPORT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def report(self) -> _grievance_pb2.ReporterView: ...
+    def __init__(
+        self,
+        *,
+        report: _grievance_pb2.ReporterView | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["report", b"report"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["report", b"report"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SendReportMessageResponse: _TypeAlias = SendReportMessageResponse  # noqa: Y015
+
+@_typing.final
+class OpenTraceRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    MISSING_FIELD_NUMBER: _builtins.int
+    MINOR_FIELD_NUMBER: _builtins.int
+    LAST_KNOWN_PLACE_FIELD_NUMBER: _builtins.int
+    LAST_KNOWN_ON_FIELD_NUMBER: _builtins.int
+    DESTINATION_FIELD_NUMBER: _builtins.int
+    RESPONDENT_FIELD_NUMBER: _builtins.int
+    CONTACTS_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    GRIEVANCE_ID_FIELD_NUMBER: _builtins.int
+    MIGRATION_EPISODE_ID_FIELD_NUMBER: _builtins.int
+    idempotency_key: _builtins.str
+    minor: _builtins.bool
+    last_known_on: _builtins.str
+    """YYYY-MM-DD."""
+    description: _builtins.str
+    grievance_id: _builtins.str
+    migration_episode_id: _builtins.str
+    @_builtins.property
+    def missing(self) -> _grievance_pb2.Subject: ...
+    @_builtins.property
+    def last_known_place(self) -> _common_pb2.LgdLocation: ...
+    @_builtins.property
+    def destination(self) -> _common_pb2.LgdLocation: ...
+    @_builtins.property
+    def respondent(self) -> _grievance_pb2.Respondent: ...
+    @_builtins.property
+    def contacts(self) -> _containers.RepeatedCompositeFieldContainer[_trace_pb2.Contact]: ...
+    def __init__(
+        self,
+        *,
+        idempotency_key: _builtins.str = ...,
+        missing: _grievance_pb2.Subject | None = ...,
+        minor: _builtins.bool = ...,
+        last_known_place: _common_pb2.LgdLocation | None = ...,
+        last_known_on: _builtins.str = ...,
+        destination: _common_pb2.LgdLocation | None = ...,
+        respondent: _grievance_pb2.Respondent | None = ...,
+        contacts: _abc.Iterable[_trace_pb2.Contact] | None = ...,
+        description: _builtins.str = ...,
+        grievance_id: _builtins.str = ...,
+        migration_episode_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["destination", b"destination", "last_known_place", b"last_known_place", "missing", b"missing", "respondent", b"respondent"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["contacts", b"contacts", "description", b"description", "destination", b"destination", "grievance_id", b"grievance_id", "idempotency_key", b"idempotency_key", "last_known_on", b"last_known_on", "last_known_place", b"last_known_place", "migration_episode_id", b"migration_episode_id", "minor", b"minor", "missing", b"missing", "respondent", b"respondent"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OpenTraceRequest: _TypeAlias = OpenTraceRequest  # noqa: Y015
+
+@_typing.final
+class OpenTraceResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRACE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def trace(self) -> _trace_pb2.Trace: ...
+    def __init__(
+        self,
+        *,
+        trace: _trace_pb2.Trace | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["trace", b"trace"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["trace", b"trace"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OpenTraceResponse: _TypeAlias = OpenTraceResponse  # noqa: Y015
+
+@_typing.final
+class GetTraceRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRACE_ID_FIELD_NUMBER: _builtins.int
+    trace_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        trace_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["trace_id", b"trace_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetTraceRequest: _TypeAlias = GetTraceRequest  # noqa: Y015
+
+@_typing.final
+class GetTraceResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRACE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def trace(self) -> _trace_pb2.Trace: ...
+    def __init__(
+        self,
+        *,
+        trace: _trace_pb2.Trace | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["trace", b"trace"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["trace", b"trace"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetTraceResponse: _TypeAlias = GetTraceResponse  # noqa: Y015
+
+@_typing.final
+class RecordSightingRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRACE_ID_FIELD_NUMBER: _builtins.int
+    SEEN_AT_FIELD_NUMBER: _builtins.int
+    PLACE_FIELD_NUMBER: _builtins.int
+    DETAILS_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    trace_id: _builtins.str
+    details: _builtins.str
+    idempotency_key: _builtins.str
+    @_builtins.property
+    def seen_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def place(self) -> _common_pb2.LgdLocation: ...
+    def __init__(
+        self,
+        *,
+        trace_id: _builtins.str = ...,
+        seen_at: _timestamp_pb2.Timestamp | None = ...,
+        place: _common_pb2.LgdLocation | None = ...,
+        details: _builtins.str = ...,
+        idempotency_key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["place", b"place", "seen_at", b"seen_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["details", b"details", "idempotency_key", b"idempotency_key", "place", b"place", "seen_at", b"seen_at", "trace_id", b"trace_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordSightingRequest: _TypeAlias = RecordSightingRequest  # noqa: Y015
+
+@_typing.final
+class RecordSightingResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRACE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def trace(self) -> _trace_pb2.Trace: ...
+    def __init__(
+        self,
+        *,
+        trace: _trace_pb2.Trace | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["trace", b"trace"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["trace", b"trace"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordSightingResponse: _TypeAlias = RecordSightingResponse  # noqa: Y015
+
+@_typing.final
+class CloseTraceRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRACE_ID_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    trace_id: _builtins.str
+    outcome: _trace_pb2.TraceStatus.ValueType
+    """FOUND, REUNITED or DECEASED."""
+    expected_version: _builtins.int
+    idempotency_key: _builtins.str
+    def __init__(
+        self,
+        *,
+        trace_id: _builtins.str = ...,
+        outcome: _trace_pb2.TraceStatus.ValueType = ...,
+        expected_version: _builtins.int = ...,
+        idempotency_key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expected_version", b"expected_version", "idempotency_key", b"idempotency_key", "outcome", b"outcome", "trace_id", b"trace_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CloseTraceRequest: _TypeAlias = CloseTraceRequest  # noqa: Y015
+
+@_typing.final
+class CloseTraceResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRACE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def trace(self) -> _trace_pb2.Trace: ...
+    def __init__(
+        self,
+        *,
+        trace: _trace_pb2.Trace | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["trace", b"trace"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["trace", b"trace"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CloseTraceResponse: _TypeAlias = CloseTraceResponse  # noqa: Y015
+
+@_typing.final
+class GetGrievanceStatisticsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATE_CODE_FIELD_NUMBER: _builtins.int
+    DISTRICT_CODE_FIELD_NUMBER: _builtins.int
+    FILED_FROM_FIELD_NUMBER: _builtins.int
+    FILED_TO_FIELD_NUMBER: _builtins.int
+    state_code: _builtins.str
+    """Narrow to a state and optionally a district (within the caller's geography)."""
+    district_code: _builtins.str
+    @_builtins.property
+    def filed_from(self) -> _timestamp_pb2.Timestamp:
+        """Cases filed in [filed_from, filed_to); unset: no bound."""
+
+    @_builtins.property
+    def filed_to(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        state_code: _builtins.str = ...,
+        district_code: _builtins.str = ...,
+        filed_from: _timestamp_pb2.Timestamp | None = ...,
+        filed_to: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["filed_from", b"filed_from", "filed_to", b"filed_to"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["district_code", b"district_code", "filed_from", b"filed_from", "filed_to", b"filed_to", "state_code", b"state_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetGrievanceStatisticsRequest: _TypeAlias = GetGrievanceStatisticsRequest  # noqa: Y015
+
+@_typing.final
+class CountCell(_message.Message):
+    """One cell of a count; count is absent when suppressed (fewer than min_cell_size cases, but not zero)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    COUNT_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    count: _builtins.int
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        count: _builtins.int | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_count", b"_count", "count", b"count"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_count", b"_count", "count", b"count", "key", b"key"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__count: _TypeAlias = _typing.Literal["count"]  # noqa: Y015
+    _WhichOneofArgType__count: _TypeAlias = _typing.Literal["_count", b"_count"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__count) -> _WhichOneofReturnType__count | None: ...
+
+Global___CountCell: _TypeAlias = CountCell  # noqa: Y015
+
+@_typing.final
+class GetGrievanceStatisticsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BY_DISTRICT_FIELD_NUMBER: _builtins.int
+    BY_CATEGORY_FIELD_NUMBER: _builtins.int
+    BY_STATUS_FIELD_NUMBER: _builtins.int
+    MEDIAN_HOURS_TO_RESOLUTION_FIELD_NUMBER: _builtins.int
+    SLA_BREACH_RATE_FIELD_NUMBER: _builtins.int
+    MIN_CELL_SIZE_FIELD_NUMBER: _builtins.int
+    median_hours_to_resolution: _builtins.float
+    """Absent when fewer than min_cell_size cases were resolved."""
+    sla_breach_rate: _builtins.float
+    """Share of cases with at least one SLA breach; absent when fewer than min_cell_size cases."""
+    min_cell_size: _builtins.int
+    @_builtins.property
+    def by_district(self) -> _containers.RepeatedCompositeFieldContainer[Global___CountCell]:
+        """Keyed by LGD district code."""
+
+    @_builtins.property
+    def by_category(self) -> _containers.RepeatedCompositeFieldContainer[Global___CountCell]:
+        """Keyed by the GrievanceCategory value name."""
+
+    @_builtins.property
+    def by_status(self) -> _containers.RepeatedCompositeFieldContainer[Global___CountCell]:
+        """Keyed by the GrievanceStatus value name."""
+
+    def __init__(
+        self,
+        *,
+        by_district: _abc.Iterable[Global___CountCell] | None = ...,
+        by_category: _abc.Iterable[Global___CountCell] | None = ...,
+        by_status: _abc.Iterable[Global___CountCell] | None = ...,
+        median_hours_to_resolution: _builtins.float | None = ...,
+        sla_breach_rate: _builtins.float | None = ...,
+        min_cell_size: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_median_hours_to_resolution", b"_median_hours_to_resolution", "_sla_breach_rate", b"_sla_breach_rate", "median_hours_to_resolution", b"median_hours_to_resolution", "sla_breach_rate", b"sla_breach_rate"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_median_hours_to_resolution", b"_median_hours_to_resolution", "_sla_breach_rate", b"_sla_breach_rate", "by_category", b"by_category", "by_district", b"by_district", "by_status", b"by_status", "median_hours_to_resolution", b"median_hours_to_resolution", "min_cell_size", b"min_cell_size", "sla_breach_rate", b"sla_breach_rate"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__median_hours_to_resolution: _TypeAlias = _typing.Literal["median_hours_to_resolution"]  # noqa: Y015
+    _WhichOneofArgType__median_hours_to_resolution: _TypeAlias = _typing.Literal["_median_hours_to_resolution", b"_median_hours_to_resolution"]  # noqa: Y015
+    _WhichOneofReturnType__sla_breach_rate: _TypeAlias = _typing.Literal["sla_breach_rate"]  # noqa: Y015
+    _WhichOneofArgType__sla_breach_rate: _TypeAlias = _typing.Literal["_sla_breach_rate", b"_sla_breach_rate"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__median_hours_to_resolution) -> _WhichOneofReturnType__median_hours_to_resolution | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__sla_breach_rate) -> _WhichOneofReturnType__sla_breach_rate | None: ...
+
+Global___GetGrievanceStatisticsResponse: _TypeAlias = GetGrievanceStatisticsResponse  # noqa: Y015

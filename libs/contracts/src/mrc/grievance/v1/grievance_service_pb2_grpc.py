@@ -26,7 +26,13 @@ if _version_not_supported:
 
 
 class GrievanceServiceStub:
-    """Helpline and field intake, triage and case follow-up.
+    """Helpline and field intake, triage, SLA clocks, referral, case notes and timelines, anonymous reports and
+    missing-person traces. Every call carries a bearer token in the `authorization` metadata and may declare
+    its purpose in `x-purpose` (except GetReport and SendReportMessage, which take the reference and the
+    follow-up code instead). A case outside the caller's partner, geography or purpose answers NOT_FOUND,
+    exactly like a missing one; an illegal move answers ABORTED naming the current and requested states.
+    Mutations take an idempotency_key (a retry returns the first result) and most an expected_version
+    (0 skips the check).
     """
 
     def __init__(self, channel):
@@ -45,10 +51,136 @@ class GrievanceServiceStub:
                 request_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.GetGrievanceRequest.SerializeToString,
                 response_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.GetGrievanceResponse.FromString,
                 _registered_method=True)
+        self.ListGrievances = channel.unary_unary(
+                '/mrc.grievance.v1.GrievanceService/ListGrievances',
+                request_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.ListGrievancesRequest.SerializeToString,
+                response_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.ListGrievancesResponse.FromString,
+                _registered_method=True)
+        self.TriageGrievance = channel.unary_unary(
+                '/mrc.grievance.v1.GrievanceService/TriageGrievance',
+                request_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.TriageGrievanceRequest.SerializeToString,
+                response_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.TriageGrievanceResponse.FromString,
+                _registered_method=True)
+        self.OverrideSeverity = channel.unary_unary(
+                '/mrc.grievance.v1.GrievanceService/OverrideSeverity',
+                request_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.OverrideSeverityRequest.SerializeToString,
+                response_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.OverrideSeverityResponse.FromString,
+                _registered_method=True)
+        self.AssignGrievance = channel.unary_unary(
+                '/mrc.grievance.v1.GrievanceService/AssignGrievance',
+                request_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.AssignGrievanceRequest.SerializeToString,
+                response_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.AssignGrievanceResponse.FromString,
+                _registered_method=True)
+        self.StartWork = channel.unary_unary(
+                '/mrc.grievance.v1.GrievanceService/StartWork',
+                request_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.StartWorkRequest.SerializeToString,
+                response_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.StartWorkResponse.FromString,
+                _registered_method=True)
+        self.AwaitComplainant = channel.unary_unary(
+                '/mrc.grievance.v1.GrievanceService/AwaitComplainant',
+                request_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.AwaitComplainantRequest.SerializeToString,
+                response_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.AwaitComplainantResponse.FromString,
+                _registered_method=True)
+        self.ResumeWork = channel.unary_unary(
+                '/mrc.grievance.v1.GrievanceService/ResumeWork',
+                request_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.ResumeWorkRequest.SerializeToString,
+                response_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.ResumeWorkResponse.FromString,
+                _registered_method=True)
+        self.ReferGrievance = channel.unary_unary(
+                '/mrc.grievance.v1.GrievanceService/ReferGrievance',
+                request_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.ReferGrievanceRequest.SerializeToString,
+                response_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.ReferGrievanceResponse.FromString,
+                _registered_method=True)
+        self.AnswerReferral = channel.unary_unary(
+                '/mrc.grievance.v1.GrievanceService/AnswerReferral',
+                request_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.AnswerReferralRequest.SerializeToString,
+                response_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.AnswerReferralResponse.FromString,
+                _registered_method=True)
+        self.EscalateGrievance = channel.unary_unary(
+                '/mrc.grievance.v1.GrievanceService/EscalateGrievance',
+                request_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.EscalateGrievanceRequest.SerializeToString,
+                response_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.EscalateGrievanceResponse.FromString,
+                _registered_method=True)
+        self.ResolveGrievance = channel.unary_unary(
+                '/mrc.grievance.v1.GrievanceService/ResolveGrievance',
+                request_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.ResolveGrievanceRequest.SerializeToString,
+                response_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.ResolveGrievanceResponse.FromString,
+                _registered_method=True)
+        self.ReopenGrievance = channel.unary_unary(
+                '/mrc.grievance.v1.GrievanceService/ReopenGrievance',
+                request_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.ReopenGrievanceRequest.SerializeToString,
+                response_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.ReopenGrievanceResponse.FromString,
+                _registered_method=True)
+        self.CloseGrievance = channel.unary_unary(
+                '/mrc.grievance.v1.GrievanceService/CloseGrievance',
+                request_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.CloseGrievanceRequest.SerializeToString,
+                response_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.CloseGrievanceResponse.FromString,
+                _registered_method=True)
+        self.AddNote = channel.unary_unary(
+                '/mrc.grievance.v1.GrievanceService/AddNote',
+                request_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.AddNoteRequest.SerializeToString,
+                response_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.AddNoteResponse.FromString,
+                _registered_method=True)
+        self.ListNotes = channel.unary_unary(
+                '/mrc.grievance.v1.GrievanceService/ListNotes',
+                request_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.ListNotesRequest.SerializeToString,
+                response_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.ListNotesResponse.FromString,
+                _registered_method=True)
+        self.GetTimeline = channel.unary_unary(
+                '/mrc.grievance.v1.GrievanceService/GetTimeline',
+                request_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.GetTimelineRequest.SerializeToString,
+                response_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.GetTimelineResponse.FromString,
+                _registered_method=True)
+        self.FileReport = channel.unary_unary(
+                '/mrc.grievance.v1.GrievanceService/FileReport',
+                request_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.FileReportRequest.SerializeToString,
+                response_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.FileReportResponse.FromString,
+                _registered_method=True)
+        self.GetReport = channel.unary_unary(
+                '/mrc.grievance.v1.GrievanceService/GetReport',
+                request_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.GetReportRequest.SerializeToString,
+                response_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.GetReportResponse.FromString,
+                _registered_method=True)
+        self.SendReportMessage = channel.unary_unary(
+                '/mrc.grievance.v1.GrievanceService/SendReportMessage',
+                request_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.SendReportMessageRequest.SerializeToString,
+                response_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.SendReportMessageResponse.FromString,
+                _registered_method=True)
+        self.OpenTrace = channel.unary_unary(
+                '/mrc.grievance.v1.GrievanceService/OpenTrace',
+                request_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.OpenTraceRequest.SerializeToString,
+                response_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.OpenTraceResponse.FromString,
+                _registered_method=True)
+        self.GetTrace = channel.unary_unary(
+                '/mrc.grievance.v1.GrievanceService/GetTrace',
+                request_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.GetTraceRequest.SerializeToString,
+                response_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.GetTraceResponse.FromString,
+                _registered_method=True)
+        self.RecordSighting = channel.unary_unary(
+                '/mrc.grievance.v1.GrievanceService/RecordSighting',
+                request_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.RecordSightingRequest.SerializeToString,
+                response_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.RecordSightingResponse.FromString,
+                _registered_method=True)
+        self.CloseTrace = channel.unary_unary(
+                '/mrc.grievance.v1.GrievanceService/CloseTrace',
+                request_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.CloseTraceRequest.SerializeToString,
+                response_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.CloseTraceResponse.FromString,
+                _registered_method=True)
+        self.GetGrievanceStatistics = channel.unary_unary(
+                '/mrc.grievance.v1.GrievanceService/GetGrievanceStatistics',
+                request_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.GetGrievanceStatisticsRequest.SerializeToString,
+                response_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.GetGrievanceStatisticsResponse.FromString,
+                _registered_method=True)
 
 
 class GrievanceServiceServicer:
-    """Helpline and field intake, triage and case follow-up.
+    """Helpline and field intake, triage, SLA clocks, referral, case notes and timelines, anonymous reports and
+    missing-person traces. Every call carries a bearer token in the `authorization` metadata and may declare
+    its purpose in `x-purpose` (except GetReport and SendReportMessage, which take the reference and the
+    follow-up code instead). A case outside the caller's partner, geography or purpose answers NOT_FOUND,
+    exactly like a missing one; an illegal move answers ABORTED naming the current and requested states.
+    Mutations take an idempotency_key (a retry returns the first result) and most an expected_version
+    (0 skips the check).
     """
 
     def FileGrievance(self, request, context):
@@ -60,6 +192,161 @@ class GrievanceServiceServicer:
 
     def GetGrievance(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListGrievances(self, request, context):
+        """The work queue: filtered by status, assignee, district and category, the least SLA time left first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TriageGrievance(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def OverrideSeverity(self, request, context):
+        """A supervisor's override of the severity the rules gave, with a mandatory reason.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AssignGrievance(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StartWork(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AwaitComplainant(self, request, context):
+        """Waiting on the complainant: pauses the SLA clocks until ResumeWork.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResumeWork(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReferGrievance(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AnswerReferral(self, request, context):
+        """For the partner or authority the case was referred to.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EscalateGrievance(self, request, context):
+        """A supervisor raises the case one level by hand (SLA breaches do it by themselves).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResolveGrievance(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReopenGrievance(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CloseGrievance(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddNote(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListNotes(self, request, context):
+        """Audited: notes are the most sensitive data of the platform.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetTimeline(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FileReport(self, request, context):
+        """An anonymous or confidential report: answers the case reference and the follow-up code, shown once.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetReport(self, request, context):
+        """With the right follow-up code: the status and the messages for the reporter, nothing else.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SendReportMessage(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def OpenTrace(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetTrace(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordSighting(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CloseTrace(self, request, context):
+        """Closes a trace as found, reunited or deceased.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetGrievanceStatistics(self, request, context):
+        """Counts by district, category and status, median time to resolution and SLA breach rate; small cells
+        suppressed.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -77,6 +364,126 @@ def add_GrievanceServiceServicer_to_server(servicer, server):
                     request_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.GetGrievanceRequest.FromString,
                     response_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.GetGrievanceResponse.SerializeToString,
             ),
+            'ListGrievances': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListGrievances,
+                    request_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.ListGrievancesRequest.FromString,
+                    response_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.ListGrievancesResponse.SerializeToString,
+            ),
+            'TriageGrievance': grpc.unary_unary_rpc_method_handler(
+                    servicer.TriageGrievance,
+                    request_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.TriageGrievanceRequest.FromString,
+                    response_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.TriageGrievanceResponse.SerializeToString,
+            ),
+            'OverrideSeverity': grpc.unary_unary_rpc_method_handler(
+                    servicer.OverrideSeverity,
+                    request_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.OverrideSeverityRequest.FromString,
+                    response_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.OverrideSeverityResponse.SerializeToString,
+            ),
+            'AssignGrievance': grpc.unary_unary_rpc_method_handler(
+                    servicer.AssignGrievance,
+                    request_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.AssignGrievanceRequest.FromString,
+                    response_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.AssignGrievanceResponse.SerializeToString,
+            ),
+            'StartWork': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartWork,
+                    request_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.StartWorkRequest.FromString,
+                    response_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.StartWorkResponse.SerializeToString,
+            ),
+            'AwaitComplainant': grpc.unary_unary_rpc_method_handler(
+                    servicer.AwaitComplainant,
+                    request_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.AwaitComplainantRequest.FromString,
+                    response_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.AwaitComplainantResponse.SerializeToString,
+            ),
+            'ResumeWork': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResumeWork,
+                    request_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.ResumeWorkRequest.FromString,
+                    response_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.ResumeWorkResponse.SerializeToString,
+            ),
+            'ReferGrievance': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReferGrievance,
+                    request_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.ReferGrievanceRequest.FromString,
+                    response_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.ReferGrievanceResponse.SerializeToString,
+            ),
+            'AnswerReferral': grpc.unary_unary_rpc_method_handler(
+                    servicer.AnswerReferral,
+                    request_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.AnswerReferralRequest.FromString,
+                    response_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.AnswerReferralResponse.SerializeToString,
+            ),
+            'EscalateGrievance': grpc.unary_unary_rpc_method_handler(
+                    servicer.EscalateGrievance,
+                    request_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.EscalateGrievanceRequest.FromString,
+                    response_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.EscalateGrievanceResponse.SerializeToString,
+            ),
+            'ResolveGrievance': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResolveGrievance,
+                    request_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.ResolveGrievanceRequest.FromString,
+                    response_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.ResolveGrievanceResponse.SerializeToString,
+            ),
+            'ReopenGrievance': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReopenGrievance,
+                    request_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.ReopenGrievanceRequest.FromString,
+                    response_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.ReopenGrievanceResponse.SerializeToString,
+            ),
+            'CloseGrievance': grpc.unary_unary_rpc_method_handler(
+                    servicer.CloseGrievance,
+                    request_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.CloseGrievanceRequest.FromString,
+                    response_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.CloseGrievanceResponse.SerializeToString,
+            ),
+            'AddNote': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddNote,
+                    request_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.AddNoteRequest.FromString,
+                    response_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.AddNoteResponse.SerializeToString,
+            ),
+            'ListNotes': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListNotes,
+                    request_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.ListNotesRequest.FromString,
+                    response_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.ListNotesResponse.SerializeToString,
+            ),
+            'GetTimeline': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTimeline,
+                    request_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.GetTimelineRequest.FromString,
+                    response_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.GetTimelineResponse.SerializeToString,
+            ),
+            'FileReport': grpc.unary_unary_rpc_method_handler(
+                    servicer.FileReport,
+                    request_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.FileReportRequest.FromString,
+                    response_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.FileReportResponse.SerializeToString,
+            ),
+            'GetReport': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetReport,
+                    request_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.GetReportRequest.FromString,
+                    response_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.GetReportResponse.SerializeToString,
+            ),
+            'SendReportMessage': grpc.unary_unary_rpc_method_handler(
+                    servicer.SendReportMessage,
+                    request_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.SendReportMessageRequest.FromString,
+                    response_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.SendReportMessageResponse.SerializeToString,
+            ),
+            'OpenTrace': grpc.unary_unary_rpc_method_handler(
+                    servicer.OpenTrace,
+                    request_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.OpenTraceRequest.FromString,
+                    response_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.OpenTraceResponse.SerializeToString,
+            ),
+            'GetTrace': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTrace,
+                    request_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.GetTraceRequest.FromString,
+                    response_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.GetTraceResponse.SerializeToString,
+            ),
+            'RecordSighting': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordSighting,
+                    request_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.RecordSightingRequest.FromString,
+                    response_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.RecordSightingResponse.SerializeToString,
+            ),
+            'CloseTrace': grpc.unary_unary_rpc_method_handler(
+                    servicer.CloseTrace,
+                    request_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.CloseTraceRequest.FromString,
+                    response_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.CloseTraceResponse.SerializeToString,
+            ),
+            'GetGrievanceStatistics': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetGrievanceStatistics,
+                    request_deserializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.GetGrievanceStatisticsRequest.FromString,
+                    response_serializer=mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.GetGrievanceStatisticsResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'mrc.grievance.v1.GrievanceService', rpc_method_handlers)
@@ -86,7 +493,13 @@ def add_GrievanceServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class GrievanceService:
-    """Helpline and field intake, triage and case follow-up.
+    """Helpline and field intake, triage, SLA clocks, referral, case notes and timelines, anonymous reports and
+    missing-person traces. Every call carries a bearer token in the `authorization` metadata and may declare
+    its purpose in `x-purpose` (except GetReport and SendReportMessage, which take the reference and the
+    follow-up code instead). A case outside the caller's partner, geography or purpose answers NOT_FOUND,
+    exactly like a missing one; an illegal move answers ABORTED naming the current and requested states.
+    Mutations take an idempotency_key (a retry returns the first result) and most an expected_version
+    (0 skips the check).
     """
 
     @staticmethod
@@ -133,6 +546,654 @@ class GrievanceService:
             '/mrc.grievance.v1.GrievanceService/GetGrievance',
             mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.GetGrievanceRequest.SerializeToString,
             mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.GetGrievanceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListGrievances(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mrc.grievance.v1.GrievanceService/ListGrievances',
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.ListGrievancesRequest.SerializeToString,
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.ListGrievancesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TriageGrievance(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mrc.grievance.v1.GrievanceService/TriageGrievance',
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.TriageGrievanceRequest.SerializeToString,
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.TriageGrievanceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def OverrideSeverity(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mrc.grievance.v1.GrievanceService/OverrideSeverity',
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.OverrideSeverityRequest.SerializeToString,
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.OverrideSeverityResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AssignGrievance(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mrc.grievance.v1.GrievanceService/AssignGrievance',
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.AssignGrievanceRequest.SerializeToString,
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.AssignGrievanceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartWork(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mrc.grievance.v1.GrievanceService/StartWork',
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.StartWorkRequest.SerializeToString,
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.StartWorkResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AwaitComplainant(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mrc.grievance.v1.GrievanceService/AwaitComplainant',
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.AwaitComplainantRequest.SerializeToString,
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.AwaitComplainantResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResumeWork(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mrc.grievance.v1.GrievanceService/ResumeWork',
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.ResumeWorkRequest.SerializeToString,
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.ResumeWorkResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReferGrievance(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mrc.grievance.v1.GrievanceService/ReferGrievance',
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.ReferGrievanceRequest.SerializeToString,
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.ReferGrievanceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AnswerReferral(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mrc.grievance.v1.GrievanceService/AnswerReferral',
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.AnswerReferralRequest.SerializeToString,
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.AnswerReferralResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EscalateGrievance(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mrc.grievance.v1.GrievanceService/EscalateGrievance',
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.EscalateGrievanceRequest.SerializeToString,
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.EscalateGrievanceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResolveGrievance(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mrc.grievance.v1.GrievanceService/ResolveGrievance',
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.ResolveGrievanceRequest.SerializeToString,
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.ResolveGrievanceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReopenGrievance(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mrc.grievance.v1.GrievanceService/ReopenGrievance',
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.ReopenGrievanceRequest.SerializeToString,
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.ReopenGrievanceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CloseGrievance(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mrc.grievance.v1.GrievanceService/CloseGrievance',
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.CloseGrievanceRequest.SerializeToString,
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.CloseGrievanceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddNote(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mrc.grievance.v1.GrievanceService/AddNote',
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.AddNoteRequest.SerializeToString,
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.AddNoteResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListNotes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mrc.grievance.v1.GrievanceService/ListNotes',
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.ListNotesRequest.SerializeToString,
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.ListNotesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTimeline(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mrc.grievance.v1.GrievanceService/GetTimeline',
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.GetTimelineRequest.SerializeToString,
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.GetTimelineResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FileReport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mrc.grievance.v1.GrievanceService/FileReport',
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.FileReportRequest.SerializeToString,
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.FileReportResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetReport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mrc.grievance.v1.GrievanceService/GetReport',
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.GetReportRequest.SerializeToString,
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.GetReportResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SendReportMessage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mrc.grievance.v1.GrievanceService/SendReportMessage',
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.SendReportMessageRequest.SerializeToString,
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.SendReportMessageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def OpenTrace(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mrc.grievance.v1.GrievanceService/OpenTrace',
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.OpenTraceRequest.SerializeToString,
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.OpenTraceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTrace(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mrc.grievance.v1.GrievanceService/GetTrace',
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.GetTraceRequest.SerializeToString,
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.GetTraceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordSighting(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mrc.grievance.v1.GrievanceService/RecordSighting',
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.RecordSightingRequest.SerializeToString,
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.RecordSightingResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CloseTrace(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mrc.grievance.v1.GrievanceService/CloseTrace',
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.CloseTraceRequest.SerializeToString,
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.CloseTraceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetGrievanceStatistics(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mrc.grievance.v1.GrievanceService/GetGrievanceStatistics',
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.GetGrievanceStatisticsRequest.SerializeToString,
+            mrc_dot_grievance_dot_v1_dot_grievance__service__pb2.GetGrievanceStatisticsResponse.FromString,
             options,
             channel_credentials,
             insecure,

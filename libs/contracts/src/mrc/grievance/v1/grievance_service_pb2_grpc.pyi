@@ -27,7 +27,14 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class GrievanceServiceStub:
-    """Helpline and field intake, triage and case follow-up."""
+    """Helpline and field intake, triage, SLA clocks, referral, case notes and timelines, anonymous reports and
+    missing-person traces. Every call carries a bearer token in the `authorization` metadata and may declare
+    its purpose in `x-purpose` (except GetReport and SendReportMessage, which take the reference and the
+    follow-up code instead). A case outside the caller's partner, geography or purpose answers NOT_FOUND,
+    exactly like a missing one; an illegal move answers ABORTED naming the current and requested states.
+    Mutations take an idempotency_key (a retry returns the first result) and most an expected_version
+    (0 skips the check).
+    """
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
@@ -36,18 +43,104 @@ class GrievanceServiceStub:
     FileGrievance: _grpc.UnaryUnaryMultiCallable[_grievance_service_pb2.FileGrievanceRequest, _grievance_service_pb2.FileGrievanceResponse]
     """Files a grievance. Retrying with the same idempotency_key returns the first result."""
     GetGrievance: _grpc.UnaryUnaryMultiCallable[_grievance_service_pb2.GetGrievanceRequest, _grievance_service_pb2.GetGrievanceResponse]
+    ListGrievances: _grpc.UnaryUnaryMultiCallable[_grievance_service_pb2.ListGrievancesRequest, _grievance_service_pb2.ListGrievancesResponse]
+    """The work queue: filtered by status, assignee, district and category, the least SLA time left first."""
+    TriageGrievance: _grpc.UnaryUnaryMultiCallable[_grievance_service_pb2.TriageGrievanceRequest, _grievance_service_pb2.TriageGrievanceResponse]
+    OverrideSeverity: _grpc.UnaryUnaryMultiCallable[_grievance_service_pb2.OverrideSeverityRequest, _grievance_service_pb2.OverrideSeverityResponse]
+    """A supervisor's override of the severity the rules gave, with a mandatory reason."""
+    AssignGrievance: _grpc.UnaryUnaryMultiCallable[_grievance_service_pb2.AssignGrievanceRequest, _grievance_service_pb2.AssignGrievanceResponse]
+    StartWork: _grpc.UnaryUnaryMultiCallable[_grievance_service_pb2.StartWorkRequest, _grievance_service_pb2.StartWorkResponse]
+    AwaitComplainant: _grpc.UnaryUnaryMultiCallable[_grievance_service_pb2.AwaitComplainantRequest, _grievance_service_pb2.AwaitComplainantResponse]
+    """Waiting on the complainant: pauses the SLA clocks until ResumeWork."""
+    ResumeWork: _grpc.UnaryUnaryMultiCallable[_grievance_service_pb2.ResumeWorkRequest, _grievance_service_pb2.ResumeWorkResponse]
+    ReferGrievance: _grpc.UnaryUnaryMultiCallable[_grievance_service_pb2.ReferGrievanceRequest, _grievance_service_pb2.ReferGrievanceResponse]
+    AnswerReferral: _grpc.UnaryUnaryMultiCallable[_grievance_service_pb2.AnswerReferralRequest, _grievance_service_pb2.AnswerReferralResponse]
+    """For the partner or authority the case was referred to."""
+    EscalateGrievance: _grpc.UnaryUnaryMultiCallable[_grievance_service_pb2.EscalateGrievanceRequest, _grievance_service_pb2.EscalateGrievanceResponse]
+    """A supervisor raises the case one level by hand (SLA breaches do it by themselves)."""
+    ResolveGrievance: _grpc.UnaryUnaryMultiCallable[_grievance_service_pb2.ResolveGrievanceRequest, _grievance_service_pb2.ResolveGrievanceResponse]
+    ReopenGrievance: _grpc.UnaryUnaryMultiCallable[_grievance_service_pb2.ReopenGrievanceRequest, _grievance_service_pb2.ReopenGrievanceResponse]
+    CloseGrievance: _grpc.UnaryUnaryMultiCallable[_grievance_service_pb2.CloseGrievanceRequest, _grievance_service_pb2.CloseGrievanceResponse]
+    AddNote: _grpc.UnaryUnaryMultiCallable[_grievance_service_pb2.AddNoteRequest, _grievance_service_pb2.AddNoteResponse]
+    ListNotes: _grpc.UnaryUnaryMultiCallable[_grievance_service_pb2.ListNotesRequest, _grievance_service_pb2.ListNotesResponse]
+    """Audited: notes are the most sensitive data of the platform."""
+    GetTimeline: _grpc.UnaryUnaryMultiCallable[_grievance_service_pb2.GetTimelineRequest, _grievance_service_pb2.GetTimelineResponse]
+    FileReport: _grpc.UnaryUnaryMultiCallable[_grievance_service_pb2.FileReportRequest, _grievance_service_pb2.FileReportResponse]
+    """An anonymous or confidential report: answers the case reference and the follow-up code, shown once."""
+    GetReport: _grpc.UnaryUnaryMultiCallable[_grievance_service_pb2.GetReportRequest, _grievance_service_pb2.GetReportResponse]
+    """With the right follow-up code: the status and the messages for the reporter, nothing else."""
+    SendReportMessage: _grpc.UnaryUnaryMultiCallable[_grievance_service_pb2.SendReportMessageRequest, _grievance_service_pb2.SendReportMessageResponse]
+    OpenTrace: _grpc.UnaryUnaryMultiCallable[_grievance_service_pb2.OpenTraceRequest, _grievance_service_pb2.OpenTraceResponse]
+    GetTrace: _grpc.UnaryUnaryMultiCallable[_grievance_service_pb2.GetTraceRequest, _grievance_service_pb2.GetTraceResponse]
+    RecordSighting: _grpc.UnaryUnaryMultiCallable[_grievance_service_pb2.RecordSightingRequest, _grievance_service_pb2.RecordSightingResponse]
+    CloseTrace: _grpc.UnaryUnaryMultiCallable[_grievance_service_pb2.CloseTraceRequest, _grievance_service_pb2.CloseTraceResponse]
+    """Closes a trace as found, reunited or deceased."""
+    GetGrievanceStatistics: _grpc.UnaryUnaryMultiCallable[_grievance_service_pb2.GetGrievanceStatisticsRequest, _grievance_service_pb2.GetGrievanceStatisticsResponse]
+    """Counts by district, category and status, median time to resolution and SLA breach rate; small cells
+    suppressed.
+    """
 
 @_typing.type_check_only
 class GrievanceServiceAsyncStub(GrievanceServiceStub):
-    """Helpline and field intake, triage and case follow-up."""
+    """Helpline and field intake, triage, SLA clocks, referral, case notes and timelines, anonymous reports and
+    missing-person traces. Every call carries a bearer token in the `authorization` metadata and may declare
+    its purpose in `x-purpose` (except GetReport and SendReportMessage, which take the reference and the
+    follow-up code instead). A case outside the caller's partner, geography or purpose answers NOT_FOUND,
+    exactly like a missing one; an illegal move answers ABORTED naming the current and requested states.
+    Mutations take an idempotency_key (a retry returns the first result) and most an expected_version
+    (0 skips the check).
+    """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     FileGrievance: _aio.UnaryUnaryMultiCallable[_grievance_service_pb2.FileGrievanceRequest, _grievance_service_pb2.FileGrievanceResponse]  # type: ignore[assignment]
     """Files a grievance. Retrying with the same idempotency_key returns the first result."""
     GetGrievance: _aio.UnaryUnaryMultiCallable[_grievance_service_pb2.GetGrievanceRequest, _grievance_service_pb2.GetGrievanceResponse]  # type: ignore[assignment]
+    ListGrievances: _aio.UnaryUnaryMultiCallable[_grievance_service_pb2.ListGrievancesRequest, _grievance_service_pb2.ListGrievancesResponse]  # type: ignore[assignment]
+    """The work queue: filtered by status, assignee, district and category, the least SLA time left first."""
+    TriageGrievance: _aio.UnaryUnaryMultiCallable[_grievance_service_pb2.TriageGrievanceRequest, _grievance_service_pb2.TriageGrievanceResponse]  # type: ignore[assignment]
+    OverrideSeverity: _aio.UnaryUnaryMultiCallable[_grievance_service_pb2.OverrideSeverityRequest, _grievance_service_pb2.OverrideSeverityResponse]  # type: ignore[assignment]
+    """A supervisor's override of the severity the rules gave, with a mandatory reason."""
+    AssignGrievance: _aio.UnaryUnaryMultiCallable[_grievance_service_pb2.AssignGrievanceRequest, _grievance_service_pb2.AssignGrievanceResponse]  # type: ignore[assignment]
+    StartWork: _aio.UnaryUnaryMultiCallable[_grievance_service_pb2.StartWorkRequest, _grievance_service_pb2.StartWorkResponse]  # type: ignore[assignment]
+    AwaitComplainant: _aio.UnaryUnaryMultiCallable[_grievance_service_pb2.AwaitComplainantRequest, _grievance_service_pb2.AwaitComplainantResponse]  # type: ignore[assignment]
+    """Waiting on the complainant: pauses the SLA clocks until ResumeWork."""
+    ResumeWork: _aio.UnaryUnaryMultiCallable[_grievance_service_pb2.ResumeWorkRequest, _grievance_service_pb2.ResumeWorkResponse]  # type: ignore[assignment]
+    ReferGrievance: _aio.UnaryUnaryMultiCallable[_grievance_service_pb2.ReferGrievanceRequest, _grievance_service_pb2.ReferGrievanceResponse]  # type: ignore[assignment]
+    AnswerReferral: _aio.UnaryUnaryMultiCallable[_grievance_service_pb2.AnswerReferralRequest, _grievance_service_pb2.AnswerReferralResponse]  # type: ignore[assignment]
+    """For the partner or authority the case was referred to."""
+    EscalateGrievance: _aio.UnaryUnaryMultiCallable[_grievance_service_pb2.EscalateGrievanceRequest, _grievance_service_pb2.EscalateGrievanceResponse]  # type: ignore[assignment]
+    """A supervisor raises the case one level by hand (SLA breaches do it by themselves)."""
+    ResolveGrievance: _aio.UnaryUnaryMultiCallable[_grievance_service_pb2.ResolveGrievanceRequest, _grievance_service_pb2.ResolveGrievanceResponse]  # type: ignore[assignment]
+    ReopenGrievance: _aio.UnaryUnaryMultiCallable[_grievance_service_pb2.ReopenGrievanceRequest, _grievance_service_pb2.ReopenGrievanceResponse]  # type: ignore[assignment]
+    CloseGrievance: _aio.UnaryUnaryMultiCallable[_grievance_service_pb2.CloseGrievanceRequest, _grievance_service_pb2.CloseGrievanceResponse]  # type: ignore[assignment]
+    AddNote: _aio.UnaryUnaryMultiCallable[_grievance_service_pb2.AddNoteRequest, _grievance_service_pb2.AddNoteResponse]  # type: ignore[assignment]
+    ListNotes: _aio.UnaryUnaryMultiCallable[_grievance_service_pb2.ListNotesRequest, _grievance_service_pb2.ListNotesResponse]  # type: ignore[assignment]
+    """Audited: notes are the most sensitive data of the platform."""
+    GetTimeline: _aio.UnaryUnaryMultiCallable[_grievance_service_pb2.GetTimelineRequest, _grievance_service_pb2.GetTimelineResponse]  # type: ignore[assignment]
+    FileReport: _aio.UnaryUnaryMultiCallable[_grievance_service_pb2.FileReportRequest, _grievance_service_pb2.FileReportResponse]  # type: ignore[assignment]
+    """An anonymous or confidential report: answers the case reference and the follow-up code, shown once."""
+    GetReport: _aio.UnaryUnaryMultiCallable[_grievance_service_pb2.GetReportRequest, _grievance_service_pb2.GetReportResponse]  # type: ignore[assignment]
+    """With the right follow-up code: the status and the messages for the reporter, nothing else."""
+    SendReportMessage: _aio.UnaryUnaryMultiCallable[_grievance_service_pb2.SendReportMessageRequest, _grievance_service_pb2.SendReportMessageResponse]  # type: ignore[assignment]
+    OpenTrace: _aio.UnaryUnaryMultiCallable[_grievance_service_pb2.OpenTraceRequest, _grievance_service_pb2.OpenTraceResponse]  # type: ignore[assignment]
+    GetTrace: _aio.UnaryUnaryMultiCallable[_grievance_service_pb2.GetTraceRequest, _grievance_service_pb2.GetTraceResponse]  # type: ignore[assignment]
+    RecordSighting: _aio.UnaryUnaryMultiCallable[_grievance_service_pb2.RecordSightingRequest, _grievance_service_pb2.RecordSightingResponse]  # type: ignore[assignment]
+    CloseTrace: _aio.UnaryUnaryMultiCallable[_grievance_service_pb2.CloseTraceRequest, _grievance_service_pb2.CloseTraceResponse]  # type: ignore[assignment]
+    """Closes a trace as found, reunited or deceased."""
+    GetGrievanceStatistics: _aio.UnaryUnaryMultiCallable[_grievance_service_pb2.GetGrievanceStatisticsRequest, _grievance_service_pb2.GetGrievanceStatisticsResponse]  # type: ignore[assignment]
+    """Counts by district, category and status, median time to resolution and SLA breach rate; small cells
+    suppressed.
+    """
 
 class GrievanceServiceServicer(metaclass=_abc_1.ABCMeta):
-    """Helpline and field intake, triage and case follow-up."""
+    """Helpline and field intake, triage, SLA clocks, referral, case notes and timelines, anonymous reports and
+    missing-person traces. Every call carries a bearer token in the `authorization` metadata and may declare
+    its purpose in `x-purpose` (except GetReport and SendReportMessage, which take the reference and the
+    follow-up code instead). A case outside the caller's partner, geography or purpose answers NOT_FOUND,
+    exactly like a missing one; an illegal move answers ABORTED naming the current and requested states.
+    Mutations take an idempotency_key (a retry returns the first result) and most an expected_version
+    (0 skips the check).
+    """
 
     @_abc_1.abstractmethod
     def FileGrievance(
@@ -63,5 +156,185 @@ class GrievanceServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _grievance_service_pb2.GetGrievanceRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_grievance_service_pb2.GetGrievanceResponse, _abc.Awaitable[_grievance_service_pb2.GetGrievanceResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListGrievances(
+        self,
+        request: _grievance_service_pb2.ListGrievancesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_grievance_service_pb2.ListGrievancesResponse, _abc.Awaitable[_grievance_service_pb2.ListGrievancesResponse]]:
+        """The work queue: filtered by status, assignee, district and category, the least SLA time left first."""
+
+    @_abc_1.abstractmethod
+    def TriageGrievance(
+        self,
+        request: _grievance_service_pb2.TriageGrievanceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_grievance_service_pb2.TriageGrievanceResponse, _abc.Awaitable[_grievance_service_pb2.TriageGrievanceResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def OverrideSeverity(
+        self,
+        request: _grievance_service_pb2.OverrideSeverityRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_grievance_service_pb2.OverrideSeverityResponse, _abc.Awaitable[_grievance_service_pb2.OverrideSeverityResponse]]:
+        """A supervisor's override of the severity the rules gave, with a mandatory reason."""
+
+    @_abc_1.abstractmethod
+    def AssignGrievance(
+        self,
+        request: _grievance_service_pb2.AssignGrievanceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_grievance_service_pb2.AssignGrievanceResponse, _abc.Awaitable[_grievance_service_pb2.AssignGrievanceResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def StartWork(
+        self,
+        request: _grievance_service_pb2.StartWorkRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_grievance_service_pb2.StartWorkResponse, _abc.Awaitable[_grievance_service_pb2.StartWorkResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def AwaitComplainant(
+        self,
+        request: _grievance_service_pb2.AwaitComplainantRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_grievance_service_pb2.AwaitComplainantResponse, _abc.Awaitable[_grievance_service_pb2.AwaitComplainantResponse]]:
+        """Waiting on the complainant: pauses the SLA clocks until ResumeWork."""
+
+    @_abc_1.abstractmethod
+    def ResumeWork(
+        self,
+        request: _grievance_service_pb2.ResumeWorkRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_grievance_service_pb2.ResumeWorkResponse, _abc.Awaitable[_grievance_service_pb2.ResumeWorkResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ReferGrievance(
+        self,
+        request: _grievance_service_pb2.ReferGrievanceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_grievance_service_pb2.ReferGrievanceResponse, _abc.Awaitable[_grievance_service_pb2.ReferGrievanceResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def AnswerReferral(
+        self,
+        request: _grievance_service_pb2.AnswerReferralRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_grievance_service_pb2.AnswerReferralResponse, _abc.Awaitable[_grievance_service_pb2.AnswerReferralResponse]]:
+        """For the partner or authority the case was referred to."""
+
+    @_abc_1.abstractmethod
+    def EscalateGrievance(
+        self,
+        request: _grievance_service_pb2.EscalateGrievanceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_grievance_service_pb2.EscalateGrievanceResponse, _abc.Awaitable[_grievance_service_pb2.EscalateGrievanceResponse]]:
+        """A supervisor raises the case one level by hand (SLA breaches do it by themselves)."""
+
+    @_abc_1.abstractmethod
+    def ResolveGrievance(
+        self,
+        request: _grievance_service_pb2.ResolveGrievanceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_grievance_service_pb2.ResolveGrievanceResponse, _abc.Awaitable[_grievance_service_pb2.ResolveGrievanceResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ReopenGrievance(
+        self,
+        request: _grievance_service_pb2.ReopenGrievanceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_grievance_service_pb2.ReopenGrievanceResponse, _abc.Awaitable[_grievance_service_pb2.ReopenGrievanceResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def CloseGrievance(
+        self,
+        request: _grievance_service_pb2.CloseGrievanceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_grievance_service_pb2.CloseGrievanceResponse, _abc.Awaitable[_grievance_service_pb2.CloseGrievanceResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def AddNote(
+        self,
+        request: _grievance_service_pb2.AddNoteRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_grievance_service_pb2.AddNoteResponse, _abc.Awaitable[_grievance_service_pb2.AddNoteResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListNotes(
+        self,
+        request: _grievance_service_pb2.ListNotesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_grievance_service_pb2.ListNotesResponse, _abc.Awaitable[_grievance_service_pb2.ListNotesResponse]]:
+        """Audited: notes are the most sensitive data of the platform."""
+
+    @_abc_1.abstractmethod
+    def GetTimeline(
+        self,
+        request: _grievance_service_pb2.GetTimelineRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_grievance_service_pb2.GetTimelineResponse, _abc.Awaitable[_grievance_service_pb2.GetTimelineResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def FileReport(
+        self,
+        request: _grievance_service_pb2.FileReportRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_grievance_service_pb2.FileReportResponse, _abc.Awaitable[_grievance_service_pb2.FileReportResponse]]:
+        """An anonymous or confidential report: answers the case reference and the follow-up code, shown once."""
+
+    @_abc_1.abstractmethod
+    def GetReport(
+        self,
+        request: _grievance_service_pb2.GetReportRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_grievance_service_pb2.GetReportResponse, _abc.Awaitable[_grievance_service_pb2.GetReportResponse]]:
+        """With the right follow-up code: the status and the messages for the reporter, nothing else."""
+
+    @_abc_1.abstractmethod
+    def SendReportMessage(
+        self,
+        request: _grievance_service_pb2.SendReportMessageRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_grievance_service_pb2.SendReportMessageResponse, _abc.Awaitable[_grievance_service_pb2.SendReportMessageResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def OpenTrace(
+        self,
+        request: _grievance_service_pb2.OpenTraceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_grievance_service_pb2.OpenTraceResponse, _abc.Awaitable[_grievance_service_pb2.OpenTraceResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetTrace(
+        self,
+        request: _grievance_service_pb2.GetTraceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_grievance_service_pb2.GetTraceResponse, _abc.Awaitable[_grievance_service_pb2.GetTraceResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def RecordSighting(
+        self,
+        request: _grievance_service_pb2.RecordSightingRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_grievance_service_pb2.RecordSightingResponse, _abc.Awaitable[_grievance_service_pb2.RecordSightingResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def CloseTrace(
+        self,
+        request: _grievance_service_pb2.CloseTraceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_grievance_service_pb2.CloseTraceResponse, _abc.Awaitable[_grievance_service_pb2.CloseTraceResponse]]:
+        """Closes a trace as found, reunited or deceased."""
+
+    @_abc_1.abstractmethod
+    def GetGrievanceStatistics(
+        self,
+        request: _grievance_service_pb2.GetGrievanceStatisticsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_grievance_service_pb2.GetGrievanceStatisticsResponse, _abc.Awaitable[_grievance_service_pb2.GetGrievanceStatisticsResponse]]:
+        """Counts by district, category and status, median time to resolution and SLA breach rate; small cells
+        suppressed.
+        """
 
 def add_GrievanceServiceServicer_to_server(servicer: GrievanceServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
