@@ -245,7 +245,8 @@ class ComplianceHistory:
         return True
 
     def reevaluate(self, now: datetime) -> bool:
-        """Recompute for `now` without new input (findings age): True when the score or the flag moved."""
+        """Recompute for `now` without new input (findings age): True when the flag crossed a threshold or
+        the score moved to another whole point (a daily sweep then stays quiet most days)."""
         return self._reevaluate(now, changed=False)
 
     # -- reading -------------------------------------------------------------------------------
@@ -297,7 +298,10 @@ class ComplianceHistory:
     def _reevaluate(self, now: datetime, *, changed: bool = True) -> bool:
         previous = self.score
         score = self.compute(now.date())
-        moved = previous is None or previous.value != score.value
+        # New input reports any movement; a sweep (findings ageing) only a move to another whole point.
+        moved = previous is None or (
+            previous.value != score.value if changed else int(previous.value) != int(score.value)
+        )
         reasons = flag_reasons(score, self.weights)
         raise_flag = not self.flag.raised and bool(reasons)
         clear_flag = self.flag.raised and may_clear(score, self.weights)

@@ -89,7 +89,9 @@ def parse_wage_row(row: Mapping[str, str], *, worksites: Mapping[str, Worksite])
         problems.append(FieldViolation("row_key", f"must be at most {MAX_ROW_KEY_LENGTH} characters"))
     worksite_id = cell.get("worksite_id", "")
     worksite = worksites.get(worksite_id)
-    if worksite_id and worksite is None:
+    if not worksite_id:
+        problems.append(FieldViolation("worksite_id", "must be set"))
+    elif worksite is None:
         problems.append(FieldViolation("worksite_id", "is not a worksite of this organisation"))
     start = parse_date("period_start", cell.get("period_start", ""), problems)
     end = parse_date("period_end", cell.get("period_end", ""), problems)

@@ -245,7 +245,7 @@ def wage_violations(given: WageInput) -> list[FieldViolation]:
         found.append(FieldViolation("amount_paid", "must not be negative"))
     if given.overtime_paid < ZERO:
         found.append(FieldViolation("overtime_paid", "must not be negative"))
-    elif given.overtime_paid > given.amount_paid:
+    elif given.amount_paid >= ZERO and given.overtime_paid > given.amount_paid:
         found.append(FieldViolation("overtime_paid", "is part of amount_paid, so cannot exceed it"))
     if len(given.deductions) > MAX_DEDUCTIONS:
         found.append(FieldViolation("deductions", f"at most {MAX_DEDUCTIONS} deductions"))
