@@ -288,3 +288,25 @@ def test_a_wage_batch_adds_monthly_totals_and_a_line_per_month_that_fell_short()
         (EntryKind.RECRUITMENT_COST, "recruitment_fee_deducted_from_wages", 1, D(3000)),
     ]
     assert history.score is not None and history.score.penalty(Component.WAGES) == D("20.4")  # 10358 / 61074 x 120
+
+
+def test_a_history_read_back_from_the_store_still_recognises_what_it_applied() -> None:
+    history = ComplianceHistory("org-1")
+    history.apply_grievance(filed(1), T0)
+    history.apply_ilo_finding(ilo("ilo-1", IloIndicator.DECEPTION, T0.date()), T0)
+    history.apply_wage_batch("upload-1", [wage_record("w-1")], T0)
+
+    reloaded = ComplianceHistory(
+        "org-1",
+        entries=list(history.entries),
+        wage_batches=list(history.wage_batches),
+        grievance_signals=list(history.grievance_signals),
+        score=history.score,
+        flag=history.flag,
+        version=history.version,
+    )
+    assert not reloaded.apply_grievance(filed(1), T0)
+    assert not reloaded.apply_ilo_finding(ilo("ilo-1", IloIndicator.DECEPTION, T0.date()), T0)
+    assert not reloaded.apply_wage_batch("upload-1", [wage_record("w-1")], T0)
+    assert reloaded.version == history.version and reloaded.pending_events == []
+    assert reloaded.compute(T0.date()) == history.compute(T0.date())

@@ -196,3 +196,18 @@ def test_each_invalid_field_is_named(overrides: dict[str, object], field: str) -
     with pytest.raises(InvalidArgument) as caught:
         wage_record(**overrides)
     assert [v.field for v in caught.value.violations] == [field]
+
+
+def test_against_a_monthly_rate_a_month_is_due_at_most_once() -> None:
+    delhi = MinimumWageKey(WageSphere.STATE, "7", "security_services", "unskilled")
+    every_day = wage_record(
+        key=delhi,
+        period_start=date(2023, 11, 1),
+        period_end=date(2023, 11, 30),
+        days_worked=D(30),
+        amount_paid=D(17494),
+    )
+    assert every_day.assessment.due == D("17494.00")
+    assert every_day.assessment.outcome is AssessmentOutcome.PAID_AT_LEAST_MINIMUM
+    # A daily rate is due for every day worked.
+    assert wage_record(days_worked=D(30), amount_paid=D(20358)).assessment.shortfall == D("3132.00")

@@ -19,7 +19,7 @@ import enum
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 from mrc_employer.domain.compliance_records import IloFinding, RecruitmentCostRecord, WorkingConditionsCheck
@@ -101,16 +101,25 @@ class ComplianceHistory:
     version: int = 0
     weights: ScoreWeights = field(default=DEFAULT_WEIGHTS, repr=False, compare=False)
     pending_events: list[HistoryEvent] = field(default_factory=list, repr=False, compare=False)
+    # What has been applied, rebuilt from the lists above (never stored twice).
+    _source_ids: set[str] = field(init=False, repr=False, compare=False)
+    _event_ids: set[str] = field(init=False, repr=False, compare=False)
 
-    # -- what has been applied (rebuilt from the stored lists, never stored twice) ---------------
+    # -- what has been applied ------------------------------------------------------------------
+
+    def __post_init__(self) -> None:
+        self._source_ids = {e.source_id for e in self.entries} | {b.batch_id for b in self.wage_batches}
+        self._event_ids = {s.event_id for s in self.grievance_signals}
 
     def _seen(self, source_id: str) -> bool:
-        return any(e.source_id == source_id for e in self.entries) or any(
-            b.batch_id == source_id for b in self.wage_batches
-        )
+        return source_id in self._source_ids
 
     def _seen_event(self, event_id: str) -> bool:
-        return any(s.event_id == event_id for s in self.grievance_signals)
+        return event_id in self._event_ids
+
+    def _add(self, entry: HistoryEntry) -> None:
+        self.entries.append(entry)
+        self._source_ids.add(entry.source_id)
 
     # -- applying what arrives ------------------------------------------------------------------
 
@@ -144,7 +153,7 @@ class ComplianceHistory:
             for record in below:
                 lines[(record.source.establishes, record.assessment.provisional)].append(record)
             for (established, provisional), same in sorted(lines.items()):
-                self.entries.append(
+                self._add(
                     HistoryEntry(
                         entry_id=f"{batch_id}:{month_end.isoformat()}:{int(established)}{int(provisional)}",
                         kind=EntryKind.WAGE_SHORTFALL,
@@ -161,7 +170,7 @@ class ComplianceHistory:
         for record in records:
             fee = record.assessment.recruitment_fee_deducted
             if fee > ZERO:
-                self.entries.append(
+                self._add(
                     HistoryEntry(
                         entry_id=f"{batch_id}:{record.record_id}:fee",
                         kind=EntryKind.RECRUITMENT_COST,
@@ -174,13 +183,14 @@ class ComplianceHistory:
                     )
                 )
         self.wage_batches.append(WageBatch(batch_id, now, tuple(totals)))
+        self._source_ids.add(batch_id)
         self._reevaluate(now)
         return True
 
     def apply_recruitment_cost(self, record: RecruitmentCostRecord, now: datetime) -> bool:
         if self._seen(record.record_id):
             return False
-        self.entries.append(
+        self._add(
             HistoryEntry(
                 entry_id=record.record_id,
                 kind=EntryKind.RECRUITMENT_COST,
@@ -201,7 +211,7 @@ class ComplianceHistory:
         if self._seen(check.record_id) or not check.breaches():
             return False
         for breach in check.breaches():
-            self.entries.append(
+            self._add(
                 HistoryEntry(
                     entry_id=f"{check.record_id}:{breach.value}",
                     kind=EntryKind.CONDITION_BREACH,
@@ -219,7 +229,7 @@ class ComplianceHistory:
     def apply_ilo_finding(self, finding: IloFinding, now: datetime) -> bool:
         if self._seen(finding.record_id):
             return False
-        self.entries.append(
+        self._add(
             HistoryEntry(
                 entry_id=finding.record_id,
                 kind=EntryKind.ILO_INDICATOR,
@@ -241,6 +251,7 @@ class ComplianceHistory:
         if self._seen_event(signal.event_id):
             return False
         self.grievance_signals.append(signal)
+        self._event_ids.add(signal.event_id)
         self._reevaluate(now)
         return True
 
@@ -282,7 +293,7 @@ class ComplianceHistory:
                         kind=EntryKind.GRIEVANCE_SUBSTANTIATED,
                         source_id=grievance.grievance_id,
                         occurred_on=grievance.substantiated_on,
-                        recorded_at=datetime.combine(grievance.substantiated_on, datetime.min.time()),
+                        recorded_at=datetime.combine(grievance.substantiated_on, time.min, tzinfo=UTC),
                         detail=grievance.category or "other",
                         established=True,
                         severity=grievance.severity,

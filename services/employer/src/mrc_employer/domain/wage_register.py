@@ -11,7 +11,7 @@ Columns (a header row, any order):
 - `worksite_id`: one of this organisation's worksites; its wage basis (sphere, scheduled employment,
   area) applies unless the row overrides it with `sphere`, `scheduled_employment` or `area`.
 - `period_start`, `period_end`: YYYY-MM-DD, at most a month apart.
-- `days_worked`: whole or half days, e.g. 26 or 25.5.
+- `days_worked`: days actually worked (not weekly rest days), whole or half, e.g. 26 or 25.5.
 - `amount_paid`: rupees actually paid to the worker for the period, e.g. 15678.50; `overtime_paid`
   (optional): the part of it that was overtime pay.
 - `skill_category`: e.g. unskilled, semi_skilled, skilled, highly_skilled (labels such as

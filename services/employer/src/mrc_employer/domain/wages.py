@@ -7,9 +7,11 @@ of Wages Acts before it):
     received = amount paid - overtime pay + deductions that count as paid
     shortfall = due - received, when positive (amounts under one rupee are rounding, not a shortfall)
 
-- Days worked are the days the worker was paid for; a period is at most a month (s. 16: daily, weekly,
-  fortnightly or monthly wage periods). When a rate changes inside the period, the days worked are
-  spread over its parts in proportion to their calendar days.
+- Days worked are the days actually worked, not weekly rest days: the notified rates include the rest
+  day (the central orders' monthly rate is the daily rate x 26). A period is at most a month (s. 16:
+  daily, weekly, fortnightly or monthly wage periods). When a rate changes inside the period, the days
+  worked are spread over its parts in proportion to their calendar days. Against a monthly rate, a
+  month's due is at most the monthly rate (26 days' worth), however many days were worked.
 - Overtime pay is owed on top of the minimum (at twice the ordinary rate), so it is taken out of the
   amount before the comparison; otherwise long hours would hide an underpaid day.
 - Deductions that count as paid are those the Code authorises (s. 18(2)) and the worker actually
@@ -28,13 +30,21 @@ of Wages Acts before it):
 from __future__ import annotations
 
 import enum
+from calendar import monthrange
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
 from mrc_employer.domain.compliance_records import ComplianceRecorded, RecordSource, RecruitmentFeeFound
-from mrc_employer.domain.minimum_wages import MinimumWageKey, MinimumWageTable, RateCaveat, WageSphere
+from mrc_employer.domain.minimum_wages import (
+    MONTHLY_DAYS_DIVISOR,
+    MinimumWageKey,
+    MinimumWageTable,
+    RateCaveat,
+    RateUnit,
+    WageSphere,
+)
 from mrc_employer.domain.values import ZERO, WorkerRef, check_id, is_key, rupees
 from mrc_kernel.errors import FieldViolation, InvalidArgument
 
@@ -300,9 +310,16 @@ def assess(given: WageInput, table: MinimumWageTable) -> WageAssessment:
             applied,
             False,
         )
-    exact_due = sum(
-        (s.rate.per_day * given.days_worked * s.days / period_days for s in spans if s.rate is not None), ZERO
-    )
+    exact_due = ZERO
+    for span in spans:
+        if span.rate is None:  # pragma: no cover - returned above
+            continue
+        days = given.days_worked * span.days / period_days
+        if span.rate.unit is RateUnit.PER_MONTH:
+            # A monthly rate pays the whole month: 26 working days of it, however many were worked.
+            month_days = monthrange(span.start.year, span.start.month)[1]
+            days = min(days, Decimal(MONTHLY_DAYS_DIVISOR) * span.days / month_days)
+        exact_due += span.rate.per_day * days
     due = rupees(exact_due)
     shortfall = due - rupees(received)
     if shortfall < SHORTFALL_TOLERANCE:
