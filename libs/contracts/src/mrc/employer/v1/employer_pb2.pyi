@@ -3,9 +3,11 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from mrc.common.v1 import common_pb2 as _common_pb2
 import builtins as _builtins
@@ -16,6 +18,11 @@ if sys.version_info >= (3, 11):
     from typing import TypeAlias as _TypeAlias, Never as _Never
 else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
+
+if sys.version_info >= (3, 13):
+    from warnings import deprecated as _deprecated
+else:
+    from typing_extensions import deprecated as _deprecated
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
@@ -30,7 +37,10 @@ class _EmployerKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Employer
     EMPLOYER_KIND_CONTRACTOR: _EmployerKind.ValueType  # 2
     EMPLOYER_KIND_RECRUITMENT_AGENCY: _EmployerKind.ValueType  # 3
 
-class EmployerKind(_EmployerKind, metaclass=_EmployerKindEnumTypeWrapper): ...
+class EmployerKind(_EmployerKind, metaclass=_EmployerKindEnumTypeWrapper):
+    """The v1.0 kind of an organisation, kept for its clients: `roles` says more. A sub-contractor shows
+    as CONTRACTOR and a labour agent as RECRUITMENT_AGENCY here.
+    """
 
 EMPLOYER_KIND_UNSPECIFIED: EmployerKind.ValueType  # 0
 EMPLOYER_KIND_PRINCIPAL_EMPLOYER: EmployerKind.ValueType  # 1
@@ -38,9 +48,218 @@ EMPLOYER_KIND_CONTRACTOR: EmployerKind.ValueType  # 2
 EMPLOYER_KIND_RECRUITMENT_AGENCY: EmployerKind.ValueType  # 3
 Global___EmployerKind: _TypeAlias = EmployerKind  # noqa: Y015
 
+class _OrganisationRole:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _OrganisationRoleEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_OrganisationRole.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    ORGANISATION_ROLE_UNSPECIFIED: _OrganisationRole.ValueType  # 0
+    ORGANISATION_ROLE_PRINCIPAL_EMPLOYER: _OrganisationRole.ValueType  # 1
+    ORGANISATION_ROLE_CONTRACTOR: _OrganisationRole.ValueType  # 2
+    ORGANISATION_ROLE_SUB_CONTRACTOR: _OrganisationRole.ValueType  # 3
+    ORGANISATION_ROLE_RECRUITMENT_AGENCY: _OrganisationRole.ValueType  # 4
+    ORGANISATION_ROLE_LABOUR_AGENT: _OrganisationRole.ValueType  # 5
+
+class OrganisationRole(_OrganisationRole, metaclass=_OrganisationRoleEnumTypeWrapper):
+    """What an organisation does in the chain that brings workers to work; it may play several roles."""
+
+ORGANISATION_ROLE_UNSPECIFIED: OrganisationRole.ValueType  # 0
+ORGANISATION_ROLE_PRINCIPAL_EMPLOYER: OrganisationRole.ValueType  # 1
+ORGANISATION_ROLE_CONTRACTOR: OrganisationRole.ValueType  # 2
+ORGANISATION_ROLE_SUB_CONTRACTOR: OrganisationRole.ValueType  # 3
+ORGANISATION_ROLE_RECRUITMENT_AGENCY: OrganisationRole.ValueType  # 4
+ORGANISATION_ROLE_LABOUR_AGENT: OrganisationRole.ValueType  # 5
+Global___OrganisationRole: _TypeAlias = OrganisationRole  # noqa: Y015
+
+class _IdentifierKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _IdentifierKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_IdentifierKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    IDENTIFIER_KIND_UNSPECIFIED: _IdentifierKind.ValueType  # 0
+    IDENTIFIER_KIND_GSTIN: _IdentifierKind.ValueType  # 1
+    """Goods and Services Tax Identification Number: 15 characters with a mod-36 check character."""
+    IDENTIFIER_KIND_PAN: _IdentifierKind.ValueType  # 2
+    """Permanent Account Number: 10 characters; the 4th is the holder type. Never shown publicly."""
+    IDENTIFIER_KIND_LIN: _IdentifierKind.ValueType  # 3
+    """Labour Identification Number (Shram Suvidha portal): 10 digits."""
+
+class IdentifierKind(_IdentifierKind, metaclass=_IdentifierKindEnumTypeWrapper): ...
+
+IDENTIFIER_KIND_UNSPECIFIED: IdentifierKind.ValueType  # 0
+IDENTIFIER_KIND_GSTIN: IdentifierKind.ValueType  # 1
+"""Goods and Services Tax Identification Number: 15 characters with a mod-36 check character."""
+IDENTIFIER_KIND_PAN: IdentifierKind.ValueType  # 2
+"""Permanent Account Number: 10 characters; the 4th is the holder type. Never shown publicly."""
+IDENTIFIER_KIND_LIN: IdentifierKind.ValueType  # 3
+"""Labour Identification Number (Shram Suvidha portal): 10 digits."""
+Global___IdentifierKind: _TypeAlias = IdentifierKind  # noqa: Y015
+
+class _LicenceKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _LicenceKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_LicenceKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    LICENCE_KIND_UNSPECIFIED: _LicenceKind.ValueType  # 0
+    LICENCE_KIND_ISMW_CONTRACTOR: _LicenceKind.ValueType  # 1
+    """Contractor licence under the Inter-State Migrant Workmen Act 1979, s. 8 (repealed by the OSH Code;
+    licences issued under it are recorded with the validity printed on them).
+    """
+    LICENCE_KIND_OSH_CONTRACTOR: _LicenceKind.ValueType  # 2
+    """Contractor licence under the Occupational Safety, Health and Working Conditions Code 2020, s. 47."""
+    LICENCE_KIND_EMIGRATION_RECRUITING_AGENT: _LicenceKind.ValueType  # 3
+    """Recruiting agent's registration certificate under the Emigration Act 1983, s. 10 (at most 5 years)."""
+
+class LicenceKind(_LicenceKind, metaclass=_LicenceKindEnumTypeWrapper): ...
+
+LICENCE_KIND_UNSPECIFIED: LicenceKind.ValueType  # 0
+LICENCE_KIND_ISMW_CONTRACTOR: LicenceKind.ValueType  # 1
+"""Contractor licence under the Inter-State Migrant Workmen Act 1979, s. 8 (repealed by the OSH Code;
+licences issued under it are recorded with the validity printed on them).
+"""
+LICENCE_KIND_OSH_CONTRACTOR: LicenceKind.ValueType  # 2
+"""Contractor licence under the Occupational Safety, Health and Working Conditions Code 2020, s. 47."""
+LICENCE_KIND_EMIGRATION_RECRUITING_AGENT: LicenceKind.ValueType  # 3
+"""Recruiting agent's registration certificate under the Emigration Act 1983, s. 10 (at most 5 years)."""
+Global___LicenceKind: _TypeAlias = LicenceKind  # noqa: Y015
+
+class _LicenceStatus:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _LicenceStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_LicenceStatus.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    LICENCE_STATUS_UNSPECIFIED: _LicenceStatus.ValueType  # 0
+    LICENCE_STATUS_ACTIVE: _LicenceStatus.ValueType  # 1
+    LICENCE_STATUS_SUSPENDED: _LicenceStatus.ValueType  # 2
+    LICENCE_STATUS_CANCELLED: _LicenceStatus.ValueType  # 3
+
+class LicenceStatus(_LicenceStatus, metaclass=_LicenceStatusEnumTypeWrapper): ...
+
+LICENCE_STATUS_UNSPECIFIED: LicenceStatus.ValueType  # 0
+LICENCE_STATUS_ACTIVE: LicenceStatus.ValueType  # 1
+LICENCE_STATUS_SUSPENDED: LicenceStatus.ValueType  # 2
+LICENCE_STATUS_CANCELLED: LicenceStatus.ValueType  # 3
+Global___LicenceStatus: _TypeAlias = LicenceStatus  # noqa: Y015
+
+@_typing.final
+class OrganisationIdentifier(_message.Message):
+    """An identifier in canonical form: upper case, without spaces or hyphens."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    VALUE_FIELD_NUMBER: _builtins.int
+    kind: Global___IdentifierKind.ValueType
+    value: _builtins.str
+    def __init__(
+        self,
+        *,
+        kind: Global___IdentifierKind.ValueType = ...,
+        value: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["kind", b"kind", "value", b"value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OrganisationIdentifier: _TypeAlias = OrganisationIdentifier  # noqa: Y015
+
+@_typing.final
+class Licence(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    NUMBER_FIELD_NUMBER: _builtins.int
+    ISSUING_AUTHORITY_FIELD_NUMBER: _builtins.int
+    ISSUING_STATE_CODE_FIELD_NUMBER: _builtins.int
+    VALID_FROM_FIELD_NUMBER: _builtins.int
+    VALID_UNTIL_FIELD_NUMBER: _builtins.int
+    MAX_WORKERS_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    STATUS_REASON_FIELD_NUMBER: _builtins.int
+    kind: Global___LicenceKind.ValueType
+    number: _builtins.str
+    """As printed by the authority, upper case."""
+    issuing_authority: _builtins.str
+    issuing_state_code: _builtins.str
+    """LGD code of the issuing state; empty for a central (all-India) authority."""
+    valid_from: _builtins.str
+    """YYYY-MM-DD; valid_until is the last day of validity."""
+    valid_until: _builtins.str
+    max_workers: _builtins.int
+    """Workers the licence allows; 0 when not stated."""
+    status: Global___LicenceStatus.ValueType
+    status_reason: _builtins.str
+    def __init__(
+        self,
+        *,
+        kind: Global___LicenceKind.ValueType = ...,
+        number: _builtins.str = ...,
+        issuing_authority: _builtins.str = ...,
+        issuing_state_code: _builtins.str = ...,
+        valid_from: _builtins.str = ...,
+        valid_until: _builtins.str = ...,
+        max_workers: _builtins.int = ...,
+        status: Global___LicenceStatus.ValueType = ...,
+        status_reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["issuing_authority", b"issuing_authority", "issuing_state_code", b"issuing_state_code", "kind", b"kind", "max_workers", b"max_workers", "number", b"number", "status", b"status", "status_reason", b"status_reason", "valid_from", b"valid_from", "valid_until", b"valid_until"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Licence: _TypeAlias = Licence  # noqa: Y015
+
+@_typing.final
+class LicenceInput(_message.Message):
+    """A licence as a caller states it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    NUMBER_FIELD_NUMBER: _builtins.int
+    ISSUING_AUTHORITY_FIELD_NUMBER: _builtins.int
+    ISSUING_STATE_CODE_FIELD_NUMBER: _builtins.int
+    VALID_FROM_FIELD_NUMBER: _builtins.int
+    VALID_UNTIL_FIELD_NUMBER: _builtins.int
+    MAX_WORKERS_FIELD_NUMBER: _builtins.int
+    kind: Global___LicenceKind.ValueType
+    number: _builtins.str
+    issuing_authority: _builtins.str
+    issuing_state_code: _builtins.str
+    valid_from: _builtins.str
+    valid_until: _builtins.str
+    max_workers: _builtins.int
+    def __init__(
+        self,
+        *,
+        kind: Global___LicenceKind.ValueType = ...,
+        number: _builtins.str = ...,
+        issuing_authority: _builtins.str = ...,
+        issuing_state_code: _builtins.str = ...,
+        valid_from: _builtins.str = ...,
+        valid_until: _builtins.str = ...,
+        max_workers: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["issuing_authority", b"issuing_authority", "issuing_state_code", b"issuing_state_code", "kind", b"kind", "max_workers", b"max_workers", "number", b"number", "valid_from", b"valid_from", "valid_until", b"valid_until"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LicenceInput: _TypeAlias = LicenceInput  # noqa: Y015
+
 @_typing.final
 class Employer(_message.Message):
-    """An employer, contractor or recruitment agency that migrant workers work for or are recruited by."""
+    """An organisation migrant workers work for or are recruited by: a principal employer, contractor,
+    sub-contractor, recruitment agency or labour agent.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -51,17 +270,41 @@ class Employer(_message.Message):
     LOCATION_FIELD_NUMBER: _builtins.int
     REGISTRATION_NUMBER_FIELD_NUMBER: _builtins.int
     REGISTERED_AT_FIELD_NUMBER: _builtins.int
+    ROLES_FIELD_NUMBER: _builtins.int
+    IDENTIFIERS_FIELD_NUMBER: _builtins.int
+    LICENCES_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
     employer_id: _builtins.str
     legal_name: _builtins.str
     kind: Global___EmployerKind.ValueType
+    """The v1.0 kind, projected from `roles`."""
     sector: _builtins.str
     """Sector as in the PLFS/NIC broad groups: construction, agriculture, brick_kiln, domestic_work..."""
-    registration_number: _builtins.str
-    """A public registration such as a GSTIN or a licence under the Inter-State Migrant Workmen Act."""
+    @_builtins.property
+    @_deprecated("""This field has been marked as deprecated using proto field options.""")
+    def registration_number(self) -> _builtins.str:
+        """Free-form number from v1.0 clients; use `identifiers` and `licences`."""
+
+    @registration_number.setter
+    @_deprecated("""This field has been marked as deprecated using proto field options.""")
+    def registration_number(self, value: _builtins.str) -> None:
+        """Free-form number from v1.0 clients; use `identifiers` and `licences`."""
+
+    version: _builtins.int
+    """Optimistic concurrency: the version a change was made on."""
     @_builtins.property
     def location(self) -> _common_pb2.LgdLocation: ...
     @_builtins.property
     def registered_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def roles(self) -> _containers.RepeatedScalarFieldContainer[Global___OrganisationRole.ValueType]: ...
+    @_builtins.property
+    def identifiers(self) -> _containers.RepeatedCompositeFieldContainer[Global___OrganisationIdentifier]: ...
+    @_builtins.property
+    def licences(self) -> _containers.RepeatedCompositeFieldContainer[Global___Licence]: ...
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
         self,
         *,
@@ -72,10 +315,15 @@ class Employer(_message.Message):
         location: _common_pb2.LgdLocation | None = ...,
         registration_number: _builtins.str = ...,
         registered_at: _timestamp_pb2.Timestamp | None = ...,
+        roles: _abc.Iterable[Global___OrganisationRole.ValueType] | None = ...,
+        identifiers: _abc.Iterable[Global___OrganisationIdentifier] | None = ...,
+        licences: _abc.Iterable[Global___Licence] | None = ...,
+        version: _builtins.int = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["location", b"location", "registered_at", b"registered_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["location", b"location", "registered_at", b"registered_at", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["employer_id", b"employer_id", "kind", b"kind", "legal_name", b"legal_name", "location", b"location", "registered_at", b"registered_at", "registration_number", b"registration_number", "sector", b"sector"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["employer_id", b"employer_id", "identifiers", b"identifiers", "kind", b"kind", "legal_name", b"legal_name", "licences", b"licences", "location", b"location", "registered_at", b"registered_at", "registration_number", b"registration_number", "roles", b"roles", "sector", b"sector", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -3,8 +3,10 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf.internal import containers as _containers
 from mrc.common.v1 import common_pb2 as _common_pb2
 from mrc.employer.v1 import employer_pb2 as _employer_pb2
 import builtins as _builtins
@@ -15,6 +17,11 @@ if sys.version_info >= (3, 11):
     from typing import TypeAlias as _TypeAlias, Never as _Never
 else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
+
+if sys.version_info >= (3, 13):
+    from warnings import deprecated as _deprecated
+else:
+    from typing_extensions import deprecated as _deprecated
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
@@ -28,13 +35,28 @@ class RegisterEmployerRequest(_message.Message):
     SECTOR_FIELD_NUMBER: _builtins.int
     LOCATION_FIELD_NUMBER: _builtins.int
     REGISTRATION_NUMBER_FIELD_NUMBER: _builtins.int
+    ROLES_FIELD_NUMBER: _builtins.int
+    IDENTIFIERS_FIELD_NUMBER: _builtins.int
+    LICENCES_FIELD_NUMBER: _builtins.int
     idempotency_key: _builtins.str
     legal_name: _builtins.str
     kind: _employer_pb2.EmployerKind.ValueType
+    """v1.0 clients: the kind alone (it becomes the one role). Newer clients: `roles`."""
     sector: _builtins.str
-    registration_number: _builtins.str
+    @_builtins.property
+    @_deprecated("""This field has been marked as deprecated using proto field options.""")
+    def registration_number(self) -> _builtins.str: ...
+    @registration_number.setter
+    @_deprecated("""This field has been marked as deprecated using proto field options.""")
+    def registration_number(self, value: _builtins.str) -> None: ...
     @_builtins.property
     def location(self) -> _common_pb2.LgdLocation: ...
+    @_builtins.property
+    def roles(self) -> _containers.RepeatedScalarFieldContainer[_employer_pb2.OrganisationRole.ValueType]: ...
+    @_builtins.property
+    def identifiers(self) -> _containers.RepeatedCompositeFieldContainer[_employer_pb2.OrganisationIdentifier]: ...
+    @_builtins.property
+    def licences(self) -> _containers.RepeatedCompositeFieldContainer[_employer_pb2.LicenceInput]: ...
     def __init__(
         self,
         *,
@@ -44,10 +66,13 @@ class RegisterEmployerRequest(_message.Message):
         sector: _builtins.str = ...,
         location: _common_pb2.LgdLocation | None = ...,
         registration_number: _builtins.str = ...,
+        roles: _abc.Iterable[_employer_pb2.OrganisationRole.ValueType] | None = ...,
+        identifiers: _abc.Iterable[_employer_pb2.OrganisationIdentifier] | None = ...,
+        licences: _abc.Iterable[_employer_pb2.LicenceInput] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["location", b"location"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["idempotency_key", b"idempotency_key", "kind", b"kind", "legal_name", b"legal_name", "location", b"location", "registration_number", b"registration_number", "sector", b"sector"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["idempotency_key", b"idempotency_key", "identifiers", b"identifiers", "kind", b"kind", "legal_name", b"legal_name", "licences", b"licences", "location", b"location", "registration_number", b"registration_number", "roles", b"roles", "sector", b"sector"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -26,7 +26,12 @@ if _version_not_supported:
 
 
 class EmployerServiceStub:
-    """Employers, contractors and recruitment agencies, and their compliance history.
+    """Employers, contractors, sub-contractors, recruitment agencies and labour agents. Every call carries a
+    bearer token in the `authorization` metadata; one access policy decides what each caller may see and
+    write (an employer: only its own organisation; a record outside the caller's reach is answered like a
+    missing one). Their licences, worksites and recruitment links: EmployerDetailsService; compliance
+    records and history: ComplianceService; the minimum-wage table: MinimumWagesService; the public
+    verification: VerificationService.
     """
 
     def __init__(self, channel):
@@ -48,18 +53,25 @@ class EmployerServiceStub:
 
 
 class EmployerServiceServicer:
-    """Employers, contractors and recruitment agencies, and their compliance history.
+    """Employers, contractors, sub-contractors, recruitment agencies and labour agents. Every call carries a
+    bearer token in the `authorization` metadata; one access policy decides what each caller may see and
+    write (an employer: only its own organisation; a record outside the caller's reach is answered like a
+    missing one). Their licences, worksites and recruitment links: EmployerDetailsService; compliance
+    records and history: ComplianceService; the minimum-wage table: MinimumWagesService; the public
+    verification: VerificationService.
     """
 
     def RegisterEmployer(self, request, context):
-        """Registers an employer. Retrying with the same idempotency_key returns the first result.
+        """Registers an organisation (POST /v1/employers). Retrying with the same idempotency_key returns the
+        first result.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetEmployer(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """GET /v1/employers/{id}.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -86,7 +98,12 @@ def add_EmployerServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class EmployerService:
-    """Employers, contractors and recruitment agencies, and their compliance history.
+    """Employers, contractors, sub-contractors, recruitment agencies and labour agents. Every call carries a
+    bearer token in the `authorization` metadata; one access policy decides what each caller may see and
+    write (an employer: only its own organisation; a record outside the caller's reach is answered like a
+    missing one). Their licences, worksites and recruitment links: EmployerDetailsService; compliance
+    records and history: ComplianceService; the minimum-wage table: MinimumWagesService; the public
+    verification: VerificationService.
     """
 
     @staticmethod

@@ -27,27 +27,51 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class EmployerServiceStub:
-    """Employers, contractors and recruitment agencies, and their compliance history."""
+    """Employers, contractors, sub-contractors, recruitment agencies and labour agents. Every call carries a
+    bearer token in the `authorization` metadata; one access policy decides what each caller may see and
+    write (an employer: only its own organisation; a record outside the caller's reach is answered like a
+    missing one). Their licences, worksites and recruitment links: EmployerDetailsService; compliance
+    records and history: ComplianceService; the minimum-wage table: MinimumWagesService; the public
+    verification: VerificationService.
+    """
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> EmployerServiceAsyncStub: ...
     RegisterEmployer: _grpc.UnaryUnaryMultiCallable[_employer_service_pb2.RegisterEmployerRequest, _employer_service_pb2.RegisterEmployerResponse]
-    """Registers an employer. Retrying with the same idempotency_key returns the first result."""
+    """Registers an organisation (POST /v1/employers). Retrying with the same idempotency_key returns the
+    first result.
+    """
     GetEmployer: _grpc.UnaryUnaryMultiCallable[_employer_service_pb2.GetEmployerRequest, _employer_service_pb2.GetEmployerResponse]
+    """GET /v1/employers/{id}."""
 
 @_typing.type_check_only
 class EmployerServiceAsyncStub(EmployerServiceStub):
-    """Employers, contractors and recruitment agencies, and their compliance history."""
+    """Employers, contractors, sub-contractors, recruitment agencies and labour agents. Every call carries a
+    bearer token in the `authorization` metadata; one access policy decides what each caller may see and
+    write (an employer: only its own organisation; a record outside the caller's reach is answered like a
+    missing one). Their licences, worksites and recruitment links: EmployerDetailsService; compliance
+    records and history: ComplianceService; the minimum-wage table: MinimumWagesService; the public
+    verification: VerificationService.
+    """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     RegisterEmployer: _aio.UnaryUnaryMultiCallable[_employer_service_pb2.RegisterEmployerRequest, _employer_service_pb2.RegisterEmployerResponse]  # type: ignore[assignment]
-    """Registers an employer. Retrying with the same idempotency_key returns the first result."""
+    """Registers an organisation (POST /v1/employers). Retrying with the same idempotency_key returns the
+    first result.
+    """
     GetEmployer: _aio.UnaryUnaryMultiCallable[_employer_service_pb2.GetEmployerRequest, _employer_service_pb2.GetEmployerResponse]  # type: ignore[assignment]
+    """GET /v1/employers/{id}."""
 
 class EmployerServiceServicer(metaclass=_abc_1.ABCMeta):
-    """Employers, contractors and recruitment agencies, and their compliance history."""
+    """Employers, contractors, sub-contractors, recruitment agencies and labour agents. Every call carries a
+    bearer token in the `authorization` metadata; one access policy decides what each caller may see and
+    write (an employer: only its own organisation; a record outside the caller's reach is answered like a
+    missing one). Their licences, worksites and recruitment links: EmployerDetailsService; compliance
+    records and history: ComplianceService; the minimum-wage table: MinimumWagesService; the public
+    verification: VerificationService.
+    """
 
     @_abc_1.abstractmethod
     def RegisterEmployer(
@@ -55,13 +79,16 @@ class EmployerServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _employer_service_pb2.RegisterEmployerRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_employer_service_pb2.RegisterEmployerResponse, _abc.Awaitable[_employer_service_pb2.RegisterEmployerResponse]]:
-        """Registers an employer. Retrying with the same idempotency_key returns the first result."""
+        """Registers an organisation (POST /v1/employers). Retrying with the same idempotency_key returns the
+        first result.
+        """
 
     @_abc_1.abstractmethod
     def GetEmployer(
         self,
         request: _employer_service_pb2.GetEmployerRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_employer_service_pb2.GetEmployerResponse, _abc.Awaitable[_employer_service_pb2.GetEmployerResponse]]: ...
+    ) -> _typing.Union[_employer_service_pb2.GetEmployerResponse, _abc.Awaitable[_employer_service_pb2.GetEmployerResponse]]:
+        """GET /v1/employers/{id}."""
 
 def add_EmployerServiceServicer_to_server(servicer: EmployerServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -3,9 +3,15 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from mrc.employer.v1 import compliance_pb2 as _compliance_pb2
 from mrc.employer.v1 import employer_pb2 as _employer_pb2
+from mrc.employer.v1 import minimum_wage_pb2 as _minimum_wage_pb2
+from mrc.employer.v1 import worksite_pb2 as _worksite_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -19,7 +25,10 @@ DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
 class EmployerRegistered(_message.Message):
-    """Published on topic mrc.employer.employers.v1, keyed by employer_id."""
+    """Employer events are published on topic mrc.employer.employers.v1, keyed by employer_id, so one
+    organisation's history stays in order (minimum-wage rows: see below). They carry ids and facts about organisations and payments,
+    never a worker's identity or name, nor evidence or case text.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -38,3 +47,388 @@ class EmployerRegistered(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___EmployerRegistered: _TypeAlias = EmployerRegistered  # noqa: Y015
+
+@_typing.final
+class WorksiteAdded(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKSITE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def worksite(self) -> _worksite_pb2.Worksite: ...
+    def __init__(
+        self,
+        *,
+        worksite: _worksite_pb2.Worksite | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["worksite", b"worksite"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["worksite", b"worksite"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WorksiteAdded: _TypeAlias = WorksiteAdded  # noqa: Y015
+
+@_typing.final
+class ComplianceRecorded(_message.Message):
+    """A compliance record was stored (a wage payment, a recruitment cost, a working-conditions check or an
+    ILO-indicator finding).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RECORD_ID_FIELD_NUMBER: _builtins.int
+    EMPLOYER_ID_FIELD_NUMBER: _builtins.int
+    RECORD_KIND_FIELD_NUMBER: _builtins.int
+    WORKSITE_ID_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
+    OCCURRED_ON_FIELD_NUMBER: _builtins.int
+    RECORDED_AT_FIELD_NUMBER: _builtins.int
+    record_id: _builtins.str
+    employer_id: _builtins.str
+    record_kind: _compliance_pb2.ComplianceRecordKind.ValueType
+    worksite_id: _builtins.str
+    source: _compliance_pb2.RecordSource.ValueType
+    occurred_on: _builtins.str
+    """YYYY-MM-DD: the end of the wage period, the day charged or the day observed."""
+    @_builtins.property
+    def recorded_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        record_id: _builtins.str = ...,
+        employer_id: _builtins.str = ...,
+        record_kind: _compliance_pb2.ComplianceRecordKind.ValueType = ...,
+        worksite_id: _builtins.str = ...,
+        source: _compliance_pb2.RecordSource.ValueType = ...,
+        occurred_on: _builtins.str = ...,
+        recorded_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["recorded_at", b"recorded_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["employer_id", b"employer_id", "occurred_on", b"occurred_on", "record_id", b"record_id", "record_kind", b"record_kind", "recorded_at", b"recorded_at", "source", b"source", "worksite_id", b"worksite_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ComplianceRecorded: _TypeAlias = ComplianceRecorded  # noqa: Y015
+
+@_typing.final
+class WageShortfallFound(_message.Message):
+    """A wage payment fell short of the applicable minimum wage."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RECORD_ID_FIELD_NUMBER: _builtins.int
+    EMPLOYER_ID_FIELD_NUMBER: _builtins.int
+    WORKSITE_ID_FIELD_NUMBER: _builtins.int
+    PERIOD_START_FIELD_NUMBER: _builtins.int
+    PERIOD_END_FIELD_NUMBER: _builtins.int
+    DAYS_WORKED_FIELD_NUMBER: _builtins.int
+    ASSESSMENT_FIELD_NUMBER: _builtins.int
+    record_id: _builtins.str
+    employer_id: _builtins.str
+    worksite_id: _builtins.str
+    period_start: _builtins.str
+    period_end: _builtins.str
+    days_worked: _builtins.str
+    @_builtins.property
+    def assessment(self) -> _compliance_pb2.WageAssessment: ...
+    def __init__(
+        self,
+        *,
+        record_id: _builtins.str = ...,
+        employer_id: _builtins.str = ...,
+        worksite_id: _builtins.str = ...,
+        period_start: _builtins.str = ...,
+        period_end: _builtins.str = ...,
+        days_worked: _builtins.str = ...,
+        assessment: _compliance_pb2.WageAssessment | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["assessment", b"assessment"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["assessment", b"assessment", "days_worked", b"days_worked", "employer_id", b"employer_id", "period_end", b"period_end", "period_start", b"period_start", "record_id", b"record_id", "worksite_id", b"worksite_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WageShortfallFound: _TypeAlias = WageShortfallFound  # noqa: Y015
+
+@_typing.final
+class RecruitmentFeeFound(_message.Message):
+    """A worker was charged a recruitment fee or related cost (also when deducted from wages)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RECORD_ID_FIELD_NUMBER: _builtins.int
+    EMPLOYER_ID_FIELD_NUMBER: _builtins.int
+    COST_KIND_FIELD_NUMBER: _builtins.int
+    AMOUNT_INR_FIELD_NUMBER: _builtins.int
+    REIMBURSED_INR_FIELD_NUMBER: _builtins.int
+    CHARGED_BY_EMPLOYER_ID_FIELD_NUMBER: _builtins.int
+    CHARGED_ON_FIELD_NUMBER: _builtins.int
+    WORKERS_AFFECTED_FIELD_NUMBER: _builtins.int
+    record_id: _builtins.str
+    employer_id: _builtins.str
+    cost_kind: _compliance_pb2.RecruitmentCostKind.ValueType
+    amount_inr: _builtins.str
+    reimbursed_inr: _builtins.str
+    charged_by_employer_id: _builtins.str
+    charged_on: _builtins.str
+    workers_affected: _builtins.int
+    def __init__(
+        self,
+        *,
+        record_id: _builtins.str = ...,
+        employer_id: _builtins.str = ...,
+        cost_kind: _compliance_pb2.RecruitmentCostKind.ValueType = ...,
+        amount_inr: _builtins.str = ...,
+        reimbursed_inr: _builtins.str = ...,
+        charged_by_employer_id: _builtins.str = ...,
+        charged_on: _builtins.str = ...,
+        workers_affected: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_inr", b"amount_inr", "charged_by_employer_id", b"charged_by_employer_id", "charged_on", b"charged_on", "cost_kind", b"cost_kind", "employer_id", b"employer_id", "record_id", b"record_id", "reimbursed_inr", b"reimbursed_inr", "workers_affected", b"workers_affected"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecruitmentFeeFound: _TypeAlias = RecruitmentFeeFound  # noqa: Y015
+
+@_typing.final
+class ScoreChanged(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EMPLOYER_ID_FIELD_NUMBER: _builtins.int
+    PREVIOUS_SCORE_FIELD_NUMBER: _builtins.int
+    SCORE_FIELD_NUMBER: _builtins.int
+    HISTORY_VERSION_FIELD_NUMBER: _builtins.int
+    employer_id: _builtins.str
+    previous_score: _builtins.str
+    """Empty for the first score."""
+    history_version: _builtins.int
+    @_builtins.property
+    def score(self) -> _compliance_pb2.ComplianceScore: ...
+    def __init__(
+        self,
+        *,
+        employer_id: _builtins.str = ...,
+        previous_score: _builtins.str = ...,
+        score: _compliance_pb2.ComplianceScore | None = ...,
+        history_version: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["score", b"score"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["employer_id", b"employer_id", "history_version", b"history_version", "previous_score", b"previous_score", "score", b"score"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ScoreChanged: _TypeAlias = ScoreChanged  # noqa: Y015
+
+@_typing.final
+class RiskFlagRaised(_message.Message):
+    """Published once per crossing: `crossing` numbers them, so a notification can be sent exactly once."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EMPLOYER_ID_FIELD_NUMBER: _builtins.int
+    CROSSING_FIELD_NUMBER: _builtins.int
+    SCORE_FIELD_NUMBER: _builtins.int
+    REASONS_FIELD_NUMBER: _builtins.int
+    RECOMMENDATION_FIELD_NUMBER: _builtins.int
+    RAISED_AT_FIELD_NUMBER: _builtins.int
+    employer_id: _builtins.str
+    crossing: _builtins.int
+    recommendation: _compliance_pb2.Recommendation.ValueType
+    @_builtins.property
+    def score(self) -> _compliance_pb2.ComplianceScore: ...
+    @_builtins.property
+    def reasons(self) -> _containers.RepeatedScalarFieldContainer[_compliance_pb2.FlagReason.ValueType]: ...
+    @_builtins.property
+    def raised_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        employer_id: _builtins.str = ...,
+        crossing: _builtins.int = ...,
+        score: _compliance_pb2.ComplianceScore | None = ...,
+        reasons: _abc.Iterable[_compliance_pb2.FlagReason.ValueType] | None = ...,
+        recommendation: _compliance_pb2.Recommendation.ValueType = ...,
+        raised_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["raised_at", b"raised_at", "score", b"score"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["crossing", b"crossing", "employer_id", b"employer_id", "raised_at", b"raised_at", "reasons", b"reasons", "recommendation", b"recommendation", "score", b"score"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RiskFlagRaised: _TypeAlias = RiskFlagRaised  # noqa: Y015
+
+@_typing.final
+class RiskFlagCleared(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EMPLOYER_ID_FIELD_NUMBER: _builtins.int
+    CROSSING_FIELD_NUMBER: _builtins.int
+    SCORE_FIELD_NUMBER: _builtins.int
+    CLEARED_AT_FIELD_NUMBER: _builtins.int
+    employer_id: _builtins.str
+    crossing: _builtins.int
+    @_builtins.property
+    def score(self) -> _compliance_pb2.ComplianceScore: ...
+    @_builtins.property
+    def cleared_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        employer_id: _builtins.str = ...,
+        crossing: _builtins.int = ...,
+        score: _compliance_pb2.ComplianceScore | None = ...,
+        cleared_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["cleared_at", b"cleared_at", "score", b"score"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cleared_at", b"cleared_at", "crossing", b"crossing", "employer_id", b"employer_id", "score", b"score"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RiskFlagCleared: _TypeAlias = RiskFlagCleared  # noqa: Y015
+
+@_typing.final
+class RecruitmentLinkAdded(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LINK_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def link(self) -> _worksite_pb2.RecruitmentLink: ...
+    def __init__(
+        self,
+        *,
+        link: _worksite_pb2.RecruitmentLink | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["link", b"link"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["link", b"link"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecruitmentLinkAdded: _TypeAlias = RecruitmentLinkAdded  # noqa: Y015
+
+@_typing.final
+class LicenceRecorded(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EMPLOYER_ID_FIELD_NUMBER: _builtins.int
+    LICENCE_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    employer_id: _builtins.str
+    version: _builtins.int
+    @_builtins.property
+    def licence(self) -> _employer_pb2.Licence: ...
+    def __init__(
+        self,
+        *,
+        employer_id: _builtins.str = ...,
+        licence: _employer_pb2.Licence | None = ...,
+        version: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["licence", b"licence"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["employer_id", b"employer_id", "licence", b"licence", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LicenceRecorded: _TypeAlias = LicenceRecorded  # noqa: Y015
+
+@_typing.final
+class LicenceStatusChanged(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EMPLOYER_ID_FIELD_NUMBER: _builtins.int
+    LICENCE_FIELD_NUMBER: _builtins.int
+    PREVIOUS_STATUS_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    employer_id: _builtins.str
+    previous_status: _employer_pb2.LicenceStatus.ValueType
+    version: _builtins.int
+    @_builtins.property
+    def licence(self) -> _employer_pb2.Licence: ...
+    def __init__(
+        self,
+        *,
+        employer_id: _builtins.str = ...,
+        licence: _employer_pb2.Licence | None = ...,
+        previous_status: _employer_pb2.LicenceStatus.ValueType = ...,
+        version: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["licence", b"licence"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["employer_id", b"employer_id", "licence", b"licence", "previous_status", b"previous_status", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LicenceStatusChanged: _TypeAlias = LicenceStatusChanged  # noqa: Y015
+
+@_typing.final
+class MinimumWageRateRecorded(_message.Message):
+    """Minimum-wage rows changed by an operator: on topic mrc.employer.minimum-wages.v1, keyed by rate_id."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RATE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def rate(self) -> _minimum_wage_pb2.MinimumWageRate: ...
+    def __init__(
+        self,
+        *,
+        rate: _minimum_wage_pb2.MinimumWageRate | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["rate", b"rate"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["rate", b"rate"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MinimumWageRateRecorded: _TypeAlias = MinimumWageRateRecorded  # noqa: Y015
+
+@_typing.final
+class MinimumWageRateSuperseded(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUPERSEDED_FIELD_NUMBER: _builtins.int
+    REPLACEMENT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def superseded(self) -> _minimum_wage_pb2.MinimumWageRate: ...
+    @_builtins.property
+    def replacement(self) -> _minimum_wage_pb2.MinimumWageRate: ...
+    def __init__(
+        self,
+        *,
+        superseded: _minimum_wage_pb2.MinimumWageRate | None = ...,
+        replacement: _minimum_wage_pb2.MinimumWageRate | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["replacement", b"replacement", "superseded", b"superseded"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["replacement", b"replacement", "superseded", b"superseded"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MinimumWageRateSuperseded: _TypeAlias = MinimumWageRateSuperseded  # noqa: Y015
+
+@_typing.final
+class MinimumWageRateWithdrawn(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RATE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def rate(self) -> _minimum_wage_pb2.MinimumWageRate: ...
+    def __init__(
+        self,
+        *,
+        rate: _minimum_wage_pb2.MinimumWageRate | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["rate", b"rate"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["rate", b"rate"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MinimumWageRateWithdrawn: _TypeAlias = MinimumWageRateWithdrawn  # noqa: Y015
