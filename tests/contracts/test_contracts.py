@@ -25,7 +25,12 @@ BUF = REPO_ROOT / "node_modules" / ".bin" / "buf"
 PACKAGE_RE = re.compile(r"^package\s+([A-Za-z0-9_.]+)\s*;", re.MULTILINE)
 VERSIONED_PACKAGE_RE = re.compile(r"^mrc\.[a-z][a-z0-9_]*\.v[1-9][0-9]*$")
 # mrc.<svc>.v<N>.<PastTenseName>: events state what happened, so the name ends in "ed".
-EVENT_NAME_RE = re.compile(r"^mrc\.(?P<svc>[a-z][a-z0-9_]*)\.v[1-9][0-9]*\.[A-Z][A-Za-z0-9]*ed$")
+# Past participles: regular (-ed) and the irregular ones event names use (WageShortfallFound).
+EVENT_NAME_RE = re.compile(
+    r"^mrc\.(?P<svc>[a-z][a-z0-9_]*)\.v[1-9][0-9]*\.[A-Z][A-Za-z0-9]*(?:ed|Found|Sent|Held|Withdrawn|Drawn|Taken|Given)$"
+)
+# Parts that events carry (a worker's non-identifying facts), not events themselves.
+EVENT_PART_SUFFIXES = ("Facts",)
 
 
 def _proto_files() -> list[Path]:
@@ -101,6 +106,8 @@ def test_event_messages_are_past_tense_full_names(proto: Path) -> None:
     assert messages, f"{_rel(proto)} defines no event message"
     svc = proto.parent.parent.name
     for descriptor in messages.values():
+        if descriptor.name.endswith(EVENT_PART_SUFFIXES):
+            continue
         match = EVENT_NAME_RE.match(descriptor.full_name)
         assert match, (
             f"event {descriptor.full_name!r} in {_rel(proto)} is not mrc.<svc>.v<N>.<PastTenseName> "

@@ -135,14 +135,6 @@ class FakeAuditRecordStore:
         return list(reversed(found))[:limit]
 
 
-class CountingNotifier:
-    def __init__(self) -> None:
-        self.count = 0
-
-    def notify(self, document_id: object = None) -> None:
-        self.count += 1
-
-
 @dataclass
 class Platform:
     """The access service's use cases over fakes, with the bootstrap operator in place."""
@@ -152,13 +144,12 @@ class Platform:
     clients: FakeClientRepository = field(default_factory=FakeClientRepository)
     key_store: FakeSigningKeyStore = field(default_factory=FakeSigningKeyStore)
     audit_store: FakeAuditRecordStore = field(default_factory=FakeAuditRecordStore)
-    notifier: CountingNotifier = field(default_factory=CountingNotifier)
 
     def __post_init__(self) -> None:
         ids = iter(f"id-{n}" for n in range(1, 10_000))
         tokens = iter(f"jti-{n}" for n in range(1, 10_000))
         self.administration = PartnerAdministration(
-            self.partners, self.clients, self.notifier, clock=self.clock, new_id=lambda: next(ids)
+            self.partners, self.clients, clock=self.clock, new_id=lambda: next(ids)
         )
         self.key_ring = SigningKeyRing(
             self.key_store, grace=GRACE, cache_seconds=5.0, clock=self.clock, monotonic=self.clock.monotonic

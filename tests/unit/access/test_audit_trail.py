@@ -104,6 +104,6 @@ def test_a_page_token_only_continues_its_own_query() -> None:
 def test_no_update_or_delete_path_exists() -> None:
     from mrc_access.adapters import mongo_audit_records
 
-    store_methods = {name for name in vars(mongo_audit_records.MongoAuditRecordStore) if not name.startswith("__")}
+    store_methods = {name for name in vars(mongo_audit_records.StoredAuditRecords) if not name.startswith("__")}
     assert store_methods == {"add", "find", "ensure_indexes"}
     assert {name for name in vars(AuditTrail) if not name.startswith("_")} == {"record", "list"}

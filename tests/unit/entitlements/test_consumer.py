@@ -37,17 +37,14 @@ def envelope(message: Message, subject: str) -> Event:
 
 
 def registered(worker_id: str, *purposes: int, revoked: bool = False) -> Event:
-    consent = worker_pb2.Consent(consent_id=f"c-{worker_id}", purposes=purposes or (REGISTRATION, LINKAGE))
-    if revoked:
-        consent.revoked_at.GetCurrentTime()
-    worker = worker_pb2.Worker(
+    # The registry publishes the purposes of the worker's active consents (a revoked consent has none).
+    active = [] if revoked else list(purposes or (REGISTRATION, LINKAGE))
+    facts = events_pb2.WorkerFacts(
         worker_id=worker_id,
-        full_name="Sunita Devi",
         home=common_pb2.LgdLocation(state_code="10", district_code="188"),
-        consents=[consent],
+        active_purposes=active,
     )
-    worker.registered_at.GetCurrentTime()
-    return envelope(events_pb2.WorkerRegistered(worker=worker), worker_id)
+    return envelope(events_pb2.WorkerRegistered(worker=worker_pb2.Worker(worker_id=worker_id), facts=facts), worker_id)
 
 
 def consent_changed(worker_id: str, active_purposes: Iterable[int]) -> Event:
