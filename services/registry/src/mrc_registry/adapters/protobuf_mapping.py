@@ -23,7 +23,7 @@ from mrc_registry.domain.worker import (
     WorkerStatus,
     WorkerUpdated,
 )
-from mrc_registry.domain.worker_access import EVERY_FIELD
+from mrc_registry.domain.worker_access import EVERY_FIELD, consent_grants
 from mrc_registry.settings import EVENT_SOURCE, WORKERS_TOPIC
 
 GENDER_TO_PROTO = {
@@ -127,6 +127,13 @@ def worker_facts(worker: Worker, now: datetime) -> events_pb2.WorkerFacts:
         status=STATUS_TO_PROTO[worker.status],
         version=worker.version,
         consenting_partner_ids=sorted({c.captured_by_partner_id for c in active}),
+        grants=[
+            events_pb2.PartnerGrant(
+                partner_id=grant.partner_id, partner_kind=grant.partner_kind, purposes=sorted(grant.purposes)
+            )
+            for consent in active
+            for grant in consent_grants(consent)
+        ],
     )
 
 

@@ -53,6 +53,7 @@ class WorkerFacts(_message.Message):
     STATUS_FIELD_NUMBER: _builtins.int
     VERSION_FIELD_NUMBER: _builtins.int
     CONSENTING_PARTNER_IDS_FIELD_NUMBER: _builtins.int
+    GRANTS_FIELD_NUMBER: _builtins.int
     worker_id: _builtins.str
     birth_year: _builtins.int
     """0 when unknown."""
@@ -82,6 +83,12 @@ class WorkerFacts(_message.Message):
     def consenting_partner_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """The partners holding an active consent of the worker (they may use the record)."""
 
+    @_builtins.property
+    def grants(self) -> _containers.RepeatedCompositeFieldContainer[Global___PartnerGrant]:
+        """Who the worker's active consents let use the record, and for what: the grants a consuming service
+        gives the shared access policy (mrc_kernel.policy), so it scopes its own records as the registry does.
+        """
+
     def __init__(
         self,
         *,
@@ -98,14 +105,47 @@ class WorkerFacts(_message.Message):
         status: _worker_pb2.WorkerStatus.ValueType = ...,
         version: _builtins.int = ...,
         consenting_partner_ids: _abc.Iterable[_builtins.str] | None = ...,
+        grants: _abc.Iterable[Global___PartnerGrant] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["home", b"home"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["active_purposes", b"active_purposes", "birth_year", b"birth_year", "consenting_partner_ids", b"consenting_partner_ids", "document_kinds", b"document_kinds", "gender", b"gender", "home", b"home", "occupation", b"occupation", "registering_partner_id", b"registering_partner_id", "sector", b"sector", "status", b"status", "version", b"version", "vulnerabilities", b"vulnerabilities", "worker_id", b"worker_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["active_purposes", b"active_purposes", "birth_year", b"birth_year", "consenting_partner_ids", b"consenting_partner_ids", "document_kinds", b"document_kinds", "gender", b"gender", "grants", b"grants", "home", b"home", "occupation", b"occupation", "registering_partner_id", b"registering_partner_id", "sector", b"sector", "status", b"status", "version", b"version", "vulnerabilities", b"vulnerabilities", "worker_id", b"worker_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___WorkerFacts: _TypeAlias = WorkerFacts  # noqa: Y015
+
+@_typing.final
+class PartnerGrant(_message.Message):
+    """One grant of an active consent: a named partner, or every partner of a kind (government sharing)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PARTNER_ID_FIELD_NUMBER: _builtins.int
+    PARTNER_KIND_FIELD_NUMBER: _builtins.int
+    PURPOSES_FIELD_NUMBER: _builtins.int
+    partner_id: _builtins.str
+    partner_kind: _builtins.str
+    @_builtins.property
+    def purposes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Request purposes (mrc_kernel.policy.Purpose): registration, case_management, entitlement_linkage,
+        grievance_follow_up, sharing.
+        """
+
+    def __init__(
+        self,
+        *,
+        partner_id: _builtins.str = ...,
+        partner_kind: _builtins.str = ...,
+        purposes: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["partner_id", b"partner_id", "partner_kind", b"partner_kind", "purposes", b"purposes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PartnerGrant: _TypeAlias = PartnerGrant  # noqa: Y015
 
 @_typing.final
 class WorkerRegistered(_message.Message):
