@@ -50,6 +50,7 @@ from mrc_plumbing.store.port import (
     KeyListing,
     RankedId,
     Update,
+    outbox_entries,
 )
 
 T = TypeVar("T")
@@ -117,15 +118,16 @@ class FerretCollection(PymongoCollection):
     def update(
         self, document_id: Any, update: Update, *, where: Filter | None = None, events: Sequence[Event] = ()
     ) -> bool:
+        entries = outbox_entries(events)
         with self._locked(document_id):
             if where and not self._holds(document_id, where):
                 return False
             with translated_errors():
                 matched = self._collection.update_one(
-                    {"_id": document_id}, update_with_events(update, events)
+                    {"_id": document_id}, update_with_events(update, entries)
                 ).matched_count
         if matched == 1:
-            self._stored([document_id] if events else [])
+            self._stored({document_id: entries} if entries else {})
             return True
         return False
 
@@ -134,7 +136,8 @@ class FerretCollection(PymongoCollection):
         return super().update_each(updates)
 
     def apply_once(self, document_id: Any, update: Update, event_id: str, *, events: Sequence[Event] = ()) -> bool:
-        combined = update_with_events(update, events)
+        entries = outbox_entries(events)
+        combined = update_with_events(update, entries)
         combined.setdefault("$addToSet", {})[APPLIED_EVENTS_FIELD] = event_id
         with self._locked(document_id):
             if not self._holds(document_id, {APPLIED_EVENTS_FIELD: {"$ne": event_id}}):
@@ -142,7 +145,7 @@ class FerretCollection(PymongoCollection):
             with translated_errors():
                 modified = self._collection.update_one({"_id": document_id}, combined).modified_count
         if modified:
-            self._stored([document_id] if events else [])
+            self._stored({document_id: entries} if entries else {})
             return True
         return False
 
