@@ -22,12 +22,15 @@ from __future__ import annotations
 import contextlib
 import functools
 import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from pymongo import InsertOne, UpdateOne
 from pymongo.collection import Collection
+from pymongo.database import Database
 from pymongo.errors import BulkWriteError
 
 from mrc_kernel.events import Event
@@ -60,6 +63,9 @@ R = TypeVar("R")
 MAX_UPDATES_PER_COMMAND = 50
 # A key document lists at most this many ids: FerretDB rewrites the whole document on each change.
 MAX_IDS_PER_KEY = 1000
+# Key documents kept in the process (hot keys: common names in a district), and for how long at most.
+KEY_CACHE_CAPACITY = 20_000
+KEY_CACHE_TTL_SECONDS = 300.0
 POINT_READ_THREADS = 8
 # Batches larger than this get threads of their own, so they never queue ahead of a request's reads.
 SHARED_POOL_MAX_ITEMS = 64
@@ -169,22 +175,83 @@ class FerretCollection(PymongoCollection):
         self.update_each([(d["_id"], {"$pullAll": {OUTBOX_FIELD: d.get(OUTBOX_FIELD, [])}}) for d in published])
 
 
+class _KeyCache:
+    """Key documents this process read or wrote, so a hot key is not read (or its size checked) on every
+    registration. Coherent because one process of a service writes its collections on the FerretDB strategy;
+    entries also expire, bounding any staleness should that rule be broken."""
+
+    def __init__(self, capacity: int, ttl_seconds: float) -> None:
+        self._entries: OrderedDict[str, tuple[float, bool, list[str]]] = OrderedDict()
+        self._capacity = capacity
+        self._ttl = ttl_seconds
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> tuple[bool, list[str]] | None:
+        """(whether the key document exists, its ids), or None when not cached."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or time.monotonic() - entry[0] > self._ttl:
+                return None
+            self._entries.move_to_end(key)
+            return entry[1], list(entry[2])
+
+    def put(self, key: str, exists: bool, ids: Sequence[str]) -> None:
+        with self._lock:
+            self._entries[key] = (time.monotonic(), exists, list(ids))
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._capacity:
+                self._entries.popitem(last=False)
+
+    def added(self, key: str, ids: Sequence[str]) -> None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                present = set(entry[2])
+                entry[2].extend(i for i in ids if i not in present)
+
+    def removed(self, key: str, document_id: str) -> None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and document_id in entry[2]:
+                entry[2].remove(document_id)
+
+    def forget(self, key: str) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
+
+
 class FerretKeyIndex(KeyIndex):
     """One document per key in `<collection>__<field>`, `{_id: key, ids: [...]}`, capped at MAX_IDS_PER_KEY.
 
     A key listing that many ids is incomplete: lookups must be narrowed by another key. Writes add
     before and remove after the owning document's save, so the worst an interruption leaves is a key
-    listing a document that no longer carries it.
+    listing a document that no longer carries it. Key documents are cached in the process (`_KeyCache`).
     """
 
-    def __init__(self, keys: Collection[Any], cap: int = MAX_IDS_PER_KEY) -> None:
+    def __init__(
+        self,
+        keys: Collection[Any],
+        cap: int = MAX_IDS_PER_KEY,
+        *,
+        cache_capacity: int = KEY_CACHE_CAPACITY,
+        cache_ttl_seconds: float = KEY_CACHE_TTL_SECONDS,
+    ) -> None:
         self._keys = keys
         self._cap = cap
+        self._cache = _KeyCache(cache_capacity, cache_ttl_seconds)
 
-    def _ids(self, key: str) -> list[str]:
+    def _read(self, key: str) -> tuple[bool, list[str]]:
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
         with translated_errors():
             document = self._keys.find_one({"_id": key})
-        return list(document["ids"]) if document else []
+        found = (document is not None, list(document["ids"]) if document else [])
+        self._cache.put(key, *found)
+        return found
+
+    def _ids(self, key: str) -> list[str]:
+        return self._read(key)[1]
 
     def added(self, document_id: str, keys: Iterable[str]) -> None:
         self.added_many({key: [document_id] for key in keys})
@@ -192,33 +259,46 @@ class FerretKeyIndex(KeyIndex):
     def added_many(self, ids_by_key: Mapping[str, Sequence[str]]) -> None:
         """List ids under keys: new keys are inserted, keys that exist get the ids added (under the cap).
 
-        No upserts (concurrent upserts leak FerretDB's pooled connections). The cap is checked on a read
-        rather than in the update's filter: two writers may take a key a little past it, which is harmless.
+        No upserts (concurrent upserts leak FerretDB's pooled connections). The cap is checked on the cached
+        (or read) key rather than in the update's filter: two writers may take a key a little past it, which is
+        harmless.
         """
         if not ids_by_key:
             return
-        existing: list[str] = []
+        wanted = sorted(ids_by_key)
+        known = dict(zip(wanted, point_reads(self._read, wanted), strict=True))
+        new_keys = [key for key in wanted if not known[key][0]]
+        clashed: set[str] = set()
         with translated_errors():
             try:
-                self._keys.bulk_write(
-                    [InsertOne({"_id": key, "ids": list(ids)}) for key, ids in sorted(ids_by_key.items())],
-                    ordered=False,
-                )
+                if new_keys:
+                    self._keys.bulk_write(
+                        [InsertOne({"_id": key, "ids": list(ids_by_key[key])}) for key in new_keys], ordered=False
+                    )
             except BulkWriteError as exc:
                 errors = exc.details.get("writeErrors", [])
                 if any(error.get("code") != DUPLICATE_KEY_CODE for error in errors):
                     raise
-                existing = sorted(error["op"]["_id"] for error in errors)
-        lengths = point_reads(lambda key: len(self._ids(key)), existing)
-        operations = [
-            UpdateOne({"_id": key}, {"$addToSet": {"ids": {"$each": list(ids_by_key[key])}}})
-            for key, length in zip(existing, lengths, strict=True)
-            if length < self._cap
-        ]
+                clashed = {error["op"]["_id"] for error in errors}  # another thread inserted it meanwhile
+        for key in new_keys:
+            if key in clashed:
+                self._cache.forget(key)
+            else:
+                self._cache.put(key, True, ids_by_key[key])
+        existing = [key for key in wanted if known[key][0] or key in clashed]
+        operations = []
+        for key in existing:
+            length = len(known[key][1]) if key not in clashed else len(self._read(key)[1])
+            if length < self._cap:
+                operations.append(UpdateOne({"_id": key}, {"$addToSet": {"ids": {"$each": list(ids_by_key[key])}}}))
+                self._cache.added(key, ids_by_key[key])
         self._write(operations)
 
     def removed(self, document_id: str, keys: Iterable[str]) -> None:
-        self._write([UpdateOne({"_id": key}, {"$pull": {"ids": document_id}}) for key in sorted(set(keys))])
+        ordered = sorted(set(keys))
+        self._write([UpdateOne({"_id": key}, {"$pull": {"ids": document_id}}) for key in ordered])
+        for key in ordered:
+            self._cache.removed(key, document_id)
 
     def _write(self, operations: list[UpdateOne]) -> None:
         with translated_errors():
@@ -245,8 +325,18 @@ class FerretKeyIndex(KeyIndex):
 class FerretStore(PymongoStore):
     strategy = "ferretdb"
 
+    def __init__(self, database: Database[Any]) -> None:
+        super().__init__(database)
+        self._key_indexes: dict[str, FerretKeyIndex] = {}
+        self._key_indexes_lock = threading.Lock()
+
     def _open(self, collection: Collection[Any]) -> DocumentCollection:
         return FerretCollection(self, collection)
 
     def key_index(self, collection: str, field: str) -> KeyIndex:
-        return FerretKeyIndex(self.database[f"{collection}__{field}"])
+        # One instance per key collection, so every repository of the process shares its cache.
+        name = f"{collection}__{field}"
+        with self._key_indexes_lock:
+            if name not in self._key_indexes:
+                self._key_indexes[name] = FerretKeyIndex(self.database[name])
+            return self._key_indexes[name]
