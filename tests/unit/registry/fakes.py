@@ -150,6 +150,10 @@ class WorkerStoreView:
     def match_keys(self, worker_id: str) -> set[str]:
         return set(self._documents[worker_id].get("match_keys", []))
 
+    def types(self) -> list[str]:
+        """The types of the stored envelopes, in the order written (`mrc.registry.v1.WorkerRegistered`...)."""
+        return [e.type for e in self.outbox]
+
 
 class ReviewStoreView:
     def __init__(self, store: InMemoryStore) -> None:
@@ -170,6 +174,11 @@ class ReviewStoreView:
     def reviews(self) -> dict[str, MatchReview]:
         found = {rid: self.adapter.get(rid) for rid in sorted(self.store.collection("match_reviews").documents)}
         return {rid: review for rid, review in found.items() if review is not None}
+
+
+def acting_for(caller: Caller, purpose: str) -> Caller:
+    """The caller declaring a purpose (`X-Purpose`), as a request would."""
+    return dataclasses.replace(caller, purpose=purpose)
 
 
 class Clock:
@@ -283,11 +292,9 @@ def register_command(key: str = "key-1", consent: ConsentInput | None = None, **
 
 
 def sharing_with(*partner_ids: str, **overrides: object) -> ConsentInput:
-    return consent_input(
-        purposes=frozenset({ConsentPurpose.PARTNER_SHARING}),
-        shared_with_partner_ids=frozenset(partner_ids),
-        **overrides,
-    )
+    values: dict[str, object] = {"purposes": frozenset({ConsentPurpose.PARTNER_SHARING})}
+    values.update(overrides)
+    return consent_input(shared_with_partner_ids=frozenset(partner_ids), **values)
 
 
 def registered(registry: Registry, caller: Caller = REGISTRAR_A, key: str = "key-1", **details: object) -> Worker:
