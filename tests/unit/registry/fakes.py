@@ -210,6 +210,17 @@ class Registry:
         """Writes of workers that stored events (the store tells the outbox relay about each)."""
         return self.repository.writes_with_events
 
+    def outbox_of(self, collection: str) -> list[Event]:
+        """Every envelope stored in the outboxes of one collection (`households`, `migration_episodes`)."""
+        documents = self.store.collection(collection).documents.values()
+        entries = [entry for doc in documents for entry in doc.get(OUTBOX_FIELD, [])]
+        return [Event.from_document(entry) for entry in sorted(entries, key=lambda e: (e["time"], e["id"]))]
+
+    def decoded(self, collection: str, type_name: str) -> list[Any]:
+        """The messages of one type stored in a collection's outboxes, decoded."""
+        decoder = EventDecoder()
+        return [decoder.decode(e) for e in self.outbox_of(collection) if e.type == type_name]
+
 
 def make_registry() -> Registry:
     store = InMemoryStore()
@@ -236,8 +247,10 @@ def make_registry() -> Registry:
     households = HouseholdService(
         households_repo, recorder, protector, workers.access, clock=clock, new_id=lambda: f"household-{next(ids)}"
     )
+    migrations_repo = StoredMigrations(store)
+    migrations_repo.ensure_indexes()  # its unique idempotency key makes retries find the first episode
     migrations = MigrationService(
-        StoredMigrations(store), recorder, workers.access, clock=clock, new_id=lambda: f"episode-{next(ids)}"
+        migrations_repo, recorder, workers.access, clock=clock, new_id=lambda: f"episode-{next(ids)}"
     )
     workers.also_erase_in(households, migrations)
     reviews = ReviewService(
