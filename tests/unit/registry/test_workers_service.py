@@ -25,7 +25,7 @@ from mrc_kernel.vocabulary import Sector
 from mrc_registry.adapters.protobuf_mapping import to_envelope
 from mrc_registry.domain.consent import CaptureMethod, ConsentPurpose
 from mrc_registry.domain.worker import DocumentKind, Vulnerability, Worker, WorkerRegistered, WorkerStatus
-from mrc_registry.domain.worker_access import EVERY_FIELD, IDENTITY, WORK
+from mrc_registry.domain.worker_access import CONTACT, DOCUMENTS, EVERY_FIELD, IDENTITY, VULNERABILITIES, WORK
 from mrc_registry.service_layer.commands import DocumentInput, Search, UpdateWorker, WorkerInput
 from mrc_registry.service_layer.workers import PERSONAL_FIELDS, WorkerView
 from tests.support.auth import AuditCall, caller_for
@@ -785,3 +785,32 @@ def test_erasure_removes_personal_data_publishes_it_and_later_reads_are_not_foun
     with pytest.raises(NotFound):
         registry.workers.erase(worker_id, "again", SUPERVISOR_A)
     assert registry.workers.search(Search(district_code="212"), SUPERVISOR_A) == ([], "")
+
+
+# -- what each purpose shows ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("purpose", "declared", "shown"),
+    [
+        (None, "sharing", IDENTITY + WORK),
+        (ConsentPurpose.ENTITLEMENT_LINKAGE, "entitlement_linkage", IDENTITY + DOCUMENTS + WORK),
+        (ConsentPurpose.GRIEVANCE_FOLLOW_UP, "grievance_follow_up", IDENTITY + CONTACT + WORK + VULNERABILITIES),
+        (ConsentPurpose.REGISTRATION, "case_management", IDENTITY + CONTACT + DOCUMENTS + WORK),
+    ],
+)
+def test_a_partner_the_worker_shared_with_sees_the_fields_of_the_consents_purposes(
+    registry: Registry, purpose: ConsentPurpose | None, declared: str, shown: tuple[str, ...]
+) -> None:
+    worker_id = registered(
+        registry, identity_documents=aadhaar(), vulnerabilities=frozenset({Vulnerability.SINGLE_WOMAN})
+    ).worker_id
+    purposes = frozenset({ConsentPurpose.PARTNER_SHARING, *([purpose] if purpose else [])})
+    registry.workers.grant_consent(worker_id, sharing_with("partner-b", purposes=purposes), "share", REGISTRAR_A)
+
+    view = registry.workers.get(worker_id, acting_for(CASEWORKER_B, declared))
+
+    assert view.fields == frozenset(shown)
+    assert view.phone == (PHONE_E164 if "phone" in shown else "")
+    assert registry.audit.records[-1].fields == tuple(sorted(shown))  # the audit names what was shown
+    assert registry.workers.get(worker_id, CASEWORKER_A).fields == EVERY_FIELD
