@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -22,10 +23,12 @@ from mrc_kernel.errors import (
 from mrc_kernel.place import Place
 from mrc_kernel.roles import Role
 from mrc_kernel.vocabulary import Sector
+from mrc_plumbing.store import Page
 from mrc_registry.adapters.protobuf_mapping import to_envelope
 from mrc_registry.domain.consent import CaptureMethod, ConsentPurpose
 from mrc_registry.domain.worker import DocumentKind, Vulnerability, Worker, WorkerRegistered, WorkerStatus
 from mrc_registry.domain.worker_access import CONTACT, DOCUMENTS, EVERY_FIELD, IDENTITY, VULNERABILITIES, WORK
+from mrc_registry.service_layer import workers as workers_module
 from mrc_registry.service_layer.commands import DocumentInput, Search, UpdateWorker, WorkerInput
 from mrc_registry.service_layer.workers import PERSONAL_FIELDS, WorkerView
 from tests.support.auth import AuditCall, caller_for
@@ -814,3 +817,86 @@ def test_a_partner_the_worker_shared_with_sees_the_fields_of_the_consents_purpos
     assert view.phone == (PHONE_E164 if "phone" in shown else "")
     assert registry.audit.records[-1].fields == tuple(sorted(shown))  # the audit names what was shown
     assert registry.workers.get(worker_id, CASEWORKER_A).fields == EVERY_FIELD
+
+
+# -- listings are time-bounded pages -------------------------------------------------------------
+
+
+def test_a_listing_the_store_cut_short_for_time_continues_with_a_token_instead_of_ending(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mine = register_many(registry, REGISTRAR_A, "a", NAMES)
+    collection = registry.repository.adapter._workers
+    page = collection.page
+    slow = iter([True])
+
+    def out_of_time_once(filter: Any, *, after: str = "", limit: int, **rest: Any) -> Page:
+        full = page(filter, after=after, limit=limit, **rest)
+        if next(slow, False):  # the store's time budget ran out after two documents
+            return Page(full.documents[:2], full.documents[1]["_id"], budget_exhausted=True)
+        return full
+
+    monkeypatch.setattr(collection, "page", out_of_time_once)
+
+    found, token = registry.workers.search(Search(district_code="188", page_size=5), CASEWORKER_A)
+
+    # The short page from the store was not taken for the end of the listing: reading went on.
+    assert ids(found) == sorted(mine)
+    assert token == ""
+
+
+def test_a_search_out_of_time_answers_a_short_page_whose_token_continues_where_reading_stopped(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mine = register_many(registry, REGISTRAR_A, "a", NAMES)
+    collection = registry.repository.adapter._workers
+    page = collection.page
+
+    def two_at_a_time(filter: Any, *, after: str = "", limit: int, **rest: Any) -> Page:
+        full = page(filter, after=after, limit=limit, **rest)
+        if len(full.documents) <= 2:
+            return full
+        return Page(full.documents[:2], full.documents[1]["_id"], budget_exhausted=True)
+
+    monkeypatch.setattr(collection, "page", two_at_a_time)
+    monkeypatch.setattr(workers_module, "SEARCH_TIME_BUDGET_SECONDS", 0.0)
+
+    first, token = registry.workers.search(Search(district_code="188", page_size=5), CASEWORKER_A)
+    second, token_2 = registry.workers.search(Search(district_code="188", page_size=5, page_token=token), CASEWORKER_A)
+    third, last = registry.workers.search(Search(district_code="188", page_size=5, page_token=token_2), CASEWORKER_A)
+
+    assert (len(first), len(second), len(third)) == (2, 2, 1)
+    assert token and token_2
+    assert ids(first) + ids(second) + ids(third) == sorted(mine)
+    assert last == ""
+
+
+def test_a_search_through_records_the_caller_may_not_use_stops_at_its_time_budget(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    register_many(registry, REGISTRAR_B, "bb", NAMES)  # none of them partner A's
+    mine = register_many(registry, REGISTRAR_A, "zzzz", ["Sunita Devi"])
+    reads = 0
+    search = registry.repository.adapter.search
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal reads
+        reads += 1
+        return search(*args, **kwargs)
+
+    monkeypatch.setattr(registry.repository.adapter, "search", counted)
+    monkeypatch.setattr(workers_module, "SEARCH_TIME_BUDGET_SECONDS", 0.0)
+
+    seen: list[str] = []
+    pages = 0
+    token = ""
+    while True:
+        found, token = registry.workers.search(Search(district_code="188", page_size=1, page_token=token), CASEWORKER_A)
+        pages += 1
+        seen += ids(found)
+        if not token:
+            break
+
+    assert seen == mine
+    assert reads == pages  # one read of the store per request: no request scans the district on its own
+    assert pages > 1
