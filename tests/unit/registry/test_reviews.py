@@ -7,7 +7,8 @@ import pytest
 
 from mrc_kernel.audit import Action
 from mrc_kernel.errors import Conflict, InvalidArgument, NotFound, PermissionDenied
-from mrc_registry.domain.worker import WorkerStatus
+from mrc_registry.domain.consent import ConsentPurpose
+from mrc_registry.domain.worker import Vulnerability, WorkerStatus
 from mrc_registry.service_layer.commands import Search
 from mrc_registry.service_layer.deduplication import MatchKind, MatchReview, ReviewStatus
 from mrc_registry.service_layer.reviews import Decision, Side
@@ -24,6 +25,7 @@ from .fakes import (
     make_registry,
     register_command,
     registered,
+    sharing_with,
 )
 
 MERGED = "mrc.registry.v1.WorkersMerged"
@@ -225,3 +227,26 @@ def test_the_holder_may_keep_the_records_apart(registry: Registry) -> None:
     assert registry.repository.workers[own_id].status is WorkerStatus.ACTIVE
     with pytest.raises(NotFound):
         registry.workers.get(existing_id, CASEWORKER_B)
+
+
+def test_a_partner_the_record_is_shared_with_cannot_retire_it_by_merging_it_into_its_own(registry: Registry) -> None:
+    theirs = registered(registry, vulnerabilities=frozenset({Vulnerability.BONDED_LABOUR_RISK})).worker_id
+    own = registry.workers.register(
+        register_command("b-1", full_name="Ravi Kumaar", phone="", father_or_spouse_name=""), REGISTRAR_B
+    ).view.worker.worker_id
+    purposes = frozenset({ConsentPurpose.REGISTRATION, ConsentPurpose.PARTNER_SHARING})
+    registry.workers.grant_consent(theirs, sharing_with("partner-b", purposes=purposes), "share-1", REGISTRAR_A)
+    [view] = registry.reviews.pending(SUPERVISOR_B)
+    assert view.side is Side.BOTH
+
+    with pytest.raises(InvalidArgument) as caught:
+        registry.reviews.resolve(view.review.review_id, Decision.MERGE, own, SUPERVISOR_B)
+
+    assert [v.field for v in caught.value.violations] == ["surviving_worker_id"]
+    assert registry.repository.workers[theirs].status is WorkerStatus.ACTIVE
+    assert "vulnerabilities" in registry.workers.get(theirs, SUPERVISOR_A).fields
+    # Its own record may join the shared one: the shared record survives, as a link would have it.
+    merged = registry.reviews.resolve(view.review.review_id, Decision.MERGE, theirs, SUPERVISOR_B)
+    assert merged.review.status is ReviewStatus.MERGED
+    assert registry.repository.workers[own].merged_into == theirs
+    assert registry.workers.get(theirs, SUPERVISOR_A).worker.registering_partner_id == "partner-a"
