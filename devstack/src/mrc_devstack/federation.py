@@ -24,9 +24,11 @@ Python API (what tests/federation does)::
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -240,10 +242,10 @@ class Federation:
         """Infrastructure of every state (and national), the federation topics, the services, MirrorMaker 2."""
         self.install()
         self.save()
-        for stack in self.stacks.values():
-            stack.start(list(INFRA), timeout)
+        infra = [(stack, list(INFRA)) for stack in self.stacks.values()]
         if self.national is not None:
-            self.national.start(["kafka"], timeout)
+            infra.append((self.national, ["kafka"]))
+        _in_parallel([functools.partial(stack.start, names, timeout) for stack, names in infra])
         for name, stack in self.stacks.items():
             created = ensure_topics(stack.kafka_bootstrap, FEDERATION_TOPICS)
             if created:
@@ -473,6 +475,26 @@ class Federation:
     def is_running(self, component: str) -> bool:
         stack, name = self.locate(component)
         return self.mirror_maker_running() if stack is None else stack.is_running(name)
+
+
+def _in_parallel(steps: Sequence[Callable[[], None]]) -> None:
+    """Run the steps in threads (the clusters start independently: JVM start-ups overlap their waits)
+    and raise the first failure once all have ended."""
+    failures: list[BaseException] = []
+
+    def run(step: Callable[[], None]) -> None:
+        try:
+            step()
+        except BaseException as e:
+            failures.append(e)
+
+    threads = [threading.Thread(target=run, args=(step,), daemon=True) for step in steps]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
 
 
 def stack_service_names() -> list[str]:
