@@ -39,8 +39,31 @@ RESTART_BACKOFF_MAX = 30.0
 HEALTHY_RESET = 60.0
 
 
+# When the interrupt that starts a shutdown arrived. `uv run` forwards the terminal's Ctrl-C to its child,
+# which also gets it from the terminal itself: one keypress arrives twice, and only a later one may force.
+_interrupted_at = [0.0]
+DOUBLE_DELIVERY = 1.0  # seconds
+
+
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    _interrupted_at[0] = time.monotonic()
     raise KeyboardInterrupt
+
+
+def _force_on_second_interrupt(target: Stack | Federation) -> None:
+    """While stopping, a further Ctrl-C/SIGTERM skips the grace period (SIGKILL) instead of aborting."""
+
+    def force(signum: int, frame: FrameType | None) -> None:
+        if time.monotonic() - _interrupted_at[0] < DOUBLE_DELIVERY:
+            return
+        if not target.force_stop:
+            print("forcing: remaining components get SIGKILL", flush=True)
+        target.force_stop = True
+        for stack in target.all_stacks() if isinstance(target, Federation) else ():
+            stack.force_stop = True
+
+    signal.signal(signal.SIGINT, force)
+    signal.signal(signal.SIGTERM, force)
 
 
 def _interruptible() -> None:
@@ -50,15 +73,7 @@ def _interruptible() -> None:
 
 
 def _shutting_down(stack: Stack) -> None:
-    """While stopping, a further Ctrl-C/SIGTERM skips the grace period (SIGKILL) instead of aborting."""
-
-    def force(signum: int, frame: FrameType | None) -> None:
-        if not stack.force_stop:
-            print("forcing: remaining components get SIGKILL", flush=True)
-        stack.force_stop = True
-
-    signal.signal(signal.SIGINT, force)
-    signal.signal(signal.SIGTERM, force)
+    _force_on_second_interrupt(stack)
 
 
 # ------------------------------------------------------------------------- output
@@ -260,13 +275,7 @@ def _federation_components(federation: Federation) -> Supervised:
 
 
 def _federation_shutting_down(federation: Federation) -> None:
-    def force(signum: int, frame: FrameType | None) -> None:
-        if not federation.force_stop:
-            print("forcing: remaining components get SIGKILL", flush=True)
-        federation.force_stop = True
-
-    signal.signal(signal.SIGINT, force)
-    signal.signal(signal.SIGTERM, force)
+    _force_on_second_interrupt(federation)
 
 
 def cmd_federation_up(

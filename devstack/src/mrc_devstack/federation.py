@@ -39,7 +39,7 @@ from mrc_devstack import health, mirror_maker, procs
 from mrc_devstack.mirror_maker import FEDERATION_TOPICS, Cluster, Flow
 from mrc_devstack.paths import REPO_ROOT, Layout, default_cache
 from mrc_devstack.services import KAFKA_CONTROLLER_PORT, KAFKA_PORT, MONGO_PORT, SERVICES
-from mrc_devstack.stack import COMPONENTS, INFRA, STOP_TIMEOUT, ComponentStatus, Stack, StackError, State
+from mrc_devstack.stack import COMPONENTS, INFRA, SERVICE_NAMES, STOP_TIMEOUT, ComponentStatus, Stack, StackError, State
 from mrc_devstack.tools import InstallError
 from mrc_geography.lgd import LGD
 
@@ -187,20 +187,15 @@ class Federation:
         (self.home / STATE_FILE).write_text(json.dumps(self.to_json(), indent=2) + "\n")
 
     @classmethod
-    def load(cls, home: Path, **kwargs: object) -> Federation | None:
+    def load(cls, home: Path, echo: Callable[[str], None] | None = None) -> Federation | None:
         """The federation last started in ``home``, or None."""
         try:
             data = json.loads((Path(home) / STATE_FILE).read_text())
         except (OSError, ValueError):
             return None
         states = [StateSpec(s["name"], s["code"], int(s["port_offset"])) for s in data["states"]]
-        return cls(
-            home,
-            states,
-            data.get("national_offset"),
-            mirror_maker_port=data.get("mirror_maker_port"),
-            **kwargs,  # type: ignore[arg-type]
-        )
+        national, port = data.get("national_offset"), data.get("mirror_maker_port")
+        return cls(home, states, national, mirror_maker_port=port, echo=echo)
 
     def same_setup(self, other: Federation) -> bool:
         return self.to_json() == other.to_json()
@@ -240,6 +235,11 @@ class Federation:
 
     def start(self, services: Sequence[str] = (), timeout: float = 180.0) -> None:
         """Infrastructure of every state (and national), the federation topics, the services, MirrorMaker 2."""
+        unknown = sorted(set(services) - set(SERVICE_NAMES))
+        if unknown:
+            raise StackError(f"unknown service {', '.join(unknown)}; known: {', '.join(SERVICE_NAMES)}")
+        # In the platform's start order: access first, every other service verifies tokens with its keys.
+        ordered = [name for name in SERVICE_NAMES if name in services]
         self.install()
         self.save()
         infra = [(stack, list(INFRA)) for stack in self.stacks.values()]
@@ -250,15 +250,15 @@ class Federation:
             created = ensure_topics(stack.kafka_bootstrap, FEDERATION_TOPICS)
             if created:
                 self.echo(f"[{name}] created federation topics: {', '.join(created)}")
-        if services:
+        if ordered:
             for stack in self.stacks.values():
-                stack.start(list(services), timeout)
+                stack.start(ordered, timeout)
         self.start_mirror_maker(timeout)
 
     def stop(self) -> None:
         """MirrorMaker 2 first, then every stack (services, Kafka, FerretDB)."""
         self.stop_mirror_maker()
-        for stack in self._all_stacks():
+        for stack in self.all_stacks():
             stack.force_stop = self.force_stop
             stack.stop_all()
 
@@ -276,21 +276,23 @@ class Federation:
         if self.national is not None:
             lines.append(f"  {NATIONAL:<12}{'-':<5}{self.national_offset:<8}{self.national.kafka_bootstrap}")
         lines.append(f"  MirrorMaker 2: {', '.join(f.name for f in self.flows)}; log {self.mm2_log}")
-        peers = ", ".join(f"{s}.mrc.federation.*" for s in self.stacks)
-        lines.append(f"  Mirrored topics: {peers} (each in the other states); <state>.{mirror_maker.AGGREGATES_TOPIC}")
-        lines.append("  in national. Logs: mrc-dev federation logs <state>/<component> | mirror-maker")
+        copies = ", ".join(f"{s}.mrc.federation.*" for s in self.stacks)
+        lines.append(f"  Copies: {copies} in the other states")
+        if self.national is not None:
+            lines.append(f"          <state>.{mirror_maker.AGGREGATES_TOPIC} in national")
+        lines.append("  Logs: mrc-dev federation logs mirror-maker | <state>/<component> (-f to follow)")
         return lines
 
     def wipe(self) -> None:
         """Delete the data, logs and state of every stack and of MirrorMaker 2 (everything must be stopped)."""
         if self.mirror_maker_running():
             raise StackError("MirrorMaker 2 still runs; run `mrc-dev federation down` first")
-        for stack in self._all_stacks():
+        for stack in self.all_stacks():
             stack.wipe()
         shutil.rmtree(self.mm2_layout.home, ignore_errors=True)
         (self.home / STATE_FILE).unlink(missing_ok=True)
 
-    def _all_stacks(self) -> list[Stack]:
+    def all_stacks(self) -> list[Stack]:
         return [*self.stacks.values(), *([self.national] if self.national is not None else [])]
 
     # ----------------------------------------------------------------- MirrorMaker 2
@@ -463,7 +465,7 @@ class Federation:
                 by_stack.setdefault(id(stack), []).append(name)
         if MIRROR_MAKER in chosen:
             self.stop_mirror_maker(kill=kill)
-        for stack in self._all_stacks():
+        for stack in self.all_stacks():
             if id(stack) in by_stack:
                 stack.force_stop = self.force_stop
                 stack.stop(by_stack[id(stack)], kill=kill)

@@ -81,6 +81,8 @@ log4j.logger.org.apache.kafka.connect.runtime.isolation=WARN
 log4j.logger.org.reflections=ERROR
 log4j.logger.org.eclipse.jetty=WARN
 log4j.logger.org.apache.kafka.common.telemetry=WARN
+# "refreshing topics took 12 ms", per flow every few seconds.
+log4j.logger.org.apache.kafka.connect.mirror.Scheduler=WARN
 """
 
 
