@@ -61,8 +61,7 @@ def federation_services(federation: Federation) -> Callable[[Sequence[str]], Fed
     """Start services in every state (each once per session); the infrastructure alone runs otherwise."""
 
     def start(services: Sequence[str]) -> Federation:
-        for stack in federation.stacks.values():
-            stack.start_services(list(services))
+        federation.start_services(services)
         return federation
 
     return start

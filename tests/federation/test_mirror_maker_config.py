@@ -138,3 +138,10 @@ def test_each_state_s_services_know_their_state_and_peers(tmp_path: Path) -> Non
     }
     assert federation.stacks["kerala"].service_env["MRC_FEDERATION_PEERS"] == "bihar"
     assert [c.alias for c in federation.clusters] == ["bihar", "kerala", "national"]
+
+
+def test_unknown_services_are_refused_before_anything_starts(tmp_path: Path) -> None:
+    federation = Federation(tmp_path, parse_states("bihar:26000,kerala:28000"))
+    with pytest.raises(StackError, match="unknown service regsitry"):
+        federation.start(services=["access", "regsitry"])
+    assert not (tmp_path / "federation.json").exists(), "nothing was started or recorded"

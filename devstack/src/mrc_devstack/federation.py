@@ -235,11 +235,7 @@ class Federation:
 
     def start(self, services: Sequence[str] = (), timeout: float = 180.0) -> None:
         """Infrastructure of every state (and national), the federation topics, the services, MirrorMaker 2."""
-        unknown = sorted(set(services) - set(SERVICE_NAMES))
-        if unknown:
-            raise StackError(f"unknown service {', '.join(unknown)}; known: {', '.join(SERVICE_NAMES)}")
-        # In the platform's start order: access first, every other service verifies tokens with its keys.
-        ordered = [name for name in SERVICE_NAMES if name in services]
+        ordered = _in_start_order(services)
         self.install()
         self.save()
         infra = [(stack, list(INFRA)) for stack in self.stacks.values()]
@@ -250,10 +246,15 @@ class Federation:
             created = ensure_topics(stack.kafka_bootstrap, FEDERATION_TOPICS)
             if created:
                 self.echo(f"[{name}] created federation topics: {', '.join(created)}")
+        self.start_services(ordered, timeout)
+        self.start_mirror_maker(timeout)
+
+    def start_services(self, services: Sequence[str], timeout: float = 180.0) -> None:
+        """Start services in every state (those running stay as they are); the infrastructure must run."""
+        ordered = _in_start_order(services)
         if ordered:
             for stack in self.stacks.values():
                 stack.start(ordered, timeout)
-        self.start_mirror_maker(timeout)
 
     def stop(self) -> None:
         """MirrorMaker 2 first, then every stack (services, Kafka, FerretDB)."""
@@ -477,6 +478,14 @@ class Federation:
     def is_running(self, component: str) -> bool:
         stack, name = self.locate(component)
         return self.mirror_maker_running() if stack is None else stack.is_running(name)
+
+
+def _in_start_order(services: Sequence[str]) -> list[str]:
+    """The services in the platform's start order (access first: the others verify tokens with its keys)."""
+    unknown = sorted(set(services) - set(SERVICE_NAMES))
+    if unknown:
+        raise StackError(f"unknown service {', '.join(unknown)}; known: {', '.join(SERVICE_NAMES)}")
+    return [name for name in SERVICE_NAMES if name in services]
 
 
 def _in_parallel(steps: Sequence[Callable[[], None]]) -> None:
