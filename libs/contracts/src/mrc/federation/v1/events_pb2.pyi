@@ -58,19 +58,21 @@ Global___WithdrawalReason: _TypeAlias = WithdrawalReason  # noqa: Y015
 
 @_typing.final
 class WorkerShared(_message.Message):
-    """What may cross from one state's cluster to another's. Each state publishes on its own federation
-    topics; Kafka MirrorMaker 2 (DefaultReplicationPolicy) copies them into the other state clusters as
-    `<source cluster alias>.<topic>` (the alias is the state's name: `bihar.mrc.federation.workers.v1`
-    in Kerala's cluster). Nothing else crosses a border, and the national cluster receives only
-    `mrc.federation.aggregates.v1`.
+    """What may cross from one state's cluster to another's. Each state publishes what it addresses to one
+    destination state on that state's own topics, named by its LGD state code (`<to>` below: 32 for
+    Kerala), so a record shared with Kerala never lands in any other state's cluster. Kafka MirrorMaker 2
+    (DefaultReplicationPolicy) copies a destination's topics, and only those, into the destination's
+    cluster as `<source cluster alias>.<topic>` (the alias is the source state's name:
+    `bihar.mrc.federation.workers.32.v1` in Kerala's cluster). Nothing else crosses a border, and the
+    national cluster receives only `mrc.federation.aggregates.v1`.
 
-      topic                           key            events
-      mrc.federation.workers.v1       worker_id      WorkerShared, WorkerWithdrawn
-      mrc.federation.households.v1    household_id   HouseholdLinksShared
-      mrc.federation.entitlements.v1  worker_id      EntitlementStatusShared
-      mrc.federation.grievances.v1    grievance_id   GrievanceForwarded
-                                      or trace_id    TraceForwarded
-      mrc.federation.aggregates.v1    home state     AggregatesPublished (to the national cluster)
+      topic                                key            events
+      mrc.federation.workers.<to>.v1       worker_id      WorkerShared, WorkerWithdrawn
+      mrc.federation.households.<to>.v1    household_id   HouseholdLinksShared
+      mrc.federation.entitlements.<to>.v1  worker_id      EntitlementStatusShared
+      mrc.federation.grievances.<to>.v1    grievance_id   GrievanceForwarded
+                                           or trace_id    TraceForwarded
+      mrc.federation.aggregates.v1         home state     AggregatesPublished (to the national cluster)
 
     Records are CloudEvents like every event (headers ce_id, ce_type = the message's full name, ...), and
     MirrorMaker 2 keeps the headers and the key. It delivers at least once: consumers apply each ce_id
@@ -87,13 +89,14 @@ class WorkerShared(_message.Message):
     - Names and case text travel only as federation tokens (`fed:v1:...`, AES-256-GCM under the shared
       federation key, mrc_plumbing.crypto.federation). A token is sealed for a field name that includes the
       record id (given with each field below), so it opens only in the field and record it was made for.
-    - `shared_with_state_codes` (or `to_state_code`) says whom a record is addressed to; a consumer drops
-      records not addressed to its own state. Empty `shared_with_state_codes`: the consent names no state,
-      every state of the federation may use the record.
+    - `shared_with_state_codes` (or `to_state_code`) says whom the consent lets a record be addressed to;
+      the topic says which destination it was published for. A consumer drops records not addressed to its
+      own state. Empty `shared_with_state_codes`: the consent names no state, every state of the federation
+      may use the record.
 
     A worker's summary, published (again) whenever it changes while a cross-state consent allows it.
-    Topic mrc.federation.workers.v1, keyed by worker_id. The destination materialises it read-only, marked
-    with its home state, and replaces its copy with each newer version.
+    Topic mrc.federation.workers.<to>.v1, keyed by worker_id. The destination materialises it read-only,
+    marked with its home state, and replaces its copy with each newer version.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -111,6 +114,7 @@ class WorkerShared(_message.Message):
     CONSENT_EXPIRES_AT_FIELD_NUMBER: _builtins.int
     VERSION_FIELD_NUMBER: _builtins.int
     SHARED_AT_FIELD_NUMBER: _builtins.int
+    CONSENT_PURPOSES_FIELD_NUMBER: _builtins.int
     worker_id: _builtins.str
     home_state_code: _builtins.str
     full_name_token: _builtins.str
@@ -148,6 +152,12 @@ class WorkerShared(_message.Message):
     def consent_expires_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def shared_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def consent_purposes(self) -> _containers.RepeatedScalarFieldContainer[_worker_pb2.ConsentPurpose.ValueType]:
+        """The purposes of the consent(s) that allow the sharing (CONSENT_PURPOSE_CROSS_STATE_SHARING among
+        them): what the destination's partners may use the record for.
+        """
+
     def __init__(
         self,
         *,
@@ -164,10 +174,11 @@ class WorkerShared(_message.Message):
         consent_expires_at: _timestamp_pb2.Timestamp | None = ...,
         version: _builtins.int = ...,
         shared_at: _timestamp_pb2.Timestamp | None = ...,
+        consent_purposes: _abc.Iterable[_worker_pb2.ConsentPurpose.ValueType] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["consent_expires_at", b"consent_expires_at", "facts", b"facts", "phone", b"phone", "shared_at", b"shared_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["consent_expires_at", b"consent_expires_at", "consent_id", b"consent_id", "documents", b"documents", "facts", b"facts", "father_or_spouse_name_token", b"father_or_spouse_name_token", "full_name_token", b"full_name_token", "home_state_code", b"home_state_code", "name_keys", b"name_keys", "phone", b"phone", "shared_at", b"shared_at", "shared_with_state_codes", b"shared_with_state_codes", "version", b"version", "worker_id", b"worker_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["consent_expires_at", b"consent_expires_at", "consent_id", b"consent_id", "consent_purposes", b"consent_purposes", "documents", b"documents", "facts", b"facts", "father_or_spouse_name_token", b"father_or_spouse_name_token", "full_name_token", b"full_name_token", "home_state_code", b"home_state_code", "name_keys", b"name_keys", "phone", b"phone", "shared_at", b"shared_at", "shared_with_state_codes", b"shared_with_state_codes", "version", b"version", "worker_id", b"worker_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -294,7 +305,7 @@ Global___PhoneIndex: _TypeAlias = PhoneIndex  # noqa: Y015
 @_typing.final
 class WorkerWithdrawn(_message.Message):
     """The worker may no longer be known in other states: remove the copy, its household links and entitlement
-    status. Topic mrc.federation.workers.v1, keyed by worker_id.
+    status. Topic mrc.federation.workers.<to>.v1, keyed by worker_id.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -340,7 +351,8 @@ Global___WorkerWithdrawn: _TypeAlias = WorkerWithdrawn  # noqa: Y015
 @_typing.final
 class HouseholdLinksShared(_message.Message):
     """A household's links between shared workers: its complete current state, replacing the copy. Topic
-    mrc.federation.households.v1, keyed by household_id. Never a member's name or the ration card number.
+    mrc.federation.households.<to>.v1, keyed by household_id. Never a member's name or the ration card
+    number.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -402,7 +414,7 @@ Global___HouseholdLinksShared: _TypeAlias = HouseholdLinksShared  # noqa: Y015
 @_typing.final
 class EntitlementStatusShared(_message.Message):
     """A shared worker's entitlement determinations and applications: the complete current status, replacing
-    the copy. Topic mrc.federation.entitlements.v1, keyed by worker_id. Never the facts a rule read or a
+    the copy. Topic mrc.federation.entitlements.<to>.v1, keyed by worker_id. Never the facts a rule read or a
     reason a caseworker wrote.
     """
 
@@ -533,7 +545,7 @@ class GrievanceForwarded(_message.Message):
     """A grievance addressed to another state: filed in the home state about a worker (or a place, an
     employer) of the state in to_state_code, whose partners must see it (the family, the registering
     partner are there). Published on every change while it stays addressed there. Topic
-    mrc.federation.grievances.v1, keyed by grievance_id.
+    mrc.federation.grievances.<to>.v1, keyed by grievance_id.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -610,7 +622,7 @@ Global___GrievanceForwarded: _TypeAlias = GrievanceForwarded  # noqa: Y015
 @_typing.final
 class TraceForwarded(_message.Message):
     """A missing-person trace addressed to another state (where the person went, or where the family is).
-    Topic mrc.federation.grievances.v1, keyed by trace_id.
+    Topic mrc.federation.grievances.<to>.v1, keyed by trace_id.
     """
 
     DESCRIPTOR: _descriptor.Descriptor

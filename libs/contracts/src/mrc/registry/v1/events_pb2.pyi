@@ -54,6 +54,7 @@ class WorkerFacts(_message.Message):
     VERSION_FIELD_NUMBER: _builtins.int
     CONSENTING_PARTNER_IDS_FIELD_NUMBER: _builtins.int
     GRANTS_FIELD_NUMBER: _builtins.int
+    FEDERATED_FROM_STATE_CODE_FIELD_NUMBER: _builtins.int
     worker_id: _builtins.str
     birth_year: _builtins.int
     """0 when unknown."""
@@ -65,6 +66,11 @@ class WorkerFacts(_message.Message):
     registering_partner_id: _builtins.str
     status: _worker_pb2.WorkerStatus.ValueType
     version: _builtins.int
+    federated_from_state_code: _builtins.str
+    """Set when the worker is a read-only copy of another state's record (cross-state federation): that
+    state's LGD code. This state's services decide for the worker with their own rules (its schemes,
+    its grievances) all the same; empty for the registry's own records.
+    """
     @_builtins.property
     def home(self) -> _common_pb2.LgdLocation:
         """LGD state, district and sub-district codes; the village is left out."""
@@ -106,10 +112,11 @@ class WorkerFacts(_message.Message):
         version: _builtins.int = ...,
         consenting_partner_ids: _abc.Iterable[_builtins.str] | None = ...,
         grants: _abc.Iterable[Global___PartnerGrant] | None = ...,
+        federated_from_state_code: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["home", b"home"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["active_purposes", b"active_purposes", "birth_year", b"birth_year", "consenting_partner_ids", b"consenting_partner_ids", "document_kinds", b"document_kinds", "gender", b"gender", "grants", b"grants", "home", b"home", "occupation", b"occupation", "registering_partner_id", b"registering_partner_id", "sector", b"sector", "status", b"status", "version", b"version", "vulnerabilities", b"vulnerabilities", "worker_id", b"worker_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["active_purposes", b"active_purposes", "birth_year", b"birth_year", "consenting_partner_ids", b"consenting_partner_ids", "document_kinds", b"document_kinds", "federated_from_state_code", b"federated_from_state_code", "gender", b"gender", "grants", b"grants", "home", b"home", "occupation", b"occupation", "registering_partner_id", b"registering_partner_id", "sector", b"sector", "status", b"status", "version", b"version", "vulnerabilities", b"vulnerabilities", "worker_id", b"worker_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -346,6 +346,7 @@ class Worker(_message.Message):
     STATUS_FIELD_NUMBER: _builtins.int
     MERGED_INTO_WORKER_ID_FIELD_NUMBER: _builtins.int
     VERSION_FIELD_NUMBER: _builtins.int
+    FEDERATED_FROM_STATE_CODE_FIELD_NUMBER: _builtins.int
     worker_id: _builtins.str
     full_name: _builtins.str
     """The name as written by the worker or the registrar, in any script."""
@@ -364,6 +365,11 @@ class Worker(_message.Message):
     status: Global___WorkerStatus.ValueType
     merged_into_worker_id: _builtins.str
     version: _builtins.int
+    federated_from_state_code: _builtins.str
+    """Set on a read-only copy of a worker another state's registry holds (cross-state federation,
+    mrc.federation.v1): the LGD code of that state, where the record is changed, its consents are
+    revoked and erasure is requested. Empty for the registry's own records.
+    """
     @_builtins.property
     def home(self) -> _common_pb2.LgdLocation: ...
     @_builtins.property
@@ -406,10 +412,11 @@ class Worker(_message.Message):
         status: Global___WorkerStatus.ValueType = ...,
         merged_into_worker_id: _builtins.str = ...,
         version: _builtins.int = ...,
+        federated_from_state_code: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["home", b"home", "registered_at", b"registered_at", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["birth_year", b"birth_year", "consents", b"consents", "father_or_spouse_name", b"father_or_spouse_name", "full_name", b"full_name", "gender", b"gender", "home", b"home", "identity_documents", b"identity_documents", "languages", b"languages", "latin_name", b"latin_name", "merged_into_worker_id", b"merged_into_worker_id", "occupation", b"occupation", "phone", b"phone", "registered_at", b"registered_at", "registering_partner_id", b"registering_partner_id", "sector", b"sector", "skills", b"skills", "status", b"status", "updated_at", b"updated_at", "version", b"version", "vulnerabilities", b"vulnerabilities", "worker_id", b"worker_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["birth_year", b"birth_year", "consents", b"consents", "father_or_spouse_name", b"father_or_spouse_name", "federated_from_state_code", b"federated_from_state_code", "full_name", b"full_name", "gender", b"gender", "home", b"home", "identity_documents", b"identity_documents", "languages", b"languages", "latin_name", b"latin_name", "merged_into_worker_id", b"merged_into_worker_id", "occupation", b"occupation", "phone", b"phone", "registered_at", b"registered_at", "registering_partner_id", b"registering_partner_id", "sector", b"sector", "skills", b"skills", "status", b"status", "updated_at", b"updated_at", "version", b"version", "vulnerabilities", b"vulnerabilities", "worker_id", b"worker_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
