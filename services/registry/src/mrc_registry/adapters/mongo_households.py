@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from mongoengine import (
     BooleanField,
@@ -34,6 +34,15 @@ from mrc_registry.domain.migration import Location, MigrationEpisode, MigrationS
 
 # Neither the outbox nor the fingerprint is part of the aggregate.
 _EXCLUDED = [OUTBOX_FIELD, FINGERPRINT_FIELD]
+SHARED_WITH_FIELD = "shared_with_states"
+
+
+class HouseholdFederationEvents(Protocol):
+    """What a household's change must tell other states (`federation_publisher.FederationPublisher`)."""
+
+    def household_events(
+        self, household: Household, previously: frozenset[str]
+    ) -> tuple[list[Event], frozenset[str]]: ...
 
 
 class MemberDocument(EmbeddedDocument):  # type: ignore[misc]
@@ -64,6 +73,8 @@ class HouseholdDocument(Document):  # type: ignore[misc]
     updated_at = DateTimeField(required=True)
     version = IntField(required=True)
     home = DictField()  # {state_code, district_code, subdistrict_code, village_name}
+    # LGD codes of the other states its links were last shared with (cross-state federation).
+    shared_with_states = ListField(StringField())
     idempotency_key = StringField(required=True)
     request_fingerprint = StringField(required=True)
     outbox = ListField(DictField())
@@ -186,8 +197,19 @@ def _household(doc: dict[str, Any]) -> Household:
 
 
 class StoredHouseholds:
-    def __init__(self, store: DocumentStore) -> None:
+    def __init__(self, store: DocumentStore, *, federation: HouseholdFederationEvents | None = None) -> None:
         self._households = store.collection(collection_of(HouseholdDocument))
+        self._federation = federation
+
+    def set_federation(self, federation: HouseholdFederationEvents) -> None:
+        self._federation = federation
+
+    def _federated(self, household: Household, previously: frozenset[str]) -> tuple[list[Event], list[str]]:
+        """The household's links for other states (with its events in the same write), and where they are."""
+        if self._federation is None or not household.pending_events:
+            return [], sorted(previously)
+        events, shared = self._federation.household_events(household, previously)
+        return events, sorted(shared)
 
     def ensure_indexes(self) -> None:
         self._households.ensure_indexes(indexes_of(HouseholdDocument))
@@ -195,10 +217,12 @@ class StoredHouseholds:
     def add(
         self, household: Household, *, idempotency_key: str, fingerprint: str, also_publish: Sequence[Event]
     ) -> tuple[Household, bool]:
-        events = [*(household_envelope(e) for e in household.pending_events), *also_publish]
-        stored, created = self._households.insert_once(
-            _household_document(household, idempotency_key, fingerprint), events=events
-        )
+        federated, shared = self._federated(household, frozenset())
+        events = [*(household_envelope(e) for e in household.pending_events), *federated, *also_publish]
+        document = _household_document(household, idempotency_key, fingerprint)
+        if shared:
+            document[SHARED_WITH_FIELD] = shared
+        stored, created = self._households.insert_once(document, events=events)
         household.pending_events.clear()
         return (household if created else _household(stored)), created
 
@@ -207,6 +231,11 @@ class StoredHouseholds:
         return _household(doc) if doc else None
 
     def update_members(self, household: Household, *, expected_version: int, also_publish: Sequence[Event]) -> None:
+        previously: frozenset[str] = frozenset()
+        if self._federation is not None:
+            stored = self._households.get(household.household_id, fields=[SHARED_WITH_FIELD])
+            previously = frozenset(stored.get(SHARED_WITH_FIELD) or ()) if stored else frozenset()
+        federated, shared = self._federated(household, previously)
         saved = self._households.update(
             household.household_id,
             {
@@ -214,10 +243,11 @@ class StoredHouseholds:
                     "members": _stored_members(household.members),
                     "version": household.version,
                     "updated_at": household.updated_at,
+                    SHARED_WITH_FIELD: shared,
                 }
             },
             where={"version": expected_version},
-            events=[*(household_envelope(e) for e in household.pending_events), *also_publish],
+            events=[*(household_envelope(e) for e in household.pending_events), *federated, *also_publish],
         )
         if not saved:
             if self._households.get(household.household_id, fields=["_id"]) is None:

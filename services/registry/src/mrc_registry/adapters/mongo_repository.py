@@ -6,13 +6,17 @@ Stored only encrypted: phone and identity numbers; Aadhaar not at all (blind ind
 Deduplication and search find workers through their match keys (identity blind indexes, phone index,
 phonetic name keys...), kept in the document and in the store's key index for the `match_keys` field:
 an index on MongoDB, key documents on FerretDB (where a key may list only so many workers).
+
+Cross-state federation: every write of a worker that raised events asks the federation publisher (when
+the process has peers) what other states must be told, and stores those events in the same write
+(`federation_publisher.py`). Copies of other states' records live here too, marked `foreign`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from mongoengine import (
     BooleanField,
@@ -30,10 +34,18 @@ from mrc_kernel.errors import Conflict, FieldViolation, InvalidArgument
 from mrc_kernel.events import Event
 from mrc_kernel.place import Place
 from mrc_kernel.vocabulary import Gender, Sector
-from mrc_plumbing.store import FINGERPRINT_FIELD, IDEMPOTENCY_FIELD, OUTBOX_FIELD, DocumentStore
+from mrc_plumbing.store import (
+    APPLIED_EVENTS_FIELD,
+    FINGERPRINT_FIELD,
+    IDEMPOTENCY_FIELD,
+    OUTBOX_FIELD,
+    DocumentStore,
+    DuplicateDocument,
+)
 from mrc_plumbing.store.schema import collection_of, indexes_of
 from mrc_registry.adapters.protobuf_mapping import to_envelope
 from mrc_registry.domain.consent import CaptureMethod, Consent, ConsentPurpose
+from mrc_registry.domain.federation import ForeignRecord
 from mrc_registry.domain.identity.transliteration import phonetic_keys
 from mrc_registry.domain.worker import (
     DocumentKind,
@@ -67,7 +79,18 @@ class SearchTooBroad(InvalidArgument):
         )
 
 
-_EXCLUDED = [OUTBOX_FIELD, FINGERPRINT_FIELD, MATCH_KEYS_FIELD, CONSENT_EXPIRIES_FIELD]
+_PURPOSES = frozenset(p.value for p in ConsentPurpose)
+SHARED_WITH_FIELD = "shared_with_states"
+FOREIGN_FIELD = "foreign"
+_EXCLUDED = [OUTBOX_FIELD, FINGERPRINT_FIELD, MATCH_KEYS_FIELD, CONSENT_EXPIRIES_FIELD, APPLIED_EVENTS_FIELD]
+# What a copy's home state owns: replacing a copy leaves the rest (the consents of this state's partners).
+_LOCAL_FIELDS = ("consents", "version")
+
+
+class FederationEvents(Protocol):
+    """What a change of a worker must tell other states (`federation_publisher.FederationPublisher`)."""
+
+    def worker_events(self, worker: Worker) -> list[Event]: ...
 
 
 class PlaceDocument(EmbeddedDocument):  # type: ignore[misc]
@@ -115,6 +138,10 @@ class WorkerDocument(Document):  # type: ignore[misc]
     registered_at = DateTimeField(required=True)
     updated_at = DateTimeField(required=True)
     version = IntField(required=True)
+    # LGD codes of the other states the record was last shared with (cross-state federation).
+    shared_with_states = ListField(StringField())
+    # Set on a read-only copy of another state's record: where it comes from and the consent allowing it.
+    foreign = DictField()
     match_keys = ListField(StringField())
     idempotency_key = StringField(required=True)
     request_fingerprint = StringField(required=True)
@@ -124,6 +151,38 @@ class WorkerDocument(Document):  # type: ignore[misc]
 
 def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def _foreign_document(foreign: ForeignRecord | None) -> dict[str, Any] | None:
+    if foreign is None:
+        return None
+    return {
+        "home_state_code": foreign.home_state_code,
+        "local_state_code": foreign.local_state_code,
+        "consent_id": foreign.consent_id,
+        "purposes": sorted(p.value for p in foreign.purposes),
+        "consent_expires_at": foreign.consent_expires_at,
+        "shared_with_state_codes": sorted(foreign.shared_with_state_codes),
+        "source_version": foreign.source_version,
+        "shared_at": foreign.shared_at,
+    }
+
+
+def _foreign(doc: dict[str, Any] | None) -> ForeignRecord | None:
+    if not doc:
+        return None
+    shared_at = _utc(doc["shared_at"])
+    assert shared_at is not None
+    return ForeignRecord(
+        home_state_code=doc["home_state_code"],
+        local_state_code=doc["local_state_code"],
+        consent_id=doc.get("consent_id", ""),
+        purposes=frozenset(ConsentPurpose(p) for p in doc.get("purposes", []) if p in _PURPOSES),
+        consent_expires_at=_utc(doc.get("consent_expires_at")),
+        shared_with_state_codes=frozenset(doc.get("shared_with_state_codes", [])),
+        source_version=int(doc["source_version"]),
+        shared_at=shared_at,
+    )
 
 
 def _consent_document(consent: Consent) -> dict[str, Any]:
@@ -138,6 +197,7 @@ def _consent_document(consent: Consent) -> dict[str, Any]:
         "expires_at": consent.expires_at,
         "revoked_at": consent.revoked_at,
         "expiry_announced": consent.expiry_announced,
+        "shared_with_state_codes": sorted(consent.shared_with_state_codes),
     }
 
 
@@ -155,6 +215,7 @@ def _consent(doc: dict[str, Any]) -> Consent:
         expires_at=_utc(doc.get("expires_at")),
         revoked_at=_utc(doc.get("revoked_at")),
         expiry_announced=bool(doc.get("expiry_announced", False)),
+        shared_with_state_codes=frozenset(doc.get("shared_with_state_codes", [])),
     )
 
 
@@ -186,6 +247,8 @@ def _state(worker: Worker, match_keys: set[str] | None) -> dict[str, Any]:
         "registered_at": worker.registered_at,
         "updated_at": worker.updated_at,
         "version": worker.version,
+        SHARED_WITH_FIELD: sorted(worker.shared_with_states),
+        FOREIGN_FIELD: _foreign_document(worker.foreign),
     }
     if match_keys is not None:
         state["match_keys"] = sorted(match_keys)
@@ -235,19 +298,25 @@ def _from_document(doc: dict[str, Any]) -> Worker:
         status=WorkerStatus(doc["status"]),
         merged_into=doc.get("merged_into", ""),
         version=doc["version"],
+        shared_with_states=frozenset(doc.get(SHARED_WITH_FIELD) or ()),
+        foreign=_foreign(doc.get(FOREIGN_FIELD)),
     )
 
 
-def _events(worker: Worker, also_publish: Sequence[Event]) -> list[Event]:
-    events = [to_envelope(e) for e in worker.pending_events] + list(also_publish)
-    worker.pending_events.clear()
-    return events
-
-
 class StoredWorkers:
-    def __init__(self, store: DocumentStore) -> None:
+    def __init__(self, store: DocumentStore, *, federation: FederationEvents | None = None) -> None:
         self._workers = store.collection(collection_of(WorkerDocument))
         self._keys = store.key_index(collection_of(WorkerDocument), MATCH_KEYS_FIELD)
+        self._federation = federation
+
+    def _events(self, worker: Worker, also_publish: Sequence[Event]) -> list[Event]:
+        """The envelopes to store with a write of the worker: its domain events, what other states must be
+        told (which also records where the worker is shared: call it before reading the worker's state),
+        and `also_publish`."""
+        federated = self._federation.worker_events(worker) if self._federation and worker.pending_events else []
+        events = [to_envelope(e) for e in worker.pending_events] + federated + list(also_publish)
+        worker.pending_events.clear()
+        return events
 
     def ensure_indexes(self) -> None:
         self._workers.ensure_indexes(indexes_of(WorkerDocument))
@@ -261,7 +330,7 @@ class StoredWorkers:
         match_keys: set[str],
         also_publish: Sequence[Event] = (),
     ) -> tuple[Worker, bool]:
-        events = _events(worker, also_publish)
+        events = self._events(worker, also_publish)
         # Keys first: an interruption can then leave a key naming a worker that is not stored (readers
         # skip it), never a stored worker that matching cannot find.
         self._keys.added(worker.worker_id, match_keys)
@@ -285,6 +354,8 @@ class StoredWorkers:
                 ids_by_key.setdefault(key, []).append(new.worker.worker_id)
         # Keys first, as for a single worker; a re-run lists the same ids again, which is harmless.
         self._keys.added_many(ids_by_key)
+        # Events first: the federation publisher records where each worker is shared.
+        events = [self._events(new.worker, new.also_publish) for new in workers]
         report = self._workers.insert_many(
             [
                 (
@@ -294,9 +365,9 @@ class StoredWorkers:
                         IDEMPOTENCY_FIELD: new.idempotency_key,
                         FINGERPRINT_FIELD: new.fingerprint,
                     },
-                    _events(new.worker, new.also_publish),
+                    worker_events,
                 )
-                for new in workers
+                for new, worker_events in zip(workers, events, strict=True)
             ]
         )
         return {str(worker_id) for worker_id in report.inserted}
@@ -319,17 +390,57 @@ class StoredWorkers:
             stored = self._workers.get(worker.worker_id, fields=[MATCH_KEYS_FIELD])
             previous = set(stored.get(MATCH_KEYS_FIELD, [])) if stored else set()
             self._keys.added(worker.worker_id, match_keys - previous)
+        events = self._events(worker, also_publish)
         # Optimistic concurrency: the stored version must be the one this change started from.
         saved = self._workers.update(
             worker.worker_id,
             {"$set": _state(worker, match_keys)},
             where={"version": {"$lt": worker.version}},
-            events=_events(worker, also_publish),
+            events=events,
         )
         if not saved:
             raise Conflict(f"worker {worker.worker_id} changed meanwhile; read it again")
         if match_keys is not None:
             self._keys.removed(worker.worker_id, previous - match_keys)
+
+    # -- copies of other states' records --------------------------------------------------------------
+
+    def add_copy(self, copy: Worker, *, match_keys: set[str], event_id: str) -> bool:
+        assert copy.foreign is not None
+        events = self._events(copy, ())
+        self._keys.added(copy.worker_id, match_keys)
+        document = {
+            "_id": copy.worker_id,
+            **_state(copy, match_keys),
+            # Unique like any idempotency key; a copy has one id in every state.
+            IDEMPOTENCY_FIELD: f"federation:{copy.foreign.home_state_code}:{copy.worker_id}",
+            FINGERPRINT_FIELD: "",
+            APPLIED_EVENTS_FIELD: [event_id],
+        }
+        try:
+            self._workers.insert(document, events=events)
+        except DuplicateDocument:
+            return False
+        return True
+
+    def replace_copy(self, copy: Worker, *, match_keys: set[str], event_id: str) -> bool:
+        """Apply once per event id. The consents and version are this state's: a live copy keeps its
+        consents (another write may have added one meanwhile) and its version goes up by one, so a local
+        write that read the copy before conflicts instead of overwriting; a withdrawn copy loses them."""
+        stored = self._workers.get(copy.worker_id, fields=[MATCH_KEYS_FIELD])
+        previous = set(stored.get(MATCH_KEYS_FIELD, [])) if stored else set()
+        self._keys.added(copy.worker_id, match_keys - previous)
+        events = self._events(copy, ())
+        state = _state(copy, match_keys)
+        kept = ("version",) if copy.status is not WorkerStatus.ACTIVE else _LOCAL_FIELDS
+        for name in kept:
+            state.pop(name)
+        applied = self._workers.apply_once(
+            copy.worker_id, {"$set": state, "$inc": {"version": 1}}, event_id, events=events
+        )
+        if applied:
+            self._keys.removed(copy.worker_id, previous - match_keys)
+        return applied
 
     def _active(self, worker_ids: Sequence[str]) -> list[Worker]:
         documents = self._workers.get_many(worker_ids, exclude=_EXCLUDED)
@@ -410,7 +521,9 @@ class StoredWorkerCounts:
         if districts:
             query["home.district_code"] = {"$in": sorted(districts)}
         counts: dict[str, int] = {}
-        for doc in self._workers.scan(query, fields=["home", "sector", "gender"]):
+        for doc in self._workers.scan(query, fields=["home", "sector", "gender", FOREIGN_FIELD]):
+            if doc.get(FOREIGN_FIELD):
+                continue  # a copy of another state's record: counted in its home state
             value: Any = doc
             for part in path.split("."):
                 value = value.get(part) if isinstance(value, dict) else None

@@ -23,7 +23,7 @@ from mrc_registry.domain.worker import (
     WorkerStatus,
     WorkerUpdated,
 )
-from mrc_registry.domain.worker_access import EVERY_FIELD, consent_grants
+from mrc_registry.domain.worker_access import EVERY_FIELD, consent_grants, copy_grants
 from mrc_registry.settings import EVENT_SOURCE, WORKERS_TOPIC
 
 GENDER_TO_PROTO = {
@@ -59,6 +59,7 @@ def consent_to_proto(consent: Consent, *, for_event: bool = False) -> worker_pb2
         witness_name="" if for_event else consent.witness_name,
         captured_by_partner_id=consent.captured_by_partner_id,
         captured_at=timestamp(consent.captured_at),
+        shared_with_state_codes=sorted(consent.shared_with_state_codes),
     )
     if consent.expires_at:
         message.expires_at.CopyFrom(timestamp(consent.expires_at))
@@ -106,6 +107,7 @@ def worker_to_proto(
         status=STATUS_TO_PROTO[worker.status],
         merged_into_worker_id=worker.merged_into,
         version=worker.version,
+        federated_from_state_code=worker.foreign.home_state_code if worker.foreign else "",
     )
 
 
@@ -113,6 +115,10 @@ def worker_facts(worker: Worker, now: datetime) -> events_pb2.WorkerFacts:
     """The worker's non-identifying facts, as events carry them (no name, phone, number or village)."""
     details = worker.details
     active = [c for c in worker.consents if c.is_active(now)]
+    foreign = worker.foreign
+    # A copy of another state's record: the home state's cross-state consent admits this state's partners.
+    shared_here = copy_grants(foreign) if foreign is not None and foreign.is_active(now) else ()
+    shared_purposes = foreign.purposes if foreign is not None and foreign.is_active(now) else frozenset()
     return events_pb2.WorkerFacts(
         worker_id=worker.worker_id,
         birth_year=details.birth_year or 0,
@@ -122,7 +128,9 @@ def worker_facts(worker: Worker, now: datetime) -> events_pb2.WorkerFacts:
         home=place_to_proto(details.home, with_village=False),
         document_kinds=sorted(DOCUMENT_TO_PROTO[d.kind] for d in details.identity_documents),
         vulnerabilities=sorted(VULNERABILITY_TO_PROTO[v] for v in details.vulnerabilities),
-        active_purposes=sorted({PURPOSE_TO_PROTO[p] for c in active for p in c.purposes}),
+        active_purposes=sorted(
+            {PURPOSE_TO_PROTO[p] for c in active for p in c.purposes} | {PURPOSE_TO_PROTO[p] for p in shared_purposes}
+        ),
         registering_partner_id=worker.registering_partner_id,
         status=STATUS_TO_PROTO[worker.status],
         version=worker.version,
@@ -131,9 +139,9 @@ def worker_facts(worker: Worker, now: datetime) -> events_pb2.WorkerFacts:
             events_pb2.PartnerGrant(
                 partner_id=grant.partner_id, partner_kind=grant.partner_kind, purposes=sorted(grant.purposes)
             )
-            for consent in active
-            for grant in consent_grants(consent)
+            for grant in [*(g for consent in active for g in consent_grants(consent)), *shared_here]
         ],
+        federated_from_state_code=foreign.home_state_code if foreign is not None else "",
     )
 
 

@@ -1,5 +1,8 @@
 """Consent under India's DPDP Act 2023: given for named purposes, captured in a way that fits people who
-may not read or sign (thumbprint, verbal with a witness), possibly time-limited, revocable at any time."""
+may not read or sign (thumbprint, verbal with a witness), possibly time-limited, revocable at any time.
+
+A consent for `cross_state_sharing` lets the record cross to other states' clusters (the federation,
+`domain/federation.py`): to the states it names, or to every state of the federation when it names none."""
 
 from __future__ import annotations
 
@@ -7,9 +10,11 @@ import enum
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from mrc_geography.lgd import lgd
 from mrc_kernel.errors import FieldViolation
 
 MAX_SHARED_PARTNERS = 50
+MAX_SHARED_STATES = 40
 
 
 class ConsentPurpose(enum.StrEnum):
@@ -18,6 +23,8 @@ class ConsentPurpose(enum.StrEnum):
     PARTNER_SHARING = "partner_sharing"
     GOVERNMENT_SHARING = "government_sharing"
     GRIEVANCE_FOLLOW_UP = "grievance_follow_up"
+    # Sharing with another state's partners and government (the federation).
+    CROSS_STATE_SHARING = "cross_state_sharing"
 
 
 class CaptureMethod(enum.StrEnum):
@@ -40,9 +47,19 @@ class Consent:
     revoked_at: datetime | None = None
     # Its expiry was published (`ConsentChanged`), so every consumer has stopped using it.
     expiry_announced: bool = False
+    # For cross-state sharing: the LGD codes of the states it names; empty: every state of the federation.
+    shared_with_state_codes: frozenset[str] = field(default_factory=frozenset)
 
     def is_active(self, now: datetime) -> bool:
         return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
+
+    def shares_with_state(self, state_code: str, now: datetime) -> bool:
+        """Whether this consent, now, lets the record cross to that state."""
+        return (
+            self.is_active(now)
+            and ConsentPurpose.CROSS_STATE_SHARING in self.purposes
+            and (not self.shared_with_state_codes or state_code in self.shared_with_state_codes)
+        )
 
     def revoked(self, now: datetime) -> Consent:
         return replace(self, revoked_at=now)
@@ -65,7 +82,11 @@ def validate_consent(
     now: datetime,
     *,
     prefix: str = "consent",
+    shared_with_state_codes: frozenset[str] = frozenset(),
+    own_state_code: str = "",
 ) -> list[FieldViolation]:
+    """What is wrong with a consent, each problem named by its field. `own_state_code` is the state this
+    registry serves: a cross-state consent names other states (its own needs no such consent)."""
     violations: list[FieldViolation] = []
     if not purposes:
         violations.append(FieldViolation(f"{prefix}.purposes", "name at least one purpose"))
@@ -81,6 +102,29 @@ def validate_consent(
         )
     if expires_at is not None and expires_at <= now:
         violations.append(FieldViolation(f"{prefix}.expires_at", "must be in the future"))
+    violations += _state_code_violations(purposes, shared_with_state_codes, own_state_code, prefix)
+    return violations
+
+
+def _state_code_violations(
+    purposes: frozenset[ConsentPurpose], codes: frozenset[str], own_state_code: str, prefix: str
+) -> list[FieldViolation]:
+    field_name = f"{prefix}.shared_with_state_codes"
+    if not codes:
+        return []
+    if ConsentPurpose.CROSS_STATE_SHARING not in purposes:
+        return [FieldViolation(field_name, "name states only with the purpose 'cross_state_sharing'")]
+    if len(codes) > MAX_SHARED_STATES:
+        return [FieldViolation(field_name, f"at most {MAX_SHARED_STATES} states")]
+    violations: list[FieldViolation] = []
+    known = lgd().states
+    for code in sorted(codes):
+        if code not in known:
+            violations.append(FieldViolation(field_name, f"unknown LGD state code {code[:8]!r}"))
+        elif code == own_state_code:
+            violations.append(
+                FieldViolation(field_name, f"{code} is this registry's own state: name only other states")
+            )
     return violations
 
 

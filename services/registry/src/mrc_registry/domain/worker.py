@@ -16,6 +16,16 @@ from mrc_kernel.errors import Conflict, FieldViolation, InvalidArgument, NotFoun
 from mrc_kernel.place import Place
 from mrc_kernel.vocabulary import Gender, Sector
 from mrc_registry.domain.consent import Consent, active_purposes
+from mrc_registry.domain.federation import (
+    NOTHING,
+    FederationScope,
+    ForeignRecord,
+    ReadOnlyCopy,
+    SharingPlan,
+    WithdrawalReason,
+    sharing_grants,
+    withdrawal_reason,
+)
 
 MAX_NAME_LENGTH = 200
 MAX_TEXT_LENGTH = 200
@@ -169,6 +179,11 @@ class Worker:
     status: WorkerStatus = WorkerStatus.ACTIVE
     merged_into: str = ""
     version: int = 1
+    # The other states this record was last shared with (cross-state federation).
+    shared_with_states: frozenset[str] = frozenset()
+    # Set when this is a read-only copy of a record another state's registry holds; its `consents` are then
+    # only those captured by this state's partners (linking to the copy), kept when the copy is replaced.
+    foreign: ForeignRecord | None = None
     # Events raised by the last change, not yet stored; the repository moves them into the outbox.
     pending_events: list[DomainEvent] = field(default_factory=list, repr=False, compare=False)
 
@@ -202,9 +217,20 @@ class Worker:
         if self.status is not WorkerStatus.ACTIVE:
             raise NotFound(f"no worker {self.worker_id!r}")
 
+    @property
+    def is_copy(self) -> bool:
+        """A read-only copy of another state's record (cross-state federation)."""
+        return self.foreign is not None
+
+    def require_own(self, what: str) -> None:
+        """Refuse a change that only the record's home state makes (`what`: e.g. "it is changed")."""
+        if self.foreign is not None:
+            raise ReadOnlyCopy(self.worker_id, self.foreign.home_state_code, what)
+
     def update(self, changes: WorkerDetails, now: datetime, *, expected_version: int = 0) -> tuple[str, ...]:
         """Apply corrected details; returns the names of the fields that changed (none: no event)."""
         self._require_active()
+        self.require_own("its details are corrected")
         if expected_version and expected_version != self.version:
             raise Conflict(f"worker {self.worker_id} is at version {self.version}, not {expected_version}")
         changes = changes.normalised()
@@ -240,7 +266,11 @@ class Worker:
         raise NotFound(f"no active consent {consent_id!r} for worker {self.worker_id!r}")
 
     def announce_expired_consents(self, now: datetime) -> bool:
-        """Publish each consent that has reached its expiry (once), so consumers stop using it."""
+        """Publish each consent that has reached its expiry (once), so consumers stop using it. A copy whose
+        home state's consent expired goes, even if the withdrawal from its home state has not arrived."""
+        if self.foreign is not None and self.status is WorkerStatus.ACTIVE and not self.foreign.is_active(now):
+            self.withdraw_copy(now, self.foreign.source_version)
+            return True
         expired = [i for i, c in enumerate(self.consents) if c.expired_unannounced(now)]
         for index in expired:
             self.consents[index] = replace(self.consents[index], expiry_announced=True)
@@ -251,12 +281,16 @@ class Worker:
         return bool(expired)
 
     def unannounced_expiries(self) -> list[datetime]:
-        """When the consents not yet announced as expired will expire (for the store to find them)."""
-        return sorted(
+        """When the consents not yet announced as expired will expire (for the store to find them), and when
+        the consent allowing a copy expires."""
+        expiries = [
             c.expires_at
             for c in self.consents
             if c.expires_at is not None and c.revoked_at is None and not c.expiry_announced
-        )
+        ]
+        if self.foreign is not None and self.foreign.consent_expires_at is not None:
+            expiries.append(self.foreign.consent_expires_at)
+        return sorted(expiries)
 
     def active_purposes(self, now: datetime) -> frozenset[str]:
         return frozenset(p.value for p in active_purposes(self.consents, now))
@@ -265,6 +299,10 @@ class Worker:
         """Remove personal data for good; what stays (gender, home district, sector) only feeds anonymous counts."""
         if self.status is WorkerStatus.ERASED:
             return
+        self.require_own("erasure is requested")
+        self._erase(now)
+
+    def _erase(self, now: datetime) -> None:
         home = self.details.home
         self.details = WorkerDetails(
             full_name="",
@@ -281,6 +319,7 @@ class Worker:
 
     def merge_into(self, surviving_worker_id: str, now: datetime) -> None:
         self._require_active()
+        self.require_own("duplicates are merged")
         if surviving_worker_id == self.worker_id:
             raise InvalidArgument.for_field("surviving_worker_id", "cannot merge a worker into itself")
         self.status = WorkerStatus.MERGED
@@ -290,10 +329,16 @@ class Worker:
         self.pending_events.append(WorkersMerged(surviving_worker_id, self.worker_id, now))
 
     def absorb(self, duplicate: Worker, now: datetime) -> None:
-        """Take over what only the duplicate knew: its consents (so its partners keep access) and documents."""
+        """Take over what only the duplicate knew: its consents (so its partners keep access) and documents.
+        A copy of another state's record takes the consents only: its details are its home state's."""
         self._require_active()
         known = {c.consent_id for c in self.consents}
         self.consents.extend(c for c in duplicate.consents if c.consent_id not in known)
+        if self.foreign is not None:
+            self.updated_at = now
+            self.version += 1
+            self.pending_events.append(WorkerUpdated(self, ("consents",)))
+            return
         kinds = {d.kind for d in self.details.identity_documents}
         extra = tuple(d for d in duplicate.details.identity_documents if d.kind not in kinds)
         changed = ["consents"]
@@ -308,5 +353,40 @@ class Worker:
         self.pending_events.append(WorkerUpdated(self, tuple(changed)))
 
     def places(self) -> list[tuple[str, str]]:
-        """Where the worker belongs, for geographic data scoping."""
-        return [(self.details.home.state_code, self.details.home.district_code)]
+        """Where the worker belongs, for geographic data scoping. A copy of another state's record also
+        belongs to this whole state, where its home state shared it."""
+        home = (self.details.home.state_code, self.details.home.district_code)
+        if self.foreign is not None:
+            return [home, (self.foreign.local_state_code, "")]
+        return [home]
+
+    # -- cross-state federation ----------------------------------------------------------------------
+
+    def plan_sharing(self, scope: FederationScope, now: datetime) -> SharingPlan:
+        """Where the change just made (its pending events) must be told in other states: the current summary to
+        every state the worker's cross-state consents allow, a withdrawal to each state that held the record
+        and no longer may. Records where they now are (`shared_with_states`). Copies are never passed on."""
+        if self.foreign is not None or not scope.enabled or not self.pending_events:
+            return NOTHING
+        previously = self.shared_with_states
+        if self.status is WorkerStatus.ACTIVE:
+            grants = sharing_grants(self.consents, scope, now)
+            withdrawn = previously - set(grants)
+            reason = withdrawal_reason(self.consents, now) if withdrawn else None
+        else:
+            grants, withdrawn = {}, previously
+            merged = self.status is WorkerStatus.MERGED
+            reason = (WithdrawalReason.MERGED if merged else WithdrawalReason.ERASED) if withdrawn else None
+        self.shared_with_states = frozenset(grants)
+        return SharingPlan(grants, frozenset(withdrawn), reason, self.merged_into)
+
+    def withdraw_copy(self, now: datetime, source_version: int) -> None:
+        """This copy may no longer be held here (its home state withdrew it, or the consent allowing it
+        expired): its personal data goes, and `WorkerErased` tells this state's services to drop what they
+        derived from it. The mark of its origin stays, so an older summary delivered again is recognised."""
+        if self.foreign is None:
+            raise ValueError("only a copy of another state's record is withdrawn")
+        if self.status is not WorkerStatus.ACTIVE:
+            return
+        self.foreign = replace(self.foreign, source_version=max(source_version, self.foreign.source_version))
+        self._erase(now)

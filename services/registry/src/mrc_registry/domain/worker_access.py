@@ -14,6 +14,7 @@ from datetime import datetime
 
 from mrc_kernel.policy import Grant, Protected, Purpose
 from mrc_registry.domain.consent import Consent, ConsentPurpose
+from mrc_registry.domain.federation import ForeignRecord
 from mrc_registry.domain.worker import Worker, WorkerStatus
 
 RESOURCE = "worker"
@@ -25,7 +26,10 @@ PURPOSES_OF_CONSENT: dict[ConsentPurpose, frozenset[Purpose]] = {
     ConsentPurpose.GRIEVANCE_FOLLOW_UP: frozenset({Purpose.GRIEVANCE_FOLLOW_UP}),
     ConsentPurpose.PARTNER_SHARING: frozenset({Purpose.SHARING}),
     ConsentPurpose.GOVERNMENT_SHARING: frozenset({Purpose.SHARING}),
+    ConsentPurpose.CROSS_STATE_SHARING: frozenset({Purpose.SHARING}),
 }
+# The kinds of partner of the destination state a cross-state consent admits to the copy.
+CROSS_STATE_PARTNER_KINDS = ("cso", "government")
 
 # Groups of the record's fields, and the purposes that may see each group.
 IDENTITY = ("full_name", "gender", "birth_year", "home", "father_or_spouse_name", "languages")
@@ -56,12 +60,26 @@ def consent_grants(consent: Consent) -> tuple[Grant, ...]:
     return tuple(grants)
 
 
+def copy_grants(foreign: ForeignRecord) -> tuple[Grant, ...]:
+    """What the home state's cross-state consent lets this state's partners do with a copy."""
+    purposes = frozenset().union(*(PURPOSES_OF_CONSENT[p] for p in foreign.purposes))
+    purposes |= {Purpose.SHARING, Purpose.REGISTRATION}
+    return tuple(Grant(purposes, partner_kind=kind) for kind in CROSS_STATE_PARTNER_KINDS)
+
+
+def record_grants(worker: Worker, now: datetime) -> tuple[Grant, ...]:
+    """The grants of the worker's active consents (and, for a copy, of the consent that shares it here)."""
+    if worker.status is not WorkerStatus.ACTIVE:
+        return ()
+    grants = [grant for consent in worker.consents if consent.is_active(now) for grant in consent_grants(consent)]
+    if worker.foreign is not None and worker.foreign.is_active(now):
+        grants += copy_grants(worker.foreign)
+    return tuple(grants)
+
+
 def protected(worker: Worker, now: datetime) -> Protected:
     """The worker for the policy: its home, and the grants of its active consents (none once erased)."""
-    if worker.status is not WorkerStatus.ACTIVE:
-        return Protected(RESOURCE, places=tuple(worker.places()))
-    grants = tuple(grant for consent in worker.consents if consent.is_active(now) for grant in consent_grants(consent))
-    return Protected(RESOURCE, places=tuple(worker.places()), grants=grants)
+    return Protected(RESOURCE, places=tuple(worker.places()), grants=record_grants(worker, now))
 
 
 def visible_fields(worker: Worker, partner_id: str, purposes: frozenset[Purpose]) -> frozenset[str]:

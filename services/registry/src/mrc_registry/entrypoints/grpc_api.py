@@ -60,6 +60,7 @@ def _consent(consent: worker_pb2.ConsentInput) -> ConsentInput:
         witness_name=consent.witness_name,
         shared_with_partner_ids=frozenset(consent.shared_with_partner_ids),
         expires_at=datetime_from(consent.expires_at) if consent.HasField("expires_at") else None,
+        shared_with_state_codes=frozenset(code.strip() for code in consent.shared_with_state_codes),
     )
 
 

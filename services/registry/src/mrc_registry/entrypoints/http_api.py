@@ -38,11 +38,16 @@ class DocumentBody(StrictModel):
 
 
 class ConsentBody(StrictModel):
-    purposes: list[ConsentPurpose] = Field(min_length=1, max_length=5)
+    purposes: list[ConsentPurpose] = Field(min_length=1, max_length=len(ConsentPurpose))
     method: CaptureMethod
     witness_name: str = Field(default="", max_length=200)
     shared_with_partner_ids: list[str] = Field(default_factory=list, max_length=50)
     expires_at: datetime | None = None
+    shared_with_state_codes: list[str] = Field(
+        default_factory=list,
+        max_length=40,
+        description="For cross_state_sharing: LGD codes of the states named (e.g. '32'); empty: every state",
+    )
 
     def input(self) -> ConsentInput:
         return ConsentInput(
@@ -51,6 +56,7 @@ class ConsentBody(StrictModel):
             witness_name=self.witness_name,
             shared_with_partner_ids=frozenset(self.shared_with_partner_ids),
             expires_at=self.expires_at,
+            shared_with_state_codes=frozenset(code.strip() for code in self.shared_with_state_codes),
         )
 
 
@@ -149,6 +155,7 @@ class ConsentView(BaseModel):
     captured_at: datetime
     expires_at: datetime | None
     revoked_at: datetime | None
+    shared_with_state_codes: list[str]
 
     @classmethod
     def of(cls, c: Consent, partner_id: str) -> "ConsentView":
@@ -162,6 +169,7 @@ class ConsentView(BaseModel):
             captured_at=c.captured_at,
             expires_at=c.expires_at,
             revoked_at=c.revoked_at,
+            shared_with_state_codes=sorted(c.shared_with_state_codes),
         )
 
 
@@ -191,6 +199,9 @@ class WorkerResponse(BaseModel):
     updated_at: datetime
     version: int
     visible_fields: list[str]
+    # Set on a read-only copy of a record another state's registry holds (its LGD code): changes, consent
+    # and erasure are made there.
+    federated_from_state_code: str = ""
 
     @classmethod
     def of(cls, view: WorkerView, partner_id: str) -> "WorkerResponse":
@@ -224,6 +235,7 @@ class WorkerResponse(BaseModel):
             updated_at=worker.updated_at,
             version=worker.version,
             visible_fields=sorted(shown),
+            federated_from_state_code=worker.foreign.home_state_code if worker.foreign else "",
         )
 
 

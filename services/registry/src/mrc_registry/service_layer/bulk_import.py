@@ -192,7 +192,9 @@ class BulkImporter:
         thresholds: MatchThresholds | None = None,
         clock: Callable[[], datetime] = utc_now,
         batch_size: int = BATCH_SIZE,
+        own_state_code: str = "",
     ) -> None:
+        self._own_state_code = own_state_code
         self._workers = workers
         self._jobs = jobs
         self._protector = protector
@@ -418,7 +420,15 @@ class BulkImporter:
         problems = list(row.problems)
         prepared: PreparedRegistration | None = None
         try:
-            prepared = prepare_registration(row.command, caller, self._protection, self._protector, self._ids, now)
+            prepared = prepare_registration(
+                row.command,
+                caller,
+                self._protection,
+                self._protector,
+                self._ids,
+                now,
+                own_state_code=self._own_state_code,
+            )
             home = prepared.worker.details.home
             require_in_geography(caller, home.state_code, home.district_code, prefix="home")
         except InvalidArgument as exc:

@@ -24,6 +24,8 @@ class ConsentInput:
     witness_name: str = ""
     shared_with_partner_ids: frozenset[str] = frozenset()
     expires_at: datetime | None = None
+    # For cross_state_sharing: the LGD codes of the states named; empty: every state of the federation.
+    shared_with_state_codes: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,7 @@ class ErasureService:
         if len(reason) > MAX_REASON_LENGTH:
             raise InvalidArgument.for_field("reason", f"must be at most {MAX_REASON_LENGTH} characters")
         worker, _ = self._workers.access.load(worker_id, caller, purpose)
+        worker.require_own("erasure is requested")
         if worker.details.phone is None:
             raise FailedPrecondition(
                 "no phone is on record to send a code to: a supervisor of the registering partner must erase"

@@ -26,13 +26,34 @@ class PreparedRegistration:
     fingerprint: str
 
 
-def consent_from(
-    raw: ConsentInput, caller: Caller, consent_id: str, now: datetime, *, prefix: str = "consent"
-) -> Consent:
-    """The consent a partner captured, or InvalidArgument naming what is wrong with it."""
-    violations = validate_consent(
-        raw.purposes, raw.method, raw.witness_name, raw.shared_with_partner_ids, raw.expires_at, now, prefix=prefix
+def consent_violations(
+    raw: ConsentInput, now: datetime, *, own_state_code: str = "", prefix: str = "consent"
+) -> list[FieldViolation]:
+    return validate_consent(
+        raw.purposes,
+        raw.method,
+        raw.witness_name,
+        raw.shared_with_partner_ids,
+        raw.expires_at,
+        now,
+        prefix=prefix,
+        shared_with_state_codes=raw.shared_with_state_codes,
+        own_state_code=own_state_code,
     )
+
+
+def consent_from(
+    raw: ConsentInput,
+    caller: Caller,
+    consent_id: str,
+    now: datetime,
+    *,
+    prefix: str = "consent",
+    own_state_code: str = "",
+) -> Consent:
+    """The consent a partner captured, or InvalidArgument naming what is wrong with it. `own_state_code`: the
+    state this registry serves (a cross-state consent names others)."""
+    violations = consent_violations(raw, now, own_state_code=own_state_code, prefix=prefix)
     if violations or raw.method is None:
         raise InvalidArgument(violations)
     return Consent(
@@ -44,6 +65,7 @@ def consent_from(
         shared_with_partner_ids=raw.shared_with_partner_ids,
         witness_name=raw.witness_name.strip(),
         expires_at=raw.expires_at,
+        shared_with_state_codes=raw.shared_with_state_codes,
     )
 
 
@@ -54,6 +76,8 @@ def prepare_registration(
     protector: Protector,
     ids: IdDeriver,
     now: datetime,
+    *,
+    own_state_code: str = "",
 ) -> PreparedRegistration:
     """The worker and consent a registration would store, or InvalidArgument naming every problem
     (consent and details together). `command.idempotency_key` must be set: ids derive from it, keyed, so a
@@ -63,13 +87,11 @@ def prepare_registration(
     violations: list[FieldViolation] = []
     if ConsentPurpose.REGISTRATION not in raw.purposes:
         violations.append(FieldViolation("consent.purposes", "registration needs consent for 'registration'"))
-    violations += validate_consent(
-        raw.purposes, raw.method, raw.witness_name, raw.shared_with_partner_ids, raw.expires_at, now
-    )
+    violations += consent_violations(raw, now, own_state_code=own_state_code)
     details, detail_violations = protection.details(command.details)
     if violations or raw.method is None:
         raise InvalidArgument([*violations, *detail_violations, *details.normalised().violations(now)])
-    consent = consent_from(raw, caller, ids.derive("consent", key), now)
+    consent = consent_from(raw, caller, ids.derive("consent", key), now, own_state_code=own_state_code)
     worker = Worker.register(
         worker_id=ids.derive("worker", key),
         details=details,

@@ -175,6 +175,9 @@ class ReviewService:
             raise NotFound("no such review")
         if review.status is not ReviewStatus.PENDING:
             raise Conflict(f"the review was already resolved ({review.status.value})")
+        if stored is not None and stored.is_copy:
+            # Only its home state holds the phone number, to send a code to.
+            stored.require_own("a code is sent to the phone on record")
         if stored is None or stored.status is not WorkerStatus.ACTIVE or stored.details.phone is None:
             raise FailedPrecondition(
                 "no phone is on record to send a code to: ask a supervisor of the partner holding the record"

@@ -50,6 +50,8 @@ COLUMNS = (
     "consent_purposes",
     "consent_method",
     "consent_witness",
+    # For consent purpose cross_state_sharing: LGD state codes (e.g. 32;27); empty: every state.
+    "consent_shared_with_states",
     "row_key",
 )
 REQUIRED_COLUMNS = (
@@ -73,6 +75,7 @@ _COLUMN_OF_FIELD = {
     "consent.witness_name": "consent_witness",
     "consent.shared_with_partner_ids": "consent_purposes",
     "consent.expires_at": "consent_purposes",
+    "consent.shared_with_state_codes": "consent_shared_with_states",
 }
 _DOCUMENT_FIELD = re.compile(r"^identity_documents(?:\[(\d+)\]|\.(\d+))")
 COLUMN_OF_MATCH_KIND = {PHONE_KIND: "phone", **{kind.value: column for column, kind in DOCUMENT_COLUMNS.items()}}
@@ -190,6 +193,7 @@ def parse_row(number: int, headers: Sequence[str], cells: Sequence[str], file_sh
             purposes=choices("consent_purposes", ConsentPurpose),
             method=choice("consent_method", CaptureMethod),
             witness_name=text("consent_witness"),
+            shared_with_state_codes=frozenset(items("consent_shared_with_states")),
         ),
     )
     return SurveyRow(

@@ -27,7 +27,7 @@ from mrc_kernel.roles import Scope
 from mrc_registry.domain.consent import Consent
 from mrc_registry.domain.identity.matching import CandidateFacts, blocking_keys
 from mrc_registry.domain.identity.transliteration import phonetic_keys, to_latin
-from mrc_registry.domain.worker import Worker, WorkerDetails
+from mrc_registry.domain.worker import Worker, WorkerDetails, WorkerStatus
 from mrc_registry.domain.worker_access import EVERY_FIELD, RESOURCE, protected, visible_fields
 from mrc_registry.service_layer.commands import (
     UPDATABLE_FIELDS,
@@ -147,7 +147,9 @@ class WorkerService:
         elsewhere: Sequence[WorkerDataElsewhere] = (),
         clock: Callable[[], datetime] = utc_now,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+        own_state_code: str = "",
     ) -> None:
+        self._own_state_code = own_state_code
         self._workers = workers
         self._protector = protector
         self._protection = WorkerProtection(protector)
@@ -183,7 +185,9 @@ class WorkerService:
         now = self._clock()
         if not command.idempotency_key:
             command = RegisterWorker(command.details, command.consent, self._new_id())
-        prepared = prepare_registration(command, caller, self._protection, self._protector, self._ids, now)
+        prepared = prepare_registration(
+            command, caller, self._protection, self._protector, self._ids, now, own_state_code=self._own_state_code
+        )
         worker = prepared.worker
         home = worker.details.home
         require_in_geography(caller, home.state_code, home.district_code, prefix="home")
@@ -323,6 +327,7 @@ class WorkerService:
         if unknown:
             raise InvalidArgument([FieldViolation("update_mask", f"{p!r} cannot be changed") for p in unknown])
         worker, _ = self.access.load_for_write(command.worker_id, caller, purpose)
+        worker.require_own("its details are corrected")
         fields = visible_fields(worker, caller.partner_id, frozenset({Purpose(purpose)}))
         hidden = sorted(command.paths - fields)
         if hidden:
@@ -358,7 +363,8 @@ class WorkerService:
         now = self._clock()
         consent_id = self._ids.derive("consent", scoped_key(caller.partner_id, idempotency_key or self._new_id()))
         if not any(c.consent_id == consent_id for c in worker.consents):
-            worker.grant_consent(consent_from(raw, caller, consent_id, now))
+            # On a copy of another state's record this is a consent to this state's partner, kept here.
+            worker.grant_consent(consent_from(raw, caller, consent_id, now, own_state_code=self._own_state_code))
             audit = self._audit.event(
                 caller, Action.UPDATE, RESOURCE, worker_id, ["consents"], state_code=_state(worker)
             )
@@ -388,9 +394,24 @@ class WorkerService:
         for worker in self._workers.with_consents_expiring(now, limit=limit):
             if worker.announce_expired_consents(now):
                 with contextlib.suppress(Exception):  # changed meanwhile: the next round sees it again
-                    self._workers.save(worker)
+                    if worker.is_copy and worker.status is not WorkerStatus.ACTIVE:
+                        # The consent allowing a copy of another state's record expired: the copy went.
+                        self.forget_copy(worker)
+                    else:
+                        self._workers.save(worker)
                     changed += 1
         return changed
+
+    def forget_copy(self, copy: Worker) -> None:
+        """Store a copy of another state's record that was withdrawn (`Worker.withdraw_copy`) and clear what
+        this state's records derived from it (household memberships, migration episodes)."""
+        self._workers.save(copy, match_keys=set())
+        self.clear_elsewhere(copy.worker_id)
+
+    def clear_elsewhere(self, worker_id: str) -> None:
+        """Clear what other records (households, migration episodes) hold of an erased or withdrawn worker."""
+        for records in self._elsewhere:
+            records.erase_worker(worker_id)
 
     # -- erasure -------------------------------------------------------------------------------------
 
@@ -400,6 +421,7 @@ class WorkerService:
         if not reason.strip():
             raise InvalidArgument.for_field("reason", "say why and on whose request")
         worker, _ = self.access.load(worker_id, caller, purpose)
+        worker.require_own("erasure is requested")
         if not evidence:
             caller.require(Scope.WORKERS_ERASE)
             if worker.registering_partner_id != caller.partner_id:
@@ -416,8 +438,7 @@ class WorkerService:
         fields = [*PERSONAL_FIELDS, f"evidence:{evidence}"]
         audit = self._audit.event(caller, Action.ERASE, RESOURCE, worker.worker_id, fields, state_code=state)
         self._workers.save(worker, match_keys=set(), also_publish=[audit])
-        for records in self._elsewhere:
-            records.erase_worker(worker.worker_id)
+        self.clear_elsewhere(worker.worker_id)
 
     def reachable(self, worker: Worker, caller: Caller, purposes: Iterable[str]) -> bool:
         return any(self.access.decision(worker, caller, p) for p in purposes)
