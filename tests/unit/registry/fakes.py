@@ -18,18 +18,24 @@ from mrc_kernel.idempotency import IdDeriver
 from mrc_kernel.place import Place
 from mrc_kernel.roles import Role
 from mrc_kernel.vocabulary import Gender, Sector
+from mrc_plumbing.crypto import FederationCipher
+from mrc_plumbing.crypto.settings import CryptoSettings
 from mrc_plumbing.events import EventDecoder
 from mrc_plumbing.store import OUTBOX_FIELD, DocumentStore
 from mrc_plumbing.store.memory import InMemoryStore
 from mrc_registry.adapters.erasure_requests import StoredErasureRequests
+from mrc_registry.adapters.federation_publisher import FederationPublisher
+from mrc_registry.adapters.household_links import StoredHouseholdLinks
 from mrc_registry.adapters.mongo_households import StoredHouseholds, StoredMigrations
 from mrc_registry.adapters.mongo_repository import StoredWorkers
 from mrc_registry.adapters.mongo_reviews import StoredReviews
 from mrc_registry.domain.consent import CaptureMethod, ConsentPurpose
+from mrc_registry.domain.federation import FederationScope
 from mrc_registry.domain.worker import DocumentKind, Worker
 from mrc_registry.service_layer.commands import ConsentInput, DocumentInput, RegisterWorker, WorkerInput
 from mrc_registry.service_layer.deduplication import Deduplicator, MatchReview, ReviewRepository
 from mrc_registry.service_layer.erasure import ErasureService
+from mrc_registry.service_layer.federation import FederationIntake
 from mrc_registry.service_layer.households import HouseholdService
 from mrc_registry.service_layer.migrations import MigrationService
 from mrc_registry.service_layer.ports import AccessRecorder, Protector, WorkerRepository
@@ -101,14 +107,16 @@ class TextMessagesSent:
 
 
 IDS = IdDeriver(b"unit-test-id-derivation-key-0001")
+# The public development federation key, as every local state cluster uses it.
+FEDERATION_CIPHER = FederationCipher.from_settings(CryptoSettings())
 
 
 class WorkerStoreView:
     """The registry's real worker adapter over a store (in memory for unit tests), with what the tests look into."""
 
-    def __init__(self, store: DocumentStore) -> None:
+    def __init__(self, store: DocumentStore, federation: FederationPublisher | None = None) -> None:
         self.store = store
-        self.adapter = StoredWorkers(store)
+        self.adapter = StoredWorkers(store, federation=federation)
         self.adapter.ensure_indexes()
         self.writes_with_events = 0
         store.on_events_stored(self._counted)
@@ -205,6 +213,8 @@ class Registry:
     messages: TextMessagesSent
     clock: Clock
     store: DocumentStore
+    # With a federation scope: applies what other states share (`make_registry(federation=...)`).
+    intake: FederationIntake | None = None
 
     @property
     def notified(self) -> int:
@@ -223,28 +233,42 @@ class Registry:
         return [decoder.decode(e) for e in self.outbox_of(collection) if e.type == type_name]
 
 
-def make_registry(store: DocumentStore | None = None) -> Registry:
-    """The registry's use cases on `store` (a fresh in-memory one unless given), with stand-in crypto and SMS."""
+def make_registry(store: DocumentStore | None = None, *, federation: FederationScope | None = None) -> Registry:
+    """The registry's use cases on `store` (a fresh in-memory one unless given), with stand-in crypto and SMS.
+    With `federation` (this state and its peers), the repositories publish what other states must be told
+    (names sealed with the public development federation key) and `Registry.intake` applies what they share."""
     store = store if store is not None else InMemoryStore()
-    repository, review_repository = WorkerStoreView(store), ReviewStoreView(store)
+    protector: Protector = FakeProtector()
+    households_repo = StoredHouseholds(store)
+    publisher = (
+        FederationPublisher(
+            store, federation, FEDERATION_CIPHER, protector.blind_index, households_of=households_repo.with_member
+        )
+        if federation is not None
+        else None
+    )
+    if publisher is not None:
+        households_repo.set_federation(publisher)
+    repository, review_repository = WorkerStoreView(store, publisher), ReviewStoreView(store)
     review_repository.adapter.ensure_indexes()
     audit, clock, messages = RecordingAudit(service="registry"), Clock(), TextMessagesSent()
     ids = itertools.count(1)
     # Typed as the ports, so an adapter drifting from its Protocol shows up in mypy and review.
     workers_port: WorkerRepository = repository
     reviews_port: ReviewRepository = review_repository
-    protector: Protector = FakeProtector()
     recorder: AccessRecorder = audit
+    own_state = federation.own_state_code if federation is not None else ""
+    deduplicator = Deduplicator(workers_port, reviews_port, IDS)
     workers = WorkerService(
         workers_port,
         protector,
         recorder,
-        Deduplicator(workers_port, reviews_port, IDS),
+        deduplicator,
         IDS,
         clock=clock,
         new_id=lambda: f"generated-{next(ids)}",
+        own_state_code=own_state,
     )
-    households_repo = StoredHouseholds(store)
     households_repo.ensure_indexes()
     households = HouseholdService(
         households_repo, recorder, protector, workers.access, clock=clock, new_id=lambda: f"household-{next(ids)}"
@@ -267,9 +291,19 @@ def make_registry(store: DocumentStore | None = None) -> Registry:
         code=lambda: "135790",
         new_id=lambda: f"erasure-{next(ids)}",
     )
-    return Registry(
+    registry = Registry(
         workers, reviews, erasures, households, migrations, repository, review_repository, audit, messages, clock, store
     )
+    if federation is not None:
+        registry.intake = FederationIntake(
+            repository.adapter,
+            StoredHouseholdLinks(store),
+            deduplicator,
+            workers,
+            own_state_code=federation.own_state_code,
+            clock=clock,
+        )
+    return registry
 
 
 def worker_input(**overrides: object) -> WorkerInput:

@@ -143,7 +143,7 @@ def worker_shared(
 def worker_withdrawn(
     worker: Worker, destination: str, plan: SharingPlan, own_state_code: str
 ) -> federation_pb2.WorkerWithdrawn:
-    reason = plan.reason or WithdrawalReason.CONSENT_REVOKED
+    reason = plan.withdrawals[destination]
     return federation_pb2.WorkerWithdrawn(
         worker_id=worker.worker_id,
         home_state_code=own_state_code,

@@ -79,27 +79,30 @@ def sharing_grants(consents: Iterable[Consent], scope: FederationScope, now: dat
     return grants
 
 
-def withdrawal_reason(consents: Iterable[Consent], now: datetime) -> WithdrawalReason:
-    """Why states that held the record may no longer: a cross-state consent still active names fewer states
-    (narrowed); otherwise the last cross-state consent to end decides (revoked or expired)."""
+def withdrawal_reason(consents: Iterable[Consent], state_code: str, now: datetime) -> WithdrawalReason:
+    """Why a state that held the record may no longer: the last cross-state consent covering it to end decides.
+    Expired, it expired; revoked while another cross-state consent still shares the record with other states,
+    the worker narrowed the sharing; revoked otherwise, revoked. No consent covering the state (it left the
+    federation's peers, say): narrowed."""
     crossing = [c for c in consents if ConsentPurpose.CROSS_STATE_SHARING in c.purposes]
-    if any(c.is_active(now) for c in crossing):
-        return WithdrawalReason.CONSENT_NARROWED
-    ended = [(c.revoked_at or c.expires_at or now, c) for c in crossing]
+    covering = [c for c in crossing if not c.shared_with_state_codes or state_code in c.shared_with_state_codes]
+    ended = [(c.revoked_at or c.expires_at or now, c) for c in covering if not c.is_active(now)]
     if not ended:
-        return WithdrawalReason.CONSENT_REVOKED
+        return WithdrawalReason.CONSENT_NARROWED
     _, last = max(ended, key=lambda pair: pair[0])
-    return WithdrawalReason.CONSENT_REVOKED if last.revoked_at is not None else WithdrawalReason.CONSENT_EXPIRED
+    if last.revoked_at is None:
+        return WithdrawalReason.CONSENT_EXPIRED
+    still_sharing = any(c.is_active(now) for c in crossing)
+    return WithdrawalReason.CONSENT_NARROWED if still_sharing else WithdrawalReason.CONSENT_REVOKED
 
 
 @dataclass(frozen=True)
 class SharingPlan:
     """What one change of a worker sends across borders: the current summary to each destination in `shares`,
-    a withdrawal to each of `withdrawals`."""
+    a withdrawal (and why) to each of `withdrawals`."""
 
     shares: Mapping[str, SharingGrant] = field(default_factory=dict)
-    withdrawals: frozenset[str] = frozenset()
-    reason: WithdrawalReason | None = None
+    withdrawals: Mapping[str, WithdrawalReason] = field(default_factory=dict)
     merged_into: str = ""
 
     def __bool__(self) -> bool:

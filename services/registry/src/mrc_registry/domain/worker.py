@@ -371,14 +371,13 @@ class Worker:
         previously = self.shared_with_states
         if self.status is WorkerStatus.ACTIVE:
             grants = sharing_grants(self.consents, scope, now)
-            withdrawn = previously - set(grants)
-            reason = withdrawal_reason(self.consents, now) if withdrawn else None
+            withdrawn = {s: withdrawal_reason(self.consents, s, now) for s in sorted(previously - set(grants))}
         else:
-            grants, withdrawn = {}, previously
-            merged = self.status is WorkerStatus.MERGED
-            reason = (WithdrawalReason.MERGED if merged else WithdrawalReason.ERASED) if withdrawn else None
+            grants = {}
+            reason = WithdrawalReason.MERGED if self.status is WorkerStatus.MERGED else WithdrawalReason.ERASED
+            withdrawn = dict.fromkeys(sorted(previously), reason)
         self.shared_with_states = frozenset(grants)
-        return SharingPlan(grants, frozenset(withdrawn), reason, self.merged_into)
+        return SharingPlan(grants, withdrawn, self.merged_into)
 
     def withdraw_copy(self, now: datetime, source_version: int) -> None:
         """This copy may no longer be held here (its home state withdrew it, or the consent allowing it

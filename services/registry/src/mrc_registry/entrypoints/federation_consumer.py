@@ -46,6 +46,18 @@ ATTEMPTS = 3
 PERMANENT = (MalformedEvent, DecryptionError, RefusedRecord, InvalidArgument, DecodeError, KeyError, ValueError)
 
 
+def apply_event(event: Event, intake: FederationIntake, cipher: FederationCipher, decoder: EventDecoder) -> Outcome:
+    """Apply one record of a peer's federation topics (raises for one that can never be applied)."""
+    message = decoder.decode(event)
+    if isinstance(message, federation_pb2.WorkerShared):
+        return intake.worker_shared(shared_worker_from(message, cipher), event.id)
+    if isinstance(message, federation_pb2.WorkerWithdrawn):
+        return intake.worker_withdrawn(withdrawn_from(message), event.id)
+    if isinstance(message, federation_pb2.HouseholdLinksShared):
+        return intake.household_links(household_links_from(message), event.id)
+    raise RefusedRecord(f"{event.type} is not read from the federation's worker and household topics")
+
+
 class FederationConsumer:
     def __init__(
         self,
@@ -75,14 +87,7 @@ class FederationConsumer:
     # -- one record ----------------------------------------------------------------------------------
 
     def apply(self, event: Event) -> Outcome:
-        message = self._decoder.decode(event)
-        if isinstance(message, federation_pb2.WorkerShared):
-            return self._intake.worker_shared(shared_worker_from(message, self._cipher), event.id)
-        if isinstance(message, federation_pb2.WorkerWithdrawn):
-            return self._intake.worker_withdrawn(withdrawn_from(message), event.id)
-        if isinstance(message, federation_pb2.HouseholdLinksShared):
-            return self._intake.household_links(household_links_from(message), event.id)
-        raise RefusedRecord(f"{event.type} is not read from the federation's worker and household topics")
+        return apply_event(event, self._intake, self._cipher, self._decoder)
 
     def _handle(self, topic: str, key: bytes | None, value: bytes, headers: list[tuple[str, bytes]]) -> None:
         event: Event | None = None

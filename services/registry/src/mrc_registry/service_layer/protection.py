@@ -11,6 +11,7 @@ from mrc_registry.service_layer.commands import DocumentInput, WorkerInput
 from mrc_registry.service_layer.ports import Protector
 
 PHONE_FIELD = "phone"
+MASKED_PHONE_PREFIX = "XXXXXX"
 
 
 def document_field(kind: DocumentKind) -> str:
@@ -97,4 +98,10 @@ class WorkerProtection:
         return details, violations
 
     def reveal_phone(self, details: WorkerDetails) -> str:
-        return self._protector.decrypt(PHONE_FIELD, details.phone.encrypted) if details.phone else ""
+        """The phone number; only its masked form for a copy of another state's record (the number itself
+        never crossed the border)."""
+        if details.phone is None:
+            return ""
+        if not details.phone.encrypted:
+            return MASKED_PHONE_PREFIX + details.phone.last4
+        return self._protector.decrypt(PHONE_FIELD, details.phone.encrypted)
