@@ -1,11 +1,13 @@
 """Cross-state federation in deploy/: MirrorMaker 2 between the state clusters and into the national one.
 
-Each state overlay runs a KafkaMirrorMaker2 that pulls the other states' federation topics into its own
-cluster (`<state>.mrc.federation.*`), and holds the KafkaUsers of every MirrorMaker that touches its cluster:
-its own (target side) and those of the other states and of the national cluster (source side, through the
-`federation` listener). The national overlay pulls only the aggregates. Checked offline: the resources against
-each other and the CRD schemas, and every MirrorMaker user's ACLs against what its KafkaMirrorMaker2 needs
-(tests/deploy/kafka_access.py), in both directions.
+Each state publishes what it addresses to a peer on that peer's own topics (`mrc.federation.<kind>.<peer's
+LGD code>.v1`, the overlay's federation-topics.yaml). Each state overlay runs a KafkaMirrorMaker2 that pulls,
+from every other state, only the topics addressed to it into its own cluster (`<state>.mrc.federation.<kind>.
+<own code>.v1`), and holds the KafkaUsers of every MirrorMaker that touches its cluster: its own (target side)
+and those of the other states and of the national cluster (source side, through the `federation` listener).
+The national overlay pulls only the aggregates. Checked offline: the resources against each other and the CRD
+schemas, every MirrorMaker user's ACLs against what its KafkaMirrorMaker2 needs (tests/deploy/kafka_access.py),
+in both directions, and the registry's federation grants against the topics and group its code uses.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from typing import Any
 
 import pytest
 
-from mrc_devstack.mirror_maker import AGGREGATES_TOPIC, FEDERATION_TOPICS, STATE_TOPICS
+from mrc_devstack.mirror_maker import AGGREGATES_TOPIC, federation_topics, state_topics
+from mrc_registry.adapters.federation_mapping import HOUSEHOLDS, WORKERS, federation_topic, mirrored_topics_pattern
+from mrc_registry.entrypoints.federation_consumer import CONSUMER_GROUP, DEAD_LETTER_TOPIC
 from tests.deploy import kafka_access
 from tests.deploy.kafka_access import Acl, MirrorMakerTarget
 from tests.deploy.test_manifests import (
@@ -44,6 +48,14 @@ FEDERATION_PORT = 9094
 FEDERATION_CA_SECRET = "mrc-federation-ca"
 LISTENER_CERT_SECRET = "mrc-kafka-federation-tls"
 MM2_LABELS = {"app.kubernetes.io/part-of": "mrc", "app.kubernetes.io/name": "mirrormaker2"}
+# Every state of these overlays, and one more a federation may add (its topics must never be let through).
+ALL_STATE_CODES = (*STATE_CODES.values(), "33")
+# Every federation topic any state of the federation may have.
+FEDERATION_TOPICS = frozenset(federation_topics(ALL_STATE_CODES))
+
+
+def peer_codes(state: str) -> list[str]:
+    return [code for name, code in STATE_CODES.items() if name != state]
 
 
 # ---------------------------------------------------------------- loading
@@ -131,22 +143,32 @@ def federation_listener(kafka: Doc) -> Doc:
 # ---------------------------------------------------------------- topics and overlays
 
 
-def test_federation_topics_are_declared_once_for_every_state() -> None:
-    topics = of_kind(objects_in("federation"), "KafkaTopic")
-    assert {t["metadata"]["name"] for t in topics} == set(FEDERATION_TOPICS)
+@pytest.mark.parametrize("state", sorted(STATE_CODES))
+def test_each_state_declares_the_topics_it_addresses_to_each_peer_and_the_aggregates(state: str) -> None:
+    shared = of_kind(objects_in("federation"), "KafkaTopic")
+    own = of_kind(overlay_objects(state), "KafkaTopic")
+    assert {t["metadata"]["name"] for t in shared} == {AGGREGATES_TOPIC, DEAD_LETTER_TOPIC}
+    names = [t["metadata"]["name"] for t in [*shared, *own]]
+    assert len(names) == len(set(names)), "a topic is declared twice"
+    assert set(names) == {*federation_topics(peer_codes(state)), DEAD_LETTER_TOPIC}
+    assert not set(names) & set(state_topics(STATE_CODES[state])), "nothing is addressed to the state itself"
     config = base_config()
-    for topic in topics:
+    for topic in [*shared, *own]:
         spec = topic["spec"]
         assert topic["metadata"]["labels"]["strimzi.io/cluster"] == "mrc-kafka"
         assert spec["partitions"] == int(config["MRC_KAFKA_TOPIC_PARTITIONS"])
         assert spec["replicas"] == int(config["MRC_KAFKA_TOPIC_REPLICATION_FACTOR"])
         assert int(spec["config"]["min.insync.replicas"]) < spec["replicas"]
         # Shared summaries leave every cluster within a week (mirrored copies follow the source's configs).
-        assert int(spec["config"]["retention.ms"]) <= 7 * 24 * 3600 * 1000
+        if topic["metadata"]["name"] != DEAD_LETTER_TOPIC:
+            assert int(spec["config"]["retention.ms"]) <= 7 * 24 * 3600 * 1000
         assert not validate_custom_resource(topic)
-    # The contract documents the same topics.
+
+
+def test_the_contract_documents_the_per_destination_topics() -> None:
     proto = (REPO / "protos" / "mrc" / "federation" / "v1" / "events.proto").read_text(encoding="utf-8")
-    assert set(re.findall(r"^//\s+(mrc\.federation\.[a-z]+\.v1)\s", proto, re.M)) == set(FEDERATION_TOPICS)
+    documented = set(re.findall(r"^//\s+(mrc\.federation\.[a-z]+(?:\.<to>)?\.v1)\s", proto, re.M))
+    assert {t.replace(".32.", ".<to>.") for t in federation_topics(["32"])} == documented
 
 
 def test_states_use_the_federation_component_and_national_runs_kafka_and_mirror_maker_only() -> None:
@@ -226,7 +248,8 @@ def test_mirror_maker_pulls_what_the_federation_allows_into_its_own_cluster(clus
     expected_sources = set(STATE_CODES) if cluster == NATIONAL else set(STATE_CODES) - {cluster}
     assert set(sources) == expected_sources
     for source, mirror in sources.items():
-        wanted = {AGGREGATES_TOPIC} if cluster == NATIONAL else set(STATE_TOPICS)
+        # Into a state: only what the source addresses to it, nothing addressed elsewhere.
+        wanted = {AGGREGATES_TOPIC} if cluster == NATIONAL else set(state_topics(STATE_CODES[cluster]))
         assert selected(mirror["topicsPattern"], candidate_topics()) == wanted, f"{source} -> {cluster}"
         assert "checkpointConnector" not in mirror and "groupsPattern" not in mirror, "no offset translation"
         config = mirror["sourceConnector"]["config"]
@@ -375,4 +398,46 @@ def test_rendered_federation_resources(cluster: str) -> None:
     if cluster == NATIONAL:
         assert not topics and not of_kind(objects, "Deployment")
     else:
-        assert set(FEDERATION_TOPICS) <= topics
+        assert set(federation_topics(peer_codes(cluster))) <= topics
+
+
+# ---------------------------------------------------------------- the registry's federation grants
+
+
+def registry_user(state: str) -> Doc:
+    """The registry's KafkaUser of a state as rendered: the component's, with the overlay's JSON patch (offline)."""
+    (user,) = [u for u in of_kind(objects_in("kafka-strimzi"), "KafkaUser") if u["metadata"]["name"] == "mrc-registry"]
+    kustomization = load_docs(DEPLOY / "overlays" / state / "kustomization.yaml")[0]
+    for entry in kustomization.get("patches") or []:
+        target = entry.get("target", {})
+        if target.get("kind") == "KafkaUser" and target.get("name") == "mrc-registry":
+            user = apply_json_patch(user, load_docs(DEPLOY / "overlays" / state / entry["path"])[0])
+    return user
+
+
+@pytest.mark.parametrize("state", sorted(STATE_CODES))
+def test_the_registry_may_publish_for_its_peers_and_read_what_they_address_to_it_and_no_more(state: str) -> None:
+    (component,) = [
+        u for u in of_kind(objects_in("kafka-strimzi"), "KafkaUser") if u["metadata"]["name"] == "mrc-registry"
+    ]
+    user = registry_user(state)
+    assert not validate_custom_resource(user)
+    federation = acls_of_kafka_users([user]) - acls_of_kafka_users([component])
+    own, peers = STATE_CODES[state], {name: code for name, code in STATE_CODES.items() if name != state}
+    writes = {federation_topic(kind, code) for code in peers.values() for kind in (WORKERS, HOUSEHOLDS)}
+    reads = {f"{alias}.{federation_topic(kind, own)}" for alias in peers for kind in (WORKERS, HOUSEHOLDS)}
+    expected = {
+        *(Acl("mrc-registry", "topic", "literal", t, op) for t in writes | {AGGREGATES_TOPIC} for op in WRITE_OPS),
+        *(Acl("mrc-registry", "topic", "literal", t, op) for t in reads for op in ("Read", "Describe")),
+        Acl("mrc-registry", "group", "literal", CONSUMER_GROUP, "Read"),
+    }
+    assert federation == expected
+    # What it reads is what its consumer subscribes to, and nothing addressed to another state.
+    pattern = re.compile(mirrored_topics_pattern(peers, own, (WORKERS, HOUSEHOLDS)))
+    mirrored = {f"{alias}.{t}" for alias in (*STATE_CODES, "other") for t in FEDERATION_TOPICS}
+    assert {t for t in mirrored if pattern.match(t)} == reads
+    # Its dead-letter topic for records it cannot apply is under its own prefix, already granted.
+    assert DEAD_LETTER_TOPIC.startswith("mrc.registry.")
+
+
+WRITE_OPS = ("Write", "Describe", "Create")

@@ -10,7 +10,14 @@ import pytest
 
 from mrc_devstack import kafka_broker, mirror_maker
 from mrc_devstack.federation import Federation, parse_states, stack_ports
-from mrc_devstack.mirror_maker import AGGREGATES_PATTERN, AGGREGATES_TOPIC, STATE_TOPICS, STATE_TOPICS_PATTERN, Cluster
+from mrc_devstack.mirror_maker import (
+    AGGREGATES_PATTERN,
+    AGGREGATES_TOPIC,
+    Cluster,
+    federation_topics,
+    state_topics,
+    state_topics_pattern,
+)
 from mrc_devstack.paths import KAFKA_POM, MIRROR_POM
 from mrc_devstack.stack import StackError
 from tests.federation.conftest import FEDERATION_TEST_PORT_OFFSET
@@ -40,16 +47,28 @@ def test_mirror_maker_comes_from_the_brokers_kafka_release() -> None:
     assert "connect-mirror" in artifacts
 
 
-def test_topic_patterns_select_the_federation_topics_only() -> None:
+def test_topic_patterns_select_the_topics_addressed_to_the_destination_only() -> None:
     # MirrorMaker's topic filter matches whole names (java.util.regex.Matcher.matches), like re.fullmatch.
-    for topic in STATE_TOPICS:
-        assert re.fullmatch(STATE_TOPICS_PATTERN, topic)
+    into_kerala = state_topics_pattern("32")
+    assert state_topics("32") == (
+        "mrc.federation.workers.32.v1",
+        "mrc.federation.households.32.v1",
+        "mrc.federation.entitlements.32.v1",
+        "mrc.federation.grievances.32.v1",
+    )
+    for topic in state_topics("32"):
+        assert re.fullmatch(into_kerala, topic)
         assert not re.fullmatch(AGGREGATES_PATTERN, topic)
     assert re.fullmatch(AGGREGATES_PATTERN, AGGREGATES_TOPIC)
-    assert not re.fullmatch(STATE_TOPICS_PATTERN, AGGREGATES_TOPIC)
-    for topic in (*LOCAL_TOPICS, "bihar.mrc.federation.workers.v1", "mrc.federation.workers.v2", "mrc.federation.x.v1"):
-        assert not re.fullmatch(STATE_TOPICS_PATTERN, topic)
+    assert not re.fullmatch(into_kerala, AGGREGATES_TOPIC)
+    # What a state addresses to another state (or to itself) never enters Kerala's cluster.
+    others = (*state_topics("33"), *state_topics("10"), *state_topics("3"), *state_topics("320"))
+    for topic in (*LOCAL_TOPICS, *others, "bihar.mrc.federation.workers.32.v1", "mrc.federation.workers.32.v2"):
+        assert not re.fullmatch(into_kerala, topic), topic
         assert not re.fullmatch(AGGREGATES_PATTERN, topic)
+    assert federation_topics(["33", "32"]) == (*state_topics("32"), *state_topics("33"), AGGREGATES_TOPIC)
+    with pytest.raises(ValueError, match="not an LGD state code"):
+        state_topics_pattern(".*")
 
 
 def properties_of(text: str) -> dict[str, str]:
@@ -59,11 +78,12 @@ def properties_of(text: str) -> dict[str, str]:
 
 def test_flows_between_states_and_to_national_with_exactly_once() -> None:
     clusters = [Cluster("bihar", "127.0.0.1:1"), Cluster("kerala", "127.0.0.1:2"), Cluster("national", "127.0.0.1:3")]
-    flows = mirror_maker.federation_flows(["bihar", "kerala"], "national")
+    flows = mirror_maker.federation_flows({"bihar": "10", "kerala": "32"}, "national")
     props = properties_of(mirror_maker.properties(clusters, flows, 8083))
     enabled = {key.removesuffix(".enabled") for key, value in props.items() if key.endswith(".enabled") and "->" in key}
     assert enabled == {"bihar->kerala", "kerala->bihar", "bihar->national", "kerala->national"}
-    assert props["bihar->kerala.topics"] == props["kerala->bihar.topics"] == STATE_TOPICS_PATTERN
+    assert props["bihar->kerala.topics"] == state_topics_pattern("32"), "only what Bihar addresses to Kerala"
+    assert props["kerala->bihar.topics"] == state_topics_pattern("10")
     assert props["bihar->national.topics"] == props["kerala->national.topics"] == AGGREGATES_PATTERN
     assert "national->bihar.enabled" not in props, "nothing flows out of the national cluster"
     assert props["replication.policy.class"].endswith(".DefaultReplicationPolicy")

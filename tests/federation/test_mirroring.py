@@ -22,7 +22,7 @@ from kafka.admin import KafkaAdminClient
 from mrc.federation.v1 import events_pb2 as contract
 from mrc.registry.v1 import worker_pb2 as registry
 from mrc_devstack.federation import Federation
-from mrc_devstack.mirror_maker import AGGREGATES_TOPIC, STATE_TOPICS, remote_topic
+from mrc_devstack.mirror_maker import AGGREGATES_TOPIC, remote_topic, state_topics
 from mrc_kernel.events import Event
 from mrc_plumbing.crypto import FederationCipher
 from mrc_plumbing.events import EventDecoder
@@ -32,7 +32,9 @@ from tests.support.kafka import Record, publish, read_topic
 
 pytestmark = pytest.mark.federation
 
-WORKERS_TOPIC = "mrc.federation.workers.v1"
+# What Bihar addresses to Kerala (32), and what Kerala addresses to Bihar (10).
+WORKERS_TOPIC = "mrc.federation.workers.32.v1"
+TO_BIHAR = "mrc.federation.workers.10.v1"
 CIPHER = FederationCipher.from_settings()  # the public dev key, as every local state uses
 
 
@@ -90,7 +92,7 @@ def record_count(bootstrap: str, topic: str) -> int:
 # ---------------------------------------------------------------- what crosses, unchanged
 
 
-@pytest.mark.parametrize("topic", STATE_TOPICS)
+@pytest.mark.parametrize("topic", state_topics(STATE_CODES[DESTINATION]))
 def test_a_federation_event_arrives_in_the_other_state_with_its_headers_and_key(
     federation: Federation, topic: str
 ) -> None:
@@ -117,9 +119,9 @@ def test_a_federation_event_arrives_in_the_other_state_with_its_headers_and_key(
 
 
 def test_replication_runs_both_ways_without_echo(federation: Federation) -> None:
-    event = worker_shared(f"w-{uuid.uuid4()}", home_state=DESTINATION)
+    event = worker_shared(f"w-{uuid.uuid4()}", home_state=DESTINATION, topic=TO_BIHAR)
     publish(federation.bootstrap(DESTINATION), [event])
-    mirrored = remote_topic(DESTINATION, WORKERS_TOPIC)
+    mirrored = remote_topic(DESTINATION, TO_BIHAR)
     records = read_topic(federation.bootstrap(SOURCE), mirrored, until=with_id(event.id), timeout=60)
     assert with_id(event.id)(records), f"{event.id} did not arrive on {SOURCE}'s {mirrored}"
     # A mirrored topic is never mirrored back (kerala.bihar..., bihar.kerala...).
@@ -135,9 +137,11 @@ def test_local_topics_stay_home_and_national_receives_only_aggregates(federation
     source, destination = federation.bootstrap(SOURCE), federation.bootstrap(DESTINATION)
     national = federation.bootstrap(NATIONAL)
     local = worker_shared(f"w-{uuid.uuid4()}", topic="mrc.registry.workers.v1")
+    # Addressed to Tamil Nadu (33), and to Bihar itself: neither is Kerala's.
+    elsewhere = [worker_shared(f"w-{uuid.uuid4()}", topic=t) for t in ("mrc.federation.workers.33.v1", TO_BIHAR)]
     shared = worker_shared(f"w-{uuid.uuid4()}")
     counts = aggregates()
-    publish(source, [local, shared, counts])
+    publish(source, [local, *elsewhere, shared, counts])
 
     # The aggregates arrive in national; the state topic in Kerala. Both flows have then run past the
     # local record, published before them.
@@ -147,10 +151,10 @@ def test_local_topics_stay_home_and_national_receives_only_aggregates(federation
     assert with_id(shared.id)(arrived)
     time.sleep(6)  # one more topic refresh of MirrorMaker 2 (refresh.topics.interval.seconds = 5)
 
-    # Kerala: Bihar's federation topics for states, nothing else of Bihar's (not its local topics, not its
-    # aggregates, which are for the national cluster).
+    # Kerala: Bihar's federation topics addressed to Kerala, nothing else of Bihar's (not its local topics,
+    # not what it addresses to other states, not its aggregates, which are for the national cluster).
     mirrored_in_kerala = {t for t in topics_of(destination) if t.startswith(f"{SOURCE}.")}
-    expected = {remote_topic(SOURCE, t) for t in STATE_TOPICS}
+    expected = {remote_topic(SOURCE, t) for t in state_topics(STATE_CODES[DESTINATION])}
     assert expected <= mirrored_in_kerala
     assert mirrored_in_kerala - expected <= {f"{SOURCE}.heartbeats"}, mirrored_in_kerala - expected
 
@@ -165,11 +169,13 @@ def test_local_topics_stay_home_and_national_receives_only_aggregates(federation
     assert all(record_count(national, t) == 0 for t in others), "heartbeats topics must stay empty"
     assert not {t for t in national_topics if t.startswith("mrc.")}, "national has no topics of its own here"
 
-    # And the local record is nowhere but home.
+    # And the local record, and those addressed to other states, are nowhere but home.
     for bootstrap, topics in ((destination, topics_of(destination)), (national, national_topics)):
         assert "mrc.registry.workers.v1" not in topics
         for topic in (t for t in topics if t.startswith(f"{SOURCE}.") and not t.endswith("heartbeats")):
-            assert not with_id(local.id)(read_topic(bootstrap, topic, timeout=2))
+            records = read_topic(bootstrap, topic, timeout=2)
+            for event in (local, *elsewhere):
+                assert not with_id(event.id)(records), f"{event.topic} reached {topic}"
 
 
 # ---------------------------------------------------------------- a crash in the middle of a stream

@@ -10,7 +10,7 @@ Layout under the federation's home (``.devstack/federation/local`` for ``mrc-dev
 
 Each state's services get ``MRC_STATE_CODE`` (LGD), ``MRC_FEDERATION_CLUSTER_ALIAS`` (the state's name,
 which prefixes its topics in the other clusters) and ``MRC_FEDERATION_PEERS`` (the other states' aliases:
-their topics arrive here as ``<peer>.mrc.federation.*``).
+what they address to this state arrives here as ``<peer>.mrc.federation.<kind>.<this state's code>.v1``).
 
 Python API (what tests/federation does)::
 
@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Literal
 
 from mrc_devstack import health, mirror_maker, procs
-from mrc_devstack.mirror_maker import FEDERATION_TOPICS, Cluster, Flow
+from mrc_devstack.mirror_maker import Cluster, Flow, federation_topics
 from mrc_devstack.paths import REPO_ROOT, Layout, default_cache
 from mrc_devstack.services import KAFKA_CONTROLLER_PORT, KAFKA_PORT, MONGO_PORT, SERVICES
 from mrc_devstack.stack import COMPONENTS, INFRA, SERVICE_NAMES, STOP_TIMEOUT, ComponentStatus, Stack, StackError, State
@@ -209,7 +209,12 @@ class Federation:
 
     @property
     def flows(self) -> list[Flow]:
-        return mirror_maker.federation_flows(list(self.stacks), NATIONAL if self.national is not None else None)
+        codes = {s.name: s.code for s in self.states}
+        return mirror_maker.federation_flows(codes, NATIONAL if self.national is not None else None)
+
+    def topics_of(self, state: str) -> tuple[str, ...]:
+        """The federation topics a state publishes on: one of each kind per peer state, and the aggregates."""
+        return federation_topics(s.code for s in self.states if s.name != state)
 
     def bootstrap(self, alias: str) -> str:
         if alias == NATIONAL and self.national is not None:
@@ -243,7 +248,7 @@ class Federation:
             infra.append((self.national, ["kafka"]))
         _in_parallel([functools.partial(stack.start, names, timeout) for stack, names in infra])
         for name, stack in self.stacks.items():
-            created = ensure_topics(stack.kafka_bootstrap, FEDERATION_TOPICS)
+            created = ensure_topics(stack.kafka_bootstrap, self.topics_of(name))
             if created:
                 self.echo(f"[{name}] created federation topics: {', '.join(created)}")
         self.start_services(ordered, timeout)
@@ -277,8 +282,7 @@ class Federation:
         if self.national is not None:
             lines.append(f"  {NATIONAL:<12}{'-':<5}{self.national_offset:<8}{self.national.kafka_bootstrap}")
         lines.append(f"  MirrorMaker 2: {', '.join(f.name for f in self.flows)}; log {self.mm2_log}")
-        copies = ", ".join(f"{s}.mrc.federation.*" for s in self.stacks)
-        lines.append(f"  Copies: {copies} in the other states")
+        lines.append("  Copies: what the others address to a state, there as <peer>.mrc.federation.<kind>.<code>.v1")
         if self.national is not None:
             lines.append(f"          <state>.{mirror_maker.AGGREGATES_TOPIC} in national")
         lines.append("  Logs: mrc-dev federation logs mirror-maker | <state>/<component> (-f to follow)")

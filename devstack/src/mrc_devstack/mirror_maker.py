@@ -8,8 +8,11 @@ the clusters it connects.
 
 Choices, all in :func:`properties`:
 
-- DefaultReplicationPolicy: state A's ``mrc.federation.workers.v1`` arrives in B as
-  ``<A alias>.mrc.federation.workers.v1``; headers and keys are copied as they are.
+- Per-destination topics: state A publishes what it addresses to B on B's topics
+  (``mrc.federation.<kind>.<B's LGD code>.v1``), and the flow A->B mirrors those and nothing else, so a
+  record shared with one state never lands in another state's cluster.
+- DefaultReplicationPolicy: state A's ``mrc.federation.workers.32.v1`` arrives in Kerala (32) as
+  ``<A alias>.mrc.federation.workers.32.v1``; headers and keys are copied as they are.
 - Exactly-once source support (KIP-618, dedicated MM2 since Kafka 3.5): every target's
   ``exactly.once.source.support=enabled``, the internal REST server MM2 needs for it, and sources read
   with ``isolation.level=read_committed``. Records and MM2's source offsets are committed in one
@@ -27,7 +30,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,17 +41,33 @@ KAFKA_VERSION = "3.9.1"
 MAIN_CLASS = "org.apache.kafka.connect.mirror.MirrorMaker"
 HEAP = "-Xmx256m"
 
-#: What state clusters publish for each other, and what the national cluster gets.
-STATE_TOPICS: tuple[str, ...] = (
-    "mrc.federation.workers.v1",
-    "mrc.federation.households.v1",
-    "mrc.federation.entitlements.v1",
-    "mrc.federation.grievances.v1",
-)
+#: What state clusters publish for each other (one topic of each kind per destination state), and what the
+#: national cluster gets.
+STATE_TOPIC_KINDS: tuple[str, ...] = ("workers", "households", "entitlements", "grievances")
 AGGREGATES_TOPIC = "mrc.federation.aggregates.v1"
-FEDERATION_TOPICS: tuple[str, ...] = (*STATE_TOPICS, AGGREGATES_TOPIC)
-STATE_TOPICS_PATTERN = r"mrc\.federation\.(workers|households|entitlements|grievances)\.v1"
 AGGREGATES_PATTERN = r"mrc\.federation\.aggregates\.v1"
+_LGD_STATE_CODE = re.compile(r"^[0-9]{1,3}$")
+
+
+def state_topics(destination_code: str) -> tuple[str, ...]:
+    """The topics a state publishes for one destination state (by its LGD code): ``mrc.federation.workers.32.v1``..."""
+    if not _LGD_STATE_CODE.match(destination_code):
+        raise ValueError(f"not an LGD state code: {destination_code!r}")
+    return tuple(f"mrc.federation.{kind}.{destination_code}.v1" for kind in STATE_TOPIC_KINDS)
+
+
+def state_topics_pattern(destination_code: str) -> str:
+    """What the flow into the destination mirrors: its topics only (a whole-name regex, as MirrorMaker reads it)."""
+    if not _LGD_STATE_CODE.match(destination_code):
+        raise ValueError(f"not an LGD state code: {destination_code!r}")
+    return rf"mrc\.federation\.({'|'.join(STATE_TOPIC_KINDS)})\.{destination_code}\.v1"
+
+
+def federation_topics(peer_codes: Iterable[str]) -> tuple[str, ...]:
+    """Every federation topic a state cluster publishes on: each peer's topics, and the aggregates."""
+    return (*(t for code in sorted(set(peer_codes)) for t in state_topics(code)), AGGREGATES_TOPIC)
+
+
 #: Aliases are cluster names in topic names (``bihar.mrc...``): lower-case, no dots.
 ALIAS = re.compile(r"^[a-z][a-z0-9_]{1,30}$")
 
@@ -109,9 +128,10 @@ class Flow:
         return f"{self.source}->{self.target}"
 
 
-def federation_flows(states: Sequence[str], national: str | None) -> list[Flow]:
-    """Every state to every other state (federation topics); every state to national (aggregates only)."""
-    flows = [Flow(a, b, STATE_TOPICS_PATTERN) for a in states for b in states if a != b]
+def federation_flows(states: Mapping[str, str], national: str | None) -> list[Flow]:
+    """Every state to every other state, each flow mirroring only the topics addressed to its target (`states`:
+    cluster alias -> LGD state code); every state to national (aggregates only)."""
+    flows = [Flow(a, b, state_topics_pattern(states[b])) for a in states for b in states if a != b]
     if national is not None:
         flows += [Flow(state, national, AGGREGATES_PATTERN) for state in states]
     return flows
