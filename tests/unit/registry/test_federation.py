@@ -22,13 +22,14 @@ from mrc_kernel.events import Event
 from mrc_kernel.place import Place
 from mrc_kernel.roles import Role
 from mrc_plumbing.events import EventDecoder
+from mrc_plumbing.kafka_security import KafkaSecuritySettings
 from mrc_plumbing.store.memory import InMemoryStore
 from mrc_registry.adapters.aggregates import StoredRegistryCounts
 from mrc_registry.adapters.mongo_repository import StoredWorkerCounts
 from mrc_registry.domain.consent import ConsentPurpose
 from mrc_registry.domain.federation import FederationScope
 from mrc_registry.domain.household import Member, Relationship
-from mrc_registry.entrypoints.federation_consumer import apply_event
+from mrc_registry.entrypoints.federation_consumer import DEAD_LETTER_TOPIC, FederationConsumer, apply_event
 from mrc_registry.service_layer.aggregates import AggregatesService, AggregatesSnapshot
 from mrc_registry.service_layer.commands import UpdateWorker
 from mrc_registry.service_layer.federation import Outcome
@@ -445,3 +446,48 @@ def test_without_peers_nothing_is_published() -> None:
     registry = make_registry(InMemoryStore(), federation=FederationScope(BIHAR, frozenset()))
     register_shared(registry)
     assert federated(registry) == {}
+
+
+# ---------------------------------------------------------------- the consumer
+
+
+class _DeadLetters:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, bytes | None, list[tuple[str, bytes]]]] = []
+
+    def send(self, topic: str, *, key: bytes | None, value: bytes, headers: list[tuple[str, bytes]]) -> _DeadLetters:
+        self.sent.append((topic, key, headers))
+        return self
+
+    def get(self, timeout: float) -> None:
+        return None
+
+
+def test_records_that_can_never_be_applied_go_to_the_dead_letter_topic(bihar: Registry, kerala: Registry) -> None:
+    assert kerala.intake is not None
+    dead = _DeadLetters()
+    consumer = FederationConsumer(
+        "127.0.0.1:1",
+        KafkaSecuritySettings(),
+        "^x$",
+        kerala.intake,
+        FEDERATION_CIPHER,
+        dead,  # type: ignore[arg-type]
+    )
+    register_shared(bihar, KERALA)
+    (good,) = federated(bihar)[to(KERALA)]
+    # A name token altered in transit (same length, so the record still parses): it does not open.
+    at = good.data.index(b"fed:v1:dev-insecure:") + len(b"fed:v1:dev-insecure:")
+    flipped = b"A" if good.data[at : at + 1] != b"A" else b"B"
+    tampered = dataclasses.replace(good, data=good.data[:at] + flipped + good.data[at + 1 :])
+    counts = federation_pb2.AggregatesPublished(home_state_code=BIHAR)
+    other = Event.from_message(counts, source="t", subject=BIHAR, topic="t")
+    for event in (tampered, other):
+        consumer._handle(event.topic, event.key, event.data, event.kafka_headers())
+    consumer._handle(good.topic, good.key, b"", [("not", b"a cloudevent")])
+    assert [topic for topic, _, _ in dead.sent] == [DEAD_LETTER_TOPIC] * 3
+    reasons = [dict(headers)["mrc_dlq_reason"].decode() for _, _, headers in dead.sent]
+    assert "DecryptionError" in reasons[0] and "RefusedRecord" in reasons[1] and "MalformedEvent" in reasons[2]
+    assert all("Ravi" not in reason for reason in reasons)
+    consumer._handle(good.topic, good.key, good.data, good.kafka_headers())
+    assert consumer.outcomes == {"rejected": 3, "applied": 1}
