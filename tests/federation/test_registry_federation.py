@@ -6,6 +6,7 @@ own Kafka, FerretDB, access service and registry, and MirrorMaker 2 between them
 - Revocation and erasure in Bihar remove the copy in Kerala.
 - The same person registered in Kerala links to Bihar's record instead of becoming a second one.
 - MirrorMaker 2 killed in the middle of a stream: every worker arrives, and each is applied once.
+- The national cluster receives Bihar's registry counts, with small cells suppressed, and no record.
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ import httpx
 import pytest
 from pymongo import MongoClient
 
+from mrc.federation.v1 import events_pb2 as federation_pb2
 from mrc_devstack.federation import Federation
-from mrc_devstack.mirror_maker import remote_topic
+from mrc_devstack.mirror_maker import AGGREGATES_TOPIC, remote_topic
 from mrc_registry.domain.identity.aadhaar import verhoeff_check_digit
-from tests.federation.conftest import DESTINATION, SOURCE, STATE_CODES
+from tests.federation.conftest import DESTINATION, NATIONAL, SOURCE, STATE_CODES
 from tests.support.access import AccessClient, Actor
 from tests.support.kafka import Record, read_topic, records_with_subject
 from tests.support.polling import eventually
@@ -313,3 +315,25 @@ def test_mirror_maker_killed_mid_stream_loses_nothing_and_applies_nothing_twice(
     for worker_id in ids:
         types = [r.headers["ce_type"] for r in records_with_subject(local, worker_id)]
         assert types == [b"mrc.registry.v1.WorkerRegistered"], (worker_id, types)
+
+
+# ---------------------------------------------------------------- the national cluster
+
+
+def test_the_national_cluster_receives_bihar_s_counts_and_nothing_that_names_a_worker(
+    states: tuple[State, State],
+) -> None:
+    bihar, _ = states
+    national = bihar.federation.bootstrap(NATIONAL)
+    topic = remote_topic(SOURCE, AGGREGATES_TOPIC)
+    # The registry publishes its first snapshot soon after it starts, then at its interval.
+    records = read_topic(national, topic, until=lambda found: bool(found), timeout=ARRIVAL_TIMEOUT)
+    assert records, f"no aggregates on the national cluster's {topic}"
+    message = federation_pb2.AggregatesPublished.FromString(records[-1].value)
+    assert message.home_state_code == STATE_CODES[SOURCE] and message.min_cell_size >= 5
+    for cell in [*message.sectors, *message.migration_flows]:
+        assert cell.suppressed or cell.count >= message.min_cell_size, cell
+        assert not cell.suppressed or cell.count == 0
+    workers = bihar.mongo["mrc_registry"]["workers"]
+    for doc in workers.find({}, {"_id": 1}).limit(50):
+        assert doc["_id"].encode() not in records[-1].value

@@ -16,15 +16,28 @@ from mrc_plumbing.auth.http import HttpAuth
 from mrc_plumbing.auth.rate_limit import RateLimiter
 from mrc_plumbing.http_app import create_http_app
 from mrc_registry.adapters.federation_mapping import mirrored_topics_pattern, shared_worker_from, worker_shared
+from mrc_registry.adapters.household_links import StoredHouseholdLinks
 from mrc_registry.adapters.protobuf_mapping import worker_to_proto
 from mrc_registry.domain.consent import ConsentPurpose
 from mrc_registry.domain.federation import FederationScope, SharingGrant, WithdrawalReason
+from mrc_registry.domain.household import Member, Relationship
 from mrc_registry.entrypoints.grpc_api import _consent
 from mrc_registry.entrypoints.http_api import workers_router
+from mrc_registry.entrypoints.http_federation import federation_router
+from mrc_registry.service_layer.federation import SharedHouseholdReads
+from mrc_registry.service_layer.households import CreateHousehold
 from mrc_registry.service_layer.survey_rows import COLUMNS, column_of, parse_row
 from mrc_registry.settings import FederationSettings
 from tests.support.auth import StaticVerifier, bearer, caller_for
-from tests.unit.registry.fakes import AADHAAR, FEDERATION_CIPHER, NOW, FakeProtector, Registry, make_registry
+from tests.unit.registry.fakes import (
+    AADHAAR,
+    FEDERATION_CIPHER,
+    NOW,
+    REGISTRAR_A,
+    FakeProtector,
+    Registry,
+    make_registry,
+)
 from tests.unit.registry.test_federation import BIHAR_SCOPE, KERALA_CSO, KERALA_SCOPE, deliver, federated, to
 
 TOKENS = {"registrar": caller_for(Role.REGISTRAR, partner_id="partner-a"), "kerala-cso": KERALA_CSO}
@@ -155,3 +168,22 @@ def test_a_merged_record_is_withdrawn_naming_the_survivor() -> None:
     plan = worker.plan_sharing(FederationScope("10", frozenset({"32", "33"})), NOW)
     assert plan.withdrawals == {"32": WithdrawalReason.MERGED, "33": WithdrawalReason.MERGED}
     assert plan.merged_into == "survivor-1" and not plan.shares
+
+
+def test_rest_shows_the_households_bihar_shares_with_a_copy_kerala_reaches() -> None:
+    bihar, kerala = make_registry(federation=BIHAR_SCOPE), make_registry(federation=KERALA_SCOPE)
+    worker_id = client(bihar).post("/v1/workers", json=body(), headers=bearer("registrar")).json()["worker_id"]
+    members = (Member(Relationship.HEAD, worker_id=worker_id), Member(Relationship.CHILD, name="Anu"))
+    bihar.households.create(REGISTRAR_A, CreateHousehold(members, idempotency_key="h"))
+    deliver([*federated(bihar)[to("32")], *federated(bihar, "households")[to("32", "households")]], kerala)
+    app = create_http_app(service="registry", title="MRC Registry (test)")
+    auth = HttpAuth(StaticVerifier(TOKENS), RateLimiter(0, 0))
+    links = StoredHouseholdLinks(kerala.store)
+    app.include_router(federation_router(SharedHouseholdReads(links, kerala.workers.access, kerala.audit), auth))
+    http = TestClient(app)
+    shown = http.get(f"/v1/workers/{worker_id}/shared-households", headers=bearer("kerala-cso"))
+    assert shown.status_code == 200, shown.json()
+    (household,) = shown.json()
+    assert household["member_worker_ids"] == [worker_id] and household["size"] == 2
+    assert household["federated_from_state_code"] == "10" and household["state_code"] == "10"
+    assert http.get("/v1/workers/nobody/shared-households", headers=bearer("kerala-cso")).status_code == 404

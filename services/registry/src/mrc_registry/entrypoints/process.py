@@ -42,6 +42,7 @@ from mrc_registry.entrypoints.federation_consumer import DEAD_LETTER_TOPIC, Fede
 from mrc_registry.entrypoints.grpc_api import RegistryServicer
 from mrc_registry.entrypoints.grpc_households import HouseholdsServicer
 from mrc_registry.entrypoints.http_api import workers_router
+from mrc_registry.entrypoints.http_federation import federation_router
 from mrc_registry.entrypoints.http_households import households_router
 from mrc_registry.entrypoints.http_import import IMPORTS_PATH, MAX_UPLOAD_BYTES, imports_router
 from mrc_registry.entrypoints.http_statistics import statistics_router
@@ -49,7 +50,7 @@ from mrc_registry.service_layer.aggregates import AggregatesService
 from mrc_registry.service_layer.bulk_import import BulkImporter
 from mrc_registry.service_layer.deduplication import Deduplicator
 from mrc_registry.service_layer.erasure import ErasureService
-from mrc_registry.service_layer.federation import FederationIntake
+from mrc_registry.service_layer.federation import FederationIntake, SharedHouseholdReads
 from mrc_registry.service_layer.households import HouseholdService
 from mrc_registry.service_layer.migrations import MigrationService
 from mrc_registry.service_layer.ports import TextMessages
@@ -195,6 +196,9 @@ def main() -> None:
     http_app.include_router(households_router(households, migrations, connections.http_auth))
     http_app.include_router(imports_router(importer, connections.http_auth))
     http_app.include_router(statistics_router(statistics, connections.http_auth))
+    household_links = StoredHouseholdLinks(store)
+    shared_households = SharedHouseholdReads(household_links, workers.access, audit)
+    http_app.include_router(federation_router(shared_households, connections.http_auth))
 
     grpc_server = GrpcServer(settings.bind_host, settings.grpc_port)
     grpc_server.add_service(
@@ -214,7 +218,7 @@ def main() -> None:
     if cipher is not None:
         intake = FederationIntake(
             workers_repo,
-            StoredHouseholdLinks(store),
+            household_links,
             deduplicator,
             workers,
             own_state_code=scope.own_state_code,

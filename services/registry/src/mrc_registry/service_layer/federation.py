@@ -15,18 +15,24 @@ with their own rules, and drop what they derived when the copy goes.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
+from mrc_kernel.audit import Action
+from mrc_kernel.caller import Caller, check_purpose
 from mrc_kernel.clock import utc_now
+from mrc_kernel.errors import NotFound
+from mrc_kernel.roles import Scope
 from mrc_registry.domain.foreign_copy import SharedWorker, SharedWorkerWithdrawn, is_newer, materialise
 from mrc_registry.domain.household_links import SharedHouseholdLinks
 from mrc_registry.domain.worker import Worker
 from mrc_registry.service_layer.deduplication import Deduplicator
-from mrc_registry.service_layer.ports import WorkerRepository
+from mrc_registry.service_layer.ports import AccessRecorder, WorkerRepository
+from mrc_registry.service_layer.workers import WorkerAccess
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +74,7 @@ class DerivedRecords(Protocol):
 
 
 ATTEMPTS = 3
+HOUSEHOLD_RESOURCE = "household"
 
 
 class FederationIntake:
@@ -143,3 +150,42 @@ class FederationIntake:
             return Outcome.APPLIED
         applied = self._households.put_links(links, event_id=event_id)
         return Outcome.APPLIED if applied else Outcome.ALREADY_APPLIED
+
+
+class SharedHouseholdsOfWorker(Protocol):
+    def with_member(self, worker_id: str) -> list[SharedHouseholdLinks]: ...
+
+
+class SharedHouseholdReads:
+    """The households another state shares that name a worker this caller reaches: which of its members (copies
+    the caller reaches too) live together, and the household's facts. Read-only, audited like any read."""
+
+    def __init__(self, links: SharedHouseholdsOfWorker, workers: WorkerAccess, audit: AccessRecorder) -> None:
+        self._links = links
+        self._workers = workers
+        self._audit = audit
+
+    def of_worker(self, worker_id: str, caller: Caller) -> list[SharedHouseholdLinks]:
+        caller.require(Scope.WORKERS_READ)
+        purpose = check_purpose(caller.purpose, "case_management")
+        self._workers.load(worker_id, caller, purpose)
+        shown: list[SharedHouseholdLinks] = []
+        for links in self._links.with_member(worker_id):
+            members = tuple(m for m in links.member_worker_ids if m == worker_id or self._reaches(m, caller, purpose))
+            shown.append(dataclasses.replace(links, member_worker_ids=members))
+            self._audit.record(
+                caller,
+                Action.READ,
+                HOUSEHOLD_RESOURCE,
+                links.household_id,
+                ["members", "size", "ration_card"],
+                state_code=links.lives_in_state_code,
+            )
+        return shown
+
+    def _reaches(self, worker_id: str, caller: Caller, purpose: str) -> bool:
+        try:
+            self._workers.load(worker_id, caller, purpose)
+        except NotFound:
+            return False
+        return True
