@@ -15,6 +15,7 @@ Measured in one run, on this machine:
    highest rate it sustains here: each request waits for the one before on its connection), and for every
    registration of that run the cross-state lag, from Bihar's 201 (the worker and its summary stored
    together) to
+   - the summary on Bihar's Kafka (its outbox relay published it, seen by a consumer there),
    - the summary's arrival in Kerala's Kafka (MirrorMaker 2's copy, seen by a consumer there), and
    - the copy in Kerala's registry (the timestamp of the local `WorkerRegistered` Kerala's registry
      publishes in the write that stores the copy);
@@ -136,10 +137,13 @@ def raw_produce_rate(bootstrap: str, records: int) -> float:
 
 @dataclass
 class Arrivals:
-    """Follows Kerala's Kafka from now on: when each worker's summary arrived there (MirrorMaker 2's copy,
-    local time of receipt) and when Kerala's registry stored its copy (its WorkerRegistered's timestamp)."""
+    """Follows the clusters from now on: when each worker's summary was on Bihar's Kafka (its outbox relay
+    published it) and arrived on Kerala's (MirrorMaker 2's copy), as local times of receipt, and when Kerala's
+    registry stored its copy (its WorkerRegistered's timestamp)."""
 
     bootstrap: str
+    source_bootstrap: str
+    published: dict[str, float] = field(default_factory=dict)
     mirrored: dict[str, float] = field(default_factory=dict)
     stored: dict[str, float] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -147,50 +151,60 @@ class Arrivals:
     _thread: threading.Thread | None = None
     error: BaseException | None = None
 
+    _threads: list[threading.Thread] = field(default_factory=list)
+
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, daemon=True, name="arrivals")
-        self._thread.start()
-        if not self._ready.wait(60):
-            raise RuntimeError("could not follow Kerala's topics within 60 s")
+        mirrored_topic = remote_topic(SOURCE, SHARED_TOPIC)
+        follows = [(self.source_bootstrap, (SHARED_TOPIC,)), (self.bootstrap, (mirrored_topic, LOCAL_TOPIC))]
+        readies = []
+        for bootstrap, topics in follows:
+            ready = threading.Event()
+            thread = threading.Thread(target=self._run, args=(bootstrap, topics, ready), daemon=True)
+            thread.start()
+            self._threads.append(thread)
+            readies.append(ready)
+        if not all(ready.wait(60) for ready in readies):
+            raise RuntimeError("could not follow the clusters' topics within 60 s")
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(10)
+        for thread in self._threads:
+            thread.join(10)
 
-    def _run(self) -> None:
-        mirrored_topic = remote_topic(SOURCE, SHARED_TOPIC)
-        consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False, fetch_max_wait_ms=50)
+    def _run(self, bootstrap: str, topics: tuple[str, ...], ready: threading.Event) -> None:
+        consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=50)
         try:
             partitions: list[TopicPartition] = []
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
                 partitions = [
                     TopicPartition(topic, p)
-                    for topic in (mirrored_topic, LOCAL_TOPIC)
+                    for topic in topics
                     for p in sorted(consumer.partitions_for_topic(topic) or ())
                 ]
-                if {tp.topic for tp in partitions} == {mirrored_topic, LOCAL_TOPIC}:
+                if {tp.topic for tp in partitions} == set(topics):
                     break
                 time.sleep(0.5)
             consumer.assign(partitions)
             consumer.seek_to_end(*partitions)
             for tp in partitions:
                 consumer.position(tp)
-            self._ready.set()
+            ready.set()
             while not self._stop.is_set():
                 for batch in consumer.poll(timeout_ms=100).values():
                     received = time.time()
                     for record in batch:
                         headers = dict(record.headers or [])
                         subject = headers.get("ce_subject", b"").decode()
-                        if record.topic == mirrored_topic:
+                        if record.topic == SHARED_TOPIC:
+                            self.published.setdefault(subject, received)
+                        elif record.topic != LOCAL_TOPIC:
                             self.mirrored.setdefault(subject, received)
                         elif headers.get("ce_type") == b"mrc.registry.v1.WorkerRegistered":
                             self.stored.setdefault(subject, record.timestamp / 1000)
         except BaseException as e:  # reported by the run
             self.error = e
-            self._ready.set()
+            ready.set()
         finally:
             consumer.close()
 
@@ -265,8 +279,10 @@ def _lag_figures(report: Report, arrivals: Arrivals, load: Load, concurrency: in
     deadline = time.monotonic() + DRAIN_SECONDS
     while time.monotonic() < deadline and not set(load.registered) <= set(arrivals.stored):
         time.sleep(1.0)
+    to_source, lost_source = lags(load, arrivals.published)
     to_kafka, lost_kafka = lags(load, arrivals.mirrored)
     to_store, lost_store = lags(load, arrivals.stored)
+    report.add_latencies(SECTION, f"lag to Bihar's Kafka {label}", to_source, f"{lost_source} missing; outbox relay")
     report.add_latencies(SECTION, f"lag to Kerala's Kafka {label}", to_kafka, f"{lost_kafka} missing")
     report.add_latencies(SECTION, f"lag to Kerala's registry {label}", to_store, f"{lost_store} missing")
     p99 = percentile(to_store, 99)
@@ -279,6 +295,7 @@ def _lag_figures(report: Report, arrivals: Arrivals, load: Load, concurrency: in
             "registrations": len(load.registered),
             "statuses": dict(load.statuses),
             "rate": load.rate,
+            "lag_to_source_kafka_s": {"p50": percentile(to_source, 50), "p99": percentile(to_source, 99)},
             "lag_to_kafka_s": {"p50": percentile(to_kafka, 50), "p99": percentile(to_kafka, 99), "missing": lost_kafka},
             "lag_to_store_s": {"p50": percentile(to_store, 50), "p99": p99, "missing": lost_store},
         }
@@ -321,7 +338,7 @@ def run(args: argparse.Namespace, report: Report) -> None:
         plain = asyncio.run(_closed_loop(registry_url, registrar, population, c, args.duration / 2, crossing=False))
         report.add(SECTION, f"registrations without cross-state consent c={c}", plain.rate, "workers/s", _note(plain))
 
-        arrivals = Arrivals(destination.kafka_bootstrap)
+        arrivals = Arrivals(destination.kafka_bootstrap, source.kafka_bootstrap)
         arrivals.start()
         levels = [c] if args.quick or c == 1 else [c, 1]
         for level in levels:

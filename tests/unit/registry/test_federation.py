@@ -24,14 +24,18 @@ from mrc_kernel.roles import Role
 from mrc_plumbing.events import EventDecoder
 from mrc_plumbing.kafka_security import KafkaSecuritySettings
 from mrc_plumbing.store.memory import InMemoryStore
+from mrc_plumbing.tabular import read_table
 from mrc_registry.adapters.aggregates import StoredRegistryCounts
+from mrc_registry.adapters.import_jobs import StoredImportJobs
 from mrc_registry.adapters.mongo_repository import StoredWorkerCounts
 from mrc_registry.domain.consent import ConsentPurpose
 from mrc_registry.domain.federation import FederationScope
 from mrc_registry.domain.household import Member, Relationship
 from mrc_registry.entrypoints.federation_consumer import DEAD_LETTER_TOPIC, FederationConsumer, apply_event
 from mrc_registry.service_layer.aggregates import AggregatesService, AggregatesSnapshot
+from mrc_registry.service_layer.bulk_import import BulkImporter
 from mrc_registry.service_layer.commands import UpdateWorker
+from mrc_registry.service_layer.deduplication import Deduplicator
 from mrc_registry.service_layer.federation import Outcome
 from mrc_registry.service_layer.households import CreateHousehold
 from mrc_registry.service_layer.statistics import GroupBy, StatisticsService
@@ -39,9 +43,11 @@ from tests.support.auth import caller_for
 from tests.unit.registry.fakes import (
     AADHAAR,
     FEDERATION_CIPHER,
+    IDS,
     PHONE_E164,
     REGISTRAR_A,
     SUPERVISOR_A,
+    FakeProtector,
     Registry,
     aadhaar,
     acting_for,
@@ -491,3 +497,32 @@ def test_records_that_can_never_be_applied_go_to_the_dead_letter_topic(bihar: Re
     assert all("Ravi" not in reason for reason in reasons)
     consumer._handle(good.topic, good.key, good.data, good.kafka_headers())
     assert consumer.outcomes == {"rejected": 3, "applied": 1}
+
+
+def test_a_survey_row_with_cross_state_consent_is_shared_and_one_naming_this_state_is_refused(
+    bihar: Registry,
+) -> None:
+    importer = BulkImporter(
+        bihar.repository.adapter,
+        StoredImportJobs(bihar.store),
+        FakeProtector(),
+        bihar.audit,
+        Deduplicator(bihar.repository.adapter, bihar.review_repository, IDS),
+        IDS,
+        read_table,
+        clock=bihar.clock,
+        own_state_code=BIHAR,
+    )
+    survey = (
+        "row_key,full_name,gender,birth_year,home_state_code,home_district_code,"
+        "consent_purposes,consent_method,consent_shared_with_states\n"
+        "r1,Ravi Kumar,male,1990,10,212,registration;cross_state_sharing,thumbprint,32\n"
+        "r2,Sita Devi,female,1992,10,212,registration,thumbprint,\n"
+        "r3,Mohan Lal,male,1991,10,212,registration;cross_state_sharing,thumbprint,10\n"
+    )
+    job = importer.run("survey.csv", survey.encode(), REGISTRAR_A).job
+    assert (job.counts.registered, job.counts.failed) == (2, 1)
+    (refused,) = importer.report(job.job_id, REGISTRAR_A)
+    assert (refused.row_key, refused.field) == ("r3", "consent_shared_with_states")
+    (shared,) = map(as_message, federated(bihar)[to(KERALA)])
+    assert shared.home_state_code == BIHAR and set(federated(bihar)) == {to(KERALA)}  # type: ignore[attr-defined]
