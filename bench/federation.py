@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import os
 import sys
 import threading
@@ -41,6 +42,7 @@ from typing import Any
 import httpx
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
+from bench import cpu
 from bench.report import Report, log, percentile
 from bench.rest import Registrar, create_registrar
 from bench.synthetic import Population
@@ -262,6 +264,31 @@ async def _closed_loop(
     return load
 
 
+def cpu_roots(federation: Federation) -> dict[str, int]:
+    """The processes a shared registration runs through: each state's registry, FerretDB and Kafka, and MM2."""
+    roots = {
+        f"{state} {s.name}": s.pid
+        for state, stack in federation.stacks.items()
+        for s in stack.status(["registry", "ferretdb", "kafka"])
+        if s.pid is not None
+    }
+    mirror_maker = federation.mirror_maker_status()
+    if mirror_maker.pid is not None:
+        roots["mirror-maker"] = mirror_maker.pid
+    return roots
+
+
+def _cpu_figures(report: Report, label: str, before: dict[str, float], after: dict[str, float], load: Load) -> None:
+    """CPU milliseconds per registration, by process and by side (what Bihar spends, what Kerala and MM2 do)."""
+    if not load.registered:
+        return
+    per = {k: (after[k] - before[k]) * 1000 / len(load.registered) for k in after if k in before}
+    for side, prefix in (("Bihar", SOURCE), ("Kerala + MirrorMaker 2", "")):
+        chosen = {k: v for k, v in per.items() if (k.startswith(prefix) if prefix else not k.startswith(SOURCE))}
+        detail = ", ".join(f"{k} {v:.0f}" for k, v in sorted(chosen.items()))
+        report.add(SECTION, f"CPU per registration {label}: {side}", sum(chosen.values()), "ms", detail)
+
+
 def _note(load: Load) -> str:
     failed = sum(n for status, n in load.statuses.items() if status != 201)
     if load.first_error:
@@ -334,17 +361,22 @@ def run(args: argparse.Namespace, report: Report) -> None:
         population = Population(seed=14)
         c = args.concurrency
 
+        cpu_now = functools.partial(cpu.cpu_seconds, cpu_roots(federation))
         log(f"registrations without cross-state consent: {c} connections for {args.duration / 2:.0f} s")
+        before = cpu_now()
         plain = asyncio.run(_closed_loop(registry_url, registrar, population, c, args.duration / 2, crossing=False))
         report.add(SECTION, f"registrations without cross-state consent c={c}", plain.rate, "workers/s", _note(plain))
+        _cpu_figures(report, f"without consent c={c}", before, cpu_now(), plain)
 
         arrivals = Arrivals(destination.kafka_bootstrap, source.kafka_bootstrap)
         arrivals.start()
         levels = [c] if args.quick or c == 1 else [c, 1]
         for level in levels:
             log(f"registrations with cross-state consent: {level} connection(s) for {args.duration:.0f} s")
+            before = cpu_now()
             load = asyncio.run(_closed_loop(registry_url, registrar, population, level, args.duration))
             _lag_figures(report, arrivals, load, level, highest=level == c)
+            _cpu_figures(report, f"with consent c={level}", before, cpu_now(), load)
             if level == c:
                 report.add_ratio(SECTION, "rate with / without cross-state consent", load.rate, plain.rate, "plain")
                 report.add_ratio(SECTION, "rate with consent / raw produce rate", load.rate, raw, "raw produce")
