@@ -48,6 +48,7 @@ from bench.rest import Registrar, create_registrar
 from bench.synthetic import Population
 from mrc_devstack.federation import Federation, parse_states
 from mrc_devstack.mirror_maker import remote_topic
+from mrc_geography.lgd import lgd
 from mrc_registry.domain.identity.aadhaar import verhoeff_check_digit  # type: ignore[import-untyped]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -62,6 +63,7 @@ RAW_RECORD_BYTES = 1024
 TARGET_P99_SECONDS = 5.0
 DRAIN_SECONDS = 120.0
 RATE_LIMIT = "100000"
+SOURCE_DISTRICTS = sorted(d.code for d in lgd().districts.values() if d.state_code == SOURCE_CODE)
 
 
 def default_offset() -> int:
@@ -102,7 +104,9 @@ def new_aadhaar(population: Population) -> str:
 def registration_body(population: Population, *, crossing: bool) -> dict[str, Any]:
     """A registration in Bihar, with consent to share with Kerala or without."""
     body = population.person().registration_body()
-    body["home"] = {"state_code": SOURCE_CODE, "district_code": "212"}  # Patna: inside the registrar's state
+    # A home in Bihar, inside the registrar's state; districts drawn uniformly, as the synthetic population
+    # draws them (one district for everyone would make every name key a crowd for deduplication).
+    body["home"] = {"state_code": SOURCE_CODE, "district_code": population.random.choice(SOURCE_DISTRICTS)}
     body["identity_documents"] = [{"kind": "aadhaar", "number": new_aadhaar(population)}]
     body["consent"] = {"purposes": ["registration", "entitlement_linkage"], "method": "thumbprint"}
     if crossing:
