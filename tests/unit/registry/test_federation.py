@@ -475,7 +475,7 @@ def test_records_that_can_never_be_applied_go_to_the_dead_letter_topic(bihar: Re
     consumer = FederationConsumer(
         "127.0.0.1:1",
         KafkaSecuritySettings(),
-        "^x$",
+        ["x"],
         kerala.intake,
         FEDERATION_CIPHER,
         dead,  # type: ignore[arg-type]

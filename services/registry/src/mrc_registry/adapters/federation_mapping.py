@@ -69,11 +69,10 @@ def federation_topic(kind: str, destination_state_code: str) -> str:
     return f"mrc.federation.{kind}.{destination_state_code}.v1"
 
 
-def mirrored_topics_pattern(peer_aliases: Iterable[str], own_state_code: str, kinds: Iterable[str]) -> str:
-    """The copies of the peers' topics for this state, as MirrorMaker 2 names them in this cluster
-    (`<peer alias>.mrc.federation.workers.<own code>.v1`), as one regular expression."""
-    aliases = "|".join(re.escape(a) for a in sorted(peer_aliases))
-    return rf"^({aliases})\.mrc\.federation\.({'|'.join(sorted(kinds))})\.{re.escape(own_state_code)}\.v1$"
+def mirrored_topics(peer_aliases: Iterable[str], own_state_code: str, kinds: Iterable[str]) -> list[str]:
+    """The copies of what the peers address to this state, as MirrorMaker 2 names them in this cluster
+    (`<peer alias>.mrc.federation.workers.<own code>.v1`)."""
+    return sorted(f"{alias}.{federation_topic(kind, own_state_code)}" for alias in peer_aliases for kind in kinds)
 
 
 def full_name_field(worker_id: str) -> str:

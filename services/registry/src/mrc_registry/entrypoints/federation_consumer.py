@@ -5,10 +5,12 @@ and hands each record to the intake (`service_layer.federation`).
 It runs in the registry process (on the embedded FerretDB default one process per service writes the
 workers collection). One consumer group, reading committed records only (MirrorMaker 2 writes them in
 transactions); offsets are committed after the records are applied, so a crash applies them again, which
-`apply_once` and the version check make harmless. A topic a peer's MirrorMaker creates later is found by
-pattern within `refresh_seconds`. A record that can never be applied (not a CloudEvent, a name that does
-not open with this state's federation keys, a malformed summary) goes to the dead-letter topic with the
-reason in its headers, and reading goes on; an unreachable store stops reading until it answers.
+`apply_once` and the version check make harmless. It subscribes by name to those of the copies that exist,
+and looks for the others every `refresh_seconds` (MirrorMaker 2 creates them when it first runs; a
+subscription by pattern that matched nothing at first did not notice them later). A record that can never
+be applied (not a CloudEvent, a name that does not open with this state's federation keys, a malformed
+summary) goes to the dead-letter topic with the reason in its headers, and reading goes on; an unreachable
+store stops reading until it answers.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from google.protobuf.message import DecodeError
 from kafka import KafkaConsumer, KafkaProducer
@@ -63,7 +65,7 @@ class FederationConsumer:
         self,
         bootstrap_servers: str,
         security: KafkaSecuritySettings,
-        pattern: str,
+        topics: Sequence[str],
         intake: FederationIntake,
         cipher: FederationCipher,
         dead_letters: KafkaProducer,
@@ -73,11 +75,11 @@ class FederationConsumer:
     ) -> None:
         self._bootstrap = bootstrap_servers
         self._security = security
-        self._pattern = pattern
+        self._topics = sorted(set(topics))
         self._intake = intake
         self._cipher = cipher
         self._dead_letters = dead_letters
-        self._refresh_ms = int(refresh_seconds * 1000)
+        self._refresh_seconds = refresh_seconds
         self._on_applied = on_applied
         self._decoder = EventDecoder()
         self._stop = threading.Event()
@@ -123,26 +125,38 @@ class FederationConsumer:
     # -- the loop ------------------------------------------------------------------------------------
 
     def _consumer(self) -> KafkaConsumer:
-        consumer = KafkaConsumer(
+        return KafkaConsumer(
             bootstrap_servers=self._bootstrap,
             group_id=CONSUMER_GROUP,
             client_id="mrc-registry-federation",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             isolation_level="read_committed",
-            metadata_max_age_ms=self._refresh_ms,
             max_poll_records=200,
             **self._security.kafka_python_kwargs(),
         )
-        consumer.subscribe(pattern=self._pattern)
-        return consumer
+
+    def _subscribe(self, consumer: KafkaConsumer, subscribed: list[str]) -> list[str]:
+        """Subscribe to the copies that exist now (all of them, once there); what is subscribed."""
+        present = sorted(set(self._topics) & set(consumer.topics()))
+        if present != subscribed and present:
+            consumer.subscribe(topics=present)
+            log.info("reading federation topics", extra={"topics": present})
+        return present
 
     def _run(self) -> None:
         consumer: KafkaConsumer | None = None
+        subscribed: list[str] = []
+        checked = 0.0
         while not self._stop.is_set():
             try:
                 if consumer is None:
-                    consumer = self._consumer()
+                    consumer, subscribed, checked = self._consumer(), [], 0.0
+                if len(subscribed) < len(self._topics) and time.monotonic() - checked > self._refresh_seconds:
+                    subscribed, checked = self._subscribe(consumer, subscribed), time.monotonic()
+                if not subscribed:
+                    self._stop.wait(1.0)
+                    continue
                 batches = consumer.poll(timeout_ms=500)
                 for records in batches.values():
                     for record in records:

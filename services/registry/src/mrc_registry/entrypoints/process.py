@@ -22,7 +22,7 @@ from mrc_registry.adapters.federation_mapping import (
     HOUSEHOLDS,
     WORKERS,
     federation_topic,
-    mirrored_topics_pattern,
+    mirrored_topics,
 )
 from mrc_registry.adapters.federation_publisher import FederationPublisher
 from mrc_registry.adapters.household_links import StoredHouseholdLinks
@@ -227,7 +227,7 @@ def main() -> None:
             FederationConsumer(
                 settings.infra.kafka_bootstrap_servers,
                 settings.infra.kafka_security,
-                mirrored_topics_pattern(peers, scope.own_state_code, (WORKERS, HOUSEHOLDS)),
+                mirrored_topics(peers, scope.own_state_code, (WORKERS, HOUSEHOLDS)),
                 intake,
                 cipher,
                 connections.producer,
