@@ -329,8 +329,19 @@ def _lag_figures(report: Report, arrivals: Arrivals, load: Load, concurrency: in
             "lag_to_source_kafka_s": {"p50": percentile(to_source, 50), "p99": percentile(to_source, 99)},
             "lag_to_kafka_s": {"p50": percentile(to_kafka, 50), "p99": percentile(to_kafka, 99), "missing": lost_kafka},
             "lag_to_store_s": {"p50": percentile(to_store, 50), "p99": p99, "missing": lost_store},
+            # When the slow ones were registered (seconds into the run) and how long they took to reach
+            # Bihar's Kafka: periodic stalls show as clusters.
+            "slow_at_source": _slow(load, arrivals.published),
         }
     )
+
+
+def _slow(load: Load, arrived: dict[str, float], threshold: float = 1.0) -> list[tuple[float, float]]:
+    start = min(load.registered.values(), default=0.0)
+    slow = [
+        (t - start, arrived[w] - t) for w, t in load.registered.items() if w in arrived and arrived[w] - t > threshold
+    ]
+    return [(round(at, 1), round(lag, 2)) for at, lag in sorted(slow)]
 
 
 def lags(load: Load, arrived: dict[str, float]) -> tuple[list[float], int]:
