@@ -36,7 +36,7 @@ from mrc_employer.domain.score import (
 )
 from mrc_employer.domain.wages import AssessmentOutcome, WageRecord
 from mrc_kernel.errors import InvalidArgument
-from mrc_kernel.privacy import SafeCounts, suppress_small_cells
+from mrc_kernel.privacy import DEFAULT_MIN_CELL_SIZE, SafeCounts, suppress_small_cells
 
 ZERO = Decimal(0)
 
@@ -262,13 +262,19 @@ class ComplianceHistory:
 
     # -- reading -------------------------------------------------------------------------------
 
-    def grievance_standings(self) -> dict[str, GrievanceStanding]:
-        return standings(self.grievance_signals)
+    def _signals(self, known_before: date | None) -> list[GrievanceSignal]:
+        if known_before is None:
+            return self.grievance_signals
+        return [s for s in self.grievance_signals if s.occurred_at.date() < known_before]
 
-    def grievance_counts(self) -> GrievanceCounts:
+    def grievance_standings(self, *, known_before: date | None = None) -> dict[str, GrievanceStanding]:
+        """Each grievance's standing; with `known_before`, as the signals before that day left it."""
+        return standings(self._signals(known_before))
+
+    def grievance_counts(self, *, known_before: date | None = None) -> GrievanceCounts:
         alleged: dict[str, int] = defaultdict(int)
         substantiated: dict[str, int] = defaultdict(int)
-        for grievance in self.grievance_standings().values():
+        for grievance in self.grievance_standings(known_before=known_before).values():
             if grievance.withdrawn:
                 continue
             alleged[grievance.category or "other"] += 1
@@ -276,16 +282,22 @@ class ComplianceHistory:
                 substantiated[grievance.category or "other"] += 1
         return GrievanceCounts(dict(alleged), dict(substantiated))
 
-    def safe_grievance_counts(self) -> tuple[SafeCounts[str], SafeCounts[str]]:
+    def safe_grievance_counts(
+        self, *, known_before: date | None = None, min_cell_size: int = DEFAULT_MIN_CELL_SIZE
+    ) -> tuple[SafeCounts[str], SafeCounts[str]]:
         """Counts fit to show the organisation itself: a category with one or two complaints could point
-        at the workers who complained, so small cells are suppressed."""
-        counts = self.grievance_counts()
-        return suppress_small_cells(counts.alleged), suppress_small_cells(counts.substantiated)
+        at the workers who complained, so small cells are suppressed (and, with `known_before`, recent
+        complaints left out)."""
+        counts = self.grievance_counts(known_before=known_before)
+        return (
+            suppress_small_cells(counts.alleged, min_cell_size),
+            suppress_small_cells(counts.substantiated, min_cell_size),
+        )
 
-    def history_sheet(self) -> list[HistoryEntry]:
-        """Every finding and every substantiated grievance, oldest first."""
+    def history_sheet(self, *, with_grievances: bool = True) -> list[HistoryEntry]:
+        """Every finding and (unless left out) every substantiated grievance, oldest first."""
         lines = list(self.entries)
-        for grievance in self.grievance_standings().values():
+        for grievance in self.grievance_standings().values() if with_grievances else ():
             if grievance.substantiated_on is not None and not grievance.withdrawn:
                 lines.append(
                     HistoryEntry(
@@ -303,8 +315,11 @@ class ComplianceHistory:
 
     # -- recomputing ---------------------------------------------------------------------------
 
-    def compute(self, as_of: date) -> ComplianceScore:
-        return compute_score(self.entries, self.wage_batches, self.grievance_standings().values(), as_of, self.weights)
+    def compute(self, as_of: date, *, grievances_known_before: date | None = None) -> ComplianceScore:
+        """The score on `as_of`; with `grievances_known_before`, counting only grievance signals older than
+        that day (the view an employer gets of itself)."""
+        standing = self.grievance_standings(known_before=grievances_known_before).values()
+        return compute_score(self.entries, self.wage_batches, standing, as_of, self.weights)
 
     def _reevaluate(self, now: datetime, *, changed: bool = True) -> bool:
         previous = self.score

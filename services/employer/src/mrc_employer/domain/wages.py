@@ -187,6 +187,7 @@ class WageRecord:
         table: MinimumWageTable,
         source: RecordSource,
         now: datetime,
+        batch_id: str = "",
     ) -> WageRecord:
         """A validated record, assessed against the table, with its events (a shortfall, a fee deducted)."""
         if violations := wage_violations(given):
@@ -209,7 +210,9 @@ class WageRecord:
             recorded_at=now,
         )
         record.pending_events.append(
-            ComplianceRecorded(record_id, organisation_id, "wage", record.worksite_id, source, record.period_end, now)
+            ComplianceRecorded(
+                record_id, organisation_id, "wage", record.worksite_id, source, record.period_end, now, batch_id
+            )
         )
         if assessment.outcome is AssessmentOutcome.BELOW_MINIMUM:
             record.pending_events.append(

@@ -1,0 +1,399 @@
+"""Compliance records and wage-register batches in the document store.
+
+One document per record (a wage payment, a recruitment cost, a working-conditions check, an ILO
+finding) holding its events and its audit event; amounts as decimal text (exact), days as ISO dates.
+Workers are named by reference only; evidence only as its cipher token. A batch document lists the
+wage records one import stored together and carries `WageRecordsBatched`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from mongoengine import BooleanField, DateTimeField, DictField, Document, IntField, ListField, StringField
+
+from mrc_employer.adapters.organisations import utc
+from mrc_employer.adapters.protobuf_mapping import record_event_envelope, wage_batch_envelope
+from mrc_employer.domain.compliance_records import (
+    AccommodationStatus,
+    ContractStatus,
+    IloFinding,
+    IloIndicator,
+    ProtectedEvidence,
+    RecordSource,
+    RecruitmentCostKind,
+    RecruitmentCostRecord,
+    WorkingConditionsCheck,
+)
+from mrc_employer.domain.minimum_wages import MinimumWageKey, RateCaveat, WageSphere
+from mrc_employer.domain.values import WorkerRef
+from mrc_employer.domain.wages import (
+    AppliedRate,
+    AssessmentOutcome,
+    Deduction,
+    DeductionKind,
+    WageAssessment,
+    WageRecord,
+)
+from mrc_employer.service_layer.ports import ComplianceRecord, NewRecord, WageBatchStored
+from mrc_kernel.events import Event
+from mrc_plumbing.store import FINGERPRINT_FIELD, IDEMPOTENCY_FIELD, OUTBOX_FIELD, DocumentStore, DuplicateDocument
+from mrc_plumbing.store.schema import collection_of, indexes_of
+
+_EXCLUDED = [OUTBOX_FIELD, FINGERPRINT_FIELD]
+WAGE, RECRUITMENT_COST, WORKING_CONDITIONS, ILO_INDICATOR = (
+    "wage",
+    "recruitment_cost",
+    "working_conditions",
+    "ilo_indicator",
+)
+
+
+class ComplianceRecordDocument(Document):  # type: ignore[misc]
+    meta = {
+        "collection": "compliance_records",
+        "indexes": [
+            {"fields": [IDEMPOTENCY_FIELD], "unique": True, "name": "idempotency_key"},
+            {"fields": ["organisation_id"], "name": "organisation"},
+        ],
+    }
+    id = StringField(primary_key=True)
+    kind = StringField(required=True, choices=[WAGE, RECRUITMENT_COST, WORKING_CONDITIONS, ILO_INDICATOR])
+    organisation_id = StringField(required=True)
+    worksite_id = StringField(default="")
+    source = StringField(required=True, choices=[s.value for s in RecordSource])
+    recorded_at = DateTimeField(required=True)
+    recorded_by_partner_id = StringField(default="")
+    batch_id = StringField(default="")
+    body = DictField()
+    idempotency_key = StringField(required=True)
+    request_fingerprint = StringField(default="")
+    outbox = ListField(DictField())
+    outbox_pending = BooleanField()
+
+
+class WageBatchDocument(Document):  # type: ignore[misc]
+    meta = {"collection": "wage_batches", "indexes": []}
+    id = StringField(primary_key=True)
+    organisation_id = StringField(required=True)
+    job_id = StringField(required=True)
+    record_ids = ListField(StringField())
+    records_below_minimum = IntField(default=0)
+    stored_at = DateTimeField(required=True)
+    outbox = ListField(DictField())
+    outbox_pending = BooleanField()
+
+
+def _text(value: Decimal) -> str:
+    return f"{value:f}"
+
+
+def _worker(worker: WorkerRef | None) -> dict[str, str] | None:
+    if worker is None:
+        return None
+    return {"registry_worker_id": worker.registry_worker_id, "employer_worker_code": worker.employer_worker_code}
+
+
+def _worker_of(doc: dict[str, Any] | None) -> WorkerRef | None:
+    if not doc:
+        return None
+    return WorkerRef(doc.get("registry_worker_id", ""), doc.get("employer_worker_code", ""))
+
+
+def _optional_bool(value: Any) -> bool | None:
+    return None if value is None else bool(value)
+
+
+def _body(record: ComplianceRecord) -> tuple[str, dict[str, Any]]:
+    match record:
+        case WageRecord():
+            a = record.assessment
+            return WAGE, {
+                "worker": _worker(record.worker),
+                "period_start": record.period_start.isoformat(),
+                "period_end": record.period_end.isoformat(),
+                "days_worked": _text(record.days_worked),
+                "amount_paid": _text(record.amount_paid),
+                "overtime_paid": _text(record.overtime_paid),
+                "deductions": [{"kind": d.kind.value, "amount": _text(d.amount)} for d in record.deductions],
+                "key": {
+                    "sphere": record.key.sphere.value,
+                    "state_code": record.key.state_code,
+                    "scheduled_employment": record.key.scheduled_employment,
+                    "skill_category": record.key.skill_category,
+                    "area": record.key.area,
+                },
+                "assessment": {
+                    "outcome": a.outcome.value,
+                    "due": _text(a.due),
+                    "received": _text(a.received),
+                    "shortfall": _text(a.shortfall),
+                    "shortfall_per_day": _text(a.shortfall_per_day),
+                    "counted_deductions": _text(a.counted_deductions),
+                    "uncounted_deductions": _text(a.uncounted_deductions),
+                    "recruitment_fee_deducted": _text(a.recruitment_fee_deducted),
+                    "rates": [
+                        {
+                            "rate_id": r.rate_id,
+                            "revision": r.revision,
+                            "start": r.start.isoformat(),
+                            "end": r.end.isoformat(),
+                            "per_day": _text(r.per_day),
+                            "caveats": sorted(c.value for c in r.caveats),
+                        }
+                        for r in a.rates
+                    ],
+                    "provisional": a.provisional,
+                },
+            }
+        case RecruitmentCostRecord():
+            return RECRUITMENT_COST, {
+                "worker": _worker(record.worker),
+                "cost_kind": record.cost_kind.value,
+                "amount": _text(record.amount),
+                "reimbursed": _text(record.reimbursed),
+                "charged_on": record.charged_on.isoformat(),
+                "charged_by_organisation_id": record.charged_by_organisation_id,
+            }
+        case WorkingConditionsCheck():
+            return WORKING_CONDITIONS, {
+                "observed_on": record.observed_on.isoformat(),
+                "workers_covered": record.workers_covered,
+                "written_contract": record.written_contract.value,
+                "identity_documents_retained": record.identity_documents_retained,
+                "weekly_hours": None if record.weekly_hours is None else _text(record.weekly_hours),
+                "overtime_paid_double": record.overtime_paid_double,
+                "accommodation": record.accommodation.value,
+                "free_to_leave": record.free_to_leave,
+                "worker": _worker(record.worker),
+            }
+        case IloFinding():
+            return ILO_INDICATOR, {
+                "indicator": record.indicator.value,
+                "observed_on": record.observed_on.isoformat(),
+                "workers_affected": record.workers_affected,
+                "evidence": record.evidence.token,
+            }
+
+
+def record_document(
+    record: ComplianceRecord, *, recorded_by_partner_id: str, idempotency_key: str, fingerprint: str, batch_id: str = ""
+) -> dict[str, Any]:
+    kind, body = _body(record)
+    return {
+        "_id": record.record_id,
+        "kind": kind,
+        "organisation_id": record.organisation_id,
+        "worksite_id": record.worksite_id,
+        "source": record.source.value,
+        "recorded_at": record.recorded_at,
+        "recorded_by_partner_id": recorded_by_partner_id,
+        "batch_id": batch_id,
+        "body": body,
+        IDEMPOTENCY_FIELD: idempotency_key,
+        FINGERPRINT_FIELD: fingerprint,
+    }
+
+
+def _wage(doc: dict[str, Any], common: dict[str, Any]) -> WageRecord:
+    body = doc["body"]
+    a, key = body["assessment"], body["key"]
+    worker = _worker_of(body["worker"])
+    assert worker is not None
+    return WageRecord(
+        **common,
+        worksite_id=doc.get("worksite_id", ""),
+        worker=worker,
+        period_start=date.fromisoformat(body["period_start"]),
+        period_end=date.fromisoformat(body["period_end"]),
+        days_worked=Decimal(body["days_worked"]),
+        amount_paid=Decimal(body["amount_paid"]),
+        overtime_paid=Decimal(body["overtime_paid"]),
+        deductions=tuple(Deduction(DeductionKind(d["kind"]), Decimal(d["amount"])) for d in body["deductions"]),
+        key=MinimumWageKey(
+            WageSphere(key["sphere"]),
+            key["state_code"],
+            key["scheduled_employment"],
+            key["skill_category"],
+            key["area"],
+        ),
+        assessment=WageAssessment(
+            outcome=AssessmentOutcome(a["outcome"]),
+            due=Decimal(a["due"]),
+            received=Decimal(a["received"]),
+            shortfall=Decimal(a["shortfall"]),
+            shortfall_per_day=Decimal(a["shortfall_per_day"]),
+            counted_deductions=Decimal(a["counted_deductions"]),
+            uncounted_deductions=Decimal(a["uncounted_deductions"]),
+            recruitment_fee_deducted=Decimal(a["recruitment_fee_deducted"]),
+            rates=tuple(
+                AppliedRate(
+                    r["rate_id"],
+                    r["revision"],
+                    date.fromisoformat(r["start"]),
+                    date.fromisoformat(r["end"]),
+                    Decimal(r["per_day"]),
+                    frozenset(RateCaveat(c) for c in r["caveats"]),
+                )
+                for r in a["rates"]
+            ),
+            provisional=a["provisional"],
+        ),
+    )
+
+
+def record_of(doc: dict[str, Any]) -> ComplianceRecord:
+    common: dict[str, Any] = {
+        "record_id": doc["_id"],
+        "organisation_id": doc["organisation_id"],
+        "source": RecordSource(doc["source"]),
+        "recorded_at": utc(doc["recorded_at"]),
+    }
+    body = doc["body"]
+    kind = doc["kind"]
+    if kind == WAGE:
+        return _wage(doc, common)
+    if kind == RECRUITMENT_COST:
+        worker = _worker_of(body["worker"])
+        assert worker is not None
+        return RecruitmentCostRecord(
+            **common,
+            worksite_id=doc.get("worksite_id", ""),
+            worker=worker,
+            cost_kind=RecruitmentCostKind(body["cost_kind"]),
+            amount=Decimal(body["amount"]),
+            reimbursed=Decimal(body["reimbursed"]),
+            charged_on=date.fromisoformat(body["charged_on"]),
+            charged_by_organisation_id=body.get("charged_by_organisation_id", ""),
+        )
+    if kind == WORKING_CONDITIONS:
+        hours = body.get("weekly_hours")
+        return WorkingConditionsCheck(
+            **common,
+            worksite_id=doc.get("worksite_id", ""),
+            observed_on=date.fromisoformat(body["observed_on"]),
+            workers_covered=body["workers_covered"],
+            written_contract=ContractStatus(body["written_contract"]),
+            identity_documents_retained=_optional_bool(body.get("identity_documents_retained")),
+            weekly_hours=None if hours is None else Decimal(hours),
+            overtime_paid_double=_optional_bool(body.get("overtime_paid_double")),
+            accommodation=AccommodationStatus(body["accommodation"]),
+            free_to_leave=_optional_bool(body.get("free_to_leave")),
+            worker=_worker_of(body.get("worker")),
+        )
+    return IloFinding(
+        **common,
+        worksite_id=doc.get("worksite_id", ""),
+        indicator=IloIndicator(body["indicator"]),
+        observed_on=date.fromisoformat(body["observed_on"]),
+        workers_affected=body["workers_affected"],
+        evidence=ProtectedEvidence(body["evidence"]),
+    )
+
+
+def _batch_id(record: ComplianceRecord) -> str:
+    events = record.pending_events
+    return next((getattr(e, "batch_id", "") for e in events if getattr(e, "batch_id", "")), "")
+
+
+class StoredRecords:
+    """`ComplianceRecords` on the document store."""
+
+    def __init__(self, store: DocumentStore) -> None:
+        self._records = store.collection(collection_of(ComplianceRecordDocument))
+        self._batches = store.collection(collection_of(WageBatchDocument))
+
+    def ensure_indexes(self) -> None:
+        self._records.ensure_indexes(indexes_of(ComplianceRecordDocument))
+
+    @staticmethod
+    def _events(record: ComplianceRecord, also_publish: Sequence[Event]) -> list[Event]:
+        return [*(record_event_envelope(e) for e in record.pending_events), *also_publish]
+
+    def add(
+        self,
+        record: ComplianceRecord,
+        *,
+        recorded_by_partner_id: str,
+        idempotency_key: str,
+        fingerprint: str,
+        also_publish: Sequence[Event],
+    ) -> tuple[ComplianceRecord, bool]:
+        document = record_document(
+            record,
+            recorded_by_partner_id=recorded_by_partner_id,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint,
+            batch_id=_batch_id(record),
+        )
+        stored, created = self._records.insert_once(document, events=self._events(record, also_publish))
+        record.pending_events.clear()
+        return (record if created else record_of(stored)), created
+
+    def add_many(self, records: Sequence[NewRecord]) -> set[str]:
+        documents = [
+            (
+                record_document(
+                    n.record,
+                    recorded_by_partner_id=n.recorded_by_partner_id,
+                    idempotency_key=n.idempotency_key,
+                    fingerprint="",
+                    batch_id=_batch_id(n.record),
+                ),
+                self._events(n.record, n.also_publish),
+            )
+            for n in records
+        ]
+        report = self._records.insert_many(documents)
+        for n in records:
+            n.record.pending_events.clear()
+        return {str(i) for i in report.inserted}
+
+    def get(self, record_id: str) -> ComplianceRecord | None:
+        doc = self._records.get(record_id, exclude=_EXCLUDED)
+        return record_of(doc) if doc else None
+
+    def get_many(self, record_ids: Sequence[str]) -> list[ComplianceRecord]:
+        return [record_of(d) for d in self._records.get_many(list(record_ids), exclude=_EXCLUDED)]
+
+    def add_batch(self, batch: WageBatchStored, *, also_publish: Sequence[Event]) -> bool:
+        event = wage_batch_envelope(
+            batch.batch_id,
+            batch.organisation_id,
+            batch.job_id,
+            len(batch.record_ids),
+            batch.records_below_minimum,
+            batch.stored_at,
+        )
+        try:
+            self._batches.insert(
+                {
+                    "_id": batch.batch_id,
+                    "organisation_id": batch.organisation_id,
+                    "job_id": batch.job_id,
+                    "record_ids": list(batch.record_ids),
+                    "records_below_minimum": batch.records_below_minimum,
+                    "stored_at": batch.stored_at,
+                },
+                events=[event, *also_publish],
+            )
+            return True
+        except DuplicateDocument:
+            return False
+
+    def batch(self, batch_id: str) -> WageBatchStored | None:
+        doc = self._batches.get(batch_id, exclude=[OUTBOX_FIELD])
+        if doc is None:
+            return None
+        stored_at: datetime = utc(doc["stored_at"])
+        return WageBatchStored(
+            batch_id=doc["_id"],
+            organisation_id=doc["organisation_id"],
+            job_id=doc["job_id"],
+            record_ids=tuple(doc["record_ids"]),
+            records_below_minimum=doc.get("records_below_minimum", 0),
+            stored_at=stored_at,
+        )
