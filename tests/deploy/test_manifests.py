@@ -41,9 +41,10 @@ WORKERS = {
     "entitlements-worker": ("entitlements", 6066),
     "access-worker": ("access", 6067),
     "grievance-worker": ("grievance", 6068),
+    "employer-worker": ("employer", 6069),
 }
 # faust app ids (= consumer groups); each has a dead-letter topic `<app id>.dlq`.
-FAUST_APP_IDS = {"mrc-entitlements", "mrc-grievance", "mrc-access"}
+FAUST_APP_IDS = {"mrc-entitlements", "mrc-grievance", "mrc-access", "mrc-employer"}
 # LGD state codes of the per-state overlays.
 STATE_CODES = {"bihar": "10", "kerala": "32"}
 JWKS_PATH = "/.well-known/jwks.json"

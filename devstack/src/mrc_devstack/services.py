@@ -61,6 +61,9 @@ SERVICES: tuple[ServiceSpec, ...] = (
         web_port_env="MRC_GRIEVANCE_WORKER_WEB_PORT",
     ),
     ServiceSpec("employer", "mrc_employer", "EMPLOYER", http_port=8104, grpc_port=9104),
+    ServiceSpec(
+        "employer-worker", "mrc_employer.worker", "EMPLOYER", web_port=6069, web_port_env="MRC_EMPLOYER_WORKER_WEB_PORT"
+    ),
 )
 
 SERVICES_BY_NAME: dict[str, ServiceSpec] = {spec.name: spec for spec in SERVICES}
