@@ -18,8 +18,12 @@ import pytest
 
 from mrc.access.v1 import access_service_pb2 as access_pb
 from mrc.access.v1 import access_service_pb2_grpc as access_grpc
+from mrc.employer.v1 import compliance_service_pb2 as compliance_pb
+from mrc.employer.v1 import compliance_service_pb2_grpc as compliance_grpc
 from mrc.employer.v1 import employer_service_pb2 as employer_pb
 from mrc.employer.v1 import employer_service_pb2_grpc as employer_grpc
+from mrc.employer.v1 import verification_service_pb2 as verification_pb
+from mrc.employer.v1 import verification_service_pb2_grpc as verification_grpc
 from mrc.entitlements.v1 import entitlements_service_pb2 as ent_pb
 from mrc.entitlements.v1 import entitlements_service_pb2_grpc as ent_grpc
 from mrc.grievance.v1 import grievance_service_pb2 as grievance_pb
@@ -60,6 +64,10 @@ def _allow(*roles: str) -> frozenset[str]:
 
 REGISTRY_WRITERS = _allow("registrar", "caseworker", "supervisor", "government")
 CASE_HANDLERS = _allow("caseworker", "supervisor", "helpline_agent", "government")
+# Organisations and their compliance: employers:read, and auditors (audit:read) in their state.
+EMPLOYER_READERS = _allow(
+    "registrar", "caseworker", "supervisor", "helpline_agent", "government", "employer", "auditor", "operator"
+)
 
 ENDPOINTS = [
     Endpoint(
@@ -137,10 +145,37 @@ ENDPOINTS = [
     Endpoint(
         "read employer",
         "employer",
-        _allow("registrar", "caseworker", "supervisor", "helpline_agent", "government", "employer", "operator"),
+        EMPLOYER_READERS,
         ("GET", f"/v1/employers/{MISSING}", None),
         lambda ch, md: employer_grpc.EmployerServiceStub(ch).GetEmployer(
             employer_pb.GetEmployerRequest(employer_id=MISSING), metadata=md
+        ),
+    ),
+    Endpoint(
+        "record wage payment",
+        "employer",
+        _allow("caseworker", "supervisor", "helpline_agent", "government", "employer", "operator"),
+        ("POST", f"/v1/employers/{MISSING}/wage-records", {}),
+        lambda ch, md: compliance_grpc.ComplianceServiceStub(ch).RecordWagePayment(
+            compliance_pb.RecordWagePaymentRequest(employer_id=MISSING), metadata=md
+        ),
+    ),
+    Endpoint(
+        "read employer compliance",
+        "employer",
+        EMPLOYER_READERS,
+        ("GET", f"/v1/employers/{MISSING}/compliance", None),
+        lambda ch, md: compliance_grpc.ComplianceServiceStub(ch).GetCompliance(
+            compliance_pb.GetComplianceRequest(employer_id=MISSING), metadata=md
+        ),
+    ),
+    Endpoint(
+        "verify licence",
+        "employer",
+        _allow(*ROLES),
+        ("GET", f"/v1/verify/{MISSING}", None),
+        lambda ch, md: verification_grpc.VerificationServiceStub(ch).VerifyIdentifier(
+            verification_pb.VerifyIdentifierRequest(identifier=MISSING), metadata=md
         ),
     ),
     Endpoint(

@@ -101,6 +101,24 @@ def test_repeated_substantiated_grievances_raise_the_flag_exactly_once_also_when
     assert len(history.grievance_signals) == 6
 
 
+def test_a_filing_in_the_first_shape_of_the_contract_is_read_from_its_snapshot() -> None:
+    service = make_service()
+    handle = build_handler(service.updates, EventDecoder())
+    _agency(service)
+    snapshot = grievance_pb2.Grievance(
+        grievance_id="g-old",
+        category=grievance_pb2.GRIEVANCE_CATEGORY_WAGE_THEFT,
+        severity=grievance_pb2.SEVERITY_MEDIUM,
+        employer_id=AGENCY_ID,
+        filed_at=timestamp(NOW - timedelta(days=2)),
+    )
+    handle(grievance_event(grievance_events.GrievanceFiled(grievance=snapshot)))
+    history = service.histories.get(AGENCY_ID)
+    assert history is not None and history.score is not None and history.score.value == 99
+    (signal,) = history.grievance_signals
+    assert (signal.grievance_id, signal.category, signal.severity) == ("g-old", "wage_theft", "medium")
+
+
 def test_a_grievance_resolved_as_not_substantiated_stops_counting() -> None:
     service = make_service()
     handle = build_handler(service.updates, EventDecoder())

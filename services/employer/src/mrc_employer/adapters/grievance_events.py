@@ -72,20 +72,27 @@ def signals_of(event: Event, message: Message) -> list[tuple[str, GrievanceSigna
     ):
         return []
     occurred_at: datetime = datetime_from(message.occurred_at) or event.time
+    grievance_id, employer_id = message.grievance_id, message.employer_id.strip()
+    category, severity = message.category, message.severity
+    if isinstance(message, grievance_events.GrievanceFiled) and not grievance_id and message.HasField("grievance"):
+        # A filing published in the first shape, with the case's facts only in the deprecated snapshot.
+        snapshot = message.grievance
+        grievance_id, employer_id = snapshot.grievance_id, snapshot.employer_id.strip()
+        category, severity = snapshot.category, snapshot.severity
+        occurred_at = datetime_from(snapshot.filed_at) or occurred_at
 
     def signal(kind: GrievanceSignalKind, **more: object) -> GrievanceSignal:
         return GrievanceSignal(
             event_id=event.id,
-            grievance_id=message.grievance_id,
+            grievance_id=grievance_id,
             kind=kind,
             occurred_at=occurred_at,
-            category=category_key(message.category),
-            severity=severity_key(message.severity),
+            category=category_key(category),
+            severity=severity_key(severity),
             **more,  # type: ignore[arg-type]
         )
 
     found: list[tuple[str, GrievanceSignal]] = []
-    employer_id = message.employer_id.strip()
     match message:
         case grievance_events.GrievanceFiled():
             kind = GrievanceSignalKind.FILED
