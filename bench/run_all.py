@@ -21,7 +21,7 @@ from typing import Any
 
 from pymongo import MongoClient
 
-from bench import baselines, bulk_import, cpu, dedup, rest
+from bench import baselines, bulk_import, cpu, dedup, employer, rest
 from bench.report import Report, log
 from bench.synthetic import Population
 from bench.worker_docs import REGISTRY_DATABASE, WORKERS_COLLECTION, registry_document, stored_keys
@@ -30,7 +30,7 @@ from mrc_devstack.stack import Stack
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BENCH_HOME = REPO_ROOT / ".devstack" / "bench"
 PORT_OFFSET = 20000
-SECTIONS = ("baselines", "rest", "import", "dedup")
+SECTIONS = ("baselines", "rest", "import", "dedup", "employer")
 RATE_LIMIT = "100000"
 
 TARGET_REST_RATE = 500.0  # workers/s
@@ -205,6 +205,8 @@ def main(argv: list[str] | None = None) -> int:
             raw_rate = report.value(baselines.SECTION, "store insert_many")
             sqlite_dir = stack.layout.ferretdb_data
             dedup.run(stack.mongo_uri, sqlite_dir, partner_id, args.dedup_workers, args.phase_budget, raw_rate, report)
+        if "employer" in args.only:  # bench/employer.py: wage-register ingestion, grievance-to-score lag
+            employer.run(stack, args.quick, report, baselines_done="baselines" in args.only)
     except KeyboardInterrupt:
         log("interrupted; stopping the stack and reporting what was measured")
         status = 130
