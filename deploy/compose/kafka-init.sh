@@ -126,6 +126,7 @@ acl mrc-employer-worker topic prefixed mrc.employer. Write Describe Create
 acl mrc-employer-worker topic literal mrc.employer.employers.v1 Read
 acl mrc-employer-worker topic literal mrc.audit.v1 Write Describe
 acl mrc-employer-worker topic literal mrc.grievance.grievances.v1 Read Describe
+acl mrc-employer-worker topic literal mrc.registry.workers.v1 Read Describe
 acl mrc-employer-worker group prefixed mrc-employer Read
 acl mrc-employer-worker topic literal mrc-employer.dlq Write Describe
 acl mrc-employer-worker topic prefixed mrc-employer- Read Write Describe Create

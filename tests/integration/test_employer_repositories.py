@@ -150,6 +150,21 @@ def test_records_round_trip_exactly_and_bulk_inserts_skip_what_is_stored(store: 
     assert records.batch("b-1") == stored
 
 
+def test_records_are_found_by_worker_and_lose_an_erased_workers_id(store: DocumentStore) -> None:
+    records = StoredRecords(store)
+    records.ensure_indexes()
+    named = dataclasses.replace(wage("w-1"), worker=WorkerRef(registry_worker_id="worker-7"))
+    records.add(named, recorded_by_partner_id="p", idempotency_key="p:1", fingerprint="f", also_publish=[])
+    bulk = dataclasses.replace(wage("w-2", batch_id="b"), worker=WorkerRef(registry_worker_id="worker-7"))
+    records.add_many([NewRecord(bulk, "p", "p:2", [])])
+
+    assert records.rekey_worker("worker-7", "worker-8") == 2
+    assert {r.worker.registry_worker_id for r in records.get_many(["w-1", "w-2"])} == {"worker-8"}  # type: ignore[union-attr]
+    assert records.forget_worker("worker-8") == 2
+    assert records.forget_worker("worker-8") == 0
+    assert {r.worker.registry_worker_id for r in records.get_many(["w-1", "w-2"])} == {""}  # type: ignore[union-attr]
+
+
 def test_a_history_is_written_only_on_the_version_read(store: DocumentStore) -> None:
     histories = StoredHistories(store)
     history = ComplianceHistory("org-1")

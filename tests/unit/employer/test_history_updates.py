@@ -11,7 +11,9 @@ import pytest
 from mrc.employer.v1 import events_pb2 as employer_events
 from mrc.grievance.v1 import events_pb2 as grievance_events
 from mrc.grievance.v1 import grievance_pb2
+from mrc.registry.v1 import events_pb2 as registry_events
 from mrc_employer.adapters.grievance_events import signals_of
+from mrc_employer.domain.values import WorkerRef
 from mrc_employer.entrypoints.consumer import build_handler
 from mrc_employer.settings import GRIEVANCES_TOPIC
 from mrc_kernel.errors import Conflict
@@ -221,3 +223,30 @@ def test_the_sweep_recomputes_scores_as_findings_age() -> None:
     assert service.updates.reevaluate_all() == 1
     history = service.histories.get(AGENCY_ID)
     assert history is not None and history.score is not None and history.score.value > 98
+
+
+def test_records_lose_an_erased_workers_id_and_follow_a_merge() -> None:
+    service = make_service()
+    handle = build_handler(service.updates, EventDecoder())
+    organisation_id, site = employer_with_site(service)
+    worker = WorkerRef(registry_worker_id="w-1")
+    first = service.compliance.record_wage(wage_command(organisation_id, site, worker=worker), OPERATOR).record
+    second = service.compliance.record_wage(
+        wage_command(organisation_id, site, worker=worker, idempotency_key="other"), OPERATOR
+    ).record
+
+    def registry_event(message: object) -> Event:
+        return Event.from_message(message, source="/mrc/registry", subject="w", topic="mrc.registry.workers.v1")  # type: ignore[arg-type]
+
+    handle(registry_event(registry_events.WorkersMerged(merged_worker_id="w-1", surviving_worker_id="w-2")))
+    assert {r.worker.registry_worker_id for r in service.records.get_many([first.record_id, second.record_id])} == {  # type: ignore[union-attr]
+        "w-2"
+    }
+    erased = registry_event(registry_events.WorkerErased(worker_id="w-2"))
+    handle(erased)
+    handle(erased)  # redelivered: nothing left to change
+    for record_id in (first.record_id, second.record_id):
+        stored = service.store.collection("compliance_records").documents[record_id]
+        assert stored["body"]["worker"]["registry_worker_id"] == "" and stored["worker_keys"] == []
+        assert "w-2" not in repr(stored) and "w-1" not in repr(stored)
+    assert service.updates.worker_erased("w-2") == 0

@@ -8,6 +8,8 @@ MINIMUM_WAGES_TOPIC = "mrc.employer.minimum-wages.v1"
 EVENT_SOURCE = "/mrc/employer"
 # Consumed: the grievance service's published contract, never its code.
 GRIEVANCES_TOPIC = "mrc.grievance.grievances.v1"
+# Consumed for erasures and merges of workers that records name.
+REGISTRY_WORKERS_TOPIC = "mrc.registry.workers.v1"
 # Also the Kafka consumer group of the worker; its dead-letter topic is `mrc-employer.dlq`.
 CONSUMER_APP_ID = "mrc-employer"
 

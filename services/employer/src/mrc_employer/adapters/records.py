@@ -43,7 +43,8 @@ from mrc_kernel.events import Event
 from mrc_plumbing.store import FINGERPRINT_FIELD, IDEMPOTENCY_FIELD, OUTBOX_FIELD, DocumentStore, DuplicateDocument
 from mrc_plumbing.store.schema import collection_of, indexes_of
 
-_EXCLUDED = [OUTBOX_FIELD, FINGERPRINT_FIELD]
+WORKER_KEYS_FIELD = "worker_keys"
+_EXCLUDED = [OUTBOX_FIELD, FINGERPRINT_FIELD, WORKER_KEYS_FIELD]
 WAGE, RECRUITMENT_COST, WORKING_CONDITIONS, ILO_INDICATOR = (
     "wage",
     "recruitment_cost",
@@ -69,6 +70,8 @@ class ComplianceRecordDocument(Document):  # type: ignore[misc]
     recorded_by_partner_id = StringField(default="")
     batch_id = StringField(default="")
     body = DictField()
+    # "worker:<registry worker id>" for a record about a registered worker: found again on erasure or merge.
+    worker_keys = ListField(StringField())
     idempotency_key = StringField(required=True)
     request_fingerprint = StringField(default="")
     outbox = ListField(DictField())
@@ -179,6 +182,15 @@ def _body(record: ComplianceRecord) -> tuple[str, dict[str, Any]]:
             }
 
 
+def worker_key(worker_id: str) -> str:
+    return f"worker:{worker_id}"
+
+
+def worker_keys(record: ComplianceRecord) -> list[str]:
+    worker = getattr(record, "worker", None)
+    return [worker_key(worker.registry_worker_id)] if worker is not None and worker.registry_worker_id else []
+
+
 def record_document(
     record: ComplianceRecord, *, recorded_by_partner_id: str, idempotency_key: str, fingerprint: str, batch_id: str = ""
 ) -> dict[str, Any]:
@@ -193,6 +205,7 @@ def record_document(
         "recorded_by_partner_id": recorded_by_partner_id,
         "batch_id": batch_id,
         "body": body,
+        WORKER_KEYS_FIELD: worker_keys(record),
         IDEMPOTENCY_FIELD: idempotency_key,
         FINGERPRINT_FIELD: fingerprint,
     }
@@ -305,6 +318,7 @@ class StoredRecords:
     def __init__(self, store: DocumentStore) -> None:
         self._records = store.collection(collection_of(ComplianceRecordDocument))
         self._batches = store.collection(collection_of(WageBatchDocument))
+        self._workers = store.key_index(collection_of(ComplianceRecordDocument), WORKER_KEYS_FIELD)
 
     def ensure_indexes(self) -> None:
         self._records.ensure_indexes(indexes_of(ComplianceRecordDocument))
@@ -329,6 +343,7 @@ class StoredRecords:
             fingerprint=fingerprint,
             batch_id=_batch_id(record),
         )
+        self._workers.added(record.record_id, document[WORKER_KEYS_FIELD])
         stored, created = self._records.insert_once(document, events=self._events(record, also_publish))
         record.pending_events.clear()
         return (record if created else record_of(stored)), created
@@ -347,6 +362,11 @@ class StoredRecords:
             )
             for n in records
         ]
+        by_key: dict[str, list[str]] = {}
+        for document, _ in documents:
+            for key in document[WORKER_KEYS_FIELD]:
+                by_key.setdefault(key, []).append(document["_id"])
+        self._workers.added_many(by_key)
         report = self._records.insert_many(documents)
         for n in records:
             n.record.pending_events.clear()
@@ -358,6 +378,45 @@ class StoredRecords:
 
     def get_many(self, record_ids: Sequence[str]) -> list[ComplianceRecord]:
         return [record_of(d) for d in self._records.get_many(list(record_ids), exclude=_EXCLUDED)]
+
+    def _records_of_worker(self, worker_id: str) -> list[str]:
+        """Every record naming the worker (a key listing may hold a record no longer naming it: re-checked)."""
+        found: list[str] = []
+        after = ""
+        while True:
+            listing = self._workers.listing(worker_key(worker_id), after=after, limit=500)
+            found += listing.ids
+            if len(listing.ids) < 500:
+                return found
+            after = listing.ids[-1]
+
+    def forget_worker(self, worker_id: str) -> int:
+        """The registry erased the worker: the records stay (they are evidence about the employer) without the
+        worker's id. Returns how many records this call changed."""
+        key = worker_key(worker_id)
+        changed = 0
+        for record_id in self._records_of_worker(worker_id):
+            changed += self._records.update(
+                record_id,
+                {"$set": {"body.worker.registry_worker_id": "", "body.worker.erased": True, WORKER_KEYS_FIELD: []}},
+                where={WORKER_KEYS_FIELD: key},
+            )
+            self._workers.removed(record_id, [key])
+        return changed
+
+    def rekey_worker(self, merged_worker_id: str, surviving_worker_id: str) -> int:
+        """The registry merged two records of one person: the records follow the surviving id."""
+        old, new = worker_key(merged_worker_id), worker_key(surviving_worker_id)
+        changed = 0
+        for record_id in self._records_of_worker(merged_worker_id):
+            self._workers.added(record_id, [new])
+            changed += self._records.update(
+                record_id,
+                {"$set": {"body.worker.registry_worker_id": surviving_worker_id, WORKER_KEYS_FIELD: [new]}},
+                where={WORKER_KEYS_FIELD: old},
+            )
+            self._workers.removed(record_id, [old])
+        return changed
 
     def add_batch(self, batch: WageBatchStored, *, also_publish: Sequence[Event]) -> bool:
         event = wage_batch_envelope(

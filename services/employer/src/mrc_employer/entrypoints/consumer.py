@@ -1,7 +1,8 @@
 """The employer worker: a faust consumer that keeps each organisation's compliance history up to date.
 
 It follows the grievance service's events (allegations, triage, reopenings, resolutions naming an
-organisation) and this service's own (a compliance record or a wage-register batch stored), and calls
+organisation), this service's own (a compliance record or a wage-register batch stored) and the
+registry's erasures and merges of workers (records naming an erased worker lose the id), and calls
 the plain, idempotent use cases of `service_layer.history_updates`; at least once, with a dead-letter
 topic for what still fails after a few attempts (`mrc_plumbing.faust_app.subscribe`). It relays the
 history's events (`ScoreChanged`, `RiskFlagRaised`, `RiskFlagCleared`) and sweeps every history
@@ -17,6 +18,7 @@ import threading
 import faust
 
 from mrc.employer.v1 import events_pb2 as employer_events
+from mrc.registry.v1 import events_pb2 as registry_events
 from mrc_employer.adapters.grievance_events import SIGNALLING_TYPES, signals_of
 from mrc_employer.adapters.histories import ComplianceHistoryDocument, StoredHistories
 from mrc_employer.adapters.organisations import StoredOrganisations
@@ -27,6 +29,7 @@ from mrc_employer.settings import (
     EMPLOYERS_TOPIC,
     GRIEVANCES_TOPIC,
     MINIMUM_WAGES_TOPIC,
+    REGISTRY_WORKERS_TOPIC,
     EmployerSettings,
 )
 from mrc_kernel.events import Event
@@ -39,6 +42,8 @@ log = logging.getLogger(__name__)
 
 COMPLIANCE_RECORDED = employer_events.ComplianceRecorded.DESCRIPTOR.full_name
 WAGE_RECORDS_BATCHED = employer_events.WageRecordsBatched.DESCRIPTOR.full_name
+WORKER_ERASED = registry_events.WorkerErased.DESCRIPTOR.full_name
+WORKERS_MERGED = registry_events.WorkersMerged.DESCRIPTOR.full_name
 
 
 def build_handler(updates: HistoryUpdates, decoder: EventDecoder) -> EventHandler:
@@ -56,6 +61,15 @@ def build_handler(updates: HistoryUpdates, decoder: EventDecoder) -> EventHandle
             batched = decoder.decode(event)
             assert isinstance(batched, employer_events.WageRecordsBatched)
             updates.batch_stored(batched.batch_id)
+        elif event.type == WORKER_ERASED:
+            erased = decoder.decode(event)
+            assert isinstance(erased, registry_events.WorkerErased)
+            log.info("worker erased", extra={"event_id": event.id, "records": updates.worker_erased(erased.worker_id)})
+        elif event.type == WORKERS_MERGED:
+            merged = decoder.decode(event)
+            assert isinstance(merged, registry_events.WorkersMerged)
+            moved = updates.workers_merged(merged.merged_worker_id, merged.surviving_worker_id)
+            log.info("workers merged", extra={"event_id": event.id, "records": moved})
         # Every other event (ours: scores, flags, organisations; theirs: assignments, SLA) changes nothing here.
 
     return handle
@@ -88,7 +102,13 @@ def main() -> None:
     settings = EmployerSettings()
     connections = connect(
         settings,
-        topics=[EMPLOYERS_TOPIC, MINIMUM_WAGES_TOPIC, GRIEVANCES_TOPIC, dead_letter_topic_name(CONSUMER_APP_ID)],
+        topics=[
+            EMPLOYERS_TOPIC,
+            MINIMUM_WAGES_TOPIC,
+            GRIEVANCES_TOPIC,
+            REGISTRY_WORKERS_TOPIC,
+            dead_letter_topic_name(CONSUMER_APP_ID),
+        ],
         outbox_collections=[collection_of(ComplianceHistoryDocument)],
     )
     store = connections.store
@@ -102,6 +122,7 @@ def main() -> None:
     handler = build_handler(updates, EventDecoder())
     subscribe(app, GRIEVANCES_TOPIC, handler)
     subscribe(app, EMPLOYERS_TOPIC, handler)
+    subscribe(app, REGISTRY_WORKERS_TOPIC, handler)
     connections.relay.start()
     sweep = ScoreSweep(updates, settings.score_sweep_seconds)
     sweep.start()

@@ -89,6 +89,18 @@ class HistoryUpdates:
             return False
         return self._apply(organisation_id, lambda h, now: h.apply_grievance(signal, now))
 
+    # -- the registry's erasures and merges (DPDP Act: erasure reaches every record naming the worker) ----
+
+    def worker_erased(self, worker_id: str) -> int:
+        """Records about the worker stay (they are evidence about the employer) without the worker's id.
+        Naturally idempotent: a redelivery finds nothing left to change."""
+        return self._records.forget_worker(worker_id) if worker_id else 0
+
+    def workers_merged(self, merged_worker_id: str, surviving_worker_id: str) -> int:
+        if not merged_worker_id or not surviving_worker_id or merged_worker_id == surviving_worker_id:
+            return 0
+        return self._records.rekey_worker(merged_worker_id, surviving_worker_id)
+
     def reevaluate(self, organisation_id: str) -> bool:
         """Findings age: recompute for today (a periodic sweep); True if the flag or the whole point moved."""
         return self._apply(organisation_id, lambda h, now: h.reevaluate(now), create=False)

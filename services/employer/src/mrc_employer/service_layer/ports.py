@@ -69,6 +69,14 @@ class ComplianceRecords(Protocol):
 
     def get_many(self, record_ids: Sequence[str]) -> list[ComplianceRecord]: ...
 
+    def forget_worker(self, worker_id: str) -> int:
+        """Remove the registry worker's id from every record naming it; how many changed."""
+        ...
+
+    def rekey_worker(self, merged_worker_id: str, surviving_worker_id: str) -> int:
+        """Records of the merged worker name the surviving one; how many changed."""
+        ...
+
     def add_batch(self, batch: WageBatchStored, *, also_publish: Sequence[Event]) -> bool:
         """Store the batch with its event (once: False if it was stored before)."""
         ...
