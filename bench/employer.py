@@ -14,7 +14,8 @@
   `mrc.grievance.grievances.v1` as the grievance service would (acks=all); the lag is from each send
   until the `ScoreChanged` of that organisation arrives on `mrc.employer.employers.v1`: the worker's
   consumption, the history's read, recomputation and conditional write, and the outbox relay.
-  Paced (a steady rate) and as a burst (all at once). Target: p99 <= 2 s.
+  At a steady 2/s (far above a state's grievance rate) and 20/s (a flood), and as a burst (all sent at
+  once; its drain rate is the worker's capacity). Target: p99 <= 2 s.
 
 The stack lives in `.devstack/bench-employer` with ports shifted by `--port-offset` (24000, so it does
 not meet the platform bench's 20000); it is wiped at the start and stopped at the end.
@@ -69,6 +70,8 @@ EMPLOYERS_TOPIC = "mrc.employer.employers.v1"
 GRIEVANCES_TOPIC = "mrc.grievance.grievances.v1"
 TARGET_INGEST_RATIO = 0.5
 TARGET_LAG_P99_S = 2.0
+# Grievances naming organisations arrive a few a minute in a state; 2/s is far above that, 20/s a flood.
+PACES = (2.0, 20.0)
 RATE_LIMIT = "100000"
 HEADER = [
     "row_key",
@@ -292,7 +295,7 @@ def _filed(employer_id: str) -> Event:
     return Event.from_message(message, source="/mrc/grievance", subject=grievance_id, topic=GRIEVANCES_TOPIC)
 
 
-def score_lag(stack: Stack, organisations: int, grievances: int, pace: float, report: Report) -> None:
+def score_lag(stack: Stack, organisations: int, grievances: int, paces: tuple[float, ...], report: Report) -> None:
     access_url, employer_url = stack.http_url("access"), stack.http_url("employer")
     operator = Client(access_url, OPERATOR_CLIENT_ID, OPERATOR_CLIENT_SECRET)
     ids: list[str] = []
@@ -311,11 +314,12 @@ def score_lag(stack: Stack, organisations: int, grievances: int, pace: float, re
     watcher = ScoreWatcher(stack.kafka_bootstrap)
     time.sleep(5)  # the warm-up event's effect passes before measuring
     try:
-        for label, interval in (("paced", 1.0 / pace), ("burst", 0.0)):
+        runs = [(f"{pace:g}/s", 1.0 / pace, max(20, min(grievances, int(pace * 30)))) for pace in paces]
+        for label, interval, count in [*runs, ("burst", 0.0, grievances)]:
             sent: dict[str, deque[float]] = defaultdict(deque)
             watcher.arrivals.clear()
-            log(f"score lag ({label}): {grievances} GrievanceFiled over {organisations} organisations")
-            for n in range(grievances):
+            log(f"score lag ({label}): {count} GrievanceFiled over {organisations} organisations")
+            for n in range(count):
                 employer_id = ids[n % len(ids)]
                 event = _filed(employer_id)
                 started = time.perf_counter()
@@ -327,16 +331,18 @@ def score_lag(stack: Stack, organisations: int, grievances: int, pace: float, re
                     time.sleep(max(0.0, interval - (time.perf_counter() - started)))
             producer.flush()
             deadline = time.monotonic() + 60
-            while sum(len(v) for v in watcher.arrivals.values()) < grievances and time.monotonic() < deadline:
+            while sum(len(v) for v in watcher.arrivals.values()) < count and time.monotonic() < deadline:
                 time.sleep(0.2)
             lags = [
                 arrived - sent_at
                 for employer_id, times in sent.items()
                 for sent_at, arrived in zip(times, watcher.arrivals.get(employer_id, deque()), strict=False)
             ]
-            note = f"{len(lags)} of {grievances} seen" + (f", {pace:.0f}/s" if interval else ", all at once")
+            note = f"{len(lags)} of {count} seen" + ("" if interval else ", all sent at once")
+            if not interval and lags:
+                note += f"; drained at {count / max(lags):.0f} events/s"
             report.add_latencies(SECTION_LAG, f"lag {label}", lags, note)
-            report.details[f"lag_{label}"] = {"seen": len(lags), "sent": grievances, "max_s": max(lags, default=0)}
+            report.details[f"lag_{label}"] = {"seen": len(lags), "sent": count, "max_s": max(lags, default=0)}
     finally:
         watcher.close()
         producer.close()
@@ -349,7 +355,8 @@ def add_targets(report: Report) -> None:
     ratio = rate / raw if rate and raw else None
     verdict = "not measured" if ratio is None else ("met" if ratio >= TARGET_INGEST_RATIO else "NOT met")
     report.add(SECTION_TARGETS, f"ingestion >= {TARGET_INGEST_RATIO}x raw insert_many", ratio, "x", verdict)
-    for label in ("paced", "burst"):
+    labels = [f.name.removeprefix("lag ").removesuffix(" p99") for f in report.figures if f.section == SECTION_LAG]
+    for label in dict.fromkeys(label for label in labels if not label.endswith(" p50")):
         p99 = report.value(SECTION_LAG, f"lag {label} p99")
         verdict = "not measured" if p99 is None else ("met" if p99 <= TARGET_LAG_P99_S * 1000 else "NOT met")
         report.add(SECTION_TARGETS, f"score lag {label} p99 <= {TARGET_LAG_P99_S:.0f} s", p99, "ms", verdict)
@@ -363,7 +370,7 @@ def run(stack: Stack, quick: bool, report: Report, *, rows: int = 0, grievances:
     roots = {s.name: s.pid for s in stack.status(("employer", "employer-worker", "ferretdb", "kafka")) if s.pid}
     snapshot = functools.partial(cpu.cpu_seconds, roots)
     ingestion(stack, rows or (5_000 if quick else 50_000), report, snapshot)
-    score_lag(stack, 50 if quick else 100, grievances or (150 if quick else 600), 20.0, report)
+    score_lag(stack, 50 if quick else 100, grievances or (150 if quick else 600), PACES, report)
     add_targets(report)
 
 

@@ -17,7 +17,7 @@ from mrc_employer.adapters.minimum_wages import StoredRates
 from mrc_employer.adapters.organisations import StoredOrganisations
 from mrc_employer.adapters.records import StoredRecords
 from mrc_employer.adapters.wage_register_jobs import StoredWageRegisterJobs
-from mrc_employer.domain.compliance_history import ComplianceHistory
+from mrc_employer.domain.compliance_history import ComplianceHistory, summarise_wages
 from mrc_employer.domain.compliance_records import RecordSource
 from mrc_employer.domain.grievance_signals import GrievanceSignal, GrievanceSignalKind
 from mrc_employer.domain.identifiers import IdentifierKind
@@ -137,17 +137,20 @@ def test_records_round_trip_exactly_and_bulk_inserts_skip_what_is_stored(store: 
     assert created
     assert records.get("w-0") == single
     batch = [NewRecord(wage(f"w-{n}", batch_id="b-1"), "p", f"p:w{n}", []) for n in range(1, 4)]
-    assert records.add_many(batch) == {"w-1", "w-2", "w-3"}
-    again = [NewRecord(wage(f"w-{n}", batch_id="b-1"), "p", f"p:w{n}", []) for n in range(1, 5)]
-    assert records.add_many(again) == {"w-4"}
+    stored = WageBatchStored(
+        "b-1", "org-1", "job-1", ("w-1", "w-2", "w-3"), 3, NOW, summarise_wages([n.record for n in batch])
+    )
+    assert records.add_batch(stored, batch, also_publish=[])
+    assert not records.add_batch(stored, batch, also_publish=[])
+    assert records.batch("b-1") == stored
     loaded = records.get_many(["w-3", "w-1", "missing"])
     assert [r.record_id for r in loaded] == ["w-3", "w-1"]
-    assert loaded[0] == dataclasses.replace(batch[2].record)
-
-    stored = WageBatchStored("b-1", "org-1", "job-1", ("w-1", "w-2", "w-3"), 3, NOW)
-    assert records.add_batch(stored, also_publish=[])
-    assert not records.add_batch(stored, also_publish=[])
-    assert records.batch("b-1") == stored
+    assert loaded[0] == batch[2].record
+    batch_document = store.collection("wage_batches").get("b-1")
+    assert batch_document is not None
+    assert [e["type"].rsplit(".", 1)[1] for e in batch_document["outbox"]] == ["WageShortfallFound"] * 3 + [
+        "WageRecordsBatched"
+    ]
 
 
 def test_records_are_found_by_worker_and_lose_an_erased_workers_id(store: DocumentStore) -> None:
@@ -156,7 +159,8 @@ def test_records_are_found_by_worker_and_lose_an_erased_workers_id(store: Docume
     named = dataclasses.replace(wage("w-1"), worker=WorkerRef(registry_worker_id="worker-7"))
     records.add(named, recorded_by_partner_id="p", idempotency_key="p:1", fingerprint="f", also_publish=[])
     bulk = dataclasses.replace(wage("w-2", batch_id="b"), worker=WorkerRef(registry_worker_id="worker-7"))
-    records.add_many([NewRecord(bulk, "p", "p:2", [])])
+    batch = WageBatchStored("b", "org-1", "job", ("w-2",), 1, NOW, summarise_wages([bulk]))
+    records.add_batch(batch, [NewRecord(bulk, "p", "p:2", [])], also_publish=[])
 
     assert records.rekey_worker("worker-7", "worker-8") == 2
     assert {r.worker.registry_worker_id for r in records.get_many(["w-1", "w-2"])} == {"worker-8"}  # type: ignore[union-attr]

@@ -10,9 +10,17 @@ import io
 import openpyxl
 import pytest
 
+from mrc.audit.v1 import audit_pb2
 from mrc.employer.v1 import events_pb2
 from mrc_employer.domain.wage_register_job import DUPLICATE_IN_FILE, INVALID, JobStatus
-from mrc_kernel.errors import IdempotencyKeyReused, InvalidArgument, NotFound, PayloadTooLarge, PermissionDenied
+from mrc_kernel.errors import (
+    IdempotencyKeyReused,
+    InvalidArgument,
+    NotFound,
+    PayloadTooLarge,
+    PermissionDenied,
+    Unavailable,
+)
 
 from .fakes import (
     AUDITOR,
@@ -84,7 +92,7 @@ def test_bad_rows_are_reported_by_column_and_the_good_ones_kept() -> None:
     assert all("9876543210" not in p.problem for p in problems)
 
 
-def test_each_record_holds_its_events_and_each_batch_its_wage_records_batched() -> None:
+def test_each_batch_document_carries_its_records_events_its_audit_and_wage_records_batched() -> None:
     service = make_service(batch_size=2)
     employer_with_site(service, EMPLOYER)
     site = _own_site(service)
@@ -94,21 +102,54 @@ def test_each_record_holds_its_events_and_each_batch_its_wage_records_batched() 
 
     records = service.store.collection("compliance_records").documents
     assert len(records) == 5
-    for record_id in records:
-        kinds = [type(m).__name__ for m in service.events("compliance_records", record_id)]
-        assert kinds == ["ComplianceRecorded", "WageShortfallFound", "DataAccessed"]
-        (recorded, *_) = service.events("compliance_records", record_id)
-        assert isinstance(recorded, events_pb2.ComplianceRecorded) and recorded.batch_id.startswith(job.job_id)
+    assert all(not record.get("outbox") for record in records.values())  # their events are the batch's
     batches = service.store.collection("wage_batches").documents
     assert sorted(len(b["record_ids"]) for b in batches.values()) == [1, 2, 2]
-    (batched,) = service.events("wage_batches", f"{job.job_id}:00000")
+    first = service.events("wage_batches", f"{job.job_id}:00000")
+    # A register's records are announced per batch; their findings one by one.
+    assert [type(m).__name__ for m in first] == [
+        "WageShortfallFound",
+        "WageShortfallFound",
+        "DataAccessed",
+        "WageRecordsBatched",
+    ]
+    audit = first[2]
+    assert isinstance(audit, audit_pb2.DataAccessed)
+    assert (audit.resource_type, audit.resource_id) == ("wage_record_batch", f"{job.job_id}:00000")
+    batched = first[-1]
     assert isinstance(batched, events_pb2.WageRecordsBatched) and batched.records_below_minimum == 2
+    announced = [m for _, m in service.all_events("wage_batches") if isinstance(m, events_pb2.WageRecordsBatched)]
+    assert sorted(i for m in announced for i in m.record_ids) == sorted(records)
+    assert not [m for _, m in service.all_events("wage_batches") if isinstance(m, events_pb2.ComplianceRecorded)]
 
     service.relay()
     history = service.histories.get(BRICK_CO)
     assert history is not None
     assert len(history.wage_batches) == 3  # one per batch, not one per row
     assert sum(m.records_below for b in history.wage_batches for m in b.months) == 5
+
+
+def test_a_batch_whose_document_was_not_written_is_finished_by_the_re_run() -> None:
+    service = make_service()
+    employer_with_site(service, EMPLOYER)
+    content = register_csv(_own_site(service))
+    real_insert = service.store.collection("wage_batches").insert
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the process died after storing the records")
+
+    service.store.collection("wage_batches").insert = crash  # type: ignore[method-assign]
+    with pytest.raises(Unavailable):
+        service.importer.run("", "register.csv", content, EMPLOYER)
+    assert len(service.store.collection("compliance_records").documents) == 2
+    assert service.store.collection("wage_batches").documents == {}
+
+    service.store.collection("wage_batches").insert = real_insert  # type: ignore[method-assign]
+    job = service.importer.run("", "register.csv", content, EMPLOYER).job
+    assert job.status is JobStatus.COMPLETED and job.counts.stored == 2
+    (batch,) = service.store.collection("wage_batches").documents
+    (batched,) = [m for m in service.events("wage_batches", batch) if isinstance(m, events_pb2.WageRecordsBatched)]
+    assert len(batched.record_ids) == 2
 
 
 def test_the_same_file_again_returns_the_first_job_and_stores_nothing_new() -> None:
@@ -187,3 +228,24 @@ def test_rows_at_worksites_outside_the_callers_geography_are_refused() -> None:
     assert {(p.row, p.problem) for p in problems if p.row in (2, 3, 4)} == {
         (row, "is outside your partner's geography") for row in (2, 3, 4)
     }
+
+
+def test_a_large_batchs_events_are_spread_over_documents_and_the_batch_document_comes_last() -> None:
+    service = make_service()
+    employer_with_site(service, EMPLOYER)
+    site = _own_site(service)
+    rows = [[f"r-{n}", f"EMP-{n}", site, "2024-11-01", "2024-11-30", "26", "13000", "Unskilled"] for n in range(220)]
+    job = service.importer.run(BRICK_CO, "register.csv", register_csv(site, rows), EMPLOYER).job
+
+    documents = service.store.collection("wage_batches").documents
+    assert sorted(documents) == [
+        f"{job.job_id}:00000",
+        f"{job.job_id}:00000:events:000",
+        f"{job.job_id}:00000:events:001",
+    ]
+    kinds = [type(m).__name__ for _, m in service.all_events("wage_batches")]
+    assert kinds.count("WageShortfallFound") == 220
+    assert [type(m).__name__ for m in service.events("wage_batches", f"{job.job_id}:00000")][-1] == "WageRecordsBatched"
+    service.relay()
+    history = service.histories.get(BRICK_CO)
+    assert history is not None and len(history.wage_batches) == 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -349,7 +350,6 @@ def record_event_envelope(event: WageEvent) -> Event:
                 source=code(compliance_pb2.RecordSource, event.source),
                 occurred_on=event.occurred_on.isoformat(),
                 recorded_at=timestamp(event.recorded_at),
-                batch_id=event.batch_id,
             )
             return _envelope(message, event.organisation_id)
         case WageShortfallFound():
@@ -378,13 +378,14 @@ def record_event_envelope(event: WageEvent) -> Event:
 
 
 def wage_batch_envelope(
-    batch_id: str, organisation_id: str, job_id: str, records: int, below: int, stored_at: Any
+    batch_id: str, organisation_id: str, job_id: str, record_ids: Sequence[str], below: int, stored_at: Any
 ) -> Event:
     message = events_pb2.WageRecordsBatched(
         batch_id=batch_id,
         employer_id=organisation_id,
         job_id=job_id,
-        records=records,
+        records=len(record_ids),
+        record_ids=list(record_ids),
         records_below_minimum=below,
         stored_at=timestamp(stored_at),
     )

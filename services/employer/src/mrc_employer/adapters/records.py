@@ -1,9 +1,11 @@
 """Compliance records and wage-register batches in the document store.
 
 One document per record (a wage payment, a recruitment cost, a working-conditions check, an ILO
-finding) holding its events and its audit event; amounts as decimal text (exact), days as ISO dates.
-Workers are named by reference only; evidence only as its cipher token. A batch document lists the
-wage records one import stored together and carries `WageRecordsBatched`.
+finding); amounts as decimal text (exact), days as ISO dates. Workers are named by reference only;
+evidence only as its cipher token. A record entered alone holds its events and its audit event; the
+records of a wage-register batch are written first and their batch document then carries all their
+events, their audit events and `WageRecordsBatched` (one write per batch, which the relay publishes
+whole, instead of two more per record).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from mongoengine import BooleanField, DateTimeField, DictField, Document, IntFie
 
 from mrc_employer.adapters.organisations import utc
 from mrc_employer.adapters.protobuf_mapping import record_event_envelope, wage_batch_envelope
+from mrc_employer.domain.compliance_history import FeeDeducted, ShortfallLine, WageBatchSummary
 from mrc_employer.domain.compliance_records import (
     AccommodationStatus,
     ContractStatus,
@@ -28,6 +31,7 @@ from mrc_employer.domain.compliance_records import (
     RecruitmentCostRecord,
     WorkingConditionsCheck,
 )
+from mrc_employer.domain.history_sheet import WageMonth
 from mrc_employer.domain.minimum_wages import MinimumWageKey, RateCaveat, WageSphere
 from mrc_employer.domain.values import WorkerRef
 from mrc_employer.domain.wages import (
@@ -45,6 +49,9 @@ from mrc_plumbing.store.schema import collection_of, indexes_of
 
 WORKER_KEYS_FIELD = "worker_keys"
 _EXCLUDED = [OUTBOX_FIELD, FINGERPRINT_FIELD, WORKER_KEYS_FIELD]
+# A batch's events are spread over documents holding at most this many: the relay clears an outbox by
+# matching each published entry (on FerretDB, in time growing with the square of its length).
+EVENTS_PER_DOCUMENT = 100
 WAGE, RECRUITMENT_COST, WORKING_CONDITIONS, ILO_INDICATOR = (
     "wage",
     "recruitment_cost",
@@ -79,6 +86,8 @@ class ComplianceRecordDocument(Document):  # type: ignore[misc]
 
 
 class WageBatchDocument(Document):  # type: ignore[misc]
+    """A batch of a wage register (and, `carries_events_of` set, documents carrying more of its events)."""
+
     meta = {"collection": "wage_batches", "indexes": []}
     id = StringField(primary_key=True)
     organisation_id = StringField(required=True)
@@ -86,6 +95,8 @@ class WageBatchDocument(Document):  # type: ignore[misc]
     record_ids = ListField(StringField())
     records_below_minimum = IntField(default=0)
     stored_at = DateTimeField(required=True)
+    summary = DictField()
+    carries_events_of = StringField()
     outbox = ListField(DictField())
     outbox_pending = BooleanField()
 
@@ -307,9 +318,69 @@ def record_of(doc: dict[str, Any]) -> ComplianceRecord:
     )
 
 
-def _batch_id(record: ComplianceRecord) -> str:
-    events = record.pending_events
-    return next((getattr(e, "batch_id", "") for e in events if getattr(e, "batch_id", "")), "")
+def _summary_document(summary: WageBatchSummary) -> dict[str, Any]:
+    return {
+        "months": [
+            {
+                "month_end": m.month_end.isoformat(),
+                "due": _text(m.due),
+                "shortfall": _text(m.shortfall),
+                "provisional_shortfall": _text(m.provisional_shortfall),
+                "records": m.records,
+                "records_below": m.records_below,
+            }
+            for m in summary.months
+        ],
+        "shortfalls": [
+            {
+                "month_end": line.month_end.isoformat(),
+                "established": line.established,
+                "provisional": line.provisional,
+                "workers": line.workers,
+                "amount": _text(line.amount),
+            }
+            for line in summary.shortfalls
+        ],
+        "fees": [
+            {
+                "record_id": fee.record_id,
+                "occurred_on": fee.occurred_on.isoformat(),
+                "established": fee.established,
+                "amount": _text(fee.amount),
+            }
+            for fee in summary.fees
+        ],
+    }
+
+
+def _summary_of(doc: dict[str, Any]) -> WageBatchSummary:
+    return WageBatchSummary(
+        months=tuple(
+            WageMonth(
+                date.fromisoformat(m["month_end"]),
+                Decimal(m["due"]),
+                Decimal(m["shortfall"]),
+                Decimal(m["provisional_shortfall"]),
+                m["records"],
+                m["records_below"],
+            )
+            for m in doc["months"]
+        ),
+        shortfalls=tuple(
+            ShortfallLine(
+                date.fromisoformat(line["month_end"]),
+                line["established"],
+                line["provisional"],
+                line["workers"],
+                Decimal(line["amount"]),
+            )
+            for line in doc["shortfalls"]
+        ),
+        fees=tuple(
+            FeeDeducted(f["record_id"], date.fromisoformat(f["occurred_on"]), f["established"], Decimal(f["amount"]))
+            for f in doc["fees"]
+        ),
+    )
 
 
 class StoredRecords:
@@ -341,36 +412,11 @@ class StoredRecords:
             recorded_by_partner_id=recorded_by_partner_id,
             idempotency_key=idempotency_key,
             fingerprint=fingerprint,
-            batch_id=_batch_id(record),
         )
         self._workers.added(record.record_id, document[WORKER_KEYS_FIELD])
         stored, created = self._records.insert_once(document, events=self._events(record, also_publish))
         record.pending_events.clear()
         return (record if created else record_of(stored)), created
-
-    def add_many(self, records: Sequence[NewRecord]) -> set[str]:
-        documents = [
-            (
-                record_document(
-                    n.record,
-                    recorded_by_partner_id=n.recorded_by_partner_id,
-                    idempotency_key=n.idempotency_key,
-                    fingerprint="",
-                    batch_id=_batch_id(n.record),
-                ),
-                self._events(n.record, n.also_publish),
-            )
-            for n in records
-        ]
-        by_key: dict[str, list[str]] = {}
-        for document, _ in documents:
-            for key in document[WORKER_KEYS_FIELD]:
-                by_key.setdefault(key, []).append(document["_id"])
-        self._workers.added_many(by_key)
-        report = self._records.insert_many(documents)
-        for n in records:
-            n.record.pending_events.clear()
-        return {str(i) for i in report.inserted}
 
     def get(self, record_id: str) -> ComplianceRecord | None:
         doc = self._records.get(record_id, exclude=_EXCLUDED)
@@ -418,15 +464,53 @@ class StoredRecords:
             self._workers.removed(record_id, [old])
         return changed
 
-    def add_batch(self, batch: WageBatchStored, *, also_publish: Sequence[Event]) -> bool:
-        event = wage_batch_envelope(
-            batch.batch_id,
-            batch.organisation_id,
-            batch.job_id,
-            len(batch.record_ids),
-            batch.records_below_minimum,
-            batch.stored_at,
+    def add_batch(self, batch: WageBatchStored, records: Sequence[NewRecord], *, also_publish: Sequence[Event]) -> bool:
+        """The records first, without events (a record an earlier run stored is skipped), then documents
+        carrying all their events and audit events, the batch document last with `WageRecordsBatched`.
+        A run that stops in between leaves records whose events wait for their carriers: the import's
+        re-run (the same file) writes what is missing (carriers already written are skipped)."""
+        if self._batches.get(batch.batch_id, fields=[]) is not None:
+            return False
+        documents = [
+            (
+                record_document(
+                    n.record,
+                    recorded_by_partner_id=n.recorded_by_partner_id,
+                    idempotency_key=n.idempotency_key,
+                    fingerprint="",
+                    batch_id=batch.batch_id,
+                ),
+                (),
+            )
+            for n in records
+        ]
+        by_key: dict[str, list[str]] = {}
+        for document, _ in documents:
+            for key in document[WORKER_KEYS_FIELD]:
+                by_key.setdefault(key, []).append(document["_id"])
+        self._workers.added_many(by_key)
+        self._records.insert_many(documents)
+        events = [e for n in records for e in (*self._events(n.record, ()), *n.also_publish)]
+        events += also_publish
+        events.append(
+            wage_batch_envelope(
+                batch.batch_id,
+                batch.organisation_id,
+                batch.job_id,
+                batch.record_ids,
+                batch.records_below_minimum,
+                batch.stored_at,
+            )
         )
+        chunks = [events[i : i + EVENTS_PER_DOCUMENT] for i in range(0, len(events), EVENTS_PER_DOCUMENT)]
+        # All but the last chunk in documents of their own, written first; the batch document, last, holds
+        # the last chunk with `WageRecordsBatched`, so the history hears of a batch only once it is whole.
+        carriers = [
+            ({"_id": f"{batch.batch_id}:events:{n:03d}", "carries_events_of": batch.batch_id}, chunk)
+            for n, chunk in enumerate(chunks[:-1])
+        ]
+        if carriers:
+            self._batches.insert_many(carriers)
         try:
             self._batches.insert(
                 {
@@ -436,12 +520,16 @@ class StoredRecords:
                     "record_ids": list(batch.record_ids),
                     "records_below_minimum": batch.records_below_minimum,
                     "stored_at": batch.stored_at,
+                    "summary": _summary_document(batch.summary),
                 },
-                events=[event, *also_publish],
+                events=chunks[-1],
             )
-            return True
         except DuplicateDocument:
             return False
+        finally:
+            for n in records:
+                n.record.pending_events.clear()
+        return True
 
     def batch(self, batch_id: str) -> WageBatchStored | None:
         doc = self._batches.get(batch_id, exclude=[OUTBOX_FIELD])
@@ -455,4 +543,5 @@ class StoredRecords:
             record_ids=tuple(doc["record_ids"]),
             records_below_minimum=doc.get("records_below_minimum", 0),
             stored_at=stored_at,
+            summary=_summary_of(doc["summary"]),
         )

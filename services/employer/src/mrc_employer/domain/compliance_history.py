@@ -85,6 +85,68 @@ HistoryEvent = ScoreChanged | RiskFlagRaised | RiskFlagCleared
 
 
 @dataclass(frozen=True)
+class ShortfallLine:
+    """Records of a batch, in one month, established or not, measured against rows in doubt or not, that
+    fell short: one line of the history sheet."""
+
+    month_end: date
+    established: bool
+    provisional: bool
+    workers: int
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class FeeDeducted:
+    record_id: str
+    occurred_on: date
+    established: bool
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class WageBatchSummary:
+    """What the history needs of a batch of wage records: month totals, shortfall lines, fees deducted."""
+
+    months: tuple[WageMonth, ...]
+    shortfalls: tuple[ShortfallLine, ...]
+    fees: tuple[FeeDeducted, ...]
+
+
+def summarise_wages(records: Sequence[WageRecord]) -> WageBatchSummary:
+    months: dict[date, list[WageRecord]] = defaultdict(list)
+    for record in records:
+        if record.assessment.outcome is not AssessmentOutcome.NO_APPLICABLE_RATE:
+            months[_month_end(record.period_end)].append(record)
+    totals: list[WageMonth] = []
+    shortfalls: list[ShortfallLine] = []
+    for month_end, in_month in sorted(months.items()):
+        below = [r for r in in_month if r.assessment.outcome is AssessmentOutcome.BELOW_MINIMUM]
+        totals.append(
+            WageMonth(
+                month_end=month_end,
+                due=sum((r.assessment.due for r in in_month), ZERO),
+                shortfall=sum((r.assessment.shortfall for r in below if not r.assessment.provisional), ZERO),
+                provisional_shortfall=sum((r.assessment.shortfall for r in below if r.assessment.provisional), ZERO),
+                records=len(in_month),
+                records_below=len(below),
+            )
+        )
+        lines: dict[tuple[bool, bool], list[WageRecord]] = defaultdict(list)
+        for record in below:
+            lines[(record.source.establishes, record.assessment.provisional)].append(record)
+        for (established, provisional), same in sorted(lines.items()):
+            amount = sum((r.assessment.shortfall for r in same), ZERO)
+            shortfalls.append(ShortfallLine(month_end, established, provisional, len(same), amount))
+    fees = tuple(
+        FeeDeducted(r.record_id, r.period_end, r.source.establishes, r.assessment.recruitment_fee_deducted)
+        for r in records
+        if r.assessment.recruitment_fee_deducted > ZERO
+    )
+    return WageBatchSummary(tuple(totals), tuple(shortfalls), fees)
+
+
+@dataclass(frozen=True)
 class GrievanceCounts:
     alleged: dict[str, int]  # grievances ever alleged, by category (withdrawn ones left out)
     substantiated: dict[str, int]
@@ -128,61 +190,41 @@ class ComplianceHistory:
 
         Records without an applicable rate add nothing: nothing is known about them.
         """
+        return self.apply_wage_summary(batch_id, summarise_wages(records), now)
+
+    def apply_wage_summary(self, batch_id: str, summary: WageBatchSummary, now: datetime) -> bool:
+        """A batch as `summarise_wages` summed it up where its records were written (no record is read again)."""
         if not batch_id or self._seen(batch_id):
             return False
-        months: dict[date, list[WageRecord]] = defaultdict(list)
-        for record in records:
-            if record.assessment.outcome is not AssessmentOutcome.NO_APPLICABLE_RATE:
-                months[_month_end(record.period_end)].append(record)
-        totals = []
-        for month_end, in_month in sorted(months.items()):
-            below = [r for r in in_month if r.assessment.outcome is AssessmentOutcome.BELOW_MINIMUM]
-            totals.append(
-                WageMonth(
-                    month_end=month_end,
-                    due=sum((r.assessment.due for r in in_month), ZERO),
-                    shortfall=sum((r.assessment.shortfall for r in below if not r.assessment.provisional), ZERO),
-                    provisional_shortfall=sum(
-                        (r.assessment.shortfall for r in below if r.assessment.provisional), ZERO
-                    ),
-                    records=len(in_month),
-                    records_below=len(below),
+        for line in summary.shortfalls:
+            self._add(
+                HistoryEntry(
+                    entry_id=f"{batch_id}:{line.month_end.isoformat()}:{int(line.established)}{int(line.provisional)}",
+                    kind=EntryKind.WAGE_SHORTFALL,
+                    source_id=batch_id,
+                    occurred_on=line.month_end,
+                    recorded_at=now,
+                    detail=line.month_end.strftime("%Y-%m"),
+                    established=line.established,
+                    workers_affected=line.workers,
+                    amount=line.amount,
+                    provisional=line.provisional,
                 )
             )
-            lines: dict[tuple[bool, bool], list[WageRecord]] = defaultdict(list)
-            for record in below:
-                lines[(record.source.establishes, record.assessment.provisional)].append(record)
-            for (established, provisional), same in sorted(lines.items()):
-                self._add(
-                    HistoryEntry(
-                        entry_id=f"{batch_id}:{month_end.isoformat()}:{int(established)}{int(provisional)}",
-                        kind=EntryKind.WAGE_SHORTFALL,
-                        source_id=batch_id,
-                        occurred_on=month_end,
-                        recorded_at=now,
-                        detail=month_end.strftime("%Y-%m"),
-                        established=established,
-                        workers_affected=len(same),
-                        amount=sum((r.assessment.shortfall for r in same), ZERO),
-                        provisional=provisional,
-                    )
+        for fee in summary.fees:
+            self._add(
+                HistoryEntry(
+                    entry_id=f"{batch_id}:{fee.record_id}:fee",
+                    kind=EntryKind.RECRUITMENT_COST,
+                    source_id=batch_id,
+                    occurred_on=fee.occurred_on,
+                    recorded_at=now,
+                    detail="recruitment_fee_deducted_from_wages",
+                    established=fee.established,
+                    amount=fee.amount,
                 )
-        for record in records:
-            fee = record.assessment.recruitment_fee_deducted
-            if fee > ZERO:
-                self._add(
-                    HistoryEntry(
-                        entry_id=f"{batch_id}:{record.record_id}:fee",
-                        kind=EntryKind.RECRUITMENT_COST,
-                        source_id=batch_id,
-                        occurred_on=record.period_end,
-                        recorded_at=now,
-                        detail="recruitment_fee_deducted_from_wages",
-                        established=record.source.establishes,
-                        amount=fee,
-                    )
-                )
-        self.wage_batches.append(WageBatch(batch_id, now, tuple(totals)))
+            )
+        self.wage_batches.append(WageBatch(batch_id, now, summary.months))
         self._source_ids.add(batch_id)
         self._reevaluate(now)
         return True

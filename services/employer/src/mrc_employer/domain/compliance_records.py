@@ -58,8 +58,6 @@ class ComplianceRecorded:
     source: RecordSource
     occurred_on: date
     recorded_at: datetime
-    # A wage record stored by a wage-register import: the history takes it with its batch.
-    batch_id: str = ""
 
 
 @dataclass(frozen=True)

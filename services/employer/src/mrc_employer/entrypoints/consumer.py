@@ -55,8 +55,7 @@ def build_handler(updates: HistoryUpdates, decoder: EventDecoder) -> EventHandle
         elif event.type == COMPLIANCE_RECORDED:
             recorded = decoder.decode(event)
             assert isinstance(recorded, employer_events.ComplianceRecorded)
-            if not recorded.batch_id:  # a register's records arrive as their batch
-                updates.record_stored(recorded.record_id)
+            updates.record_stored(recorded.record_id)  # a register's records arrive as their batch
         elif event.type == WAGE_RECORDS_BATCHED:
             batched = decoder.decode(event)
             assert isinstance(batched, employer_events.WageRecordsBatched)

@@ -74,8 +74,8 @@ class HistoryUpdates:
         if batch is None:
             log.warning("a recorded wage batch is not stored", extra={"batch_id": batch_id})
             return False
-        records = [r for r in self._records.get_many(list(batch.record_ids)) if isinstance(r, WageRecord)]
-        return self._apply(batch.organisation_id, lambda h, now: h.apply_wage_batch(batch_id, records, now))
+        summary = batch.summary
+        return self._apply(batch.organisation_id, lambda h, now: h.apply_wage_summary(batch_id, summary, now))
 
     def grievance_signalled(self, organisation_id: str, signal: GrievanceSignal) -> bool:
         """A grievance event named (or stopped naming) the organisation; True if the history changed.
@@ -84,10 +84,11 @@ class HistoryUpdates:
         """
         if not organisation_id:
             return False
-        if self._histories.get(organisation_id) is None and self._organisations.get(organisation_id) is None:
+        history = self._histories.get(organisation_id)
+        if history is None and self._organisations.get(organisation_id) is None:
             log.info("grievance names an unknown organisation", extra={"event_id": signal.event_id})
             return False
-        return self._apply(organisation_id, lambda h, now: h.apply_grievance(signal, now))
+        return self._apply(organisation_id, lambda h, now: h.apply_grievance(signal, now), loaded=history)
 
     # -- the registry's erasures and merges (DPDP Act: erasure reaches every record naming the worker) ----
 
@@ -114,9 +115,12 @@ class HistoryUpdates:
                 log.exception("re-evaluation failed", extra={"organisation_id": organisation_id})
         return changed
 
-    def _apply(self, organisation_id: str, change: Change, *, create: bool = True) -> bool:
-        for _ in range(SAVE_ATTEMPTS):
-            history = self._histories.get(organisation_id)
+    def _apply(
+        self, organisation_id: str, change: Change, *, create: bool = True, loaded: ComplianceHistory | None = None
+    ) -> bool:
+        for attempt in range(SAVE_ATTEMPTS):
+            # The first attempt may use the history the caller just read; a lost race reads it again.
+            history = loaded if attempt == 0 and loaded is not None else self._histories.get(organisation_id)
             is_new = history is None
             if history is None:
                 if not create:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from mrc_employer.domain.compliance_history import ComplianceHistory
+from mrc_employer.domain.compliance_history import ComplianceHistory, WageBatchSummary
 from mrc_employer.domain.compliance_records import IloFinding, RecruitmentCostRecord, WorkingConditionsCheck
 from mrc_employer.domain.minimum_wages import MinimumWageEvent, MinimumWageRate
 from mrc_employer.domain.organisation import Organisation
@@ -60,11 +60,6 @@ class ComplianceRecords(Protocol):
         """Store a record with its events, unless the key was seen (then the first record, and False)."""
         ...
 
-    def add_many(self, records: Sequence[NewRecord]) -> set[str]:
-        """Store records of a wage register with their events; the ids stored by this call (the others were
-        stored before: a re-run of the same import)."""
-        ...
-
     def get(self, record_id: str) -> ComplianceRecord | None: ...
 
     def get_many(self, record_ids: Sequence[str]) -> list[ComplianceRecord]: ...
@@ -77,8 +72,10 @@ class ComplianceRecords(Protocol):
         """Records of the merged worker name the surviving one; how many changed."""
         ...
 
-    def add_batch(self, batch: WageBatchStored, *, also_publish: Sequence[Event]) -> bool:
-        """Store the batch with its event (once: False if it was stored before)."""
+    def add_batch(self, batch: WageBatchStored, records: Sequence[NewRecord], *, also_publish: Sequence[Event]) -> bool:
+        """Store a wage-register batch: its records (those an earlier run of the import did not store), then
+        their events, then the batch document with `also_publish` (its audit event) and
+        `WageRecordsBatched`. False if the batch was stored before."""
         ...
 
     def batch(self, batch_id: str) -> WageBatchStored | None: ...
@@ -102,6 +99,8 @@ class WageBatchStored:
     record_ids: tuple[str, ...]
     records_below_minimum: int
     stored_at: datetime
+    # What the history needs of the records, summed up where they were written: it reads none of them.
+    summary: WageBatchSummary
 
 
 class Histories(Protocol):

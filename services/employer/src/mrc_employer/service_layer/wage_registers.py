@@ -2,12 +2,15 @@
 
 Each row is checked by `domain.wage_register` (the columns, then the same rules as a single wage
 record) and assessed against the minimum-wage table; a row that breaks a rule is reported (row,
-column, problem; never the cell's value) and the others are stored. Nothing is half-written: each
-valid row becomes one wage-record document holding its events (`ComplianceRecorded`, and
-`WageShortfallFound` / `RecruitmentFeeFound` where found) and its audit event, exactly as a single
-wage record is stored, written `batch_size` at a time. After each batch, a batch document lists its
-records and carries `WageRecordsBatched`: the compliance history takes the batch as one (a month's
-totals per batch), so a register of thousands of rows is one line of history per month, not thousands.
+column, problem; never the cell's value) and the others are stored. Each valid row becomes one
+wage-record document, written `batch_size` at a time; then the records' events (`ComplianceRecorded`,
+and `WageShortfallFound` / `RecruitmentFeeFound` where found) are written in a few documents of their
+own, and last the batch's document, with the batch's audit event (one per batch: it names the batch,
+whose document lists its records) and `WageRecordsBatched`. The relay thus reads and clears a few
+documents per batch instead of one per row (the outbox writes and clears were most of an import's
+cost on FerretDB). The compliance
+history takes the batch as one (a month's totals per batch), so a register of thousands of rows is
+one line of history per month, not thousands.
 
 Idempotent twice over. The job's id derives from the partner, the organisation and the file's
 SHA-256, so the same file uploaded again returns the first job (or finishes one that stopped). Each
@@ -29,8 +32,9 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
 
+from mrc_employer.domain.compliance_history import summarise_wages
 from mrc_employer.domain.organisation import Organisation
-from mrc_employer.domain.organisation_access import RECORD_RESOURCE, acts_for_an_employer, source_of
+from mrc_employer.domain.organisation_access import acts_for_an_employer, source_of
 from mrc_employer.domain.values import looks_personal
 from mrc_employer.domain.wage_register import check_columns, wage_record_from_row
 from mrc_employer.domain.wage_register_job import (
@@ -74,6 +78,8 @@ RUNNING_LEASE = timedelta(minutes=2)
 MAX_FILE_NAME_LENGTH = 200
 WAGE_FIELDS = ("worker", "period", "days_worked", "amount_paid", "deductions")
 NOT_FOUND = "no such wage register"
+# The audit trail's resource for a batch of wage records (its id is the batch's; its document lists them).
+BATCH_RESOURCE = "wage_record_batch"
 
 
 class FileTooLarge(PayloadTooLarge):
@@ -238,7 +244,7 @@ class WageRegisterImporter:
                         batch, table.headers, batch_id, job, organisation, caller, now, progress
                     )
                     timings["checking_seconds"] += time.perf_counter() - checked
-                    work = functools.partial(self._store_batch, batch_id, job, records, now)
+                    work = functools.partial(self._store_batch, batch_id, job, records, caller, now)
                     pending.append((writer.submit(work), [n.record for n in records]))
                     while pending and (len(pending) > MAX_PENDING_BATCHES or pending[0][0].done()):
                         account_for_oldest()
@@ -314,33 +320,34 @@ class WageRegisterImporter:
             if isinstance(result, list):
                 self._fail(number, row_key, INVALID, result, progress)
                 continue
-            audit = self._audit.event(
-                caller,
-                Action.CREATE,
-                RECORD_RESOURCE,
-                result.record_id,
-                WAGE_FIELDS,
-                state_code=worksites[result.worksite_id].place.state_code,
-            )
-            new.append(NewRecord(result, caller.partner_id, idempotency_key, [audit]))
+            new.append(NewRecord(result, caller.partner_id, idempotency_key, []))
         return new
 
-    def _store_batch(self, batch_id: str, job: WageRegisterJob, records: list[NewRecord], now: datetime) -> None:
+    def _store_batch(
+        self, batch_id: str, job: WageRegisterJob, records: list[NewRecord], caller: Caller, now: datetime
+    ) -> None:
         if not records:
             return
-        self._records.add_many(records)
-        below = sum(n.record.assessment.outcome is AssessmentOutcome.BELOW_MINIMUM for n in records)
-        self._records.add_batch(
-            WageBatchStored(
-                batch_id=batch_id,
-                organisation_id=job.organisation_id,
-                job_id=job.job_id,
-                record_ids=tuple(n.record.record_id for n in records),
-                records_below_minimum=below,
-                stored_at=now,
-            ),
-            also_publish=[],
+        # One audit event for the batch (its document lists the records): who wrote which wage records.
+        audit = self._audit.event(
+            caller,
+            Action.CREATE,
+            BATCH_RESOURCE,
+            batch_id,
+            WAGE_FIELDS,
+            state_code=records[0].record.key.state_code,
         )
+        below = sum(n.record.assessment.outcome is AssessmentOutcome.BELOW_MINIMUM for n in records)
+        batch = WageBatchStored(
+            batch_id=batch_id,
+            organisation_id=job.organisation_id,
+            job_id=job.job_id,
+            record_ids=tuple(n.record.record_id for n in records),
+            records_below_minimum=below,
+            stored_at=now,
+            summary=summarise_wages([n.record for n in records]),
+        )
+        self._records.add_batch(batch, records, also_publish=[audit])
 
     @staticmethod
     def _fail(number: int, row_key: str, code: str, problems: Sequence[FieldViolation], progress: _Progress) -> None:

@@ -21,6 +21,11 @@ if sys.version_info >= (3, 11):
 else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
+if sys.version_info >= (3, 13):
+    from warnings import deprecated as _deprecated
+else:
+    from typing_extensions import deprecated as _deprecated
+
 DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
@@ -75,7 +80,8 @@ Global___WorksiteAdded: _TypeAlias = WorksiteAdded  # noqa: Y015
 @_typing.final
 class ComplianceRecorded(_message.Message):
     """A compliance record was stored (a wage payment, a recruitment cost, a working-conditions check or an
-    ILO-indicator finding).
+    ILO-indicator finding). The wage records of a wage-register import are announced per batch instead
+    (WageRecordsBatched, listing them); their shortfalls and fees still come one by one.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -95,10 +101,16 @@ class ComplianceRecorded(_message.Message):
     source: _compliance_pb2.RecordSource.ValueType
     occurred_on: _builtins.str
     """YYYY-MM-DD: the end of the wage period, the day charged or the day observed."""
-    batch_id: _builtins.str
-    """Set for a wage record stored by a wage-register import: the compliance history takes it with its
-    batch (WageRecordsBatched), not on its own.
-    """
+    @_builtins.property
+    @_deprecated("""This field has been marked as deprecated using proto field options.""")
+    def batch_id(self) -> _builtins.str:
+        """Never set: a register's wage records are announced per batch (WageRecordsBatched)."""
+
+    @batch_id.setter
+    @_deprecated("""This field has been marked as deprecated using proto field options.""")
+    def batch_id(self, value: _builtins.str) -> None:
+        """Never set: a register's wage records are announced per batch (WageRecordsBatched)."""
+
     @_builtins.property
     def recorded_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -123,7 +135,9 @@ Global___ComplianceRecorded: _TypeAlias = ComplianceRecorded  # noqa: Y015
 
 @_typing.final
 class WageRecordsBatched(_message.Message):
-    """Wage records of one wage-register import were stored together (batch_id names them)."""
+    """Wage records of one wage-register import were stored together: the compliance records of a register,
+    announced per batch of up to 500 rows.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -133,6 +147,7 @@ class WageRecordsBatched(_message.Message):
     RECORDS_FIELD_NUMBER: _builtins.int
     RECORDS_BELOW_MINIMUM_FIELD_NUMBER: _builtins.int
     STORED_AT_FIELD_NUMBER: _builtins.int
+    RECORD_IDS_FIELD_NUMBER: _builtins.int
     batch_id: _builtins.str
     employer_id: _builtins.str
     job_id: _builtins.str
@@ -141,6 +156,8 @@ class WageRecordsBatched(_message.Message):
     records_below_minimum: _builtins.int
     @_builtins.property
     def stored_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def record_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     def __init__(
         self,
         *,
@@ -150,10 +167,11 @@ class WageRecordsBatched(_message.Message):
         records: _builtins.int = ...,
         records_below_minimum: _builtins.int = ...,
         stored_at: _timestamp_pb2.Timestamp | None = ...,
+        record_ids: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["stored_at", b"stored_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["batch_id", b"batch_id", "employer_id", b"employer_id", "job_id", b"job_id", "records", b"records", "records_below_minimum", b"records_below_minimum", "stored_at", b"stored_at"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["batch_id", b"batch_id", "employer_id", b"employer_id", "job_id", b"job_id", "record_ids", b"record_ids", "records", b"records", "records_below_minimum", b"records_below_minimum", "stored_at", b"stored_at"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
