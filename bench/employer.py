@@ -147,15 +147,22 @@ def _organisation(n: int, roles: list[str]) -> dict[str, Any]:
     }
 
 
+# Central-sphere construction, area A, from 1 October 2024 (the seed table's rows), per skill as a
+# register writes it.
+DAILY_RATE = {"Unskilled": 783, "unskilled": 783, "Semi-skilled": 868, "skilled": 954}
+
+
 def build_register(rows: int, site: str, seed: int = 7) -> bytes:
+    """About a fifth of the rows paid below the minimum wage (a bad register), some with deductions."""
     rng = random.Random(seed)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(HEADER)
     for n in range(rows):
-        month = 1 + n % 12
+        month = 10 + n % 3  # October to December 2024: the rates above apply
         days = rng.choice(["26", "25", "24.5", "22"])
-        due = 783 * float(days)
+        skill = rng.choice(list(DAILY_RATE))
+        due = DAILY_RATE[skill] * float(days)
         paid = due * (rng.uniform(0.6, 0.95) if rng.random() < 0.2 else rng.uniform(1.0, 1.1))
         writer.writerow(
             [
@@ -163,10 +170,10 @@ def build_register(rows: int, site: str, seed: int = 7) -> bytes:
                 f"EMP-{n:06d}",
                 site,
                 f"2024-{month:02d}-01",
-                f"2024-{month:02d}-{26 if month == 2 else 28}",
+                f"2024-{month:02d}-28",
                 days,
                 f"{paid:.2f}",
-                rng.choice(["Unskilled", "unskilled", "Semi-skilled", "skilled"]),
+                skill,
                 f"{rng.randint(0, 900)}" if rng.random() < 0.5 else "",
                 "500" if rng.random() < 0.2 else "",
             ]

@@ -3,6 +3,7 @@ the audit stored with a record, encrypted evidence, and what each reader sees of
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -190,7 +191,10 @@ def test_evidence_is_stored_encrypted_and_never_in_events() -> None:
     )
     assert isinstance(result.record, IloFinding)
     stored = service.store.collection("compliance_records").documents[result.record.record_id]
-    assert stored["body"]["evidence"] == "enc:10:Supervisor keeps Aadhaar cards of 12 workers in the office safe"
+    assert (
+        json.loads(stored["body"])["evidence"]
+        == "enc:10:Supervisor keeps Aadhaar cards of 12 workers in the office safe"
+    )
     for event in service.outbox("compliance_records", result.record.record_id):
         assert b"Aadhaar" not in event.data
 

@@ -72,7 +72,7 @@ log = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 100_000
-BATCH_SIZE = 500
+BATCH_SIZE = 1000
 MAX_PENDING_BATCHES = 2
 RUNNING_LEASE = timedelta(minutes=2)
 MAX_FILE_NAME_LENGTH = 200

@@ -136,7 +136,7 @@ Global___ComplianceRecorded: _TypeAlias = ComplianceRecorded  # noqa: Y015
 @_typing.final
 class WageRecordsBatched(_message.Message):
     """Wage records of one wage-register import were stored together: the compliance records of a register,
-    announced per batch of up to 500 rows.
+    announced per batch of up to 1,000 rows.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
