@@ -1,4 +1,8 @@
-"""Authentication for REST endpoints: `caller: Annotated[Caller, auth.requires(Scope.X)]`."""
+"""Authentication for REST endpoints: `caller: Annotated[Caller, auth.requires(Scope.X)]`.
+
+The caller's address is the socket's peer, or the client a trusted proxy names in `X-Forwarded-For`
+(`client_address`); the limits run as `CallerGuard` describes, so failed calls count too.
+"""
 
 from __future__ import annotations
 
@@ -8,25 +12,53 @@ from typing import Any
 from fastapi import Depends, Request
 
 from mrc_kernel.caller import Caller, bearer_token
+from mrc_kernel.errors import Unauthenticated
 from mrc_kernel.roles import Scope
-from mrc_plumbing.auth.rate_limit import RateLimiter
+from mrc_plumbing.auth.client_address import FORWARDED_FOR, TrustedProxies
+from mrc_plumbing.auth.guard import CallerGuard
+from mrc_plumbing.auth.rate_limit import Limiter, SlidingWindowLimiter
 from mrc_plumbing.auth.verifier import TokenVerifier
 from mrc_plumbing.structured_logging import request_id_var
 
+# Set on each dependency `requires` makes, so the OpenAPI document can name the scope an operation needs.
+SCOPE_ATTRIBUTE = "__mrc_scope__"
+
+
+def client_address(request: Request, proxies: TrustedProxies) -> str:
+    peer = request.client.host if request.client else ""
+    return proxies.client_address(peer, request.headers.getlist(FORWARDED_FOR))
+
 
 class HttpAuth:
-    def __init__(self, verifier: TokenVerifier, limiter: RateLimiter) -> None:
+    def __init__(
+        self,
+        verifier: TokenVerifier,
+        limiter: Limiter,
+        *,
+        address_limiter: Limiter | None = None,
+        failure_limiter: SlidingWindowLimiter | None = None,
+        proxies: TrustedProxies | None = None,
+    ) -> None:
         self._verifier = verifier
-        self._limiter = limiter
+        self.guard = CallerGuard(limiter, address_limiter, failure_limiter, proxies or TrustedProxies())
+
+    def address(self, request: Request) -> str:
+        return client_address(request, self.guard.proxies)
 
     def caller(self, request: Request, scope: Scope) -> Caller:
-        caller = self._verifier.verify(bearer_token(request.headers.get("authorization", "")))
+        address = self.address(request)
+        self.guard.before_authentication(address)
+        try:
+            caller = self._verifier.verify(bearer_token(request.headers.get("authorization", "")))
+        except Unauthenticated:
+            self.guard.authentication_failed(address)
+            raise
+        self.guard.authenticated(caller.client_id)
         caller.require(scope)
-        self._limiter.check(caller.client_id)
         return dataclasses.replace(
             caller,
             purpose=request.headers.get("x-purpose", ""),
-            remote_address=request.client.host if request.client else "",
+            remote_address=address,
             request_id=request_id_var.get(),
         )
 
@@ -34,4 +66,5 @@ class HttpAuth:
         def dependency(request: Request) -> Caller:
             return self.caller(request, scope)
 
+        setattr(dependency, SCOPE_ATTRIBUTE, scope.value)
         return Depends(dependency)
