@@ -10,7 +10,7 @@ from mrc_access.entrypoints.grpc_api import AccessServicer
 from mrc_access.service_layer.administration import CreateClient, CreatePartner
 from mrc_kernel.errors import InvalidArgument
 from mrc_kernel.roles import Role
-from tests.unit.access.fakes import Platform, access_record
+from tests.unit.access.fakes import OPERATOR, Platform, access_record
 
 
 class FakeContext:
@@ -21,6 +21,9 @@ class FakeContext:
 
     def invocation_metadata(self) -> tuple[tuple[str, str], ...]:
         return self.metadata
+
+    def peer(self) -> str:
+        return "ipv4:198.51.100.7:50123"
 
 
 def servicer(platform: Platform) -> AccessServicer:
@@ -94,16 +97,16 @@ def test_access_records_page_over_grpc() -> None:
     for n in range(3):
         platform.audit_trail.record(access_record(n))
     auditors = platform.administration.create_partner(
-        CreatePartner("Audit cell", PartnerKind.AUDITOR, (), (), "", caller_partner_id="operators")
+        CreatePartner("Audit cell", PartnerKind.AUDITOR, (), (), "", caller_partner_id="operators"), OPERATOR
     ).partner
-    issued = platform.administration.create_client(CreateClient(auditors.partner_id, (Role.AUDITOR,)))
+    issued = platform.administration.create_client(CreateClient(auditors.partner_id, (Role.AUDITOR,)), OPERATOR)
     token = platform.tokens.issue(issued.client.client_id, issued.client_secret).access_token
     context = FakeContext([("authorization", f"Bearer {token}")])
     api = servicer(platform)
     first = api.ListAccessRecords(pb.ListAccessRecordsRequest(resource_id="w-1", page_size=2), context)  # type: ignore[arg-type]
-    assert [r.request_id for r in first.records] == ["r-2", "r-1"]
+    assert [r.request_id for r in first.records] == ["r-2", "r-0"]  # r-0 and r-1 share an instant
     rest = api.ListAccessRecords(
         pb.ListAccessRecordsRequest(resource_id="w-1", page_size=2, page_token=first.next_page_token),
         context,  # type: ignore[arg-type]
     )
-    assert [r.request_id for r in rest.records] == ["r-0"] and rest.next_page_token == ""
+    assert [r.request_id for r in rest.records] == ["r-1"] and rest.next_page_token == ""

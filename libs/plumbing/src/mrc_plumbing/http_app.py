@@ -11,22 +11,20 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import urljoin
 
 from fastapi import FastAPI, Request, Response
-from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mrc_kernel.errors import PROBLEM_TYPE_BASE, DomainError, InvalidArgument, Unauthenticated, problem_type
 from mrc_kernel.roles import Scope
-from mrc_plumbing.auth.http import SCOPE_ATTRIBUTE
+from mrc_plumbing.auth.http import BEARER_SCHEME, OAUTH2_SCHEME
 from mrc_plumbing.error_mapping import http_status, public_detail, retry_after
 from mrc_plumbing.outages import as_unavailable
 from mrc_plumbing.request_ids import request_id_from
@@ -204,8 +202,6 @@ def create_http_app(
 
 # -- OpenAPI ---------------------------------------------------------------------------------------
 
-BEARER_SCHEME = "bearerAuth"
-OAUTH2_SCHEME = "oauth2ClientCredentials"
 PROBLEM_SCHEMA_NAME = "Problem"
 PROBLEM_RESPONSES: dict[int, str] = {
     401: "Unauthenticated: no bearer token, or one that is invalid, expired or revoked",
@@ -263,25 +259,6 @@ def _problem_response(status: int) -> dict[str, Any]:
     return response
 
 
-def _scopes(dependant: Dependant) -> Iterator[str]:
-    for dependency in dependant.dependencies:
-        scope = getattr(dependency.call, SCOPE_ATTRIBUTE, None)
-        if isinstance(scope, str):
-            yield scope
-        yield from _scopes(dependency)
-
-
-def operation_scopes(app: FastAPI) -> dict[tuple[str, str], list[str]]:
-    """(path, lower-case method) -> the scopes the operation's auth dependencies require."""
-    found: dict[tuple[str, str], list[str]] = {}
-    for route in app.routes:
-        if isinstance(route, APIRoute) and route.include_in_schema:
-            scopes = sorted(set(_scopes(route.dependant)))
-            for method in route.methods or ():
-                found[(route.path_format, method.lower())] = scopes
-    return found
-
-
 def install_openapi(app: FastAPI, *, token_url: str) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
@@ -302,12 +279,18 @@ def install_openapi(app: FastAPI, *, token_url: str) -> None:
                 "flows": {"clientCredentials": {"tokenUrl": token_url, "scopes": {s.value: s.value for s in Scope}}},
             },
         }
-        scopes = operation_scopes(app)
-        for path, item in schema.get("paths", {}).items():
+        for item in schema.get("paths", {}).values():
             for method, operation in item.items():
                 if method not in HTTP_METHODS:
                     continue
-                needed = scopes.get((path, method))
+                # The scopes the operation's auth dependency declared (`declares_scope`), if any.
+                needed = sorted(
+                    {
+                        scope
+                        for requirement in operation.get("security", [])
+                        for scope in requirement.get(OAUTH2_SCHEME, [])
+                    }
+                )
                 responses = operation.setdefault("responses", {})
                 statuses = PROBLEM_RESPONSES if needed else PUBLIC_PROBLEM_STATUSES
                 for status in statuses:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
+from fastapi.security import OAuth2
 
 from mrc_kernel.caller import Caller, bearer_token
 from mrc_kernel.errors import Unauthenticated
@@ -20,8 +22,22 @@ from mrc_plumbing.auth.rate_limit import Limiter, SlidingWindowLimiter
 from mrc_plumbing.auth.verifier import TokenVerifier
 from mrc_plumbing.structured_logging import request_id_var
 
-# Set on each dependency `requires` makes, so the OpenAPI document can name the scope an operation needs.
-SCOPE_ATTRIBUTE = "__mrc_scope__"
+BEARER_SCHEME = "bearerAuth"
+OAUTH2_SCHEME = "oauth2ClientCredentials"
+# Only declares, for the OpenAPI document, which scope an operation needs (its `security`); it checks
+# nothing. `create_http_app` publishes the real token URL.
+_DECLARED_SCHEME = OAuth2(
+    flows=OAuthFlows(
+        clientCredentials=OAuthFlowClientCredentials(tokenUrl="/oauth2/token", scopes={s.value: s.value for s in Scope})
+    ),
+    scheme_name=OAUTH2_SCHEME,
+    auto_error=False,
+)
+
+
+def declares_scope(scope: Scope) -> Any:
+    """A sub-dependency that names `scope` as the operation's security requirement in OpenAPI."""
+    return Security(_DECLARED_SCHEME, scopes=[scope.value])
 
 
 def client_address(request: Request, proxies: TrustedProxies) -> str:
@@ -63,8 +79,8 @@ class HttpAuth:
         )
 
     def requires(self, scope: Scope) -> Any:
-        def dependency(request: Request) -> Caller:
+        # A default, not an `Annotated` alias: this module's annotations are strings, `scope` is local.
+        def dependency(request: Request, _declared: str | None = declares_scope(scope)) -> Caller:
             return self.caller(request, scope)
 
-        setattr(dependency, SCOPE_ATTRIBUTE, scope.value)
         return Depends(dependency)
