@@ -95,6 +95,32 @@ def test_replicas_share_their_counts_through_the_store() -> None:
     refused(limiters[0], "c-1")
 
 
+class HandSynced(SharedCounters):
+    """Running, but syncing only when the test says so."""
+
+    def wake(self) -> None:
+        pass
+
+
+def test_a_replica_never_runs_far_ahead_of_what_the_others_know() -> None:
+    store, clock = InMemoryStore(), Clock()
+    counters = HandSynced(store, clock=clock, sync_seconds=3600)
+    limiter = SlidingWindowLimiter("client", WindowRule(100, 60), counters=counters, clock=clock)
+    counters.start()  # counts are shared from now on
+    for _ in range(20):
+        limiter.check("c-1")
+    assert refused(limiter, "c-1") == 1  # a fifth of the limit unsynced: wait for the sync
+    counters.sync_once()
+    for _ in range(20):
+        limiter.check("c-1")
+    store.unavailable = True
+    counters.sync_once()  # no store: each process limits on its own, without the cap
+    for _ in range(60):
+        limiter.check("c-1")
+    refused(limiter, "c-1")  # the limit itself (20 + 20 + 60) still holds
+    counters.stop()
+
+
 def test_a_replica_wakes_its_sync_early_when_a_key_is_busy() -> None:
     store, clock = InMemoryStore(), Clock()
     counters = SharedCounters(store, clock=clock)

@@ -19,11 +19,12 @@ How the shared counts work, and what they cost:
   Documents are `{_id: "<limiter>:<key>:<window>", count, expires_at}` and are swept once expired.
 - With N replicas, each one refuses as soon as the cluster's total it knows of reaches the limit, and
   it learns the others' hits within one sync. A burst that arrives at all replicas at once may
-  therefore pass the limit by what the other replicas admit before their next sync: at most about a
-  tenth of the limit each (the early sync), so about `limit * (1 + (N - 1) / 10)` in the worst case,
-  and exactly `limit` once the counts have met. The long-run rate holds cluster-wide.
-- If the store cannot be reached the counts stay local (each process limits on its own) and the sync
-  retries: a store outage must not also turn into refusing every request.
+  therefore pass the limit by what the other replicas admit before they have shared their counts:
+  a replica never holds more than a fifth of the limit unsynced (it refuses with `Retry-After: 1`
+  until its sync is through), so at most `limit * (1 + (N - 1) / 5)` in the worst case, and exactly
+  `limit` once the counts have met. The long-run rate holds cluster-wide.
+- If the store cannot be reached the counts stay local (each process limits on its own, without the
+  unsynced cap) and the sync retries: a store outage must not also turn into refusing every request.
 """
 
 from __future__ import annotations
@@ -47,8 +48,11 @@ COLLECTION = "rate_limits"
 DEFAULT_SYNC_SECONDS = 0.5
 SWEEP_SECONDS = 60.0
 SWEEP_BATCH = 500
-# Slots gathering this share of their limit between syncs wake the sync thread at once.
+# Slots gathering this share of their limit between syncs wake the sync thread at once...
 EARLY_SYNC_SHARE = 0.1
+# ...and a replica admits no more than this share unsynced (while the counts are being shared), so
+# however slow a sync is, no replica runs far ahead of what the others know.
+MAX_UNSYNCED_SHARE = 0.2
 _SAFE_KEY = re.compile(r"^[A-Za-z0-9._:@/-]{1,80}$")
 
 
@@ -135,6 +139,9 @@ class SlidingWindowLimiter:
         self._lock = threading.Lock()
         self._counters = counters
         self._cleaned_window = -1
+        # Whether counts are being shared (the counters run, and the last sync reached the store):
+        # the unsynced cap applies only then.
+        self.sharing = False
         if counters is not None and rule is not None:
             counters.register(self)
 
@@ -180,10 +187,15 @@ class SlidingWindowLimiter:
                 raise RateLimited(_retry_after(estimate, previous_total, current.total, elapsed, rule), self._detail)
             if not count:
                 return
-            current.pending += 1
+            unsynced_cap = self.sharing and current.pending >= max(1, int(rule.limit * MAX_UNSYNCED_SHARE))
+            if not unsynced_cap:
+                current.pending += 1
             wake = current.pending >= self._early_sync_at()
         if wake and self._counters is not None:
             self._counters.wake()
+        if unsynced_cap:
+            # Ahead of what the other replicas know: refuse until this replica's counts are shared.
+            raise RateLimited(1, self._detail)
 
     def _window(self, now: float) -> int:
         assert self.rule is not None
@@ -285,6 +297,7 @@ class SharedCounters:
 
     def register(self, limiter: SlidingWindowLimiter) -> None:
         self._limiters.append(limiter)
+        limiter.sharing = self._thread is not None and not self._failing
 
     def wake(self) -> None:
         self._wake.set()
@@ -294,12 +307,15 @@ class SharedCounters:
         try:
             for limiter in list(self._limiters):
                 limiter.sync(self.collection)
+                limiter.sharing = self._thread is not None
             if self.clock() - self._swept_at >= SWEEP_SECONDS:
                 self.sweep()
             if self._failing:
                 log.info("rate limit counts are shared again")
             self._failing = False
         except Exception as exc:
+            for limiter in self._limiters:
+                limiter.sharing = False
             if not self._failing:
                 log.warning("rate limit counts cannot be shared; limiting per process", extra={"error": str(exc)})
             self._failing = True
@@ -321,6 +337,9 @@ class SharedCounters:
 
     def start(self) -> None:
         if self._thread is None:
+            # From now on the counts are shared, and no replica runs far ahead of the others.
+            for limiter in self._limiters:
+                limiter.sharing = True
             self._thread = threading.Thread(target=self._run, name="rate-limit-sync", daemon=True)
             self._thread.start()
 
