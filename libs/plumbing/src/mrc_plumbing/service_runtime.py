@@ -184,6 +184,9 @@ def run_service(connections: Connections, http_app: FastAPI, grpc_server: GrpcSe
         port=settings.http_port,
         log_config=None,
         access_log=False,
+        # uvicorn would otherwise rewrite the client address from X-Forwarded-For for peers it trusts
+        # (127.0.0.1 by default): which proxies to believe is `MRC_AUTH_TRUSTED_PROXIES`' decision alone.
+        proxy_headers=False,
         timeout_graceful_shutdown=5,
     )
     try:

@@ -54,9 +54,11 @@ class AccessSettings(ServiceSettings):
     token_workers: int = Field(default=4, ge=1, le=64)
 
     # Audit listings: how long one page may search, and how many may run at once (per caller, in all).
-    audit_listing_time_budget_seconds: float = Field(default=2.0, gt=0, le=30)
-    audit_listings_in_flight: int = Field(default=4, ge=1)
-    audit_listings_in_flight_per_caller: int = Field(default=2, ge=1)
+    # On MongoDB a page is an index walk of milliseconds; the embedded FerretDB sorts the whole trail for
+    # each page, so the budget must exceed that for a listing to make progress there.
+    audit_listing_time_budget_seconds: float = Field(default=3.0, gt=0, le=30)
+    audit_listings_in_flight: int = Field(default=2, ge=1)
+    audit_listings_in_flight_per_caller: int = Field(default=1, ge=1)
 
     @property
     def key_grace_seconds(self) -> int:

@@ -46,7 +46,7 @@ class AccessServicer(pb_grpc.AccessServiceServicer):
         self._audit_trail = audit_trail
         self._verifier = verifier
         self._guard = guard or CallerGuard(RateLimiter(0, 1))
-        self._listings = listings or ConcurrencyLimit("audit listings", total=4, per_key=2)
+        self._listings = listings or ConcurrencyLimit("audit listings", total=2, per_key=1)
 
     def _caller(self, context: grpc.ServicerContext, scope: Scope, *, purpose: str = "operations") -> Caller:
         address = grpc_client_address(context, self._guard.proxies)

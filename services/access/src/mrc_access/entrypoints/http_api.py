@@ -168,7 +168,7 @@ def unlimited() -> CallerGuard:
     return CallerGuard(RateLimiter(0, 1))
 
 
-def audit_listings(total: int = 4, per_caller: int = 2) -> ConcurrencyLimit:
+def audit_listings(total: int = 2, per_caller: int = 1) -> ConcurrencyLimit:
     """The per-process cap on audit listings running at once (REST and gRPC share one)."""
     return ConcurrencyLimit("audit listings", total=total, per_key=per_caller)
 
@@ -309,8 +309,8 @@ def audit_router(
         summary="The audit trail of the caller's states (an operator: the cluster's), newest first",
         description=(
             "At most 200 records a page, found within a time budget: a short page with a `next_page_token` "
-            "is not the last one. A caller may run 2 listings at once and the process 4: more answer "
-            "429 or 503 with Retry-After at once."
+            "is not the last one. Listings running at once are capped per caller and per process "
+            "(1 and 2 by default): more answer 429 or 503 with Retry-After at once."
         ),
     )
     def list_audit_records(

@@ -4,7 +4,7 @@ Who sees what: an auditor lists the records of the states in its token (the stat
 read or written; a token naming no state: the cluster's state, or every state where the cluster serves
 several); an operator lists the whole cluster's trail. Filters narrow that further, never widen it.
 
-A listing is bounded: at most 200 records a page, and no longer than the time budget (2 s by default);
+A listing is bounded: at most 200 records a page, and no longer than the time budget (3 s by default);
 a page the budget cut short comes back with a continuation token like any other page.
 """
 
@@ -25,7 +25,7 @@ from mrc_kernel.roles import Role
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 MAX_FILTER_LENGTH = 128
-DEFAULT_TIME_BUDGET_SECONDS = 2.0
+DEFAULT_TIME_BUDGET_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
