@@ -44,7 +44,7 @@ from mrc_registry.domain.worker import (
     WorkerDetails,
     WorkerStatus,
 )
-from mrc_registry.service_layer.ports import NewWorker, SearchCriteria
+from mrc_registry.service_layer.ports import NewWorker, SearchCriteria, SearchPage
 
 MATCH_KEYS_FIELD = "match_keys"
 CONSENT_EXPIRIES_FIELD = "consent_expiries"
@@ -341,13 +341,14 @@ class StoredWorkers:
         ranked = self._keys.ranked(match_keys, limit=limit, exclude=exclude)
         return self._active([r.document_id for r in ranked])
 
-    def search(self, criteria: SearchCriteria, *, after: str, limit: int) -> list[Worker]:
+    def search(self, criteria: SearchCriteria, *, after: str, limit: int) -> SearchPage:
         keyed = [
             *([f"phone:{criteria.phone_index}"] if criteria.phone_index else []),
             *([criteria.document_index] if criteria.document_index else []),
         ]
         if keyed or criteria.name_keys:
-            return self._search_by_keys(criteria, keyed, after=after, limit=limit)
+            found = self._search_by_keys(criteria, keyed, after=after, limit=limit)
+            return SearchPage(found, found[-1].worker_id if len(found) == limit else "")
         query: dict[str, Any] = {"status": WorkerStatus.ACTIVE.value}
         if criteria.district_code:
             query["home.district_code"] = criteria.district_code
@@ -358,7 +359,7 @@ class StoredWorkers:
         page = self._workers.page(
             query, after=after, limit=limit, time_budget_seconds=LISTING_TIME_BUDGET_SECONDS, exclude=_EXCLUDED
         )
-        return [_from_document(d) for d in page.documents]
+        return SearchPage([_from_document(d) for d in page.documents], page.next_after)
 
     def _search_by_keys(self, criteria: SearchCriteria, keyed: list[str], *, after: str, limit: int) -> list[Worker]:
         # Every exact criterion must match; any of the name's phonetic keys may.

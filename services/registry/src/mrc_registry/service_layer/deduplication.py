@@ -152,10 +152,13 @@ class Deduplicator:
         facts = facts_of(worker)
         matches: list[Match] = []
         for candidate in candidates:
-            result = score(facts, facts_of(candidate), self._thresholds)
-            if result.decision is MatchDecision.CERTAIN:
+            candidate_facts = facts_of(candidate)
+            result = score(facts, candidate_facts, self._thresholds)
+            # A high score on names, birth year and place alone is still fuzzy (facts on public voter
+            # lists): only a shared document or phone makes a match certain, and fuzzy ones go to review.
+            if result.decision is MatchDecision.CERTAIN and _shares_an_identifier(facts, candidate_facts):
                 matches.append(Match(candidate, MatchKind.CERTAIN, result.score, tuple(result.reasons)))
-            elif result.decision is MatchDecision.POSSIBLE:
+            elif result.decision is not MatchDecision.NONE:
                 matches.append(Match(candidate, MatchKind.POSSIBLE, result.score, tuple(result.reasons)))
         matches.sort(key=lambda m: (m.kind is not MatchKind.CERTAIN, -m.score, m.worker.worker_id))
         return Assessment(matches)
@@ -187,6 +190,10 @@ class Deduplicator:
         if reviews:
             self._reviews.add_pending(reviews)
         return reviews
+
+
+def _shares_an_identifier(a: CandidateFacts, b: CandidateFacts) -> bool:
+    return bool(a.identity_indexes & b.identity_indexes) or bool(a.phone_index and a.phone_index == b.phone_index)
 
 
 def holders(worker: Worker, now: datetime) -> set[str]:

@@ -29,6 +29,13 @@ class SearchCriteria:
 
 
 @dataclass(frozen=True)
+class SearchPage:
+    workers: list[Worker]
+    # Where the next read continues (the last worker id read); empty when there is no more.
+    next_after: str = ""
+
+
+@dataclass(frozen=True)
 class NewWorker:
     """A worker to store, with what `WorkerRepository.add` stores alongside it."""
 
@@ -69,8 +76,9 @@ class WorkerRepository(Protocol):
         """Active workers sharing at least one matching key, those sharing more first."""
         ...
 
-    def search(self, criteria: SearchCriteria, *, after: str, limit: int) -> list[Worker]:
-        """Active workers matching every given criterion, ordered by worker id, after the cursor."""
+    def search(self, criteria: SearchCriteria, *, after: str, limit: int) -> SearchPage:
+        """Active workers matching every given criterion, ordered by worker id, after the cursor. A listing
+        the store cut short for time comes back short, with where to continue."""
         ...
 
     def with_consents_expiring(self, before: object, *, limit: int) -> list[Worker]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -50,6 +51,8 @@ from mrc_registry.service_layer.registration import consent_from, prepare_regist
 
 PERSONAL_FIELDS = tuple(sorted(EVERY_FIELD))
 MAX_PAGE_SIZE = 200
+# How long one search request reads before answering with what it found (and a token to continue).
+SEARCH_TIME_BUDGET_SECONDS = 2.0
 # Purposes under which a worker's record may be changed.
 WRITE_PURPOSES = frozenset({Purpose.REGISTRATION, Purpose.CASE_MANAGEMENT})
 
@@ -250,18 +253,22 @@ class WorkerService:
         criteria = self._criteria(query)
         after = _decode_cursor(query.page_token)
         found: list[tuple[Worker, Decision]] = []
-        # Records the caller may not use are skipped; keep reading until the page is full.
-        while len(found) < query.page_size:
+        # Records the caller may not use are skipped; keep reading until the page is full, the store has no
+        # more, or the time budget is spent: then the page is short and its token continues where reading
+        # stopped, so no request reads a whole district on its own.
+        deadline = time.monotonic() + SEARCH_TIME_BUDGET_SECONDS
+        while True:
             batch = self._workers.search(criteria, after=after, limit=query.page_size)
-            for worker in batch:
+            for worker in batch.workers:
                 if decision := self.access.decision(worker, caller, purpose):
                     found.append((worker, decision))
-            if len(batch) < query.page_size:
-                after = ""
+            after = batch.next_after
+            if not after or len(found) >= query.page_size or time.monotonic() >= deadline:
                 break
-            after = batch[-1].worker_id
         page = found[: query.page_size]
-        next_token = _encode_cursor(page[-1][0].worker_id) if after and page else ""
+        if len(found) > query.page_size:
+            after = page[-1][0].worker_id
+        next_token = _encode_cursor(after) if after else ""
         views = [self._view(worker, caller, decision) for worker, decision in page]
         for view in views:
             worker = view.worker
