@@ -37,8 +37,10 @@ class AccessSettings(ServiceSettings):
     # The token endpoint (see `entrypoints/token_limits.py`). Rates are shared by every replica (0: no limit).
     token_rate_per_address_per_second: float = Field(default=20.0, ge=0)
     token_burst_per_address: int = Field(default=200, ge=1)
-    token_rate_per_client_per_second: float = Field(default=5.0, ge=0)
-    token_burst_per_client: int = Field(default=50, ge=1)
+    # (A client needs a token every few minutes; guessing is stopped by the lockout below, so this only
+    # catches a runaway integration.)
+    token_rate_per_client_per_second: float = Field(default=10.0, ge=0)
+    token_burst_per_client: int = Field(default=100, ge=1)
     # This many wrong secrets for one client id within the window lock that client id for `lock_seconds`...
     client_lockout_failures: int = Field(default=10, ge=1)
     client_lockout_window_seconds: float = Field(default=900.0, gt=0)
