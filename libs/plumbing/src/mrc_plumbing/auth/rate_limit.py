@@ -14,15 +14,17 @@ How the shared counts work, and what they cost:
   the cluster-wide count last read from the store plus this process's hits not yet written.
 - A background thread (`SharedCounters`, one per process) writes the hits of every active slot every
   `sync_seconds` (0.5 s by default), or sooner once a slot has gathered a tenth of its limit: one
-  `insert_many` for windows seen for the first time, one `update_each` of `$inc`s, one `get_many` to
-  read back the cluster's totals, each for up to 50 slots per command. An idle process writes nothing.
-  Documents are `{_id: "<limiter>:<key>:<window>", count, expires_at}` and are swept once expired.
+  `insert_many` for windows seen for the first time, `update_each` of `$inc`s (50 to a command), one
+  `get_many` to read back the cluster's totals (one `$in` on MongoDB, point reads on FerretDB), for the
+  slots hit since the last sync only. An idle process writes nothing. Documents are
+  `{_id: "<limiter>:<key>:<window>", count, expires_at}` and are swept once expired.
 - With N replicas, each one refuses as soon as the cluster's total it knows of reaches the limit, and
   it learns the others' hits within one sync. A burst that arrives at all replicas at once may
-  therefore pass the limit by what the other replicas admit before they have shared their counts:
-  a replica never holds more than a fifth of the limit unsynced (it refuses with `Retry-After: 1`
-  until its sync is through), so at most `limit * (1 + (N - 1) / 5)` in the worst case, and exactly
-  `limit` once the counts have met. The long-run rate holds cluster-wide.
+  therefore pass the limit by what the other replicas admit before their counts have met: a replica
+  never holds more than a fifth of the limit unsynced (past that it refuses with `Retry-After: 1`
+  until its sync is through), so about `limit * (1 + (N - 1) / 5)`, at worst twice that excess when
+  the replicas' syncs interleave badly; exactly `limit` once the counts have met. The long-run rate
+  holds cluster-wide.
 - If the store cannot be reached the counts stay local (each process limits on its own, without the
   unsynced cap) and the sync retries: a store outage must not also turn into refusing every request.
 """
