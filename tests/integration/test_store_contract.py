@@ -53,7 +53,6 @@ class TestFerretDBStrategy(StoreContract):
     def unreachable_store(self) -> Iterator[DocumentStore]:
         yield from _unreachable("ferretdb")
 
-
     def test_a_key_listing_as_many_documents_as_its_cap_says_it_is_incomplete(self, store: DocumentStore) -> None:
         # FerretDB rewrites a whole key document on each change, so key documents are capped; a capped key
         # must be narrowed by another (the registry asks for a district, a phone or a document).

@@ -22,6 +22,7 @@ from .fakes import (
     OTHER_AADHAAR,
     REGISTRAR_A,
     REGISTRAR_B,
+    SUPERVISOR_B,
     Registry,
     aadhaar,
     acting_for,
@@ -158,7 +159,7 @@ def test_another_partners_worker_with_the_same_aadhaar_is_kept_apart_and_a_link_
     assert review.kind is MatchKind.CERTAIN
     assert review.status is ReviewStatus.PENDING
     assert review.requested_by_partner_id == "partner-b"
-    assert review.partner_ids == ("partner-a", "partner-b")
+    assert review.partner_ids == ("partner-a", "partner-b")  # B's link request, A's to approve
     assert review.challenge is None  # no code is sent until B asks
     assert registry.messages.sent == []
     unchanged = registry.repository.get(existing.worker_id)
@@ -291,7 +292,9 @@ def test_possible_duplicates_the_partner_may_not_see_are_queued_but_not_disclose
     assert second.link_request is None  # only certain matches make a link request
     [review] = registry.review_repository.reviews.values()
     assert (review.candidate_id, review.kind) == (first.worker_id, MatchKind.POSSIBLE)
-    assert review.partner_ids == ("partner-a", "partner-b")
+    # Only the holder of the stored record reviews it: nothing tells partner B a similar person is registered.
+    assert review.partner_ids == ("partner-a",)
+    assert registry.reviews.pending(SUPERVISOR_B) == []
 
 
 def test_a_fuzzy_match_is_never_linked_automatically_even_for_the_same_partner(registry: Registry) -> None:

@@ -101,9 +101,10 @@ def test_the_right_code_links_and_the_requester_then_sees_only_its_purposes(regi
     assert view.fields == FIELDS_BY_PURPOSE[Purpose.REGISTRATION]
     assert view.phone == PHONE_E164  # contact is part of registration
     assert "vulnerabilities" not in view.fields and "bonded_labour_risk" not in str(view.fields)
-    # Any purpose B's consent allows may be declared; the record shows the fields of those purposes.
+    # Any purpose B's consent allows may be declared; a read shows what that purpose needs (no phone here).
     for_entitlements = registry.workers.get(existing_id, acting_for(CASEWORKER_B, "entitlement_linkage"))
-    assert for_entitlements.fields == view.fields
+    assert for_entitlements.fields == FIELDS_BY_PURPOSE[Purpose.ENTITLEMENT_LINKAGE]
+    assert for_entitlements.phone == ""
     with pytest.raises(NotFound):  # B's consent allows no grievance follow-up
         registry.workers.get(existing_id, acting_for(CASEWORKER_B, "grievance_follow_up"))
     # The registering partner still sees all it recorded.

@@ -231,11 +231,12 @@ def test_the_holder_may_keep_the_records_apart(registry: Registry) -> None:
 
 def test_a_partner_the_record_is_shared_with_cannot_retire_it_by_merging_it_into_its_own(registry: Registry) -> None:
     theirs = registered(registry, vulnerabilities=frozenset({Vulnerability.BONDED_LABOUR_RISK})).worker_id
+    purposes = frozenset({ConsentPurpose.REGISTRATION, ConsentPurpose.PARTNER_SHARING})
+    registry.workers.grant_consent(theirs, sharing_with("partner-b", purposes=purposes), "share-1", REGISTRAR_A)
+    # B registers a similar person after A shared its record with B: B reaches both, so reviews the pair.
     own = registry.workers.register(
         register_command("b-1", full_name="Ravi Kumaar", phone="", father_or_spouse_name=""), REGISTRAR_B
     ).view.worker.worker_id
-    purposes = frozenset({ConsentPurpose.REGISTRATION, ConsentPurpose.PARTNER_SHARING})
-    registry.workers.grant_consent(theirs, sharing_with("partner-b", purposes=purposes), "share-1", REGISTRAR_A)
     [view] = registry.reviews.pending(SUPERVISOR_B)
     assert view.side is Side.BOTH
 

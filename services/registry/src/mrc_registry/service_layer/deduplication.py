@@ -168,8 +168,25 @@ class Deduplicator:
         return self._ids.derive("match-review", f"{worker_id}:{candidate_id}")
 
     def queue_for_review(
-        self, worker: Worker, matches: Iterable[Match], now: datetime, *, partner_ids: Iterable[str] = ()
+        self,
+        worker: Worker,
+        matches: Iterable[Match],
+        now: datetime,
+        *,
+        reachable: Iterable[str] | None = None,
+        partner_ids: Iterable[str] = (),
     ) -> list[MatchReview]:
+        """Queue a review of each match. The partner that registered `worker` is named on a review (so sees it
+        in its queue) only for a certain match (its link request) or a candidate it already reaches
+        (`reachable`: None means all): a possible match with a record it does not reach is for the record's
+        holders alone, so nothing hints to it that a similar person is registered."""
+        seen = None if reachable is None else set(reachable)
+
+        def requester(m: Match) -> set[str]:
+            if m.kind is MatchKind.CERTAIN or seen is None or m.worker.worker_id in seen:
+                return {worker.registering_partner_id}
+            return set()
+
         reviews = [
             MatchReview(
                 review_id=self.review_id(worker.worker_id, m.worker.worker_id),
@@ -181,9 +198,7 @@ class Deduplicator:
                 created_at=now,
                 kind=m.kind,
                 requested_by_partner_id=worker.registering_partner_id,
-                partner_ids=tuple(
-                    sorted({worker.registering_partner_id, *partner_ids, *holders(m.worker, now)} - {""})
-                ),
+                partner_ids=tuple(sorted({*requester(m), *partner_ids, *holders(m.worker, now)} - {""})),
             )
             for m in matches
         ]
