@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import jsonschema  # type: ignore[import-untyped]
 import pytest
+from mrc_plumbing.auth.client_address import parse_networks
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
@@ -589,6 +590,8 @@ def test_overlay_sets_state(state: str) -> None:
     literals = [lit for g in k.get("configMapGenerator", []) if g["name"] == "mrc-config" for lit in g["literals"]]
     assert f"MRC_STATE_CODE={STATE_CODES[state]}" in literals
     assert "MRC_CRYPTO_REQUIRE_CONFIGURED_KEYS=true" in literals, "a real cluster refuses the dev keys"
+    proxies = [lit.partition("=")[2] for lit in literals if lit.startswith("MRC_AUTH_TRUSTED_PROXIES=")]
+    assert proxies and parse_networks(proxies[0]), "behind an ingress, the trusted proxies must be named"
     # Renaming would break the JWKS URL (access Service) and the Secret names shared by every state.
     assert not k.get("namePrefix") and not k.get("nameSuffix"), "overlays must not rename objects"
     pairs = {key: v for label in k.get("labels", []) for key, v in label["pairs"].items()}

@@ -209,7 +209,7 @@ ENDPOINTS = [
     Endpoint(
         "read audit trail",
         "access",
-        _allow("auditor"),
+        _allow("auditor", "operator"),
         ("GET", f"/v1/audit-records?resource_id={MISSING}", None),
         lambda ch, md: access_grpc.AccessServiceStub(ch).ListAccessRecords(
             access_pb.ListAccessRecordsRequest(resource_id=MISSING), metadata=md

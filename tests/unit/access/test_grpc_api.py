@@ -88,7 +88,10 @@ def test_calls_need_a_token_with_the_right_scope() -> None:
             FakeContext([("authorization", "Bearer nope")]),  # type: ignore[arg-type]
         )
     with pytest.raises(InsufficientScope):
-        api.ListAccessRecords(pb.ListAccessRecordsRequest(), as_operator(platform))  # type: ignore[arg-type]
+        api.ListAccessRecords(
+            pb.ListAccessRecordsRequest(),
+            as_operator(platform, scope="partners:admin"),  # type: ignore[arg-type]
+        )
     with pytest.raises(InsufficientScope):
         api.GetPartner(
             pb.GetPartnerRequest(partner_id="operators"),

@@ -98,8 +98,9 @@ def test_verifier_accepts_a_fresh_token_and_reports_its_scopes() -> None:
     caller = platform.verifier.verify_authorization(f"Bearer {platform.operator_token()}")
     assert caller.client_id == OPERATOR_ID and caller.partner_id == "operators"
     caller.require(Scope.PARTNERS_ADMIN)
+    caller.require(Scope.AUDIT_READ)
     with pytest.raises(InsufficientScope):
-        caller.require(Scope.AUDIT_READ)
+        caller.require(Scope.WORKERS_READ)
 
 
 def test_expiry_and_not_before_allow_thirty_seconds_of_skew() -> None:
