@@ -43,7 +43,8 @@ from mrc_registry.domain.identity.matching import CandidateFacts, MatchDecision,
 
 DATA = Path(__file__).resolve().parent / "data" / "names"
 YEAR = 2021
-NAME_KEY_PREFIXES = ("name+", "word+")  # blocking keys made from the name (not phone or documents)
+# Blocking keys made from the names (the worker's, and the father's or spouse's), not phone or documents.
+NAME_KEY_PREFIXES = ("name+", "word+", "end+", "father+", "initial+")
 REVIEW_OR_CERTAIN = frozenset({MatchDecision.POSSIBLE, MatchDecision.CERTAIN})
 LANGUAGE_NAMES = {
     "bn": "Bengali",

@@ -28,20 +28,35 @@ from dataclasses import dataclass
 
 from rapidfuzz.distance import Indel
 
-from mrc_registry.domain.identity.transliteration import NamePart, name_parts
+from mrc_registry.domain.identity.transliteration import NamePart, name_parts, spelled_letters
 
-__all__ = ["NameComparison", "compare_names", "loose_key", "name_codes", "word_code"]
+__all__ = [
+    "NameComparison",
+    "coarse_key",
+    "compare_names",
+    "loose_key",
+    "name_codes",
+    "name_ending_codes",
+    "word_code",
+]
 
 # A word alike only in its loose key counts a little less than one alike in its key.
 LOOSE_WEIGHT = 0.92
+# A word with the same coarse key (voicing and a leading h ignored as well) counts less again.
+COARSE_WEIGHT = 0.86
 # Two words less alike than this are not taken as the same word.
 MIN_WORD_SIMILARITY = 0.6
+# Weight of a word only one record has, when all the other record's words agree, against a word's 1.
+OPTIONAL_WORD_WEIGHT = 0.25
 # Weight of an initial against a whole word's 1; an initial only one record has weighs less still.
 INITIAL_WEIGHT = 0.25
 UNMATCHED_INITIAL_WEIGHT = 0.1
 # Letters writers exchange in initials: Tamil C/S, Bengali B/V, Tamil T/D.
 _LOOSE_LETTERS = {"c": "s", "v": "b", "w": "b", "d": "t", "z": "j", "y": "j", "q": "k", "f": "p"}
 CODE_LENGTH = 4
+ENDING_LENGTH = 3
+# Whole words of a name that get blocking codes of their own.
+CODED_WORDS = 3
 
 
 @dataclass(frozen=True)
@@ -56,6 +71,7 @@ class NameComparison:
     initials_unmatched: int
     joined: int  # pairs where one record's one word is the other's two words run together
     order_differs: bool  # the paired words come in another order (surname first, say)
+    extra_words: int = 0  # words only one record has (every word of the other agreeing): counted less
 
     def describe(self) -> str:
         """The comparison in words, for reviewers: which words agreed, never the names."""
@@ -72,6 +88,8 @@ class NameComparison:
             parts.append(f"{self.initials_agreeing} initials agree")
         if self.initials_unmatched:
             parts.append(f"{self.initials_unmatched} initials in one record only")
+        if self.extra_words:
+            parts.append(f"{self.extra_words} words in one record only")
         if self.order_differs:
             parts.append("word order differs")
         return ", ".join(parts)
@@ -88,7 +106,8 @@ def compare_names(a: str, b: str) -> NameComparison:
 
 
 def name_codes(name: str) -> tuple[str, ...]:
-    """Consonant codes of the whole words of `name` (at most 3), then of its words run together.
+    """Blocking codes of `name`: the start code (`word_code`) of each of its first three whole words, of
+    its words run together, and of its last initial run into the word after it ("V. Jayan" is Vijayan).
 
     Two renderings of one name share at least one: the same word, whatever its spelling, order or
     script, or the same words written as one.
@@ -96,16 +115,26 @@ def name_codes(name: str) -> tuple[str, ...]:
     return _name_codes(name)
 
 
+def name_ending_codes(name: str) -> tuple[str, ...]:
+    """The last `ENDING_LENGTH` coarse consonants of each of the first three whole words of `name` that
+    has more than that: a word misspelled near its start (Anbalagan/अब्बलगन) still ends alike."""
+    return _name_ending_codes(name)
+
+
 def loose_key(key: str) -> str:
     """The loose key of one word's `name_key` (see the module notes): "bisvas", "vishvash" → "basbas"."""
     return _loose_key(key)
 
 
+def coarse_key(key: str) -> str:
+    """The loose key with voicing and h ignored as well (see the module notes): "danbal", "danpal" → "tanpal"."""
+    return _coarse_key(key)
+
+
 def word_code(key: str) -> str:
-    """Blocking code of one word's key: its loose consonants, at most `CODE_LENGTH`, upper case."""
-    loose = _loose_key(key)
-    code = ("A" if loose[:1] == "a" else "") + re.sub(r"[a]+", "", loose).upper()
-    return code[:CODE_LENGTH]
+    """Start code of one word's key: its coarse consonants, at most `CODE_LENGTH`, upper case, after an A
+    when it starts with a vowel."""
+    return _skeleton(key)[:CODE_LENGTH]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -118,18 +147,24 @@ class _Unit:
     positions: frozenset[int]
     key: str
     loose: str
+    coarse: str
 
 
 @functools.lru_cache(maxsize=65_536)
-def _prepared(name: str) -> tuple[tuple[_Unit, ...], tuple[str, ...]]:
+def _prepared(name: str) -> tuple[tuple[_Unit, ...], tuple[str, ...], bool]:
+    """The name's units and initials, and whether it is written in an Indian script (where initials may be
+    spelled out as words)."""
     parts: tuple[NamePart, ...] = name_parts(name)
-    words = [part.key for part in parts if not part.initial]
+    words = [part.heard for part in parts if not part.initial]
     initials = tuple(part.key for part in parts if part.initial)
-    units = [_Unit(frozenset({i}), word, _loose_key(word)) for i, word in enumerate(words)]
+    units = [_Unit(frozenset({i}), word, _loose_key(word), _coarse_key(word)) for i, word in enumerate(words)]
     for i in range(len(words) - 1):
         joined = words[i] + words[i + 1]
-        units.append(_Unit(frozenset({i, i + 1}), joined, _loose_key(joined)))
-    return tuple(units), initials
+        units.append(_Unit(frozenset({i, i + 1}), joined, _loose_key(joined), _coarse_key(joined)))
+    return tuple(units), initials, any(_INDIC_FIRST <= char < _INDIC_END for char in name)
+
+
+_INDIC_FIRST, _INDIC_END = "\u0900", "\u0d80"
 
 
 @functools.lru_cache(maxsize=65_536)
@@ -147,14 +182,83 @@ def _loose_key(key: str) -> str:
 
 
 @functools.lru_cache(maxsize=65_536)
+def _coarse_key(key: str) -> str:
+    word = _loose_key(key.replace("sv", "s")).translate(_COARSE_LETTERS).removeprefix("h")
+    word = _M_BEFORE_P.sub("n", word)  # अंबू/Anbu: before a labial the nasal is heard as m
+    word = re.sub(r"a+", "a", word)
+    return re.sub(r"(.)\1+", r"\1", word)
+
+
+# Tamil writes k/g, t/d, p/b and c/j/s with one letter each, and Malayalam and Tamil names cross into
+# Latin and Devanagari voiced or not (Dhanapal/धनबाल, Deepa/தீபா); a leading h is dropped or added
+# (Hari/Ari); ழ is written zh (folded to l) in Latin but ज़ or झ (as often as ल) in Devanagari; Tamil
+# -samy is as often -swamy (Rangasamy/रंगास्वामी).
+_COARSE_LETTERS = str.maketrans({"g": "k", "d": "t", "b": "p", "j": "l"})
+_M_BEFORE_P = re.compile(r"m(?=p)")
+
+
+@functools.lru_cache(maxsize=65_536)
+def _skeleton(key: str) -> str:
+    coarse = _coarse_key(key)
+    return ("A" if coarse[:1] == "a" else "") + coarse.replace("a", "").upper()
+
+
+@functools.lru_cache(maxsize=65_536)
 def _name_codes(name: str) -> tuple[str, ...]:
-    words = [part.key for part in name_parts(name) if not part.initial]
+    parts = name_parts(name)
+    words = [part.heard for part in parts if not part.initial]
+    run_into = [
+        initial.key + word.heard
+        for initial, word in itertools.pairwise(parts)
+        if initial.initial and not word.initial and initial.key.isalpha()
+    ]
     codes: list[str] = []
-    for word in [*words[:3], "".join(words)]:
+    for word in [*words[:CODED_WORDS], "".join(words), *run_into[-1:]]:
         code = word_code(word) if word else ""
         if code and code not in codes:
             codes.append(code)
     return tuple(codes)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _name_ending_codes(name: str) -> tuple[str, ...]:
+    words = [part.heard for part in name_parts(name) if not part.initial]
+    codes: list[str] = []
+    for word in words[:CODED_WORDS]:
+        consonants = _skeleton(word).removeprefix("A")
+        if len(consonants) > ENDING_LENGTH and consonants[-ENDING_LENGTH:] not in codes:
+            codes.append(consonants[-ENDING_LENGTH:])
+    return tuple(codes)
+
+
+def _initials_written_out(
+    words: list[str], spare_initials: tuple[str, ...], indic: bool
+) -> tuple[list[str], list[str]]:
+    """Of words left without a partner, the initials they write out, and the words that remain.
+
+    A word of one or two letters (पे, मु: P, M); and in a name written in an Indian script, English letter
+    names (एस, के, and run together: वीके, टीवीएस), Tamil's இரா/இல (इरा, इला: R, L), and a word of three
+    letters whose first letter is an initial the other record has left (माँ, वाए: M, V).
+    """
+    letters: list[str] = []
+    remaining: list[str] = []
+    for word in words:
+        written = spelled_letters(word) if indic else ""
+        if not written and len(word) <= 2:
+            written = word[0]
+        if not written and indic and _TAMIL_SYLLABLE_INITIAL.fullmatch(word):
+            written = word[1]
+        if not written and indic and len(word) == 3 and word[0] in spare_initials:
+            written = word[0]
+        if written:
+            letters.extend(written)
+        else:
+            remaining.append(word)
+    return letters, remaining
+
+
+# Tamil words cannot begin with r or l: the initial of Rajendran is இரா., of Lakshmanan இல.
+_TAMIL_SYLLABLE_INITIAL = re.compile(r"i[rl]a?")
 
 
 def _word_similarity(a: _Unit, b: _Unit) -> tuple[float, bool]:
@@ -163,13 +267,18 @@ def _word_similarity(a: _Unit, b: _Unit) -> tuple[float, bool]:
     similarity = max(
         Indel.normalized_similarity(a.key, b.key), LOOSE_WEIGHT * Indel.normalized_similarity(a.loose, b.loose)
     )
+    if a.coarse == b.coarse:
+        # Words that differ only in voicing, a leading h and what the loose key folds: half as far apart,
+        # at least `COARSE_WEIGHT` (coarse keys have few letters to differ in: only equal ones count) and
+        # at most as alike as words with the same loose key.
+        similarity = max(similarity, min(LOOSE_WEIGHT, max(COARSE_WEIGHT, (1.0 + similarity) / 2)))
     return similarity, False
 
 
 @functools.lru_cache(maxsize=65_536)
 def _compare(a: str, b: str) -> NameComparison:
-    units_a, initials_a = _prepared(a)
-    units_b, initials_b = _prepared(b)
+    units_a, initials_a, indic_a = _prepared(a)
+    units_b, initials_b, indic_b = _prepared(b)
     words_a = sum(1 for unit in units_a if len(unit.positions) == 1)
     words_b = sum(1 for unit in units_b if len(unit.positions) == 1)
     if not (words_a or initials_a) or not (words_b or initials_b):
@@ -201,22 +310,24 @@ def _compare(a: str, b: str) -> NameComparison:
         exact_words += covered if exact else 0
         joined += covered > 2
         order.append((min(unit_a.positions), min(unit_b.positions)))
-    # A word of one or two letters left without a partner may be an initial written out (पे, मु: P, M).
-    short_a = [
-        unit.key[0]
-        for unit in units_a
-        if len(unit.positions) == 1 and len(unit.key) <= 2 and not unit.positions & used_a
-    ]
-    short_b = [
-        unit.key[0]
-        for unit in units_b
-        if len(unit.positions) == 1 and len(unit.key) <= 2 and not unit.positions & used_b
-    ]
-    words_a -= len(short_a)
-    words_b -= len(short_b)
-    initials_a = (*initials_a, *short_a)
-    initials_b = (*initials_b, *short_b)
+    # Words left without a partner: initials written out, or words one record has and the other lacks.
+    leftover_a = [unit.key for unit in units_a if len(unit.positions) == 1 and not unit.positions & used_a]
+    leftover_b = [unit.key for unit in units_b if len(unit.positions) == 1 and not unit.positions & used_b]
+    written_a, extra_a = _initials_written_out(leftover_a, initials_b, indic_a)
+    written_b, extra_b = _initials_written_out(leftover_b, (*initials_a, *written_a), indic_b)
+    if extra_a and not extra_b:
+        more, extra_a = _initials_written_out(extra_a, (*initials_b, *written_b), indic_a)
+        written_a.extend(more)
+    words_a -= len(leftover_a) - len(extra_a)
+    words_b -= len(leftover_b) - len(extra_b)
+    initials_a = (*initials_a, *written_a)
+    initials_b = (*initials_b, *written_b)
+    # A word only one record has, when every word of the other found its partner, is most often a house,
+    # caste or place name, an occupation or a second given name one writer left out: it counts less.
+    optional_a = bool(extra_a) and not extra_b and agreeing > 0
+    optional_b = bool(extra_b) and not extra_a and agreeing > 0
     denominator = float(words_a + words_b)
+    denominator -= (1.0 - OPTIONAL_WORD_WEIGHT) * (len(extra_a) * optional_a + len(extra_b) * optional_b)
 
     # Initials: against an initial of the same (or a loosely equal) letter, else a word it could abbreviate.
     initials_agreeing = initials_unmatched = 0
@@ -253,6 +364,7 @@ def _compare(a: str, b: str) -> NameComparison:
     order.sort()
     order_differs = any(later[1] < earlier[1] for earlier, later in itertools.pairwise(order))
     return NameComparison(
+        extra_words=len(extra_a) * optional_a + len(extra_b) * optional_b,
         similarity=round(numerator / denominator, 4) if denominator else 0.0,
         words=words_a + words_b,
         words_agreeing=agreeing,
