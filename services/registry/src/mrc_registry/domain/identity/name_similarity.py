@@ -173,9 +173,9 @@ def _loose_key(key: str) -> str:
     word = word.replace("q", "k").replace("x", "ks").replace("ng", "n")
     if word.startswith("y"):
         word = "j" + word[1:]
-    word = re.sub(r"(?<=[^aeiouy])y(?=[aeiou])", "", word)  # ব্যা: a y after a consonant
-    word = re.sub(r"[aeiouy]+", "a", word)  # any vowels: a/o, e/i, long and short, ou/au, y between vowels
-    word = re.sub(r"(.)\1+", r"\1", word)
+    word = _Y_AFTER_CONSONANT.sub("", word)  # ব্যা: a y after a consonant
+    word = _VOWELS.sub("a", word)  # any vowels: a/o, e/i, long and short, ou/au, y between vowels
+    word = _collapse_doubles(word)
     if len(word) > 3 and word.endswith("a"):
         word = word[:-1]
     return word
@@ -185,8 +185,16 @@ def _loose_key(key: str) -> str:
 def _coarse_key(key: str) -> str:
     word = _loose_key(key.replace("sv", "s")).translate(_COARSE_LETTERS).removeprefix("h")
     word = _M_BEFORE_P.sub("n", word)  # अंबू/Anbu: before a labial the nasal is heard as m
-    word = re.sub(r"a+", "a", word)
-    return re.sub(r"(.)\1+", r"\1", word)
+    return _collapse_doubles(word)
+
+
+def _collapse_doubles(word: str) -> str:
+    """Each run of one letter as one letter ("aa" too, so a vowel left alone between vowels goes)."""
+    return "".join(letter for letter, _ in itertools.groupby(word))
+
+
+_Y_AFTER_CONSONANT = re.compile(r"(?<=[^aeiouy])y(?=[aeiou])")
+_VOWELS = re.compile(r"[aeiouy]+")
 
 
 # Tamil writes k/g, t/d, p/b and c/j/s with one letter each, and Malayalam and Tamil names cross into

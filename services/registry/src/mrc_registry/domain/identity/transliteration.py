@@ -299,18 +299,20 @@ def _word_parts(word: str, abbreviated: bool) -> tuple[NamePart, ...]:
     mistranslated = _MISTRANSLATED_LETTERS.get(word) if indic else None
     if mistranslated:
         return (NamePart(mistranslated, True),)
-    for piece in re.split(r"[^a-z]+", latin):
+    if word in _LETTER_M:
+        return (NamePart("m", True),)
+    for piece in _NOT_LETTERS.split(latin):
         if not piece:
             continue
         key = _fold_spelling(piece)
         if key in _FOLDED_TITLES or key in _FOLDED_MOHAMMAD:
             out.append(NamePart(key, False))
             continue
+        if indic and piece in _LETTER_NAMES:
+            out.append(NamePart(_LETTER_NAMES[piece], True))  # एस, के, आर, जी, यू: a letter spelled out
+            continue
         if indic and _is_one_akshara(word, abbreviated):
             out.append(NamePart(piece[0], True))  # क, पे., मु.: a Tamil or Kerala initial written in Devanagari
-            continue
-        if indic and piece in _LETTER_NAMES:
-            out.append(NamePart(_LETTER_NAMES[piece], True))  # एस, के, आर: a letter spelled out
             continue
         if not indic:
             expanded = _FOLDED_ABBREVIATIONS.get(piece)
@@ -320,7 +322,8 @@ def _word_parts(word: str, abbreviated: bool) -> tuple[NamePart, ...]:
             if len(piece) <= 3 and not _LATIN_VOWELS.intersection(piece) and "y" not in piece:
                 out.extend(NamePart(letter, True) for letter in piece)  # CK, KV: initials run together
                 continue
-            sound = _fold_spelling(_latin_habits(piece))
+            heard = _latin_habits(piece)
+            sound = key if heard == piece else _fold_spelling(heard)
             if key:
                 out.append(NamePart(key, len(key) == 1, "" if sound == key or len(key) == 1 else sound))
             continue
@@ -433,6 +436,7 @@ def _transliterate_run(run: str, script: str) -> str:
     return "".join(out)
 
 
+_NOT_LETTERS = re.compile(r"[^a-z]+")
 _SLP1_WORD = re.compile(r"[kKgGNcCjJYwWqQRtTdDnpPbBmyrlvSzshLaAiIuUfFxXeEoOèòMH~02]+")
 
 
@@ -687,6 +691,9 @@ _LETTER_NAMES = {
 # Devanagari words a machine translation of the English record wrote for an initial: "S" as the plural
 # ending रों, "I" as the pronoun मैं, "A" as the numeral एक. Nobody is named so; the letter is meant.
 _MISTRANSLATED_LETTERS = {"\u0930\u094b\u0902": "s", "\u092e\u0948\u0902": "i", "\u090f\u0915": "a"}
+# M as Malayalam writes it (എം, "em" with an anusvara) carried into Devanagari: एं, ऎं. Read as a letter name,
+# the final anusvara would be an n.
+_LETTER_M = frozenset({"\u090f\u0902", "\u090e\u0902"})
 # English and French spelling habits of Latin records, read as the sounds they stand for (Latin words
 # only, for `NamePart.sound`): Puducherry's French spellings (Djeamourthy, Canagaradjou, Cartigueyane),
 # tch for ch (Pitchai), the English names Kerala's Christians write as English does and Hindi as they
