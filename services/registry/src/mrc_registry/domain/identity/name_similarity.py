@@ -3,20 +3,29 @@
 `name_key` folds spellings that plainly say the same sounds (aa/a, ee/i, sh/s, doubled letters...). Across
 India's scripts more differs than that, and this module compares names with it in mind:
 
+* words are compared as their writers said them (`NamePart.heard`: Jacob's c is a k, George is jorj);
 * a LOOSE key per word folds what writers of one name confuse: b/v/w (Bengali and Assamese have one
   letter, ব, for both), s/sh/ch (Assamese writes s with চ and ছ: চেলিম is Salim), all vowels and vowel
   length (Bengali o/a: Bijoy/विजय, Dravidian long and short vowels, ou/au/o), a written-out or dropped
   final vowel (Dutta/दत्त), y after a consonant (Bengali য-phala: Banerjee/ব্যানার্জী), a leading y/j
   (Jogesh/योगेश), ng/n, f/ph/p;
+* COARSE consonants per word fold more, for Tamil and Malayalam names: voicing (Tamil writes k/g, t/d,
+  p/b with one letter: Dhanabal/धनपाल), a leading h, ழ (zh in Latin, ज़ or झ or ल in Devanagari), -swamy
+  and -samy, and where the vowels fall; two words of three consonants or more with the same coarse
+  consonants are close, though less so than words with one loose key;
 * words are aligned, not compared as one string: order does not matter (surname first or last), a word
   run together in one record may be two in the other (Naveenkumar / नवीन कुमार), an initial agrees with
   an initial of the same letter or with a word it could abbreviate, and an initial one record lacks
   costs little (Tamil and Kerala names carry the father's or the house name's initial, often dropped);
+* a word left without a partner may be an initial written out (पे, मु; in an Indian script also letter
+  names run together, वीके, टीवीएस; Tamil's इरा/इला for R and L; माँ against an M the other record has);
+  a word only one record has, when every word of the other agreed and the other is more than one bare
+  word, is most often a house, caste or place name or an occupation, and counts a quarter of a word;
 * the similarity of two names is the share of their words (initials weighing less) that found a
   partner, each weighted by how alike the two are.
 
-`name_codes` gives each word's short consonant code, for blocking. Everything is pure and
-deterministic: no hashing, locale or clock.
+`name_codes` and `name_ending_codes` give each word's short coarse-consonant codes, for blocking.
+Everything is pure and deterministic: no hashing, locale or clock.
 """
 
 from __future__ import annotations
@@ -42,8 +51,10 @@ __all__ = [
 
 # A word alike only in its loose key counts a little less than one alike in its key.
 LOOSE_WEIGHT = 0.92
-# A word with the same coarse key (voicing and a leading h ignored as well) counts less again.
+# A word with the same coarse consonants (voicing, vowels and a leading h ignored) counts less again; only
+# words of at least `MIN_COARSE_CONSONANTS` consonants are compared so (Tanu and Dina are TN both).
 COARSE_WEIGHT = 0.86
+MIN_COARSE_CONSONANTS = 3
 # Two words less alike than this are not taken as the same word.
 MIN_WORD_SIMILARITY = 0.6
 # Weight of a word only one record has, when all the other record's words agree, against a word's 1.
@@ -127,7 +138,8 @@ def loose_key(key: str) -> str:
 
 
 def coarse_key(key: str) -> str:
-    """The loose key with voicing and h ignored as well (see the module notes): "danbal", "danpal" → "tanpal"."""
+    """The loose key with voicing, a leading h, j/l, sv/s and m/n before p folded too (see the module
+    notes): "danbal", "danpal" → "tanpal". Its consonants are what words are compared and blocked on."""
     return _coarse_key(key)
 
 
@@ -157,10 +169,10 @@ def _prepared(name: str) -> tuple[tuple[_Unit, ...], tuple[str, ...], bool]:
     parts: tuple[NamePart, ...] = name_parts(name)
     words = [part.heard for part in parts if not part.initial]
     initials = tuple(part.key for part in parts if part.initial)
-    units = [_Unit(frozenset({i}), word, _loose_key(word), _coarse_key(word)) for i, word in enumerate(words)]
+    units = [_Unit(frozenset({i}), word, _loose_key(word), _skeleton(word)) for i, word in enumerate(words)]
     for i in range(len(words) - 1):
         joined = words[i] + words[i + 1]
-        units.append(_Unit(frozenset({i, i + 1}), joined, _loose_key(joined), _coarse_key(joined)))
+        units.append(_Unit(frozenset({i, i + 1}), joined, _loose_key(joined), _skeleton(joined)))
     return tuple(units), initials, any(_INDIC_FIRST <= char < _INDIC_END for char in name)
 
 
@@ -275,7 +287,7 @@ def _word_similarity(a: _Unit, b: _Unit) -> tuple[float, bool]:
     similarity = max(
         Indel.normalized_similarity(a.key, b.key), LOOSE_WEIGHT * Indel.normalized_similarity(a.loose, b.loose)
     )
-    if a.coarse == b.coarse:
+    if a.coarse == b.coarse and len(a.coarse.removeprefix("A")) >= MIN_COARSE_CONSONANTS:
         # Words that differ only in voicing, a leading h and what the loose key folds: half as far apart,
         # at least `COARSE_WEIGHT` (coarse keys have few letters to differ in: only equal ones count) and
         # at most as alike as words with the same loose key.
@@ -331,9 +343,11 @@ def _compare(a: str, b: str) -> NameComparison:
     initials_a = (*initials_a, *written_a)
     initials_b = (*initials_b, *written_b)
     # A word only one record has, when every word of the other found its partner, is most often a house,
-    # caste or place name, an occupation or a second given name one writer left out: it counts less.
-    optional_a = bool(extra_a) and not extra_b and agreeing > 0
-    optional_b = bool(extra_b) and not extra_a and agreeing > 0
+    # caste or place name, an occupation or a second given name one writer left out: it counts less. Not
+    # when the other record is one bare word: "Ali" is the surname of "Salim Ali" (or what remains of
+    # "Md. Ali") as often as it is his name.
+    optional_a = bool(extra_a) and not extra_b and agreeing > 0 and (words_b > 1 or bool(initials_b))
+    optional_b = bool(extra_b) and not extra_a and agreeing > 0 and (words_a > 1 or bool(initials_a))
     denominator = float(words_a + words_b)
     denominator -= (1.0 - OPTIONAL_WORD_WEIGHT) * (len(extra_a) * optional_a + len(extra_b) * optional_b)
 

@@ -19,6 +19,12 @@ How `to_latin` works, per run of one script:
    long vowels as short (सीता → sita), anusvara as n or m; Tamil stops are voiced between
    vowels (முருகன் → murugan).
 
+`name_parts` splits a name into words and initials: titles and a leading Md go, abbreviations are written
+out, and initials are recognised however they are written (K.S., के. एस., Tamil's मु. and इरा, letter
+names such as जी for G, and what a machine translation of the English record made of a letter: रों for S,
+मैं for I). Each Latin word also carries how its writer said it (`NamePart.sound`: English and French
+habits such as Jacob's k, Vincent's s, Djeamourthy's j), for comparisons; keys keep the spelling.
+
 Everything here is pure and deterministic: the same input gives the same key on every node.
 """
 
