@@ -359,3 +359,11 @@ def test_different_people_of_one_tamil_family_and_place_stay_apart() -> None:
     c = CandidateFacts(name="Bindu Das", father_or_spouse_name="Ram Das", birth_year=1990, home_district_code="9")
     d = CandidateFacts(name="पिंटू दास", father_or_spouse_name="हरि दास", birth_year=1990, home_district_code="9")
     assert score(c, d).decision is MatchDecision.NONE
+
+
+def test_a_tamil_script_record_says_nothing_about_voicing() -> None:
+    # தீபா is read "tiba" (த first is t, ப between vowels is b); she writes Deepa. Short words too.
+    assert similarity("Deepa", "தீபா") >= 0.95
+    assert similarity("Jothi", "ஜோதி") >= 0.95
+    # In Devanagari t and d are different letters: Deepa and टीबा stay only loosely alike.
+    assert similarity("Deepa", "टीबा") < 0.9

@@ -12,7 +12,8 @@ India's scripts more differs than that, and this module compares names with it i
 * COARSE consonants per word fold more, for Tamil and Malayalam names: voicing (Tamil writes k/g, t/d,
   p/b with one letter: Dhanabal/धनपाल), a leading h, ழ (zh in Latin, ज़ or झ or ल in Devanagari), -swamy
   and -samy, and where the vowels fall; two words of three consonants or more with the same coarse
-  consonants are close, though less so than words with one loose key;
+  consonants are close, though less so than words with one loose key; a word from a record written in
+  Tamil script, which has one letter for k/g, t/d, p/b and s/j, is compared with voicing ignored;
 * words are aligned, not compared as one string: order does not matter (surname first or last), a word
   run together in one record may be two in the other (Naveenkumar / नवीन कुमार), an initial agrees with
   an initial of the same letter or with a word it could abbreviate, and an initial one record lacks
@@ -51,6 +52,9 @@ __all__ = [
 
 # A word alike only in its loose key counts a little less than one alike in its key.
 LOOSE_WEIGHT = 0.92
+# A word from a Tamil-script record alike but for voicing counts as a little less than the same key.
+TAMIL_WEIGHT = 0.98
+_DEVOICED = str.maketrans({"g": "k", "d": "t", "b": "p", "j": "s", "c": "s"})
 # A word with the same coarse consonants (voicing, vowels and a leading h ignored) counts less again; only
 # words of at least `MIN_COARSE_CONSONANTS` consonants are compared so (Tanu and Dina are TN both).
 COARSE_WEIGHT = 0.86
@@ -160,6 +164,7 @@ class _Unit:
     key: str
     loose: str
     coarse: str
+    tamil: bool  # written in Tamil script, which does not tell k from g, t from d, p from b, s from j
 
 
 @functools.lru_cache(maxsize=65_536)
@@ -169,13 +174,17 @@ def _prepared(name: str) -> tuple[tuple[_Unit, ...], tuple[str, ...], bool]:
     parts: tuple[NamePart, ...] = name_parts(name)
     words = [part.heard for part in parts if not part.initial]
     initials = tuple(part.key for part in parts if part.initial)
-    units = [_Unit(frozenset({i}), word, _loose_key(word), _skeleton(word)) for i, word in enumerate(words)]
-    for i in range(len(words) - 1):
-        joined = words[i] + words[i + 1]
-        units.append(_Unit(frozenset({i, i + 1}), joined, _loose_key(joined), _skeleton(joined)))
+    tamil = any(_TAMIL_FIRST <= char < _TAMIL_END for char in name)
+    units = [_unit(frozenset({i}), word, tamil) for i, word in enumerate(words)]
+    units.extend(_unit(frozenset({i, i + 1}), words[i] + words[i + 1], tamil) for i in range(len(words) - 1))
     return tuple(units), initials, any(_INDIC_FIRST <= char < _INDIC_END for char in name)
 
 
+def _unit(positions: frozenset[int], key: str, tamil: bool) -> _Unit:
+    return _Unit(positions, key, _loose_key(key), _skeleton(key), tamil)
+
+
+_TAMIL_FIRST, _TAMIL_END = "\u0b80", "\u0c00"
 _INDIC_FIRST, _INDIC_END = "\u0900", "\u0d80"
 
 
@@ -287,6 +296,10 @@ def _word_similarity(a: _Unit, b: _Unit) -> tuple[float, bool]:
     similarity = max(
         Indel.normalized_similarity(a.key, b.key), LOOSE_WEIGHT * Indel.normalized_similarity(a.loose, b.loose)
     )
+    if a.tamil or b.tamil:
+        # Tamil script writes each pair with one letter: the other record's choice tells nothing.
+        devoiced = Indel.normalized_similarity(a.key.translate(_DEVOICED), b.key.translate(_DEVOICED))
+        similarity = max(similarity, TAMIL_WEIGHT * devoiced)
     if a.coarse == b.coarse and len(a.coarse.removeprefix("A")) >= MIN_COARSE_CONSONANTS:
         # Words that differ only in voicing, a leading h and what the loose key folds: half as far apart,
         # at least `COARSE_WEIGHT` (coarse keys have few letters to differ in: only equal ones count) and
