@@ -23,7 +23,7 @@ from mrc_registry.domain.identity.name_similarity import (
     name_ending_codes,
     word_code,
 )
-from mrc_registry.domain.identity.transliteration import name_key, name_parts
+from mrc_registry.domain.identity.transliteration import name_key, name_parts, spelled_letters
 
 
 def similarity(a: str, b: str) -> float:
@@ -367,3 +367,14 @@ def test_a_tamil_script_record_says_nothing_about_voicing() -> None:
     assert similarity("Jothi", "ஜோதி") >= 0.95
     # In Devanagari t and d are different letters: Deepa and टीबा stay only loosely alike.
     assert similarity("Deepa", "टीबा") < 0.9
+
+
+def test_a_word_only_one_record_has_counts_less_only_beside_agreeing_initials_or_two_words() -> None:
+    # Initials that agree with nothing do not make "Ata" more than a bare word.
+    assert compare_names("Kavini Ata", "ओज आता").extra_words == 0
+    assert compare_names("Sarath S Kannattuveli", "सरत एस").extra_words == 1
+
+
+def test_yash_is_a_name_not_the_letter_s() -> None:
+    assert spelled_letters("yas") == ""
+    assert compare_names("Yash Mala", "S. Mala").initials_agreeing == 0

@@ -355,14 +355,7 @@ def _compare(a: str, b: str) -> NameComparison:
     words_b -= len(leftover_b) - len(extra_b)
     initials_a = (*initials_a, *written_a)
     initials_b = (*initials_b, *written_b)
-    # A word only one record has, when every word of the other found its partner, is most often a house,
-    # caste or place name, an occupation or a second given name one writer left out: it counts less. Not
-    # when the other record is one bare word: "Ali" is the surname of "Salim Ali" (or what remains of
-    # "Md. Ali") as often as it is his name.
-    optional_a = bool(extra_a) and not extra_b and agreeing > 0 and (words_b > 1 or bool(initials_b))
-    optional_b = bool(extra_b) and not extra_a and agreeing > 0 and (words_a > 1 or bool(initials_a))
     denominator = float(words_a + words_b)
-    denominator -= (1.0 - OPTIONAL_WORD_WEIGHT) * (len(extra_a) * optional_a + len(extra_b) * optional_b)
 
     # Initials: against an initial of the same (or a loosely equal) letter, else a word it could abbreviate.
     initials_agreeing = initials_unmatched = 0
@@ -395,6 +388,14 @@ def _compare(a: str, b: str) -> NameComparison:
         else:
             denominator += UNMATCHED_INITIAL_WEIGHT
             initials_unmatched += 1
+
+    # A word only one record has, when every word of the other found its partner, is most often a house,
+    # caste or place name, an occupation or a second given name one writer left out: it counts less. Not
+    # when the other record is one bare word, or one word and initials that agree with nothing: "Ali" is
+    # the surname of "Salim Ali" (or what remains of "Md. Ali") as often as it is his name.
+    optional_a = bool(extra_a) and not extra_b and agreeing > 0 and (words_b > 1 or initials_agreeing > 0)
+    optional_b = bool(extra_b) and not extra_a and agreeing > 0 and (words_a > 1 or initials_agreeing > 0)
+    denominator -= (1.0 - OPTIONAL_WORD_WEIGHT) * (len(extra_a) * optional_a + len(extra_b) * optional_b)
 
     order.sort()
     order_differs = any(later[1] < earlier[1] for earlier, later in itertools.pairwise(order))

@@ -818,12 +818,14 @@ _LATIN_VOWELS = frozenset("aeiou")
 _FOLDED_TITLES = frozenset(_fold_spelling(title) for title in TITLES)
 _FOLDED_MOHAMMAD = frozenset(_fold_spelling(word) for word in MOHAMMAD)
 _FOLDED_ABBREVIATIONS = {short: _fold_spelling(word) for short, word in ABBREVIATIONS.items()}
+# Keys of letter names that are also names: यश (Yash) folds to yas, which is also how some write S.
+_NAMES_NOT_LETTERS = frozenset({"yas", "yes"})
 # English letter names as keys; one-letter keys only where the letter is itself (o), not e for A or i for E.
 _FOLDED_LETTER_NAMES = {
     folded: letter
     for name, letter in sorted(_LETTER_NAMES.items())
     for folded in (_fold_spelling(name),)
-    if folded and (len(folded) > 1 or folded == letter)
+    if folded and (len(folded) > 1 or folded == letter) and folded not in _NAMES_NOT_LETTERS
 }
 _LONGEST_LETTER_NAME = max(map(len, _FOLDED_LETTER_NAMES))
 _MAX_SPELLED = 12
