@@ -21,9 +21,11 @@ Groups and pairs:
   initials and one given name, as in Tamil Nadu, the same initials), given the same birth year and
   district: one's Latin record against the other's Devanagari or native record.
 
-Columns: pairs; ``block`` share of same-person pairs sharing a name blocking key; ``review+`` share
-reaching review or certain; ``certain``; hard-negative pairs; their share reaching review or certain and
-certain. Then the per-pair cost of ``score``.
+Columns: pairs; ``block`` share of same-person pairs sharing a blocking key made from the names (the
+worker's or the father's/husband's); ``review+`` share reaching review or certain; ``certain``; hard-negative
+pairs; their share reaching review or certain and certain. Groups whose pairs are in good part not one
+name written twice (Dakshina Tamil, see the data README) are printed apart. Then what blocking costs (name
+keys per record, other records sharing one) and the CPU time of ``score`` per pair.
 """
 
 from __future__ import annotations
