@@ -216,12 +216,12 @@ def blocking_keys(facts: CandidateFacts) -> set[str]:
     run together and of an initial run into the next word (`name_codes`), with the district
     (`word+district:`) and with the birth year (`word+birth_year:`), so that surname-first order,
     initials in front, spelling across scripts and names run together still meet; with the district only,
-    the ending code of each of those words (`end+district:`, for a word misspelled near its start) and the
-    start code of the first whole word of the father's or spouse's name (`father+district:`, for a name
-    mistranslated or garbled in one record); and, for names with initials (in Tamil Nadu and Kerala the
-    initials of the father's or the house name), the first initial with the birth year and the district
-    (`initial+birth_year+district:`, for a name garbled in one record that lacks the father's name).
-    The registry reads candidates listed under more keys first.
+    the ending code of those words of five coarse consonants or more (`end+district:`, for a word
+    misspelled near its start) and the start code of the first whole word of the father's or spouse's
+    name (`father+district:`, for a name mistranslated or garbled in one record); and, for names with
+    initials (in Tamil Nadu and Kerala the initials of the father's or the house name), the first
+    initial with the birth year and the district (`initial+birth_year+district:`, for a name garbled in
+    one record that lacks the father's name). The registry reads candidates listed under more keys first.
     """
     keys = {f"{kind}:{index}" for kind, index in facts.identity_indexes if index}
     if facts.phone_index:

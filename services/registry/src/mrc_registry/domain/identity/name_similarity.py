@@ -69,7 +69,8 @@ UNMATCHED_INITIAL_WEIGHT = 0.1
 # Letters writers exchange in initials: Tamil C/S, Bengali B/V, Tamil T/D.
 _LOOSE_LETTERS = {"c": "s", "v": "b", "w": "b", "d": "t", "z": "j", "y": "j", "q": "k", "f": "p"}
 CODE_LENGTH = 4
-ENDING_LENGTH = 3
+# Four coarse consonants, of words with more: three would list every -kumar and -raman of a district.
+ENDING_LENGTH = 4
 # Whole words of a name that get blocking codes of their own.
 CODED_WORDS = 3
 
@@ -132,7 +133,7 @@ def name_codes(name: str) -> tuple[str, ...]:
 
 def name_ending_codes(name: str) -> tuple[str, ...]:
     """The last `ENDING_LENGTH` coarse consonants of each of the first three whole words of `name` that
-    has more than that: a word misspelled near its start (Anbalagan/अब्बलगन) still ends alike."""
+    has more than that: a word misspelled near its start (Anbuselvan/अब्बुसेल्वन) still ends alike."""
     return _name_ending_codes(name)
 
 
