@@ -432,6 +432,28 @@ def key_load(pairs: list[Pair]) -> dict[str, KeyLoad]:
     return loads
 
 
+def load_at_scale(split: str, samples: int, rng: random.Random) -> dict[str, tuple[float, float]]:
+    """Per affidavit state: of 100,000 workers registered in one district, how many a new registration
+    shares a district key with (`word+district`, `end+district`, ...), and of 1,000,000 registered
+    anywhere, how many it shares a birth-year key with (`word+birth_year`...): each one is a `score`
+    call. Estimated from random pairs of the state's records (both renderings), put in one district."""
+    by_state: dict[str, list[tuple[set[str], set[str]]]] = defaultdict(list)
+    for person in _candidates(split):
+        for facts in (person.latin(district="D"), person.devanagari(district="D")):
+            keys = name_keys(facts)
+            district = {key for key in keys if key.split(":", 1)[0].endswith("district")}
+            by_state[person.state].append((district, keys - district))
+    loads = {}
+    for state, records in sorted(by_state.items()):
+        district_hits = year_hits = 0
+        for _ in range(samples):
+            (district_a, year_a), (district_b, year_b) = rng.sample(records, 2)
+            district_hits += bool(district_a & district_b)
+            year_hits += bool(year_a & year_b)
+        loads[state] = (100_000 * district_hits / samples, 1_000_000 * year_hits / samples)
+    return loads
+
+
 def unrelated_romanisations(split: str) -> dict[str, tuple[int, int]]:
     """Per Dakshina language: attested romanisations (counted by attestation), and how many of them do not
     read the native word at all (coarse keys less than half alike: அருண் typed "vijay", ஆடி "maatham").
@@ -478,7 +500,9 @@ def print_table(tallies: dict[str, Tally], split: str) -> None:
             )
 
 
-def print_costs(loads: dict[str, KeyLoad], warm_us: float, costs: tuple[float, float]) -> None:
+def print_costs(
+    loads: dict[str, KeyLoad], scale: dict[str, tuple[float, float]], warm_us: float, costs: tuple[float, float]
+) -> None:
     print("\nBlocking keys made from the names, per record (identity documents and phone add one each):")
     for source, load in sorted(loads.items()):
         print(
@@ -486,6 +510,13 @@ def print_costs(loads: dict[str, KeyLoad], warm_us: float, costs: tuple[float, f
             f"at most {load.keys_max}; other records sharing a key: {load.candidates_total / max(load.records, 1):.2f}"
             f" on average, at most {load.candidates_max}; largest key lists {load.largest_bucket} records"
         )
+    if scale:
+        print("Candidates a registration meets, estimated from random pairs of one state's affidavit records:")
+        for state, (district, year) in scale.items():
+            print(
+                f"  {state:12} {district:6.0f} of 100,000 workers of its district (district keys); "
+                f"{year:6.0f} of 1,000,000 workers anywhere (birth-year keys)"
+            )
     cold_us, known_us = costs
     print(
         f"score() cost (CPU time, one process): {warm_us:.1f} us per pair as the caches fill over the run; "
@@ -517,6 +548,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--misses", type=int, default=0, help="print up to N failing pairs per group (stderr)")
     parser.add_argument("--only", choices=("affidavits", "dakshina"), default=None)
     parser.add_argument("--cost-sample", type=int, default=2000, help="pairs timed with the caches emptied")
+    parser.add_argument("--scale-sample", type=int, default=20000, help="random record pairs per state for scale")
     args = parser.parse_args(argv)
     if args.misses and args.split == "heldout":
         parser.error("--misses is for the tuning split: looking at held-out failures would tune on them")
@@ -528,7 +560,8 @@ def main(argv: list[str] | None = None) -> None:
         pairs.extend(dakshina_pairs(args.split, args.negatives, rng))
     tallies, warm = evaluate(pairs, args.misses)
     print_table(tallies, args.split)
-    print_costs(key_load(pairs), warm, sampled_costs(pairs, args.cost_sample))
+    scale = load_at_scale(args.split, args.scale_sample, rng) if args.only in (None, "affidavits") else {}
+    print_costs(key_load(pairs), scale, warm, sampled_costs(pairs, args.cost_sample))
     if args.only in (None, "dakshina"):
         print_exclusions(args.split)
 
