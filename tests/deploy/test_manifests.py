@@ -21,8 +21,9 @@ from urllib.parse import urlsplit
 
 import jsonschema  # type: ignore[import-untyped]
 import pytest
-from mrc_plumbing.auth.client_address import parse_networks
 import yaml
+
+from mrc_plumbing.auth.client_address import parse_networks
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"

@@ -42,6 +42,10 @@ PERSONAL_DOCUMENT_KINDS = frozenset(
 # Nobody has two of these, so two different numbers are two people. (Passports and voter IDs get reissued.)
 UNIQUE_DOCUMENT_KINDS = frozenset({DocumentKind.AADHAAR, DocumentKind.E_SHRAM_UAN, DocumentKind.PAN})
 PHONE_KIND = "phone"
+# The version of the rules that turn a worker into stored keys (`blocking_keys`, and the name keys search
+# uses). Raise it with any change to those rules: stored workers are then re-keyed in the background
+# (`service_layer/rekeying.py`), since old keys and a new registration's keys would no longer meet.
+MATCH_KEYS_VERSION = 2
 
 WEIGHTS: dict[str, float] = {
     "name": 0.40,
