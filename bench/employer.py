@@ -17,8 +17,8 @@
   At a steady 2/s (far above a state's grievance rate) and 20/s (a flood), and as a burst (all sent at
   once; its drain rate is the worker's capacity). Target: p99 <= 2 s.
 
-The stack lives in `.devstack/bench-employer` with ports shifted by `--port-offset` (24000, so it does
-not meet the platform bench's 20000); it is wiped at the start and stopped at the end.
+The stack lives in `.devstack/bench-employer` with ports shifted by `--port-offset` (28000, so it does
+not meet the platform bench's 24000); it is wiped at the start and stopped at the end.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ from mrc_plumbing.protobuf import timestamp
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BENCH_HOME = REPO_ROOT / ".devstack" / "bench-employer"
-PORT_OFFSET = 24000
+PORT_OFFSET = 28000
 SECTION_INGEST = "wage-register ingestion"
 SECTION_LAG = "grievance -> score lag"
 SECTION_TARGETS = "employer targets"
