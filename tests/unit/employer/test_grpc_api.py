@@ -58,7 +58,7 @@ def served() -> Iterator[tuple[grpc.Channel, Service]]:
             MinimumWagesServicer(service.minimum_wages, auth), server
         )
         verification_service_pb2_grpc.add_VerificationServiceServicer_to_server(
-            VerificationServicer(service.verification, auth, RateLimiter(0, 0)), server
+            VerificationServicer(service.verification, auth, RateLimiter(0, 0), RateLimiter(0, 0)), server
         )
 
     with serve_grpc(register) as channel:

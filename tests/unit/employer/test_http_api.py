@@ -38,7 +38,8 @@ def make_api(*, verify_limit: RateLimiter | None = None) -> Api:
     app.include_router(employers_router(service.organisations, service.compliance, auth))
     app.include_router(wage_registers_router(service.importer, auth))
     app.include_router(minimum_wages_router(service.minimum_wages, auth))
-    app.include_router(verification_router(service.verification, auth, verify_limit or RateLimiter(0, 0)))
+    limit = verify_limit or RateLimiter(0, 0)
+    app.include_router(verification_router(service.verification, auth, limit, limit))
     return Api(TestClient(app), service)
 
 

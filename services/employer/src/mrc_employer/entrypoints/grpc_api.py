@@ -87,8 +87,9 @@ from mrc_employer.service_layer.wage_registers import WageRegisterImporter
 from mrc_kernel.caller import Caller
 from mrc_kernel.errors import FieldViolation, InvalidArgument, PermissionDenied
 from mrc_kernel.roles import Scope
-from mrc_plumbing.auth.grpc import GrpcAuth
-from mrc_plumbing.auth.rate_limit import RateLimiter
+from mrc_plumbing.auth.client_address import limit_key
+from mrc_plumbing.auth.grpc import GrpcAuth, grpc_client_address
+from mrc_plumbing.auth.rate_limit import Limiter
 from mrc_plumbing.protobuf import place_from_proto, timestamp
 
 MAX_ID_LENGTH = 64
@@ -528,16 +529,16 @@ class MinimumWagesServicer(minimum_wages_service_pb2_grpc.MinimumWagesServiceSer
 
 
 class VerificationServicer(verification_service_pb2_grpc.VerificationServiceServicer):
-    def __init__(self, service: VerificationService, auth: GrpcAuth, limiter: RateLimiter) -> None:
+    def __init__(self, service: VerificationService, auth: GrpcAuth, per_client: Limiter, per_address: Limiter) -> None:
         self._service = service
         self._auth = auth
-        self._limiter = limiter
+        self._per_client = per_client
+        self._per_address = per_address
 
     def VerifyIdentifier(  # noqa: N802
         self, request: verification_service_pb2.VerifyIdentifierRequest, context: grpc.ServicerContext
     ) -> verification_service_pb2.VerifyIdentifierResponse:
-        peer = context.peer() or ""
-        self._limiter.check(f"address:{peer.rsplit(':', 1)[0]}")
+        self._per_address.check(limit_key(grpc_client_address(context, self._auth.guard.proxies)))
         caller = _any_scope(self._auth, context, VERIFYING_SCOPES)
-        self._limiter.check(f"client:{caller.client_id}")
+        self._per_client.check(caller.client_id)
         return verification_to_proto(self._service.verify(request.identifier, caller))

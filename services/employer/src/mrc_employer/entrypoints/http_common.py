@@ -1,58 +1,27 @@
-"""What the employer service's REST routers share: authentication by any of several scopes, the bearer
-security scheme and problem responses in the OpenAPI document, and small body types."""
+"""What the employer service's REST routers share: authentication by any of several scopes, and small
+body types. (The OpenAPI document's security schemes and problem responses are `create_http_app`'s.)"""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import Depends, Request, Security
-from fastapi.security import HTTPBearer
-from pydantic import BaseModel, BeforeValidator, Field
+from fastapi import Depends, Request
+from pydantic import BeforeValidator, Field
 
 from mrc_employer.domain.values import WorkerRef
 from mrc_kernel.caller import Caller
 from mrc_kernel.errors import PermissionDenied
 from mrc_kernel.roles import Scope
-from mrc_plumbing.auth.http import HttpAuth
+from mrc_plumbing.auth.http import HttpAuth, declares_scope
 from mrc_plumbing.http_models import StrictModel
-
-# Declares the bearer scheme in the OpenAPI document (the check itself is HttpAuth's).
-BEARER = HTTPBearer(auto_error=False, description="An access token from the access service (client credentials)")
-
-
-class Problem(BaseModel):
-    """RFC 9457 problem details, as every error is answered (`application/problem+json`)."""
-
-    type: str
-    title: str
-    status: int
-    detail: str
-    instance: str = ""
-    errors: list[dict[str, str]] = Field(default_factory=list, description="invalid fields, for 422")
-
-
-def _problem(description: str) -> dict[str, Any]:
-    return {"model": Problem, "description": description, "content": {"application/problem+json": {}}}
-
-
-PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: _problem("no valid bearer token"),
-    403: _problem("the token lacks the scope or role this needs"),
-    404: _problem("no such record, or one outside the caller's reach (the two are never told apart)"),
-    409: _problem("a conflicting change, or the record exists"),
-    413: _problem("the body is too large"),
-    422: _problem("invalid input, naming every bad field; or an idempotency key reused for another request"),
-    429: _problem("rate limited: retry after the Retry-After header's seconds"),
-    503: _problem("the store, the broker or the audit trail is unavailable: retry later"),
-}
-SECURED = [Security(BEARER)]
 
 
 def any_scope(auth: HttpAuth, *scopes: Scope) -> Any:
-    """A dependency giving the caller if its token holds any of `scopes` (403 otherwise)."""
+    """A dependency giving the caller if its token holds any of `scopes` (403 otherwise). The OpenAPI
+    document names the first (an OAuth2 requirement lists scopes that are all needed)."""
 
-    def dependency(request: Request) -> Caller:
+    def dependency(request: Request, _declared: str | None = declares_scope(scopes[0])) -> Caller:
         for scope in scopes[:-1]:
             try:
                 return auth.caller(request, scope)

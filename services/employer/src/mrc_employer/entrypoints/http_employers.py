@@ -43,8 +43,6 @@ from mrc_employer.domain.values import PAISA
 from mrc_employer.domain.wages import AssessmentOutcome, DeductionKind, WageRecord
 from mrc_employer.domain.worksites import Worksite, WorksiteKind
 from mrc_employer.entrypoints.http_common import (
-    PROBLEM_RESPONSES,
-    SECURED,
     Amount,
     Day,
     OptionalAmount,
@@ -585,7 +583,7 @@ def _version(if_match: str) -> int:
 
 
 def employers_router(organisations: OrganisationService, compliance: ComplianceService, auth: HttpAuth) -> APIRouter:
-    router = APIRouter(prefix="/v1/employers", tags=["employers"], responses=PROBLEM_RESPONSES, dependencies=SECURED)
+    router = APIRouter(prefix="/v1/employers", tags=["employers"])
     writer = auth.requires(Scope.EMPLOYERS_WRITE)
     reader = any_scope(auth, *READING_SCOPES)
     recorder = any_scope(auth, *RECORD_WRITING_SCOPES)

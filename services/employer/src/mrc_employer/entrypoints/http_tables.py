@@ -20,13 +20,14 @@ from mrc_employer.domain.minimum_wages import (
 )
 from mrc_employer.domain.organisation import OrganisationRole
 from mrc_employer.domain.verification import PublicVerification
-from mrc_employer.entrypoints.http_common import PROBLEM_RESPONSES, SECURED, Amount, Day, OptionalAmount, any_scope
+from mrc_employer.entrypoints.http_common import Amount, Day, OptionalAmount, any_scope
 from mrc_employer.service_layer.minimum_wages import LISTING_SCOPES, MinimumWageService
 from mrc_employer.service_layer.verification import VERIFYING_SCOPES, VerificationService
 from mrc_kernel.caller import Caller
 from mrc_kernel.roles import Scope
+from mrc_plumbing.auth.client_address import limit_key
 from mrc_plumbing.auth.http import HttpAuth
-from mrc_plumbing.auth.rate_limit import RateLimiter
+from mrc_plumbing.auth.rate_limit import Limiter
 from mrc_plumbing.http_models import IdempotencyHeader, IfMatchHeader, StrictModel
 
 
@@ -196,9 +197,7 @@ def _version(if_match: str) -> int:
 
 
 def minimum_wages_router(service: MinimumWageService, auth: HttpAuth) -> APIRouter:
-    router = APIRouter(
-        prefix="/v1/minimum-wages", tags=["minimum wages"], responses=PROBLEM_RESPONSES, dependencies=SECURED
-    )
+    router = APIRouter(prefix="/v1/minimum-wages", tags=["minimum wages"])
     reader = any_scope(auth, *LISTING_SCOPES)
     operator = auth.requires(Scope.EMPLOYERS_WRITE)
 
@@ -261,23 +260,26 @@ def minimum_wages_router(service: MinimumWageService, auth: HttpAuth) -> APIRout
     return router
 
 
-def verification_router(service: VerificationService, auth: HttpAuth, limiter: RateLimiter) -> APIRouter:
-    router = APIRouter(tags=["verification"], responses=PROBLEM_RESPONSES, dependencies=SECURED)
+def verification_router(
+    service: VerificationService, auth: HttpAuth, per_client: Limiter, per_address: Limiter
+) -> APIRouter:
+    router = APIRouter(tags=["verification"])
     caller_of = any_scope(auth, *VERIFYING_SCOPES)
 
-    def per_address(request: Request) -> None:
-        # Before the token is checked: calls that fail authentication count too.
-        limiter.check(f"address:{request.client.host if request.client else ''}")
+    def address_limit(request: Request) -> None:
+        # Before the token is checked: calls that fail authentication count too. The address is the
+        # socket's peer, or the client a trusted proxy names (MRC_AUTH_TRUSTED_PROXIES).
+        per_address.check(limit_key(auth.address(request)))
 
     @router.get(
         "/v1/verify/{identifier}",
-        dependencies=[Depends(per_address)],
+        dependencies=[Depends(address_limit)],
         response_model=VerificationView,
         summary="Is the agency or contractor behind a GSTIN, LIN or licence number licensed and in good standing?",
         description="Open to the public role; no personal data; rate limited per client and per source address.",
     )
     def verify(identifier: str, caller: Caller = caller_of) -> VerificationView:
-        limiter.check(f"client:{caller.client_id}")
+        per_client.check(caller.client_id)
         return VerificationView.of(service.verify(identifier, caller))
 
     return router

@@ -24,7 +24,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import Message
 
 from mrc_employer.domain.wage_register_job import JobStatus, RowProblem, WageRegisterJob
-from mrc_employer.entrypoints.http_common import PROBLEM_RESPONSES, SECURED, any_scope
+from mrc_employer.entrypoints.http_common import any_scope
 from mrc_employer.service_layer.access import RECORD_WRITING_SCOPES
 from mrc_employer.service_layer.wage_registers import MAX_FILE_BYTES, FileTooLarge, WageRegisterImporter
 from mrc_kernel.caller import Caller
@@ -150,7 +150,7 @@ async def _read_upload(request: Request) -> tuple[str, bytes, str]:
 
 
 def wage_registers_router(importer: WageRegisterImporter, auth: HttpAuth) -> APIRouter:
-    router = APIRouter(tags=["wage registers"], responses=PROBLEM_RESPONSES, dependencies=SECURED)
+    router = APIRouter(tags=["wage registers"])
     recorder = any_scope(auth, *RECORD_WRITING_SCOPES)
 
     @router.post(

@@ -37,7 +37,7 @@ from mrc_employer.service_layer.organisations import OrganisationService
 from mrc_employer.service_layer.verification import VerificationService
 from mrc_employer.service_layer.wage_registers import WageRegisterImporter
 from mrc_employer.settings import EMPLOYERS_TOPIC, MINIMUM_WAGES_TOPIC, EmployerSettings
-from mrc_plumbing.auth.rate_limit import RateLimiter
+from mrc_plumbing.auth.rate_limit import SlidingWindowLimiter, WindowRule
 from mrc_plumbing.grpc_server import GrpcServer
 from mrc_plumbing.http_app import create_http_app
 from mrc_plumbing.service_runtime import connect, run_service
@@ -82,7 +82,10 @@ def main() -> None:
     )
     importer = WageRegisterImporter(organisations, records, jobs, tables, audit, ids, read_table)
     verification = VerificationService(organisations, histories)
-    verify_limiter = RateLimiter(settings.verify_rate_per_second, settings.verify_burst)
+    # Shared with the other replicas, like the platform's own limits (mrc_plumbing.auth.rate_limit).
+    verify_rule = WindowRule.from_rate(settings.verify_rate_per_second, settings.verify_burst)
+    verify_per_client = SlidingWindowLimiter("verify-client", verify_rule, counters=connections.counters)
+    verify_per_address = SlidingWindowLimiter("verify-address", verify_rule, counters=connections.counters)
 
     http_app = create_http_app(
         service=settings.service_name,
@@ -94,7 +97,7 @@ def main() -> None:
     http_app.include_router(employers_router(organisation_service, compliance, auth))
     http_app.include_router(wage_registers_router(importer, auth))
     http_app.include_router(minimum_wages_router(minimum_wages, auth))
-    http_app.include_router(verification_router(verification, auth, verify_limiter))
+    http_app.include_router(verification_router(verification, auth, verify_per_client, verify_per_address))
 
     grpc_auth = connections.grpc_auth
     grpc_server = GrpcServer(settings.bind_host, settings.grpc_port)
@@ -125,7 +128,7 @@ def main() -> None:
     grpc_server.add_service(
         "mrc.employer.v1.VerificationService",
         lambda server: verification_service_pb2_grpc.add_VerificationServiceServicer_to_server(
-            VerificationServicer(verification, grpc_auth, verify_limiter), server
+            VerificationServicer(verification, grpc_auth, verify_per_client, verify_per_address), server
         ),
     )
     run_service(connections, http_app, grpc_server)
