@@ -790,17 +790,18 @@ class Case:
 
     # --- the registry's erasures and merges ----------------------------------------------------------------
 
-    def forget_worker(self, worker_id: str, erased: Sealed, now: datetime) -> bool:
+    def forget_worker(self, worker_id: str, erased: Sealed, erased_note: Sealed, now: datetime) -> bool:
         """The worker was erased from the registry (their right): the case keeps what counts and evidence
         need (category, place, status, outcome, timeline) and loses who they are and what they said: the
-        subject, their own account, the recording, note texts and a reporter who was themselves. False when
-        the case is not about this worker (a redelivery)."""
+        subject, their own account, the recording, note texts and a reporter who was themselves (`erased`
+        and `erased_note` are the sealed placeholders). False when the case is not about this worker (a
+        redelivery)."""
         if not worker_id or self.worker_id != worker_id:
             return False
         self.subject = UnregisteredPerson()
         self.summary = erased
         self.recording_ref = None
-        self.notes = [replace(note, text=erased) for note in self.notes]
+        self.notes = [replace(note, text=erased_note) for note in self.notes]
         if self.reporter is not None and self.reporter.relation is ReporterRelation.SELF:
             self.reporter = replace(self.reporter, name=None, phone=None)
         self._touch(now)

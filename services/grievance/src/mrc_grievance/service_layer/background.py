@@ -97,9 +97,11 @@ class CaseWork:
         now = self._clock()
         if item.grievance_id and (case := self._cases.get(item.grievance_id)) is not None:
             loaded = case.version
-            erased = self._protection.seal(case.location.state_code, sealed_fields.SUMMARY, ERASED_TEXT)
-            assert erased is not None
-            if case.forget_worker(worker_id, erased, now):
+            state = case.location.state_code
+            erased = self._protection.seal(state, sealed_fields.SUMMARY, ERASED_TEXT)
+            erased_note = self._protection.seal(state, sealed_fields.NOTE, ERASED_TEXT)
+            assert erased is not None and erased_note is not None
+            if case.forget_worker(worker_id, erased, erased_note, now):
                 self._cases.save(case, loaded_version=loaded)
         if item.trace_id and (trace := self._traces.get(item.trace_id)) is not None:
             loaded = trace.version
