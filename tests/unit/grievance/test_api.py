@@ -27,6 +27,7 @@ from mrc_grievance.entrypoints.http_api import (
     statistics_router,
     traces_router,
 )
+from mrc_kernel.errors import InvalidArgument
 from mrc_kernel.roles import Role
 from mrc_plumbing.http_app import PROBLEM_CONTENT_TYPE, create_http_app
 from tests.support.auth import bearer, caller_for, grpc_auth, grpc_metadata, http_auth, role_tokens, serve_grpc
@@ -295,5 +296,5 @@ def test_statistics_suppress_small_cells_and_stay_in_the_callers_geography(api: 
     assert stats["by_category"]["total"] is None and stats["sla_breach_rate"] == 0.0
     assert outside.status_code == 200  # no state limit on this caseworker
     limited = caller_for(Role.CASEWORKER, states={"10"})
-    with pytest.raises(Exception):  # noqa: B017
+    with pytest.raises(InvalidArgument):
         api.g.statistics.grievances(limited, state_code="27")

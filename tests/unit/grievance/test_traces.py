@@ -10,7 +10,7 @@ from mrc_grievance.domain.vocabulary import ReporterRelation, TraceStatus
 from mrc_grievance.service_layer.parties import PersonInput, SubjectInput
 from mrc_grievance.service_layer.ports import MigrationEpisodeRef
 from mrc_grievance.service_layer.traces import ContactInput, OpenTrace
-from mrc_kernel.errors import Conflict, InvalidArgument, NotFound
+from mrc_kernel.errors import Conflict, InvalidArgument, NotFound, PermissionDenied
 from mrc_kernel.roles import Role
 from tests.support.auth import caller_for
 
@@ -108,7 +108,7 @@ def test_a_trace_needs_contacts_and_a_place_in_the_callers_reach(g: Grievances) 
             FORWARDED,
         )
     assert [v.field for v in caught.value.violations] == ["last_known_place.state_code"]
-    with pytest.raises(Exception):  # noqa: B017 - employers are refused before anything else
+    with pytest.raises(PermissionDenied):  # employers are refused before anything else
         g.trace_service.open(OpenTrace(SubjectInput(), PATNA, date(2025, 12, 20)), EMPLOYER, FORWARDED)
 
 

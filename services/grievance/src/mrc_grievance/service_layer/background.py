@@ -100,7 +100,8 @@ class CaseWork:
             state = case.location.state_code
             erased = self._protection.seal(state, sealed_fields.SUMMARY, ERASED_TEXT)
             erased_note = self._protection.seal(state, sealed_fields.NOTE, ERASED_TEXT)
-            assert erased is not None and erased_note is not None
+            assert erased is not None
+            assert erased_note is not None
             if case.forget_worker(worker_id, erased, erased_note, now):
                 self._cases.save(case, loaded_version=loaded)
         if item.trace_id and (trace := self._traces.get(item.trace_id)) is not None:
