@@ -77,8 +77,7 @@ class Schedule:
             SCHEDULE_TABLE,
             default=None,
             partitions=partitions,
-            key_serializer="raw",
-            value_serializer="json",
+            key_type=str,
             use_partitioner=True,
         )
         self.index = ScheduleIndex()
