@@ -10,7 +10,7 @@
   acknowledgement breaches fall due over the next minute are loaded the same way, and the time from each
   breach's deadline to its ``GrievanceEscalated`` on the topic is measured (the target: p99 <= 5 s).
 
-The stack lives in ``.devstack/bench-grievance`` with every port shifted by 26000; it is wiped at the start
+The stack lives in ``.devstack/bench-grievance`` with every port shifted by 34000; it is wiped at the start
 and stopped at the end. Figures go to stdout and ``bench/results/<timestamp>.json``.
 """
 
@@ -39,7 +39,7 @@ from mrc_devstack.stack import Stack
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 HOME = REPO_ROOT / ".devstack" / "bench-grievance"
-PORT_OFFSET = 26000
+PORT_OFFSET = 34000
 SECTION = "grievance"
 GRIEVANCES_TOPIC = "mrc.grievance.grievances.v1"
 CONSUMER_GROUP = "mrc-grievance"
