@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from mrc_grievance.domain.vocabulary import CaseStatus, Category, EscalationLevel
@@ -47,7 +47,7 @@ from mrc_grievance.service_layer.traces import OpenTrace, TraceService
 from mrc_kernel.caller import Caller
 from mrc_kernel.clock import utc_now
 from mrc_kernel.errors import PermissionDenied
-from mrc_kernel.roles import Scope
+from mrc_kernel.roles import Role, Scope
 from mrc_plumbing.auth.http import HttpAuth
 from mrc_plumbing.http_models import IdempotencyHeader
 from mrc_plumbing.structured_logging import request_id_var
@@ -350,13 +350,21 @@ def reports_router(intake: IntakeService, reports: ReportService, auth: HttpAuth
     """Reports by anyone (the `public` role too): the answer is the reference and the code, shown once."""
     router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
-    def caller_of(request: Request) -> Caller:
-        # The use cases check roles: a public client holds no grievance scope.
-        return _any_caller(auth, request)
+    def report_caller(request: Request) -> Caller:
+        # Authenticated (and refused) before the body is looked at, as every other route.
+        caller = _any_caller(auth, request)
+        if Role.EMPLOYER in caller.roles or not (
+            Role.PUBLIC in caller.roles or caller.has(Scope.GRIEVANCES_WRITE) or caller.has(Scope.GRIEVANCES_READ)
+        ):
+            raise PermissionDenied("reports are filed and followed up through a public or a case-handling client")
+        return caller
+
+    reporter = Depends(report_caller)
 
     @router.post("", status_code=201)
-    def file_report(body: FileReportBody, request: Request, idempotency_key: IdempotencyHeader = "") -> dict[str, Any]:
-        caller = caller_of(request)
+    def file_report(
+        body: FileReportBody, caller: Caller = reporter, idempotency_key: IdempotencyHeader = ""
+    ) -> dict[str, Any]:
         receipt = intake.file_report(
             FileCase(
                 category=body.category,
@@ -374,20 +382,20 @@ def reports_router(intake: IntakeService, reports: ReportService, auth: HttpAuth
         return {"reference": receipt.reference, "follow_up_code": receipt.follow_up_code}
 
     @router.get("/{reference}")
-    def get_report(reference: str, request: Request, follow_up_code: FollowUpCodeHeader = "") -> dict[str, Any]:
-        return report_json(reports.get(reference, follow_up_code, caller_of(request)))
+    def get_report(
+        reference: str, caller: Caller = reporter, follow_up_code: FollowUpCodeHeader = ""
+    ) -> dict[str, Any]:
+        return report_json(reports.get(reference, follow_up_code, caller))
 
     @router.post("/{reference}/messages", status_code=201)
     def send_message(
         reference: str,
         body: ReportMessageBody,
-        request: Request,
+        caller: Caller = reporter,
         follow_up_code: FollowUpCodeHeader = "",
         idempotency_key: IdempotencyHeader = "",
     ) -> dict[str, Any]:
-        view = reports.send_message(
-            reference, follow_up_code, body.text, caller_of(request), idempotency_key=idempotency_key
-        )
+        view = reports.send_message(reference, follow_up_code, body.text, caller, idempotency_key=idempotency_key)
         return report_json(view)
 
     return router
