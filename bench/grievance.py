@@ -55,6 +55,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--concurrency", default="1,16", help="REST connection counts (default 1,16)")
     parser.add_argument("--open-cases", type=int, help="open cases held by the SLA worker (default 100000)")
     parser.add_argument("--probes", type=int, default=200, help="cases whose breaches are timed (default 200)")
+    parser.add_argument("--skip-rest", action="store_true", help="escalation only (no baselines' REST comparison)")
     parser.add_argument("--home", type=Path, default=HOME)
     parser.add_argument("--port-offset", type=int, default=PORT_OFFSET)
     args = parser.parse_args(argv)
@@ -183,27 +184,27 @@ def intake(url: str, caseworker: Client, concurrencies: list[int], duration: flo
 
 
 def _cases_and_events(count: int, *, deadlines: list[datetime] | None, partner_id: str) -> tuple[list[Any], list[Any]]:
-    """Cases as the service stores them and their GrievanceFiled events (the adapters' own mapping)."""
-    from mrc_grievance.adapters.protobuf_mapping import case_envelope
+    """Case documents as the service stores them and their GrievanceFiled events (the adapters' own mapping).
+
+    One case is built through the domain; the others are copies of it under new ids (building 100k through
+    the domain would measure this script, not the service)."""
+    from mrc_grievance.adapters.documents import case_state
+    from mrc_grievance.adapters.protobuf_mapping import case_event_message
     from mrc_grievance.domain.case import Case
     from mrc_grievance.domain.parties import Actor, UnregisteredPerson
     from mrc_grievance.domain.protected import Sealed
     from mrc_grievance.domain.triage import TriageFacts
     from mrc_grievance.domain.vocabulary import Category, IntakeChannel
+    from mrc_grievance.settings import EVENT_SOURCE
+    from mrc_kernel.events import Event
     from mrc_kernel.place import Place
+    from mrc_plumbing.protobuf import timestamp
+    from mrc_plumbing.store import FINGERPRINT_FIELD, IDEMPOTENCY_FIELD
 
-    now = datetime.now(UTC)
-    cases: list[Any] = []
-    events: list[Any] = []
-    for index in range(count):
-        if deadlines is None:
-            category, filed_at = Category.OTHER, now  # low severity: the first milestone is days away
-        else:
-            # Trafficking: acknowledge within 15 minutes, so filed 15 minutes before the breach wanted.
-            category, filed_at = Category.TRAFFICKING, deadlines[index] - timedelta(minutes=15)
-        case = Case.file(
-            grievance_id=str(uuid.uuid4()),
-            reference=f"GR-BENCH-{index:07d}",
+    def template(category: Category, filed_at: datetime) -> Case:
+        return Case.file(
+            grievance_id="template",
+            reference="GR-BENCH-00000",
             category=category,
             channel=IntakeChannel.HELPLINE,
             subject=UnregisteredPerson(),
@@ -215,22 +216,41 @@ def _cases_and_events(count: int, *, deadlines: list[datetime] | None, partner_i
             filed_by=Actor("bench-helpline", partner_id),
             now=filed_at,
         )
-        events.extend(case_envelope(e) for e in case.pending_events)
-        case.pending_events.clear()
-        cases.append(case)
-    return cases, events
+
+    now = datetime.now(UTC)
+    documents: list[Any] = []
+    events: list[Any] = []
+    base = template(Category.OTHER, now)  # low severity: the first milestone is days away
+    for index in range(count):
+        if deadlines is not None:
+            # Trafficking: acknowledge within 15 minutes, so filed 15 minutes before the breach wanted.
+            base = template(Category.TRAFFICKING, deadlines[index] - timedelta(minutes=15))
+        grievance_id = str(uuid.uuid4())
+        state = case_state(base) if deadlines is not None or index == 0 else documents[0]
+        document = {
+            **state,
+            "_id": grievance_id,
+            "reference": f"GR-B{index:04d}-{uuid.uuid4().hex[:5].upper()}",
+            IDEMPOTENCY_FIELD: f"bench:{grievance_id}",
+            FINGERPRINT_FIELD: "",
+        }
+        documents.append(document)
+        message = case_event_message(base.pending_events[0])
+        message.grievance_id = grievance_id
+        message.occurred_at.CopyFrom(timestamp(base.filed_at))
+        events.append(Event.from_message(message, source=EVENT_SOURCE, subject=grievance_id, topic=GRIEVANCES_TOPIC))
+    return documents, events
 
 
-def _load(mongo_uri: str, bootstrap: str, cases: list[Any], events: list[Any]) -> None:
-    from mrc_grievance.adapters.mongo_repository import StoredCases
+def _load(mongo_uri: str, bootstrap: str, documents: list[Any], events: list[Any]) -> None:
+    from mrc_grievance.adapters.mongo_repository import CaseDocument
     from mrc_plumbing.settings import InfraSettings
+    from mrc_plumbing.store.schema import collection_of
     from mrc_plumbing.store.wiring import open_store
 
-    store = open_store(InfraSettings(mongo_uri=mongo_uri), "mrc_grievance")
-    repository = StoredCases(store)
-    for start in range(0, len(cases), LOAD_BATCH):
-        batch = cases[start : start + LOAD_BATCH]
-        repository.add_many([(case, f"bench:{case.grievance_id}") for case in batch])
+    cases = open_store(InfraSettings(mongo_uri=mongo_uri), "mrc_grievance").collection(collection_of(CaseDocument))
+    for start in range(0, len(documents), LOAD_BATCH):
+        cases.insert_many([(document, []) for document in documents[start : start + LOAD_BATCH]])
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5, enable_idempotence=True)
     try:
         for event in events:
@@ -244,7 +264,9 @@ def _lag(bootstrap: str) -> int:
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     consumer = KafkaConsumer(bootstrap_servers=bootstrap)
     try:
-        committed = admin.list_consumer_group_offsets(CONSUMER_GROUP)
+        # kafka-python 3 renamed list_consumer_group_offsets.
+        listing = getattr(admin, "list_group_offsets", None) or admin.list_consumer_group_offsets
+        committed = listing(CONSUMER_GROUP)
         partitions = [
             TopicPartition(GRIEVANCES_TOPIC, p) for p in consumer.partitions_for_topic(GRIEVANCES_TOPIC) or []
         ]
@@ -274,7 +296,7 @@ def escalation(stack: Stack, partner_id: str, open_cases: int, probes: int, repo
     start = datetime.now(UTC) + timedelta(seconds=20)
     deadlines = [start + timedelta(seconds=60 * i / probes) for i in range(probes)]
     probe_cases, probe_events = _cases_and_events(probes, deadlines=deadlines, partner_id=partner_id)
-    wanted = {c.grievance_id for c in probe_cases}
+    wanted = {document["_id"] for document in probe_cases}
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, consumer_timeout_ms=500)
     partitions = [TopicPartition(GRIEVANCES_TOPIC, p) for p in consumer.partitions_for_topic(GRIEVANCES_TOPIC) or []]
     consumer.assign(partitions)
@@ -368,8 +390,11 @@ def main(argv: list[str] | None = None) -> int:
         baselines.run(stack.mongo_uri, stack.kafka_bootstrap, args.quick, report)
         start_services(stack)
         registrar = rest.create_registrar(stack.http_url("access"))
-        rest.run(stack.http_url("registry"), registrar, args.concurrency, args.duration, report, lambda: 0)
-        run(stack, registrar.partner_id, args.concurrency, args.duration, report, args.open_cases, args.probes)
+        if args.skip_rest:
+            escalation(stack, registrar.partner_id, args.open_cases, args.probes, report)
+        else:
+            rest.run(stack.http_url("registry"), registrar, args.concurrency, args.duration, report, lambda: 0)
+            run(stack, registrar.partner_id, args.concurrency, args.duration, report, args.open_cases, args.probes)
     except KeyboardInterrupt:
         status = 130
     except Exception:
