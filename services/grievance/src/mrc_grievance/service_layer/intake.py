@@ -41,7 +41,7 @@ from mrc_grievance.service_layer.cases import authorize
 from mrc_grievance.service_layer.parties import Parties, ReporterInput, RespondentInput, SubjectInput
 from mrc_grievance.service_layer.ports import AccessRecorder, CaseRepository, Forwarded, References, Replays
 from mrc_grievance.service_layer.protection import Protection
-from mrc_grievance.service_layer.views import CaseView, case_view, shown_fields
+from mrc_grievance.service_layer.views import CaseView, case_view, written_fields
 from mrc_kernel.audit import Action
 from mrc_kernel.caller import Caller, check_purpose
 from mrc_kernel.clock import utc_now
@@ -278,12 +278,15 @@ class IntakeService:
         payload.update(fingerprint_extra or {})
         fingerprint = request_fingerprint(payload)
         now = self._clock()
-        for _ in range(REFERENCE_ATTEMPTS):
-            reference = new_reference()
-            if self._references.claim(reference, grievance_id):
-                break
-        else:
-            raise Unavailable("no free case reference could be drawn; retry")
+        reference = new_reference()
+        if follow_up_code_hash:
+            # Followed up by reference and code: the reference must lead to this case and no other.
+            for _ in range(REFERENCE_ATTEMPTS):
+                if self._references.claim(reference, grievance_id):
+                    break
+                reference = new_reference()
+            else:
+                raise Unavailable("no free case reference could be drawn; retry")
         case = Case.file(
             grievance_id=grievance_id,
             reference=reference,
@@ -301,12 +304,11 @@ class IntakeService:
             follow_up_code_hash=follow_up_code_hash,
             sla_scale=self._sla_scale,
         )
-        view = case_view(self._protection, case, confidential=True)
         audit = self._audit.event(
-            caller, Action.CREATE, CASE_RESOURCE, grievance_id, shown_fields(view), state_code=state
+            caller, Action.CREATE, CASE_RESOURCE, grievance_id, written_fields(case), state_code=state
         )
         stored, created = self._cases.add(case, idempotency_key=scoped, fingerprint=fingerprint, also_publish=[audit])
-        if not created and stored.reference != reference:
+        if follow_up_code_hash and not created and stored.reference != reference:
             self._references.release(reference, grievance_id)
         return stored, created
 

@@ -126,3 +126,19 @@ def shown_fields(view: CaseView) -> list[str]:
     if view.override_reason:
         shown.append("triage.override_reason")
     return shown
+
+
+def written_fields(case: Case) -> list[str]:
+    """The names of what a new case holds, for the audit event of its filing (nothing is opened for it)."""
+    shown = ["category", "severity", "status", "location", "sla", "timeline_summary", "respondent"]
+    if case.summary is not None:
+        shown.append("summary")
+    if case.recording_ref is not None:
+        shown.append("recording_ref")
+    if case.worker_id:
+        shown.append("worker_id")
+    if isinstance(case.subject, UnregisteredPerson):
+        shown.append("subject.person")
+    if case.reporter is not None and case.reporter.identified:
+        shown.append("reporter.identity")
+    return shown
