@@ -264,9 +264,10 @@ def _lag(bootstrap: str) -> int:
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     consumer = KafkaConsumer(bootstrap_servers=bootstrap)
     try:
-        # kafka-python 3 renamed list_consumer_group_offsets.
+        # kafka-python 3 renamed list_consumer_group_offsets, and answers per group.
         listing = getattr(admin, "list_group_offsets", None) or admin.list_consumer_group_offsets
         committed = listing(CONSUMER_GROUP)
+        committed = committed.get(CONSUMER_GROUP, committed) if isinstance(committed, dict) else committed
         partitions = [
             TopicPartition(GRIEVANCES_TOPIC, p) for p in consumer.partitions_for_topic(GRIEVANCES_TOPIC) or []
         ]
