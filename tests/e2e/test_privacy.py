@@ -75,7 +75,8 @@ def test_phone_identity_numbers_and_case_notes_never_rest_in_clear(
         admin.close()
     for topic in topics:
         for record in read_topic(running_services.kafka_bootstrap, topic, timeout=3):
-            raw = record.value + b"".join(record.headers.values()) + (record.key or b"")
+            # A table changelog's tombstone (faust deletes, e.g. the grievance worker's SLA schedule) has no value.
+            raw = (record.value or b"") + b"".join(record.headers.values()) + (record.key or b"")
             for secret in secrets:
                 assert secret not in raw, f"{secret!r} in clear on topic {topic}"
 
