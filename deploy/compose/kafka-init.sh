@@ -35,6 +35,7 @@ topic mrc.registry.workers.v1 retention.ms=604800000
 topic mrc.registry.households.v1 retention.ms=604800000
 topic mrc.entitlements.eligibility.v1 retention.ms=604800000
 topic mrc.grievance.grievances.v1 retention.ms=604800000
+topic mrc.grievance.traces.v1 retention.ms=604800000
 topic mrc.employer.employers.v1 retention.ms=604800000
 topic mrc.employer.minimum-wages.v1 retention.ms=604800000
 topic mrc.access.partners.v1 retention.ms=604800000
@@ -112,6 +113,7 @@ acl mrc-grievance cluster literal kafka-cluster IdempotentWrite
 
 acl mrc-grievance-worker topic literal mrc.audit.v1 Describe
 acl mrc-grievance-worker topic literal mrc.registry.workers.v1 Read Describe
+acl mrc-grievance-worker topic literal mrc.grievance.grievances.v1 Read Describe
 acl mrc-grievance-worker group prefixed mrc-grievance Read
 acl mrc-grievance-worker topic literal mrc-grievance.dlq Write Describe
 acl mrc-grievance-worker topic prefixed mrc-grievance- Read Write Describe Create

@@ -197,6 +197,51 @@ ENDPOINTS = [
         ),
     ),
     Endpoint(
+        "grievance queue",
+        "grievance",
+        CASE_HANDLERS,
+        ("GET", "/v1/grievances", None),
+        lambda ch, md: grievance_grpc.GrievanceServiceStub(ch).ListGrievances(
+            grievance_pb.ListGrievancesRequest(), metadata=md
+        ),
+    ),
+    Endpoint(
+        "grievance notes",
+        "grievance",
+        CASE_HANDLERS,
+        ("GET", f"/v1/grievances/{MISSING}/notes", None),
+        lambda ch, md: grievance_grpc.GrievanceServiceStub(ch).ListNotes(
+            grievance_pb.ListNotesRequest(grievance_id=MISSING), metadata=md
+        ),
+    ),
+    Endpoint(
+        "triage grievance",
+        "grievance",
+        CASE_HANDLERS,
+        ("POST", f"/v1/grievances/{MISSING}:triage", {}),
+        lambda ch, md: grievance_grpc.GrievanceServiceStub(ch).TriageGrievance(
+            grievance_pb.TriageGrievanceRequest(grievance_id=MISSING), metadata=md
+        ),
+    ),
+    Endpoint(
+        "file grievance report",
+        "grievance",
+        CASE_HANDLERS | _allow("public"),
+        ("POST", "/v1/reports", {}),
+        lambda ch, md: grievance_grpc.GrievanceServiceStub(ch).FileReport(
+            grievance_pb.FileReportRequest(), metadata=md
+        ),
+    ),
+    Endpoint(
+        "grievance statistics",
+        "grievance",
+        _allow("caseworker", "supervisor", "government", "auditor", "operator", "public"),
+        ("GET", "/v1/statistics/grievances", None),
+        lambda ch, md: grievance_grpc.GrievanceServiceStub(ch).GetGrievanceStatistics(
+            grievance_pb.GetGrievanceStatisticsRequest(), metadata=md
+        ),
+    ),
+    Endpoint(
         "register employer",
         "employer",
         _allow("employer", "operator"),
