@@ -37,7 +37,7 @@ from mrc_employer.domain.identifiers import gstin_check_character
 from mrc_kernel.events import Event
 from mrc_plumbing.protobuf import timestamp
 from tests.e2e.conftest import SENSITIVE_READS, SensitiveRead
-from tests.e2e.payloads import new_key
+from tests.e2e.payloads import grievance_body, new_key
 from tests.support.access import AccessClient, Actor
 from tests.support.kafka import read_topic, records_with_subject
 from tests.support.polling import eventually
@@ -255,6 +255,36 @@ def test_grievances_against_an_agency_move_its_score_and_raise_the_flag_exactly_
     gstin_of_agency = agency.json()["identifiers"][0]["value"]
     answer = http["employer"].get(f"/v1/verify/{gstin_of_agency}", headers=actors["public"].headers())
     assert answer.status_code == 200 and answer.json()["risk_flag_raised"] and not answer.json()["in_good_standing"]
+
+
+def test_a_grievance_filed_through_the_grievance_service_moves_the_named_organisations_score(
+    http: dict[str, httpx.Client], actors: dict[str, Actor]
+) -> None:
+    operator, helpline = actors["operator"], actors["helpline_agent"]
+    agency = http["employer"].post(
+        "/v1/employers",
+        json=organisation_body(roles=["recruitment_agency"], legal_name="Eastern Placement Agency Pvt Ltd"),
+        headers=operator.headers(**{"Idempotency-Key": new_key()}),
+    )
+    assert agency.status_code == 201, agency.text
+    agency_id = agency.json()["employer_id"]
+    # The grievance service checks the respondent with EmployerDetailsService.CheckEmployerReference, on
+    # the helpline agent's behalf, then publishes GrievanceFiled naming it.
+    filed = http["grievance"].post(
+        "/v1/grievances",
+        json={**grievance_body(), "category": "recruitment_fee", "respondent": {"employer_id": agency_id}},
+        headers=helpline.headers(**{"Idempotency-Key": new_key()}),
+    )
+    assert filed.status_code == 201, filed.text
+    eventually(lambda: float(compliance(http, agency_id, operator)["score"]["value"]) < 100, timeout=30)
+    counts = compliance(http, agency_id, operator)["grievances_alleged"]
+    assert counts == [{"category": "recruitment_fee", "count": 1}]
+    unknown = http["grievance"].post(
+        "/v1/grievances",
+        json={**grievance_body(), "respondent": {"employer_id": "emp-missing"}},
+        headers=helpline.headers(**{"Idempotency-Key": new_key()}),
+    )
+    assert unknown.status_code in (404, 422), unknown.text
 
 
 def test_an_employer_reads_neither_another_employers_records_nor_any_grievance_detail(
