@@ -31,6 +31,8 @@ class Scope(enum.StrEnum):
     GRIEVANCES_WRITE = "grievances:write"
     EMPLOYERS_READ = "employers:read"
     EMPLOYERS_WRITE = "employers:write"
+    # Recording what an employer did (wages paid, fees charged, findings) without administering employers.
+    COMPLIANCE_WRITE = "compliance:write"
     AGGREGATES_READ = "aggregates:read"
     AUDIT_READ = "audit:read"
     PARTNERS_ADMIN = "partners:admin"
@@ -44,6 +46,7 @@ _CASEWORKER = {
     Scope.GRIEVANCES_READ,
     Scope.GRIEVANCES_WRITE,
     Scope.EMPLOYERS_READ,
+    Scope.COMPLIANCE_WRITE,
     Scope.AGGREGATES_READ,
 }
 
@@ -53,7 +56,9 @@ SCOPES_BY_ROLE: dict[Role, frozenset[Scope]] = {
     ),
     Role.CASEWORKER: frozenset(_CASEWORKER),
     Role.SUPERVISOR: frozenset(_CASEWORKER | {Scope.WORKERS_MERGE, Scope.WORKERS_ERASE}),
-    Role.HELPLINE_AGENT: frozenset({Scope.GRIEVANCES_READ, Scope.GRIEVANCES_WRITE, Scope.EMPLOYERS_READ}),
+    Role.HELPLINE_AGENT: frozenset(
+        {Scope.GRIEVANCES_READ, Scope.GRIEVANCES_WRITE, Scope.EMPLOYERS_READ, Scope.COMPLIANCE_WRITE}
+    ),
     # Employers write their own records; `employers:read` is limited to their own by data scope.
     Role.EMPLOYER: frozenset({Scope.EMPLOYERS_READ, Scope.EMPLOYERS_WRITE}),
     Role.AUDITOR: frozenset({Scope.AUDIT_READ, Scope.AGGREGATES_READ}),

@@ -65,14 +65,17 @@ def acts_for_an_employer(caller: Caller) -> bool:
 
 
 def protected(organisation: Organisation) -> Protected:
-    return Protected(RESOURCE, places=organisation.places(), grants=_GRANTS)
+    return Protected(
+        RESOURCE, places=organisation.places(), grants=_GRANTS, organisation_id=organisation.organisation_id
+    )
 
 
 def decide_for(caller: Caller, organisation: Organisation, purpose: Purpose | str) -> Decision:
-    """The shared policy's decision, after the one rule it cannot state itself: a client of an employer
-    partner reaches no organisation but the one its token is bound to."""
-    if acts_for_an_employer(caller) and (not caller.employer_id or caller.employer_id != organisation.organisation_id):
-        return Decision(False, refusal=Refusal.NOT_GRANTED)
+    """The shared policy's decision (which binds an employer's client to the organisation in its token).
+
+    A client holding the employer role for a partner of another kind is held to the same binding."""
+    if Role.EMPLOYER in caller.roles and (not caller.employer_id or caller.employer_id != organisation.organisation_id):
+        return Decision(False, refusal=Refusal.OTHER_ORGANISATION)
     return decide(caller, protected(organisation), purpose)
 
 

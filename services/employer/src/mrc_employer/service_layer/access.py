@@ -21,8 +21,8 @@ from mrc_kernel.roles import Scope
 
 NOT_FOUND = "no such employer"
 # Who may record compliance records: employers and operators (employers:write), and the field staff of
-# partners and labour departments who document cases (grievances:write).
-RECORD_WRITING_SCOPES = (Scope.EMPLOYERS_WRITE, Scope.GRIEVANCES_WRITE)
+# partners and labour departments who document cases (compliance:write).
+RECORD_WRITING_SCOPES = (Scope.EMPLOYERS_WRITE, Scope.COMPLIANCE_WRITE)
 # Who may read organisations and their compliance: employers:read, and auditors (audit:read).
 READING_SCOPES = (Scope.EMPLOYERS_READ, Scope.AUDIT_READ)
 
