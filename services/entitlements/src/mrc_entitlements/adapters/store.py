@@ -427,9 +427,7 @@ class StoredWorkerRecords:
         return self._records.count({"linkage": True})
 
     def scan_consenting(self) -> Iterator[WorkerRecord]:
-        for doc in self._records.scan(
-            {"linkage": True}, fields=["status", "home_state", "home_district", "determinations", "version"]
-        ):
+        for doc in self._records.scan({"linkage": True}, fields=["status", "worker", "determinations", "version"]):
             yield record_from(doc)
 
 
