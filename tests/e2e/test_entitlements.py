@@ -21,7 +21,7 @@ pytestmark = pytest.mark.e2e
 WORKERS_TOPIC = "mrc.registry.workers.v1"
 ELIGIBILITY_TOPIC = "mrc.entitlements.eligibility.v1"
 APPLICATIONS_TOPIC = "mrc.entitlements.applications.v1"
-KERALA, ERNAKULAM = "32", "540"
+KERALA, ERNAKULAM = "32", "555"
 
 
 def _register_construction_worker(http: dict[str, httpx.Client], registrar: Actor, **extra: object) -> str:

@@ -27,7 +27,7 @@ from mrc_plumbing.store.memory import InMemoryStore
 from tests.support.auth import RecordingAudit, caller_for
 
 NOW = datetime(2026, 12, 4, 10, 0, tzinfo=UTC)
-BIHAR, PATNA, KERALA, ERNAKULAM, UP, LUCKNOW = "10", "212", "32", "540", "9", "162"
+BIHAR, PATNA, KERALA, ERNAKULAM, UP, LUCKNOW = "10", "212", "32", "555", "9", "162"
 PARTNER_A, PARTNER_B = "partner-a", "partner-b"
 WORKERS_TOPIC = "mrc.registry.workers.v1"
 HOUSEHOLDS_TOPIC = "mrc.registry.households.v1"

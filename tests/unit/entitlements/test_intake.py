@@ -6,6 +6,7 @@ from mrc.entitlements.v1 import determination_pb2
 from mrc.entitlements.v1 import events_pb2 as ent_events
 from mrc_entitlements.domain.worker_record import RecordStatus
 from tests.unit.entitlements.fakes import (
+    ERNAKULAM,
     KERALA,
     LINKAGE,
     REGISTRATION,
@@ -118,14 +119,14 @@ def test_a_migration_to_another_state_brings_ration_portability() -> None:
     world = World()
     world.deliver(household_changed(), registered())
     assert world.outcomes()["onorc-ration-portability"] == "not_eligible"
-    world.deliver(migrated(to=(KERALA, "540")))
+    world.deliver(migrated(to=(KERALA, ERNAKULAM)))
     record = world.service.records.get("w-1")
     assert record is not None
     onorc = record.eligibility.determinations["onorc-ration-portability"]
     assert onorc.outcome.value == "undetermined"
     assert {c.name: c.status.value for c in onorc.conditions}["working_away_from_card_state"] == "passed"
     assert onorc.missing_facts == ("nfsa_ration_card",)
-    assert record.places == (("10", "212"), (KERALA, "540"))
+    assert record.places == (("10", "212"), (KERALA, ERNAKULAM))
 
 
 def test_a_household_change_reaches_its_members_and_leaves_those_it_no_longer_lists() -> None:

@@ -498,7 +498,8 @@ def _compiled(specs: tuple[ConditionSpec, ...]) -> tuple[Condition, ...]:
 def _details_doc(d: SchemeDetails) -> dict[str, Any]:
     return {
         "name": d.name,
-        "local_names": [list(pair) for pair in d.local_names],
+        # FerretDB stores no arrays directly inside arrays.
+        "local_names": [{"language": lang, "name": name} for lang, name in d.local_names],
         "kind": d.kind.value,
         "administering_state": d.administering_state,
         "summary": d.summary,
@@ -526,7 +527,7 @@ def _details_doc(d: SchemeDetails) -> dict[str, Any]:
 def _details(doc: dict[str, Any]) -> SchemeDetails:
     return SchemeDetails(
         name=doc["name"],
-        local_names=tuple((lang, name) for lang, name in doc.get("local_names", [])),
+        local_names=tuple((n["language"], n["name"]) for n in doc.get("local_names", [])),
         kind=SchemeKind(doc["kind"]),
         administering_state=doc.get("administering_state", ""),
         summary=doc["summary"],
