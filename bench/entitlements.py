@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import cProfile
 import io
+import os
 import pstats
 import random
 import sys
@@ -130,6 +131,36 @@ def rule_evaluations(workers: int, report: Report) -> None:
     report.add(SECTION, "condition evaluations per CPU-second", conditions / cpu, "conds/s/core", "CEL programs run")
     verdict = "met" if per_core >= TARGET_EVALUATIONS else "NOT met"
     report.add("targets", f"rule evaluations >= {TARGET_EVALUATIONS:,.0f}/s/core", per_core, "evals/s/core", verdict)
+
+
+def consumer_cpu(events: int, report: Report) -> None:
+    """CPU per WorkerRegistered in the consumer's handler on the in-memory store (decode, assess, map, store)."""
+    from mrc_entitlements.entrypoints.consumer import build_handler
+    from mrc_entitlements.entrypoints.wiring import build
+    from mrc_kernel.idempotency import IdDeriver
+    from mrc_plumbing.events import EventDecoder
+    from mrc_plumbing.store.memory import InMemoryStore
+    from tests.support.auth import RecordingAudit
+    from tests.unit.entitlements.fakes import registered
+
+    service = build(InMemoryStore(), RecordingAudit(), IdDeriver(b"bench-secret-of-32-bytes-long!!!"))
+    handler = build_handler(service.intake, EventDecoder())
+    rng = random.Random(5)
+    batch = [
+        registered(worker_id=str(uuid.UUID(int=rng.getrandbits(128))), birth_year=rng.randint(1960, 2008))
+        for _ in range(events)
+    ]
+    profiler = cProfile.Profile()
+    began = time.process_time()
+    profiler.enable()
+    for event in batch:
+        handler(event)
+    profiler.disable()
+    cpu = time.process_time() - began
+    report.add(SECTION, "consumer CPU per WorkerRegistered", cpu * 1000 / events, "ms", "in-memory store, profiled")
+    stream = io.StringIO()
+    pstats.Stats(profiler, stream=stream).sort_stats("cumulative").print_stats(15)
+    report.details["consumer_profile"] = stream.getvalue()
 
 
 # -- 2. lag from WorkerRegistered to the determination event -------------------------------------
@@ -334,8 +365,10 @@ def main(argv: list[str] | None = None) -> int:
     stack = Stack(HOME, PORT_OFFSET, echo=log)
     status = 0
     try:
+        report.add("host", "load average (1 min) at start", os.getloadavg()[0], "procs", f"{os.cpu_count()} CPUs")
         if "rules" in only:
             rule_evaluations(2_000 if args.quick else 20_000, report)
+            consumer_cpu(500 if args.quick else 2_000, report)
         stack.stop_all()
         stack.wipe()
         stack.start_infra()
@@ -351,6 +384,7 @@ def main(argv: list[str] | None = None) -> int:
             stack.start_service("registry", extra_env={**jwks, **limits})
             stack.start_service("entitlements-worker", extra_env=jwks)
             lag(stack, args.concurrency, duration, report)
+            report.add("host", "load average (1 min) after the lag run", os.getloadavg()[0], "procs", "")
             stack.stop_services()
         if "reevaluation" in only:
             for size in sizes:
@@ -361,8 +395,11 @@ def main(argv: list[str] | None = None) -> int:
         log(f"failed; reporting what was measured:\n{traceback.format_exc()}")
         status = 1
     finally:
+        report.add("host", "load average (1 min) at end", os.getloadavg()[0], "procs", "")
         stack.stop_all()
     print(report.table(), flush=True)
+    if "consumer_profile" in report.details:
+        print(f"\nprofile of the consumer handler:\n{report.details['consumer_profile']}", flush=True)
     for size, text in report.details.get("reevaluation_profile", {}).items():
         print(f"\nprofile of the first re-evaluation batches ({size} workers):\n{text}", flush=True)
     path = report.write_json()

@@ -96,9 +96,8 @@ def test_jobs_walk_consenting_records_in_id_order(store: DocumentStore, schemes:
     for index in range(5):
         records.save(_record(f"w-{index}", schemes, linkage=index != 2))
     assert records.count_consenting() == 4
-    first, cursor = records.page(after="", limit=3)
-    rest, end = records.page(after=cursor, limit=3)
-    assert [r.worker_id for r in first + rest] == ["w-0", "w-1", "w-3", "w-4"] and end == ""
+    assert [r.worker_id for r in records.stream()] == ["w-0", "w-1", "w-3", "w-4"]
+    assert [r.worker_id for r in records.stream(after="w-1")] == ["w-3", "w-4"]
     jobs = StoredJobs(store)
     job = ReevaluationJob.start(job_id="pmsby.v2", scheme_code="pmsby", rule_version=2, total=4, now=NOW)
     assert jobs.add_if_absent(job) and not jobs.add_if_absent(job)

@@ -179,3 +179,17 @@ def test_merged_into_an_erased_worker_is_erased_too() -> None:
     world.deliver(merged("w-old", "w-new"))
     old = world.service.records.get("w-old")
     assert old is not None and old.status is RecordStatus.ERASED
+
+
+def test_a_stored_record_reads_back_as_it_was_assessed() -> None:
+    from mrc_entitlements.adapters.store import record_from, record_state
+
+    world = World()
+    world.deliver(household_changed(), registered(), migrated())
+    record = world.service.records.get("w-1")
+    assert record is not None
+    again = record_from({"_id": "w-1", **record_state(record)})
+    assert again.eligibility.determinations == record.eligibility.determinations
+    assert again.profile == record.profile and again.grants == record.grants
+    undetermined = [d for d in again.eligibility.determinations.values() if d.outcome.value == "undetermined"]
+    assert undetermined and all(d.missing_facts for d in undetermined)

@@ -280,31 +280,39 @@ def _household(doc: dict[str, Any]) -> HouseholdFacts | None:
     )
 
 
+def _condition_text(c: ConditionResult) -> str:
+    """`name:status` or `name:unknown:fact,fact` (compact: a record holds every scheme's conditions)."""
+    text = f"{c.name}:{c.status.value}"
+    return f"{text}:{','.join(c.missing_facts)}" if c.missing_facts else text
+
+
+def _condition(text: str) -> ConditionResult:
+    name, status, *missing = text.split(":", 2)
+    return ConditionResult(name, ConditionStatus(status), tuple(missing[0].split(",")) if missing else ())
+
+
 def _determination_doc(d: Determination) -> dict[str, Any]:
     return {
-        "rule_version": d.rule_version,
-        "outcome": d.outcome.value,
-        "conditions": [
-            {"name": c.name, "status": c.status.value, "missing": list(c.missing_facts)} for c in d.conditions
-        ],
-        "missing_facts": list(d.missing_facts),
-        "facts": dict(d.facts_snapshot),
+        "v": d.rule_version,
+        "o": d.outcome.value,
+        "c": [_condition_text(c) for c in d.conditions],
+        "f": dict(d.facts_snapshot),
         "at": d.determined_at,
     }
 
 
 def _determination(worker_id: str, code: str, doc: dict[str, Any]) -> Determination:
+    conditions = tuple(_condition(text) for text in doc["c"])
+    outcome = Outcome(doc["o"])
+    missing = sorted({f for c in conditions for f in c.missing_facts}) if outcome is Outcome.UNDETERMINED else []
     return Determination(
         worker_id=worker_id,
         scheme_code=code,
-        rule_version=doc["rule_version"],
-        outcome=Outcome(doc["outcome"]),
-        conditions=tuple(
-            ConditionResult(c["name"], ConditionStatus(c["status"]), tuple(c.get("missing", [])))
-            for c in doc["conditions"]
-        ),
-        missing_facts=tuple(doc.get("missing_facts", [])),
-        facts_snapshot=dict(doc.get("facts", {})),
+        rule_version=doc["v"],
+        outcome=outcome,
+        conditions=conditions,
+        missing_facts=tuple(missing),
+        facts_snapshot=dict(doc.get("f", {})),
         determined_at=_when(doc["at"]),
     )
 
@@ -412,16 +420,15 @@ class StoredWorkerRecords:
             raise Conflict(f"the record of worker {record.worker_id} changed meanwhile")
         record.eligibility.pending_events.clear()
 
-    def page(self, *, after: str, limit: int, time_budget_seconds: float = 5.0) -> tuple[list[WorkerRecord], str]:
-        """Records that consent to linkage, in worker-id order after `after`; and the last id read ("" at the end)."""
-        page = self._records.page(
-            {"linkage": True}, after=after, limit=limit, time_budget_seconds=time_budget_seconds, exclude=_EXCLUDED
-        )
-        records = [record_from(d) for d in page.documents]
-        last = records[-1].worker_id if records else ""
-        if not page.next_after and not page.budget_exhausted:
-            return records, ""
-        return records, last or page.next_after
+    def stream(self, *, after: str = "") -> Iterator[WorkerRecord]:
+        """Records that consent to linkage, in worker-id order after `after`, streamed by one query: a job
+        walks the whole collection with one cursor (FerretDB answers a range of `_id`s by a scan, so
+        paging would scan it once per page)."""
+        query: dict[str, Any] = {"linkage": True}
+        if after:
+            query["_id"] = {"$gt": after}
+        for doc in self._records.scan(query, batch_size=500):
+            yield record_from(doc)
 
     def count_consenting(self) -> int:
         return self._records.count({"linkage": True})

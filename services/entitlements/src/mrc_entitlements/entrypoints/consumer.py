@@ -89,7 +89,7 @@ class RunnerThread(threading.Thread):
     def run(self) -> None:
         while not self._stop.is_set():
             try:
-                busy = self._runner.run_pending(time_budget_seconds=5.0)
+                busy = self._runner.run_pending()
             except Exception:
                 log.exception("re-evaluation failed; retrying at the next poll")
                 busy = 0

@@ -35,8 +35,8 @@ class WorkerRecordRepository(Protocol):
         """Insert (version 0) or update from the version read, with the record's events; Conflict if stale."""
         ...
 
-    def page(self, *, after: str, limit: int, time_budget_seconds: float = 5.0) -> tuple[list[WorkerRecord], str]:
-        """Records consenting to linkage after `after` in id order, and the cursor to go on from ("" at the end)."""
+    def stream(self, *, after: str = "") -> Iterator[WorkerRecord]:
+        """Records consenting to linkage after `after`, in worker-id order."""
         ...
 
     def count_consenting(self) -> int: ...

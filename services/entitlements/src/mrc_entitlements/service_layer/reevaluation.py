@@ -2,20 +2,21 @@
 
 It runs in the consumer's process beside the consumers (which keep running): it walks the records in
 worker-id order, a batch at a time, and after each batch stores the job's progress and cursor, so a job
-interrupted by a crash resumes after the last batch done. A worker already determined by the job's rule
+interrupted by a crash resumes after the last batch done. The workers are read with one cursor of the
+store per run (a range of ids per batch would cost FerretDB a scan each). A worker already determined by the job's rule
 version is skipped, so a batch redone after a crash changes nothing twice. A job whose rule version is no
 longer the published one (a newer version came, or it was retired) is superseded and stops.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 
 from mrc_entitlements.domain.determinations import Change
-from mrc_entitlements.domain.reevaluation import JobStatus, ReevaluationJob
+from mrc_entitlements.domain.reevaluation import ReevaluationJob
 from mrc_entitlements.domain.schemes import RuleVersion
 from mrc_entitlements.domain.worker_record import WorkerRecord
 from mrc_entitlements.service_layer.catalogue import CatalogueService
@@ -46,42 +47,42 @@ class ReevaluationRunner:
         self._batch_size = batch_size
         self._clock = clock
 
-    def run_pending(self, *, time_budget_seconds: float = 5.0) -> int:
-        """Work on unfinished jobs, oldest first, for about the time budget; how many batches were done."""
+    def run_pending(self) -> int:
+        """Run every unfinished job to its end (or until superseded), oldest first; how many were run."""
         self._catalogue.ensure_jobs()
-        deadline = time.monotonic() + time_budget_seconds
-        batches = 0
-        for job in self._jobs.unfinished():
-            while not job.finished and time.monotonic() < deadline:
-                job = self.run_batch(job)
-                batches += 1
-        return batches
+        jobs = self._jobs.unfinished()
+        for job in jobs:
+            self.run_to_completion(job.job_id)
+        return len(jobs)
 
     def run_to_completion(self, job_id: str) -> ReevaluationJob:
+        """Walk the consenting workers after the job's cursor with one cursor of the store, a batch at a time."""
         job = self._jobs.get(job_id)
         assert job is not None
+        workers = self._records.stream(after=job.cursor)
         while not job.finished:
-            job = self.run_batch(job)
+            job = self._run_batch(job, workers)
         return job
 
     def run_batch(self, job: ReevaluationJob) -> ReevaluationJob:
+        """One batch after the job's stored cursor (a job resumed after a crash starts here)."""
+        return self._run_batch(job, self._records.stream(after=job.cursor))
+
+    def _run_batch(self, job: ReevaluationJob, workers: Iterator[WorkerRecord]) -> ReevaluationJob:
         scheme = self._schemes.get(job.scheme_code)
         rule = scheme.published_rule if scheme is not None else None
-        if rule is None or rule.version != job.rule_version:
-            started_from = job.version
-            job.supersede(self._clock())
-            self._jobs.save(job, started_from=started_from)
-            return job
-        records, cursor = self._records.page(after=job.cursor, limit=self._batch_size)
-        changed = sum(self._reevaluate(record, rule) for record in records)
         started_from = job.version
         now = self._clock()
-        if records:
-            job.advance(last_worker_id=records[-1].worker_id, processed=len(records), changed=changed, now=now)
-        if not cursor:
+        if rule is None or rule.version != job.rule_version:
+            job.supersede(now)
+            self._jobs.save(job, started_from=started_from)
+            return job
+        batch = list(itertools.islice(workers, self._batch_size))
+        changed = sum(self._reevaluate(record, rule) for record in batch)
+        if batch:
+            job.advance(last_worker_id=batch[-1].worker_id, processed=len(batch), changed=changed, now=now)
+        if len(batch) < self._batch_size:
             job.complete(now)
-        elif job.status is JobStatus.PENDING:
-            job.advance(last_worker_id=cursor, processed=0, changed=0, now=now)
         self._jobs.save(job, started_from=started_from)
         return job
 
