@@ -66,10 +66,10 @@ def test_publishing_re_evaluates_every_consenting_worker_and_completes_the_job()
     publication = world.service.catalogue.publish(
         "bocw-welfare-board", rule.version, expected_version=0, caller=operator()
     )
-    assert publication.job.job_id == "bocw-welfare-board.v2" and publication.job.total == 2
+    assert publication.job.job_id == "bocw-welfare-board.v2" and publication.job.status is JobStatus.PENDING
     job = world.service.runner.run_to_completion(publication.job.job_id)
     # Both changed: one outcome, and the other's conditions (another rule, other conditions).
-    assert job.status is JobStatus.COMPLETED and job.processed == 2 and job.changed == 2
+    assert job.status is JobStatus.COMPLETED and job.total == job.processed == 2 and job.changed == 2
     assert world.outcomes()["bocw-welfare-board"] == "eligible"
     assert world.outcomes("w-2")["bocw-welfare-board"] == "not_eligible"
     catalogue_events = world.messages("schemes", (ent_events.RuleVersionPublished,)) + world.messages(

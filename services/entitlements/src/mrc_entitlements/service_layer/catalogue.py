@@ -160,7 +160,7 @@ class CatalogueService:
             job_id=job_id_of(code, version),
             scheme_code=code,
             rule_version=version,
-            total=self._records.count_consenting(),
+            total=0,  # counted by the runner when it starts the job: a count is a scan on FerretDB
             now=self._clock(),
         )
         if not self._jobs.add_if_absent(job):

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 
 from mrc_entitlements.domain.determinations import Change
-from mrc_entitlements.domain.reevaluation import ReevaluationJob
+from mrc_entitlements.domain.reevaluation import JobStatus, ReevaluationJob
 from mrc_entitlements.domain.schemes import RuleVersion
 from mrc_entitlements.domain.worker_record import WorkerRecord
 from mrc_entitlements.service_layer.catalogue import CatalogueService
@@ -77,6 +77,8 @@ class ReevaluationRunner:
             job.supersede(now)
             self._jobs.save(job, started_from=started_from)
             return job
+        if job.status is JobStatus.PENDING and not job.total:
+            job.total = self._records.count_consenting()
         batch = list(itertools.islice(workers, self._batch_size))
         changed = sum(self._reevaluate(record, rule) for record in batch)
         if batch:
