@@ -306,20 +306,22 @@ def reevaluation(stack: Stack, workers: int, report: Report, profile_batches: in
     rule, _ = catalogue.draft("bocw-welfare-board", specs, note="bench", expected_version=0, caller=operator)
     publication = catalogue.publish("bocw-welfare-board", rule.version, expected_version=0, caller=operator)
     runner = ReevaluationRunner(records, stored_schemes, jobs, catalogue, batch_size=500)
-    job = publication.job
     profiler = cProfile.Profile()
-    began = time.perf_counter()
     batches = 0
-    while not job.finished:
-        if batches < profile_batches:
-            profiler.enable()
-        job = runner.run_batch(job)
-        if batches < profile_batches:
-            profiler.disable()
+
+    def on_batch(job: Any) -> None:
+        nonlocal batches
         batches += 1
+        if batches == profile_batches:
+            profiler.disable()
         if batches % 40 == 0:
             so_far = job.processed / (time.perf_counter() - began)
             log(f"re-evaluation: {job.processed:,}/{job.total:,} ({so_far:,.0f}/s)")
+
+    began = time.perf_counter()
+    profiler.enable()
+    job = runner.run_to_completion(publication.job.job_id, on_batch)
+    profiler.disable()
     elapsed = time.perf_counter() - began
     rate = job.processed / elapsed
     report.add(

@@ -55,13 +55,18 @@ class ReevaluationRunner:
             self.run_to_completion(job.job_id)
         return len(jobs)
 
-    def run_to_completion(self, job_id: str) -> ReevaluationJob:
-        """Walk the consenting workers after the job's cursor with one cursor of the store, a batch at a time."""
+    def run_to_completion(
+        self, job_id: str, on_batch: Callable[[ReevaluationJob], None] | None = None
+    ) -> ReevaluationJob:
+        """Walk the consenting workers after the job's cursor with one cursor of the store, a batch at a time
+        (`on_batch` sees the job after each)."""
         job = self._jobs.get(job_id)
         assert job is not None
         workers = self._records.stream(after=job.cursor)
         while not job.finished:
             job = self._run_batch(job, workers)
+            if on_batch is not None:
+                on_batch(job)
         return job
 
     def run_batch(self, job: ReevaluationJob) -> ReevaluationJob:
