@@ -2,17 +2,17 @@
 
 Workers are loaded straight into ``mrc_registry.workers`` (with the registry's indexes) through pymongo
 in batches of 1,000, shaped as the registry stores them; the registry's key -> worker ids collection
-``worker_match_keys`` (``{_id: key, worker_ids: [...]}``, every stored match key, as
-``MongoWorkerRepository`` keeps it) is rebuilt from them at each checkpoint (10k, 100k, 1M workers).
+``workers__match_keys`` (``{_id: key, ids: [...]}``, every stored match key, as the store's
+FerretDB key index keeps it for ``StoredWorkers``) is rebuilt from them at each checkpoint (10k, 100k, 1M workers).
 Then, for up to 200 probes (the dedup keys of randomly chosen loaded workers), it times:
 
-* **scan**: the candidate query the registry used before it had ``worker_match_keys``,
+* **scan**: the candidate query the registry used before it had ``workers__match_keys``,
   ``{"match_keys": {"$in": keys}, "status": "active"}`` limit 50 on ``workers``, read to the end.
   FerretDB 1.24 on SQLite pushes down only ``_id`` equality, so this reads the whole collection;
-* **side _id**: the same keys looked up one ``_id`` equality each in ``worker_match_keys``;
-* **registry find_candidates**: ``MongoWorkerRepository.find_candidates`` itself (those lookups, then
+* **side _id**: the same keys looked up one ``_id`` equality each in ``workers__match_keys``;
+* **registry find_candidates**: ``StoredWorkers.find_candidates`` itself (those lookups, then
   each candidate worker, at most 50, read by ``_id`` and decoded): all a registration reads before scoring;
-* **match-key write**: ``MongoWorkerRepository``'s per-registration update of ``worker_match_keys``
+* **match-key write**: ``StoredWorkers``'s per-registration update of ``workers__match_keys``
   (one ``$addToSet`` upsert per key) for 50 new synthetic workers, against the collection at that size.
 
 Each phase loads for at most ``budget`` seconds and then looks up for at most ``budget`` seconds (the
@@ -47,13 +47,14 @@ from bench.worker_docs import (
     check_keys,
     registry_document,
 )
-from mrc_registry.adapters.mongo_repository import MAX_WORKERS_PER_KEY
+from mrc_plumbing.store.ferretdb import MAX_IDS_PER_KEY as MAX_WORKERS_PER_KEY
 
 if TYPE_CHECKING:
-    from mrc_registry.adapters.mongo_repository import MongoWorkerRepository
+    from mrc_plumbing.store import KeyIndex
+    from mrc_registry.adapters.mongo_repository import StoredWorkers
 
 SECTION = "dedup lookup"
-SIDE_COLLECTION = "worker_match_keys"  # mrc_registry.adapters.mongo_repository.WorkerMatchKeyDocument
+SIDE_COLLECTION = "workers__match_keys"  # the FerretDB strategy's key index of workers.match_keys
 BATCH = 1000
 PROBES = 200
 WRITE_SAMPLES = 50
@@ -84,23 +85,17 @@ def _label(count: int) -> str:
     return f"{count:,}"
 
 
-def ensure_registry_indexes(collection: Collection[Any]) -> None:
-    """The indexes the registry declares on ``workers`` (``WorkerDocument.meta``), as it creates them."""
-    from mrc_registry.adapters.mongo_repository import WorkerDocument
-
-    for spec in WorkerDocument._meta["index_specs"]:
-        options = {k: v for k, v in spec.items() if k != "fields"}
-        collection.create_index(spec["fields"], **options)
-
-
-def registry_repository(mongo_uri: str) -> MongoWorkerRepository:
-    """The registry's own repository, connected as the registry process connects it."""
-    from mrc_plumbing.mongo_wiring import connect
+def registry_repository(mongo_uri: str) -> tuple[StoredWorkers, KeyIndex]:
+    """The registry's own repository and its key index, on the store opened as the registry process opens it
+    (with the indexes the registry creates on this store)."""
     from mrc_plumbing.settings import InfraSettings
-    from mrc_registry.adapters.mongo_repository import MongoWorkerRepository
+    from mrc_plumbing.store.wiring import open_store
+    from mrc_registry.adapters.mongo_repository import MATCH_KEYS_FIELD, StoredWorkers
 
-    connect(InfraSettings(mongo_uri=mongo_uri), REGISTRY_DATABASE)
-    return MongoWorkerRepository()
+    store = open_store(InfraSettings(mongo_uri=mongo_uri), REGISTRY_DATABASE)
+    repository = StoredWorkers(store)
+    repository.ensure_indexes()
+    return repository, store.key_index(WORKERS_COLLECTION, MATCH_KEYS_FIELD)
 
 
 def pushdown_indexes(sqlite_file: Path) -> dict[str, bool]:
@@ -126,7 +121,7 @@ def wait_for_pushdown_indexes(sqlite_file: Path, names: tuple[str, ...], timeout
 
 
 class Loader:
-    """Loads workers, remembering each one's match keys (for ``worker_match_keys``) and a probe sample."""
+    """Loads workers, remembering each one's match keys (for ``workers__match_keys``) and a probe sample."""
 
     def __init__(self, collection: Collection[Any], partner_id: str, seed: int = 5) -> None:
         self.collection = collection
@@ -221,13 +216,13 @@ class Loader:
         return inserted, time.perf_counter() - began
 
     def rebuild_side(self, side: Collection[Any], deadline: float) -> tuple[int, float]:
-        """``worker_match_keys`` as the registry would hold it for the loaded workers: (keys written, seconds)."""
+        """``workers__match_keys`` as the registry would hold it for the loaded workers: (keys written, seconds)."""
         side.drop()
         began = time.perf_counter()
         written = 0
         batch: list[dict[str, Any]] = []
         for key, ids in self.side.items():
-            batch.append({"_id": key, "worker_ids": ids[:MAX_WORKERS_PER_KEY]})  # the registry caps keys
+            batch.append({"_id": key, "ids": ids[:MAX_WORKERS_PER_KEY]})  # the registry caps keys
             if len(batch) == BATCH:
                 side.insert_many(batch, ordered=False)
                 written += len(batch)
@@ -243,7 +238,7 @@ class Loader:
     def largest_key(self) -> tuple[str, int, int]:
         """The key shared by most workers: (key, workers sharing it, BSON bytes of its capped document)."""
         key, ids = max(self.side.items(), key=lambda item: len(item[1]))
-        return key, len(ids), len(bson.encode({"_id": key, "worker_ids": ids[:MAX_WORKERS_PER_KEY]}))
+        return key, len(ids), len(bson.encode({"_id": key, "ids": ids[:MAX_WORKERS_PER_KEY]}))
 
 
 def _scan(collection: Collection[Any], probes: list[Probe], deadline: float) -> tuple[list[float], int]:
@@ -274,9 +269,7 @@ def _side_keys(side: Collection[Any], probes: list[Probe], deadline: float) -> l
     return latencies
 
 
-def _find_candidates(
-    repository: MongoWorkerRepository, probes: list[Probe], deadline: float
-) -> tuple[list[float], int]:
+def _find_candidates(repository: StoredWorkers, probes: list[Probe], deadline: float) -> tuple[list[float], int]:
     latencies: list[float] = []
     misses = 0
     for probe in probes:
@@ -289,13 +282,13 @@ def _find_candidates(
     return latencies, misses
 
 
-def _match_key_writes(repository: MongoWorkerRepository, loader: Loader, deadline: float) -> list[float]:
-    """The registry's write to ``worker_match_keys`` for new workers (not added to ``workers``)."""
+def _match_key_writes(keys: KeyIndex, loader: Loader, deadline: float) -> list[float]:
+    """The registry's write to ``workers__match_keys`` for new workers (not added to ``workers``)."""
     latencies: list[float] = []
     for _ in range(WRITE_SAMPLES):
         doc = loader.new_document()
         start = time.perf_counter()
-        repository._index_match_keys(doc["_id"], set(doc["match_keys"]), set())
+        keys.added(doc["_id"], set(doc["match_keys"]))
         latencies.append(time.perf_counter() - start)
         if time.perf_counter() > deadline:
             break
@@ -316,8 +309,7 @@ def run(
         database = client[REGISTRY_DATABASE]
         collection = database[WORKERS_COLLECTION]
         side = database[SIDE_COLLECTION]
-        ensure_registry_indexes(collection)
-        repository = registry_repository(mongo_uri)
+        repository, key_index = registry_repository(mongo_uri)
         loader = Loader(collection, partner_id)
         loader.adopt_existing()
         log(f"dedup: {loader.count:,} workers already in {REGISTRY_DATABASE}.{WORKERS_COLLECTION}")
@@ -331,7 +323,7 @@ def run(
             label = _label(reached)
             load_rate = inserted / seconds if seconds else None
             short = reached < target
-            note = f"{inserted:,} inserted in {seconds:.0f} s, worker_match_keys not maintained" + (
+            note = f"{inserted:,} inserted in {seconds:.0f} s, workers__match_keys not maintained" + (
                 f"; time cap: {target:,} not reached" if short else ""
             )
             report.add(SECTION, f"load to {label}", load_rate, "docs/s", note)
@@ -368,7 +360,7 @@ def run(
             report.add_latencies(SECTION, f"side _id lookups @{label}", keys_only, side_note)
             found, found_misses = _find_candidates(repository, probes, time.perf_counter() + budget)
             report.add_latencies(SECTION, f"registry find_candidates @{label}", found, "keys + up to 50 workers")
-            writes = _match_key_writes(repository, loader, time.perf_counter() + budget)
+            writes = _match_key_writes(key_index, loader, time.perf_counter() + budget)
             report.add_latencies(SECTION, f"match-key write @{label}", writes, "one new worker's keys")
             phases.append(
                 {
@@ -379,7 +371,7 @@ def run(
                     "side_keys": side_docs,
                     "side_build_seconds": side_seconds,
                     "id_pushdown_indexes": indexed,
-                    "largest_key": {"key": hot_key, "worker_ids": hot_ids, "bson_bytes": hot_bytes},
+                    "largest_key": {"key": hot_key, "ids": hot_ids, "bson_bytes": hot_bytes},
                     "scan_lookups": len(scan),
                     "scan_p50_ms": percentile(scan, 50) * 1000,
                     "scan_p99_ms": percentile(scan, 99) * 1000,

@@ -3,8 +3,8 @@
     uv run python -m bench.run_all [--quick] [--only baselines,rest,import,dedup]
     uv run python -m bench.entitlements [--quick]   (entitlements: its own stack, its own raw baselines)
 
-The stack lives in ``.devstack/bench`` with every port shifted by 20000 (Kafka 29092, FerretDB 47017,
-access 28105, registry 28101); it is wiped at the start so each run begins empty, and stopped at the end.
+The stack lives in ``.devstack/bench`` with every port shifted by 24000 (Kafka 33092, FerretDB 51017,
+access 32105, registry 32101); it is wiped at the start so each run begins empty, and stopped at the end.
 The table goes to stdout, progress to stderr, and the figures to ``bench/results/<timestamp>.json``.
 """
 
@@ -30,7 +30,7 @@ from mrc_devstack.stack import Stack
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BENCH_HOME = REPO_ROOT / ".devstack" / "bench"
-PORT_OFFSET = 20000
+PORT_OFFSET = 24000
 SECTIONS = ("baselines", "rest", "import", "dedup")
 RATE_LIMIT = "100000"
 

@@ -20,7 +20,7 @@ from mrc_registry.domain.identity.transliteration import phonetic_keys, to_latin
 
 WORKERS_COLLECTION = "workers"
 REGISTRY_DATABASE = "mrc_registry"
-# What MongoWorkerRepository.find_candidates leaves out of the documents it reads.
+# What StoredWorkers.find_candidates leaves out of the documents it reads.
 CANDIDATE_PROJECTION = {"outbox": 0, "request_fingerprint": 0, "match_keys": 0}
 RAW_DOCUMENT_BYTES = 1024
 
@@ -39,12 +39,9 @@ def _name_keys(name: str) -> frozenset[str]:
 
 
 @functools.lru_cache(maxsize=NAME_CACHE)
-def _name_code(name: str) -> str:
-    """The first-name code ``blocking_keys`` puts in its name keys, read off the keys it makes for ``name``."""
-    for key in blocking_keys(CandidateFacts(name=name, home_district_code="0")):
-        if key.startswith("name+district:"):
-            return key.split(":")[1]
-    return ""
+def _facts_keys(name: str, district_code: str, birth_year: int | None) -> frozenset[str]:
+    """The blocking keys of a name, district and birth year (the slow part: cached)."""
+    return frozenset(blocking_keys(CandidateFacts(name=name, birth_year=birth_year, home_district_code=district_code)))
 
 
 def dedup_keys_exact(name: str, district_code: str, birth_year: int | None, phone_index: str) -> set[str]:
@@ -54,14 +51,10 @@ def dedup_keys_exact(name: str, district_code: str, birth_year: int | None, phon
 
 
 def dedup_keys(name: str, district_code: str, birth_year: int | None, phone_index: str) -> set[str]:
-    """``dedup_keys_exact`` with the name's code cached (the slow part); ``check_keys`` compares the two."""
-    code = _name_code(name)
-    keys = {f"phone:{phone_index}"} if phone_index else set()
-    if code:
-        if district_code:
-            keys.add(f"name+district:{code}:{district_code}")
-        if birth_year is not None:
-            keys.add(f"name+birth_year:{code}:{birth_year}")
+    """``dedup_keys_exact`` with the name's keys cached; ``check_keys`` compares the two."""
+    keys = set(_facts_keys(name, district_code, birth_year))
+    if phone_index:
+        keys.add(f"phone:{phone_index}")
     return keys
 
 
@@ -78,7 +71,7 @@ def stored_keys(name: str, district_code: str, birth_year: int | None, phone_ind
 
 
 def registry_document(person: Person, population: Population, partner_id: str, now: datetime) -> dict[str, Any]:
-    """A worker as ``MongoWorkerRepository.add`` stores it once the relay has published its events."""
+    """A worker as ``StoredWorkers.add`` stores it once the relay has published its events."""
     worker_id = population.uuid()
     latin = latin_name(person.full_name)
     phone_index = population.token(32)

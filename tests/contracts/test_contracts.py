@@ -29,8 +29,9 @@ VERSIONED_PACKAGE_RE = re.compile(r"^mrc\.[a-z][a-z0-9_]*\.v[1-9][0-9]*$")
 EVENT_NAME_RE = re.compile(
     r"^mrc\.(?P<svc>[a-z][a-z0-9_]*)\.v[1-9][0-9]*\.[A-Z][A-Za-z0-9]*(?:ed|Found|Sent|Held|Withdrawn|Drawn|Taken|Given)$"
 )
-# Parts that events carry (a worker's non-identifying facts), not events themselves.
-EVENT_PART_SUFFIXES = ("Facts", "Grant")
+# Parts that events carry (a worker's non-identifying facts; the federation's blind indexes, status
+# summaries and aggregate cells), not events themselves.
+EVENT_PART_SUFFIXES = ("Facts", "Grant", "Index", "Summary", "Cell")
 
 
 def _proto_files() -> list[Path]:

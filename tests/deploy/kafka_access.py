@@ -10,13 +10,14 @@ so a new consumer or a new writer shows up as a mismatch here, and so does any p
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 AUDIT_TOPIC = "mrc.audit.v1"
 CLIENTS_TOPIC = "mrc.access.clients.v1"
-RESOURCE_TYPES = ("topic", "group", "cluster")
+RESOURCE_TYPES = ("topic", "group", "cluster", "transactionalId")
 PATTERNS = ("literal", "prefix")
 CLUSTER = "kafka-cluster"
 # Operations checked on each resource type (a permission outside these is reported by `hygiene`).
@@ -40,13 +41,14 @@ CLUSTER_OPS: tuple[str, ...] = (
     "Describe",
     "DescribeConfigs",
 )
+TRANSACTIONAL_ID_OPS: tuple[str, ...] = ("Write", "Describe")
 IMPLY_DESCRIBE = {"Read", "Write", "Delete", "Alter"}
 
 
 @dataclass(frozen=True)
 class Acl:
     principal: str
-    resource_type: str  # topic | group | cluster
+    resource_type: str  # topic | group | cluster | transactionalId
     pattern: str  # literal | prefix
     name: str  # CLUSTER for the cluster resource
     operation: str  # as Strimzi spells it: Read, Write, IdempotentWrite...
@@ -199,4 +201,104 @@ def hygiene(acls: set[Acl], processes: set[str]) -> list[str]:
                 own.add(f"{app_id(process)}-")
             if acl.name not in own:
                 problems.append(f"{where}: writes a prefix other than its own {sorted(own)}")
+    return problems
+
+
+# ---------------------------------------------------------------- MirrorMaker 2 (cross-state federation)
+#
+# What a KafkaMirrorMaker2 needs follows from its resource (and from Kafka 3.9's connect-mirror and Connect
+# runtime): on its TARGET cluster, the Connect worker joins its group, reads and writes its config, offset
+# and status topics (creating them, checking their cleanup policy), and with exactly-once support uses the
+# transactional ids `connect-cluster-<group>` (the leader) and `<group>-<connector>-<task>` (the tasks); the
+# MirrorSourceConnector describes, creates and writes the remote topics `<source alias>.<topic>`, adds
+# partitions (Alter) and follows the source's topic configs (AlterConfigs). On each SOURCE cluster it lists and
+# describes the selected topics, reads their configs (DescribeConfigs) and reads them without a consumer group.
+# Heartbeats, checkpoints, offset syncs and ACL sync are off, so nothing else is needed on either side.
+
+# DescribeConfigs comes with AlterConfigs in Kafka's authorizer.
+REMOTE_TOPIC_OPS = frozenset({"Write", "Create", "Describe", "Alter", "AlterConfigs", "DescribeConfigs"})
+STORAGE_TOPIC_OPS = frozenset({"Read", "Write", "Create", "Describe", "DescribeConfigs"})
+SOURCE_TOPIC_OPS = frozenset({"Read", "Describe", "DescribeConfigs"})
+
+
+@dataclass(frozen=True)
+class MirrorMakerTarget:
+    """A KafkaMirrorMaker2 as seen from its target cluster."""
+
+    group_id: str
+    storage_topics: frozenset[str]
+    remote_topics: frozenset[str]  # `<source alias>.<topic>` for every topic it mirrors in
+
+
+def mirror_maker_target_needs(mm: MirrorMakerTarget, resource_type: str, name: str) -> set[str]:
+    if resource_type == "cluster":
+        return {"IdempotentWrite"}
+    if resource_type == "group":
+        return {"Read", "Describe"} if name == mm.group_id else set()
+    if resource_type == "transactionalId":
+        leader, tasks = f"connect-cluster-{mm.group_id}", f"{mm.group_id}-"
+        return set(TRANSACTIONAL_ID_OPS) if name == leader or name.startswith(tasks) else set()
+    if name in mm.remote_topics:
+        return set(REMOTE_TOPIC_OPS)
+    if name in mm.storage_topics:
+        return set(STORAGE_TOPIC_OPS)
+    return set()
+
+
+def mirror_maker_source_needs(topics: frozenset[str], resource_type: str, name: str) -> set[str]:
+    return set(SOURCE_TOPIC_OPS) if resource_type == "topic" and name in topics else set()
+
+
+def grant_mismatches(
+    acls: set[Acl], user: str, needs: Callable[[str, str], set[str]], probes: Sequence[tuple[str, str]]
+) -> list[str]:
+    """Every (resource, operation) among the probes where `user`'s grants differ from `needs(type, name)`."""
+    operations = {
+        "topic": TOPIC_OPS,
+        "group": GROUP_OPS,
+        "cluster": CLUSTER_OPS,
+        "transactionalId": TRANSACTIONAL_ID_OPS,
+    }
+    problems: list[str] = []
+    for resource_type, name in probes:
+        needed = needs(resource_type, name)
+        for op in operations[resource_type]:
+            granted = allowed(acls, user, resource_type, name, op)
+            if granted and op not in needed:
+                problems.append(f"{user} may {op} {resource_type} {name} but does not need to")
+            elif op in needed and not granted:
+                problems.append(f"{user} needs {op} on {resource_type} {name}")
+    return problems
+
+
+def mirror_maker_probes(
+    aliases: set[str], federation_topics: set[str], local_topics: set[str], group_ids: set[str]
+) -> list[tuple[str, str]]:
+    """Resources a MirrorMaker 2 user might be granted by mistake, and those it needs."""
+    names = {*aliases, "other"}
+    topics = set(federation_topics) | set(local_topics) | {"__consumer_offsets", "__transaction_state", "heartbeats"}
+    topics |= {f"{a}.{t}" for a in names for t in (*federation_topics, "mrc.registry.workers.v1", "heartbeats")}
+    topics |= {f"mm2-offset-syncs.{a}.internal" for a in names} | {f"{a}.checkpoints.internal" for a in names}
+    topics |= {f"{g}-{kind}" for g in (*group_ids, "other") for kind in ("configs", "offsets", "status")}
+    groups = {*group_ids, "other-mm2", "console-consumer-1", "mrc-registry"}
+    transactional = {f"connect-cluster-{g}" for g in (*group_ids, "other")}
+    transactional |= {f"{g}-{a}->{b}.MirrorSourceConnector-0" for g in group_ids for a in names for b in names}
+    transactional |= {"other-MirrorSourceConnector-0", "mrc-registry-outbox"}
+    return [
+        *(("topic", t) for t in sorted(topics)),
+        *(("group", g) for g in sorted(groups)),
+        *(("transactionalId", t) for t in sorted(transactional)),
+        ("cluster", CLUSTER),
+    ]
+
+
+def mirror_maker_hygiene(acls: set[Acl], user: str, group_id: str | None) -> list[str]:
+    """No wildcard, no `All`; prefixes only for the tasks' transactional ids (their names are generated)."""
+    problems: list[str] = []
+    for acl in sorted((a for a in acls if a.principal == user), key=repr):
+        where = f"{user}: {acl.operation} on {acl.resource_type} {acl.pattern} {acl.name!r}"
+        if acl.operation == "All" or acl.name in ("*", ""):
+            problems.append(f"{where}: too broad")
+        if acl.pattern == "prefix" and not (acl.resource_type == "transactionalId" and acl.name == f"{group_id}-"):
+            problems.append(f"{where}: only the tasks' transactional ids are granted by prefix")
     return problems

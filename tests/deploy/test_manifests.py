@@ -23,6 +23,8 @@ import jsonschema  # type: ignore[import-untyped]
 import pytest
 import yaml
 
+from mrc_plumbing.auth.client_address import parse_networks
+
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
 COMPOSE_FILE = REPO / "docker-compose.yml"
@@ -46,6 +48,8 @@ WORKERS = {
 FAUST_APP_IDS = {"mrc-entitlements", "mrc-grievance", "mrc-access"}
 # LGD state codes of the per-state overlays.
 STATE_CODES = {"bihar": "10", "kerala": "32"}
+# The national cluster's overlay: aggregates from every state (tests/deploy/test_federation.py).
+NATIONAL = "national"
 JWKS_PATH = "/.well-known/jwks.json"
 # Field-encryption keys every Deployment reads from Secrets (never literal values).
 CRYPTO_ENV = ("MRC_MASTER_KEYS", "MRC_MASTER_KEY_ACTIVE", "MRC_BLIND_INDEX_KEY")
@@ -141,6 +145,11 @@ def patch_files() -> list[Path]:
     for k in kustomization_files():
         files += [(k.parent / e).resolve() for e in _entries(load_docs(k)[0], "patches")]
     return sorted(set(files))
+
+
+def json_patch_files() -> list[Path]:
+    """Patches given as JSON 6902 operations (a YAML list, applied to the kustomization entry's `target`)."""
+    return [f for f in patch_files() if any(isinstance(d, list) for d in load_docs(f))]
 
 
 def base_objects() -> list[Doc]:
@@ -475,6 +484,11 @@ def network_allows(policies: list[Doc], src: Doc, dst: Doc, port: int) -> list[s
 def test_yaml_parses(path: Path) -> None:
     docs = load_docs(path)
     assert docs, f"{_rel(path)} is empty"
+    if path in json_patch_files():
+        operations: Any = docs[0]
+        for op in operations:
+            assert op.get("op") in ("add", "replace", "remove", "test") and str(op.get("path", "")).startswith("/")
+        return
     for doc in docs:
         assert isinstance(doc, dict), f"{_rel(path)}: a document is not a mapping"
         if path.name != "kustomization.yaml" and path != COMPOSE_FILE:
@@ -486,7 +500,7 @@ def test_deploy_tree_has_base_components_and_overlays() -> None:
     components = {p.parent.name for p in (DEPLOY / "components").glob("*/kustomization.yaml")}
     assert {"kafka-strimzi", "mongodb-community", "mongodb-percona"} <= components
     overlays = {p.parent.name for p in (DEPLOY / "overlays").glob("*/kustomization.yaml")}
-    assert overlays == set(STATE_CODES)
+    assert overlays == {*STATE_CODES, NATIONAL}
 
 
 # ---------------------------------------------------------------- custom resources vs. CRDs
@@ -495,7 +509,7 @@ def test_deploy_tree_has_base_components_and_overlays() -> None:
 def _custom_resources(files: list[Path]) -> Iterator[Any]:
     for path in files:
         for i, doc in enumerate(load_docs(path)):
-            if is_custom(doc):
+            if isinstance(doc, dict) and is_custom(doc):
                 yield pytest.param(doc, id=f"{_rel(path)}#{i}:{doc['kind']}/{doc['metadata']['name']}")
 
 
@@ -577,6 +591,8 @@ def test_overlay_sets_state(state: str) -> None:
     literals = [lit for g in k.get("configMapGenerator", []) if g["name"] == "mrc-config" for lit in g["literals"]]
     assert f"MRC_STATE_CODE={STATE_CODES[state]}" in literals
     assert "MRC_CRYPTO_REQUIRE_CONFIGURED_KEYS=true" in literals, "a real cluster refuses the dev keys"
+    proxies = [lit.partition("=")[2] for lit in literals if lit.startswith("MRC_AUTH_TRUSTED_PROXIES=")]
+    assert proxies and parse_networks(proxies[0]), "behind an ingress, the trusted proxies must be named"
     # Renaming would break the JWKS URL (access Service) and the Secret names shared by every state.
     assert not k.get("namePrefix") and not k.get("nameSuffix"), "overlays must not rename objects"
     pairs = {key: v for label in k.get("labels", []) for key, v in label["pairs"].items()}

@@ -15,6 +15,7 @@ from typing import Any
 import grpc
 import httpx
 import pytest
+from google.protobuf.field_mask_pb2 import FieldMask
 
 from mrc.access.v1 import access_service_pb2 as access_pb
 from mrc.access.v1 import access_service_pb2_grpc as access_grpc
@@ -24,6 +25,8 @@ from mrc.entitlements.v1 import entitlements_service_pb2 as ent_pb
 from mrc.entitlements.v1 import entitlements_service_pb2_grpc as ent_grpc
 from mrc.grievance.v1 import grievance_service_pb2 as grievance_pb
 from mrc.grievance.v1 import grievance_service_pb2_grpc as grievance_grpc
+from mrc.registry.v1 import households_service_pb2 as households_pb
+from mrc.registry.v1 import households_service_pb2_grpc as households_grpc
 from mrc.registry.v1 import registry_service_pb2 as registry_pb
 from mrc.registry.v1 import registry_service_pb2_grpc as registry_grpc
 from tests.support.access import Actor
@@ -50,7 +53,7 @@ class Endpoint:
     service: str
     allowed: frozenset[str]
     rest: tuple[str, str, dict[str, Any] | None]  # method, path, JSON body
-    grpc: Callable[[grpc.Channel, list[tuple[str, str]]], Any]
+    grpc: Callable[[grpc.Channel, list[tuple[str, str]]], Any] | None = None  # None: REST only
 
 
 def _allow(*roles: str) -> frozenset[str]:
@@ -97,6 +100,66 @@ ENDPOINTS = [
         lambda ch, md: registry_grpc.RegistryServiceStub(ch).EraseWorker(
             registry_pb.EraseWorkerRequest(worker_id=MISSING, reason="request by the worker"), metadata=md
         ),
+    ),
+    Endpoint(
+        "update worker",
+        "registry",
+        REGISTRY_WRITERS,
+        ("PATCH", f"/v1/workers/{MISSING}", {"occupation": "mason"}),
+        lambda ch, md: registry_grpc.RegistryServiceStub(ch).UpdateWorker(
+            registry_pb.UpdateWorkerRequest(worker_id=MISSING, update_mask=FieldMask(paths=["occupation"])),
+            metadata=md,
+        ),
+    ),
+    Endpoint(
+        "grant consent",
+        "registry",
+        REGISTRY_WRITERS,
+        ("POST", f"/v1/workers/{MISSING}/consents", {}),
+        lambda ch, md: registry_grpc.RegistryServiceStub(ch).GrantConsent(
+            registry_pb.GrantConsentRequest(worker_id=MISSING), metadata=md
+        ),
+    ),
+    Endpoint(
+        "request erasure",
+        "registry",
+        REGISTRY_WRITERS,
+        ("POST", f"/v1/workers/{MISSING}/erasure-requests", {"reason": "request by the worker"}),
+    ),
+    Endpoint("list match reviews", "registry", _allow("supervisor"), ("GET", "/v1/match-reviews", None)),
+    Endpoint(
+        "create household",
+        "registry",
+        REGISTRY_WRITERS,
+        ("POST", "/v1/households", {}),
+        lambda ch, md: households_grpc.HouseholdsServiceStub(ch).CreateHousehold(
+            households_pb.CreateHouseholdRequest(), metadata=md
+        ),
+    ),
+    Endpoint(
+        "read household",
+        "registry",
+        REGISTRY_WRITERS,
+        ("GET", f"/v1/households/{MISSING}", None),
+        lambda ch, md: households_grpc.HouseholdsServiceStub(ch).GetHousehold(
+            households_pb.GetHouseholdRequest(household_id=MISSING), metadata=md
+        ),
+    ),
+    Endpoint(
+        "list migrations",
+        "registry",
+        REGISTRY_WRITERS,
+        ("GET", f"/v1/workers/{MISSING}/migrations", None),
+        lambda ch, md: households_grpc.HouseholdsServiceStub(ch).ListMigrations(
+            households_pb.ListMigrationsRequest(worker_id=MISSING), metadata=md
+        ),
+    ),
+    Endpoint("read import", "registry", REGISTRY_WRITERS, ("GET", f"/v1/imports/{MISSING}", None)),
+    Endpoint(
+        "worker statistics",
+        "registry",
+        _allow("caseworker", "supervisor", "government", "auditor", "operator", "public"),
+        ("GET", "/v1/statistics/workers?group_by=gender", None),
     ),
     Endpoint(
         "read eligibility",
@@ -180,7 +243,7 @@ ENDPOINTS = [
     Endpoint(
         "read audit trail",
         "access",
-        _allow("auditor"),
+        _allow("auditor", "operator"),
         ("GET", f"/v1/audit-records?resource_id={MISSING}", None),
         lambda ch, md: access_grpc.AccessServiceStub(ch).ListAccessRecords(
             access_pb.ListAccessRecordsRequest(resource_id=MISSING), metadata=md
@@ -196,6 +259,7 @@ ENDPOINTS = [
 ]
 
 CASES = [(endpoint, role) for endpoint in ENDPOINTS for role in ROLES]
+GRPC_CASES = [(endpoint, role) for endpoint, role in CASES if endpoint.grpc is not None]
 
 
 def _rest(http: httpx.Client, endpoint: Endpoint, headers: dict[str, str]) -> httpx.Response:
@@ -214,10 +278,11 @@ def test_rest_access(endpoint: Endpoint, role: str, http: dict[str, httpx.Client
         assert response.headers["content-type"] == "application/problem+json"
 
 
-@pytest.mark.parametrize(("endpoint", "role"), CASES, ids=[f"{e.name}-{r}" for e, r in CASES])
+@pytest.mark.parametrize(("endpoint", "role"), GRPC_CASES, ids=[f"{e.name}-{r}" for e, r in GRPC_CASES])
 def test_grpc_access(
     endpoint: Endpoint, role: str, channels: dict[str, grpc.Channel], actors: dict[str, Actor]
 ) -> None:
+    assert endpoint.grpc is not None
     try:
         endpoint.grpc(channels[endpoint.service], actors[role].metadata())
         code = grpc.StatusCode.OK
@@ -237,6 +302,8 @@ def test_no_token_is_unauthenticated(
     response = _rest(http[endpoint.service], endpoint, {})
     assert response.status_code == 401
     assert response.headers["www-authenticate"].startswith("Bearer")
+    if endpoint.grpc is None:
+        return
     with pytest.raises(grpc.RpcError) as error:
         endpoint.grpc(channels[endpoint.service], [])
     assert error.value.code() == grpc.StatusCode.UNAUTHENTICATED

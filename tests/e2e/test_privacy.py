@@ -96,11 +96,18 @@ def test_another_partner_sees_a_worker_only_under_consent(
     )
     assert granted.status_code == 201, granted.text
     consent_id = next(c["consent_id"] for c in granted.json()["consents"] if "partner_sharing" in c["purposes"])
-    assert http["registry"].get(path, headers=other.headers()).status_code == 200
+    sharing = other.headers(**{"X-Purpose": "sharing"})
+    shared = http["registry"].get(path, headers=sharing)
+    assert shared.status_code == 200, shared.text
+    # Sharing shows who the worker is and their work, within the purpose the consent names.
+    assert shared.json()["full_name"] == worker["full_name"]
+    assert shared.json()["phone"] == "" and shared.json()["identity_documents"] == []
+    assert "phone" not in shared.json()["visible_fields"]
+    assert http["registry"].get(path, headers=other.headers()).status_code == 404  # not for its own purposes
 
     revoked = http["registry"].post(f"{path}/consents/{consent_id}:revoke", headers=registrar.headers())
     assert revoked.status_code == 200
-    assert http["registry"].get(path, headers=other.headers()).status_code == 404  # at once
+    assert http["registry"].get(path, headers=sharing).status_code == 404  # at once
 
 
 def test_revoking_entitlement_consent_reaches_the_entitlements_service(

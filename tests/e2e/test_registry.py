@@ -108,7 +108,7 @@ def test_every_change_publishes_its_event(
     assert order.index("mrc.registry.v1.WorkerRegistered") < order.index("mrc.registry.v1.WorkerErased")
 
 
-def test_the_same_person_registered_by_another_partner_is_linked_not_duplicated(
+def test_the_same_person_registered_again_is_linked_by_the_same_partner_and_kept_apart_by_another(
     running_services: Stack, http: dict[str, httpx.Client], actors: dict[str, Actor]
 ) -> None:
     aadhaar = verhoeff_aadhaar()
@@ -117,22 +117,35 @@ def test_the_same_person_registered_by_another_partner_is_linked_not_duplicated(
         http["registry"]
         .post(
             "/v1/workers",
-            json=worker_body("Rekha Devi", identity_documents=documents),
+            json=worker_body("Rekha Devi", identity_documents=documents, phone=mobile()),
             headers=actors["registrar"].headers(**{"Idempotency-Key": new_key()}),
         )
         .json()
     )
-    second = http["registry"].post(
+    # The same partner meets her again (another survey, her name in Devanagari): one record, two consents.
+    again = http["registry"].post(
+        "/v1/workers",
+        json=worker_body("रेखा देवी", identity_documents=documents),
+        headers=actors["caseworker"].headers(**{"Idempotency-Key": new_key()}),
+    )
+    assert again.status_code == 200, again.text
+    assert again.json()["linked_to_existing"] is True
+    assert again.json()["worker_id"] == first["worker_id"]
+    assert len(again.json()["consents"]) == 2
+
+    # Another partner registering her gets its own record and a link request; nothing of hers.
+    other = http["registry"].post(
         "/v1/workers",
         json=worker_body("रेखा देवी", identity_documents=documents),
         headers=actors["other_registrar"].headers(**{"Idempotency-Key": new_key()}),
     )
-    assert second.status_code == 200, second.text
-    assert second.json()["linked_to_existing"] is True
-    assert second.json()["worker_id"] == first["worker_id"]
-    # The second partner captured consent from the worker, so it can now see the one shared record.
-    seen = http["registry"].get(f"/v1/workers/{first['worker_id']}", headers=actors["other_registrar"].headers())
-    assert seen.status_code == 200
+    assert other.status_code == 201, other.text
+    assert other.json()["worker_id"] != first["worker_id"]
+    assert other.json()["linked_to_existing"] is False
+    assert set(other.json()["link_request"]) == {"review_id", "can_send_code"}
+    assert first["worker_id"] not in other.text and first["phone"] not in other.text
+    hidden = http["registry"].get(f"/v1/workers/{first['worker_id']}", headers=actors["other_registrar"].headers())
+    assert hidden.status_code == 404
     found = (
         http["registry"]
         .post(

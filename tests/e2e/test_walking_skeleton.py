@@ -49,7 +49,10 @@ def test_register_a_worker_and_see_it_everywhere(
     assert record.headers["content-type"] == b"application/protobuf"
     assert {"ce_id", "ce_time"} <= set(record.headers)
     event = registry_events.WorkerRegistered.FromString(record.value)
-    assert event.worker.full_name == "Sunita Devi"
+    # Events carry ids and facts, never names: the name stays in the registry.
+    assert event.worker.full_name == "" and b"Sunita" not in record.value
+    assert (event.facts.worker_id, event.facts.home.district_code) == (worker_id, "212")
+    assert event.facts.registering_partner_id == registrar.partner_id
 
     # gRPC reads the same worker.
     registry = reg_grpc.RegistryServiceStub(channels["registry"])
@@ -92,7 +95,7 @@ def test_register_over_grpc_with_a_retry(
         full_name="Mohammad Aslam",
         gender=worker_pb2.GENDER_MALE,
         birth_year=1985,
-        home={"state_code": "9", "district_code": "162"},  # Lucknow, Uttar Pradesh
+        home={"state_code": "10", "district_code": "196"},  # Gaya, Bihar: the registrar's state
         occupation="brick kiln",
         consent=worker_pb2.ConsentInput(
             purposes=[worker_pb2.CONSENT_PURPOSE_REGISTRATION],

@@ -112,3 +112,41 @@ def test_a_published_outbox_is_cleared_in_one_write_per_document(
     finally:
         producer.close()
         client.close()
+
+
+class _CommandCounter(monitoring.CommandListener):
+    def __init__(self) -> None:
+        self.commands: list[str] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        self.commands.append(event.command_name)
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+@pytest.mark.parametrize("strategy", ["ferretdb", "mongodb"])
+def test_events_a_write_stored_are_published_without_reading_the_document_back(
+    db: Database[Any], infra: InfraSettings, topic: str, strategy: str
+) -> None:
+    counter = _CommandCounter()
+    client: MongoClient[dict[str, Any]] = MongoClient(infra.mongo_uri, event_listeners=[counter], tz_aware=True)
+    store = store_for(client[db.name], strategy)
+    producer = kafka_wiring.create_producer(infra, "it-relay-from-memory")
+    relay = OutboxRelay(store, ["things"], producer)
+    things = store.collection("things")
+    try:
+        for subject in ("a", "b"):
+            things.insert({"_id": subject}, events=[event(subject, topic)])
+        counter.commands.clear()
+        assert relay.relay_hinted() == 2
+        # No find or aggregate: the relay had the entries from the writes; one clearing update per document.
+        assert [c for c in counter.commands if c in ("find", "aggregate")] == []
+        assert things.outboxes_of(["a", "b"]) == []
+        assert len(read_topic(infra.kafka_bootstrap_servers, topic, until=lambda r: len(r) >= 2)) == 2
+    finally:
+        producer.close()
+        client.close()

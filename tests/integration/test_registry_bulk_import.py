@@ -1,4 +1,4 @@
-"""Bulk import on the real store (FerretDB): ~1,000 generated survey rows, stored whole with their events."""
+"""Bulk import on the real store, with each strategy: generated survey rows, stored whole with their events."""
 
 from __future__ import annotations
 
@@ -18,13 +18,18 @@ from mrc_kernel.errors import Unavailable
 from mrc_kernel.roles import Role
 from mrc_plumbing.audit import AuditTrail
 from mrc_plumbing.crypto import build_crypto
+from mrc_plumbing.store import DocumentStore
+from mrc_plumbing.tabular import read_table
 from mrc_registry.adapters.crypto_protector import CryptoProtector
-from mrc_registry.adapters.mongo_repository import MongoWorkerRepository
-from mrc_registry.adapters.mongo_reviews import MongoReviewRepository
-from mrc_registry.adapters.tabular_files import MongoBulkWorkerWriter, MongoImportJobStore, read_table
+from mrc_registry.adapters.import_jobs import StoredImportJobs
+from mrc_registry.adapters.mongo_repository import StoredWorkers
+from mrc_registry.adapters.mongo_reviews import StoredReviews
 from mrc_registry.domain.identity.aadhaar import verhoeff_check_digit
-from mrc_registry.service_layer.bulk_import import COLUMNS, BulkImporter, ImportStatus, NewWorker
+from mrc_registry.domain.import_job import ImportStatus
+from mrc_registry.service_layer.bulk_import import BulkImporter
 from mrc_registry.service_layer.deduplication import Deduplicator
+from mrc_registry.service_layer.ports import NewWorker
+from mrc_registry.service_layer.survey_rows import COLUMNS
 from tests.support.auth import caller_for
 
 pytestmark = pytest.mark.integration
@@ -106,51 +111,46 @@ def survey(rows: int, *, seed: int = 7) -> tuple[bytes, dict[str, int]]:
     return out.getvalue().encode(), expected
 
 
-def prepare_store(db: Database[Any]) -> None:
+def prepare_store(db: Database[Any], store: DocumentStore) -> None:
     """Collections and indexes as a running registry has them.
 
     The devstack's FerretDB adds the index that makes `_id` lookups fast to new collections every 2 s,
     when the store is idle: give it that moment, as a long-running store would have had."""
-    MongoWorkerRepository.ensure_indexes()
-    MongoReviewRepository.ensure_indexes()
-    MongoImportJobStore(db).ensure_indexes()
-    for name in ("worker_match_keys", "match_reviews"):
+    StoredWorkers(store).ensure_indexes()
+    StoredReviews(store).ensure_indexes()
+    StoredImportJobs(store).ensure_indexes()
+    for name in ("workers__match_keys", "match_reviews"):
         if name not in db.list_collection_names():
             db.create_collection(name)
     time.sleep(3)
 
 
-def importer(db: Database[Any], *, writer: Any = None, batch_size: int = 500) -> BulkImporter:
-    workers, reviews = MongoWorkerRepository(), MongoReviewRepository()
+def importer(store: DocumentStore, *, workers: StoredWorkers | None = None, batch_size: int = 500) -> BulkImporter:
+    workers = workers or StoredWorkers(store)
+    crypto = build_crypto(store)
     return BulkImporter(
         workers,
-        writer or MongoBulkWorkerWriter(),
-        MongoImportJobStore(db),
-        CryptoProtector(build_crypto(db)),
+        StoredImportJobs(store),
+        CryptoProtector(crypto),
         AuditTrail(None, service="registry", state_code="10"),
-        _Notifier(),
-        Deduplicator(workers, reviews),
+        Deduplicator(workers, StoredReviews(store), crypto.ids),
+        crypto.ids,
         read_table,
         batch_size=batch_size,
     )
 
 
-class _Notifier:
-    def notify(self, document_id: object = None) -> None:
-        pass
-
-
-class FailingWriter:
+class FailingWorkers(StoredWorkers):
     """Stores a batch, then fails as a store going away would (on the `fail_on`th batch)."""
 
-    def __init__(self, fail_on: int) -> None:
-        self._real = MongoBulkWorkerWriter()
+    def __init__(self, store: DocumentStore, fail_on: int) -> None:
+        super().__init__(store)
         self._fail_on = fail_on
         self._calls = 0
 
-    def insert_batch(self, workers: Sequence[NewWorker]) -> set[str]:
+    def add_many(self, workers: Sequence[NewWorker]) -> set[str]:
         self._calls += 1
-        inserted = self._real.insert_batch(workers)
+        inserted = super().add_many(workers)
         if self._calls == self._fail_on:
             raise ConnectionError("store went away")
         return inserted
@@ -164,10 +164,10 @@ def registrar(partner_id: str) -> Caller:
 SURVEY_ROWS = 300
 
 
-def test_a_survey_is_stored_each_row_with_its_events(db: Database[Any]) -> None:
-    prepare_store(db)
+def test_a_survey_is_stored_each_row_with_its_events(db: Database[Any], store: DocumentStore) -> None:
+    prepare_store(db, store)
     content, expected = survey(SURVEY_ROWS)
-    job = importer(db).run("survey.csv", content, registrar("cso-it")).job
+    job = importer(store).run("survey.csv", content, registrar("cso-it")).job
 
     failed = expected["invalid"] + expected["duplicate"]
     assert job.status is ImportStatus.COMPLETED
@@ -185,34 +185,35 @@ def test_a_survey_is_stored_each_row_with_its_events(db: Database[Any]) -> None:
         assert doc["outbox_pending"] is True
         assert doc["idempotency_key"].startswith(f"cso-it:import:{job.sha256}:R")
         assert "aadhaar" not in str(doc.get("phone")) and len(doc["match_keys"]) >= 2
-    repository = MongoWorkerRepository()
+    repository = StoredWorkers(store)
     assert repository.get(stored[0]["_id"]) is not None
     for doc in stored[:50]:  # deduplication and search find imported workers by their match keys
         assert doc["_id"] in {w.worker_id for w in repository.find_candidates(set(doc["match_keys"]), limit=1000)}
 
-    jobs = MongoImportJobStore(db)
+    jobs = StoredImportJobs(store)
     report = jobs.report(job.job_id)
     assert {e.row for e in report} == {e.row for e in report if e.code in ("invalid", "duplicate_in_file")}
     assert len({e.row for e in report}) == failed
     assert sum(e.code == "duplicate_in_file" for e in report) == expected["duplicate"]
     assert jobs.get(job.job_id) == job
     # Uploading it again returns the same job and writes nothing.
-    again = importer(db).run("again.csv", content, registrar("cso-it"))
+    again = importer(store).run("again.csv", content, registrar("cso-it"))
     assert again.replayed and again.job == job
     assert db.workers.count_documents({}) == len(stored)
 
 
-def test_a_job_stopped_by_the_store_resumes_without_duplicates(db: Database[Any]) -> None:
-    prepare_store(db)
+def test_a_job_stopped_by_the_store_resumes_without_duplicates(db: Database[Any], store: DocumentStore) -> None:
+    prepare_store(db, store)
     content, expected = survey(600, seed=11)
+    failing = FailingWorkers(store, fail_on=2)
     with pytest.raises(Unavailable):
-        importer(db, writer=FailingWriter(fail_on=2), batch_size=200).run("s.csv", content, registrar("cso-it"))
+        importer(store, workers=failing, batch_size=200).run("s.csv", content, registrar("cso-it"))
     stopped = list(db.import_jobs.find())
     assert [j["status"] for j in stopped] == ["failed"]
     partial = db.workers.count_documents({})
     assert 0 < partial < 600
 
-    job = importer(db, batch_size=200).run("s.csv", content, registrar("cso-it")).job
+    job = importer(store, batch_size=200).run("s.csv", content, registrar("cso-it")).job
     assert job.status is ImportStatus.COMPLETED
     assert job.counts.registered == 600 - expected["invalid"] - expected["duplicate"]
     assert db.workers.count_documents({}) == job.counts.registered
@@ -220,11 +221,13 @@ def test_a_job_stopped_by_the_store_resumes_without_duplicates(db: Database[Any]
     assert all(len(doc["outbox"]) == 2 for doc in db.workers.find({}, {"outbox": 1}))
 
 
-def test_a_second_partner_importing_the_same_people_is_linked(db: Database[Any]) -> None:
-    prepare_store(db)
+def test_a_second_partner_importing_the_same_people_gets_its_own_records_and_link_requests(
+    db: Database[Any], store: DocumentStore
+) -> None:
+    prepare_store(db, store)
     content, _ = survey(300, seed=5)
-    first = importer(db).run("s.csv", content, registrar("cso-a")).job
-    second = importer(db).run("s.csv", content, registrar("cso-b")).job
+    first = importer(store).run("s.csv", content, registrar("cso-a")).job
+    second = importer(store).run("s.csv", content, registrar("cso-b")).job
 
     with_identity = db.workers.count_documents(
         {
@@ -232,9 +235,31 @@ def test_a_second_partner_importing_the_same_people_is_linked(db: Database[Any])
             "$or": [{"document_indexes.0": {"$exists": True}}, {"phone_index": {"$ne": None}}],
         }
     )
+    # Nothing of partner A's records is linked or disclosed: B's rows are B's records, each certain match
+    # a link request that only the code sent to the phone on record (or A's supervisor) can confirm.
+    assert (second.counts.registered, second.counts.linked) == (first.counts.registered, 0)
+    assert all(
+        [c["captured_by_partner_id"] for c in doc["consents"]] == ["cso-a"]
+        for doc in db.workers.find({"registering_partner_id": "cso-a"})
+    )
+    requests = list(db.match_reviews.find({"requested_by_partner_id": "cso-b", "kind": "certain"}))
+    assert len(requests) == with_identity
+    assert all(set(r["partner_ids"]) == {"cso-a", "cso-b"} for r in requests)
+
+
+def test_the_same_partner_importing_its_people_again_links_them(db: Database[Any], store: DocumentStore) -> None:
+    prepare_store(db, store)
+    content, _ = survey(120, seed=3)
+    first = importer(store).run("s.csv", content, registrar("cso-a")).job
+    again, _ = survey(120, seed=3)
+    second = importer(store).run("again.csv", again + b"\n", registrar("cso-a")).job  # another file, same rows
+
+    with_identity = db.workers.count_documents(
+        {"$or": [{"document_indexes.0": {"$exists": True}}, {"phone_index": {"$ne": None}}]}
+    )
+    assert second.job_id != first.job_id
     assert second.counts.linked == with_identity
-    assert second.counts.registered == first.counts.registered - with_identity
-    shared = db.workers.find_one({"registering_partner_id": "cso-a", "document_indexes.0": {"$exists": True}})
+    shared = db.workers.find_one({"document_indexes.0": {"$exists": True}})
     assert shared is not None
-    assert [c["captured_by_partner_id"] for c in shared["consents"]] == ["cso-a", "cso-b"]
+    assert [c["captured_by_partner_id"] for c in shared["consents"]] == ["cso-a", "cso-a"]
     assert [e["type"] for e in shared["outbox"]][-2:] == ["mrc.registry.v1.ConsentChanged", "mrc.audit.v1.DataAccessed"]

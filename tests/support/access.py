@@ -59,10 +59,21 @@ class AccessClient:
         response.raise_for_status()
         return str(response.json()["partner_id"])
 
-    def actor(self, role: str, partner_id: str, *, employer_id: str = "", states: list[str] | None = None) -> Actor:
-        response = self.http.post(
-            f"/v1/partners/{partner_id}/clients", json={"roles": [role]}, headers=self.operator_headers()
-        )
+    def actor(
+        self,
+        role: str,
+        partner_id: str,
+        *,
+        employer_id: str = "",
+        states: list[str] | None = None,
+        district_codes: list[str] | None = None,
+    ) -> Actor:
+        """A new client of the partner. With `district_codes`, the client itself is limited to those districts
+        (and to `states`); otherwise it covers the partner's geography."""
+        body: dict[str, object] = {"roles": [role]}
+        if district_codes:
+            body |= {"state_codes": states or [], "district_codes": district_codes}
+        response = self.http.post(f"/v1/partners/{partner_id}/clients", json=body, headers=self.operator_headers())
         response.raise_for_status()
         body = response.json()
         client_id, secret = (

@@ -1,12 +1,16 @@
-"""Reading topics in tests: every record from the beginning, with its headers, no consumer group."""
+"""Reading topics in tests: every record from the beginning, with its headers, no consumer group; and
+publishing CloudEvents as the services' outbox relays do."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Literal
 
-from kafka import KafkaConsumer, TopicPartition
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from mrc_kernel.events import Event
 
 
 @dataclass(frozen=True)
@@ -25,9 +29,16 @@ def read_topic(
     *,
     until: Callable[[list[Record]], bool] = lambda records: False,
     timeout: float = 20.0,
+    isolation_level: Literal["read_uncommitted", "read_committed"] = "read_uncommitted",
 ) -> list[Record]:
-    """All records on `topic`, polling until `until(records)` holds or the timeout passes."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, consumer_timeout_ms=500)
+    """All records on `topic`, polling until `until(records)` holds or the timeout passes.
+
+    `read_committed` hides records of aborted (and not yet committed) transactions, as a transactional
+    reader would see them; the default shows everything in the log.
+    """
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, consumer_timeout_ms=500, isolation_level=isolation_level
+    )
     try:
         deadline = time.monotonic() + timeout
         partitions: set[int] = set()
@@ -52,3 +63,22 @@ def read_topic(
 
 def records_with_subject(records: list[Record], subject: str) -> list[Record]:
     return [r for r in records if r.headers.get("ce_subject") == subject.encode()]
+
+
+def publish(bootstrap: str, events: Iterable[Event]) -> int:
+    """Produce events as the outbox relay does (key = subject, CloudEvents headers); returns how many."""
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    try:
+        count = 0
+        for event in events:
+            producer.send(event.topic, key=event.key, value=event.data, headers=event.kafka_headers())
+            count += 1
+        producer.flush()
+        return count
+    finally:
+        producer.close()
+
+
+def as_event(record: Record) -> Event:
+    """The CloudEvent a record carries (raises `MalformedEvent` for anything else)."""
+    return Event.from_kafka(record.topic, record.key, record.value, list(record.headers.items()))

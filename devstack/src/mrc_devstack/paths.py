@@ -13,6 +13,8 @@ DEVSTACK_DIR = Path(__file__).resolve().parents[2]
 REPO_ROOT = DEVSTACK_DIR.parent
 
 KAFKA_POM = DEVSTACK_DIR / "kafka" / "pom.xml"
+#: MirrorMaker 2 (connect-mirror) of the same Kafka release, on a classpath of its own.
+MIRROR_POM = DEVSTACK_DIR / "kafka" / "mirror" / "pom.xml"
 FERRETDB_MODULE_DIR = DEVSTACK_DIR / "ferretdb"
 
 ENV_HOME = "MRC_DEV_HOME"
@@ -72,6 +74,10 @@ class Layout:
     @property
     def kafka_libs(self) -> Path:
         return self.cache / "kafka" / "libs"
+
+    @property
+    def mirror_libs(self) -> Path:
+        return self.cache / "kafka" / "mirror-libs"
 
     @property
     def bin(self) -> Path:

@@ -89,11 +89,14 @@ class Stack:
         cache_dir: Path | None = None,
         python: str | None = None,
         echo: Callable[[str], None] | None = None,
+        service_env: Mapping[str, str] | None = None,
     ) -> None:
         self.layout = Layout(home=Path(home).resolve(), cache=Path(cache_dir or default_cache()).resolve())
         self.port_offset = port_offset
         self.python = python or sys.executable
         self.echo: Callable[[str], None] = echo or _print
+        #: Extra variables of every service of this stack (a federation sets each state's code this way).
+        self.service_env: dict[str, str] = dict(service_env or {})
         #: Components this object started (what ``mrc-dev up`` rolls back on failure).
         self.started_here: list[str] = []
         #: Set to make ongoing stops skip the SIGTERM grace period (second Ctrl-C).
@@ -329,6 +332,7 @@ class Stack:
                 "MRC_ACCESS_BOOTSTRAP_CLIENT_SECRET": DEV_OPERATOR_CLIENT_SECRET,
             }
         )
+        env.update(self.service_env)
         env.update(self._spec(name).env(self.port_offset))
         return env
 

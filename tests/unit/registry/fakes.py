@@ -19,7 +19,7 @@ from mrc_kernel.place import Place
 from mrc_kernel.roles import Role
 from mrc_kernel.vocabulary import Gender, Sector
 from mrc_plumbing.events import EventDecoder
-from mrc_plumbing.store import OUTBOX_FIELD
+from mrc_plumbing.store import OUTBOX_FIELD, DocumentStore
 from mrc_plumbing.store.memory import InMemoryStore
 from mrc_registry.adapters.erasure_requests import StoredErasureRequests
 from mrc_registry.adapters.mongo_households import StoredHouseholds, StoredMigrations
@@ -104,9 +104,9 @@ IDS = IdDeriver(b"unit-test-id-derivation-key-0001")
 
 
 class WorkerStoreView:
-    """The registry's real worker adapter over the in-memory store, with what the tests look into."""
+    """The registry's real worker adapter over a store (in memory for unit tests), with what the tests look into."""
 
-    def __init__(self, store: InMemoryStore) -> None:
+    def __init__(self, store: DocumentStore) -> None:
         self.store = store
         self.adapter = StoredWorkers(store)
         self.adapter.ensure_indexes()
@@ -122,7 +122,7 @@ class WorkerStoreView:
 
     @property
     def _documents(self) -> dict[Any, dict[str, Any]]:
-        return self.store.collection("workers").documents
+        return {doc["_id"]: doc for doc in self.store.collection("workers").scan()}
 
     @property
     def workers(self) -> dict[str, Worker]:
@@ -150,9 +150,13 @@ class WorkerStoreView:
     def match_keys(self, worker_id: str) -> set[str]:
         return set(self._documents[worker_id].get("match_keys", []))
 
+    def types(self) -> list[str]:
+        """The types of the stored envelopes, in the order written (`mrc.registry.v1.WorkerRegistered`...)."""
+        return [e.type for e in self.outbox]
+
 
 class ReviewStoreView:
-    def __init__(self, store: InMemoryStore) -> None:
+    def __init__(self, store: DocumentStore) -> None:
         self.store = store
         self.adapter = StoredReviews(store)
         self.fail_next_add = False  # the store is down for the next `add_pending`
@@ -168,8 +172,14 @@ class ReviewStoreView:
 
     @property
     def reviews(self) -> dict[str, MatchReview]:
-        found = {rid: self.adapter.get(rid) for rid in sorted(self.store.collection("match_reviews").documents)}
+        ids = sorted(doc["_id"] for doc in self.store.collection("match_reviews").scan(fields=["_id"]))
+        found = {rid: self.adapter.get(rid) for rid in ids}
         return {rid: review for rid, review in found.items() if review is not None}
+
+
+def acting_for(caller: Caller, purpose: str) -> Caller:
+    """The caller declaring a purpose (`X-Purpose`), as a request would."""
+    return dataclasses.replace(caller, purpose=purpose)
 
 
 class Clock:
@@ -194,16 +204,28 @@ class Registry:
     audit: RecordingAudit
     messages: TextMessagesSent
     clock: Clock
-    store: InMemoryStore
+    store: DocumentStore
 
     @property
     def notified(self) -> int:
         """Writes of workers that stored events (the store tells the outbox relay about each)."""
         return self.repository.writes_with_events
 
+    def outbox_of(self, collection: str) -> list[Event]:
+        """Every envelope stored in the outboxes of one collection (`households`, `migration_episodes`)."""
+        documents = self.store.collection(collection).scan()
+        entries = [entry for doc in documents for entry in doc.get(OUTBOX_FIELD, [])]
+        return [Event.from_document(entry) for entry in sorted(entries, key=lambda e: (e["time"], e["id"]))]
 
-def make_registry() -> Registry:
-    store = InMemoryStore()
+    def decoded(self, collection: str, type_name: str) -> list[Any]:
+        """The messages of one type stored in a collection's outboxes, decoded."""
+        decoder = EventDecoder()
+        return [decoder.decode(e) for e in self.outbox_of(collection) if e.type == type_name]
+
+
+def make_registry(store: DocumentStore | None = None) -> Registry:
+    """The registry's use cases on `store` (a fresh in-memory one unless given), with stand-in crypto and SMS."""
+    store = store if store is not None else InMemoryStore()
     repository, review_repository = WorkerStoreView(store), ReviewStoreView(store)
     review_repository.adapter.ensure_indexes()
     audit, clock, messages = RecordingAudit(service="registry"), Clock(), TextMessagesSent()
@@ -227,8 +249,10 @@ def make_registry() -> Registry:
     households = HouseholdService(
         households_repo, recorder, protector, workers.access, clock=clock, new_id=lambda: f"household-{next(ids)}"
     )
+    migrations_repo = StoredMigrations(store)
+    migrations_repo.ensure_indexes()  # its unique idempotency key makes retries find the first episode
     migrations = MigrationService(
-        StoredMigrations(store), recorder, workers.access, clock=clock, new_id=lambda: f"episode-{next(ids)}"
+        migrations_repo, recorder, workers.access, clock=clock, new_id=lambda: f"episode-{next(ids)}"
     )
     workers.also_erase_in(households, migrations)
     reviews = ReviewService(
@@ -283,11 +307,9 @@ def register_command(key: str = "key-1", consent: ConsentInput | None = None, **
 
 
 def sharing_with(*partner_ids: str, **overrides: object) -> ConsentInput:
-    return consent_input(
-        purposes=frozenset({ConsentPurpose.PARTNER_SHARING}),
-        shared_with_partner_ids=frozenset(partner_ids),
-        **overrides,
-    )
+    values: dict[str, object] = {"purposes": frozenset({ConsentPurpose.PARTNER_SHARING})}
+    values.update(overrides)
+    return consent_input(shared_with_partner_ids=frozenset(partner_ids), **values)
 
 
 def registered(registry: Registry, caller: Caller = REGISTRAR_A, key: str = "key-1", **details: object) -> Worker:

@@ -492,6 +492,23 @@ def test_another_partners_worker_is_neither_linked_nor_disclosed_but_queued_for_
     assert set(review.partner_ids) == {"cso-1", "cso-9"}
 
 
+def test_rows_outside_the_callers_geography_are_refused_naming_the_column() -> None:
+    platform = Platform()
+    araria_only = caller_for(Role.REGISTRAR, partner_id="cso-1", states=["10"], districts=["188"])
+    rows = [
+        row(1),  # Araria
+        row(2, home_state_code="9", home_district_code="162", home_subdistrict_code="", home_village=""),  # Lucknow
+        row(3, home_district_code="212", home_subdistrict_code="", home_village=""),  # Patna
+    ]
+
+    job = platform.importer.run("survey.csv", csv_file(rows), araria_only).job
+
+    assert (job.counts.registered, job.counts.failed) == (1, 2)
+    problems = {(e.row, e.field) for e in platform.importer.report(job.job_id, araria_only)}
+    assert problems == {(3, "home_state_code"), (4, "home_district_code")}
+    assert {w.details.home.district_code for w in platform.store.workers.values()} == {"188"}
+
+
 def test_linking_survives_a_concurrent_change_and_is_idempotent() -> None:
     platform = Platform()
     existing = registered_elsewhere(platform, aadhaar(1), partner_id="cso-1")

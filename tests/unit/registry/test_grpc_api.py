@@ -199,7 +199,12 @@ def test_consent_is_granted_and_revoked(rpc: Rpc) -> None:
         pb.GrantConsentRequest(worker_id=worker_id, consent=sharing, idempotency_key="c-1"),
         metadata=grpc_metadata("registrar"),
     ).worker
-    assert rpc.get(worker_id, "caseworker-b").worker.worker_id == worker_id
+    request = pb.GetWorkerRequest(worker_id=worker_id)
+    as_sharing = grpc_metadata("caseworker-b", x_purpose="sharing")
+    shared = rpc.stub.GetWorker(request, metadata=as_sharing).worker
+    assert shared.worker_id == worker_id
+    assert (shared.full_name, shared.phone, list(shared.identity_documents)) == ("Ravi Kumar", "", [])
+    assert rpc_error(lambda: rpc.get(worker_id, "caseworker-b")).code() is grpc.StatusCode.NOT_FOUND
 
     consent_id = granted.consents[-1].consent_id
     revoked = rpc.stub.RevokeConsent(
@@ -207,7 +212,22 @@ def test_consent_is_granted_and_revoked(rpc: Rpc) -> None:
     ).worker
 
     assert revoked.consents[-1].HasField("revoked_at")
-    assert rpc_error(lambda: rpc.get(worker_id, "caseworker-b")).code() is grpc.StatusCode.NOT_FOUND
+    error = rpc_error(lambda: rpc.stub.GetWorker(request, metadata=as_sharing))
+    assert error.code() is grpc.StatusCode.NOT_FOUND
+
+
+def test_registering_another_partners_worker_returns_a_link_request_and_none_of_their_data(rpc: Rpc) -> None:
+    existing = rpc.registered_id()
+
+    response = rpc.register("registrar-b", full_name="R. Kumar", phone="", father_or_spouse_name="")
+
+    assert response.HasField("link_request") and response.link_request.can_send_code
+    assert not response.linked_to_existing and list(response.possible_duplicates) == []
+    own = response.worker
+    assert own.worker_id != existing
+    assert (own.full_name, own.registering_partner_id, own.phone) == ("R. Kumar", REGISTRAR_B.partner_id, "")
+    assert existing.encode() not in response.SerializeToString()
+    assert rpc_error(lambda: rpc.get(existing, "caseworker-b")).code() is grpc.StatusCode.NOT_FOUND
 
 
 def test_erase_then_the_worker_is_not_found(rpc: Rpc) -> None:

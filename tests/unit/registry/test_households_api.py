@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import grpc
@@ -13,14 +12,12 @@ from fastapi.testclient import TestClient
 from mrc.common.v1 import common_pb2
 from mrc.registry.v1 import household_pb2, households_service_pb2_grpc, migration_pb2
 from mrc.registry.v1 import households_service_pb2 as pb
+from mrc_kernel.idempotency import scoped_key
 from mrc_kernel.roles import Role
 from mrc_plumbing.http_app import PROBLEM_CONTENT_TYPE, create_http_app
 from mrc_registry.entrypoints.grpc_households import HouseholdsServicer
 from mrc_registry.entrypoints.http_households import households_router
-from mrc_registry.service_layer.households import HouseholdService
-from mrc_registry.service_layer.migrations import MigrationService
 from tests.support.auth import (
-    RecordingAudit,
     StaticVerifier,
     bearer,
     caller_for,
@@ -29,32 +26,46 @@ from tests.support.auth import (
     http_auth,
     serve_grpc,
 )
-from tests.unit.registry.test_households import CountingNotifier, FakeCipher, FakeHouseholdRepository
-from tests.unit.registry.test_migrations import FakeMigrationRepository, KnownWorkers
 
-NOW = datetime(2026, 1, 15, tzinfo=UTC)
+from .fakes import ARARIA, IDS, make_registry, registered
+
+# Partner A's first worker in the harness (Ravi Kumar, Patna): its id derives from partner and key.
+WORKER_ID = IDS.derive("worker", scoped_key("partner-a", "key-1"))
 
 
 class Platform:
+    """The registry harness with partner A's worker Ravi Kumar (Patna) and partner B's Mohan Lal (Araria)."""
+
     def __init__(self) -> None:
-        self.audit = RecordingAudit()
-        self.households_repo = FakeHouseholdRepository()
-        self.migrations_repo = FakeMigrationRepository()
-        self.households = HouseholdService(
-            self.households_repo, CountingNotifier(), self.audit, FakeCipher(), clock=lambda: NOW
-        )
-        self.migrations = MigrationService(
-            self.migrations_repo, CountingNotifier(), self.audit, KnownWorkers("worker-1"), clock=lambda: NOW
-        )
+        self.registry = make_registry()
+        self.audit = self.registry.audit
+        self.households = self.registry.households
+        self.migrations = self.registry.migrations
+        self.worker_id = registered(self.registry).worker_id
+        assert self.worker_id == WORKER_ID
+        self.other_worker_id = registered(
+            self.registry,
+            caller_for(Role.REGISTRAR, partner_id="partner-b"),
+            "b-1",
+            full_name="Mohan Lal",
+            phone="9123456789",
+            home=ARARIA,
+        ).worker_id
         self.verifier = StaticVerifier(
             {
-                "registrar": caller_for(Role.REGISTRAR, partner_id="cso-1", states=["10"]),
-                "caseworker": caller_for(Role.CASEWORKER, partner_id="cso-1"),
-                "other-partner": caller_for(Role.CASEWORKER, partner_id="cso-2"),
-                "helpline": caller_for(Role.HELPLINE_AGENT, partner_id="cso-1"),
+                "registrar": caller_for(Role.REGISTRAR, partner_id="partner-a", states=["10"]),
+                "caseworker": caller_for(Role.CASEWORKER, partner_id="partner-a"),
+                "araria-caseworker": caller_for(
+                    Role.CASEWORKER, partner_id="partner-a", states=["10"], districts=["188"]
+                ),
+                "other-partner": caller_for(Role.CASEWORKER, partner_id="partner-b"),
+                "helpline": caller_for(Role.HELPLINE_AGENT, partner_id="partner-a"),
                 "auditor": caller_for(Role.AUDITOR, partner_id="audit-1"),
             }
         )
+
+    def household_documents(self) -> dict[Any, dict[str, Any]]:
+        return self.registry.store.collection("households").documents
 
 
 @pytest.fixture
@@ -80,7 +91,7 @@ def stub(platform: Platform) -> Iterator[households_service_pb2_grpc.HouseholdsS
 
 HOUSEHOLD = {
     "members": [
-        {"worker_id": "worker-1", "relationship": "head", "birth_year": 1985},
+        {"worker_id": WORKER_ID, "relationship": "head", "birth_year": 1985},
         {"name": "Sunita Devi", "relationship": "spouse", "left_behind": True},
         {"name": "Amit", "relationship": "child", "birth_year": 2015, "left_behind": True, "in_school": True},
     ],
@@ -163,8 +174,8 @@ def test_another_partner_gets_404_like_for_a_missing_household(http: TestClient)
         ("post", "/v1/households", "helpline", 403),
         ("get", "/v1/households/x", "auditor", 403),
         ("put", "/v1/households/x/members", "helpline", 403),
-        ("post", "/v1/workers/worker-1/migrations", "auditor", 403),
-        ("get", "/v1/workers/worker-1/migrations", "helpline", 403),
+        ("post", f"/v1/workers/{WORKER_ID}/migrations", "auditor", 403),
+        ("get", f"/v1/workers/{WORKER_ID}/migrations", "helpline", 403),
     ],
 )
 def test_scopes(http: TestClient, method: str, path: str, token: str, status: int) -> None:
@@ -192,7 +203,7 @@ def test_bad_households_name_the_field(http: TestClient, platform: Platform, bod
     response = http.post("/v1/households", json=body, headers=bearer("registrar"))
     assert response.status_code == 422
     assert field in fields_of(response), response.json()
-    assert platform.households_repo.households == {}
+    assert platform.household_documents() == {}
 
 
 def test_replace_members_needs_the_expected_version(http: TestClient) -> None:
@@ -205,16 +216,16 @@ def test_reads_fail_closed_when_the_audit_trail_is_down(http: TestClient, platfo
     household_id = http.post("/v1/households", json=HOUSEHOLD, headers=headers("registrar")).json()["household_id"]
     platform.audit.failing = True
     assert http.get(f"/v1/households/{household_id}", headers=bearer("registrar")).status_code == 503
-    assert http.get("/v1/workers/worker-1/migrations", headers=bearer("registrar")).status_code == 503
+    assert http.get(f"/v1/workers/{WORKER_ID}/migrations", headers=bearer("registrar")).status_code == 503
 
 
 def test_record_and_list_migrations(http: TestClient) -> None:
-    url = "/v1/workers/worker-1/migrations"
+    url = f"/v1/workers/{WORKER_ID}/migrations"
     first = http.post(url, json=EPISODE, headers=headers("registrar", "m-1"))
     assert first.status_code == 201, first.json()
     episode = first.json()
     assert episode["recruitment_channel"] == "contractor" and episode["status"] == "ongoing"
-    assert episode["worker_id"] == "worker-1" and episode["end_date"] == ""
+    assert episode["worker_id"] == WORKER_ID and episode["end_date"] == ""
     abroad = {**EPISODE, "destination": None, "destination_country": "AE", "start_date": "2023-04-01"}
     assert http.post(url, json=abroad, headers=bearer("registrar")).status_code == 201
 
@@ -222,7 +233,12 @@ def test_record_and_list_migrations(http: TestClient) -> None:
     assert [e["start_date"] for e in listed] == ["2023-04-01", "2025-11-01"]
     assert listed[0]["destination"] is None and listed[0]["destination_country"] == "AE"
     assert listed[1] == episode
-    assert http.get(url, headers=bearer("other-partner")).json() == {"episodes": []}
+    hidden = http.get(url, headers=bearer("other-partner"))
+    missing = http.get("/v1/workers/no-such-worker/migrations", headers=bearer("other-partner"))
+    assert hidden.status_code == missing.status_code == 404  # no existence oracle
+    assert hidden.json()["detail"] == missing.json()["detail"] == "no such worker"
+    assert http.post(url, json=EPISODE, headers=bearer("other-partner")).status_code == 404
+    assert http.get(url, headers=bearer("araria-caseworker")).status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -235,11 +251,11 @@ def test_record_and_list_migrations(http: TestClient) -> None:
         ({**EPISODE, "start_date": "01-11-2025"}, "start_date"),
         ({**EPISODE, "end_date": "2025-10-01"}, "end_date"),
         ({**EPISODE, "origin": {"state_code": "10", "district_code": "466"}}, "origin.district_code"),
-        ({**EPISODE, "worker_id": "worker-1"}, "worker_id"),
+        ({**EPISODE, "worker_id": WORKER_ID}, "worker_id"),
     ],
 )
 def test_bad_episodes_name_the_field(http: TestClient, body: dict[str, Any], field: str) -> None:
-    response = http.post("/v1/workers/worker-1/migrations", json=body, headers=bearer("registrar"))
+    response = http.post(f"/v1/workers/{WORKER_ID}/migrations", json=body, headers=bearer("registrar"))
     assert response.status_code == 422
     assert field in fields_of(response), response.json()
 
@@ -255,14 +271,14 @@ def test_migrations_of_an_unknown_worker_are_404(http: TestClient) -> None:
 
 def members() -> list[household_pb2.HouseholdMember]:
     return [
-        household_pb2.HouseholdMember(worker_id="worker-1", relationship=household_pb2.RELATIONSHIP_HEAD),
+        household_pb2.HouseholdMember(worker_id=WORKER_ID, relationship=household_pb2.RELATIONSHIP_HEAD),
         household_pb2.HouseholdMember(name="Amit", relationship=household_pb2.RELATIONSHIP_CHILD, birth_year=2015),
     ]
 
 
 def episode(**overrides: Any) -> migration_pb2.MigrationEpisode:
     values: dict[str, Any] = {
-        "worker_id": "worker-1",
+        "worker_id": WORKER_ID,
         "origin": common_pb2.LgdLocation(state_code="10", district_code="212"),
         "destination": common_pb2.LgdLocation(state_code="27", district_code="466"),
         "sector": "construction",
@@ -322,11 +338,11 @@ def test_grpc_migrations(stub: households_service_pb2_grpc.HouseholdsServiceStub
     recorded = stub.RecordMigration(
         pb.RecordMigrationRequest(idempotency_key="m", episode=episode()), metadata=registrar
     ).episode
-    assert recorded.recorded_by_partner_id == "cso-1" and recorded.episode_id
+    assert recorded.recorded_by_partner_id == "partner-a" and recorded.episode_id
     abroad = episode(destination=None, destination_country="SA", start_date="2024-01-10")
     stub.RecordMigration(pb.RecordMigrationRequest(episode=abroad), metadata=registrar)
 
-    listed = stub.ListMigrations(pb.ListMigrationsRequest(worker_id="worker-1"), metadata=registrar).episodes
+    listed = stub.ListMigrations(pb.ListMigrationsRequest(worker_id=WORKER_ID), metadata=registrar).episodes
     assert [e.start_date for e in listed] == ["2024-01-10", "2025-11-01"]
     assert listed[1] == recorded
     assert not listed[0].HasField("destination")
@@ -342,3 +358,54 @@ def test_grpc_migrations(stub: households_service_pb2_grpc.HouseholdsServiceStub
     assert code_of(lambda: stub.ListMigrations(pb.ListMigrationsRequest(), metadata=registrar))[0] == (
         grpc.StatusCode.INVALID_ARGUMENT
     )
+
+
+def test_another_partner_cannot_name_a_worker_it_does_not_reach_nor_write_outside_its_geography(
+    http: TestClient, stub: households_service_pb2_grpc.HouseholdsServiceStub, platform: Platform
+) -> None:
+    theirs = http.post("/v1/households", json=HOUSEHOLD, headers=headers("other-partner"))
+    unknown_member = {**HOUSEHOLD, "members": [{"worker_id": "no-such-worker", "relationship": "head"}]}
+    unknown = http.post("/v1/households", json=unknown_member, headers=headers("other-partner"))
+    unregistered = {"members": [{"name": "Kamla Devi", "relationship": "head"}]}
+    elsewhere = http.post(
+        "/v1/households",
+        json={**unregistered, "home": {"state_code": "27", "district_code": "490"}},
+        headers=headers("registrar"),  # limited to Bihar
+    )
+    other_district = http.post(
+        "/v1/households",
+        json={**unregistered, "home": {"state_code": "10", "district_code": "212"}},
+        headers=headers("araria-caseworker"),
+    )
+
+    assert theirs.status_code == unknown.status_code == 422
+    assert fields_of(theirs) == fields_of(unknown) == ["members.0.worker_id"]
+    assert theirs.json()["errors"] == unknown.json()["errors"]
+    assert elsewhere.status_code == 422 and fields_of(elsewhere) == ["home.state_code"]
+    assert other_district.status_code == 422 and fields_of(other_district) == ["home.district_code"]
+    assert platform.household_documents() == {}
+
+    over_grpc = pb.CreateHouseholdRequest(members=members()[:1])
+    code, details = code_of(lambda: stub.CreateHousehold(over_grpc, metadata=grpc_metadata("other-partner")))
+    assert code == grpc.StatusCode.INVALID_ARGUMENT and "members.0.worker_id" in details
+    assert WORKER_ID not in details
+
+
+def test_a_client_limited_to_another_district_reads_no_household_there(http: TestClient) -> None:
+    household_id = http.post("/v1/households", json=HOUSEHOLD, headers=headers("registrar")).json()["household_id"]
+
+    assert http.get(f"/v1/households/{household_id}", headers=bearer("caseworker")).status_code == 200
+    assert http.get(f"/v1/households/{household_id}", headers=bearer("araria-caseworker")).status_code == 404
+
+
+def test_grpc_migrations_of_a_worker_the_caller_does_not_reach_are_not_found(
+    stub: households_service_pb2_grpc.HouseholdsServiceStub,
+) -> None:
+    other = grpc_metadata("other-partner")
+    stub.RecordMigration(pb.RecordMigrationRequest(episode=episode()), metadata=grpc_metadata("registrar"))
+
+    listing = code_of(lambda: stub.ListMigrations(pb.ListMigrationsRequest(worker_id=WORKER_ID), metadata=other))
+    missing = code_of(lambda: stub.ListMigrations(pb.ListMigrationsRequest(worker_id="nobody"), metadata=other))
+    recording = code_of(lambda: stub.RecordMigration(pb.RecordMigrationRequest(episode=episode()), metadata=other))
+
+    assert listing == missing == recording == (grpc.StatusCode.NOT_FOUND, "no such worker")

@@ -9,16 +9,22 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from mrc_kernel.policy import Purpose
 from mrc_kernel.roles import Role
 from mrc_plumbing.auth.http import HttpAuth
 from mrc_plumbing.auth.rate_limit import RateLimiter
 from mrc_plumbing.http_app import PROBLEM_CONTENT_TYPE, create_http_app
+from mrc_registry.domain.worker_access import EVERY_FIELD, FIELDS_BY_PURPOSE
 from mrc_registry.entrypoints.http_api import workers_router
 from tests.support.auth import StaticVerifier, bearer, caller_for
 
-from .fakes import AADHAAR, BAD_AADHAAR, CASEWORKER_B, REGISTRAR_B, Registry, make_registry
+from .fakes import AADHAAR, BAD_AADHAAR, CASEWORKER_B, REGISTRAR_B, SUPERVISOR_B, Registry, make_registry
 
-TOKENS = {role.value: caller_for(role) for role in Role} | {"registrar-b": REGISTRAR_B, "caseworker-b": CASEWORKER_B}
+TOKENS = {role.value: caller_for(role) for role in Role} | {
+    "registrar-b": REGISTRAR_B,
+    "caseworker-b": CASEWORKER_B,
+    "supervisor-b": SUPERVISOR_B,
+}
 REGISTRAR = bearer("registrar")
 CASEWORKER = bearer("caseworker")
 SUPERVISOR = bearer("supervisor")
@@ -63,7 +69,7 @@ def api() -> Api:
     registry = make_registry()
     app = create_http_app(service="registry", title="MRC Registry (test)")
     auth = HttpAuth(StaticVerifier(TOKENS), RateLimiter(0, 0))
-    app.include_router(workers_router(registry.workers, registry.reviews, auth))
+    app.include_router(workers_router(registry.workers, registry.reviews, registry.erasures, auth))
     return Api(TestClient(app), registry)
 
 
@@ -121,8 +127,10 @@ def test_registration_returns_201_with_location_etag_and_the_worker(api: Api) ->
     assert fetched.status_code == 200
     assert fetched.headers["ETag"] == '"1"'
     assert fetched.json() == {
-        k: v for k, v in created.items() if k not in ("linked_to_existing", "possible_duplicates")
+        k: v for k, v in created.items() if k not in ("linked_to_existing", "possible_duplicates", "link_request")
     }
+    assert created["link_request"] is None
+    assert created["visible_fields"] == sorted(EVERY_FIELD)
 
 
 def test_a_replay_with_the_same_idempotency_key_is_marked_and_a_changed_body_is_422(api: Api) -> None:
@@ -140,15 +148,36 @@ def test_a_replay_with_the_same_idempotency_key_is_marked_and_a_changed_body_is_
     assert len(api.registry.repository.workers) == 1
 
 
-def test_registering_a_person_another_partner_registered_links_them_with_200(api: Api) -> None:
+def test_registering_a_person_the_partner_already_registered_links_them_with_200(api: Api) -> None:
     existing = api.registered_id()
 
-    linked = api.register(bearer("registrar-b"), full_name="R. Kumar", phone="")
+    linked = api.register({"Idempotency-Key": "again", **REGISTRAR}, full_name="R. Kumar", phone="")
 
     assert linked.status_code == 200
     assert linked.json()["worker_id"] == existing
     assert linked.json()["linked_to_existing"] is True
-    assert api.get(existing, bearer("caseworker-b")).status_code == 200
+    assert linked.json()["full_name"] == "Ravi Kumar"  # the record as stored, not the new details
+
+
+def test_registering_another_partners_worker_is_201_with_a_link_request_and_none_of_their_data(api: Api) -> None:
+    existing = api.registered_id(vulnerabilities=["bonded_labour_risk"])
+
+    response = api.register(
+        bearer("registrar-b"), full_name="R. Kumar", phone="9123456789", gender="female", father_or_spouse_name=""
+    )
+
+    assert response.status_code == 201
+    body = response.json()
+    assert body["worker_id"] != existing
+    assert body["linked_to_existing"] is False
+    assert body["registering_partner_id"] == REGISTRAR_B.partner_id
+    assert (body["full_name"], body["gender"], body["phone"]) == ("R. Kumar", "female", "+919123456789")
+    assert body["vulnerabilities"] == [] and body["possible_duplicates"] == []
+    assert set(body["link_request"]) == {"review_id", "can_send_code"}
+    assert body["link_request"]["can_send_code"] is True
+    for leaked in (existing, "Ravi", "Shyam", "43210", "bonded_labour_risk"):
+        assert leaked not in response.text
+    assert api.get(existing, bearer("caseworker-b")).status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -317,13 +346,19 @@ def test_consent_is_granted_and_revoked_through_the_api(api: Api) -> None:
     assert granted.status_code == 201
     consent = granted.json()["consents"][-1]
     assert consent["shared_with_partner_ids"] == ["partner-b"]
-    assert api.get(worker_id, bearer("caseworker-b")).status_code == 200
+    sharing = {"X-Purpose": "sharing", **bearer("caseworker-b")}
+    shared = api.get(worker_id, sharing)
+    assert shared.status_code == 200
+    assert shared.json()["phone"] == "" and shared.json()["identity_documents"] == []
+    assert shared.json()["visible_fields"] == sorted(FIELDS_BY_PURPOSE[Purpose.SHARING])
+    assert shared.json()["consents"][0]["witness_name"] == ""
+    assert api.get(worker_id, bearer("caseworker-b")).status_code == 404  # not for its own case management
 
     revoked = api.http.post(f"/v1/workers/{worker_id}/consents/{consent['consent_id']}:revoke", headers=REGISTRAR)
 
     assert revoked.status_code == 200
     assert revoked.json()["consents"][-1]["revoked_at"] is not None
-    assert api.get(worker_id, bearer("caseworker-b")).status_code == 404
+    assert api.get(worker_id, sharing).status_code == 404
     again = api.http.post(f"/v1/workers/{worker_id}/consents/{consent['consent_id']}:revoke", headers=REGISTRAR)
     assert again.status_code == 404
 
@@ -377,8 +412,9 @@ def test_supervisors_list_and_resolve_match_reviews(api: Api) -> None:
 
     assert resolved.status_code == 200
     assert resolved.json()["status"] == "merged"
-    merged = api.get(second, SUPERVISOR).json()
-    assert (merged["status"], merged["merged_into_worker_id"]) == ("merged", first)
+    assert resolved.json()["evidence"] == "supervisor_approval"
+    assert api.get(second, SUPERVISOR).status_code == 404  # merged into the first
+    assert api.get(first, SUPERVISOR).status_code == 200
     assert api.http.get("/v1/match-reviews", headers=SUPERVISOR).json() == []
     again = api.http.post(
         f"/v1/match-reviews/{review['review_id']}:resolve", json={"decision": "keep_apart"}, headers=SUPERVISOR
@@ -390,11 +426,79 @@ def test_match_review_requests_are_validated(api: Api) -> None:
     bad_page = api.http.get("/v1/match-reviews", params={"page_size": 0}, headers=SUPERVISOR)
     bad_decision = api.http.post("/v1/match-reviews/r-1:resolve", json={"decision": "maybe"}, headers=SUPERVISOR)
     unknown = api.http.post("/v1/match-reviews/r-1:resolve", json={"decision": "keep_apart"}, headers=SUPERVISOR)
-    caseworker = api.http.post("/v1/match-reviews/r-1:resolve", json={"decision": "keep_apart"}, headers=CASEWORKER)
+    api.registered_id(identity_documents=[])
+    api.registered_id(full_name="Ravi Kumaar", phone="", father_or_spouse_name="", identity_documents=[])
+    [review] = api.http.get("/v1/match-reviews", headers=SUPERVISOR).json()
+    caseworker = api.http.post(
+        f"/v1/match-reviews/{review['review_id']}:resolve", json={"decision": "keep_apart"}, headers=CASEWORKER
+    )
+    listing = api.http.get("/v1/match-reviews", headers=CASEWORKER)
 
     assert bad_page.status_code == 422
     assert problem_fields(bad_page) == ["page_size"]
     assert bad_decision.status_code == 422
     assert problem_fields(bad_decision) == ["decision"]
     assert unknown.status_code == 404
+    assert "r-1" not in unknown.json()["detail"]
     assert caseworker.status_code == 403
+    assert listing.status_code == 403
+
+
+# -- link requests and erasure requests ----------------------------------------------------------
+
+
+def test_a_link_request_is_confirmed_with_the_code_sent_to_the_phone_on_record(api: Api) -> None:
+    existing = api.registered_id(vulnerabilities=["bonded_labour_risk"])
+    registrar_b = bearer("registrar-b")
+    link = api.register(registrar_b, full_name="R. Kumar", phone="").json()["link_request"]
+    review_url = f"/v1/match-reviews/{link['review_id']}"
+
+    review = api.http.get(review_url, headers=registrar_b)
+    sent = api.http.post(f"{review_url}:send-code", headers=registrar_b)
+    wrong = api.http.post(f"{review_url}:confirm-code", json={"code": "000000"}, headers=registrar_b)
+    assert api.get(existing, bearer("caseworker-b")).status_code == 404
+    code = api.registry.messages.last_code(link["review_id"])
+    confirmed = api.http.post(f"{review_url}:confirm-code", json={"code": code}, headers=registrar_b)
+
+    assert review.status_code == 200
+    assert (review.json()["side"], review.json()["candidate_id"]) == ("requester", "")
+    assert sent.status_code == 202 and sent.json()["code_sent"] is True
+    assert code not in sent.text
+    assert wrong.status_code == 422 and problem_fields(wrong) == ["code"]
+    assert confirmed.status_code == 200
+    assert (confirmed.json()["status"], confirmed.json()["evidence"]) == ("merged", "one_time_code")
+    seen = api.get(existing, bearer("caseworker-b"))
+    assert seen.status_code == 200
+    assert seen.json()["vulnerabilities"] == [] and "vulnerabilities" not in seen.json()["visible_fields"]
+    assert seen.json()["full_name"] == "Ravi Kumar"
+
+
+def test_another_partner_erases_only_through_a_request_confirmed_with_a_code(api: Api) -> None:
+    worker_id = api.registered_id()
+    sharing = {
+        "purposes": ["registration", "partner_sharing"],
+        "method": "signature",
+        "shared_with_partner_ids": [REGISTRAR_B.partner_id],
+    }
+    api.http.post(f"/v1/workers/{worker_id}/consents", json=sharing, headers=REGISTRAR)
+    supervisor_b = bearer("supervisor-b")
+
+    at_once = api.http.post(f"/v1/workers/{worker_id}:erase", json={"reason": "asked"}, headers=supervisor_b)
+    requested = api.http.post(
+        f"/v1/workers/{worker_id}/erasure-requests", json={"reason": "asked at our office"}, headers=supervisor_b
+    )
+    request_id = requested.json()["request_id"]
+    other = api.http.post(f"/v1/erasure-requests/{request_id}:confirm", json={"code": "135790"}, headers=REGISTRAR)
+    confirmed = api.http.post(
+        f"/v1/erasure-requests/{request_id}:confirm",
+        json={"code": api.registry.messages.last_code(request_id)},
+        headers=supervisor_b,
+    )
+
+    assert at_once.status_code == 403
+    assert requested.status_code == 202
+    assert (requested.json()["worker_id"], requested.json()["status"]) == (worker_id, "pending")
+    assert other.status_code == 404  # the request is partner B's
+    assert confirmed.status_code == 200 and confirmed.json()["status"] == "completed"
+    assert api.get(worker_id, CASEWORKER).status_code == 404
+    assert "evidence:one_time_code" in api.registry.audit.events[-1].fields

@@ -167,7 +167,22 @@ def test_consents_carry_purposes_partners_and_dates() -> None:
     assert datetime_from(consent_to_proto(CONSENT.revoked(LATER)).revoked_at) == LATER
 
 
-def test_worker_registered_becomes_a_keyed_event_on_the_workers_topic_without_the_phone() -> None:
+# Nothing that names or reaches the person travels in an event.
+IDENTIFYING = [
+    "सीता".encode(),
+    b"sita",
+    b"Ram Prasad",
+    b"Kusiyargaon",  # the village
+    b"Ramesh",  # the consent's witness
+    b"9876543210",
+    b"3210",
+    b"0124",
+    b"enc:",
+    b"bi:",
+]
+
+
+def test_worker_registered_becomes_a_keyed_event_on_the_workers_topic_with_facts_and_no_name() -> None:
     event = to_envelope(WorkerRegistered(worker()))
 
     assert event.topic == WORKERS_TOPIC
@@ -176,16 +191,58 @@ def test_worker_registered_becomes_a_keyed_event_on_the_workers_topic_without_th
     assert event.type == "mrc.registry.v1.WorkerRegistered"
     message = EventDecoder().decode(event)
     assert isinstance(message, events_pb2.WorkerRegistered)
-    assert message.worker.full_name == "सीता देवी"
-    assert message.worker.phone == ""
-    assert b"9876543210" not in event.data
+    assert message.worker == worker_pb2.Worker(worker_id="w-1")  # the deprecated field carries the id only
+    facts = message.facts
+    assert (facts.worker_id, facts.birth_year, facts.gender) == ("w-1", 1994, worker_pb2.GENDER_FEMALE)
+    assert (facts.sector, facts.occupation) == ("brick_kiln", "brick moulder")
+    assert (facts.home.state_code, facts.home.district_code, facts.home.village_name) == ("10", "188", "")
+    assert list(facts.document_kinds) == [worker_pb2.IDENTITY_DOCUMENT_KIND_AADHAAR]
+    assert set(facts.vulnerabilities) == {
+        worker_pb2.VULNERABILITY_SINGLE_WOMAN,
+        worker_pb2.VULNERABILITY_BONDED_LABOUR_RISK,
+    }
+    assert (facts.registering_partner_id, facts.version) == ("partner-a", 3)
+    assert list(facts.consenting_partner_ids) == ["partner-a"]
+    assert set(facts.active_purposes) == {
+        worker_pb2.CONSENT_PURPOSE_REGISTRATION,
+        worker_pb2.CONSENT_PURPOSE_PARTNER_SHARING,
+    }
+    grants = {(g.partner_id, g.partner_kind): set(g.purposes) for g in facts.grants}
+    assert grants == {
+        ("partner-a", ""): {"registration", "case_management", "sharing"},
+        ("partner-b", ""): {"registration", "case_management", "sharing"},
+        ("partner-c", ""): {"registration", "case_management", "sharing"},
+    }
+    for secret in IDENTIFYING:
+        assert secret not in event.data, secret
 
 
-def test_worker_updated_names_the_changed_fields() -> None:
-    message = events_pb2.WorkerUpdated.FromString(to_envelope(WorkerUpdated(worker(), ("occupation", "phone"))).data)
+def test_worker_updated_names_the_changed_fields_and_carries_facts_only() -> None:
+    event = to_envelope(WorkerUpdated(worker(), ("occupation", "phone")))
+    message = events_pb2.WorkerUpdated.FromString(event.data)
 
     assert list(message.changed_fields) == ["occupation", "phone"]
-    assert message.worker.occupation == "brick moulder"
+    assert message.facts.occupation == "brick moulder"
+    assert message.worker.full_name == "" and message.worker.occupation == ""
+    for secret in IDENTIFYING:
+        assert secret not in event.data, secret
+
+
+def test_an_expired_consent_is_announced_as_expired_and_no_longer_counts() -> None:
+    subject = worker()
+    expiring = replace(CONSENT, consent_id="c-2", expires_at=LATER)
+    subject.consents = [replace(CONSENT, expires_at=None, shared_with_partner_ids=frozenset()), expiring]
+    subject.updated_at = LATER
+    assert subject.announce_expired_consents(LATER)
+
+    [event] = [to_envelope(e) for e in subject.pending_events]
+    message = events_pb2.ConsentChanged.FromString(event.data)
+
+    assert message.expired
+    assert message.consent.consent_id == "c-2"
+    assert list(message.shared_with_partner_ids) == []
+    assert list(message.facts.consenting_partner_ids) == ["partner-a"]
+    assert b"Ramesh" not in event.data
 
 
 def test_consent_changed_lists_what_stays_active_after_a_revocation() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -22,9 +23,12 @@ from mrc_kernel.errors import (
 from mrc_kernel.place import Place
 from mrc_kernel.roles import Role
 from mrc_kernel.vocabulary import Sector
+from mrc_plumbing.store import Page
 from mrc_registry.adapters.protobuf_mapping import to_envelope
 from mrc_registry.domain.consent import CaptureMethod, ConsentPurpose
-from mrc_registry.domain.worker import DocumentKind, Worker, WorkerErased, WorkerRegistered, WorkerStatus, WorkerUpdated
+from mrc_registry.domain.worker import DocumentKind, Vulnerability, Worker, WorkerRegistered, WorkerStatus
+from mrc_registry.domain.worker_access import CONTACT, DOCUMENTS, EVERY_FIELD, IDENTITY, VULNERABILITIES, WORK
+from mrc_registry.service_layer import workers as workers_module
 from mrc_registry.service_layer.commands import DocumentInput, Search, UpdateWorker, WorkerInput
 from mrc_registry.service_layer.workers import PERSONAL_FIELDS, WorkerView
 from tests.support.auth import AuditCall, caller_for
@@ -45,6 +49,7 @@ from .fakes import (
     SUPERVISOR_A,
     Registry,
     aadhaar,
+    acting_for,
     consent_input,
     make_registry,
     register_command,
@@ -53,6 +58,7 @@ from .fakes import (
 )
 
 REGISTERED = "mrc.registry.v1.WorkerRegistered"
+UPDATED = "mrc.registry.v1.WorkerUpdated"
 AUDITED = "mrc.audit.v1.DataAccessed"
 
 
@@ -68,7 +74,7 @@ def fields_of(error: InvalidArgument) -> list[str]:
 def assert_nothing_stored(registry: Registry) -> None:
     assert registry.repository.workers == {}
     assert registry.repository.outbox == []
-    assert registry.notifier.count == 0
+    assert registry.notified == 0
 
 
 # -- registration --------------------------------------------------------------------------------
@@ -84,14 +90,14 @@ def test_a_valid_registration_stores_the_worker_its_event_and_audit_and_wakes_th
     assert registry.repository.get(worker.worker_id) == worker
     assert worker.registering_partner_id == "partner-a"
     assert [c.captured_by_partner_id for c in worker.consents] == ["partner-a"]
-    assert [type(e) for e in registry.repository.events] == [WorkerRegistered]
-    assert [e.type for e in registry.repository.outbox] == [REGISTERED, AUDITED]
+    assert sorted(registry.repository.types()) == sorted([REGISTERED, AUDITED])
     [audit] = registry.repository.audit_messages()
     assert audit.action == audit_pb2.ACCESS_ACTION_CREATE
     assert audit.resource_id == worker.worker_id
     assert audit.actor.partner_id == "partner-a"
+    assert audit.state_code == "10"
     assert list(audit.fields) == sorted(PERSONAL_FIELDS)
-    assert registry.notifier.count == 1
+    assert registry.notified == 1
 
 
 def test_a_retry_with_the_same_idempotency_key_returns_the_first_worker_and_stores_nothing_more(
@@ -105,7 +111,7 @@ def test_a_retry_with_the_same_idempotency_key_returns_the_first_worker_and_stor
     assert len(registry.repository.workers) == 1
     assert len(registry.repository.envelopes(REGISTERED)) == 1
     assert len(registry.repository.audit_messages()) == 1
-    assert registry.notifier.count == 1
+    assert registry.notified == 1
 
 
 def test_the_same_key_with_a_different_body_is_refused_with_422(registry: Registry) -> None:
@@ -243,9 +249,9 @@ def test_another_partner_without_consent_gets_not_found_like_a_missing_id_and_is
     with pytest.raises(NotFound) as missing:
         registry.workers.get("missing-id", CASEWORKER_B)
 
-    assert str(hidden.value).replace(worker_id, "?") == str(missing.value).replace("missing-id", "?")
+    assert str(hidden.value) == str(missing.value) == "no such worker"  # no id echoed, nothing told apart
     assert registry.audit.records == [
-        AuditCall(CASEWORKER_B, Action.READ, "worker", worker_id, (), allowed=False),
+        AuditCall(CASEWORKER_B, Action.READ, "worker", worker_id, (), allowed=False, state_code="10"),
     ]
 
 
@@ -255,19 +261,34 @@ def test_the_registering_partner_reads_its_worker_and_the_read_is_audited(regist
     view = registry.workers.get(worker_id, CASEWORKER_A)
 
     assert view.worker.details.full_name == "Ravi Kumar"
+    assert view.fields == EVERY_FIELD
     assert registry.audit.records == [
-        AuditCall(CASEWORKER_A, Action.READ, "worker", worker_id, tuple(sorted(PERSONAL_FIELDS)), allowed=True)
+        AuditCall(
+            CASEWORKER_A,
+            Action.READ,
+            "worker",
+            worker_id,
+            tuple(sorted(PERSONAL_FIELDS)),
+            allowed=True,
+            state_code="10",
+        )
     ]
 
 
-def test_partner_sharing_consent_naming_the_partner_makes_the_worker_visible_to_it(registry: Registry) -> None:
+def test_partner_sharing_consent_naming_the_partner_lets_it_read_the_worker_for_sharing(registry: Registry) -> None:
     worker_id = registered(registry).worker_id
 
     registry.workers.grant_consent(worker_id, sharing_with("partner-b"), "share-1", REGISTRAR_A)
 
-    assert registry.workers.get(worker_id, CASEWORKER_B).worker.worker_id == worker_id
+    view = registry.workers.get(worker_id, acting_for(CASEWORKER_B, "sharing"))
+    assert view.worker.worker_id == worker_id
+    # Sharing shows who the worker is and their work; never the phone, documents or vulnerabilities.
+    assert view.fields == frozenset(IDENTITY + WORK)
+    assert view.phone == ""
+    with pytest.raises(NotFound):  # the consent allows sharing, not B's own case management
+        registry.workers.get(worker_id, CASEWORKER_B)
     with pytest.raises(NotFound):
-        registry.workers.get(worker_id, caller_for(Role.CASEWORKER, partner_id="partner-c"))
+        registry.workers.get(worker_id, caller_for(Role.CASEWORKER, partner_id="partner-c", purpose="sharing"))
 
 
 def test_revoking_the_sharing_consent_hides_the_worker_again_at_once(registry: Registry) -> None:
@@ -277,21 +298,22 @@ def test_revoking_the_sharing_consent_hides_the_worker_again_at_once(registry: R
 
     view = registry.workers.revoke_consent(worker_id, consent_id, REGISTRAR_A)
 
+    assert view is not None
     assert view.worker.consents[-1].revoked_at == registry.clock.now
     with pytest.raises(NotFound):
-        registry.workers.get(worker_id, CASEWORKER_B)
+        registry.workers.get(worker_id, acting_for(CASEWORKER_B, "sharing"))
 
 
 def test_an_expired_sharing_consent_hides_the_worker(registry: Registry) -> None:
     worker_id = registered(registry).worker_id
     expires = registry.clock.now + timedelta(days=30)
     registry.workers.grant_consent(worker_id, sharing_with("partner-b", expires_at=expires), "share-1", REGISTRAR_A)
-    registry.workers.get(worker_id, CASEWORKER_B)
+    registry.workers.get(worker_id, acting_for(CASEWORKER_B, "sharing"))
 
     registry.clock.now = expires
 
     with pytest.raises(NotFound):
-        registry.workers.get(worker_id, CASEWORKER_B)
+        registry.workers.get(worker_id, acting_for(CASEWORKER_B, "sharing"))
 
 
 def test_government_sharing_is_seen_by_government_partners_only_inside_their_states(registry: Registry) -> None:
@@ -317,9 +339,20 @@ def test_without_government_sharing_a_government_partner_sees_nothing(registry: 
 def test_a_client_limited_to_other_states_does_not_see_its_own_partners_workers_there(registry: Registry) -> None:
     worker_id = registered(registry).worker_id  # home in Bihar
     in_maharashtra = caller_for(Role.CASEWORKER, partner_id="partner-a", states={"27"})
+    in_araria = caller_for(Role.CASEWORKER, partner_id="partner-a", states={"10"}, districts={"188"})
 
     with pytest.raises(NotFound):
         registry.workers.get(worker_id, in_maharashtra)
+    with pytest.raises(NotFound):
+        registry.workers.get(worker_id, in_araria)  # Patna is another district
+
+
+def test_an_undeclared_purpose_the_consent_does_not_allow_is_not_found(registry: Registry) -> None:
+    worker_id = registered(registry).worker_id  # consent for registration only
+
+    with pytest.raises(NotFound):
+        registry.workers.get(worker_id, acting_for(CASEWORKER_A, "entitlement_linkage"))
+    assert registry.workers.get(worker_id, acting_for(CASEWORKER_A, "registration")).worker.worker_id == worker_id
 
 
 def test_reading_needs_the_read_scope(registry: Registry) -> None:
@@ -353,7 +386,6 @@ def update(worker_id: str, paths: set[str], expected_version: int = 0, **changes
 
 def test_a_partial_update_changes_only_the_named_fields(registry: Registry) -> None:
     before = registered(registry, identity_documents=aadhaar())
-    registry.repository.events.clear()
 
     view = registry.workers.update(update(before.worker_id, {"occupation"}, occupation="tiler"), CASEWORKER_A)
 
@@ -366,12 +398,12 @@ def test_a_partial_update_changes_only_the_named_fields(registry: Registry) -> N
     assert after.details.identity_documents == before.details.identity_documents
     assert after.version == 2
     assert registry.repository.get(before.worker_id) == after
-    [event] = registry.repository.events
-    assert isinstance(event, WorkerUpdated)
-    assert event.changed_fields == ("occupation",)
+    [event] = registry.repository.messages(UPDATED)
+    assert list(event.changed_fields) == ["occupation"]
+    assert event.facts.occupation == "tiler"
     assert registry.audit.events[-1].action is Action.UPDATE
     assert registry.audit.events[-1].fields == ("occupation",)
-    assert registry.notifier.count == 2
+    assert registry.notified == 2
 
 
 def test_a_stale_expected_version_is_a_conflict(registry: Registry) -> None:
@@ -445,7 +477,7 @@ def test_an_update_that_changes_nothing_writes_nothing(registry: Registry) -> No
 
     assert view.worker.version == 1
     assert registry.repository.outbox == outbox
-    assert registry.notifier.count == 1
+    assert registry.notified == 1
 
 
 def test_an_unknown_path_is_refused(registry: Registry) -> None:
@@ -475,6 +507,59 @@ def test_another_partner_cannot_update_a_worker_it_does_not_see(registry: Regist
 
     with pytest.raises(NotFound):
         registry.workers.update(update(worker_id, {"occupation"}, occupation="tiler"), CASEWORKER_B)
+
+
+def test_a_partner_sharing_the_record_cannot_change_it(registry: Registry) -> None:
+    worker_id = registered(registry).worker_id
+    registry.workers.grant_consent(worker_id, sharing_with("partner-b"), "share-1", REGISTRAR_A)
+
+    with pytest.raises(InvalidArgument) as caught:  # changes need 'registration' or 'case_management'
+        registry.workers.update(
+            update(worker_id, {"occupation"}, occupation="tiler"), acting_for(CASEWORKER_B, "sharing")
+        )
+    with pytest.raises(NotFound):
+        registry.workers.update(update(worker_id, {"occupation"}, occupation="tiler"), CASEWORKER_B)
+
+    assert fields_of(caught.value) == ["purpose"]
+    stored = registry.repository.get(worker_id)
+    assert stored is not None and stored.details.occupation == "mason"
+
+
+def test_a_partner_the_record_is_shared_with_cannot_change_what_it_may_not_see(registry: Registry) -> None:
+    purposes = frozenset({ConsentPurpose.REGISTRATION, ConsentPurpose.PARTNER_SHARING})
+    consent = consent_input(purposes=purposes, shared_with_partner_ids=frozenset({"partner-b"}))
+    worker_id = registry.workers.register(
+        register_command(consent=consent, vulnerabilities=frozenset({Vulnerability.BONDED_LABOUR_RISK})),
+        REGISTRAR_A,
+    ).view.worker.worker_id
+    # Sharing passes the consent's purposes on: partner B may use the record for registration too.
+    writer_b = acting_for(CASEWORKER_B, "registration")
+
+    with pytest.raises(InvalidArgument) as caught:
+        registry.workers.update(update(worker_id, {"vulnerabilities"}, vulnerabilities=frozenset()), writer_b)
+    changed = registry.workers.update(update(worker_id, {"occupation"}, occupation="tiler"), writer_b)
+
+    assert fields_of(caught.value) == ["update_mask"]
+    assert changed.worker.details.occupation == "tiler"
+    assert "vulnerabilities" not in changed.fields
+    stored = registry.repository.get(worker_id)
+    assert stored is not None and stored.details.vulnerabilities == {Vulnerability.BONDED_LABOUR_RISK}
+
+
+def test_moving_a_worker_outside_the_callers_geography_is_refused_naming_the_field(registry: Registry) -> None:
+    worker_id = registered(registry).worker_id
+    bihar = caller_for(Role.CASEWORKER, partner_id="partner-a", states={"10"})
+    patna = caller_for(Role.CASEWORKER, partner_id="partner-a", states={"10"}, districts={"212"})
+
+    with pytest.raises(InvalidArgument) as other_state:
+        registry.workers.update(update(worker_id, {"home"}, home=PUNE), bihar)
+    with pytest.raises(InvalidArgument) as other_district:
+        registry.workers.update(update(worker_id, {"home"}, home=ARARIA), patna)
+
+    assert fields_of(other_state.value) == ["home.state_code"]
+    assert fields_of(other_district.value) == ["home.district_code"]
+    stored = registry.repository.get(worker_id)
+    assert stored is not None and stored.details.home.district_code == "212" and stored.version == 1
 
 
 # -- search --------------------------------------------------------------------------------------
@@ -517,12 +602,25 @@ def test_search_by_district_and_sector(registry: Registry) -> None:
     in_araria = registered(registry, key="key-2", full_name="Mohan Lal", phone="9123456789", home=ARARIA).worker_id
 
     by_district, _ = registry.workers.search(Search(district_code="188"), CASEWORKER_A)
-    by_sector, _ = registry.workers.search(Search(sector=Sector.CONSTRUCTION), CASEWORKER_A)
+    by_sector, _ = registry.workers.search(Search(district_code="212", sector=Sector.CONSTRUCTION), CASEWORKER_A)
+    by_partner, _ = registry.workers.search(Search(registering_partner_id="partner-a"), CASEWORKER_A)
     none, _ = registry.workers.search(Search(district_code="188", sector=Sector.MINING), CASEWORKER_A)
 
     assert ids(by_district) == [in_araria]
-    assert sorted(ids(by_sector)) == sorted([in_patna, in_araria])
+    assert ids(by_sector) == [in_patna]
+    assert sorted(ids(by_partner)) == sorted([in_patna, in_araria])
     assert none == []
+
+
+def test_a_sector_alone_is_refused_naming_the_sector(registry: Registry) -> None:
+    registered(registry)
+
+    # Nothing indexes a sector: a search by it alone would read every worker.
+    with pytest.raises(InvalidArgument) as caught:
+        registry.workers.search(Search(sector=Sector.CONSTRUCTION), CASEWORKER_A)
+
+    assert fields_of(caught.value) == ["sector"]
+    assert registry.audit.records == []
 
 
 NAMES = ["Mohan Lal", "Anita Kumari", "Suresh Yadav", "Geeta Paswan", "Ramesh Manjhi"]
@@ -542,8 +640,11 @@ def test_search_returns_only_workers_the_caller_may_see(registry: Registry) -> N
     registry.workers.grant_consent(theirs[0], sharing_with("partner-a"), "share", REGISTRAR_B)
 
     found, _ = registry.workers.search(Search(district_code="188"), CASEWORKER_A)
+    shared, _ = registry.workers.search(Search(district_code="188"), acting_for(CASEWORKER_A, "sharing"))
 
-    assert sorted(ids(found)) == sorted([*mine, theirs[0]])
+    assert sorted(ids(found)) == sorted(mine)
+    assert ids(shared) == [theirs[0]]
+    assert shared[0].fields == frozenset(IDENTITY + WORK) and shared[0].phone == ""
 
 
 def test_pages_follow_one_another_through_the_token(registry: Registry) -> None:
@@ -621,7 +722,7 @@ def test_granting_consent_twice_with_one_key_records_it_once(registry: Registry)
 
     assert len(first.worker.consents) == len(again.worker.consents) == 2
     assert again.worker.version == 2
-    assert registry.notifier.count == 2
+    assert registry.notified == 2
     assert [e.type for e in registry.repository.outbox].count("mrc.registry.v1.ConsentChanged") == 1
 
 
@@ -675,11 +776,127 @@ def test_erasure_removes_personal_data_publishes_it_and_later_reads_are_not_foun
     assert stored.details.identity_documents == ()
     assert stored.details.father_or_spouse_name == ""
     assert stored.consents == []
-    assert registry.repository.match_keys[worker_id] == set()
-    assert isinstance(registry.repository.events[-1], WorkerErased)
+    assert registry.repository.match_keys(worker_id) == set()
+    [erased] = registry.repository.messages("mrc.registry.v1.WorkerErased")
+    assert erased.worker_id == worker_id
     assert registry.audit.events[-1].action is Action.ERASE
+    assert registry.audit.events[-1].fields == tuple(
+        sorted([*PERSONAL_FIELDS, "evidence:supervisor_of_registering_partner"])
+    )
     with pytest.raises(NotFound):
         registry.workers.get(worker_id, SUPERVISOR_A)
     with pytest.raises(NotFound):
         registry.workers.erase(worker_id, "again", SUPERVISOR_A)
     assert registry.workers.search(Search(district_code="212"), SUPERVISOR_A) == ([], "")
+
+
+# -- what each purpose shows ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("purpose", "declared", "shown"),
+    [
+        (None, "sharing", IDENTITY + WORK),
+        (ConsentPurpose.ENTITLEMENT_LINKAGE, "entitlement_linkage", IDENTITY + DOCUMENTS + WORK),
+        (ConsentPurpose.GRIEVANCE_FOLLOW_UP, "grievance_follow_up", IDENTITY + CONTACT + WORK + VULNERABILITIES),
+        (ConsentPurpose.REGISTRATION, "case_management", IDENTITY + CONTACT + DOCUMENTS + WORK),
+    ],
+)
+def test_a_partner_the_worker_shared_with_sees_the_fields_of_the_consents_purposes(
+    registry: Registry, purpose: ConsentPurpose | None, declared: str, shown: tuple[str, ...]
+) -> None:
+    worker_id = registered(
+        registry, identity_documents=aadhaar(), vulnerabilities=frozenset({Vulnerability.SINGLE_WOMAN})
+    ).worker_id
+    purposes = frozenset({ConsentPurpose.PARTNER_SHARING, *([purpose] if purpose else [])})
+    registry.workers.grant_consent(worker_id, sharing_with("partner-b", purposes=purposes), "share", REGISTRAR_A)
+
+    view = registry.workers.get(worker_id, acting_for(CASEWORKER_B, declared))
+
+    assert view.fields == frozenset(shown)
+    assert view.phone == (PHONE_E164 if "phone" in shown else "")
+    assert registry.audit.records[-1].fields == tuple(sorted(shown))  # the audit names what was shown
+    assert registry.workers.get(worker_id, CASEWORKER_A).fields == EVERY_FIELD
+
+
+# -- listings are time-bounded pages -------------------------------------------------------------
+
+
+def test_a_listing_the_store_cut_short_for_time_continues_with_a_token_instead_of_ending(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mine = register_many(registry, REGISTRAR_A, "a", NAMES)
+    collection = registry.repository.adapter._workers
+    page = collection.page
+    slow = iter([True])
+
+    def out_of_time_once(filter: Any, *, after: str = "", limit: int, **rest: Any) -> Page:
+        full = page(filter, after=after, limit=limit, **rest)
+        if next(slow, False):  # the store's time budget ran out after two documents
+            return Page(full.documents[:2], full.documents[1]["_id"], budget_exhausted=True)
+        return full
+
+    monkeypatch.setattr(collection, "page", out_of_time_once)
+
+    found, token = registry.workers.search(Search(district_code="188", page_size=5), CASEWORKER_A)
+
+    # The short page from the store was not taken for the end of the listing: reading went on.
+    assert ids(found) == sorted(mine)
+    assert token == ""
+
+
+def test_a_search_out_of_time_answers_a_short_page_whose_token_continues_where_reading_stopped(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mine = register_many(registry, REGISTRAR_A, "a", NAMES)
+    collection = registry.repository.adapter._workers
+    page = collection.page
+
+    def two_at_a_time(filter: Any, *, after: str = "", limit: int, **rest: Any) -> Page:
+        full = page(filter, after=after, limit=limit, **rest)
+        if len(full.documents) <= 2:
+            return full
+        return Page(full.documents[:2], full.documents[1]["_id"], budget_exhausted=True)
+
+    monkeypatch.setattr(collection, "page", two_at_a_time)
+    monkeypatch.setattr(workers_module, "SEARCH_TIME_BUDGET_SECONDS", 0.0)
+
+    first, token = registry.workers.search(Search(district_code="188", page_size=5), CASEWORKER_A)
+    second, token_2 = registry.workers.search(Search(district_code="188", page_size=5, page_token=token), CASEWORKER_A)
+    third, last = registry.workers.search(Search(district_code="188", page_size=5, page_token=token_2), CASEWORKER_A)
+
+    assert (len(first), len(second), len(third)) == (2, 2, 1)
+    assert token and token_2
+    assert ids(first) + ids(second) + ids(third) == sorted(mine)
+    assert last == ""
+
+
+def test_a_search_through_records_the_caller_may_not_use_stops_at_its_time_budget(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    register_many(registry, REGISTRAR_B, "bb", NAMES)  # none of them partner A's
+    mine = register_many(registry, REGISTRAR_A, "zzzz", ["Sunita Devi"])
+    reads = 0
+    search = registry.repository.adapter.search
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal reads
+        reads += 1
+        return search(*args, **kwargs)
+
+    monkeypatch.setattr(registry.repository.adapter, "search", counted)
+    monkeypatch.setattr(workers_module, "SEARCH_TIME_BUDGET_SECONDS", 0.0)
+
+    seen: list[str] = []
+    pages = 0
+    token = ""
+    while True:
+        found, token = registry.workers.search(Search(district_code="188", page_size=1, page_token=token), CASEWORKER_A)
+        pages += 1
+        seen += ids(found)
+        if not token:
+            break
+
+    assert seen == mine
+    assert reads == pages  # one read of the store per request: no request scans the district on its own
+    assert pages > 1

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from mrc_kernel.clock import utc_now
+
 
 class ProtobufMessage(Protocol):
     """What the envelope needs of a protobuf message (kept structural: the kernel imports no protobuf)."""
@@ -46,7 +48,7 @@ class Event:
             id=str(uuid.uuid4()),
             type=message.DESCRIPTOR.full_name,
             source=source,
-            time=datetime.now(UTC),
+            time=utc_now(),
             subject=subject,
             topic=topic,
             data=message.SerializeToString(deterministic=True),

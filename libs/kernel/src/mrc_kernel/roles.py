@@ -57,8 +57,9 @@ SCOPES_BY_ROLE: dict[Role, frozenset[Scope]] = {
     # Employers write their own records; `employers:read` is limited to their own by data scope.
     Role.EMPLOYER: frozenset({Scope.EMPLOYERS_READ, Scope.EMPLOYERS_WRITE}),
     Role.AUDITOR: frozenset({Scope.AUDIT_READ, Scope.AGGREGATES_READ}),
+    # Operators read their cluster's audit trail (incidents, their own changes); it holds no personal fields.
     Role.OPERATOR: frozenset(
-        {Scope.PARTNERS_ADMIN, Scope.AGGREGATES_READ, Scope.EMPLOYERS_READ, Scope.EMPLOYERS_WRITE}
+        {Scope.PARTNERS_ADMIN, Scope.AUDIT_READ, Scope.AGGREGATES_READ, Scope.EMPLOYERS_READ, Scope.EMPLOYERS_WRITE}
     ),
     Role.PUBLIC: frozenset({Scope.AGGREGATES_READ}),
 }

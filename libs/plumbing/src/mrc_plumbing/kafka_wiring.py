@@ -19,8 +19,14 @@ from mrc_plumbing.settings import InfraSettings
 log = logging.getLogger(__name__)
 
 
-def create_producer(infra: InfraSettings, client_id: str, *, linger_ms: int = 5) -> KafkaProducer:
-    """An idempotent producer: acks from all in-sync replicas, broker-side de-duplication of retries."""
+def create_producer(
+    infra: InfraSettings, client_id: str, *, linger_ms: int = 5, max_block_ms: int = 5_000
+) -> KafkaProducer:
+    """An idempotent producer: acks from all in-sync replicas, broker-side de-duplication of retries.
+
+    `send` waits at most `max_block_ms` for the broker's metadata (kafka-python's default is a minute): with
+    the broker down, a request answers 503 in seconds instead of hanging.
+    """
     return KafkaProducer(
         bootstrap_servers=infra.kafka_bootstrap_servers,
         client_id=client_id,
@@ -33,6 +39,7 @@ def create_producer(infra: InfraSettings, client_id: str, *, linger_ms: int = 5)
         retries=2**31 - 1,
         request_timeout_ms=15_000,
         delivery_timeout_ms=60_000,
+        max_block_ms=max_block_ms,
     )
 
 

@@ -14,7 +14,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from kafka import KafkaProducer
@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 
 # A scan reads every document on FerretDB: the relay keeps scans to about 1/20 of its time.
 SCAN_TIME_SHARE_FACTOR = 20
+# Documents whose new outbox entries the relay keeps in memory to publish without reading them back; past
+# this (the broker is down and writes go on), it keeps only their ids and reads them when it can publish.
+MAX_ENTRIES_IN_MEMORY = 20_000
 
 FAULT_EXIT_CODE = 86
 
@@ -61,7 +64,9 @@ class OutboxRelay:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._lock = threading.Lock()
-        self._hints: dict[str, set[Any]] = {}
+        # Per collection, the documents the store told us about: their new outbox entries, or None (read them).
+        self._hints: dict[str, dict[Any, list[dict[str, Any]] | None]] = {}
+        self._entries_in_memory = 0
         self._scan_requested = True
         self._thread: threading.Thread | None = None
         store.on_events_stored(self.notify)
@@ -71,12 +76,22 @@ class OutboxRelay:
         for name in self._collections:
             self._store.collection(name).ensure_indexes([IndexSpec((PENDING_FLAG,), "outbox_pending", sparse=True)])
 
-    def notify(self, collection: str, document_ids: Sequence[Any]) -> None:
-        """Events were stored in these documents: publish them now rather than at the next scan."""
+    def notify(self, collection: str, stored: Mapping[Any, Sequence[dict[str, Any]]]) -> None:
+        """Events were stored in these documents (these outbox entries): publish them now, without reading the
+        documents back, rather than at the next scan."""
         if collection not in self._collections:
             return
         with self._lock:
-            self._hints.setdefault(collection, set()).update(document_ids)
+            hints = self._hints.setdefault(collection, {})
+            for document_id, entries in stored.items():
+                known = hints.get(document_id, [])
+                if document_id in hints and known is None:
+                    continue  # already to be read from the store
+                if self._entries_in_memory >= MAX_ENTRIES_IN_MEMORY:
+                    hints[document_id] = None
+                    continue
+                hints[document_id] = [*(known or []), *entries]
+                self._entries_in_memory += 1
         self._wake.set()
 
     def request_scan(self) -> None:
@@ -92,28 +107,43 @@ class OutboxRelay:
             while True:
                 docs = collection.pending_outboxes(self._batch_size)
                 published += self._publish_and_clear(collection, docs)
+                self._forget(name, [d["_id"] for d in docs])
                 if len(docs) < self._batch_size:
                     break
         return published
 
     def relay_hinted(self) -> int:
-        """Publish the events of the documents the store told us about, each read by `_id`."""
+        """Publish the events of the documents the store told us about: from memory, or read by `_id`."""
         with self._lock:
             hints, self._hints = self._hints, {}
+            self._entries_in_memory = 0
         published = 0
         try:
-            for name, ids in hints.items():
+            for name, documents in hints.items():
                 collection = self._store.collection(name)
-                ordered = sorted(ids, key=str)
-                for start in range(0, len(ordered), self._batch_size):
-                    docs = collection.outboxes_of(ordered[start : start + self._batch_size])
+                known = [{"_id": i, OUTBOX_FIELD: entries} for i, entries in documents.items() if entries]
+                unknown = sorted((i for i, entries in documents.items() if entries is None), key=str)
+                for start in range(0, len(known), self._batch_size):
+                    published += self._publish_and_clear(collection, known[start : start + self._batch_size])
+                for start in range(0, len(unknown), self._batch_size):
+                    docs = collection.outboxes_of(unknown[start : start + self._batch_size])
                     published += self._publish_and_clear(collection, docs)
         except Exception:
+            # Try them again on the next pass, from the store: what was published meanwhile is no longer there.
             with self._lock:
-                for name, ids in hints.items():
-                    self._hints.setdefault(name, set()).update(ids)  # try them again on the next pass
+                for name, documents in hints.items():
+                    self._hints.setdefault(name, {}).update(dict.fromkeys(documents))
             raise
         return published
+
+    def _forget(self, collection: str, document_ids: Sequence[Any]) -> None:
+        """A scan published these documents' events: drop what memory still holds of them (entries stored after
+        the scan read them are read again from the store, so none is lost)."""
+        with self._lock:
+            hints = self._hints.get(collection, {})
+            for document_id in document_ids:
+                if hints.get(document_id) is not None:
+                    hints[document_id] = None
 
     def _publish_and_clear(self, collection: DocumentCollection, docs: list[dict[str, Any]]) -> int:
         if not docs:

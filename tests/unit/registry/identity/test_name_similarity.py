@@ -15,8 +15,15 @@ from mrc_registry.domain.identity.matching import (
     rank,
     score,
 )
-from mrc_registry.domain.identity.name_similarity import compare_names, loose_key, name_codes
-from mrc_registry.domain.identity.transliteration import name_key, name_parts
+from mrc_registry.domain.identity.name_similarity import (
+    coarse_key,
+    compare_names,
+    loose_key,
+    name_codes,
+    name_ending_codes,
+    word_code,
+)
+from mrc_registry.domain.identity.transliteration import name_key, name_parts, spelled_letters
 
 
 def similarity(a: str, b: str) -> float:
@@ -192,9 +199,10 @@ def test_blocking_keys_meet_whatever_the_order_initials_or_spacing() -> None:
         ("Bikash Biswas", "বিকাশ বিশ্বাস"),
     ]:
         assert name_keys(a) & name_keys(b), (a, b)
-    # Each word's code, then the words run together (here the same as the first word's, so not repeated).
-    assert name_codes("Biswajit Das") == ("BSBJ", "DS")
-    assert name_codes("Naveen Kumar") == ("NBN", "KMR", "NBNK")
+    # Each word's code (coarse consonants: b/v/p, j/l, d/t alike), then the words run together (here the
+    # same as the first word's, so not repeated).
+    assert name_codes("Biswajit Das") == ("PSLT", "TS")
+    assert name_codes("Naveen Kumar") == ("NPN", "KMR", "NPNK")
 
 
 def test_rank_is_stable_and_best_first() -> None:
@@ -234,3 +242,141 @@ def test_keys_are_the_same_in_every_process_whatever_the_hash_seed_or_locale() -
         )
         outputs.add(completed.stdout)
     assert len(outputs) == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 2: Tamil Nadu, Kerala and Puducherry records
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "at_least"),
+    [
+        # Tamil writes k/g, t/d, p/b with one letter; Hindi records write either (coarse keys).
+        ("Dhanabal", "धनपाल", 0.9),
+        ("Kirupairaj", "कीरूबैराज", 0.9),
+        ("N.Thangaraj", "न. थनकराज", 0.9),
+        # ழ: zh in Latin, ज़ or झ in Devanagari (as often as ल).
+        ("Mathiyazhagan", "मथियाझगन", 0.9),
+        ("Kayalvizhi", "कायलविज़ी", 0.9),
+        # -samy and -swamy; a leading h dropped.
+        ("Rangasamy", "रंगास्वामी", 0.9),
+        ("Hariharan", "अरिहरन", 0.9),
+        # English and French spellings read as said.
+        ("Jacob", "जैकब", 0.9),
+        ("George Mathew", "जॉर्ज मात्यु", 1.0),
+        ("T. Djeamourthy", "टी. जयमूर्ति", 0.9),
+        ("V. Cartigueyane", "वी. कार्तिकेयन", 0.9),
+        # Initials written out: Tamil syllables (இரா., இல.: R, L), three letters against a spare initial,
+        # English letter names run together, a mistranslation.
+        ("Muthusamy R", "ईरा मुथुसामी", 1.0),
+        ("Kathiresan L", "कथिरसन इला", 0.95),
+        ("Venkatesan M", "वेंकटेशन माँ", 1.0),
+        ("TVS Gandhi", "टीवीएस गांधी", 1.0),
+        ("V.K. Kannan", "वीके कन्नन", 1.0),
+        ("RM. Karumanickam", "आरएम करुमाणिक्कम", 0.95),
+        ("S. Sathishkumar", "रों.शतीशकुमार", 1.0),
+        # A house name one record lacks counts little.
+        ("Sarath S Kannattuveli", "सरत एस", 0.9),
+        ("Manivasagam Mallar S", "एस मनिवासगम", 0.9),
+    ],
+)
+def test_tamil_nadu_and_kerala_renderings_are_alike(a: str, b: str, at_least: float) -> None:
+    assert similarity(a, b) >= at_least
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "below"),
+    [
+        # Short words agree in coarse consonants too easily: only words of three or more are compared so.
+        ("Tanu", "Dina", 0.7),
+        ("Raja", "Rala", 0.9),
+        # One bare word is as often the surname as the name: the other record's extra word counts in full.
+        ("Salim Ali", "Ali", 0.7),
+        ("Md. Ali", "Salim Ali", 0.7),
+        ("Thenmala Nagarajan", "नागराजन", 0.7),
+    ],
+)
+def test_what_the_new_rules_do_not_merge(a: str, b: str, below: float) -> None:
+    assert similarity(a, b) < below
+
+
+def test_a_name_that_reads_as_letter_names_is_still_a_word() -> None:
+    # बीबी spells B. B., but read as letters only when no word pairs with it.
+    assert similarity("Amina Bibi", "आमिना बीबी") == 1.0
+
+
+def test_letter_names_are_read_only_in_indian_scripts() -> None:
+    # "Yas" in a Latin record is a name (Yash), not the letter S spelled out.
+    assert compare_names("Yas Ali", "S. Ali").initials_agreeing == 0
+
+
+def test_coarse_keys() -> None:
+    assert coarse_key("danbal") == coarse_key("danpal")
+    assert coarse_key("matiyalgan") == coarse_key("matiyajgan")
+    assert word_code("rangasmi") == word_code("rangasvami") == "RNSM"  # vowels aside, as compared
+    assert coarse_key("anbu") == coarse_key("ambu")
+    assert coarse_key("harihran") == coarse_key("arihran")
+    assert coarse_key("rajan") != coarse_key("ravi")
+
+
+def test_comparison_counts_words_in_one_record_only() -> None:
+    comparison = compare_names("Sarath S Kannattuveli", "सरत एस")
+    assert comparison.extra_words == 1
+    assert "1 words in one record only" in comparison.describe()
+    assert compare_names("Biswajit Das", "Das Biswajit").extra_words == 0
+
+
+def test_blocking_codes_meet_across_tamil_spellings() -> None:
+    # Coarse start codes: voicing ignored.
+    assert name_codes("Dhanabal") == name_codes("धनपाल")
+    # A word misspelled near its start still ends alike (words of five coarse consonants or more).
+    assert not set(name_codes("Anbuselvan")) & set(name_codes("अब्बुसेल्वन"))
+    assert name_ending_codes("Anbuselvan") == name_ending_codes("अब्बुसेल्वन") == ("SLPN",)
+    assert name_ending_codes("Murugan") == ()  # four consonants: the start code is the whole word
+    # An initial run into the next word: V. Jayan is Vijayan.
+    assert set(name_codes("Vijayan K")) & set(name_codes("के. वी. जयान"))
+
+
+def test_blocking_keys_meet_on_the_father_or_the_first_initial() -> None:
+    def name_keys(name: str, father: str) -> set[str]:
+        facts = CandidateFacts(name=name, father_or_spouse_name=father, birth_year=1970, home_district_code="7")
+        return {key for key in blocking_keys(facts) if not key.startswith(("phone:", "aadhaar:"))}
+
+    # The name machine-translated into Hindi words, the father's name intact.
+    shared = name_keys("NIRMALA DEVI", "MADANAGOPAL") & name_keys("तुम चाहिए", "मदनगोपाल")
+    assert {key.split(":", 1)[0] for key in shared} == {"father+district"}
+    # Name garbled and the father's name missing: the first initial with birth year and district.
+    shared = name_keys("S NITHYA", "SENTHILKUMAR") & name_keys("रों सनातन", "")
+    assert shared == {"initial+birth_year+district:s:1970:7"}
+    # No initial, no such key.
+    assert not any(key.startswith("initial+") for key in name_keys("Nithya", ""))
+
+
+def test_different_people_of_one_tamil_family_and_place_stay_apart() -> None:
+    # Same initials, birth year and district, different given names and fathers.
+    a = CandidateFacts(name="K. Murugan", father_or_spouse_name="Kandasamy", birth_year=1975, home_district_code="9")
+    b = CandidateFacts(name="क. कण्णन", father_or_spouse_name="करुप्पुसामी", birth_year=1975, home_district_code="9")
+    assert score(a, b).decision is MatchDecision.NONE
+    # Voicing alike but other people (different fathers): not a match.
+    c = CandidateFacts(name="Bindu Das", father_or_spouse_name="Ram Das", birth_year=1990, home_district_code="9")
+    d = CandidateFacts(name="पिंटू दास", father_or_spouse_name="हरि दास", birth_year=1990, home_district_code="9")
+    assert score(c, d).decision is MatchDecision.NONE
+
+
+def test_a_tamil_script_record_says_nothing_about_voicing() -> None:
+    # தீபா is read "tiba" (த first is t, ப between vowels is b); she writes Deepa. Short words too.
+    assert similarity("Deepa", "தீபா") >= 0.95
+    assert similarity("Jothi", "ஜோதி") >= 0.95
+    # In Devanagari t and d are different letters: Deepa and टीबा stay only loosely alike.
+    assert similarity("Deepa", "टीबा") < 0.9
+
+
+def test_a_word_only_one_record_has_counts_less_only_beside_agreeing_initials_or_two_words() -> None:
+    # Initials that agree with nothing do not make "Ata" more than a bare word.
+    assert compare_names("Kavini Ata", "ओज आता").extra_words == 0
+    assert compare_names("Sarath S Kannattuveli", "सरत एस").extra_words == 1
+
+
+def test_yash_is_a_name_not_the_letter_s() -> None:
+    assert spelled_letters("yas") == ""
+    assert compare_names("Yash Mala", "S. Mala").initials_agreeing == 0

@@ -4,12 +4,21 @@
 - `KeyRing` keeps one active AES-256 data key per state, stored wrapped in `data_keys`.
 - `FieldCipher` turns a field value into a token `enc:v1:<state>:<version>:...` and back.
 - `BlindIndexer` gives keyed hashes for matching without decryption (same key in every state).
+- `FederationCipher` (from `MRC_FEDERATION_KEYS`) seals names and case text that cross to another state's
+  cluster as tokens `fed:v1:<key id>:...` (same key in every state).
 
 Aadhaar numbers are never stored: only `BlindIndexer.index("aadhaar", ...)` and `last4(...)`.
 """
 
 from mrc_plumbing.crypto.blind_index import BlindIndexer, last4
 from mrc_plumbing.crypto.errors import CryptoConfigError, CryptoError, DecryptionError, UnknownDataKey, UnknownMasterKey
+from mrc_plumbing.crypto.federation import (
+    FEDERATION_TOKEN_PREFIX,
+    FederationCipher,
+    UnknownFederationKey,
+    federation_key_id,
+    is_federation_token,
+)
 from mrc_plumbing.crypto.field_cipher import TOKEN_PREFIX, FieldCipher, TokenInfo, is_token, token_info
 from mrc_plumbing.crypto.key_store import (
     DATA_KEYS_COLLECTION,
@@ -26,6 +35,7 @@ from mrc_plumbing.crypto.wiring import Crypto, build_crypto
 
 __all__ = [
     "DATA_KEYS_COLLECTION",
+    "FEDERATION_TOKEN_PREFIX",
     "TOKEN_PREFIX",
     "BlindIndexer",
     "Crypto",
@@ -36,6 +46,7 @@ __all__ = [
     "DataKeyRecord",
     "DataKeyStore",
     "DecryptionError",
+    "FederationCipher",
     "FieldCipher",
     "InMemoryDataKeyStore",
     "KeyRing",
@@ -43,8 +54,11 @@ __all__ = [
     "StoreDataKeyStore",
     "TokenInfo",
     "UnknownDataKey",
+    "UnknownFederationKey",
     "UnknownMasterKey",
     "build_crypto",
+    "federation_key_id",
+    "is_federation_token",
     "is_token",
     "last4",
     "token_info",

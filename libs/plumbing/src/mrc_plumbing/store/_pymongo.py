@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 import contextlib
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from pymongo import ASCENDING, InsertOne, UpdateOne
@@ -55,17 +55,19 @@ def projection(fields: Sequence[str] | None, exclude: Sequence[str]) -> dict[str
     return None
 
 
-def with_events(document: Document, events: Sequence[Event]) -> Document:
-    stored = {**document, OUTBOX_FIELD: outbox_entries(events)}
-    if events:
+def with_events(document: Document, entries: Sequence[Document]) -> Document:
+    """A new document carrying its first outbox entries (`outbox_entries(events)`)."""
+    stored = {**document, OUTBOX_FIELD: list(entries)}
+    if entries:
         stored[PENDING_FLAG] = True
     return stored
 
 
-def update_with_events(update: Update, events: Sequence[Event]) -> dict[str, Any]:
+def update_with_events(update: Update, entries: Sequence[Document]) -> dict[str, Any]:
+    """The update, also appending these outbox entries to the document's outbox."""
     combined = {operator: dict(arguments) for operator, arguments in update.items()}
-    if events:
-        combined.setdefault("$push", {})[OUTBOX_FIELD] = {"$each": outbox_entries(events)}
+    if entries:
+        combined.setdefault("$push", {})[OUTBOX_FIELD] = {"$each": list(entries)}
         combined.setdefault("$set", {})[PENDING_FLAG] = True
     return combined
 
@@ -81,9 +83,8 @@ class PymongoCollection(DocumentCollection, abc.ABC):
         self._store = store
         self._collection = collection
 
-    def _stored(self, document_ids: Sequence[Any]) -> None:
-        if document_ids:
-            self._store.events_stored(self.name, document_ids)
+    def _stored(self, stored: Mapping[Any, Sequence[Document]]) -> None:
+        self._store.events_stored(self.name, stored)
 
     # -- reads -------------------------------------------------------------------------------------
 
@@ -170,15 +171,17 @@ class PymongoCollection(DocumentCollection, abc.ABC):
     # -- writes ------------------------------------------------------------------------------------
 
     def insert(self, document: Document, *, events: Sequence[Event] = ()) -> None:
+        entries = outbox_entries(events)
         with translated_errors():
-            self._collection.insert_one(with_events(document, events))
-        self._stored([document["_id"]] if events else [])
+            self._collection.insert_one(with_events(document, entries))
+        self._stored({document["_id"]: entries} if entries else {})
 
     def insert_many(self, documents: Sequence[tuple[Document, Sequence[Event]]]) -> InsertReport:
         report = InsertReport()
         if not documents:
             return report
-        with_outboxes = [with_events(document, events) for document, events in documents]
+        entries = {document["_id"]: outbox_entries(events) for document, events in documents}
+        with_outboxes = [with_events(document, entries[document["_id"]]) for document, _ in documents]
         with translated_errors():
             try:
                 self._collection.bulk_write([InsertOne(d) for d in with_outboxes], ordered=False)
@@ -189,8 +192,7 @@ class PymongoCollection(DocumentCollection, abc.ABC):
                 report.duplicates = [with_outboxes[error["index"]]["_id"] for error in errors]
         clashed = set(map(str, report.duplicates))
         report.inserted = [d["_id"] for d in with_outboxes if str(d["_id"]) not in clashed]
-        with_events_ids = {str(d["_id"]) for d, events in documents if events}
-        self._stored([i for i in report.inserted if str(i) in with_events_ids])
+        self._stored({i: entries[i] for i in report.inserted if entries.get(i)})
         return report
 
     def insert_once(self, document: Document, *, events: Sequence[Event] = ()) -> tuple[Document, bool]:

@@ -287,10 +287,10 @@ class InMemoryCollection(DocumentCollection):
                     return True
         return False
 
-    def _insert_locked(self, document: Document, events: Sequence[Event]) -> bool:
+    def _insert_locked(self, document: Document, entries: Sequence[Document]) -> bool:
         stored = copy.deepcopy(document)
-        stored[OUTBOX_FIELD] = outbox_entries(events)
-        if events:
+        stored[OUTBOX_FIELD] = copy.deepcopy(list(entries))
+        if entries:
             stored[PENDING_FLAG] = True
         if self._clashes(stored):
             return False
@@ -298,25 +298,22 @@ class InMemoryCollection(DocumentCollection):
         return True
 
     def insert(self, document: Document, *, events: Sequence[Event] = ()) -> None:
+        entries = outbox_entries(events)
         with self._store.lock:
             self._check()
-            if not self._insert_locked(document, events):
+            if not self._insert_locked(document, entries):
                 raise DuplicateDocument([document["_id"]])
-        if events:
-            self._store.events_stored(self.name, [document["_id"]])
+        self._store.events_stored(self.name, {document["_id"]: entries} if entries else {})
 
     def insert_many(self, documents: Sequence[tuple[Document, Sequence[Event]]]) -> InsertReport:
         report = InsertReport()
+        entries = {document["_id"]: outbox_entries(events) for document, events in documents}
         with self._store.lock:
             self._check()
-            for document, events in documents:
-                (report.inserted if self._insert_locked(document, events) else report.duplicates).append(
-                    document["_id"]
-                )
-        with_events = {d["_id"] for d, events in documents if events}
-        stored = [i for i in report.inserted if i in with_events]
-        if stored:
-            self._store.events_stored(self.name, stored)
+            for document, _ in documents:
+                inserted = self._insert_locked(document, entries[document["_id"]])
+                (report.inserted if inserted else report.duplicates).append(document["_id"])
+        self._store.events_stored(self.name, {i: entries[i] for i in report.inserted if entries[i]})
         return report
 
     def insert_once(self, document: Document, *, events: Sequence[Event] = ()) -> tuple[Document, bool]:
@@ -335,14 +332,16 @@ class InMemoryCollection(DocumentCollection):
                 raise IdempotencyKeyReused("this Idempotency-Key was already used for a different request")
             return copy.deepcopy(existing), False
 
-    def _update_locked(self, document_id: Any, update: Update, where: Filter | None, events: Sequence[Event]) -> bool:
+    def _update_locked(
+        self, document_id: Any, update: Update, where: Filter | None, entries: Sequence[Document]
+    ) -> bool:
         document = self.documents.get(document_id)
         if document is None or (where and not matches(document, where)):
             return False
         changed = copy.deepcopy(document)
         apply_update(changed, update)
-        if events:
-            changed.setdefault(OUTBOX_FIELD, []).extend(outbox_entries(events))
+        if entries:
+            changed.setdefault(OUTBOX_FIELD, []).extend(copy.deepcopy(list(entries)))
             changed[PENDING_FLAG] = True
         self.documents[document_id] = changed
         return True
@@ -350,11 +349,12 @@ class InMemoryCollection(DocumentCollection):
     def update(
         self, document_id: Any, update: Update, *, where: Filter | None = None, events: Sequence[Event] = ()
     ) -> bool:
+        entries = outbox_entries(events)
         with self._store.lock:
             self._check()
-            done = self._update_locked(document_id, update, where, events)
-        if done and events:
-            self._store.events_stored(self.name, [document_id])
+            done = self._update_locked(document_id, update, where, entries)
+        if done and entries:
+            self._store.events_stored(self.name, {document_id: entries})
         return done
 
     def update_each(self, updates: Sequence[tuple[Any, Update]]) -> int:
@@ -365,11 +365,12 @@ class InMemoryCollection(DocumentCollection):
     def apply_once(self, document_id: Any, update: Update, event_id: str, *, events: Sequence[Event] = ()) -> bool:
         combined = {operator: dict(arguments) for operator, arguments in update.items()}
         combined.setdefault("$addToSet", {})[APPLIED_EVENTS_FIELD] = event_id
+        entries = outbox_entries(events)
         with self._store.lock:
             self._check()
-            done = self._update_locked(document_id, combined, {APPLIED_EVENTS_FIELD: {"$ne": event_id}}, events)
-        if done and events:
-            self._store.events_stored(self.name, [document_id])
+            done = self._update_locked(document_id, combined, {APPLIED_EVENTS_FIELD: {"$ne": event_id}}, entries)
+        if done and entries:
+            self._store.events_stored(self.name, {document_id: entries})
         return done
 
     def delete(self, document_id: Any, *, where: Filter | None = None) -> bool:

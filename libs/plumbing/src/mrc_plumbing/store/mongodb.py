@@ -26,6 +26,7 @@ from mrc_plumbing.store.port import (
     KeyListing,
     RankedId,
     Update,
+    outbox_entries,
 )
 
 IN_CHUNK = 1000
@@ -46,24 +47,26 @@ class MongoCollection(PymongoCollection):
     def update(
         self, document_id: Any, update: Update, *, where: Filter | None = None, events: Sequence[Event] = ()
     ) -> bool:
+        entries = outbox_entries(events)
         with translated_errors():
             result = self._collection.update_one(
-                {"_id": document_id, **(where or {})}, update_with_events(update, events)
+                {"_id": document_id, **(where or {})}, update_with_events(update, entries)
             )
         if result.matched_count == 1:
-            self._stored([document_id] if events else [])
+            self._stored({document_id: entries} if entries else {})
             return True
         return False
 
     def apply_once(self, document_id: Any, update: Update, event_id: str, *, events: Sequence[Event] = ()) -> bool:
-        combined = update_with_events(update, events)
+        entries = outbox_entries(events)
+        combined = update_with_events(update, entries)
         combined.setdefault("$addToSet", {})[APPLIED_EVENTS_FIELD] = event_id
         with translated_errors():
             result = self._collection.update_one(
                 {"_id": document_id, APPLIED_EVENTS_FIELD: {"$ne": event_id}}, combined
             )
         if result.modified_count:
-            self._stored([document_id] if events else [])
+            self._stored({document_id: entries} if entries else {})
             return True
         return False
 

@@ -34,7 +34,8 @@ IDEMPOTENCY_FIELD = "idempotency_key"
 FINGERPRINT_FIELD = "request_fingerprint"
 APPLIED_EVENTS_FIELD = "applied_event_ids"
 
-EventsStoredListener = Callable[[str, Sequence[Any]], None]
+# (collection, {document id: the outbox entries just stored in it}).
+EventsStoredListener = Callable[[str, Mapping[Any, Sequence["Document"]]], None]
 
 
 class StoreUnavailable(Unavailable):
@@ -256,12 +257,15 @@ class DocumentStore(abc.ABC):
     def is_reachable(self) -> bool: ...
 
     def on_events_stored(self, listener: EventsStoredListener) -> None:
-        """Be told (collection name, document ids) after each write that stored events."""
+        """Be told, after each write that stored events, which documents hold them and which entries they are
+        (the outbox relay publishes those without reading the documents back)."""
         self._listeners.append(listener)
 
-    def events_stored(self, collection: str, document_ids: Sequence[Any]) -> None:
+    def events_stored(self, collection: str, stored: Mapping[Any, Sequence[Document]]) -> None:
+        if not stored:
+            return
         for listener in self._listeners:
-            listener(collection, document_ids)
+            listener(collection, stored)
 
 
 def outbox_entries(events: Sequence[Event]) -> list[Document]:

@@ -10,7 +10,7 @@ an index on MongoDB, key documents on FerretDB (where a key may list only so man
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,6 +34,7 @@ from mrc_plumbing.store import FINGERPRINT_FIELD, IDEMPOTENCY_FIELD, OUTBOX_FIEL
 from mrc_plumbing.store.schema import collection_of, indexes_of
 from mrc_registry.adapters.protobuf_mapping import to_envelope
 from mrc_registry.domain.consent import CaptureMethod, Consent, ConsentPurpose
+from mrc_registry.domain.identity.matching import MATCH_KEYS_VERSION
 from mrc_registry.domain.identity.transliteration import phonetic_keys
 from mrc_registry.domain.worker import (
     DocumentKind,
@@ -44,9 +45,11 @@ from mrc_registry.domain.worker import (
     WorkerDetails,
     WorkerStatus,
 )
-from mrc_registry.service_layer.ports import NewWorker, SearchCriteria
+from mrc_registry.service_layer.ports import NewWorker, SearchCriteria, SearchPage
 
 MATCH_KEYS_FIELD = "match_keys"
+# Which rules computed the stored keys (`MATCH_KEYS_VERSION`); older ones are re-keyed in the background.
+MATCH_KEYS_VERSION_FIELD = "match_keys_version"
 CONSENT_EXPIRIES_FIELD = "consent_expiries"
 SEARCH_LOAD_CHUNK = 100
 # A listing by district or partner alone reads at most this long before answering with what it found.
@@ -67,7 +70,7 @@ class SearchTooBroad(InvalidArgument):
         )
 
 
-_EXCLUDED = [OUTBOX_FIELD, FINGERPRINT_FIELD, MATCH_KEYS_FIELD, CONSENT_EXPIRIES_FIELD]
+_EXCLUDED = [OUTBOX_FIELD, FINGERPRINT_FIELD, MATCH_KEYS_FIELD, MATCH_KEYS_VERSION_FIELD, CONSENT_EXPIRIES_FIELD]
 
 
 class PlaceDocument(EmbeddedDocument):  # type: ignore[misc]
@@ -188,7 +191,8 @@ def _state(worker: Worker, match_keys: set[str] | None) -> dict[str, Any]:
         "version": worker.version,
     }
     if match_keys is not None:
-        state["match_keys"] = sorted(match_keys)
+        state[MATCH_KEYS_FIELD] = sorted(match_keys)
+        state[MATCH_KEYS_VERSION_FIELD] = MATCH_KEYS_VERSION
     return state
 
 
@@ -331,6 +335,28 @@ class StoredWorkers:
         if match_keys is not None:
             self._keys.removed(worker.worker_id, previous - match_keys)
 
+    def keyed_by_older_rules(self) -> Iterator[Worker]:
+        """Workers whose stored keys an earlier `MATCH_KEYS_VERSION` computed (a background scan)."""
+        for document in self._workers.scan({MATCH_KEYS_VERSION_FIELD: {"$ne": MATCH_KEYS_VERSION}}):
+            yield _from_document(document)
+
+    def rekey(self, worker: Worker, match_keys: set[str]) -> bool:
+        """Replace the worker's stored keys, unless it changed since it was read (its next save keys it)."""
+        stored = self._workers.get(worker.worker_id, fields=[MATCH_KEYS_FIELD])
+        if stored is None:
+            return False
+        previous = set(stored.get(MATCH_KEYS_FIELD, []))
+        # Keys first, as for a new worker: an interruption leaves extra keys (readers skip), never missing ones.
+        self._keys.added(worker.worker_id, match_keys - previous)
+        saved = self._workers.update(
+            worker.worker_id,
+            {"$set": {MATCH_KEYS_FIELD: sorted(match_keys), MATCH_KEYS_VERSION_FIELD: MATCH_KEYS_VERSION}},
+            where={"version": worker.version},
+        )
+        if saved:
+            self._keys.removed(worker.worker_id, previous - match_keys)
+        return saved
+
     def _active(self, worker_ids: Sequence[str]) -> list[Worker]:
         documents = self._workers.get_many(worker_ids, exclude=_EXCLUDED)
         return [_from_document(doc) for doc in documents if doc["status"] == WorkerStatus.ACTIVE.value]
@@ -341,13 +367,14 @@ class StoredWorkers:
         ranked = self._keys.ranked(match_keys, limit=limit, exclude=exclude)
         return self._active([r.document_id for r in ranked])
 
-    def search(self, criteria: SearchCriteria, *, after: str, limit: int) -> list[Worker]:
+    def search(self, criteria: SearchCriteria, *, after: str, limit: int) -> SearchPage:
         keyed = [
             *([f"phone:{criteria.phone_index}"] if criteria.phone_index else []),
             *([criteria.document_index] if criteria.document_index else []),
         ]
         if keyed or criteria.name_keys:
-            return self._search_by_keys(criteria, keyed, after=after, limit=limit)
+            found = self._search_by_keys(criteria, keyed, after=after, limit=limit)
+            return SearchPage(found, found[-1].worker_id if len(found) == limit else "")
         query: dict[str, Any] = {"status": WorkerStatus.ACTIVE.value}
         if criteria.district_code:
             query["home.district_code"] = criteria.district_code
@@ -358,7 +385,7 @@ class StoredWorkers:
         page = self._workers.page(
             query, after=after, limit=limit, time_budget_seconds=LISTING_TIME_BUDGET_SECONDS, exclude=_EXCLUDED
         )
-        return [_from_document(d) for d in page.documents]
+        return SearchPage([_from_document(d) for d in page.documents], page.next_after)
 
     def _search_by_keys(self, criteria: SearchCriteria, keyed: list[str], *, after: str, limit: int) -> list[Worker]:
         # Every exact criterion must match; any of the name's phonetic keys may.

@@ -65,8 +65,9 @@ def protected(worker: Worker, now: datetime) -> Protected:
 
 
 def visible_fields(worker: Worker, partner_id: str, purposes: frozenset[Purpose]) -> frozenset[str]:
-    """The fields a partner admitted for `purposes` sees. The registering partner sees what it recorded,
-    vulnerabilities included, for as long as it holds the worker's consent."""
+    """The fields a partner sees when using the record for `purposes` (purpose limitation: a read shows what
+    its declared purpose needs, not everything the partner's consents would allow). The registering partner
+    sees what it recorded, vulnerabilities included, for as long as it holds the worker's consent."""
     if partner_id == worker.registering_partner_id:
         return EVERY_FIELD
     return frozenset().union(*(FIELDS_BY_PURPOSE.get(p, frozenset()) for p in purposes))

@@ -37,6 +37,7 @@ from mrc_registry.service_layer.erasure import ErasureService
 from mrc_registry.service_layer.households import HouseholdService
 from mrc_registry.service_layer.migrations import MigrationService
 from mrc_registry.service_layer.ports import TextMessages
+from mrc_registry.service_layer.rekeying import BackgroundRekeying, Rekeying
 from mrc_registry.service_layer.reviews import ReviewService
 from mrc_registry.service_layer.statistics import StatisticsService
 from mrc_registry.service_layer.workers import WorkerService
@@ -129,7 +130,10 @@ def main() -> None:
     )
     sweep = ConsentExpirySweep(workers, settings.consent_expiry_sweep_seconds)
     sweep.start()
+    rekeying = BackgroundRekeying(Rekeying(workers_repo, deduplicator))
+    rekeying.start()
     try:
         run_service(connections, http_app, grpc_server)
     finally:
+        rekeying.stop()
         sweep.stop()

@@ -154,6 +154,7 @@ class _New:
     accepted: _Accepted
     record: NewWorker
     matches: list[Match]
+    reachable: list[str]  # the matched records this partner reaches
 
 
 @dataclass
@@ -375,12 +376,12 @@ class BulkImporter:
             candidates = {c.worker_id: c for key in sorted(_lookup_keys(a.facts)) for c in stored.get(key, [])}
             own = candidates.pop(worker.worker_id, None)
             matches = self._dedup.assess_against(worker, candidates.values()).matches
+            reachable = [m for m in matches if self._access.decision(m.worker, caller, Purpose.REGISTRATION)]
             if own is not None:  # stored by an earlier run of this job, which may have stopped before its reviews
                 progress.add(registered=1)
                 progress.registered_rows.add(a.row.number)
-                self._dedup.queue_for_review(own, matches, now)
+                self._dedup.queue_for_review(own, matches, now, reachable=[m.worker.worker_id for m in reachable])
                 continue
-            reachable = [m for m in matches if self._access.decision(m.worker, caller, Purpose.REGISTRATION)]
             certain = next((m for m in reachable if m.kind is MatchKind.CERTAIN), None)
             if certain is not None:
                 self._link(a, certain.worker, caller, progress)
@@ -396,7 +397,7 @@ class BulkImporter:
             record = NewWorker(
                 worker, a.prepared.idempotency_key, a.prepared.fingerprint, self._dedup.keys(worker), [audit]
             )
-            new.append(_New(a, record, matches))
+            new.append(_New(a, record, matches, [m.worker.worker_id for m in reachable]))
         return new
 
     def _stored_batch(self, insert: Future[set[str]], new: list[_New], progress: _Progress, now: datetime) -> None:
@@ -408,7 +409,9 @@ class BulkImporter:
         for n in new:
             # Queued on re-runs too (review ids are stable): a first run may have stopped in between.
             in_file = [m for row, m in n.accepted.in_file_possible if row in progress.registered_rows]
-            self._dedup.queue_for_review(n.record.worker, [*n.matches, *in_file], now)
+            # Earlier rows of the same file are this partner's own records: it reaches them.
+            reachable = [*n.reachable, *(m.worker.worker_id for m in in_file)]
+            self._dedup.queue_for_review(n.record.worker, [*n.matches, *in_file], now, reachable=reachable)
 
     def _accept(self, row: SurveyRow, caller: Caller, now: datetime, progress: _Progress) -> _Accepted | None:
         """The row ready to store, or None once its problems are in the report."""

@@ -152,10 +152,13 @@ class Deduplicator:
         facts = facts_of(worker)
         matches: list[Match] = []
         for candidate in candidates:
-            result = score(facts, facts_of(candidate), self._thresholds)
-            if result.decision is MatchDecision.CERTAIN:
+            candidate_facts = facts_of(candidate)
+            result = score(facts, candidate_facts, self._thresholds)
+            # A high score on names, birth year and place alone is still fuzzy (facts on public voter
+            # lists): only a shared document or phone makes a match certain, and fuzzy ones go to review.
+            if result.decision is MatchDecision.CERTAIN and _shares_an_identifier(facts, candidate_facts):
                 matches.append(Match(candidate, MatchKind.CERTAIN, result.score, tuple(result.reasons)))
-            elif result.decision is MatchDecision.POSSIBLE:
+            elif result.decision is not MatchDecision.NONE:
                 matches.append(Match(candidate, MatchKind.POSSIBLE, result.score, tuple(result.reasons)))
         matches.sort(key=lambda m: (m.kind is not MatchKind.CERTAIN, -m.score, m.worker.worker_id))
         return Assessment(matches)
@@ -165,8 +168,25 @@ class Deduplicator:
         return self._ids.derive("match-review", f"{worker_id}:{candidate_id}")
 
     def queue_for_review(
-        self, worker: Worker, matches: Iterable[Match], now: datetime, *, partner_ids: Iterable[str] = ()
+        self,
+        worker: Worker,
+        matches: Iterable[Match],
+        now: datetime,
+        *,
+        reachable: Iterable[str] | None = None,
+        partner_ids: Iterable[str] = (),
     ) -> list[MatchReview]:
+        """Queue a review of each match. The partner that registered `worker` is named on a review (so sees it
+        in its queue) only for a certain match (its link request) or a candidate it already reaches
+        (`reachable`: None means all): a possible match with a record it does not reach is for the record's
+        holders alone, so nothing hints to it that a similar person is registered."""
+        seen = None if reachable is None else set(reachable)
+
+        def requester(m: Match) -> set[str]:
+            if m.kind is MatchKind.CERTAIN or seen is None or m.worker.worker_id in seen:
+                return {worker.registering_partner_id}
+            return set()
+
         reviews = [
             MatchReview(
                 review_id=self.review_id(worker.worker_id, m.worker.worker_id),
@@ -178,15 +198,17 @@ class Deduplicator:
                 created_at=now,
                 kind=m.kind,
                 requested_by_partner_id=worker.registering_partner_id,
-                partner_ids=tuple(
-                    sorted({worker.registering_partner_id, *partner_ids, *holders(m.worker, now)} - {""})
-                ),
+                partner_ids=tuple(sorted({*requester(m), *partner_ids, *holders(m.worker, now)} - {""})),
             )
             for m in matches
         ]
         if reviews:
             self._reviews.add_pending(reviews)
         return reviews
+
+
+def _shares_an_identifier(a: CandidateFacts, b: CandidateFacts) -> bool:
+    return bool(a.identity_indexes & b.identity_indexes) or bool(a.phone_index and a.phone_index == b.phone_index)
 
 
 def holders(worker: Worker, now: datetime) -> set[str]:

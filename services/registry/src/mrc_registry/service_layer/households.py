@@ -12,7 +12,7 @@ from typing import Protocol
 from mrc_kernel.audit import Action
 from mrc_kernel.caller import Caller, check_purpose
 from mrc_kernel.clock import utc_now
-from mrc_kernel.errors import FieldViolation, InvalidArgument, NotFound, PermissionDenied
+from mrc_kernel.errors import Conflict, FieldViolation, InvalidArgument, NotFound, PermissionDenied
 from mrc_kernel.events import Event
 from mrc_kernel.idempotency import request_fingerprint, scoped_key
 from mrc_kernel.place import Place
@@ -31,6 +31,8 @@ RESOURCE = "household"
 WRITE_PURPOSE = "registration"
 READ_PURPOSE = "case_management"
 READ_FIELDS = ("members", "masked_ration_card")
+# Tries to take an erased worker out of a household that keeps changing under the erasure.
+ERASURE_ATTEMPTS = 5
 
 
 def ration_card_field(household_id: str) -> str:
@@ -216,11 +218,21 @@ class HouseholdService:
         return household
 
     def erase_worker(self, worker_id: str) -> None:
-        """An erased worker leaves every household that names them (the event tells consumers)."""
+        """An erased worker leaves every household that names them (the event tells consumers). A household
+        changed meanwhile is read again: the erasure has already happened and cannot be asked for twice."""
         for household in self._repo.with_member(worker_id):
-            expected = household.version
-            if household.remove_worker(worker_id, self._clock()):
-                self._repo.update_members(household, expected_version=expected, also_publish=[])
+            for attempt in range(ERASURE_ATTEMPTS):
+                expected = household.version
+                if not household.remove_worker(worker_id, self._clock()):
+                    break
+                try:
+                    self._repo.update_members(household, expected_version=expected, also_publish=[])
+                    break
+                except Conflict:
+                    fresh = self._repo.get(household.household_id)
+                    if fresh is None or attempt == ERASURE_ATTEMPTS - 1:
+                        raise
+                    household = fresh
 
     def _visible(self, caller: Caller, household_id: str) -> Household:
         """The household if this caller may use it; otherwise NotFound, the same as for a missing one."""

@@ -3,7 +3,7 @@ on the in-memory store."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -26,6 +26,13 @@ class SearchCriteria:
     district_code: str = ""
     registering_partner_id: str = ""
     sector: Sector | None = None
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    workers: list[Worker]
+    # Where the next read continues (the last worker id read); empty when there is no more.
+    next_after: str = ""
 
 
 @dataclass(frozen=True)
@@ -69,12 +76,23 @@ class WorkerRepository(Protocol):
         """Active workers sharing at least one matching key, those sharing more first."""
         ...
 
-    def search(self, criteria: SearchCriteria, *, after: str, limit: int) -> list[Worker]:
-        """Active workers matching every given criterion, ordered by worker id, after the cursor."""
+    def search(self, criteria: SearchCriteria, *, after: str, limit: int) -> SearchPage:
+        """Active workers matching every given criterion, ordered by worker id, after the cursor. A listing
+        the store cut short for time comes back short, with where to continue."""
         ...
 
     def with_consents_expiring(self, before: object, *, limit: int) -> list[Worker]:
         """Active workers holding a consent that expired before this moment and is not yet announced."""
+        ...
+
+
+class RekeyableWorkers(Protocol):
+    def keyed_by_older_rules(self) -> Iterator[Worker]:
+        """Workers whose stored match keys older matching rules computed."""
+        ...
+
+    def rekey(self, worker: Worker, match_keys: set[str]) -> bool:
+        """Replace a worker's stored keys unless it changed since it was read; whether it did."""
         ...
 
 

@@ -141,6 +141,11 @@ class ReviewService:
             if surviving_worker_id not in (review.worker_id, review.candidate_id):
                 raise InvalidArgument.for_field("surviving_worker_id", "must be one of the two records reviewed")
             survivor, duplicate = (stored, newer) if surviving_worker_id == review.candidate_id else (newer, stored)
+            if duplicate is not None and duplicate.registering_partner_id != caller.partner_id:
+                # Reaching a record (a consent shared it) is not owning it: another partner's record survives.
+                raise InvalidArgument.for_field(
+                    "surviving_worker_id", "a merge may retire only a record your partner registered"
+                )
             self._join(survivor, duplicate, caller, now)
             evidence = Evidence.SUPERVISOR_APPROVAL
         elif decision is Decision.LINK:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -50,6 +51,8 @@ from mrc_registry.service_layer.registration import consent_from, prepare_regist
 
 PERSONAL_FIELDS = tuple(sorted(EVERY_FIELD))
 MAX_PAGE_SIZE = 200
+# How long one search request reads before answering with what it found (and a token to continue).
+SEARCH_TIME_BUDGET_SECONDS = 2.0
 # Purposes under which a worker's record may be changed.
 WRITE_PURPOSES = frozenset({Purpose.REGISTRATION, Purpose.CASE_MANAGEMENT})
 
@@ -160,8 +163,9 @@ class WorkerService:
         """Records of other aggregates that name workers, cleared when a worker is erased."""
         self._elsewhere.extend(records)
 
-    def _view(self, worker: Worker, caller: Caller, decision: Decision) -> WorkerView:
-        fields = visible_fields(worker, caller.partner_id, decision.purposes)
+    def _view(self, worker: Worker, caller: Caller, purpose: str) -> WorkerView:
+        """The worker as this caller sees it for the purpose it declared (which the policy has allowed)."""
+        fields = visible_fields(worker, caller.partner_id, frozenset({Purpose(purpose)}))
         phone = self._protection.reveal_phone(worker.details) if "phone" in fields else ""
         return WorkerView(worker, phone, fields)
 
@@ -203,7 +207,9 @@ class WorkerService:
         )
         # Queued on retries too (review ids are stable): a first attempt may have stored the worker and
         # failed before queueing.
-        reviews = self._dedup.queue_for_review(stored, [*reachable, *unreachable], now)
+        reviews = self._dedup.queue_for_review(
+            stored, [*reachable, *unreachable], now, reachable=[m.worker.worker_id for m in reachable]
+        )
         shown = tuple(PossibleDuplicate(m.worker.worker_id, m.score, m.reasons) for m in reachable)
         return Registration(
             self._own_view(stored),
@@ -229,16 +235,17 @@ class WorkerService:
                 caller, Action.UPDATE, RESOURCE, existing.worker_id, ["consents"], state_code=_state(existing)
             )
             self._workers.save(existing, also_publish=[audit])
-        decision = self.access.decision(existing, caller, Purpose.REGISTRATION)
-        return Registration(self._view(existing, caller, decision), created=not already, linked_to_existing=True)
+        return Registration(
+            self._view(existing, caller, Purpose.REGISTRATION), created=not already, linked_to_existing=True
+        )
 
     # -- reads ---------------------------------------------------------------------------------------
 
     def get(self, worker_id: str, caller: Caller) -> WorkerView:
         caller.require(Scope.WORKERS_READ)
         purpose = check_purpose(caller.purpose, "case_management")
-        worker, decision = self.access.load(worker_id, caller, purpose)
-        view = self._view(worker, caller, decision)
+        worker, _ = self.access.load(worker_id, caller, purpose)
+        view = self._view(worker, caller, purpose)
         self._audit.record(caller, Action.READ, RESOURCE, worker_id, sorted(view.fields), state_code=_state(worker))
         return view
 
@@ -250,19 +257,23 @@ class WorkerService:
         criteria = self._criteria(query)
         after = _decode_cursor(query.page_token)
         found: list[tuple[Worker, Decision]] = []
-        # Records the caller may not use are skipped; keep reading until the page is full.
-        while len(found) < query.page_size:
+        # Records the caller may not use are skipped; keep reading until the page is full, the store has no
+        # more, or the time budget is spent: then the page is short and its token continues where reading
+        # stopped, so no request reads a whole district on its own.
+        deadline = time.monotonic() + SEARCH_TIME_BUDGET_SECONDS
+        while True:
             batch = self._workers.search(criteria, after=after, limit=query.page_size)
-            for worker in batch:
+            for worker in batch.workers:
                 if decision := self.access.decision(worker, caller, purpose):
                     found.append((worker, decision))
-            if len(batch) < query.page_size:
-                after = ""
+            after = batch.next_after
+            if not after or len(found) >= query.page_size or time.monotonic() >= deadline:
                 break
-            after = batch[-1].worker_id
         page = found[: query.page_size]
-        next_token = _encode_cursor(page[-1][0].worker_id) if after and page else ""
-        views = [self._view(worker, caller, decision) for worker, decision in page]
+        if len(found) > query.page_size:
+            after = page[-1][0].worker_id
+        next_token = _encode_cursor(after) if after else ""
+        views = [self._view(worker, caller, purpose) for worker, _ in page]
         for view in views:
             worker = view.worker
             self._audit.record(
@@ -311,8 +322,8 @@ class WorkerService:
         unknown = sorted(command.paths - UPDATABLE_FIELDS)
         if unknown:
             raise InvalidArgument([FieldViolation("update_mask", f"{p!r} cannot be changed") for p in unknown])
-        worker, decision = self.access.load_for_write(command.worker_id, caller, purpose)
-        fields = visible_fields(worker, caller.partner_id, decision.purposes)
+        worker, _ = self.access.load_for_write(command.worker_id, caller, purpose)
+        fields = visible_fields(worker, caller.partner_id, frozenset({Purpose(purpose)}))
         hidden = sorted(command.paths - fields)
         if hidden:
             # A partner cannot overwrite what it may not see.
@@ -338,12 +349,12 @@ class WorkerService:
                 caller, Action.UPDATE, RESOURCE, worker.worker_id, changed, state_code=_state(worker)
             )
             self._workers.save(worker, match_keys=self._dedup.keys(worker), also_publish=[audit])
-        return self._view(worker, caller, decision)
+        return self._view(worker, caller, purpose)
 
     def grant_consent(self, worker_id: str, raw: ConsentInput, idempotency_key: str, caller: Caller) -> WorkerView:
         caller.require(Scope.CONSENT_WRITE)
         purpose = check_purpose(caller.purpose, "registration")
-        worker, decision = self.access.load_for_write(worker_id, caller, purpose)
+        worker, _ = self.access.load_for_write(worker_id, caller, purpose)
         now = self._clock()
         consent_id = self._ids.derive("consent", scoped_key(caller.partner_id, idempotency_key or self._new_id()))
         if not any(c.consent_id == consent_id for c in worker.consents):
@@ -352,7 +363,7 @@ class WorkerService:
                 caller, Action.UPDATE, RESOURCE, worker_id, ["consents"], state_code=_state(worker)
             )
             self._workers.save(worker, also_publish=[audit])
-        return self._view(worker, caller, self.access.decision(worker, caller, purpose) or decision)
+        return self._view(worker, caller, purpose)
 
     def revoke_consent(self, worker_id: str, consent_id: str, caller: Caller) -> WorkerView | None:
         """Withdraw a consent this caller's partner captured (never another partner's). The worker's view
@@ -367,7 +378,7 @@ class WorkerService:
         audit = self._audit.event(caller, Action.UPDATE, RESOURCE, worker_id, ["consents"], state_code=_state(worker))
         self._workers.save(worker, also_publish=[audit])
         decision = self.access.decision(worker, caller, purpose)
-        return self._view(worker, caller, decision) if decision else None
+        return self._view(worker, caller, purpose) if decision else None
 
     def announce_expired_consents(self, *, limit: int = 100) -> int:
         """Mark consents that reached their expiry and publish `ConsentChanged` for each, so every consumer

@@ -132,6 +132,11 @@ class _ConsentPurposeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Consen
     """Sharing with the partners named in shared_with_partner_ids."""
     CONSENT_PURPOSE_GOVERNMENT_SHARING: _ConsentPurpose.ValueType  # 4
     CONSENT_PURPOSE_GRIEVANCE_FOLLOW_UP: _ConsentPurpose.ValueType  # 5
+    CONSENT_PURPOSE_CROSS_STATE_SHARING: _ConsentPurpose.ValueType  # 6
+    """Sharing with another state's partners and government over the federation topics
+    (mrc.federation.v1): with the states named in shared_with_state_codes, or with every state of the
+    federation when none is named.
+    """
 
 class ConsentPurpose(_ConsentPurpose, metaclass=_ConsentPurposeEnumTypeWrapper): ...
 
@@ -142,6 +147,11 @@ CONSENT_PURPOSE_PARTNER_SHARING: ConsentPurpose.ValueType  # 3
 """Sharing with the partners named in shared_with_partner_ids."""
 CONSENT_PURPOSE_GOVERNMENT_SHARING: ConsentPurpose.ValueType  # 4
 CONSENT_PURPOSE_GRIEVANCE_FOLLOW_UP: ConsentPurpose.ValueType  # 5
+CONSENT_PURPOSE_CROSS_STATE_SHARING: ConsentPurpose.ValueType  # 6
+"""Sharing with another state's partners and government over the federation topics
+(mrc.federation.v1): with the states named in shared_with_state_codes, or with every state of the
+federation when none is named.
+"""
 Global___ConsentPurpose: _TypeAlias = ConsentPurpose  # noqa: Y015
 
 class _ConsentCaptureMethod:
@@ -227,6 +237,7 @@ class Consent(_message.Message):
     CAPTURED_AT_FIELD_NUMBER: _builtins.int
     EXPIRES_AT_FIELD_NUMBER: _builtins.int
     REVOKED_AT_FIELD_NUMBER: _builtins.int
+    SHARED_WITH_STATE_CODES_FIELD_NUMBER: _builtins.int
     consent_id: _builtins.str
     method: Global___ConsentCaptureMethod.ValueType
     witness_name: _builtins.str
@@ -242,6 +253,10 @@ class Consent(_message.Message):
     def expires_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def revoked_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def shared_with_state_codes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """LGD codes of the states a cross-state sharing consent names; empty: every state."""
+
     def __init__(
         self,
         *,
@@ -254,10 +269,11 @@ class Consent(_message.Message):
         captured_at: _timestamp_pb2.Timestamp | None = ...,
         expires_at: _timestamp_pb2.Timestamp | None = ...,
         revoked_at: _timestamp_pb2.Timestamp | None = ...,
+        shared_with_state_codes: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["captured_at", b"captured_at", "expires_at", b"expires_at", "revoked_at", b"revoked_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["captured_at", b"captured_at", "captured_by_partner_id", b"captured_by_partner_id", "consent_id", b"consent_id", "expires_at", b"expires_at", "method", b"method", "purposes", b"purposes", "revoked_at", b"revoked_at", "shared_with_partner_ids", b"shared_with_partner_ids", "witness_name", b"witness_name"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["captured_at", b"captured_at", "captured_by_partner_id", b"captured_by_partner_id", "consent_id", b"consent_id", "expires_at", b"expires_at", "method", b"method", "purposes", b"purposes", "revoked_at", b"revoked_at", "shared_with_partner_ids", b"shared_with_partner_ids", "shared_with_state_codes", b"shared_with_state_codes", "witness_name", b"witness_name"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -272,6 +288,7 @@ class ConsentInput(_message.Message):
     METHOD_FIELD_NUMBER: _builtins.int
     WITNESS_NAME_FIELD_NUMBER: _builtins.int
     EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    SHARED_WITH_STATE_CODES_FIELD_NUMBER: _builtins.int
     method: Global___ConsentCaptureMethod.ValueType
     witness_name: _builtins.str
     @_builtins.property
@@ -280,6 +297,10 @@ class ConsentInput(_message.Message):
     def shared_with_partner_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
     def expires_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def shared_with_state_codes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """LGD codes of the states a cross-state sharing consent names; empty: every state."""
+
     def __init__(
         self,
         *,
@@ -288,10 +309,11 @@ class ConsentInput(_message.Message):
         method: Global___ConsentCaptureMethod.ValueType = ...,
         witness_name: _builtins.str = ...,
         expires_at: _timestamp_pb2.Timestamp | None = ...,
+        shared_with_state_codes: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at", "method", b"method", "purposes", b"purposes", "shared_with_partner_ids", b"shared_with_partner_ids", "witness_name", b"witness_name"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at", "method", b"method", "purposes", b"purposes", "shared_with_partner_ids", b"shared_with_partner_ids", "shared_with_state_codes", b"shared_with_state_codes", "witness_name", b"witness_name"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

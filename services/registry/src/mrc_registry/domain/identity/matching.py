@@ -27,8 +27,13 @@ import jellyfish
 
 from mrc_kernel.vocabulary import Gender
 from mrc_registry.domain.identity.identity_documents import DocumentKind
-from mrc_registry.domain.identity.name_similarity import NameComparison, compare_names, name_codes
-from mrc_registry.domain.identity.transliteration import name_key, name_tokens
+from mrc_registry.domain.identity.name_similarity import (
+    NameComparison,
+    compare_names,
+    name_codes,
+    name_ending_codes,
+)
+from mrc_registry.domain.identity.transliteration import name_key, name_parts, name_tokens
 
 # One number, one person: sharing one of these is proof of identity.
 PERSONAL_DOCUMENT_KINDS = frozenset(
@@ -37,6 +42,10 @@ PERSONAL_DOCUMENT_KINDS = frozenset(
 # Nobody has two of these, so two different numbers are two people. (Passports and voter IDs get reissued.)
 UNIQUE_DOCUMENT_KINDS = frozenset({DocumentKind.AADHAAR, DocumentKind.E_SHRAM_UAN, DocumentKind.PAN})
 PHONE_KIND = "phone"
+# The version of the rules that turn a worker into stored keys (`blocking_keys`, and the name keys search
+# uses). Raise it with any change to those rules: stored workers are then re-keyed in the background
+# (`service_layer/rekeying.py`), since old keys and a new registration's keys would no longer meet.
+MATCH_KEYS_VERSION = 2
 
 WEIGHTS: dict[str, float] = {
     "name": 0.40,
@@ -207,25 +216,44 @@ def blocking_keys(facts: CandidateFacts) -> set[str]:
 
     Identity and phone indexes; the Metaphone code of the first name (its first word of two letters or
     more, titles and a leading Md dropped) with the home district (`name+district:`) and with the birth
-    year (`name+birth_year:`); and the consonant code of each of the first three words of the name, and
-    of its words run together (`name_codes`), with the district (`word+district:`) and with the birth year
-    (`word+birth_year:`), so that surname-first order, initials in front, spelling across scripts and
-    names run together still meet. The registry reads candidates listed under more keys first.
+    year (`name+birth_year:`); the start code of each of the first three words of the name, of its words
+    run together and of an initial run into the next word (`name_codes`), with the district
+    (`word+district:`) and with the birth year (`word+birth_year:`), so that surname-first order,
+    initials in front, spelling across scripts and names run together still meet; with the district only,
+    the ending code of those words of five coarse consonants or more (`end+district:`, for a word
+    misspelled near its start) and the start code of the first whole word of the father's or spouse's
+    name (`father+district:`, for a name mistranslated or garbled in one record); and, for names with
+    initials (in Tamil Nadu and Kerala the initials of the father's or the house name), the first
+    initial with the birth year and the district (`initial+birth_year+district:`, for a name garbled in
+    one record that lacks the father's name). The registry reads candidates listed under more keys first.
     """
     keys = {f"{kind}:{index}" for kind, index in facts.identity_indexes if index}
     if facts.phone_index:
         keys.add(f"{PHONE_KIND}:{facts.phone_index}")
-    code = _first_name_code(facts.name)
-    codes = name_codes(facts.name)
-    if facts.home_district_code:
-        if code:
-            keys.add(f"name+district:{code}:{facts.home_district_code}")
-        keys.update(f"word+district:{word}:{facts.home_district_code}" for word in codes)
-    if facts.birth_year is not None:
-        if code:
-            keys.add(f"name+birth_year:{code}:{facts.birth_year}")
-        keys.update(f"word+birth_year:{word}:{facts.birth_year}" for word in codes)
+    keys.update(_name_keys(facts.name, facts.father_or_spouse_name, facts.birth_year, facts.home_district_code))
     return keys
+
+
+@functools.lru_cache(maxsize=65_536)
+def _name_keys(name: str, father: str, birth_year: int | None, district: str) -> frozenset[str]:
+    """The blocking keys made from the names (see `blocking_keys`); cached: a record is scored many times."""
+    keys: set[str] = set()
+    code = _first_name_code(name)
+    codes = name_codes(name)
+    if district:
+        if code:
+            keys.add(f"name+district:{code}:{district}")
+        keys.update(f"word+district:{word}:{district}" for word in codes)
+        keys.update(f"end+district:{ending}:{district}" for ending in name_ending_codes(name))
+        keys.update(f"father+district:{word}:{district}" for word in name_codes(father)[:1])
+    if birth_year is not None:
+        if code:
+            keys.add(f"name+birth_year:{code}:{birth_year}")
+        keys.update(f"word+birth_year:{word}:{birth_year}" for word in codes)
+        initial = _first_initial(name)
+        if initial and district:
+            keys.add(f"initial+birth_year+district:{initial}:{birth_year}:{district}")
+    return frozenset(keys)
 
 
 def name_similarity(a: str, b: str) -> float:
@@ -321,6 +349,11 @@ def _similarity(a: str, b: str) -> float:
 @functools.lru_cache(maxsize=65_536)
 def _key(text: str) -> str:
     return name_key(text)
+
+
+def _first_initial(name: str) -> str:
+    """The first initial of the name as written ("K.S. Murugan" → "k"), or "" when it has none."""
+    return next((part.key for part in name_parts(name) if part.initial), "")
 
 
 def _first_name_code(name: str) -> str:
