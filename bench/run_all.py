@@ -1,6 +1,7 @@
 """Run every benchmark on the bench's own stack and print the measured figures.
 
     uv run python -m bench.run_all [--quick] [--only baselines,rest,import,dedup,grievance,employer]
+    uv run python -m bench.entitlements [--quick]   (entitlements: its own stack, its own raw baselines)
 
 The stack lives in ``.devstack/bench`` with every port shifted by 24000 (Kafka 33092, FerretDB 51017,
 access 32105, registry 32101); it is wiped at the start so each run begins empty, and stopped at the end.

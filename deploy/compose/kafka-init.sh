@@ -34,6 +34,8 @@ topic() { # topic NAME [PROPERTY=VALUE...]
 topic mrc.registry.workers.v1 retention.ms=604800000
 topic mrc.registry.households.v1 retention.ms=604800000
 topic mrc.entitlements.eligibility.v1 retention.ms=604800000
+topic mrc.entitlements.applications.v1 retention.ms=604800000
+topic mrc.entitlements.catalogue.v1 retention.ms=604800000
 topic mrc.grievance.grievances.v1 retention.ms=604800000
 topic mrc.grievance.traces.v1 retention.ms=604800000
 topic mrc.employer.employers.v1 retention.ms=604800000
@@ -101,6 +103,7 @@ acl mrc-entitlements cluster literal kafka-cluster IdempotentWrite
 acl mrc-entitlements-worker topic prefixed mrc.entitlements. Write Describe Create
 acl mrc-entitlements-worker topic literal mrc.audit.v1 Write Describe
 acl mrc-entitlements-worker topic literal mrc.registry.workers.v1 Read Describe
+acl mrc-entitlements-worker topic literal mrc.registry.households.v1 Read Describe
 acl mrc-entitlements-worker group prefixed mrc-entitlements Read
 acl mrc-entitlements-worker topic literal mrc-entitlements.dlq Write Describe
 acl mrc-entitlements-worker topic prefixed mrc-entitlements- Read Write Describe Create

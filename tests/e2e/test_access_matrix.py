@@ -179,6 +179,40 @@ ENDPOINTS = [
         ),
     ),
     Endpoint(
+        "read application",
+        "entitlements",
+        _allow("registrar", "caseworker", "supervisor", "government"),
+        ("GET", f"/v1/applications/{MISSING}", None),
+        lambda ch, md: ent_grpc.EntitlementsServiceStub(ch).GetApplication(
+            ent_pb.GetApplicationRequest(application_id=MISSING), metadata=md
+        ),
+    ),
+    Endpoint(
+        "create application",
+        "entitlements",
+        REGISTRY_WRITERS,
+        ("POST", "/v1/applications", {}),
+        lambda ch, md: ent_grpc.EntitlementsServiceStub(ch).CreateApplication(
+            ent_pb.CreateApplicationRequest(), metadata=md
+        ),
+    ),
+    Endpoint(
+        "publish rule version",
+        "entitlements",
+        _allow("operator"),
+        ("POST", f"/v1/schemes/{MISSING}/versions/1:publish", None),
+        lambda ch, md: ent_grpc.EntitlementsServiceStub(ch).PublishRuleVersion(
+            ent_pb.PublishRuleVersionRequest(scheme_code=MISSING, version=1), metadata=md
+        ),
+    ),
+    Endpoint(
+        "entitlement funnel",
+        "entitlements",
+        _allow("caseworker", "supervisor", "government", "auditor", "operator", "public"),
+        ("GET", "/v1/statistics/funnel", None),
+        lambda ch, md: ent_grpc.EntitlementsServiceStub(ch).GetFunnel(ent_pb.GetFunnelRequest(), metadata=md),
+    ),
+    Endpoint(
         "file grievance",
         "grievance",
         CASE_HANDLERS,
