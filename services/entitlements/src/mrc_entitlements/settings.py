@@ -28,3 +28,5 @@ class EntitlementsSettings(ServiceSettings):
     # Re-evaluation jobs: workers per batch (one progress write each), and how often to look for work.
     reevaluation_batch_size: int = 200
     reevaluation_poll_seconds: float = 1.0
+    # Registry events of different workers handled at once by the consumer (each worker's in order).
+    consumer_concurrency: int = 8

@@ -119,7 +119,9 @@ def main() -> None:
         CONSUMER_APP_ID, settings.infra, web_port=settings.worker_web_port, bind_host=settings.bind_host
     )
     handler = build_handler(updates, EventDecoder())
-    subscribe(app, GRIEVANCES_TOPIC, handler)
+    # Grievances are handled several at once (each one's events in order); two about one employer meet in its
+    # history's version check, which reads again and retries.
+    subscribe(app, GRIEVANCES_TOPIC, handler, concurrency=4)
     subscribe(app, EMPLOYERS_TOPIC, handler)
     subscribe(app, REGISTRY_WORKERS_TOPIC, handler)
     connections.relay.start()

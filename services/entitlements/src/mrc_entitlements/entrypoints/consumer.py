@@ -123,8 +123,10 @@ def main() -> None:
         CONSUMER_APP_ID, settings.infra, web_port=settings.worker_web_port, bind_host=settings.bind_host
     )
     handler = build_handler(service.intake, EventDecoder())
-    subscribe(app, REGISTRY_WORKERS_TOPIC, handler)
-    subscribe(app, REGISTRY_HOUSEHOLDS_TOPIC, handler)
+    # Workers are independent (one version-checked document each): handle several at once, each one's events
+    # in order. A household's change reaches its members' documents under the same version checks.
+    subscribe(app, REGISTRY_WORKERS_TOPIC, handler, concurrency=settings.consumer_concurrency)
+    subscribe(app, REGISTRY_HOUSEHOLDS_TOPIC, handler, concurrency=settings.consumer_concurrency)
     runner = RunnerThread(service.runner, settings.reevaluation_poll_seconds)
     connections.relay.start()
     runner.start()
