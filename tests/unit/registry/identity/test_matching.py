@@ -241,7 +241,8 @@ def test_blocking_keys_include_indexes_and_skip_initials() -> None:
         "word+birth_year:MRKN:1985",
         "word+district:SMRK:603",
         "word+birth_year:SMRK:1985",
-        # The first initial with birth year and district (Murugan is too short for an ending code).
+        # The word's last three consonants; the first initial with birth year and district.
+        "end+district:RKN:603",
         "initial+birth_year+district:s:1985:603",
     }
     assert blocking_keys(CandidateFacts(name="")) == set()

@@ -329,10 +329,13 @@ def test_comparison_counts_words_in_one_record_only() -> None:
 def test_blocking_codes_meet_across_tamil_spellings() -> None:
     # Coarse start codes: voicing ignored.
     assert name_codes("Dhanabal") == name_codes("धनपाल")
-    # A word misspelled near its start still ends alike (words of five coarse consonants or more).
+    # A word misspelled near its start still ends alike (its last three coarse consonants, of words of
+    # four or more).
     assert not set(name_codes("Anbuselvan")) & set(name_codes("अब्बुसेल्वन"))
-    assert name_ending_codes("Anbuselvan") == name_ending_codes("अब्बुसेल्वन") == ("SLPN",)
-    assert name_ending_codes("Murugan") == ()  # four consonants: the start code is the whole word
+    assert name_ending_codes("Anbuselvan") == name_ending_codes("अब्बुसेल्वन") == ("LPN",)
+    assert set(name_ending_codes("Anbalagan")) & set(name_ending_codes("अब्बलगन"))
+    assert name_ending_codes("Murugan") == ("RKN",)
+    assert name_ending_codes("Ravi") == ()  # three consonants or fewer: the start code is the whole word
     # An initial run into the next word: V. Jayan is Vijayan.
     assert set(name_codes("Vijayan K")) & set(name_codes("के. वी. जयान"))
 

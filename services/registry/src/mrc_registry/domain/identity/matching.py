@@ -45,7 +45,7 @@ PHONE_KIND = "phone"
 # The version of the rules that turn a worker into stored keys (`blocking_keys`, and the name keys search
 # uses). Raise it with any change to those rules: stored workers are then re-keyed in the background
 # (`service_layer/rekeying.py`), since old keys and a new registration's keys would no longer meet.
-MATCH_KEYS_VERSION = 2
+MATCH_KEYS_VERSION = 3
 
 WEIGHTS: dict[str, float] = {
     "name": 0.40,
@@ -220,7 +220,7 @@ def blocking_keys(facts: CandidateFacts) -> set[str]:
     run together and of an initial run into the next word (`name_codes`), with the district
     (`word+district:`) and with the birth year (`word+birth_year:`), so that surname-first order,
     initials in front, spelling across scripts and names run together still meet; with the district only,
-    the ending code of those words of five coarse consonants or more (`end+district:`, for a word
+    the ending code of those words of four coarse consonants or more (`end+district:`, for a word
     misspelled near its start) and the start code of the first whole word of the father's or spouse's
     name (`father+district:`, for a name mistranslated or garbled in one record); and, for names with
     initials (in Tamil Nadu and Kerala the initials of the father's or the house name), the first
