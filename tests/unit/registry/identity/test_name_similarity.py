@@ -18,6 +18,7 @@ from mrc_registry.domain.identity.matching import (
 from mrc_registry.domain.identity.name_similarity import (
     coarse_key,
     compare_names,
+    compare_own_names,
     loose_key,
     name_codes,
     name_ending_codes,
@@ -383,3 +384,50 @@ def test_a_word_only_one_record_has_counts_less_only_beside_agreeing_initials_or
 def test_yash_is_a_name_not_the_letter_s() -> None:
     assert spelled_letters("yas") == ""
     assert compare_names("Yash Mala", "S. Mala").initials_agreeing == 0
+
+
+def kerala(name: str, father: str, year: int = 1975) -> CandidateFacts:
+    return CandidateFacts(name=name, father_or_spouse_name=father, birth_year=year, home_district_code="KL-7")
+
+
+def test_sons_of_one_father_who_carry_his_name_as_surname_stay_apart() -> None:
+    # Shaji Joseph and Sunny Joseph, both sons of Joseph, born the same year in one district: the shared
+    # surname is their father's name, which the fathers' names already compare. Only the given names count.
+    shaji, sunny = kerala("Shaji Joseph", "Joseph"), kerala("सण्णि जोसफ", "जोसफ")
+    assert score(shaji, sunny).decision is MatchDecision.NONE
+    own = compare_own_names("Shaji Joseph", "Joseph", "सण्णि जोसफ", "जोसफ")
+    assert own.family_words == 2
+    assert "2 family words (in the record's other name too) counted less" in own.describe()
+    assert own.similarity < compare_names("Shaji Joseph", "सण्णि जोसफ").similarity
+    # Bengal: the family's surname in both the son's and the father's name (Das), other given names.
+    sukanta = CandidateFacts("Sukanta Das", "Late Bholanath Das", birth_year=1970, home_district_code="WB-3")
+    susen = CandidateFacts("सुसेन दास", "सनत दास", birth_year=1970, home_district_code="WB-3")
+    assert score(sukanta, susen).decision is MatchDecision.NONE
+
+
+def test_one_man_who_carries_his_fathers_name_as_surname_still_matches() -> None:
+    shaji = kerala("Shaji Joseph", "Joseph")
+    assert score(shaji, kerala("शाजी जोसफ", "जोसफ")).decision is not MatchDecision.NONE
+    # One record without the father, or without the surname: nothing to tell the family's word by, or
+    # nothing of it to miss.
+    assert score(shaji, kerala("शाजी जोसफ", "")).decision is not MatchDecision.NONE
+    assert score(shaji, kerala("शाजी", "जोसफ")).decision is not MatchDecision.NONE
+    assert compare_own_names("Shaji Joseph", "Joseph", "शाजी", "जोसफ").similarity == 1.0
+    # The surname and the father's surname agreeing: the same person, certain.
+    kundu = CandidateFacts("Preetam Kundu", "Late Pinaki Kundu", birth_year=1980, home_district_code="WB-3")
+    hindi = CandidateFacts("प्रीतम कुंडू", "स्वर्गीय पिनाकि कुंडू", birth_year=1980, home_district_code="WB-3")
+    assert score(kundu, hindi).decision is MatchDecision.CERTAIN
+
+
+def test_a_word_is_the_familys_only_when_each_record_with_another_name_has_it_there() -> None:
+    # श्याम is the father's name of the Hindi record only: Raam against श्याम is two given names, counted.
+    own = compare_own_names("Raam Kumar", "Shyaam Lal", "श्याम कुमार", "श्याम लाल")
+    assert own.family_words == 0
+    assert own == compare_names("Raam Kumar", "श्याम कुमार")
+    # Nothing else left in one name (Joseph, son of Joseph): the whole names are compared.
+    assert compare_own_names("Joseph", "Joseph", "जोसफ", "जोसफ") == compare_names("Joseph", "जोसफ")
+    # Without the other names it is `compare_names`; and it is symmetric.
+    assert compare_own_names("Shaji Joseph", "", "सण्णि जोसफ", "") == compare_names("Shaji Joseph", "सण्णि जोसफ")
+    assert compare_own_names("Shaji Joseph", "Joseph", "सण्णि जोसफ", "जोसफ") == compare_own_names(
+        "सण्णि जोसफ", "जोसफ", "Shaji Joseph", "Joseph"
+    )

@@ -30,6 +30,7 @@ from mrc_registry.domain.identity.identity_documents import DocumentKind
 from mrc_registry.domain.identity.name_similarity import (
     NameComparison,
     compare_names,
+    compare_own_names,
     name_codes,
     name_ending_codes,
 )
@@ -280,8 +281,8 @@ def _conflicting_kinds(a: CandidateFacts, b: CandidateFacts) -> set[str]:
 
 
 def _weighted_score(a: CandidateFacts, b: CandidateFacts) -> tuple[float, list[str], list[Agreement]]:
-    names = _comparison(a.name, b.name)
-    fathers = _comparison(a.father_or_spouse_name, b.father_or_spouse_name)
+    names = _own_comparison(a.name, a.father_or_spouse_name, b.name, b.father_or_spouse_name)
+    fathers = _own_comparison(a.father_or_spouse_name, a.name, b.father_or_spouse_name, b.name)
     district_known = bool(a.home_district_code and b.home_district_code)
     parts: dict[str, tuple[float | None, str]] = {
         "name": (None, "") if names is None else (_scaled(names.similarity), names.describe()),
@@ -313,6 +314,14 @@ def _comparison(a: str, b: str) -> NameComparison | None:
     if not (_key(a) and _key(b)):
         return None
     return compare_names(a, b)
+
+
+def _own_comparison(a: str, relative_a: str, b: str, relative_b: str) -> NameComparison | None:
+    """The names compared on what is their bearers' own (`compare_own_names`): each record's words that its
+    other name shares (a son's surname that is his father's name, or the family's) set aside."""
+    if not (_key(a) and _key(b)):
+        return None
+    return compare_own_names(a, relative_a, b, relative_b)
 
 
 def _shared_key_kinds(a: CandidateFacts, b: CandidateFacts) -> tuple[str, ...]:

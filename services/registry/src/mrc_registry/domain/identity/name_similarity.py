@@ -23,7 +23,11 @@ India's scripts more differs than that, and this module compares names with it i
   a word only one record has, when every word of the other agreed and the other is more than one bare
   word, is most often a house, caste or place name or an occupation, and counts a quarter of a word;
 * the similarity of two names is the share of their words (initials weighing less) that found a
-  partner, each weighted by how alike the two are.
+  partner, each weighted by how alike the two are;
+* beside a record's other name (`compare_own_names`: the father's name beside the worker's, and the
+  worker's beside the father's), a word both names of one record have (a surname that is the father's
+  name, or the family's) is the family's, shared by siblings: with its partner it counts a quarter of a
+  word, and nothing when the other record lacks it, so that the given names must agree themselves.
 
 `name_codes` and `name_ending_codes` give each word's short coarse-consonant codes, for blocking.
 Everything is pure and deterministic: no hashing, locale or clock.
@@ -44,6 +48,7 @@ __all__ = [
     "NameComparison",
     "coarse_key",
     "compare_names",
+    "compare_own_names",
     "loose_key",
     "name_codes",
     "name_ending_codes",
@@ -63,6 +68,9 @@ MIN_COARSE_CONSONANTS = 3
 MIN_WORD_SIMILARITY = 0.6
 # Weight of a word only one record has, when all the other record's words agree, against a word's 1.
 OPTIONAL_WORD_WEIGHT = 0.25
+# Weight of a word a record shares with its other name (a surname that is the father's name or the
+# family's, agreeing), against a word's 1: it says the same family, which the fathers' names say already.
+FAMILY_WORD_WEIGHT = 0.25
 # Weight of an initial against a whole word's 1; an initial only one record has weighs less still.
 INITIAL_WEIGHT = 0.25
 UNMATCHED_INITIAL_WEIGHT = 0.1
@@ -90,6 +98,7 @@ class NameComparison:
     joined: int  # pairs where one record's one word is the other's two words run together
     order_differs: bool  # the paired words come in another order (surname first, say)
     extra_words: int = 0  # words only one record has (every word of the other agreeing): counted less
+    family_words: int = 0  # words a record shares with its other name (the family's), and their partners
 
     def describe(self) -> str:
         """The comparison in words, for reviewers: which words agreed, never the names."""
@@ -110,6 +119,8 @@ class NameComparison:
             parts.append(f"{self.extra_words} words in one record only")
         if self.order_differs:
             parts.append("word order differs")
+        if self.family_words:
+            parts.append(f"{self.family_words} family words (in the record's other name too) counted less")
         return ", ".join(parts)
 
 
@@ -120,7 +131,25 @@ def compare_names(a: str, b: str) -> NameComparison:
     """How alike names `a` and `b` are (symmetric: compare_names(a, b) == compare_names(b, a))."""
     if a > b:
         a, b = b, a
-    return _compare(a, b)
+    return _compare(a, b, "", "")
+
+
+def compare_own_names(a: str, relative_a: str, b: str, relative_b: str) -> NameComparison:
+    """How alike names `a` and `b` are in what is their bearers' own: a word of one record that its other
+    name also has (`relative_a`, `relative_b`: the father's or spouse's name beside a worker's name, or
+    the worker's name beside the father's) counts `FAMILY_WORD_WEIGHT` of a word with its partner in the
+    other name, and nothing when the other name lacks it.
+
+    Siblings share their father's name, and Kerala's and Bengal's names carry it, or the family's name, as
+    a surname (Shaji Joseph and Sunny Joseph, sons of Joseph; Sukanta Das and Susen Das, sons of Bholanath
+    Das and Sanat Das): agreeing on it says the same family, which the comparison of the fathers' names
+    counts already, not the same person; the given names must agree themselves. When nothing else is left
+    in one of the names (Joseph, son of Joseph), the whole names are compared (`compare_names`).
+    Symmetric like it.
+    """
+    if (a, relative_a) > (b, relative_b):
+        a, relative_a, b, relative_b = b, relative_b, a, relative_a
+    return _compare(a, b, relative_a, relative_b)
 
 
 def name_codes(name: str) -> tuple[str, ...]:
@@ -311,14 +340,30 @@ def _word_similarity(a: _Unit, b: _Unit) -> tuple[float, bool]:
     return similarity, False
 
 
+@functools.lru_cache(maxsize=16_384)
+def _family_words(relative: str) -> frozenset[str]:
+    """The loose keys of the whole words of a record's other name."""
+    return frozenset(_loose_key(part.heard) for part in name_parts(relative) if not part.initial)
+
+
 @functools.lru_cache(maxsize=65_536)
-def _compare(a: str, b: str) -> NameComparison:
+def _compare(a: str, b: str, relative_a: str = "", relative_b: str = "") -> NameComparison:
     units_a, initials_a, indic_a = _prepared(a)
     units_b, initials_b, indic_b = _prepared(b)
     words_a = sum(1 for unit in units_a if len(unit.positions) == 1)
     words_b = sum(1 for unit in units_b if len(unit.positions) == 1)
     if not (words_a or initials_a) or not (words_b or initials_b):
         return _NOTHING
+    # Words a record shares with its other name (the father's, beside a worker's name): set aside with
+    # their partners, counted at `FAMILY_WORD_WEIGHT` when paired, when each name keeps a word or an
+    # initial of its own. (Initials stay: in Tamil Nadu the initial is the father's, and what the
+    # registry has besides a garbled given name.)
+    family_words_a = _family_words(relative_a) if relative_a else frozenset()
+    family_words_b = _family_words(relative_b) if relative_b else frozenset()
+    family_a = {i for i, unit in enumerate(units_a) if len(unit.positions) == 1 and unit.loose in family_words_a}
+    family_b = {i for i, unit in enumerate(units_b) if len(unit.positions) == 1 and unit.loose in family_words_b}
+    family_positions_a = {position for i in family_a for position in units_a[i].positions}
+    family_positions_b = {position for i in family_b for position in units_b[i].positions}
     # Pair words (or two words run together) greedily, most alike first; ties go to the earlier words.
     scored = []
     for i, unit_a in enumerate(units_a):
@@ -331,24 +376,50 @@ def _compare(a: str, b: str) -> NameComparison:
     scored.sort()
     used_a: set[int] = set()
     used_b: set[int] = set()
-    numerator = 0.0
-    agreeing = exact_words = joined = 0
-    order: list[tuple[int, int]] = []
+    aside_a: set[int] = set()  # positions of words paired as the family's
+    aside_b: set[int] = set()
+    pairs: list[tuple[_Unit, _Unit, float, bool]] = []
     for negative_similarity, _, i, j, exact in scored:
         unit_a, unit_b = units_a[i], units_b[j]
         if unit_a.positions & used_a or unit_b.positions & used_b:
             continue
         used_a |= unit_a.positions
         used_b |= unit_b.positions
+        # The family's when each record that has another name has the word in it too (Raam and श्याम
+        # paired, श्याम being the father's name of one record only, is two given names).
+        family_in_a = bool(unit_a.positions & family_positions_a)
+        family_in_b = bool(unit_b.positions & family_positions_b)
+        if (family_in_a or family_in_b) and (family_in_a or not relative_a) and (family_in_b or not relative_b):
+            aside_a |= unit_a.positions
+            aside_b |= unit_b.positions
+        pairs.append((unit_a, unit_b, -negative_similarity, exact))
+    # A family word the other record lacks says nothing of the person either.
+    aside_a |= family_positions_a - used_a
+    aside_b |= family_positions_b - used_b
+    if (aside_a or aside_b) and (
+        (words_a == len(aside_a) and not initials_a) or (words_b == len(aside_b) and not initials_b)
+    ):
+        return _compare(a, b)  # nothing of the person's own left in one name: compare the whole names
+    numerator = 0.0
+    agreeing = exact_words = joined = 0
+    order: list[tuple[int, int]] = []
+    family_weight = 0.0
+    for unit_a, unit_b, similarity, exact in pairs:
         covered = len(unit_a.positions) + len(unit_b.positions)
-        numerator += -negative_similarity * covered
+        if unit_a.positions & aside_a:
+            numerator += FAMILY_WORD_WEIGHT * similarity * covered
+            family_weight += FAMILY_WORD_WEIGHT * covered
+            continue
+        numerator += similarity * covered
         agreeing += covered
         exact_words += covered if exact else 0
         joined += covered > 2
         order.append((min(unit_a.positions), min(unit_b.positions)))
+    words_a -= len(aside_a)
+    words_b -= len(aside_b)
     # Words left without a partner: initials written out, or words one record has and the other lacks.
-    leftover_a = [unit.key for unit in units_a if len(unit.positions) == 1 and not unit.positions & used_a]
-    leftover_b = [unit.key for unit in units_b if len(unit.positions) == 1 and not unit.positions & used_b]
+    leftover_a = [unit.key for unit in units_a if len(unit.positions) == 1 and not unit.positions & (used_a | aside_a)]
+    leftover_b = [unit.key for unit in units_b if len(unit.positions) == 1 and not unit.positions & (used_b | aside_b)]
     written_a, extra_a = _initials_written_out(leftover_a, initials_b, indic_a)
     written_b, extra_b = _initials_written_out(leftover_b, (*initials_a, *written_a), indic_b)
     if extra_a and not extra_b:
@@ -358,13 +429,13 @@ def _compare(a: str, b: str) -> NameComparison:
     words_b -= len(leftover_b) - len(extra_b)
     initials_a = (*initials_a, *written_a)
     initials_b = (*initials_b, *written_b)
-    denominator = float(words_a + words_b)
+    denominator = float(words_a + words_b) + family_weight
 
     # Initials: against an initial of the same (or a loosely equal) letter, else a word it could abbreviate.
     initials_agreeing = initials_unmatched = 0
     spare_b = list(initials_b)
-    first_letters_b = {unit.key[0] for unit in units_b if len(unit.positions) == 1}
-    first_letters_a = {unit.key[0] for unit in units_a if len(unit.positions) == 1}
+    first_letters_b = {unit.key[0] for unit in units_b if len(unit.positions) == 1 and not unit.positions & aside_b}
+    first_letters_a = {unit.key[0] for unit in units_a if len(unit.positions) == 1 and not unit.positions & aside_a}
     for letter in initials_a:
         weight = 0.0
         if letter in spare_b:
@@ -403,6 +474,7 @@ def _compare(a: str, b: str) -> NameComparison:
     order.sort()
     order_differs = any(later[1] < earlier[1] for earlier, later in itertools.pairwise(order))
     return NameComparison(
+        family_words=len(aside_a) + len(aside_b),
         extra_words=len(extra_a) * optional_a + len(extra_b) * optional_b,
         similarity=round(numerator / denominator, 4) if denominator else 0.0,
         words=words_a + words_b,
