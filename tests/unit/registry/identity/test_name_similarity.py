@@ -431,3 +431,31 @@ def test_a_word_is_the_familys_only_when_each_record_with_another_name_has_it_th
     assert compare_own_names("Shaji Joseph", "Joseph", "सण्णि जोसफ", "जोसफ") == compare_own_names(
         "सण्णि जोसफ", "जोसफ", "Shaji Joseph", "Joseph"
     )
+
+
+def test_an_initial_split_from_or_run_into_a_word_is_part_of_it() -> None:
+    # V. Jayan is Vijayan, एस.वी.विन is S. Vivin: the initial that begins the other record's word.
+    for latin, hindi in (("VIJAYAN.K", "के.वी.जयान"), ("Vijayan", "वी. जयान"), ("S.Vivin", "एस.वी.विन")):
+        comparison = compare_names(latin, hindi)
+        assert comparison.similarity >= 0.9, (latin, hindi)
+        assert comparison.joined == 1
+        assert comparison.initials_unmatched == 0
+    # Only with a word that begins with the initial's letter: A. Mani is not Salaman.
+    assert compare_names("A. Mani", "सलामन").joined == 0
+    assert compare_names("Salaman", "ए. मनी").joined == 0
+
+
+def test_v_jayan_with_another_father_is_not_vijayan() -> None:
+    def tamil(name: str, father: str) -> CandidateFacts:
+        return CandidateFacts(name=name, father_or_spouse_name=father, birth_year=1980, home_district_code="TN-5")
+
+    assert score(tamil("Vijayan K", "Kandasamy"), tamil("के.वी.जयान", "")).decision is not MatchDecision.NONE
+    assert score(tamil("V. Jayan", "Velu"), tamil("विजयन के", "कंदसामी")).decision is MatchDecision.NONE
+
+
+def test_an_initial_costs_nothing_against_a_record_that_writes_none() -> None:
+    # The Hindi record dropped the initials altogether: the initial says nothing against it.
+    assert similarity("A.PARANTHAMAN", "बारंदामन") == similarity("Paranthaman", "बारंदामन")
+    assert compare_names("A.PARANTHAMAN", "बारंदामन").initials_unmatched == 1
+    # Another initial written instead still counts against.
+    assert similarity("A.PARANTHAMAN", "बी. बारंदामन") < similarity("A.PARANTHAMAN", "बारंदामन")

@@ -17,7 +17,9 @@ India's scripts more differs than that, and this module compares names with it i
 * words are aligned, not compared as one string: order does not matter (surname first or last), a word
   run together in one record may be two in the other (Naveenkumar / नवीन कुमार), an initial agrees with
   an initial of the same letter or with a word it could abbreviate, and an initial one record lacks
-  costs little (Tamil and Kerala names carry the father's or the house name's initial, often dropped);
+  costs little, and nothing when that record writes no initials at all (Tamil and Kerala names carry
+  the father's or the house name's initial, often dropped); an initial beside a word may be the start of
+  the other record's word, split from it or run into it (V. Jayan / Vijayan, एस.वी.विन / S. Vivin);
 * a word left without a partner may be an initial written out (पे, मु; in an Indian script also letter
   names run together, वीके, टीवीएस; Tamil's इरा/इला for R and L; माँ against an M the other record has);
   a word only one record has, when every word of the other agreed and the other is more than one bare
@@ -190,13 +192,19 @@ def word_code(key: str) -> str:
 
 @dataclass(frozen=True)
 class _Unit:
-    """One word, or two neighbouring words run together."""
+    """One word, two neighbouring words run together, or an initial run into the word beside it."""
 
     positions: frozenset[int]
     key: str
     loose: str
     coarse: str
     tamil: bool  # written in Tamil script, which does not tell k from g, t from d, p from b, s from j
+    initial: int = -1  # the initial run into the word (its place among the name's initials), or -1
+
+    @property
+    def whole(self) -> bool:
+        """One word as written."""
+        return len(self.positions) == 1 and self.initial < 0
 
 
 @functools.lru_cache(maxsize=65_536)
@@ -204,16 +212,29 @@ def _prepared(name: str) -> tuple[tuple[_Unit, ...], tuple[str, ...], bool]:
     """The name's units and initials, and whether it is written in an Indian script (where initials may be
     spelled out as words)."""
     parts: tuple[NamePart, ...] = name_parts(name)
-    words = [part.heard for part in parts if not part.initial]
-    initials = tuple(part.key for part in parts if part.initial)
+    words: list[str] = []
+    initials: list[str] = []
+    # An initial beside a word, as (initial, word): one record writes Vijayan, the other V. Jayan (the
+    # initial split from the word), or K.Duraisamy as जे.जदुरास्वामी (the initial run into it, and again).
+    runs: list[tuple[int, int]] = []
+    for previous, part in zip((None, *parts), parts, strict=False):
+        if part.initial:
+            initials.append(part.key)
+            if previous is not None and not previous.initial and part.key.isalpha():
+                runs.append((len(initials) - 1, len(words) - 1))
+        else:
+            words.append(part.heard)
+            if previous is not None and previous.initial and previous.key.isalpha():
+                runs.append((len(initials) - 1, len(words) - 1))
     tamil = any(_TAMIL_FIRST <= char < _TAMIL_END for char in name)
     units = [_unit(frozenset({i}), word, tamil) for i, word in enumerate(words)]
     units.extend(_unit(frozenset({i, i + 1}), words[i] + words[i + 1], tamil) for i in range(len(words) - 1))
-    return tuple(units), initials, any(_INDIC_FIRST <= char < _INDIC_END for char in name)
+    units.extend(_unit(frozenset({w}), initials[k] + words[w], tamil, k) for k, w in runs)
+    return tuple(units), tuple(initials), any(_INDIC_FIRST <= char < _INDIC_END for char in name)
 
 
-def _unit(positions: frozenset[int], key: str, tamil: bool) -> _Unit:
-    return _Unit(positions, key, _loose_key(key), _skeleton(key), tamil)
+def _unit(positions: frozenset[int], key: str, tamil: bool, initial: int = -1) -> _Unit:
+    return _Unit(positions, key, _loose_key(key), _skeleton(key), tamil, initial)
 
 
 _TAMIL_FIRST, _TAMIL_END = "\u0b80", "\u0c00"
@@ -346,12 +367,19 @@ def _family_words(relative: str) -> frozenset[str]:
     return frozenset(_loose_key(part.heard) for part in name_parts(relative) if not part.initial)
 
 
+def _run_pairs(a: _Unit, b: _Unit) -> bool:
+    """Whether an initial run into a word may pair with the other unit: a word as written that begins with
+    the initial's letter (V. Jayan is Vijayan; A. Mani is not Salaman)."""
+    run, word = (a, b) if a.initial >= 0 else (b, a)
+    return word.whole and _LOOSE_LETTERS.get(word.key[0], word.key[0]) == _LOOSE_LETTERS.get(run.key[0], run.key[0])
+
+
 @functools.lru_cache(maxsize=65_536)
 def _compare(a: str, b: str, relative_a: str = "", relative_b: str = "") -> NameComparison:
     units_a, initials_a, indic_a = _prepared(a)
     units_b, initials_b, indic_b = _prepared(b)
-    words_a = sum(1 for unit in units_a if len(unit.positions) == 1)
-    words_b = sum(1 for unit in units_b if len(unit.positions) == 1)
+    words_a = sum(1 for unit in units_a if unit.whole)
+    words_b = sum(1 for unit in units_b if unit.whole)
     if not (words_a or initials_a) or not (words_b or initials_b):
         return _NOTHING
     # Words a record shares with its other name (the father's, beside a worker's name): set aside with
@@ -360,8 +388,8 @@ def _compare(a: str, b: str, relative_a: str = "", relative_b: str = "") -> Name
     # registry has besides a garbled given name.)
     family_words_a = _family_words(relative_a) if relative_a else frozenset()
     family_words_b = _family_words(relative_b) if relative_b else frozenset()
-    family_a = {i for i, unit in enumerate(units_a) if len(unit.positions) == 1 and unit.loose in family_words_a}
-    family_b = {i for i, unit in enumerate(units_b) if len(unit.positions) == 1 and unit.loose in family_words_b}
+    family_a = {i for i, unit in enumerate(units_a) if unit.whole and unit.loose in family_words_a}
+    family_b = {i for i, unit in enumerate(units_b) if unit.whole and unit.loose in family_words_b}
     family_positions_a = {position for i in family_a for position in units_a[i].positions}
     family_positions_b = {position for i in family_b for position in units_b[i].positions}
     # Pair words (or two words run together) greedily, most alike first; ties go to the earlier words.
@@ -370,12 +398,16 @@ def _compare(a: str, b: str, relative_a: str = "", relative_b: str = "") -> Name
         for j, unit_b in enumerate(units_b):
             if len(unit_a.positions) + len(unit_b.positions) > 3:
                 continue  # two words against two words is two pairs of words
+            if (unit_a.initial >= 0 or unit_b.initial >= 0) and not _run_pairs(unit_a, unit_b):
+                continue
             similarity, exact = _word_similarity(unit_a, unit_b)
             if similarity >= MIN_WORD_SIMILARITY:
                 scored.append((-similarity, -(len(unit_a.positions) + len(unit_b.positions)), i, j, exact))
     scored.sort()
     used_a: set[int] = set()
     used_b: set[int] = set()
+    run_a: set[int] = set()  # initials run into a word, paired so
+    run_b: set[int] = set()
     aside_a: set[int] = set()  # positions of words paired as the family's
     aside_b: set[int] = set()
     pairs: list[tuple[_Unit, _Unit, float, bool]] = []
@@ -383,8 +415,14 @@ def _compare(a: str, b: str, relative_a: str = "", relative_b: str = "") -> Name
         unit_a, unit_b = units_a[i], units_b[j]
         if unit_a.positions & used_a or unit_b.positions & used_b:
             continue
+        if unit_a.initial in run_a or unit_b.initial in run_b:
+            continue
         used_a |= unit_a.positions
         used_b |= unit_b.positions
+        if unit_a.initial >= 0:
+            run_a.add(unit_a.initial)
+        if unit_b.initial >= 0:
+            run_b.add(unit_b.initial)
         # The family's when each record that has another name has the word in it too (Raam and श्याम
         # paired, श्याम being the father's name of one record only, is two given names).
         family_in_a = bool(unit_a.positions & family_positions_a)
@@ -413,13 +451,17 @@ def _compare(a: str, b: str, relative_a: str = "", relative_b: str = "") -> Name
         numerator += similarity * covered
         agreeing += covered
         exact_words += covered if exact else 0
-        joined += covered > 2
+        joined += covered > 2 or unit_a.initial >= 0 or unit_b.initial >= 0
         order.append((min(unit_a.positions), min(unit_b.positions)))
     words_a -= len(aside_a)
     words_b -= len(aside_b)
     # Words left without a partner: initials written out, or words one record has and the other lacks.
-    leftover_a = [unit.key for unit in units_a if len(unit.positions) == 1 and not unit.positions & (used_a | aside_a)]
-    leftover_b = [unit.key for unit in units_b if len(unit.positions) == 1 and not unit.positions & (used_b | aside_b)]
+    leftover_a = [unit.key for unit in units_a if unit.whole and not unit.positions & (used_a | aside_a)]
+    leftover_b = [unit.key for unit in units_b if unit.whole and not unit.positions & (used_b | aside_b)]
+    # Whether each record writes initials at all: an initial the other lacks costs nothing when it writes none.
+    wrote_initials_a, wrote_initials_b = bool(initials_a), bool(initials_b)
+    initials_a = tuple(letter for k, letter in enumerate(initials_a) if k not in run_a)
+    initials_b = tuple(letter for k, letter in enumerate(initials_b) if k not in run_b)
     written_a, extra_a = _initials_written_out(leftover_a, initials_b, indic_a)
     written_b, extra_b = _initials_written_out(leftover_b, (*initials_a, *written_a), indic_b)
     if extra_a and not extra_b:
@@ -434,8 +476,8 @@ def _compare(a: str, b: str, relative_a: str = "", relative_b: str = "") -> Name
     # Initials: against an initial of the same (or a loosely equal) letter, else a word it could abbreviate.
     initials_agreeing = initials_unmatched = 0
     spare_b = list(initials_b)
-    first_letters_b = {unit.key[0] for unit in units_b if len(unit.positions) == 1 and not unit.positions & aside_b}
-    first_letters_a = {unit.key[0] for unit in units_a if len(unit.positions) == 1 and not unit.positions & aside_a}
+    first_letters_b = {unit.key[0] for unit in units_b if unit.whole and not unit.positions & aside_b}
+    first_letters_a = {unit.key[0] for unit in units_a if unit.whole and not unit.positions & aside_a}
     for letter in initials_a:
         weight = 0.0
         if letter in spare_b:
@@ -452,7 +494,7 @@ def _compare(a: str, b: str, relative_a: str = "", relative_b: str = "") -> Name
             denominator += 2 * INITIAL_WEIGHT
             initials_agreeing += 1
         else:
-            denominator += UNMATCHED_INITIAL_WEIGHT
+            denominator += UNMATCHED_INITIAL_WEIGHT if wrote_initials_b else 0.0
             initials_unmatched += 1
     for letter in spare_b:
         if letter in first_letters_a:
@@ -460,7 +502,7 @@ def _compare(a: str, b: str, relative_a: str = "", relative_b: str = "") -> Name
             denominator += 2 * INITIAL_WEIGHT
             initials_agreeing += 1
         else:
-            denominator += UNMATCHED_INITIAL_WEIGHT
+            denominator += UNMATCHED_INITIAL_WEIGHT if wrote_initials_a else 0.0
             initials_unmatched += 1
 
     # A word only one record has, when every word of the other found its partner, is most often a house,
