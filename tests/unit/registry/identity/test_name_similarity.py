@@ -459,3 +459,20 @@ def test_an_initial_costs_nothing_against_a_record_that_writes_none() -> None:
     assert compare_names("A.PARANTHAMAN", "बारंदामन").initials_unmatched == 1
     # Another initial written instead still counts against.
     assert similarity("A.PARANTHAMAN", "बी. बारंदामन") < similarity("A.PARANTHAMAN", "बारंदामन")
+
+
+def test_the_fathers_initial_in_both_names_stands_for_a_missing_fathers_name_a_little() -> None:
+    def tamil(name: str, father: str) -> CandidateFacts:
+        return CandidateFacts(name=name, father_or_spouse_name=father, birth_year=1980, home_district_code="TN-5")
+
+    def father(result: MatchResult) -> float | None:
+        return next(a.similarity for a in result.agreements if a.fact == "father_or_spouse_name")
+
+    # R. Saravanan, son of Rajamanickam; the Hindi record has no father's name, but his initial R.
+    result = score(tamil("R.Saravanan", "Rajamanickam"), tamil("आर.सरवन", ""))
+    assert result.decision is MatchDecision.POSSIBLE
+    assert father(result) == 0.75
+    # Not when only one name carries the initial, nor when the father's name begins otherwise.
+    assert father(score(tamil("Saravanan", "Rajamanickam"), tamil("आर.सरवन", ""))) is None
+    assert father(score(tamil("R.Saravanan", "Kandasamy"), tamil("आर.सरवन", ""))) is None
+    assert score(tamil("Saravanan", "Rajamanickam"), tamil("आर.सरवन", "")).decision is MatchDecision.NONE

@@ -57,6 +57,10 @@ WEIGHTS: dict[str, float] = {
 }
 # What a fact one side lacks contributes: no evidence either way.
 MISSING_FACT_SCORE = 0.5
+# The father's or spouse's name one record lacks, when that record's name has an initial that is the first
+# letter of the other record's father's name (Tamil Nadu names carry the father's initial: R. Saravanan,
+# son of Rajamanickam): a little evidence for, between unknown and agreeing.
+FATHER_INITIAL_SCORE = 0.75
 # A name similarity (0..1) at or below this counts for nothing; above, it scales linearly to 1.
 SIMILARITY_FLOOR = 0.5
 BIRTH_YEAR_SCORES = {0: 1.0, 1: 0.8, 2: 0.5}
@@ -284,9 +288,14 @@ def _weighted_score(a: CandidateFacts, b: CandidateFacts) -> tuple[float, list[s
     names = _own_comparison(a.name, a.father_or_spouse_name, b.name, b.father_or_spouse_name)
     fathers = _own_comparison(a.father_or_spouse_name, a.name, b.father_or_spouse_name, b.name)
     district_known = bool(a.home_district_code and b.home_district_code)
+    father: tuple[float | None, str] = (None, "")
+    if fathers is not None:
+        father = (_scaled(fathers.similarity), fathers.describe())
+    elif _father_initial_agrees(a, b) or _father_initial_agrees(b, a):
+        father = (FATHER_INITIAL_SCORE, "one record has only an initial of it, agreeing")
     parts: dict[str, tuple[float | None, str]] = {
         "name": (None, "") if names is None else (_scaled(names.similarity), names.describe()),
-        "father_or_spouse_name": (None, "") if fathers is None else (_scaled(fathers.similarity), fathers.describe()),
+        "father_or_spouse_name": father,
         "birth_year": (_birth_year_score(a.birth_year, b.birth_year), _birth_year_detail(a.birth_year, b.birth_year)),
         "home_district": ((float(a.home_district_code == b.home_district_code), "") if district_known else (None, "")),
         "home_village": (_village_score(a, b), ""),
@@ -301,6 +310,17 @@ def _weighted_score(a: CandidateFacts, b: CandidateFacts) -> tuple[float, list[s
             detail = "same" if value else "different"
         agreements.append(Agreement(name, None if value is None else round(value, 2), detail))
     return round(total, 4), reasons, agreements
+
+
+def _father_initial_agrees(without: CandidateFacts, given: CandidateFacts) -> bool:
+    """Whether `without` lacks the father's or spouse's name, and both names carry, as an initial, the first
+    letter of the one `given` records (Tamil Nadu's habit: R. Saravanan, son of Rajamanickam)."""
+    if _key(without.father_or_spouse_name) or not _key(given.father_or_spouse_name):
+        return False
+    first = next((part.key[0] for part in name_parts(given.father_or_spouse_name) if not part.initial), "")
+    return bool(first) and all(
+        any(part.initial and part.key == first for part in name_parts(name)) for name in (without.name, given.name)
+    )
 
 
 def _birth_year_detail(a: int | None, b: int | None) -> str:
