@@ -476,3 +476,18 @@ def test_the_fathers_initial_in_both_names_stands_for_a_missing_fathers_name_a_l
     assert father(score(tamil("Saravanan", "Rajamanickam"), tamil("आर.सरवन", ""))) is None
     assert father(score(tamil("R.Saravanan", "Kandasamy"), tamil("आर.सरवन", ""))) is None
     assert score(tamil("Saravanan", "Rajamanickam"), tamil("आर.सरवन", "")).decision is MatchDecision.NONE
+
+
+def test_brothers_whose_given_names_differ_in_their_first_sound_stay_apart() -> None:
+    def assam(name: str, father: str) -> CandidateFacts:
+        return CandidateFacts(name=name, father_or_spouse_name=father, birth_year=1975, home_district_code="AS-2")
+
+    # Rafiqul and Shafiqul (छफिकुल: Assam writes s with छ) Islam, one record without the father's name.
+    assert score(assam("RAFIQUL ISLAM", "LATE SHER ALI"), assam("छफिकुल इछलाम", "")).decision is MatchDecision.NONE
+    assert score(assam("SHAFIQUL ISLAM", "LATE SHER ALI"), assam("छफिकुल इछलाम", "")).decision is (
+        MatchDecision.POSSIBLE
+    )
+    # Only beside another pair of words: a name of one word keeps its words' similarity.
+    given, surname = similarity("Rafiqul", "छफिकुल"), similarity("Islam", "इछलाम")
+    assert given > 0.85
+    assert similarity("Rafiqul Islam", "छफिकुल इछलाम") == pytest.approx((0.95 * given + surname) / 2, abs=1e-4)

@@ -25,7 +25,8 @@ India's scripts more differs than that, and this module compares names with it i
   a word only one record has, when every word of the other agreed and the other is more than one bare
   word, is most often a house, caste or place name or an occupation, and counts a quarter of a word;
 * the similarity of two names is the share of their words (initials weighing less) that found a
-  partner, each weighted by how alike the two are;
+  partner, each weighted by how alike the two are (a little less, beside another pair of words, when
+  their first sounds differ: Rafiqul and Shafiqul Islam are brothers more often than one man);
 * beside a record's other name (`compare_own_names`: the father's name beside the worker's, and the
   worker's beside the father's), a word both names of one record have (a surname that is the father's
   name, or the family's) is the family's, shared by siblings: with its partner it counts a quarter of a
@@ -66,6 +67,11 @@ _DEVOICED = str.maketrans({"g": "k", "d": "t", "b": "p", "j": "s", "c": "s"})
 # words of at least `MIN_COARSE_CONSONANTS` consonants are compared so (Tanu and Dina are TN both).
 COARSE_WEIGHT = 0.86
 MIN_COARSE_CONSONANTS = 3
+# Of two names that pair more than one word, a word pair whose first sounds differ (coarse consonants: not
+# voicing, vowels, a leading h or what the loose key folds) counts this much of its similarity: spelling
+# seldom changes a word's first consonant, and two people of one family share the surname and often a
+# given name that sounds alike (Rafiqul and Shafiqul Islam, written छफिकुल in Assam).
+OTHER_FIRST_SOUND_WEIGHT = 0.95
 # Two words less alike than this are not taken as the same word.
 MIN_WORD_SIMILARITY = 0.6
 # Weight of a word only one record has, when all the other record's words agree, against a word's 1.
@@ -442,7 +448,10 @@ def _compare(a: str, b: str, relative_a: str = "", relative_b: str = "") -> Name
     agreeing = exact_words = joined = 0
     order: list[tuple[int, int]] = []
     family_weight = 0.0
+    several = len(pairs) > 1
     for unit_a, unit_b, similarity, exact in pairs:
+        if several and unit_a.coarse[:1] != unit_b.coarse[:1]:
+            similarity *= OTHER_FIRST_SOUND_WEIGHT
         covered = len(unit_a.positions) + len(unit_b.positions)
         if unit_a.positions & aside_a:
             numerator += FAMILY_WORD_WEIGHT * similarity * covered
