@@ -50,7 +50,7 @@ from mrc_registry.domain.identity.transliteration import name_key
 DATA = Path(__file__).resolve().parent / "data" / "names"
 YEAR = 2021
 # Blocking keys made from the names (the worker's, and the father's or spouse's), not phone or documents.
-NAME_KEY_PREFIXES = ("name+", "word+", "end+", "father+", "initial+")
+NAME_KEY_PREFIXES = ("name+", "word+", "end+", "father+", "initial+", "start+")
 REVIEW_OR_CERTAIN = frozenset({MatchDecision.POSSIBLE, MatchDecision.CERTAIN})
 # Groups whose "same-person" pairs are in good part not one name written two ways: printed apart, not
 # counted against the targets. The reason is printed with the table.

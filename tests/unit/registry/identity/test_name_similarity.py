@@ -341,6 +341,16 @@ def test_blocking_codes_meet_across_tamil_spellings() -> None:
     assert set(name_codes("Vijayan K")) & set(name_codes("के. वी. जयान"))
 
 
+def test_blocking_keys_meet_on_a_word_whose_end_one_record_dropped() -> None:
+    # Murugesan written मुरुगन: start codes MRKS and MRKN, endings KSN and RKN; the first three consonants
+    # meet, with birth year and district only.
+    def keys(name: str, year: int = 1970) -> set[str]:
+        return blocking_keys(CandidateFacts(name=name, birth_year=year, home_district_code="7"))
+
+    assert keys("MURUGESAN") & keys("मुरुगन") == {"start+birth_year+district:MRK:1970:7"}
+    assert not keys("MURUGESAN") & keys("मुरुगन", year=1971)
+
+
 def test_blocking_keys_meet_on_the_father_or_the_first_initial() -> None:
     def name_keys(name: str, father: str) -> set[str]:
         facts = CandidateFacts(name=name, father_or_spouse_name=father, birth_year=1970, home_district_code="7")

@@ -65,6 +65,8 @@ FATHER_INITIAL_SCORE = 0.75
 SIMILARITY_FLOOR = 0.5
 BIRTH_YEAR_SCORES = {0: 1.0, 1: 0.8, 2: 0.5}
 SHARED_LINK_NAME_SIMILARITY = 0.8
+# Start codes cut to this many coarse consonants, with birth year and district (`start+birth_year+district:`).
+SHORT_CODE_LENGTH = 3
 # Parents and children share phones and ration cards, sometimes with similar names.
 MAX_BIRTH_YEAR_GAP_FOR_SHARED_LINK = 2
 
@@ -230,7 +232,10 @@ def blocking_keys(facts: CandidateFacts) -> set[str]:
     name (`father+district:`, for a name mistranslated or garbled in one record); and, for names with
     initials (in Tamil Nadu and Kerala the initials of the father's or the house name), the first
     initial with the birth year and the district (`initial+birth_year+district:`, for a name garbled in
-    one record that lacks the father's name). The registry reads candidates listed under more keys first.
+    one record that lacks the father's name); with the birth year and the district, each start code of
+    more than `SHORT_CODE_LENGTH` consonants cut to that many (`start+birth_year+district:`, for a word
+    whose end one record dropped: Murugesan, मुरुगन). The registry reads candidates listed under more
+    keys first.
     """
     keys = {f"{kind}:{index}" for kind, index in facts.identity_indexes if index}
     if facts.phone_index:
@@ -258,6 +263,9 @@ def _name_keys(name: str, father: str, birth_year: int | None, district: str) ->
         initial = _first_initial(name)
         if initial and district:
             keys.add(f"initial+birth_year+district:{initial}:{birth_year}:{district}")
+        if district:
+            starts = {word[:SHORT_CODE_LENGTH] for word in codes if len(word) > SHORT_CODE_LENGTH}
+            keys.update(f"start+birth_year+district:{start}:{birth_year}:{district}" for start in starts)
     return frozenset(keys)
 
 
