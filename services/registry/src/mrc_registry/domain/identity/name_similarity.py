@@ -157,6 +157,8 @@ def compare_own_names(a: str, relative_a: str, b: str, relative_b: str) -> NameC
     """
     if (a, relative_a) > (b, relative_b):
         a, relative_a, b, relative_b = b, relative_b, a, relative_a
+    if not (_has_family_word(a, relative_a) or _has_family_word(b, relative_b)):
+        return _compare(a, b, "", "")  # most names: nothing to set aside, and the comparison is shared
     return _compare(a, b, relative_a, relative_b)
 
 
@@ -206,11 +208,7 @@ class _Unit:
     coarse: str
     tamil: bool  # written in Tamil script, which does not tell k from g, t from d, p from b, s from j
     initial: int = -1  # the initial run into the word (its place among the name's initials), or -1
-
-    @property
-    def whole(self) -> bool:
-        """One word as written."""
-        return len(self.positions) == 1 and self.initial < 0
+    whole: bool = True  # one word as written (not two run together, nor an initial run into it)
 
 
 @functools.lru_cache(maxsize=65_536)
@@ -240,7 +238,8 @@ def _prepared(name: str) -> tuple[tuple[_Unit, ...], tuple[str, ...], bool]:
 
 
 def _unit(positions: frozenset[int], key: str, tamil: bool, initial: int = -1) -> _Unit:
-    return _Unit(positions, key, _loose_key(key), _skeleton(key), tamil, initial)
+    whole = len(positions) == 1 and initial < 0
+    return _Unit(positions, key, _loose_key(key), _skeleton(key), tamil, initial, whole)
 
 
 _TAMIL_FIRST, _TAMIL_END = "\u0b80", "\u0c00"
@@ -367,10 +366,24 @@ def _word_similarity(a: _Unit, b: _Unit) -> tuple[float, bool]:
     return similarity, False
 
 
+@functools.lru_cache(maxsize=65_536)
+def _has_family_word(name: str, relative: str) -> bool:
+    if not relative:
+        return False
+    family = _family_words(relative)
+    return any(unit.whole and unit.loose in family for unit in _prepared(name)[0])
+
+
 @functools.lru_cache(maxsize=16_384)
 def _family_words(relative: str) -> frozenset[str]:
     """The loose keys of the whole words of a record's other name."""
     return frozenset(_loose_key(part.heard) for part in name_parts(relative) if not part.initial)
+
+
+def _family_positions(units: tuple[_Unit, ...], family_words: frozenset[str]) -> set[int]:
+    if not family_words:
+        return set()
+    return {position for unit in units if unit.whole and unit.loose in family_words for position in unit.positions}
 
 
 def _run_pairs(a: _Unit, b: _Unit) -> bool:
@@ -394,10 +407,8 @@ def _compare(a: str, b: str, relative_a: str = "", relative_b: str = "") -> Name
     # registry has besides a garbled given name.)
     family_words_a = _family_words(relative_a) if relative_a else frozenset()
     family_words_b = _family_words(relative_b) if relative_b else frozenset()
-    family_a = {i for i, unit in enumerate(units_a) if unit.whole and unit.loose in family_words_a}
-    family_b = {i for i, unit in enumerate(units_b) if unit.whole and unit.loose in family_words_b}
-    family_positions_a = {position for i in family_a for position in units_a[i].positions}
-    family_positions_b = {position for i in family_b for position in units_b[i].positions}
+    family_positions_a = _family_positions(units_a, family_words_a)
+    family_positions_b = _family_positions(units_b, family_words_b)
     # Pair words (or two words run together) greedily, most alike first; ties go to the earlier words.
     scored = []
     for i, unit_a in enumerate(units_a):
