@@ -45,6 +45,7 @@ def similarity(a: str, b: str) -> float:
         (["Smt. Sita Devi", "Sita Devi", "श्रीमती सीता देवी"], "sita devi"),
         (["Late Subodh Chandra Das", "LT. SUBODH CHANDRA DAS"], "subod candra das"),
         (["स्वर्गीय सुबोध चन्द्र दास", "प्रयात सुबोध चन्द्र दास", "मृत सुबोध चन्द्र दास", "स्व. सुबोध चन्द्र दास"], "subod candra das"),
+        (["स्वर्गबासी सुबोध चन्द्र दास", "स्वर्गवासी सुबोध चन्द्र दास"], "subod candra das"),
         (["Dr. Bhaskar Sardar", "डॉ भास्कर सरदार", "डाः भास्कर सरदार"], "baskar sardar"),
         (["Adv. Tomy Kallany", "अडव . टोमी कल्लानी"], "tomi kalni"),
         # Initials: one letter each, however written.
