@@ -219,7 +219,7 @@ def _prepared(name: str) -> tuple[tuple[_Unit, ...], tuple[str, ...], bool]:
     words: list[str] = []
     initials: list[str] = []
     # An initial beside a word, as (initial, word): one record writes Vijayan, the other V. Jayan (the
-    # initial split from the word), or K.Duraisamy as जे.जदुरास्वामी (the initial run into it, and again).
+    # initial split from the word), or Duraisamy J as जे.जदुरास्वामी (the initial run into it, and again).
     runs: list[tuple[int, int]] = []
     for previous, part in zip((None, *parts), parts, strict=False):
         if part.initial:
