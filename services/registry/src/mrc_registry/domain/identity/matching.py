@@ -10,7 +10,10 @@ Decisions, in order:
    alone they make a pair POSSIBLE; with similar names (≥ 0.8) and birth years at most
    `MAX_BIRTH_YEAR_GAP_FOR_SHARED_LINK` apart, CERTAIN;
 5. otherwise a weighted score of the names, father's or spouse's names, birth years, home
-   district and village, against `MatchThresholds`.
+   district and village, against `MatchThresholds`. The names are compared on what is their
+   bearers' own (`compare_own_names`: a surname that is the father's name or the family's counts
+   little, for siblings share it); a father's name one record lacks counts a little for when both
+   names carry its initial (`FATHER_INITIAL_SCORE`).
 
 Only blind indexes reach this module, never the numbers themselves, and reasons name no one:
 they say which facts agreed and how closely, so they can be logged and shown to reviewers.
