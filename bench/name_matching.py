@@ -2,6 +2,7 @@
 
     uv run python -m bench.name_matching                 # held-out evaluation (the figures to report)
     uv run python -m bench.name_matching --split tuning  # the tuning split, with --misses to look at failures
+    uv run python -m bench.name_matching --split fresh   # round 3's fresh held-out split, run once at the end
 
 Everything goes through the registry's own functions: ``blocking_keys`` and ``score`` with both names
 (the worker's and the father's or husband's), the birth year and the home district. Data: ``bench/data/names``
@@ -17,6 +18,9 @@ Groups and pairs:
   romanisations. People are COMPOSED from them (given name, a second name as surname, father = another
   name + the same surname): the Latin record uses attested romanisations, the other record the native
   script (attested) or the native script moved to Devanagari by Unicode block offset (derived).
+* ``fresh`` (``--split fresh``): Dakshina's Hindi names, which no round tuned on or evaluated before round
+  3, composed into people the same way, against their attested Devanagari (Hindi's own script); the
+  affidavits have no such rows left (see the data README).
 * Hard negatives: two different people with different first names and the same surname (for names of
   initials and one given name, as in Tamil Nadu, the same initials), given the same birth year and
   district: one's Latin record against the other's Devanagari or native record.
