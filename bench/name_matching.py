@@ -231,8 +231,11 @@ def _dakshina(split: str) -> dict[str, dict[str, list[tuple[str, int]]]]:
 
 
 # Letters whose place in their block has no Devanagari counterpart: Malayalam chillus (a consonant with
-# no vowel), Bengali khanda ta, য় and the Assamese ra and wa, Odia ୟ.
+# no vowel), Bengali khanda ta, য় and the Assamese ra and wa, Odia ୟ; Gurmukhi tippi (a nasal, as anusvara)
+# and addak (which doubles the next consonant: dropped), which would fall on ॰ and ॱ, signs that split words.
 _NO_COUNTERPART = {
+    "\u0a70": "\u0902",
+    "\u0a71": "",
     "\u0d7a": "\u0923\u094d",
     "\u0d7b": "\u0928\u094d",
     "\u0d7c": "\u0930\u094d",
