@@ -588,7 +588,7 @@ def main(argv: list[str] | None = None) -> None:
     print_table(tallies, args.split)
     scale = load_at_scale(args.split, args.scale_sample, rng) if args.only in (None, "affidavits") else {}
     print_costs(key_load(pairs), scale, warm, sampled_costs(pairs, args.cost_sample))
-    if args.only in (None, "dakshina"):
+    if any(_excluded(group) for group in tallies):
         print_exclusions(args.split)
 
 
