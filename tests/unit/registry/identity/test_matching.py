@@ -219,6 +219,8 @@ def test_blocking_keys_bring_spellings_of_one_person_together() -> None:
         "word+birth_year:RMKM:1990",
         # The father's first name, with the district.
         "father+district:SM:212",
+        # The first three consonants of the words run together, with birth year and district.
+        "start+birth_year+district:RMK:1990:212",
     }
 
 
@@ -241,7 +243,11 @@ def test_blocking_keys_include_indexes_and_skip_initials() -> None:
         "word+birth_year:MRKN:1985",
         "word+district:SMRK:603",
         "word+birth_year:SMRK:1985",
-        # The first initial with birth year and district (Murugan is too short for an ending code).
+        # The word's last three consonants; the first initial with birth year and district.
+        "end+district:RKN:603",
         "initial+birth_year+district:s:1985:603",
+        # The start codes cut to three consonants, with birth year and district.
+        "start+birth_year+district:MRK:1985:603",
+        "start+birth_year+district:SMR:1985:603",
     }
     assert blocking_keys(CandidateFacts(name="")) == set()

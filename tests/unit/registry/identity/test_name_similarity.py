@@ -18,6 +18,7 @@ from mrc_registry.domain.identity.matching import (
 from mrc_registry.domain.identity.name_similarity import (
     coarse_key,
     compare_names,
+    compare_own_names,
     loose_key,
     name_codes,
     name_ending_codes,
@@ -44,6 +45,7 @@ def similarity(a: str, b: str) -> float:
         (["Smt. Sita Devi", "Sita Devi", "श्रीमती सीता देवी"], "sita devi"),
         (["Late Subodh Chandra Das", "LT. SUBODH CHANDRA DAS"], "subod candra das"),
         (["स्वर्गीय सुबोध चन्द्र दास", "प्रयात सुबोध चन्द्र दास", "मृत सुबोध चन्द्र दास", "स्व. सुबोध चन्द्र दास"], "subod candra das"),
+        (["स्वर्गबासी सुबोध चन्द्र दास", "स्वर्गवासी सुबोध चन्द्र दास"], "subod candra das"),
         (["Dr. Bhaskar Sardar", "डॉ भास्कर सरदार", "डाः भास्कर सरदार"], "baskar sardar"),
         (["Adv. Tomy Kallany", "अडव . टोमी कल्लानी"], "tomi kalni"),
         # Initials: one letter each, however written.
@@ -329,12 +331,25 @@ def test_comparison_counts_words_in_one_record_only() -> None:
 def test_blocking_codes_meet_across_tamil_spellings() -> None:
     # Coarse start codes: voicing ignored.
     assert name_codes("Dhanabal") == name_codes("धनपाल")
-    # A word misspelled near its start still ends alike (words of five coarse consonants or more).
+    # A word misspelled near its start still ends alike (its last three coarse consonants, of words of
+    # four or more).
     assert not set(name_codes("Anbuselvan")) & set(name_codes("अब्बुसेल्वन"))
-    assert name_ending_codes("Anbuselvan") == name_ending_codes("अब्बुसेल्वन") == ("SLPN",)
-    assert name_ending_codes("Murugan") == ()  # four consonants: the start code is the whole word
+    assert name_ending_codes("Anbuselvan") == name_ending_codes("अब्बुसेल्वन") == ("LPN",)
+    assert set(name_ending_codes("Anbalagan")) & set(name_ending_codes("अब्बलगन"))
+    assert name_ending_codes("Murugan") == ("RKN",)
+    assert name_ending_codes("Ravi") == ()  # three consonants or fewer: the start code is the whole word
     # An initial run into the next word: V. Jayan is Vijayan.
     assert set(name_codes("Vijayan K")) & set(name_codes("के. वी. जयान"))
+
+
+def test_blocking_keys_meet_on_a_word_whose_end_one_record_dropped() -> None:
+    # Murugesan written मुरुगन: start codes MRKS and MRKN, endings KSN and RKN; the first three consonants
+    # meet, with birth year and district only.
+    def keys(name: str, year: int = 1970) -> set[str]:
+        return blocking_keys(CandidateFacts(name=name, birth_year=year, home_district_code="7"))
+
+    assert keys("MURUGESAN") & keys("मुरुगन") == {"start+birth_year+district:MRK:1970:7"}
+    assert not keys("MURUGESAN") & keys("मुरुगन", year=1971)
 
 
 def test_blocking_keys_meet_on_the_father_or_the_first_initial() -> None:
@@ -380,3 +395,110 @@ def test_a_word_only_one_record_has_counts_less_only_beside_agreeing_initials_or
 def test_yash_is_a_name_not_the_letter_s() -> None:
     assert spelled_letters("yas") == ""
     assert compare_names("Yash Mala", "S. Mala").initials_agreeing == 0
+
+
+def kerala(name: str, father: str, year: int = 1975) -> CandidateFacts:
+    return CandidateFacts(name=name, father_or_spouse_name=father, birth_year=year, home_district_code="KL-7")
+
+
+def test_sons_of_one_father_who_carry_his_name_as_surname_stay_apart() -> None:
+    # Shaji Joseph and Sunny Joseph, both sons of Joseph, born the same year in one district: the shared
+    # surname is their father's name, which the fathers' names already compare. Only the given names count.
+    shaji, sunny = kerala("Shaji Joseph", "Joseph"), kerala("सण्णि जोसफ", "जोसफ")
+    assert score(shaji, sunny).decision is MatchDecision.NONE
+    own = compare_own_names("Shaji Joseph", "Joseph", "सण्णि जोसफ", "जोसफ")
+    assert own.family_words == 2
+    assert "2 family words (in the record's other name too) counted less" in own.describe()
+    assert own.similarity < compare_names("Shaji Joseph", "सण्णि जोसफ").similarity
+    # Bengal: the family's surname in both the son's and the father's name (Das), other given names.
+    sukanta = CandidateFacts("Sukanta Das", "Late Bholanath Das", birth_year=1970, home_district_code="WB-3")
+    susen = CandidateFacts("सुसेन दास", "सनत दास", birth_year=1970, home_district_code="WB-3")
+    assert score(sukanta, susen).decision is MatchDecision.NONE
+
+
+def test_one_man_who_carries_his_fathers_name_as_surname_still_matches() -> None:
+    shaji = kerala("Shaji Joseph", "Joseph")
+    assert score(shaji, kerala("शाजी जोसफ", "जोसफ")).decision is not MatchDecision.NONE
+    # One record without the father, or without the surname: nothing to tell the family's word by, or
+    # nothing of it to miss.
+    assert score(shaji, kerala("शाजी जोसफ", "")).decision is not MatchDecision.NONE
+    assert score(shaji, kerala("शाजी", "जोसफ")).decision is not MatchDecision.NONE
+    assert compare_own_names("Shaji Joseph", "Joseph", "शाजी", "जोसफ").similarity == 1.0
+    # The surname and the father's surname agreeing: the same person, certain.
+    kundu = CandidateFacts("Preetam Kundu", "Late Pinaki Kundu", birth_year=1980, home_district_code="WB-3")
+    hindi = CandidateFacts("प्रीतम कुंडू", "स्वर्गीय पिनाकि कुंडू", birth_year=1980, home_district_code="WB-3")
+    assert score(kundu, hindi).decision is MatchDecision.CERTAIN
+
+
+def test_a_word_is_the_familys_only_when_each_record_with_another_name_has_it_there() -> None:
+    # श्याम is the father's name of the Hindi record only: Raam against श्याम is two given names, counted.
+    own = compare_own_names("Raam Kumar", "Shyaam Lal", "श्याम कुमार", "श्याम लाल")
+    assert own.family_words == 0
+    assert own == compare_names("Raam Kumar", "श्याम कुमार")
+    # Nothing else left in one name (Joseph, son of Joseph): the whole names are compared.
+    assert compare_own_names("Joseph", "Joseph", "जोसफ", "जोसफ") == compare_names("Joseph", "जोसफ")
+    # Without the other names it is `compare_names`; and it is symmetric.
+    assert compare_own_names("Shaji Joseph", "", "सण्णि जोसफ", "") == compare_names("Shaji Joseph", "सण्णि जोसफ")
+    assert compare_own_names("Shaji Joseph", "Joseph", "सण्णि जोसफ", "जोसफ") == compare_own_names(
+        "सण्णि जोसफ", "जोसफ", "Shaji Joseph", "Joseph"
+    )
+
+
+def test_an_initial_split_from_or_run_into_a_word_is_part_of_it() -> None:
+    # V. Jayan is Vijayan, एस.वी.विन is S. Vivin: the initial that begins the other record's word.
+    for latin, hindi in (("VIJAYAN.K", "के.वी.जयान"), ("Vijayan", "वी. जयान"), ("S.Vivin", "एस.वी.विन")):
+        comparison = compare_names(latin, hindi)
+        assert comparison.similarity >= 0.9, (latin, hindi)
+        assert comparison.joined == 1
+        assert comparison.initials_unmatched == 0
+    # Only with a word that begins with the initial's letter: A. Mani is not Salaman.
+    assert compare_names("A. Mani", "सलामन").joined == 0
+    assert compare_names("Salaman", "ए. मनी").joined == 0
+
+
+def test_v_jayan_with_another_father_is_not_vijayan() -> None:
+    def tamil(name: str, father: str) -> CandidateFacts:
+        return CandidateFacts(name=name, father_or_spouse_name=father, birth_year=1980, home_district_code="TN-5")
+
+    assert score(tamil("Vijayan K", "Kandasamy"), tamil("के.वी.जयान", "")).decision is not MatchDecision.NONE
+    assert score(tamil("V. Jayan", "Velu"), tamil("विजयन के", "कंदसामी")).decision is MatchDecision.NONE
+
+
+def test_an_initial_costs_nothing_against_a_record_that_writes_none() -> None:
+    # The Hindi record dropped the initials altogether: the initial says nothing against it.
+    assert similarity("A.PARANTHAMAN", "बारंदामन") == similarity("Paranthaman", "बारंदामन")
+    assert compare_names("A.PARANTHAMAN", "बारंदामन").initials_unmatched == 1
+    # Another initial written instead still counts against.
+    assert similarity("A.PARANTHAMAN", "बी. बारंदामन") < similarity("A.PARANTHAMAN", "बारंदामन")
+
+
+def test_the_fathers_initial_in_both_names_stands_for_a_missing_fathers_name_a_little() -> None:
+    def tamil(name: str, father: str) -> CandidateFacts:
+        return CandidateFacts(name=name, father_or_spouse_name=father, birth_year=1980, home_district_code="TN-5")
+
+    def father(result: MatchResult) -> float | None:
+        return next(a.similarity for a in result.agreements if a.fact == "father_or_spouse_name")
+
+    # R. Saravanan, son of Rajamanickam; the Hindi record has no father's name, but his initial R.
+    result = score(tamil("R.Saravanan", "Rajamanickam"), tamil("आर.सरवन", ""))
+    assert result.decision is MatchDecision.POSSIBLE
+    assert father(result) == 0.75
+    # Not when only one name carries the initial, nor when the father's name begins otherwise.
+    assert father(score(tamil("Saravanan", "Rajamanickam"), tamil("आर.सरवन", ""))) is None
+    assert father(score(tamil("R.Saravanan", "Kandasamy"), tamil("आर.सरवन", ""))) is None
+    assert score(tamil("Saravanan", "Rajamanickam"), tamil("आर.सरवन", "")).decision is MatchDecision.NONE
+
+
+def test_brothers_whose_given_names_differ_in_their_first_sound_stay_apart() -> None:
+    def assam(name: str, father: str) -> CandidateFacts:
+        return CandidateFacts(name=name, father_or_spouse_name=father, birth_year=1975, home_district_code="AS-2")
+
+    # Rafiqul and Shafiqul (छफिकुल: Assam writes s with छ) Islam, one record without the father's name.
+    assert score(assam("RAFIQUL ISLAM", "LATE SHER ALI"), assam("छफिकुल इछलाम", "")).decision is MatchDecision.NONE
+    assert score(assam("SHAFIQUL ISLAM", "LATE SHER ALI"), assam("छफिकुल इछलाम", "")).decision is (
+        MatchDecision.POSSIBLE
+    )
+    # Only beside another pair of words: a name of one word keeps its words' similarity.
+    given, surname = similarity("Rafiqul", "छफिकुल"), similarity("Islam", "इछलाम")
+    assert given > 0.85
+    assert similarity("Rafiqul Islam", "छफिकुल इछलाम") == pytest.approx((0.95 * given + surname) / 2, abs=1e-4)

@@ -623,6 +623,8 @@ TITLES = (
     "sv",
     "sva",
     "svah",
+    "swargabasi",  # स्वर्गबासी, स्वर्गवासी: "the late", as Bengal writes it
+    "swargavasi",
     "prayat",
     "mrit",
     "marhum",
