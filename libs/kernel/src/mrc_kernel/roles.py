@@ -27,6 +27,10 @@ class Scope(enum.StrEnum):
     WORKERS_ERASE = "workers:erase"
     CONSENT_WRITE = "consent:write"
     ELIGIBILITY_READ = "eligibility:read"
+    # Declaring facts, filing applications and recording deliveries for workers a partner follows up.
+    ELIGIBILITY_WRITE = "eligibility:write"
+    # Drafting, publishing and retiring scheme rule versions (the state's scheme catalogue).
+    SCHEMES_ADMIN = "schemes:admin"
     GRIEVANCES_READ = "grievances:read"
     GRIEVANCES_WRITE = "grievances:write"
     EMPLOYERS_READ = "employers:read"
@@ -43,6 +47,7 @@ _CASEWORKER = {
     Scope.WORKERS_WRITE,
     Scope.CONSENT_WRITE,
     Scope.ELIGIBILITY_READ,
+    Scope.ELIGIBILITY_WRITE,
     Scope.GRIEVANCES_READ,
     Scope.GRIEVANCES_WRITE,
     Scope.EMPLOYERS_READ,
@@ -52,7 +57,14 @@ _CASEWORKER = {
 
 SCOPES_BY_ROLE: dict[Role, frozenset[Scope]] = {
     Role.REGISTRAR: frozenset(
-        {Scope.WORKERS_READ, Scope.WORKERS_WRITE, Scope.CONSENT_WRITE, Scope.ELIGIBILITY_READ, Scope.EMPLOYERS_READ}
+        {
+            Scope.WORKERS_READ,
+            Scope.WORKERS_WRITE,
+            Scope.CONSENT_WRITE,
+            Scope.ELIGIBILITY_READ,
+            Scope.ELIGIBILITY_WRITE,
+            Scope.EMPLOYERS_READ,
+        }
     ),
     Role.CASEWORKER: frozenset(_CASEWORKER),
     Role.SUPERVISOR: frozenset(_CASEWORKER | {Scope.WORKERS_MERGE, Scope.WORKERS_ERASE}),
@@ -64,7 +76,14 @@ SCOPES_BY_ROLE: dict[Role, frozenset[Scope]] = {
     Role.AUDITOR: frozenset({Scope.AUDIT_READ, Scope.AGGREGATES_READ}),
     # Operators read their cluster's audit trail (incidents, their own changes); it holds no personal fields.
     Role.OPERATOR: frozenset(
-        {Scope.PARTNERS_ADMIN, Scope.AUDIT_READ, Scope.AGGREGATES_READ, Scope.EMPLOYERS_READ, Scope.EMPLOYERS_WRITE}
+        {
+            Scope.PARTNERS_ADMIN,
+            Scope.SCHEMES_ADMIN,
+            Scope.AUDIT_READ,
+            Scope.AGGREGATES_READ,
+            Scope.EMPLOYERS_READ,
+            Scope.EMPLOYERS_WRITE,
+        }
     ),
     Role.PUBLIC: frozenset({Scope.AGGREGATES_READ}),
 }

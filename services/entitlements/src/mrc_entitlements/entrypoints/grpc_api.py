@@ -124,7 +124,7 @@ class EntitlementsServicer(pb_grpc.EntitlementsServiceServicer):
     def CreateApplication(  # noqa: N802
         self, request: pb.CreateApplicationRequest, context: grpc.ServicerContext
     ) -> pb.CreateApplicationResponse:
-        caller = self._auth.require(context, Scope.WORKERS_WRITE)
+        caller = self._auth.require(context, Scope.ELIGIBILITY_WRITE)
         application, _ = self._applications.create(
             NewApplication(
                 worker_id=_id(request.worker_id, "worker_id"),
@@ -148,7 +148,7 @@ class EntitlementsServicer(pb_grpc.EntitlementsServiceServicer):
     def TransitionApplication(  # noqa: N802
         self, request: pb.TransitionApplicationRequest, context: grpc.ServicerContext
     ) -> pb.TransitionApplicationResponse:
-        caller = self._auth.require(context, Scope.WORKERS_WRITE)
+        caller = self._auth.require(context, Scope.ELIGIBILITY_WRITE)
         application, _ = self._applications.transition(
             _id(request.application_id, "application_id"),
             mapping.application_status_from(request.to_status),
@@ -161,7 +161,7 @@ class EntitlementsServicer(pb_grpc.EntitlementsServiceServicer):
     def RecordDelivery(  # noqa: N802
         self, request: pb.RecordDeliveryRequest, context: grpc.ServicerContext
     ) -> pb.RecordDeliveryResponse:
-        caller = self._auth.require(context, Scope.WORKERS_WRITE)
+        caller = self._auth.require(context, Scope.ELIGIBILITY_WRITE)
         application, replayed = self._applications.record_delivery(
             _id(request.application_id, "application_id"),
             NewDelivery(
@@ -210,7 +210,7 @@ class EntitlementsServicer(pb_grpc.EntitlementsServiceServicer):
         )
 
     def DeclareFacts(self, request: pb.DeclareFactsRequest, context: grpc.ServicerContext) -> pb.DeclareFactsResponse:  # noqa: N802
-        caller = self._auth.require(context, Scope.WORKERS_WRITE)
+        caller = self._auth.require(context, Scope.ELIGIBILITY_WRITE)
         facts = {name[:64]: mapping.fact_from_proto(value) for name, value in request.facts.items()}
         record = self._eligibility.declare_facts(_id(request.worker_id, "worker_id"), facts, caller)
         return pb.DeclareFactsResponse(eligibility=mapping.eligibility(record))

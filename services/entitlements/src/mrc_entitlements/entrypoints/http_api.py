@@ -389,7 +389,7 @@ def entitlements_router(
     catalogue_reader = any_scope(auth, READ_SCOPES)
     operator = auth.requires(WRITE_SCOPE)
     reader = auth.requires(Scope.ELIGIBILITY_READ)
-    writer = auth.requires(Scope.WORKERS_WRITE)
+    writer = auth.requires(Scope.ELIGIBILITY_WRITE)
     aggregates = auth.requires(Scope.AGGREGATES_READ)
 
     @router.get("/v1/schemes", response_model=SchemeList)

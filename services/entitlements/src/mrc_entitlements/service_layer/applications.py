@@ -83,7 +83,7 @@ class ApplicationService:
     @staticmethod
     def _writer(caller: Caller) -> Caller:
         caller.require(Scope.ELIGIBILITY_READ)
-        caller.require(Scope.WORKERS_WRITE)
+        caller.require(Scope.ELIGIBILITY_WRITE)
         return with_purpose(caller)
 
     def create(self, command: NewApplication, caller: Caller) -> tuple[Application, bool]:

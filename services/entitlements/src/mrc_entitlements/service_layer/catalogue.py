@@ -26,9 +26,9 @@ from mrc_kernel.roles import Scope
 
 RULE_RESOURCE = "rule_version"
 # Whoever reads eligibility, aggregates or runs the cluster may read the (public) catalogue.
-READ_SCOPES = (Scope.ELIGIBILITY_READ, Scope.AGGREGATES_READ, Scope.PARTNERS_ADMIN)
+READ_SCOPES = (Scope.ELIGIBILITY_READ, Scope.AGGREGATES_READ, Scope.SCHEMES_ADMIN)
 # Rule versions are an operator's work.
-WRITE_SCOPE = Scope.PARTNERS_ADMIN
+WRITE_SCOPE = Scope.SCHEMES_ADMIN
 
 
 def job_id_of(scheme_code: str, version: int) -> str:

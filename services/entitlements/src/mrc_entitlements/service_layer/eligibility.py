@@ -65,7 +65,7 @@ class EligibilityService:
     def declare_facts(self, worker_id: str, facts: Mapping[str, object], caller: Caller) -> WorkerRecord:
         """Record declared facts and assess the worker again; the same facts declared again change nothing."""
         caller.require(Scope.ELIGIBILITY_READ)
-        caller.require(Scope.WORKERS_WRITE)
+        caller.require(Scope.ELIGIBILITY_WRITE)
         caller = with_purpose(caller)
         if not facts:
             raise InvalidArgument.for_field("facts", "declare at least one fact")
