@@ -1,6 +1,7 @@
 """Run every benchmark on the bench's own stack and print the measured figures.
 
-    uv run python -m bench.run_all [--quick] [--only baselines,rest,import,dedup]
+    uv run python -m bench.run_all [--quick] [--only baselines,rest,import,dedup,grievance,employer]
+    uv run python -m bench.entitlements [--quick]   (entitlements: its own stack, its own raw baselines)
 
 The stack lives in ``.devstack/bench`` with every port shifted by 24000 (Kafka 33092, FerretDB 51017,
 access 32105, registry 32101); it is wiped at the start so each run begins empty, and stopped at the end.
@@ -21,7 +22,7 @@ from typing import Any
 
 from pymongo import MongoClient
 
-from bench import baselines, bulk_import, cpu, dedup, rest
+from bench import baselines, bulk_import, cpu, dedup, employer, grievance, rest
 from bench.report import Report, log
 from bench.synthetic import Population
 from bench.worker_docs import REGISTRY_DATABASE, WORKERS_COLLECTION, registry_document, stored_keys
@@ -30,7 +31,7 @@ from mrc_devstack.stack import Stack
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BENCH_HOME = REPO_ROOT / ".devstack" / "bench"
 PORT_OFFSET = 24000
-SECTIONS = ("baselines", "rest", "import", "dedup")
+SECTIONS = ("baselines", "rest", "import", "dedup", "grievance", "employer")
 RATE_LIMIT = "100000"
 
 TARGET_REST_RATE = 500.0  # workers/s
@@ -188,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         stack.start_infra()
         if "baselines" in args.only:
             baselines.run(stack.mongo_uri, stack.kafka_bootstrap, args.quick, report)
-        if "rest" in args.only or "import" in args.only:
+        if "rest" in args.only or "import" in args.only or "grievance" in args.only:
             start_services(stack)
             registrar = rest.create_registrar(stack.http_url("access"))
             partner_id = registrar.partner_id
@@ -199,12 +200,17 @@ def main(argv: list[str] | None = None) -> int:
                 check_document_shape(stack.mongo_uri, partner_id, report)
             if "import" in args.only:
                 bulk_import.run(registry_url, registrar.headers, args.import_rows, 3600.0, report, stack_cpu(stack))
+            if "grievance" in args.only:
+                open_cases = 10_000 if args.quick else 100_000
+                grievance.run(stack, partner_id, args.concurrency, args.duration, report, open_cases, probes=200)
             # The registry's outbox relay polls the workers collection; stop it before loading millions.
             stack.stop_services()
         if "dedup" in args.only:
             raw_rate = report.value(baselines.SECTION, "store insert_many")
             sqlite_dir = stack.layout.ferretdb_data
             dedup.run(stack.mongo_uri, sqlite_dir, partner_id, args.dedup_workers, args.phase_budget, raw_rate, report)
+        if "employer" in args.only:  # bench/employer.py: wage-register ingestion, grievance-to-score lag
+            employer.run(stack, args.quick, report, baselines_done="baselines" in args.only)
     except KeyboardInterrupt:
         log("interrupted; stopping the stack and reporting what was measured")
         status = 130

@@ -34,14 +34,19 @@ topic() { # topic NAME [PROPERTY=VALUE...]
 topic mrc.registry.workers.v1 retention.ms=604800000
 topic mrc.registry.households.v1 retention.ms=604800000
 topic mrc.entitlements.eligibility.v1 retention.ms=604800000
+topic mrc.entitlements.applications.v1 retention.ms=604800000
+topic mrc.entitlements.catalogue.v1 retention.ms=604800000
 topic mrc.grievance.grievances.v1 retention.ms=604800000
+topic mrc.grievance.traces.v1 retention.ms=604800000
 topic mrc.employer.employers.v1 retention.ms=604800000
+topic mrc.employer.minimum-wages.v1 retention.ms=604800000
 topic mrc.access.partners.v1 retention.ms=604800000
 topic mrc.access.clients.v1 cleanup.policy=compact
 topic mrc.audit.v1 retention.ms=34560000000
 topic mrc-entitlements.dlq retention.ms=2592000000
 topic mrc-grievance.dlq retention.ms=2592000000
 topic mrc-access.dlq retention.ms=2592000000
+topic mrc-employer.dlq retention.ms=2592000000
 
 # ---------------------------------------------------------------- ACLs
 
@@ -98,6 +103,7 @@ acl mrc-entitlements cluster literal kafka-cluster IdempotentWrite
 acl mrc-entitlements-worker topic prefixed mrc.entitlements. Write Describe Create
 acl mrc-entitlements-worker topic literal mrc.audit.v1 Write Describe
 acl mrc-entitlements-worker topic literal mrc.registry.workers.v1 Read Describe
+acl mrc-entitlements-worker topic literal mrc.registry.households.v1 Read Describe
 acl mrc-entitlements-worker group prefixed mrc-entitlements Read
 acl mrc-entitlements-worker topic literal mrc-entitlements.dlq Write Describe
 acl mrc-entitlements-worker topic prefixed mrc-entitlements- Read Write Describe Create
@@ -110,6 +116,7 @@ acl mrc-grievance cluster literal kafka-cluster IdempotentWrite
 
 acl mrc-grievance-worker topic literal mrc.audit.v1 Describe
 acl mrc-grievance-worker topic literal mrc.registry.workers.v1 Read Describe
+acl mrc-grievance-worker topic literal mrc.grievance.grievances.v1 Read Describe
 acl mrc-grievance-worker group prefixed mrc-grievance Read
 acl mrc-grievance-worker topic literal mrc-grievance.dlq Write Describe
 acl mrc-grievance-worker topic prefixed mrc-grievance- Read Write Describe Create
@@ -119,6 +126,16 @@ acl mrc-employer topic prefixed mrc.employer. Write Describe Create
 acl mrc-employer topic literal mrc.audit.v1 Write Describe
 acl mrc-employer topic literal mrc.access.clients.v1 Read Describe
 acl mrc-employer cluster literal kafka-cluster IdempotentWrite
+
+acl mrc-employer-worker topic prefixed mrc.employer. Write Describe Create
+acl mrc-employer-worker topic literal mrc.employer.employers.v1 Read
+acl mrc-employer-worker topic literal mrc.audit.v1 Write Describe
+acl mrc-employer-worker topic literal mrc.grievance.grievances.v1 Read Describe
+acl mrc-employer-worker topic literal mrc.registry.workers.v1 Read Describe
+acl mrc-employer-worker group prefixed mrc-employer Read
+acl mrc-employer-worker topic literal mrc-employer.dlq Write Describe
+acl mrc-employer-worker topic prefixed mrc-employer- Read Write Describe Create
+acl mrc-employer-worker cluster literal kafka-cluster IdempotentWrite
 
 acl mrc-access topic prefixed mrc.access. Write Describe Create
 acl mrc-access topic literal mrc.audit.v1 Write Describe

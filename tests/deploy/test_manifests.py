@@ -23,6 +23,8 @@ import jsonschema  # type: ignore[import-untyped]
 import pytest
 import yaml
 
+from mrc_plumbing.auth.client_address import parse_networks
+
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
 COMPOSE_FILE = REPO / "docker-compose.yml"
@@ -41,9 +43,10 @@ WORKERS = {
     "entitlements-worker": ("entitlements", 6066),
     "access-worker": ("access", 6067),
     "grievance-worker": ("grievance", 6068),
+    "employer-worker": ("employer", 6069),
 }
 # faust app ids (= consumer groups); each has a dead-letter topic `<app id>.dlq`.
-FAUST_APP_IDS = {"mrc-entitlements", "mrc-grievance", "mrc-access"}
+FAUST_APP_IDS = {"mrc-entitlements", "mrc-grievance", "mrc-access", "mrc-employer"}
 # LGD state codes of the per-state overlays.
 STATE_CODES = {"bihar": "10", "kerala": "32"}
 # The national cluster's overlay: aggregates from every state (tests/deploy/test_federation.py).
@@ -589,6 +592,8 @@ def test_overlay_sets_state(state: str) -> None:
     literals = [lit for g in k.get("configMapGenerator", []) if g["name"] == "mrc-config" for lit in g["literals"]]
     assert f"MRC_STATE_CODE={STATE_CODES[state]}" in literals
     assert "MRC_CRYPTO_REQUIRE_CONFIGURED_KEYS=true" in literals, "a real cluster refuses the dev keys"
+    proxies = [lit.partition("=")[2] for lit in literals if lit.startswith("MRC_AUTH_TRUSTED_PROXIES=")]
+    assert proxies and parse_networks(proxies[0]), "behind an ingress, the trusted proxies must be named"
     # Renaming would break the JWKS URL (access Service) and the Secret names shared by every state.
     assert not k.get("namePrefix") and not k.get("nameSuffix"), "overlays must not rename objects"
     pairs = {key: v for label in k.get("labels", []) for key, v in label["pairs"].items()}

@@ -19,8 +19,12 @@ from google.protobuf.field_mask_pb2 import FieldMask
 
 from mrc.access.v1 import access_service_pb2 as access_pb
 from mrc.access.v1 import access_service_pb2_grpc as access_grpc
+from mrc.employer.v1 import compliance_service_pb2 as compliance_pb
+from mrc.employer.v1 import compliance_service_pb2_grpc as compliance_grpc
 from mrc.employer.v1 import employer_service_pb2 as employer_pb
 from mrc.employer.v1 import employer_service_pb2_grpc as employer_grpc
+from mrc.employer.v1 import verification_service_pb2 as verification_pb
+from mrc.employer.v1 import verification_service_pb2_grpc as verification_grpc
 from mrc.entitlements.v1 import entitlements_service_pb2 as ent_pb
 from mrc.entitlements.v1 import entitlements_service_pb2_grpc as ent_grpc
 from mrc.grievance.v1 import grievance_service_pb2 as grievance_pb
@@ -63,6 +67,10 @@ def _allow(*roles: str) -> frozenset[str]:
 
 REGISTRY_WRITERS = _allow("registrar", "caseworker", "supervisor", "government")
 CASE_HANDLERS = _allow("caseworker", "supervisor", "helpline_agent", "government")
+# Organisations and their compliance: employers:read, and auditors (audit:read) in their state.
+EMPLOYER_READERS = _allow(
+    "registrar", "caseworker", "supervisor", "helpline_agent", "government", "employer", "auditor", "operator"
+)
 
 ENDPOINTS = [
     Endpoint(
@@ -171,6 +179,40 @@ ENDPOINTS = [
         ),
     ),
     Endpoint(
+        "read application",
+        "entitlements",
+        _allow("registrar", "caseworker", "supervisor", "government"),
+        ("GET", f"/v1/applications/{MISSING}", None),
+        lambda ch, md: ent_grpc.EntitlementsServiceStub(ch).GetApplication(
+            ent_pb.GetApplicationRequest(application_id=MISSING), metadata=md
+        ),
+    ),
+    Endpoint(
+        "create application",
+        "entitlements",
+        REGISTRY_WRITERS,
+        ("POST", "/v1/applications", {}),
+        lambda ch, md: ent_grpc.EntitlementsServiceStub(ch).CreateApplication(
+            ent_pb.CreateApplicationRequest(), metadata=md
+        ),
+    ),
+    Endpoint(
+        "publish rule version",
+        "entitlements",
+        _allow("operator"),
+        ("POST", f"/v1/schemes/{MISSING}/versions/1:publish", None),
+        lambda ch, md: ent_grpc.EntitlementsServiceStub(ch).PublishRuleVersion(
+            ent_pb.PublishRuleVersionRequest(scheme_code=MISSING, version=1), metadata=md
+        ),
+    ),
+    Endpoint(
+        "entitlement funnel",
+        "entitlements",
+        _allow("caseworker", "supervisor", "government", "auditor", "operator", "public"),
+        ("GET", "/v1/statistics/funnel", None),
+        lambda ch, md: ent_grpc.EntitlementsServiceStub(ch).GetFunnel(ent_pb.GetFunnelRequest(), metadata=md),
+    ),
+    Endpoint(
         "file grievance",
         "grievance",
         CASE_HANDLERS,
@@ -189,6 +231,51 @@ ENDPOINTS = [
         ),
     ),
     Endpoint(
+        "grievance queue",
+        "grievance",
+        CASE_HANDLERS,
+        ("GET", "/v1/grievances", None),
+        lambda ch, md: grievance_grpc.GrievanceServiceStub(ch).ListGrievances(
+            grievance_pb.ListGrievancesRequest(), metadata=md
+        ),
+    ),
+    Endpoint(
+        "grievance notes",
+        "grievance",
+        CASE_HANDLERS,
+        ("GET", f"/v1/grievances/{MISSING}/notes", None),
+        lambda ch, md: grievance_grpc.GrievanceServiceStub(ch).ListNotes(
+            grievance_pb.ListNotesRequest(grievance_id=MISSING), metadata=md
+        ),
+    ),
+    Endpoint(
+        "triage grievance",
+        "grievance",
+        CASE_HANDLERS,
+        ("POST", f"/v1/grievances/{MISSING}:triage", {}),
+        lambda ch, md: grievance_grpc.GrievanceServiceStub(ch).TriageGrievance(
+            grievance_pb.TriageGrievanceRequest(grievance_id=MISSING), metadata=md
+        ),
+    ),
+    Endpoint(
+        "file grievance report",
+        "grievance",
+        CASE_HANDLERS | _allow("public"),
+        ("POST", "/v1/reports", {}),
+        lambda ch, md: grievance_grpc.GrievanceServiceStub(ch).FileReport(
+            grievance_pb.FileReportRequest(), metadata=md
+        ),
+    ),
+    Endpoint(
+        "grievance statistics",
+        "grievance",
+        _allow("caseworker", "supervisor", "government", "auditor", "operator", "public"),
+        ("GET", "/v1/statistics/grievances", None),
+        lambda ch, md: grievance_grpc.GrievanceServiceStub(ch).GetGrievanceStatistics(
+            grievance_pb.GetGrievanceStatisticsRequest(), metadata=md
+        ),
+    ),
+    Endpoint(
         "register employer",
         "employer",
         _allow("employer", "operator"),
@@ -200,16 +287,43 @@ ENDPOINTS = [
     Endpoint(
         "read employer",
         "employer",
-        _allow("registrar", "caseworker", "supervisor", "helpline_agent", "government", "employer", "operator"),
+        EMPLOYER_READERS,
         ("GET", f"/v1/employers/{MISSING}", None),
         lambda ch, md: employer_grpc.EmployerServiceStub(ch).GetEmployer(
             employer_pb.GetEmployerRequest(employer_id=MISSING), metadata=md
         ),
     ),
     Endpoint(
+        "record wage payment",
+        "employer",
+        _allow("caseworker", "supervisor", "helpline_agent", "government", "employer", "operator"),
+        ("POST", f"/v1/employers/{MISSING}/wage-records", {}),
+        lambda ch, md: compliance_grpc.ComplianceServiceStub(ch).RecordWagePayment(
+            compliance_pb.RecordWagePaymentRequest(employer_id=MISSING), metadata=md
+        ),
+    ),
+    Endpoint(
+        "read employer compliance",
+        "employer",
+        EMPLOYER_READERS,
+        ("GET", f"/v1/employers/{MISSING}/compliance", None),
+        lambda ch, md: compliance_grpc.ComplianceServiceStub(ch).GetCompliance(
+            compliance_pb.GetComplianceRequest(employer_id=MISSING), metadata=md
+        ),
+    ),
+    Endpoint(
+        "verify licence",
+        "employer",
+        _allow(*ROLES),
+        ("GET", f"/v1/verify/{MISSING}", None),
+        lambda ch, md: verification_grpc.VerificationServiceStub(ch).VerifyIdentifier(
+            verification_pb.VerifyIdentifierRequest(identifier=MISSING), metadata=md
+        ),
+    ),
+    Endpoint(
         "read audit trail",
         "access",
-        _allow("auditor"),
+        _allow("auditor", "operator"),
         ("GET", f"/v1/audit-records?resource_id={MISSING}", None),
         lambda ch, md: access_grpc.AccessServiceStub(ch).ListAccessRecords(
             access_pb.ListAccessRecordsRequest(resource_id=MISSING), metadata=md

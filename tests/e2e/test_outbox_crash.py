@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from mrc.entitlements.v1.events_pb2 import EligibilityDetermined
 from mrc_devstack.stack import Stack
 from tests.e2e.payloads import new_key, worker_body
 from tests.support.access import Actor
@@ -83,4 +84,10 @@ def test_event_reaches_consumers_exactly_once_after_a_crash(
     recorded = read_topic(
         stack.kafka_bootstrap, ELIGIBILITY_TOPIC, until=lambda rs: bool(records_with_subject(rs, worker_id))
     )
-    assert len(records_with_subject(recorded, worker_id)) == 1, "the consumer's effect happened once"
+    # The consumer's effect: one EligibilityDetermined per scheme, each once.
+    determined = [
+        EligibilityDetermined.FromString(r.value).scheme_code
+        for r in records_with_subject(recorded, worker_id)
+        if r.headers["ce_type"] == b"mrc.entitlements.v1.EligibilityDetermined"
+    ]
+    assert determined and len(determined) == len(set(determined)), "the consumer's effect happened once"

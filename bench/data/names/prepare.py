@@ -7,12 +7,15 @@ two source files at hand (see README.md for where they come from):
 
 * AFFIDAVITS_CSV: ``indicate/data/affidavits.csv`` of in-rolls/indicate;
 * DAKSHINA_DIR: a folder holding ``<lang>.translit.sampled.{train,dev,test}.tsv`` of the Dakshina
-  lexicons (Google Research Dakshina v1.0, ``<lang>/lexicons/``);
+  lexicons (Google Research Dakshina v1.0, ``<lang>/lexicons/``), Hindi's ``train`` and ``dev`` too;
 * PARLIKAR_TSV: the shared Parlikar first-name list (used only to decide which Dakshina words are names).
 
 Splits are fixed by rule, never by looking at results:
 * affidavits: a constituency is TUNING when ``crc32("state|constituency") % 10 < 3``, else HELD-OUT;
-* Dakshina: words of Dakshina's own ``dev`` split are TUNING, those of ``train`` and ``test`` HELD-OUT.
+* Dakshina: words of Dakshina's own ``dev`` split are TUNING, those of ``train`` and ``test`` HELD-OUT;
+* Dakshina Hindi (round 3): the words of Dakshina's Hindi ``train`` and ``dev`` lexicons are the FRESH
+  held-out split, run once with the final rules of round 3 (Hindi ``test`` is the shared corpus the
+  first rules were tuned on, and is not read here).
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 DAKSHINA_LANGUAGES = ("bn", "gu", "kn", "ml", "mr", "pa", "ta", "te")
+# Dakshina Hindi lexicons no round tuned on or evaluated before round 3: the fresh held-out split.
+FRESH_LANGUAGE, FRESH_SPLITS = "hi", ("train", "dev")
 AFFIDAVIT_FIELDS = ("state", "district", "age", "name_latin", "name_devanagari", "father_latin", "father_devanagari")
 
 
@@ -67,21 +72,33 @@ def prepare_affidavits(source: Path) -> None:
 def prepare_dakshina(folder: Path, parlikar: Path) -> None:
     lines = parlikar.read_text(encoding="utf-8").split("\n")[1:]
     names = {line.split("\t")[0].strip().lower() for line in lines if line.strip()}
-    out: dict[str, list[tuple[str, ...]]] = {"tuning": [], "heldout": []}
+    out: dict[str, list[tuple[str, ...]]] = {"tuning": [], "heldout": [], "fresh": []}
     for lang in DAKSHINA_LANGUAGES:
         for source_split in ("train", "dev", "test"):
-            lexicon: dict[str, list[tuple[str, str]]] = defaultdict(list)
-            path = folder / f"{lang}.translit.sampled.{source_split}.tsv"
-            for line in path.read_text(encoding="utf-8").split("\n"):
-                fields = line.split("\t")
-                if len(fields) >= 3 and fields[0] and fields[1]:
-                    lexicon[_clean(fields[0])].append((fields[1].strip().lower(), fields[2].strip()))
-            split = "tuning" if source_split == "dev" else "heldout"
-            for native, romans in lexicon.items():
-                if any(roman in names for roman, _ in romans):
-                    out[split].extend((lang, native, roman, count) for roman, count in romans)
+            out["tuning" if source_split == "dev" else "heldout"].extend(
+                _dakshina_names(folder, lang, source_split, names)
+            )
+    for source_split in FRESH_SPLITS:
+        out["fresh"].extend(_dakshina_names(folder, FRESH_LANGUAGE, source_split, names))
+    header = ("lang", "native", "latin", "attestations")
     for split, split_rows in out.items():
-        _write(HERE / f"dakshina_names_{split}.tsv", ("lang", "native", "latin", "attestations"), sorted(split_rows))
+        name = "dakshina_hindi_fresh.tsv" if split == "fresh" else f"dakshina_names_{split}.tsv"
+        _write(HERE / name, header, sorted(split_rows))
+
+
+def _dakshina_names(folder: Path, lang: str, source_split: str, names: set[str]) -> list[tuple[str, ...]]:
+    """The rows of one Dakshina lexicon whose native word has a romanisation in the first-name list."""
+    lexicon: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    path = folder / f"{lang}.translit.sampled.{source_split}.tsv"
+    for line in path.read_text(encoding="utf-8").split("\n"):
+        fields = line.split("\t")
+        if len(fields) >= 3 and fields[0] and fields[1]:
+            lexicon[_clean(fields[0])].append((fields[1].strip().lower(), fields[2].strip()))
+    rows: list[tuple[str, ...]] = []
+    for native, romans in lexicon.items():
+        if any(roman in names for roman, _ in romans):
+            rows.extend((lang, native, roman, count) for roman, count in romans)
+    return rows
 
 
 def _write(path: Path, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:

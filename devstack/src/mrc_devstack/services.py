@@ -21,6 +21,8 @@ class ServiceSpec:
     grpc_port: int | None = None
     web_port: int | None = None  # a worker's web port; health: it answers, or the process lives 5 s
     web_port_env: str | None = None
+    # gRPC services it calls: (variable, base port), set to 127.0.0.1:<port + offset>.
+    peers: tuple[tuple[str, int], ...] = ()
 
     def env(self, offset: int) -> dict[str, str]:
         env: dict[str, str] = {}
@@ -30,6 +32,8 @@ class ServiceSpec:
             env[f"MRC_{self.env_prefix}_GRPC_PORT"] = str(self.grpc_port + offset)
         if self.web_port is not None and self.web_port_env is not None:
             env[self.web_port_env] = str(self.web_port + offset)
+        for variable, port in self.peers:
+            env[variable] = f"127.0.0.1:{port + offset}"
         return env
 
 
@@ -52,7 +56,14 @@ SERVICES: tuple[ServiceSpec, ...] = (
         web_port=6066,
         web_port_env="MRC_ENTITLEMENTS_WORKER_WEB_PORT",
     ),
-    ServiceSpec("grievance", "mrc_grievance", "GRIEVANCE", http_port=8103, grpc_port=9103),
+    ServiceSpec(
+        "grievance",
+        "mrc_grievance",
+        "GRIEVANCE",
+        http_port=8103,
+        grpc_port=9103,
+        peers=(("MRC_GRIEVANCE_REGISTRY_GRPC_TARGET", 9101), ("MRC_GRIEVANCE_EMPLOYER_GRPC_TARGET", 9104)),
+    ),
     ServiceSpec(
         "grievance-worker",
         "mrc_grievance.worker",
@@ -61,6 +72,9 @@ SERVICES: tuple[ServiceSpec, ...] = (
         web_port_env="MRC_GRIEVANCE_WORKER_WEB_PORT",
     ),
     ServiceSpec("employer", "mrc_employer", "EMPLOYER", http_port=8104, grpc_port=9104),
+    ServiceSpec(
+        "employer-worker", "mrc_employer.worker", "EMPLOYER", web_port=6069, web_port_env="MRC_EMPLOYER_WORKER_WEB_PORT"
+    ),
 )
 
 SERVICES_BY_NAME: dict[str, ServiceSpec] = {spec.name: spec for spec in SERVICES}

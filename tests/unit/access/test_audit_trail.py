@@ -5,14 +5,29 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from mrc.audit.v1 import audit_pb2
 from mrc.registry.v1 import events_pb2 as registry_events
+from mrc_access.adapters.mongo_audit_records import StoredAuditRecords, trail_id
 from mrc_access.adapters.protobuf_mapping import access_record_from_proto, access_record_to_proto
 from mrc_access.domain.audit_record import AccessAction, AccessOutcome
 from mrc_access.entrypoints.consumer import build_handler
-from mrc_access.service_layer.audit_trail import MAX_PAGE_SIZE, AccessRecordQuery, AuditTrail
+from mrc_access.service_layer.audit_trail import MAX_PAGE_SIZE, AccessRecordQuery, AuditTrail, visible_states
+from mrc_access.service_layer.ports import AccessRecordFilter, RecordPage
 from mrc_kernel.errors import InvalidArgument
 from mrc_kernel.events import Event
+from mrc_kernel.roles import Role
 from mrc_plumbing.events import EventDecoder
-from tests.unit.access.fakes import FakeAuditRecordStore, access_record
+from mrc_plumbing.store.memory import InMemoryStore
+from tests.support.auth import caller_for
+from tests.unit.access.fakes import access_record
+
+AUDITOR = caller_for(Role.AUDITOR, partner_id="audit-cell")  # no states: every state of a shared cluster
+BIHAR_AUDITOR = caller_for(Role.AUDITOR, partner_id="audit-cell", states=["10"])
+UP_AUDITOR = caller_for(Role.AUDITOR, partner_id="audit-cell", states=["9"])
+OPERATOR = caller_for(Role.OPERATOR, partner_id="operators")
+
+
+def stored() -> StoredAuditRecords:
+    return StoredAuditRecords(InMemoryStore())
+
 
 SENT = datetime(2026, 3, 1, 10, 0, 0, 123456, tzinfo=UTC)
 
@@ -66,44 +81,116 @@ def event(message: object, event_id: str = "ev-1", topic: str = "mrc.audit.v1") 
 
 
 def test_consumer_stores_each_event_once_and_skips_other_types() -> None:
-    store = FakeAuditRecordStore()
-    handle = build_handler(AuditTrail(store), EventDecoder())
+    store = stored()
+    trail = AuditTrail(store)
+    handle = build_handler(trail, EventDecoder())
     handle(event(data_accessed()))
     handle(event(data_accessed()))  # redelivered
     handle(event(data_accessed(resource_id="w-2"), event_id="ev-2"))
     handle(event(registry_events.WorkerRegistered(), event_id="ev-3"))
-    assert sorted(store.records) == ["ev-1", "ev-2"]
+    assert sorted(r.record_id for r in trail.list(AccessRecordQuery(), AUDITOR).records) == ["ev-1", "ev-2"]
+
+
+def test_ids_order_the_trail_newest_first() -> None:
+    older, newer = access_record(1), access_record(3)
+    assert trail_id(newer.occurred_at, "b") < trail_id(older.occurred_at, "a")
+    assert trail_id(older.occurred_at, "a") < trail_id(older.occurred_at, "b")  # the event id breaks ties
+    # Records stored before these ids (an event id as `_id`) come after every newer one.
+    assert trail_id(older.occurred_at, "z") < "0e6f0b8e-0000-4000-8000-000000000000"
 
 
 def test_page_size_defaults_caps_and_pages_end() -> None:
-    store = FakeAuditRecordStore()
+    store = stored()
     trail = AuditTrail(store)
     for n in range(250):
         store.add(access_record(n))
-    assert len(trail.list(AccessRecordQuery()).records) == 50
-    page = trail.list(AccessRecordQuery(page_size=1000))
+    assert len(trail.list(AccessRecordQuery(), AUDITOR).records) == 50
+    page = trail.list(AccessRecordQuery(page_size=1000), AUDITOR)
     assert len(page.records) == MAX_PAGE_SIZE and page.next_page_token
-    last = trail.list(AccessRecordQuery(page_size=1000, page_token=page.next_page_token))
+    last = trail.list(AccessRecordQuery(page_size=1000, page_token=page.next_page_token), AUDITOR)
     assert len(last.records) == 50 and last.next_page_token == ""
-    assert [r.occurred_at for r in page.records] == sorted((r.occurred_at for r in page.records), reverse=True)
+    times = [r.occurred_at for r in page.records + last.records]
+    assert times == sorted(times, reverse=True)
+    assert len({r.record_id for r in page.records + last.records}) == 250
 
 
 def test_a_page_token_only_continues_its_own_query() -> None:
-    store = FakeAuditRecordStore()
+    store = stored()
     for n in range(5):
         store.add(access_record(n))
     trail = AuditTrail(store)
-    token = trail.list(AccessRecordQuery(resource_id="w-1", page_size=2)).next_page_token
+    token = trail.list(AccessRecordQuery(resource_id="w-1", page_size=2), AUDITOR).next_page_token
     with pytest.raises(InvalidArgument, match="page_token"):
-        trail.list(AccessRecordQuery(resource_id="w-2", page_token=token))
-    for forged in ("x", "eyJ0IjoxfQ", "e30"):
+        trail.list(AccessRecordQuery(resource_id="w-2", page_token=token), AUDITOR)
+    # Nor another auditor's reach: a state-9 auditor cannot continue a listing of every state.
+    with pytest.raises(InvalidArgument, match="page_token"):
+        trail.list(AccessRecordQuery(resource_id="w-1", page_token=token), UP_AUDITOR)
+    for forged in ("x", "eyJ0IjoxfQ", "e30", "x" * 2000):
         with pytest.raises(InvalidArgument, match="page_token"):
-            trail.list(AccessRecordQuery(page_token=forged))
+            trail.list(AccessRecordQuery(page_token=forged), AUDITOR)
+
+
+def test_auditors_see_their_states_records_only() -> None:
+    store = stored()
+    for n in range(4):
+        store.add(access_record(n, state_code="10"))
+    store.add(access_record(10, state_code="9"))
+    store.add(access_record(11, state_code=""))  # a record whose state is not known
+    trail = AuditTrail(store)
+
+    def states(caller: object) -> list[str]:
+        return sorted(r.state_code for r in trail.list(AccessRecordQuery(page_size=200), caller).records)  # type: ignore[arg-type]
+
+    assert states(BIHAR_AUDITOR) == ["10"] * 4
+    assert states(UP_AUDITOR) == ["9"]
+    assert states(AUDITOR) == ["", "10", "10", "10", "10", "9"]  # a cluster serving several states
+    # Filters narrow an auditor's view, never widen it.
+    assert trail.list(AccessRecordQuery(resource_id="w-1"), UP_AUDITOR).records[0].state_code == "9"
+
+
+def test_in_a_state_cluster_an_auditor_without_states_sees_that_state_and_operators_everything() -> None:
+    store = stored()
+    store.add(access_record(1, state_code="10"))
+    store.add(access_record(2, state_code="9"))
+    trail = AuditTrail(store, cluster_state="10")
+    assert [r.state_code for r in trail.list(AccessRecordQuery(), AUDITOR).records] == ["10"]
+    assert sorted(r.state_code for r in trail.list(AccessRecordQuery(), OPERATOR).records) == ["10", "9"]
+    assert visible_states(UP_AUDITOR, "10") == ("9",)
+
+
+class SlowStore:
+    """A store whose time budget ran out: a short page that is not the last."""
+
+    def __init__(self, position: str) -> None:
+        self.position = position
+        self.asked: list[tuple[AccessRecordFilter, str, float]] = []
+
+    def add(self, record: object) -> bool:
+        return True
+
+    def page(
+        self, record_filter: AccessRecordFilter, *, after: str, limit: int, time_budget_seconds: float
+    ) -> RecordPage:
+        self.asked.append((record_filter, after, time_budget_seconds))
+        return RecordPage([], self.position, budget_exhausted=True)
+
+
+def test_a_page_cut_short_by_the_time_budget_still_has_a_continuation_token() -> None:
+    store = SlowStore(position="")
+    trail = AuditTrail(store, time_budget_seconds=0.5)
+    first = trail.list(AccessRecordQuery(), BIHAR_AUDITOR)
+    assert first.records == [] and first.next_page_token
+    store.position = "-0001-ev"
+    trail.list(AccessRecordQuery(page_token=first.next_page_token), BIHAR_AUDITOR)
+    second = trail.list(AccessRecordQuery(page_token=first.next_page_token), BIHAR_AUDITOR)
+    trail.list(AccessRecordQuery(page_token=second.next_page_token), BIHAR_AUDITOR)
+    assert [(after, budget) for _, after, budget in store.asked] == [("", 0.5), ("", 0.5), ("", 0.5), ("-0001-ev", 0.5)]
+    assert store.asked[0][0].state_codes == ("10",)
 
 
 def test_no_update_or_delete_path_exists() -> None:
     from mrc_access.adapters import mongo_audit_records
 
     store_methods = {name for name in vars(mongo_audit_records.StoredAuditRecords) if not name.startswith("__")}
-    assert store_methods == {"add", "find", "ensure_indexes"}
+    assert store_methods == {"add", "page", "ensure_indexes"}
     assert {name for name in vars(AuditTrail) if not name.startswith("_")} == {"record", "list"}

@@ -7,10 +7,14 @@ from mrc.access.v1 import access_service_pb2 as pb
 from mrc_access.adapters.bearer_auth import InsufficientScope, InvalidBearerToken
 from mrc_access.domain.partner import PartnerKind
 from mrc_access.entrypoints.grpc_api import AccessServicer
+from mrc_access.entrypoints.http_api import audit_listings
 from mrc_access.service_layer.administration import CreateClient, CreatePartner
-from mrc_kernel.errors import InvalidArgument
+from mrc_kernel.errors import InvalidArgument, NotFound, RateLimited, Unavailable
 from mrc_kernel.roles import Role
-from tests.unit.access.fakes import Platform, access_record
+from mrc_plumbing.auth.guard import CallerGuard
+from mrc_plumbing.auth.rate_limit import SlidingWindowLimiter, WindowRule
+from mrc_plumbing.events import EventDecoder
+from tests.unit.access.fakes import OPERATOR, Platform, access_record
 
 
 class FakeContext:
@@ -21,6 +25,9 @@ class FakeContext:
 
     def invocation_metadata(self) -> tuple[tuple[str, str], ...]:
         return self.metadata
+
+    def peer(self) -> str:
+        return "ipv4:198.51.100.7:50123"
 
 
 def servicer(platform: Platform) -> AccessServicer:
@@ -81,7 +88,10 @@ def test_calls_need_a_token_with_the_right_scope() -> None:
             FakeContext([("authorization", "Bearer nope")]),  # type: ignore[arg-type]
         )
     with pytest.raises(InsufficientScope):
-        api.ListAccessRecords(pb.ListAccessRecordsRequest(), as_operator(platform))  # type: ignore[arg-type]
+        api.ListAccessRecords(
+            pb.ListAccessRecordsRequest(),
+            as_operator(platform, scope="partners:admin"),  # type: ignore[arg-type]
+        )
     with pytest.raises(InsufficientScope):
         api.GetPartner(
             pb.GetPartnerRequest(partner_id="operators"),
@@ -94,16 +104,57 @@ def test_access_records_page_over_grpc() -> None:
     for n in range(3):
         platform.audit_trail.record(access_record(n))
     auditors = platform.administration.create_partner(
-        CreatePartner("Audit cell", PartnerKind.AUDITOR, (), (), "", caller_partner_id="operators")
+        CreatePartner("Audit cell", PartnerKind.AUDITOR, (), (), "", caller_partner_id="operators"), OPERATOR
     ).partner
-    issued = platform.administration.create_client(CreateClient(auditors.partner_id, (Role.AUDITOR,)))
+    issued = platform.administration.create_client(CreateClient(auditors.partner_id, (Role.AUDITOR,)), OPERATOR)
     token = platform.tokens.issue(issued.client.client_id, issued.client_secret).access_token
     context = FakeContext([("authorization", f"Bearer {token}")])
     api = servicer(platform)
     first = api.ListAccessRecords(pb.ListAccessRecordsRequest(resource_id="w-1", page_size=2), context)  # type: ignore[arg-type]
-    assert [r.request_id for r in first.records] == ["r-2", "r-1"]
+    assert [r.request_id for r in first.records] == ["r-2", "r-0"]  # r-0 and r-1 share an instant
     rest = api.ListAccessRecords(
         pb.ListAccessRecordsRequest(resource_id="w-1", page_size=2, page_token=first.next_page_token),
         context,  # type: ignore[arg-type]
     )
-    assert [r.request_id for r in rest.records] == ["r-0"] and rest.next_page_token == ""
+    assert [r.request_id for r in rest.records] == ["r-1"] and rest.next_page_token == ""
+
+
+def test_grpc_callers_are_limited_and_their_address_recorded() -> None:
+    platform = Platform()
+    guard = CallerGuard(
+        SlidingWindowLimiter("client", WindowRule(1000, 60)),
+        failures_per_address=SlidingWindowLimiter("failures", WindowRule(2, 60)),
+    )
+    api = AccessServicer(platform.administration, platform.audit_trail, platform.verifier, guard=guard)
+    platform.partners.audited.clear()
+    request = pb.CreatePartnerRequest(name="Kiln Co", kind=access_pb2.PARTNER_KIND_CSO, state_codes=["10"])
+    api.CreatePartner(request, as_operator(platform))  # type: ignore[arg-type]
+    [event] = platform.partners.audited
+    assert EventDecoder().decode(event).remote_address == "198.51.100.7"  # type: ignore[attr-defined]
+    for _ in range(2):
+        with pytest.raises(InvalidBearerToken):
+            api.GetPartner(pb.GetPartnerRequest(partner_id="operators"), FakeContext([("authorization", "Bearer x")]))  # type: ignore[arg-type]
+    with pytest.raises(RateLimited):
+        api.GetPartner(pb.GetPartnerRequest(partner_id="operators"), as_operator(platform))  # type: ignore[arg-type]
+
+
+def test_a_missing_partner_is_not_named_back() -> None:
+    platform = Platform()
+    with pytest.raises(NotFound) as raised:
+        servicer(platform).GetPartner(pb.GetPartnerRequest(partner_id="x" * 5000), as_operator(platform))  # type: ignore[arg-type]
+    assert "xxx" not in raised.value.detail
+
+
+def test_grpc_audit_listings_share_the_concurrency_cap() -> None:
+    platform = Platform()
+    listings = audit_listings(total=1, per_caller=1)
+    api = AccessServicer(platform.administration, platform.audit_trail, platform.verifier, listings=listings)
+    auditors = platform.administration.create_partner(
+        CreatePartner("Audit cell", PartnerKind.AUDITOR, (), (), "", caller_partner_id="operators"), OPERATOR
+    ).partner
+    issued = platform.administration.create_client(CreateClient(auditors.partner_id, (Role.AUDITOR,)), OPERATOR)
+    token = platform.tokens.issue(issued.client.client_id, issued.client_secret).access_token
+    context = FakeContext([("authorization", f"Bearer {token}")])
+    with listings.slot("someone listing over REST"), pytest.raises(Unavailable):
+        api.ListAccessRecords(pb.ListAccessRecordsRequest(), context)  # type: ignore[arg-type]
+    assert api.ListAccessRecords(pb.ListAccessRecordsRequest(), context).next_page_token == ""  # type: ignore[arg-type]

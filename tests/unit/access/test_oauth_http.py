@@ -4,7 +4,7 @@ import jwt
 import pytest
 
 from mrc_kernel import claims
-from tests.unit.access.fakes import OPERATOR_ID, OPERATOR_SECRET, Platform
+from tests.unit.access.fakes import OPERATOR, OPERATOR_ID, OPERATOR_SECRET, Platform
 from tests.unit.access.http_client import basic, http_client
 
 FORM = {"grant_type": "client_credentials"}
@@ -59,7 +59,7 @@ def test_failed_client_authentication_is_invalid_client_401(headers: dict[str, s
 
 def test_a_revoked_client_is_invalid_client() -> None:
     platform = Platform()
-    platform.administration.revoke_client(OPERATOR_ID)
+    platform.administration.revoke_client(OPERATOR_ID, OPERATOR)
     response = http_client(platform).post("/oauth2/token", data=FORM, headers=basic())
     assert (response.status_code, response.json()["error"]) == (401, "invalid_client")
 

@@ -8,7 +8,7 @@ from mrc_access.domain.partner import Partner, PartnerKind, PartnerRegistered
 from mrc_access.service_layer.administration import CreateClient, CreatePartner
 from mrc_kernel.errors import IdempotencyKeyReused, InvalidArgument, NotFound
 from mrc_kernel.roles import Role
-from tests.unit.access.fakes import Platform
+from tests.unit.access.fakes import OPERATOR, Platform
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 BIHAR, PATNA, ARARIA = "10", "212", "188"
@@ -137,35 +137,37 @@ def create_partner(**overrides: object) -> CreatePartner:
 def test_partner_creation_is_idempotent_per_key() -> None:
     platform = Platform()
     events_before = len(platform.partners.outbox)
-    first = platform.administration.create_partner(create_partner())
-    again = platform.administration.create_partner(create_partner())
+    first = platform.administration.create_partner(create_partner(), OPERATOR)
+    again = platform.administration.create_partner(create_partner(), OPERATOR)
     assert first.created and not again.created
     assert again.partner.partner_id == first.partner.partner_id
     assert len(platform.partners.outbox) == events_before + 1
     with pytest.raises(IdempotencyKeyReused):
-        platform.administration.create_partner(create_partner(name="Someone else"))
-    other_caller = platform.administration.create_partner(create_partner(caller_partner_id="ops-2"))
+        platform.administration.create_partner(create_partner(name="Someone else"), OPERATOR)
+    other_caller = platform.administration.create_partner(create_partner(caller_partner_id="ops-2"), OPERATOR)
     assert other_caller.created
 
 
 def test_client_creation_returns_the_secret_once_and_stores_only_its_hash() -> None:
     platform = Platform()
-    p = platform.administration.create_partner(create_partner()).partner
-    issued = platform.administration.create_client(CreateClient(p.partner_id, (Role.CASEWORKER,)))
+    p = platform.administration.create_partner(create_partner(), OPERATOR).partner
+    issued = platform.administration.create_client(CreateClient(p.partner_id, (Role.CASEWORKER,)), OPERATOR)
     stored = platform.clients.clients[issued.client.client_id]
     assert issued.client_secret not in stored.secret_hash
     assert stored.secret_hash.startswith("scrypt$")
     assert isinstance(platform.clients.outbox[-1], ClientIssued)
     with pytest.raises(NotFound):
-        platform.administration.create_client(CreateClient("nope", (Role.CASEWORKER,)))
+        platform.administration.create_client(CreateClient("nope", (Role.CASEWORKER,)), OPERATOR)
 
 
 def test_revoking_twice_publishes_once() -> None:
     platform = Platform()
-    p = platform.administration.create_partner(create_partner()).partner
-    client_id = platform.administration.create_client(CreateClient(p.partner_id, (Role.CASEWORKER,))).client.client_id
-    first = platform.administration.revoke_client(client_id)
-    second = platform.administration.revoke_client(client_id)
+    p = platform.administration.create_partner(create_partner(), OPERATOR).partner
+    client_id = platform.administration.create_client(
+        CreateClient(p.partner_id, (Role.CASEWORKER,)), OPERATOR
+    ).client.client_id
+    first = platform.administration.revoke_client(client_id, OPERATOR)
+    second = platform.administration.revoke_client(client_id, OPERATOR)
     assert first.revoked and second.revoked
     assert sum(isinstance(e, ClientRevoked) for e in platform.clients.outbox) == 1
 

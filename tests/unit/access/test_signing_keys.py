@@ -5,7 +5,7 @@ import json
 import jwt
 
 from mrc_access.domain.signing_key import SigningKey, key_id, published_keys
-from tests.unit.access.fakes import GRACE, START, Platform
+from tests.unit.access.fakes import GRACE, OPERATOR, START, Platform
 
 
 def test_jwk_is_a_p256_signature_key_named_by_its_thumbprint() -> None:
@@ -30,7 +30,7 @@ def test_rotation_keeps_the_old_key_published_for_the_grace_period() -> None:
     old = platform.key_ring.signing_key()
     old_token = platform.operator_token()
     platform.clock.advance(60)
-    new = platform.key_ring.rotate()
+    new = platform.key_ring.rotate(OPERATOR)
     assert platform.key_ring.signing_key().kid == new.kid
     assert [k["kid"] for k in platform.key_ring.public_jwks()["keys"]] == [new.kid, old.kid]
     assert jwt.get_unverified_header(platform.operator_token())["kid"] == new.kid

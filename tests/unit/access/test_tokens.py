@@ -7,7 +7,7 @@ from mrc_access.service_layer.administration import CreateClient, CreatePartner
 from mrc_access.service_layer.tokens import InvalidClient, InvalidScope, InvalidTarget
 from mrc_kernel import claims
 from mrc_kernel.roles import Role, Scope, scopes_for
-from tests.unit.access.fakes import OPERATOR_ID, OPERATOR_SECRET, START, TTL_SECONDS, Platform
+from tests.unit.access.fakes import OPERATOR, OPERATOR_ID, OPERATOR_SECRET, START, TTL_SECONDS, Platform
 
 
 def decode_unverified(token: str) -> dict[str, object]:
@@ -24,9 +24,10 @@ def employer_client(platform: Platform) -> tuple[str, str]:
             district_codes=("212",),
             employer_id="emp-42",
             caller_partner_id="operators",
-        )
+        ),
+        OPERATOR,
     ).partner
-    issued = platform.administration.create_client(CreateClient(partner.partner_id, (Role.EMPLOYER,)))
+    issued = platform.administration.create_client(CreateClient(partner.partner_id, (Role.EMPLOYER,)), OPERATOR)
     return issued.client.client_id, issued.client_secret
 
 
@@ -87,7 +88,7 @@ def test_wrong_secret_unknown_or_revoked_client_is_invalid_client() -> None:
         platform.tokens.issue(client_id, secret + "x")
     with pytest.raises(InvalidClient):
         platform.tokens.issue("nobody", secret)
-    platform.administration.revoke_client(client_id)
+    platform.administration.revoke_client(client_id, OPERATOR)
     with pytest.raises(InvalidClient):
         platform.tokens.issue(client_id, secret)
 
@@ -97,8 +98,9 @@ def test_verifier_accepts_a_fresh_token_and_reports_its_scopes() -> None:
     caller = platform.verifier.verify_authorization(f"Bearer {platform.operator_token()}")
     assert caller.client_id == OPERATOR_ID and caller.partner_id == "operators"
     caller.require(Scope.PARTNERS_ADMIN)
+    caller.require(Scope.AUDIT_READ)
     with pytest.raises(InsufficientScope):
-        caller.require(Scope.AUDIT_READ)
+        caller.require(Scope.WORKERS_READ)
 
 
 def test_expiry_and_not_before_allow_thirty_seconds_of_skew() -> None:
@@ -122,7 +124,7 @@ def test_token_for_other_services_only_is_refused_here() -> None:
 def test_token_of_a_revoked_client_is_refused() -> None:
     platform = Platform()
     token = platform.operator_token()
-    platform.administration.revoke_client(OPERATOR_ID)
+    platform.administration.revoke_client(OPERATOR_ID, OPERATOR)
     with pytest.raises(InvalidBearerToken, match="revoked"):
         platform.verifier.verify(token)
 

@@ -1,159 +1,234 @@
-"""In-memory stand-ins for the grievance ports, callers, and a valid command to vary."""
+"""The grievance service on the in-memory store with its real adapters and the real field cipher; fakes only for
+the other services (registry, employer) and the audit trail, and a clock the tests move by hand."""
 
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import os
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from mrc.audit.v1 import audit_pb2
-from mrc_grievance.domain.grievance import DomainEvent, Grievance, GrievanceCategory, IntakeChannel, Place
-from mrc_grievance.service_layer.filing import FileGrievance, FilingService
-from mrc_grievance.service_layer.ports import Audit, GrievanceRepository, WorkerGrievances
-from mrc_grievance.service_layer.worker_events import WorkerEventsService
-from mrc_kernel.errors import IdempotencyKeyReused
+from mrc_grievance.adapters.crypto_sealer import CryptoSealer
+from mrc_grievance.adapters.mongo_repository import (
+    StoredCases,
+    StoredErasedWorkers,
+    StoredReferences,
+    StoredReplays,
+    StoredTraces,
+    StoredWork,
+)
+from mrc_grievance.domain.reports import ScryptParameters
+from mrc_grievance.domain.vocabulary import Category, IntakeChannel
+from mrc_grievance.service_layer.background import CaseWork, RegistryEvents, SlaTimer
+from mrc_grievance.service_layer.cases import CaseService
+from mrc_grievance.service_layer.intake import FileCase, IntakeLine, IntakeService
+from mrc_grievance.service_layer.parties import Parties, PersonInput, RespondentInput, SubjectInput
+from mrc_grievance.service_layer.ports import (
+    EmployerCheck,
+    Forwarded,
+    MigrationEpisodeRef,
+    WorkerCheck,
+)
+from mrc_grievance.service_layer.protection import Protection
+from mrc_grievance.service_layer.reports import ReportService
+from mrc_grievance.service_layer.statistics import StatisticsService
+from mrc_grievance.service_layer.traces import TraceService
+from mrc_kernel.caller import Caller
+from mrc_kernel.errors import Unavailable
 from mrc_kernel.events import Event
+from mrc_kernel.idempotency import IdDeriver
+from mrc_kernel.place import Place
 from mrc_kernel.roles import Role
-from mrc_plumbing.crypto import FieldCipher, InMemoryDataKeyStore, KeyRing, MasterKeys
+from mrc_plumbing.crypto import BlindIndexer, Crypto, FieldCipher, InMemoryDataKeyStore, KeyRing, MasterKeys
 from mrc_plumbing.events import EventDecoder
+from mrc_plumbing.store import OUTBOX_FIELD
+from mrc_plumbing.store.memory import InMemoryStore
 from tests.support.auth import RecordingAudit, caller_for
 
-NOW = datetime(2025, 3, 14, 9, 30, 0, 123000, tzinfo=UTC)
-# Bihar / Araria / Araria sub-district: a valid LGD triple.
-ARARIA = Place(state_code="10", district_code="188", subdistrict_code="1116", village_name="Kusiyargaon")
+NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+# Bihar / Patna / Phulwari: a valid LGD triple.
+PATNA = Place(state_code="10", district_code="212", subdistrict_code="1415", village_name="Phulwari")
+CHENNAI = Place(state_code="33", district_code="568")
+CHEAP_SCRYPT = ScryptParameters(log2_n=10, r=8, p=1)
+INTAKE_SECRET = b"s" * 32
 
-HELPLINE = caller_for(Role.HELPLINE_AGENT, partner_id="partner-a")
-CASEWORKER = caller_for(Role.CASEWORKER, partner_id="partner-a")
-# Caseworkers limited to Bihar, to Araria district, and to Maharashtra (state 27).
-IN_BIHAR = caller_for(Role.CASEWORKER, partner_id="partner-b", states={"10"})
-IN_ARARIA = caller_for(Role.CASEWORKER, partner_id="partner-b", states={"10"}, districts={"188"})
-IN_MAHARASHTRA = caller_for(Role.CASEWORKER, partner_id="partner-c", states={"27"})
+HELPLINE = caller_for(Role.HELPLINE_AGENT, partner_id="partner-a", client_id="helpline-a")
+CASEWORKER = caller_for(Role.CASEWORKER, partner_id="partner-a", client_id="caseworker-a")
+SUPERVISOR = caller_for(Role.SUPERVISOR, partner_id="partner-a", client_id="supervisor-a")
+OTHER_CSO = caller_for(Role.CASEWORKER, partner_id="partner-b", client_id="caseworker-b")
+OTHER_CSO_COLLEAGUE = caller_for(Role.CASEWORKER, partner_id="partner-b", client_id="caseworker-b2")
+AHTU = caller_for(Role.CASEWORKER, partner_id="partner-ahtu", client_id="ahtu-officer")
+IN_MAHARASHTRA = caller_for(Role.CASEWORKER, partner_id="partner-a", client_id="caseworker-mh", states={"27"})
+EMPLOYER = caller_for(Role.EMPLOYER, partner_id="brick-co", employer_id="employer-7")
+PUBLIC = caller_for(Role.PUBLIC, partner_id="partner-a", client_id="public-web")
+FORWARDED = Forwarded("Bearer test-token", "req-1")
 
 
-class FakeGrievanceRepository:
-    def __init__(self) -> None:
-        self.grievances: dict[str, Grievance] = {}
-        self.keys: dict[str, tuple[str, str]] = {}  # idempotency key -> (fingerprint, grievance id)
-        self.events: list[DomainEvent] = []  # what would have gone into the outbox
-        self.envelopes: list[Event] = []  # the extra envelopes (audit) stored with the writes
-        self.erased: dict[str, datetime] = {}  # tombstones: worker id -> when
-        self.lookups = 0
-        self.writes_with_events = 0
-        # Runs just before grievances are re-keyed: another consumer's work landing in between (a race).
-        self.before_rekey: Callable[[], None] | None = None
-        self.fail_on_anonymise = False  # a crash between two writes
+class Clock:
+    def __init__(self, start: datetime = NOW) -> None:
+        self.now = start
 
-    def add(
-        self,
-        grievance: Grievance,
-        *,
-        idempotency_key: str,
-        fingerprint: str,
-        extra_events: Sequence[Event] = (),
-    ) -> tuple[Grievance, bool]:
-        if idempotency_key in self.keys:
-            first_fingerprint, grievance_id = self.keys[idempotency_key]
-            if first_fingerprint != fingerprint:
-                raise IdempotencyKeyReused("this Idempotency-Key was already used for a different request")
-            grievance.pending_events.clear()
-            return self.grievances[grievance_id], False
-        self.events.extend(grievance.pending_events)
-        self.envelopes.extend(extra_events)
-        self.writes_with_events += 1  # the store tells the outbox relay about each of these
-        grievance.pending_events.clear()
-        self.grievances[grievance.grievance_id] = grievance
-        self.keys[idempotency_key] = (fingerprint, grievance.grievance_id)
-        return grievance, True
+    def __call__(self) -> datetime:
+        return self.now
 
-    def get(self, grievance_id: str) -> Grievance | None:
-        self.lookups += 1
-        return self.grievances.get(grievance_id)
+    def advance(self, by: timedelta) -> datetime:
+        self.now += by
+        return self.now
 
-    def anonymise_worker(self, worker_id: str, summary: str) -> int:
-        if self.fail_on_anonymise:
-            raise ConnectionError("store went away")
-        about = [g for g in self.grievances.values() if worker_id and g.worker_id == worker_id]
-        for g in about:
-            self.grievances[g.grievance_id] = dataclasses.replace(g, worker_id="", summary=summary)
-        return len(about)
 
-    def rekey_worker(self, merged_worker_id: str, surviving_worker_id: str) -> int:
-        if self.before_rekey is not None:
-            run, self.before_rekey = self.before_rekey, None
-            run()
-        about = [g for g in self.grievances.values() if merged_worker_id and g.worker_id == merged_worker_id]
-        for g in about:
-            self.grievances[g.grievance_id] = dataclasses.replace(g, worker_id=surviving_worker_id)
-        return len(about)
+@dataclass
+class FakeWorkers:
+    """The registry as the grievance service sees it: which workers each partner may follow up."""
 
-    def remember_erased(self, worker_id: str, *, at: datetime) -> bool:
-        if worker_id in self.erased:
-            return False
-        self.erased[worker_id] = at
-        return True
+    visible: dict[str, set[str]] = field(default_factory=lambda: {"worker-1": {"partner-a"}})
+    episodes: dict[str, list[MigrationEpisodeRef]] = field(default_factory=dict)
+    down: bool = False
+    calls: list[tuple[str, str, Forwarded]] = field(default_factory=list)
 
-    def is_erased(self, worker_id: str) -> bool:
-        return worker_id in self.erased
+    def check_worker(self, worker_id: str, caller: Caller, forwarded: Forwarded) -> WorkerCheck:
+        self.calls.append((worker_id, caller.client_id, forwarded))
+        if self.down:
+            raise Unavailable("the registry cannot be reached; retry later")
+        if Role.HELPLINE_AGENT in caller.roles and len(caller.roles) == 1:
+            return WorkerCheck.NOT_PERMITTED  # no workers:read
+        return WorkerCheck.FOUND if caller.partner_id in self.visible.get(worker_id, set()) else WorkerCheck.NOT_FOUND
 
-    def audit_messages(self) -> list[audit_pb2.DataAccessed]:
+    def migration_episodes(self, worker_id: str, caller: Caller, forwarded: Forwarded) -> list[MigrationEpisodeRef]:
+        return list(self.episodes.get(worker_id, []))
+
+
+@dataclass
+class FakeEmployers:
+    known: set[str] = field(default_factory=lambda: {"employer-7", "employer-8"})
+    down: bool = False
+
+    def check_employer(self, employer_id: str, caller: Caller, forwarded: Forwarded) -> EmployerCheck:
+        if self.down:
+            raise Unavailable("the employer service cannot be reached; retry later")
+        return EmployerCheck.FOUND if employer_id in self.known else EmployerCheck.NOT_FOUND
+
+
+def crypto() -> Crypto:
+    keyring = KeyRing(InMemoryDataKeyStore(), MasterKeys({"m1": os.urandom(32)}, "m1"))
+    return Crypto(keyring, FieldCipher(keyring), BlindIndexer(os.urandom(32)), IdDeriver(os.urandom(32)))
+
+
+class Grievances:
+    """Everything the API process and the worker wire together, on one in-memory store."""
+
+    def __init__(self, *, sla_scale: float = 1.0) -> None:
+        self.clock = Clock()
+        self.store = InMemoryStore()
+        self.crypto = crypto()
+        self.cases = StoredCases(self.store)
+        self.cases.ensure_indexes()
+        self.traces = StoredTraces(self.store)
+        self.references = StoredReferences(self.store)
+        self.work = StoredWork(self.store)
+        self.erased = StoredErasedWorkers(self.store)
+        self.replays = StoredReplays(self.store)
+        self.audit = RecordingAudit(service="grievance")
+        self.protection = Protection(CryptoSealer(self.crypto))
+        self.workers = FakeWorkers()
+        self.employers = FakeEmployers()
+        parties = Parties(self.protection, self.workers, self.employers)
+        ids = self.crypto.ids
+        self.case_service = CaseService(self.cases, self.audit, self.protection, parties, ids, clock=self.clock)
+        self.intake = IntakeService(
+            self.cases,
+            self.references,
+            self.audit,
+            self.protection,
+            parties,
+            ids,
+            self.replays,
+            line=IntakeLine((INTAKE_SECRET,), "partner-a", PATNA),
+            sla_scale=sla_scale,
+            code_parameters=CHEAP_SCRYPT,
+            clock=self.clock,
+        )
+        self.reports = ReportService(self.cases, self.references, self.audit, self.protection, ids, clock=self.clock)
+        self.trace_service = TraceService(
+            self.traces,
+            self.case_service.access,
+            self.audit,
+            self.protection,
+            parties,
+            self.workers,
+            ids,
+            clock=self.clock,
+        )
+        self.statistics = StatisticsService(self.cases, min_cell_size=5)
+        self.case_work = CaseWork(self.cases, self.traces, self.work, self.erased, self.protection, clock=self.clock)
+        self.registry_events = RegistryEvents(self.cases, self.traces, self.work, self.erased, clock=self.clock)
+        self.sla_timer = SlaTimer(self.cases, self.work, recheck_seconds=3.0)
+
+    # -- helpers ------------------------------------------------------------------------------------------
+
+    def file(self, caller: Caller = HELPLINE, **overrides: Any) -> str:
+        return self.intake.file(command(**overrides), caller, FORWARDED).view.case.grievance_id
+
+    def raw(self, collection: str, document_id: str) -> dict[str, Any]:
+        return dict(self.store.collection(collection).documents[document_id])
+
+    def outbox(self, collection: str = "grievances") -> list[Event]:
+        return [
+            Event.from_document(stored)
+            for doc in self.store.collection(collection).documents.values()
+            for stored in doc.get(OUTBOX_FIELD, [])
+        ]
+
+    def published(self, type_suffix: str = "", collection: str = "grievances") -> list[Any]:
         decoder = EventDecoder()
-        messages = [decoder.decode(e) for e in self.envelopes]
-        assert all(isinstance(m, audit_pb2.DataAccessed) for m in messages)
-        return messages  # type: ignore[return-value]
+        return [
+            decoder.decode(e) for e in self.outbox(collection) if e.type.endswith(type_suffix) and "audit" not in e.type
+        ]
+
+    def audit_messages(self, collection: str = "grievances") -> list[audit_pb2.DataAccessed]:
+        return [
+            audit_pb2.DataAccessed.FromString(e.data)
+            for e in self.outbox(collection)
+            if e.type == "mrc.audit.v1.DataAccessed"
+        ]
 
 
-class FakeCipher:
-    """A stand-in for the field cipher: reversible, visibly not plaintext, bound to its field like the real one."""
-
-    def __init__(self) -> None:
-        self.encrypted: list[tuple[str, str]] = []  # (state code, field) of every call
-
-    def encrypt(self, state_code: str, field: str, plaintext: str) -> str:
-        self.encrypted.append((state_code, field))
-        return f"fake:{state_code}:{field}:{plaintext.encode().hex()}" if plaintext else plaintext
-
-    def decrypt(self, field: str, token: str) -> str:
-        if not token:
-            return token
-        prefix, _state, token_field, payload = token.split(":")
-        assert (prefix, token_field) == ("fake", field), "token from another field"
-        return bytes.fromhex(payload).decode()
-
-
-def real_cipher() -> FieldCipher:
-    """The platform's own cipher, over an in-memory key store."""
-    return FieldCipher(KeyRing(InMemoryDataKeyStore(), MasterKeys({"m1": os.urandom(32)}, "m1")))
-
-
-def make_service() -> tuple[FilingService, FakeGrievanceRepository, RecordingAudit]:
-    repository = FakeGrievanceRepository()
-    audit = RecordingAudit(service="grievance")
-    ids = itertools.count(1)
-    # Typed as the ports so a fake that drifts from the Protocol shows up in review and in mypy.
-    port: GrievanceRepository = repository
-    trail: Audit = audit
-    service = FilingService(port, trail, clock=lambda: NOW, new_id=lambda: f"id-{next(ids)}")
-    return service, repository, audit
-
-
-def make_worker_events(repository: FakeGrievanceRepository) -> WorkerEventsService:
-    """The consumer's use case over the same store as the filing service."""
-    port: WorkerGrievances = repository
-    return WorkerEventsService(port, clock=lambda: NOW)
-
-
-def command(**overrides: object) -> FileGrievance:
-    values: dict[str, object] = {
-        "worker_id": "worker-1",
-        "category": GrievanceCategory.WAGE_THEFT,
+def command(**overrides: Any) -> FileCase:
+    values: dict[str, Any] = {
+        "category": Category.WAGE_THEFT,
         "channel": IntakeChannel.HELPLINE,
         "summary": "Contractor has not paid wages for six weeks.",
-        "location": ARARIA,
-        "employer_id": "employer-7",
-        "anonymous": False,
+        "location": PATNA,
+        "subject": SubjectInput(person=PersonInput(name="Sunita Devi", age=31, gender="female", phone="98765 43210")),
+        "respondent": RespondentInput(employer_id="employer-7"),
         "idempotency_key": "key-1",
     }
     values.update(overrides)
-    return FileGrievance(**values)  # type: ignore[arg-type]
+    return FileCase(**values)
+
+
+def purpose(caller: Caller, value: str) -> Caller:
+    return dataclasses.replace(caller, purpose=value)
+
+
+def contains_text(value: object, texts: Iterable[str]) -> list[str]:
+    """Which of `texts` appear anywhere in a stored value (strings, bytes, nested)."""
+    found: list[str] = []
+    for text in texts:
+        if _contains(value, text):
+            found.append(text)
+    return found
+
+
+def _contains(value: object, text: str) -> bool:
+    if isinstance(value, str):
+        return text in value
+    if isinstance(value, bytes):
+        return text.encode() in value
+    if isinstance(value, dict):
+        return any(_contains(v, text) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_contains(v, text) for v in value)
+    return False

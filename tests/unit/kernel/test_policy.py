@@ -25,7 +25,8 @@ DISTRICTS = {"10": ["188", "212"], "27": ["490"], "32": ["595"]}
 ALL_DISTRICTS = [d for ds in DISTRICTS.values() for d in ds]
 PLACES = [(s, d) for s, ds in DISTRICTS.items() for d in ds]
 
-# (acts for a partner, record in its geography, relation) -> allowed. Relation: "owner", "granted"
+# (acts for a partner, record in its geography, relation) -> allowed, for callers not bound to an employer
+# organisation (those are checked first, by `bound_elsewhere`). Relation: "owner", "granted"
 # (a grant admits the partner for the declared purpose), "other purpose" (admitted, not for this
 # purpose), "none".
 REFERENCE: dict[tuple[bool, bool, str], Refusal | None] = {}
@@ -53,6 +54,7 @@ def callers(draw: st.DrawFn) -> Caller:
         scopes=scopes_for(roles),
         states=frozenset(draw(st.sets(st.sampled_from(STATES), max_size=2))),
         districts=frozenset(draw(st.sets(st.sampled_from(ALL_DISTRICTS), max_size=2))),
+        employer_id=draw(st.sampled_from(["", "", "org-1", "org-2"])),
     )
 
 
@@ -68,7 +70,14 @@ records = st.builds(
     places=st.lists(st.sampled_from(PLACES), max_size=2).map(tuple),
     owner_partner_id=st.sampled_from(["", *PARTNERS]),
     grants=st.lists(grants, max_size=3).map(tuple),
+    organisation_id=st.sampled_from(["", "org-1", "org-2"]),
 )
+
+
+def bound_elsewhere(caller: Caller, record: Protected) -> bool:
+    """An employer partner's client, or one whose token names an organisation, that is not this record's."""
+    bound = caller.partner_kind == "employer" or caller.employer_id != ""
+    return bound and (caller.employer_id == "" or caller.employer_id != record.organisation_id)
 
 
 def in_geography(caller: Caller, record: Protected) -> bool:
@@ -100,6 +109,8 @@ def relation(caller: Caller, record: Protected, purpose: Purpose) -> str:
 @given(callers(), records, st.sampled_from(list(Purpose)))
 def test_the_policy_agrees_with_the_reference_table(caller: Caller, record: Protected, purpose: Purpose) -> None:
     expected = REFERENCE[(bool(caller.partner_id), in_geography(caller, record), relation(caller, record, purpose))]
+    if caller.partner_id and bound_elsewhere(caller, record):
+        expected = Refusal.OTHER_ORGANISATION
 
     decision = decide(caller, record, purpose)
 
@@ -114,8 +125,10 @@ def test_the_policy_agrees_with_the_reference_table(caller: Caller, record: Prot
 @settings(max_examples=500, deadline=None)
 @given(callers(), records)
 def test_an_owner_in_geography_may_use_its_record_for_every_purpose(caller: Caller, record: Protected) -> None:
-    owned = replace(record, owner_partner_id=caller.partner_id or "p-a")
+    owned = replace(record, owner_partner_id=caller.partner_id or "p-a", organisation_id=caller.employer_id)
     caller = replace(caller, partner_id=owned.owner_partner_id, states=frozenset(), districts=frozenset())
+    if caller.partner_kind == "employer" and not caller.employer_id:
+        caller = replace(caller, partner_kind="cso")
 
     assert decide(caller, owned, Purpose.REGISTRATION).purposes == EVERY_PURPOSE
 

@@ -1,8 +1,15 @@
+from typing import Annotated
+
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, ConfigDict
 
+from mrc_kernel.caller import Caller
 from mrc_kernel.errors import InvalidArgument, NotFound
+from mrc_kernel.roles import Scope
+from mrc_plumbing.auth.http import HttpAuth
+from mrc_plumbing.auth.rate_limit import RateLimiter
 from mrc_plumbing.http_app import PROBLEM_CONTENT_TYPE, create_http_app
+from tests.support.auth import role_tokens
 
 
 class Body(BaseModel):
@@ -93,3 +100,77 @@ def test_health_readiness_and_metrics() -> None:
 
 def test_request_id_is_echoed() -> None:
     assert _client().get("/healthz", headers={"x-request-id": "abc"}).headers["x-request-id"] == "abc"
+
+
+PROBLEM_STATUSES = {"401", "403", "404", "409", "413", "422", "429", "503"}
+
+
+def _secured_app() -> TestClient:
+    auth = HttpAuth(role_tokens(), RateLimiter(0, 1))
+    app = create_http_app(service="test", title="Test", token_url="http://access.example/oauth2/token")
+
+    def read(thing_id: str, caller: Annotated[Caller, auth.requires(Scope.WORKERS_READ)]) -> dict[str, str]:
+        return {"id": thing_id}
+
+    def public() -> dict[str, str]:
+        return {"ok": "yes"}
+
+    app.get("/v1/things/{thing_id}")(read)
+    app.get("/v1/public")(public)
+    return TestClient(app)
+
+
+def test_openapi_publishes_the_security_schemes_and_each_operations_scope() -> None:
+    document = _secured_app().get("/openapi.json").json()
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["bearerAuth"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": schemes["bearerAuth"]["description"],
+    }
+    flow = schemes["oauth2ClientCredentials"]["flows"]["clientCredentials"]
+    assert flow["tokenUrl"] == "http://access.example/oauth2/token"
+    assert "workers:read" in flow["scopes"]
+    secured = document["paths"]["/v1/things/{thing_id}"]["get"]
+    assert secured["security"] == [{"bearerAuth": []}, {"oauth2ClientCredentials": ["workers:read"]}]
+    assert "security" not in document["paths"]["/v1/public"]["get"]
+
+
+def test_openapi_publishes_the_problem_responses() -> None:
+    document = _secured_app().get("/openapi.json").json()
+    assert set(document["components"]["schemas"]["Problem"]["required"]) == {"type", "title", "status"}
+    secured = document["paths"]["/v1/things/{thing_id}"]["get"]["responses"]
+    assert set(secured) >= PROBLEM_STATUSES
+    for status in PROBLEM_STATUSES:
+        content = secured[status]["content"]
+        assert list(content) == [PROBLEM_CONTENT_TYPE]
+        assert content[PROBLEM_CONTENT_TYPE]["schema"] == {"$ref": "#/components/schemas/Problem"}
+    assert "Retry-After" in secured["429"]["headers"]
+    public = document["paths"]["/v1/public"]["get"]["responses"]
+    assert {"413", "422", "429", "503"} <= set(public)
+    assert "HTTPValidationError" not in str(document["paths"])
+
+
+def test_problem_documents_do_not_echo_the_input() -> None:
+    app = create_http_app(service="test", title="Test")
+
+    @app.get("/things/{thing_id}")
+    def get(thing_id: str) -> dict[str, str]:
+        raise NotFound(f"no thing {thing_id!r}")
+
+    @app.post("/things")
+    def create(body: dict[str, int]) -> dict[str, str]:
+        return {}
+
+    client = TestClient(app)
+    long_id = "x" * 4000
+    missing = client.get(f"/things/{long_id}")
+    assert missing.status_code == 404
+    assert "xxxx" not in missing.text
+    body = {"k" * 5000: "not a number"}
+    invalid = client.post("/things", json=body)
+    assert invalid.status_code == 422
+    assert "kkkk" not in invalid.text
+    huge_request_id = client.get("/things/1", headers={"X-Request-Id": "r" * 1000})
+    assert "rrrr" not in huge_request_id.headers["x-request-id"]

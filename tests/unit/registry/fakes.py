@@ -139,9 +139,12 @@ class WorkerStoreView:
 
     @property
     def outbox(self) -> list[Event]:
-        """Every envelope a write stored (domain and audit events), in the order written."""
+        """Every envelope a write stored (domain and audit events), in the order written.
+
+        A document's outbox keeps its entries in the order written, and the sort is stable: two events of one
+        document stamped in the same millisecond stay in order (their random ids would not)."""
         entries = [entry for doc in self._documents.values() for entry in doc.get(OUTBOX_FIELD, [])]
-        return [Event.from_document(entry) for entry in sorted(entries, key=lambda e: (e["time"], e["id"]))]
+        return [Event.from_document(entry) for entry in sorted(entries, key=lambda e: e["time"])]
 
     def envelopes(self, type_name: str) -> list[Event]:
         """Stored envelopes of one type, e.g. `mrc.registry.v1.WorkerRegistered`."""
@@ -225,7 +228,7 @@ class Registry:
         """Every envelope stored in the outboxes of one collection (`households`, `migration_episodes`)."""
         documents = self.store.collection(collection).scan()
         entries = [entry for doc in documents for entry in doc.get(OUTBOX_FIELD, [])]
-        return [Event.from_document(entry) for entry in sorted(entries, key=lambda e: (e["time"], e["id"]))]
+        return [Event.from_document(entry) for entry in sorted(entries, key=lambda e: e["time"])]
 
     def decoded(self, collection: str, type_name: str) -> list[Any]:
         """The messages of one type stored in a collection's outboxes, decoded."""

@@ -4,7 +4,8 @@ Every service describes a record as `Protected` (where it belongs, which partner
 partners a consent or a referral lets in, for which purposes) and asks `decide`. Use cases call it
 for REST and gRPC alike, so the two cannot disagree. The rules:
 
-1. The caller must act for a partner.
+1. The caller must act for a partner. A caller bound to an employer organisation (an employer partner's
+   client, `employer_id` in its token) reaches only the records of that organisation (`organisation_id`).
 2. The record must lie in the caller's geography (its states and districts; a caller without limits
    covers every place). A record with no place is covered only by a caller without limits.
 3. The caller's partner must hold the record (`owner_partner_id`: admitted for every purpose) or be
@@ -67,10 +68,13 @@ class Protected:
     places: tuple[Place, ...]
     owner_partner_id: str = ""
     grants: tuple[Grant, ...] = field(default_factory=tuple)
+    # The employer organisation the record is about, if any: the only one an employer's client may reach.
+    organisation_id: str = ""
 
 
 class Refusal(enum.StrEnum):
     NO_PARTNER = "the client acts for no partner"
+    OTHER_ORGANISATION = "the caller is bound to another employer organisation"
     OUTSIDE_GEOGRAPHY = "the record lies outside the caller's geography"
     NOT_GRANTED = "no consent or grant admits the caller's partner"
     PURPOSE_NOT_GRANTED = "the grants do not cover the declared purpose"
@@ -85,6 +89,14 @@ class Decision:
 
     def __bool__(self) -> bool:
         return self.allowed
+
+
+EMPLOYER_KIND = "employer"
+
+
+def bound_to_an_organisation(caller: Caller) -> bool:
+    """An employer's client acts for its own organisation only, whatever its grants say."""
+    return caller.partner_kind == EMPLOYER_KIND or bool(caller.employer_id)
 
 
 def covers(caller: Caller, places: Iterable[Place]) -> bool:
@@ -108,6 +120,8 @@ def admitted_purposes(caller: Caller, record: Protected) -> frozenset[Purpose]:
 def decide(caller: Caller, record: Protected, purpose: Purpose | str) -> Decision:
     if not caller.partner_id:
         return Decision(False, refusal=Refusal.NO_PARTNER)
+    if bound_to_an_organisation(caller) and (not caller.employer_id or record.organisation_id != caller.employer_id):
+        return Decision(False, refusal=Refusal.OTHER_ORGANISATION)
     if not covers(caller, record.places):
         return Decision(False, refusal=Refusal.OUTSIDE_GEOGRAPHY)
     purposes = admitted_purposes(caller, record)

@@ -27,10 +27,16 @@ class Scope(enum.StrEnum):
     WORKERS_ERASE = "workers:erase"
     CONSENT_WRITE = "consent:write"
     ELIGIBILITY_READ = "eligibility:read"
+    # Declaring facts, filing applications and recording deliveries for workers a partner follows up.
+    ELIGIBILITY_WRITE = "eligibility:write"
+    # Drafting, publishing and retiring scheme rule versions (the state's scheme catalogue).
+    SCHEMES_ADMIN = "schemes:admin"
     GRIEVANCES_READ = "grievances:read"
     GRIEVANCES_WRITE = "grievances:write"
     EMPLOYERS_READ = "employers:read"
     EMPLOYERS_WRITE = "employers:write"
+    # Recording what an employer did (wages paid, fees charged, findings) without administering employers.
+    COMPLIANCE_WRITE = "compliance:write"
     AGGREGATES_READ = "aggregates:read"
     AUDIT_READ = "audit:read"
     PARTNERS_ADMIN = "partners:admin"
@@ -41,24 +47,43 @@ _CASEWORKER = {
     Scope.WORKERS_WRITE,
     Scope.CONSENT_WRITE,
     Scope.ELIGIBILITY_READ,
+    Scope.ELIGIBILITY_WRITE,
     Scope.GRIEVANCES_READ,
     Scope.GRIEVANCES_WRITE,
     Scope.EMPLOYERS_READ,
+    Scope.COMPLIANCE_WRITE,
     Scope.AGGREGATES_READ,
 }
 
 SCOPES_BY_ROLE: dict[Role, frozenset[Scope]] = {
     Role.REGISTRAR: frozenset(
-        {Scope.WORKERS_READ, Scope.WORKERS_WRITE, Scope.CONSENT_WRITE, Scope.ELIGIBILITY_READ, Scope.EMPLOYERS_READ}
+        {
+            Scope.WORKERS_READ,
+            Scope.WORKERS_WRITE,
+            Scope.CONSENT_WRITE,
+            Scope.ELIGIBILITY_READ,
+            Scope.ELIGIBILITY_WRITE,
+            Scope.EMPLOYERS_READ,
+        }
     ),
     Role.CASEWORKER: frozenset(_CASEWORKER),
     Role.SUPERVISOR: frozenset(_CASEWORKER | {Scope.WORKERS_MERGE, Scope.WORKERS_ERASE}),
-    Role.HELPLINE_AGENT: frozenset({Scope.GRIEVANCES_READ, Scope.GRIEVANCES_WRITE, Scope.EMPLOYERS_READ}),
+    Role.HELPLINE_AGENT: frozenset(
+        {Scope.GRIEVANCES_READ, Scope.GRIEVANCES_WRITE, Scope.EMPLOYERS_READ, Scope.COMPLIANCE_WRITE}
+    ),
     # Employers write their own records; `employers:read` is limited to their own by data scope.
     Role.EMPLOYER: frozenset({Scope.EMPLOYERS_READ, Scope.EMPLOYERS_WRITE}),
     Role.AUDITOR: frozenset({Scope.AUDIT_READ, Scope.AGGREGATES_READ}),
+    # Operators read their cluster's audit trail (incidents, their own changes); it holds no personal fields.
     Role.OPERATOR: frozenset(
-        {Scope.PARTNERS_ADMIN, Scope.AGGREGATES_READ, Scope.EMPLOYERS_READ, Scope.EMPLOYERS_WRITE}
+        {
+            Scope.PARTNERS_ADMIN,
+            Scope.SCHEMES_ADMIN,
+            Scope.AUDIT_READ,
+            Scope.AGGREGATES_READ,
+            Scope.EMPLOYERS_READ,
+            Scope.EMPLOYERS_WRITE,
+        }
     ),
     Role.PUBLIC: frozenset({Scope.AGGREGATES_READ}),
 }

@@ -7,6 +7,8 @@ A store or broker outage is not an error of ours: it maps to 503 / UNAVAILABLE, 
 
 from __future__ import annotations
 
+import re
+
 import grpc
 
 from mrc_kernel.errors import DomainError, ErrorCode
@@ -53,3 +55,23 @@ def retry_after(error: DomainError) -> int | None:
     if error.code in (ErrorCode.RATE_LIMITED, ErrorCode.UNAVAILABLE):
         return int(getattr(error, "retry_after_seconds", 5))
     return None
+
+
+# What an error may say to a caller: input a caller sent (a 1 MiB id, say) must not come back in status
+# details, trailers or problem documents. Quoted values and long unbroken runs are elided, control
+# characters removed, and the whole capped.
+MAX_DETAIL_CHARACTERS = 512
+MAX_QUOTED_CHARACTERS = 64
+MAX_WORD_CHARACTERS = 128
+ELLIPSIS = "\u2026"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+_QUOTED = re.compile(f"'[^']{{{MAX_QUOTED_CHARACTERS + 1},}}'|\"[^\"]{{{MAX_QUOTED_CHARACTERS + 1},}}\"")
+_LONG_WORD = re.compile(f"\\S{{{MAX_WORD_CHARACTERS + 1},}}")
+
+
+def public_detail(text: str, limit: int = MAX_DETAIL_CHARACTERS) -> str:
+    """`text` made safe to send back: no control characters, no long echoed values, at most `limit` characters."""
+    cleaned = _CONTROL.sub(" ", text[: limit * 8])
+    cleaned = _QUOTED.sub(lambda m: m.group(0)[0] + ELLIPSIS + m.group(0)[0], cleaned)
+    cleaned = _LONG_WORD.sub(ELLIPSIS, cleaned)
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + ELLIPSIS

@@ -88,46 +88,76 @@ def subscribe(
     *,
     max_attempts: int = 3,
     retry_delay_seconds: float = 0.5,
+    concurrency: int = 1,
+    batch_size: int = 64,
+    batch_wait_seconds: float = 0.02,
 ) -> None:
-    """Route every event on `topic` to `handler` (a plain synchronous function run in a thread)."""
+    """Route every event on `topic` to `handler` (a plain synchronous function run in a thread).
+
+    With `concurrency` above 1, events are taken in batches (up to `batch_size`, waiting at most
+    `batch_wait_seconds` for a batch to fill) and the events of different record keys (aggregates) are
+    handled in up to `concurrency` threads at once, while the events of one key are handled one after
+    another in the order of the partition. A batch is acknowledged only when all of it was handled (or
+    dead-lettered), so a crash redelivers what was not: handlers stay idempotent either way. Use it only for
+    handlers whose effects on different keys are independent or version-checked.
+    """
+    if concurrency < 1:
+        raise ValueError("concurrency must be at least 1")
     source = app.topic(topic, key_serializer="raw", value_serializer="raw")
     dead_letters = app.topic(dead_letter_topic_name(app.conf.id), key_serializer="raw", value_serializer="raw")
 
-    async def consume(stream: Any) -> None:
-        async for record in stream.events():
-            message = record.message
-            headers = _headers_list(message.headers)
-            error = ""
-            try:
-                event = Event.from_kafka(message.topic, message.key, message.value, headers)
-            except (MalformedEvent, ValueError, UnicodeDecodeError) as exc:
-                error = f"malformed: {exc}"
-            else:
-                for attempt in range(1, max_attempts + 1):
-                    try:
-                        await asyncio.to_thread(handler, event)
-                        error = ""
-                        break
-                    except Exception as exc:
-                        error = f"{type(exc).__name__}: {exc}"
-                        log.warning(
-                            "event handler failed",
-                            extra={"event_id": event.id, "type": event.type, "attempt": attempt, "error": error},
-                        )
-                        await asyncio.sleep(retry_delay_seconds * attempt)
-            if error:
-                await dead_letters.send(
-                    key=message.key,
-                    value=message.value,
-                    headers=[
-                        *headers,
-                        ("mrc_dlq_error", error.encode()[:2000]),
-                        ("mrc_dlq_topic", message.topic.encode()),
-                        ("mrc_dlq_partition", str(message.partition).encode()),
-                        ("mrc_dlq_offset", str(message.offset).encode()),
-                    ],
-                )
-                log.error("event sent to dead-letter topic", extra={"topic": message.topic, "error": error})
+    async def handle(message: Any) -> None:
+        headers = _headers_list(message.headers)
+        error = ""
+        try:
+            event = Event.from_kafka(message.topic, message.key, message.value, headers)
+        except (MalformedEvent, ValueError, UnicodeDecodeError) as exc:
+            error = f"malformed: {exc}"
+        else:
+            for attempt in range(1, max_attempts + 1):
+                try:
+                    await asyncio.to_thread(handler, event)
+                    error = ""
+                    break
+                except Exception as exc:
+                    error = f"{type(exc).__name__}: {exc}"
+                    log.warning(
+                        "event handler failed",
+                        extra={"event_id": event.id, "type": event.type, "attempt": attempt, "error": error},
+                    )
+                    await asyncio.sleep(retry_delay_seconds * attempt)
+        if error:
+            await dead_letters.send(
+                key=message.key,
+                value=message.value,
+                headers=[
+                    *headers,
+                    ("mrc_dlq_error", error.encode()[:2000]),
+                    ("mrc_dlq_topic", message.topic.encode()),
+                    ("mrc_dlq_partition", str(message.partition).encode()),
+                    ("mrc_dlq_offset", str(message.offset).encode()),
+                ],
+            )
+            log.error("event sent to dead-letter topic", extra={"topic": message.topic, "error": error})
 
+    async def consume_one_at_a_time(stream: Any) -> None:
+        async for record in stream.events():
+            await handle(record.message)
+
+    async def consume_keys_concurrently(stream: Any) -> None:
+        lanes = asyncio.Semaphore(concurrency)
+
+        async def in_order(messages: list[Any]) -> None:
+            async with lanes:
+                for message in messages:
+                    await handle(message)
+
+        async for batch in stream.take_events(batch_size, within=batch_wait_seconds):
+            by_key: dict[bytes, list[Any]] = {}
+            for record in batch:
+                by_key.setdefault(record.message.key or b"", []).append(record.message)
+            await asyncio.gather(*(in_order(messages) for messages in by_key.values()))
+
+    consume = consume_one_at_a_time if concurrency == 1 else consume_keys_concurrently
     consume.__name__ = f"consume_{topic.replace('.', '_')}"
     app.agent(source, name=f"{app.conf.id}.{topic}")(consume)

@@ -1,11 +1,16 @@
 """gRPC server bootstrap: standard health service, reflection, and one interceptor that logs each
-call and maps `DomainError`s to status codes (unexpected errors become INTERNAL without details)."""
+call and maps `DomainError`s to status codes (unexpected errors become INTERNAL without details).
+
+A request message that cannot be decoded is INVALID_ARGUMENT (gRPC itself would answer INTERNAL), and
+status details never carry what the caller sent: they go through `error_mapping.public_detail`
+(no control characters, quoted values and long runs elided, at most 512 characters), so a 1 MiB id
+cannot come back in the trailers.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from concurrent import futures
 from typing import Any
@@ -14,12 +19,34 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from mrc_kernel.errors import DomainError
-from mrc_plumbing.error_mapping import grpc_status, retry_after
+from mrc_kernel.errors import DomainError, InvalidArgument
+from mrc_plumbing.error_mapping import grpc_status, public_detail, retry_after
 from mrc_plumbing.outages import as_unavailable
+from mrc_plumbing.request_ids import request_id_from
 from mrc_plumbing.structured_logging import request_id_var
 
 log = logging.getLogger("mrc.grpc")
+
+
+class _Undecodable:
+    """What a request deserializer returns for bytes that are not the request message."""
+
+
+UNDECODABLE = _Undecodable()
+
+
+def tolerant_deserializer(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    """`deserializer`, answering UNDECODABLE instead of raising (gRPC would turn the error into INTERNAL)."""
+    if deserializer is None:
+        return None
+
+    def deserialize(data: bytes) -> Any:
+        try:
+            return deserializer(data)
+        except Exception:
+            return UNDECODABLE
+
+    return deserialize
 
 
 class CallInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
@@ -36,23 +63,25 @@ class CallInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
         metadata = dict(handler_call_details.invocation_metadata or ())
 
         def call(request: Any, context: grpc.ServicerContext) -> Any:
-            request_id = str(metadata.get("x-request-id") or uuid.uuid4())
+            request_id = request_id_from(metadata.get("x-request-id"))
             token = request_id_var.set(request_id)
             started = time.perf_counter()
             code = grpc.StatusCode.OK
             try:
+                if request is UNDECODABLE:
+                    raise InvalidArgument.for_field("request", "cannot be decoded as the request message")
                 return inner(request, context)
             except DomainError as error:
                 code = grpc_status(error)
                 if (seconds := retry_after(error)) is not None:
                     context.set_trailing_metadata((("retry-after", str(seconds)),))
-                context.abort(code, error.detail)
+                context.abort(code, public_detail(error.detail))
             except Exception as error:
                 if (outage := as_unavailable(error)) is not None:
                     code = grpc.StatusCode.UNAVAILABLE
                     log.warning("dependency unavailable", extra={"method": method, "error": str(error)})
                     context.set_trailing_metadata((("retry-after", str(outage.retry_after_seconds)),))
-                    context.abort(code, outage.detail)
+                    context.abort(code, public_detail(outage.detail))
                 code = grpc.StatusCode.INTERNAL
                 log.exception("unhandled error in gRPC call", extra={"method": method})
                 context.abort(grpc.StatusCode.INTERNAL, f"internal error (request id {request_id})")
@@ -69,7 +98,7 @@ class CallInterceptor(grpc.ServerInterceptor):  # type: ignore[type-arg]
 
         return grpc.unary_unary_rpc_method_handler(
             call,
-            request_deserializer=handler.request_deserializer,
+            request_deserializer=tolerant_deserializer(handler.request_deserializer),
             response_serializer=handler.response_serializer,
         )
 

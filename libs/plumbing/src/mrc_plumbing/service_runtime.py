@@ -17,14 +17,14 @@ from mrc_plumbing import kafka_wiring
 from mrc_plumbing.audit import AUDIT_TOPIC, AuditTrail
 from mrc_plumbing.auth.grpc import GrpcAuth
 from mrc_plumbing.auth.http import HttpAuth
-from mrc_plumbing.auth.rate_limit import RateLimiter
+from mrc_plumbing.auth.rate_limit import SharedCounters, SlidingWindowLimiter, WindowRule
 from mrc_plumbing.auth.revocations import RevocationWatcher
 from mrc_plumbing.auth.verifier import TokenVerifier
 from mrc_plumbing.crypto import Crypto, build_crypto
 from mrc_plumbing.grpc_server import GrpcServer
 from mrc_plumbing.http_app import ReadinessCheck
 from mrc_plumbing.outbox import OutboxRelay
-from mrc_plumbing.settings import ServiceSettings
+from mrc_plumbing.settings import AuthSettings, ServiceSettings
 from mrc_plumbing.store import DocumentStore
 from mrc_plumbing.store.wiring import open_store
 from mrc_plumbing.structured_logging import configure_logging
@@ -61,6 +61,8 @@ class Connections:
     revocations: RevocationWatcher
     audit_producer: KafkaProducer
     crypto: Crypto
+    # The rate limit counts this process shares with the other replicas (started by `run_service`).
+    counters: SharedCounters | None = None
 
     def readiness_checks(self) -> dict[str, ReadinessCheck]:
         return {
@@ -69,10 +71,46 @@ class Connections:
         }
 
     def close(self) -> None:
+        if self.counters is not None:
+            self.counters.stop()
         self.revocations.stop()
         self.relay.stop()
         self.producer.close()
         self.audit_producer.close()
+
+
+@dataclass(frozen=True)
+class CallerLimits:
+    """The limits `HttpAuth` and `GrpcAuth` apply (see `mrc_plumbing.auth.guard`), shared by both."""
+
+    per_client: SlidingWindowLimiter
+    per_address: SlidingWindowLimiter
+    failures_per_address: SlidingWindowLimiter
+
+
+def caller_limits(auth: AuthSettings, counters: SharedCounters | None) -> CallerLimits:
+    """Per-client and per-address limits whose counts every replica of the service shares."""
+    failures = (
+        WindowRule(auth.failed_auth_per_address, auth.failed_auth_window_seconds)
+        if auth.failed_auth_per_address
+        else None
+    )
+    return CallerLimits(
+        per_client=SlidingWindowLimiter(
+            "client", WindowRule.from_rate(auth.rate_limit_per_second, auth.rate_limit_burst), counters=counters
+        ),
+        per_address=SlidingWindowLimiter(
+            "address",
+            WindowRule.from_rate(auth.address_rate_limit_per_second, auth.address_rate_limit_burst),
+            counters=counters,
+        ),
+        failures_per_address=SlidingWindowLimiter(
+            "auth-failures",
+            failures,
+            counters=counters,
+            detail="too many failed authentications from this address; retry later",
+        ),
+    )
 
 
 def connect(settings: ServiceSettings, *, topics: Iterable[str], outbox_collections: Iterable[str]) -> Connections:
@@ -96,7 +134,9 @@ def connect(settings: ServiceSettings, *, topics: Iterable[str], outbox_collecti
         issuer=settings.auth.issuer,
         leeway_seconds=settings.auth.leeway_seconds,
     )
-    limiter = RateLimiter(settings.auth.rate_limit_per_second, settings.auth.rate_limit_burst)
+    counters = SharedCounters(store, sync_seconds=settings.auth.rate_limit_sync_seconds)
+    limits = caller_limits(settings.auth, counters)
+    proxies = settings.auth.proxies
     # Reads wait for the audit record, so this producer does not linger.
     audit_producer = kafka_wiring.create_producer(infra, client_id=f"mrc-{settings.service_name}-audit", linger_ms=0)
     return Connections(
@@ -105,11 +145,24 @@ def connect(settings: ServiceSettings, *, topics: Iterable[str], outbox_collecti
         producer=producer,
         relay=relay,
         audit=AuditTrail(audit_producer, service=settings.service_name, state_code=infra.state_code),
-        http_auth=HttpAuth(verifier, limiter),
-        grpc_auth=GrpcAuth(verifier, limiter),
-        revocations=RevocationWatcher(infra.kafka_bootstrap_servers, verifier.revoked),
+        http_auth=HttpAuth(
+            verifier,
+            limits.per_client,
+            address_limiter=limits.per_address,
+            failure_limiter=limits.failures_per_address,
+            proxies=proxies,
+        ),
+        grpc_auth=GrpcAuth(
+            verifier,
+            limits.per_client,
+            address_limiter=limits.per_address,
+            failure_limiter=limits.failures_per_address,
+            proxies=proxies,
+        ),
+        revocations=RevocationWatcher(infra.kafka_bootstrap_servers, verifier.revoked, security=infra.kafka_security),
         audit_producer=audit_producer,
         crypto=build_crypto(store, settings.crypto),
+        counters=counters,
     )
 
 
@@ -118,6 +171,8 @@ def run_service(connections: Connections, http_app: FastAPI, grpc_server: GrpcSe
     settings = connections.settings
     connections.relay.start()
     connections.revocations.start()
+    if connections.counters is not None:
+        connections.counters.start()
     grpc_server.start()
     log.info(
         "service started",
@@ -129,6 +184,9 @@ def run_service(connections: Connections, http_app: FastAPI, grpc_server: GrpcSe
         port=settings.http_port,
         log_config=None,
         access_log=False,
+        # uvicorn would otherwise rewrite the client address from X-Forwarded-For for peers it trusts
+        # (127.0.0.1 by default): which proxies to believe is `MRC_AUTH_TRUSTED_PROXIES`' decision alone.
+        proxy_headers=False,
         timeout_graceful_shutdown=5,
     )
     try:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mrc_plumbing.auth.client_address import TrustedProxies, parse_networks
 from mrc_plumbing.crypto.settings import CryptoSettings
 from mrc_plumbing.kafka_security import KafkaSecuritySettings
 
@@ -54,8 +55,34 @@ class AuthSettings(BaseSettings):
     jwks_url: str = "http://127.0.0.1:8105/.well-known/jwks.json"
     issuer: str = "mrc-access"
     leeway_seconds: int = 30
+    # Per client (after its token is verified, before the scope check), shared by every replica of a
+    # service: bursts of `burst`, `per_second` in the long run (0: unlimited).
     rate_limit_per_second: float = Field(default=100.0, ge=0)
     rate_limit_burst: int = Field(default=200, ge=1)
+    # Per source address, before any token is looked at, so unauthenticated calls count too. IPv6
+    # addresses count by their /64. Generous: many partners' staff may share one office address.
+    address_rate_limit_per_second: float = Field(default=200.0, ge=0)
+    address_rate_limit_burst: int = Field(default=2000, ge=1)
+    # Failed authentications (no token, a bad or revoked token) an address may make per window; past
+    # that, every call from it is refused with 429 until the window slides on (0: no such budget).
+    failed_auth_per_address: int = Field(default=300, ge=0)
+    failed_auth_window_seconds: float = Field(default=60.0, gt=0)
+    # How often each process shares its counts with the other replicas through the store.
+    rate_limit_sync_seconds: float = Field(default=0.5, gt=0, le=10)
+    # Comma-separated CIDRs of the reverse proxies / load balancers in front of the services. Only a
+    # request whose socket peer is one of them has its `X-Forwarded-For` read (right-most untrusted
+    # hop); otherwise the peer itself is the caller's address. Empty: trust nobody.
+    trusted_proxies: str = ""
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_proxies(cls, value: str) -> str:
+        parse_networks(value)  # a typo must stop the process, not silently trust nobody (or everybody)
+        return value
+
+    @property
+    def proxies(self) -> TrustedProxies:
+        return TrustedProxies.parse(self.trusted_proxies)
 
 
 class ServiceSettings(BaseSettings):

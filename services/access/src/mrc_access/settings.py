@@ -34,6 +34,34 @@ class AccessSettings(ServiceSettings):
     bootstrap_client_id: str = ""
     bootstrap_client_secret: SecretStr = SecretStr("")
 
+    # The token endpoint (see `entrypoints/token_limits.py`). Rates are shared by every replica (0: no limit).
+    token_rate_per_address_per_second: float = Field(default=20.0, ge=0)
+    token_burst_per_address: int = Field(default=200, ge=1)
+    # (A client needs a token every few minutes; guessing is stopped by the lockout below, so this only
+    # catches a runaway integration.)
+    token_rate_per_client_per_second: float = Field(default=10.0, ge=0)
+    token_burst_per_client: int = Field(default=100, ge=1)
+    # This many wrong secrets for one client id within the window lock that client id for `lock_seconds`...
+    client_lockout_failures: int = Field(default=10, ge=1)
+    client_lockout_window_seconds: float = Field(default=900.0, gt=0)
+    client_lockout_seconds: float = Field(default=900.0, gt=0)
+    # ...and this many from one source address (whatever the client ids) lock the address.
+    address_lockout_failures: int = Field(default=50, ge=1)
+    address_lockout_window_seconds: float = Field(default=900.0, gt=0)
+    address_lockout_seconds: float = Field(default=900.0, gt=0)
+    # Token requests worked on at once: per source address, and in all; more are refused at once.
+    token_requests_in_flight: int = Field(default=64, ge=1)
+    token_requests_in_flight_per_address: int = Field(default=8, ge=1)
+    # Threads that check secrets (scrypt, CPU-bound): about the cores the process may use.
+    token_workers: int = Field(default=4, ge=1, le=64)
+
+    # Audit listings: how long one page may search, and how many may run at once (per caller, in all).
+    # On MongoDB a page is an index walk of milliseconds; the embedded FerretDB sorts the whole trail for
+    # each page, so the budget must exceed that for a listing to make progress there.
+    audit_listing_time_budget_seconds: float = Field(default=3.0, gt=0, le=30)
+    audit_listings_in_flight: int = Field(default=2, ge=1)
+    audit_listings_in_flight_per_caller: int = Field(default=1, ge=1)
+
     @property
     def key_grace_seconds(self) -> int:
         return self.token_ttl_seconds + KEY_GRACE_MARGIN_SECONDS

@@ -4,7 +4,12 @@ from mrc_plumbing.settings import ServiceSettings
 
 # Consumed: the registry's published contract, never its code.
 REGISTRY_WORKERS_TOPIC = "mrc.registry.workers.v1"
+REGISTRY_HOUSEHOLDS_TOPIC = "mrc.registry.households.v1"
+# Published (keyed by worker id, except the catalogue's, keyed by scheme code).
 ELIGIBILITY_TOPIC = "mrc.entitlements.eligibility.v1"
+APPLICATIONS_TOPIC = "mrc.entitlements.applications.v1"
+CATALOGUE_TOPIC = "mrc.entitlements.catalogue.v1"
+PUBLISHED_TOPICS = (ELIGIBILITY_TOPIC, APPLICATIONS_TOPIC, CATALOGUE_TOPIC)
 EVENT_SOURCE = "/mrc/entitlements"
 # Also the Kafka consumer group; its dead-letter topic is `mrc-entitlements.dlq`.
 CONSUMER_APP_ID = "mrc-entitlements"
@@ -18,3 +23,10 @@ class EntitlementsSettings(ServiceSettings):
     grpc_port: int = 9102
     worker_web_port: int = 6066
     mongo_database: str = "mrc_entitlements"
+    # How long a process keeps the published rules before reading the catalogue again.
+    catalogue_cache_seconds: float = 2.0
+    # Re-evaluation jobs: workers per batch (one progress write each), and how often to look for work.
+    reevaluation_batch_size: int = 200
+    reevaluation_poll_seconds: float = 1.0
+    # Registry events of different workers handled at once by the consumer (each worker's in order).
+    consumer_concurrency: int = 8

@@ -5,10 +5,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from mrc_employer.domain.employer import EmployerKind
 from mrc_employer.domain.identifiers import IdentifierKind, OrganisationIdentifier
 from mrc_employer.domain.licences import LicenceKind, LicenceStatus
 from mrc_employer.domain.organisation import (
+    EmployerKind,
     IdentifierInput,
     LicenceRecorded,
     LicenceStatusChanged,

@@ -217,6 +217,10 @@ def test_blocking_keys_bring_spellings_of_one_person_together() -> None:
         "word+birth_year:RM:1990",
         "word+birth_year:KMR:1990",
         "word+birth_year:RMKM:1990",
+        # The father's first name, with the district.
+        "father+district:SM:212",
+        # The first three consonants of the words run together, with birth year and district.
+        "start+birth_year+district:RMK:1990:212",
     }
 
 
@@ -234,7 +238,16 @@ def test_blocking_keys_include_indexes_and_skip_initials() -> None:
         "phone:p-1",
         "name+district:MRKN:603",
         "name+birth_year:MRKN:1985",
-        "word+district:MRGN:603",
-        "word+birth_year:MRGN:1985",
+        # Coarse consonants (g and k alike): the word, the initial run into it (S. Murugan as Smurugan).
+        "word+district:MRKN:603",
+        "word+birth_year:MRKN:1985",
+        "word+district:SMRK:603",
+        "word+birth_year:SMRK:1985",
+        # The word's last three consonants; the first initial with birth year and district.
+        "end+district:RKN:603",
+        "initial+birth_year+district:s:1985:603",
+        # The start codes cut to three consonants, with birth year and district.
+        "start+birth_year+district:MRK:1985:603",
+        "start+birth_year+district:SMR:1985:603",
     }
     assert blocking_keys(CandidateFacts(name="")) == set()

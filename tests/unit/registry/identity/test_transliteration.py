@@ -3,7 +3,14 @@ from pathlib import Path
 import pytest
 from rapidfuzz import fuzz
 
-from mrc_registry.domain.identity.transliteration import name_key, name_tokens, phonetic_keys, to_latin
+from mrc_registry.domain.identity.transliteration import (
+    name_key,
+    name_parts,
+    name_tokens,
+    phonetic_keys,
+    spelled_letters,
+    to_latin,
+)
 
 NAMES_DIR = Path(__file__).resolve().parents[5] / "shared" / "data" / "names"
 PARLIKAR = NAMES_DIR / "parlikar_indian_first_names_en_hi.tsv"
@@ -136,3 +143,88 @@ def test_dakshina_attested_romanisations_agree() -> None:
     exact, close = agreement(read_pairs(DAKSHINA, header=False))
     assert exact >= 0.67
     assert close >= 0.80
+
+
+# ---------------------------------------------------------------------------------------------
+# Round 2: Tamil Nadu, Kerala and Puducherry records
+
+
+@pytest.mark.parametrize(
+    ("name", "sounds"),
+    [
+        # English habits: c before e/i/y is s, elsewhere k; ch stays ch.
+        ("Jacob", ["jakob"]),
+        ("Vincent Francis", ["vinsent", "fransis"]),
+        ("Catherine", ["katerine"]),
+        ("Chandra", ["candra"]),
+        # Names English spells its own way, said as Hindi writes them: जॉर्ज, मात्यु, ज़ेवियर.
+        ("George Mathew", ["jorj", "matyu"]),
+        ("Xavier", ["javiar"]),
+        # Puducherry's French spellings and tch.
+        ("Djeamourthy", ["jeamaurti"]),
+        ("Cartigueyane", ["kartigeyne"]),
+        ("Pitchai", ["picai"]),
+    ],
+)
+def test_latin_words_are_also_read_as_their_writers_spell(name: str, sounds: list[str]) -> None:
+    assert [part.heard for part in name_parts(name)] == sounds
+
+
+def test_name_keys_keep_c_as_ch_and_stay_idempotent() -> None:
+    # The reading is for comparing; the key re-read as a name gives itself (candra is not kandra).
+    assert name_key("Jacob Chandra") == "jacob candra"
+    assert name_parts("Jacob")[0].sound == "jakob"
+    assert name_parts("Ramesh")[0].sound == ""  # nothing to read differently
+    assert name_parts("राम")[0].heard == "ram"
+    for name in ["Jacob", "Vincent", "George Mathew", "Djeamourthy", "Chetananand"]:
+        assert name_key(name_key(name)) == name_key(name)
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        # Adv. and Prof. as Hindi records write them.
+        ("अड्व. आर. दिलीपकुमार", "r dilipkumar"),
+        ("अडवा. मुबीना", "mubina"),
+        ("एडव. ए. एन. शमसीर", "a n samsir"),
+        ("ऐड्व.वी.वी.राजेश", "v v rajes"),
+        ("प्रो. के ऐ आन्टणि", "k i antani"),
+        # "Dr." machine-translated as चिकित्सक (physician).
+        ("चिकित्सक एस. पुगलेन्दि", "s puglendi"),
+    ],
+)
+def test_titles_as_hindi_records_write_them(name: str, key: str) -> None:
+    assert name_key(name) == key
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        # A machine translation of the English record: "S" as the plural ending रों, "I" as मैं, "A" as एक.
+        ("रों.शतीशकुमार", "s satiskumar"),
+        ("तोंवारन मैं", "tonvaran i"),
+        ("एक पंडी", "a pandi"),
+        # Letter names before one-akshara initials: जी is G (not J), यू is U.
+        ("जी. देवसहायम", "g devasyam"),
+        ("यू. प्रियदर्शनी", "u priydarsani"),
+        # Malayalam writes M as "em" with an anusvara: एं, ऎं.
+        ("ऒ. ऎं. श्रीज", "o m srij"),
+    ],
+)
+def test_initials_mistranslated_or_spelled_out_in_devanagari(name: str, key: str) -> None:
+    assert name_key(name) == key
+    assert [part.initial for part in name_parts(name)] == [len(part) == 1 for part in key.split()]
+
+
+def test_mistranslated_letters_are_whole_words_only() -> None:
+    # रोनी is Roni, not "S" and a remainder; एकता is Ekta.
+    assert name_key("रोनी एकता") == "roni ekta"
+
+
+def test_spelled_letters() -> None:
+    assert spelled_letters("es") == "s"
+    assert spelled_letters("vike") == "vk"  # वीके
+    assert spelled_letters("kesi") == "kc"  # केसी
+    assert spelled_letters("araem") == "rm"  # आरएम: the inherent a before एम is not a letter
+    assert spelled_letters("tivies") == "tvs"  # टीवीएस
+    assert spelled_letters("ram") == spelled_letters("kumar") == spelled_letters("e") == ""

@@ -21,15 +21,13 @@ CLIENTS_TOPIC = "mrc.access.clients.v1"
 class RevocationWatcher:
     """Reads the whole clients topic from the beginning (no consumer group: every replica needs all of it).
 
-    `security` is the process's Kafka transport security; when not given it is read from `MRC_KAFKA_*`,
-    as `InfraSettings.kafka_security` would be.
+    `security` is the process's Kafka transport security (`InfraSettings.kafka_security`), the same the
+    process's producers use: the watcher never reads the environment on its own.
     """
 
-    def __init__(
-        self, bootstrap_servers: str, revoked: RevokedClients, *, security: KafkaSecuritySettings | None = None
-    ) -> None:
+    def __init__(self, bootstrap_servers: str, revoked: RevokedClients, *, security: KafkaSecuritySettings) -> None:
         self._bootstrap = bootstrap_servers
-        self._security = security if security is not None else KafkaSecuritySettings()
+        self._security = security
         self._revoked = revoked
         self._decoder = EventDecoder()
         self._stop = threading.Event()

@@ -15,9 +15,10 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from mrc_kernel import claims
+from mrc_kernel.caller import Caller as KernelCaller
 from mrc_kernel.clock import utc_now
 from mrc_kernel.errors import PermissionDenied, Unauthenticated
-from mrc_kernel.roles import Scope
+from mrc_kernel.roles import Role, Scope
 
 AUDIENCE = claims.audience_of("access")
 LEEWAY_SECONDS = 30
@@ -39,13 +40,11 @@ class InsufficientScope(PermissionDenied):
 
 
 @dataclass(frozen=True)
-class Caller:
-    client_id: str
-    partner_id: str
-    scopes: frozenset[str]
+class Caller(KernelCaller):
+    """The platform's caller; a missing scope answers with the RFC 6750 `insufficient_scope` challenge."""
 
     def require(self, scope: Scope) -> None:
-        if scope.value not in self.scopes:
+        if scope not in self.scopes:
             raise InsufficientScope(scope)
 
 
@@ -107,8 +106,18 @@ class BearerTokenVerifier:
         client_id = str(payload["sub"])
         if not self._client_is_active(client_id):
             raise InvalidBearerToken("the token's client is revoked")
+        try:
+            roles = frozenset(Role(r) for r in payload.get(claims.ROLES) or ())
+        except (TypeError, ValueError):
+            raise InvalidBearerToken("invalid token: unknown role") from None
         return Caller(
             client_id=client_id,
             partner_id=str(payload[claims.PARTNER]),
-            scopes=frozenset(str(payload[claims.SCOPE]).split()),
+            partner_kind=str(payload.get(claims.PARTNER_KIND, "")),
+            roles=roles,
+            scopes=frozenset(Scope(s) for s in str(payload[claims.SCOPE]).split() if s in Scope._value2member_map_),
+            states=frozenset(str(s) for s in payload.get(claims.STATES) or ()),
+            districts=frozenset(str(d) for d in payload.get(claims.DISTRICTS) or ()),
+            employer_id=str(payload.get(claims.EMPLOYER, "")),
+            token_id=str(payload["jti"]),
         )

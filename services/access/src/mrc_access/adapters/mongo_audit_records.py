@@ -1,7 +1,12 @@
-"""The audit trail in the document store: append-only, one document per record, its `_id` the event's id.
+"""The audit trail in the document store: append-only, one document per record.
 
-There is deliberately no update or delete here: a redelivered event inserts nothing, and nothing
-rewrites history.
+A record's `_id` orders the trail newest first: `-<10^17 - 1 - microseconds since the epoch, 17 digits>-<event
+id>`, so the store's id-ordered, time-bounded `page()` lists the newest records first and a listing can
+stop anywhere and continue from the last id. The `_id` derives from the event alone (its id and its
+`occurred_at`), so a redelivered event still inserts nothing. Records stored before this scheme keep
+their event id as `_id` and come after all others in a listing.
+
+There is deliberately no update or delete here: nothing rewrites history.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from mongoengine import (
 )
 
 from mrc_access.domain.audit_record import AccessAction, AccessOutcome, AccessRecord, Actor
-from mrc_access.service_layer.ports import AccessRecordFilter, RecordPosition
+from mrc_access.service_layer.ports import AccessRecordFilter, RecordPage
 from mrc_plumbing.store import DocumentStore, DuplicateDocument
 from mrc_plumbing.store.schema import collection_of, indexes_of
 
@@ -34,14 +39,17 @@ class AuditRecordDocument(Document):  # type: ignore[misc]
     meta = {
         "collection": "audit_records",
         "indexes": [
-            # Who touched this worker's (grievance's...) data; `_id` last so the page order needs no sort in memory.
-            {"fields": ["resource_type", "resource_id", "-occurred_at", "-_id"], "name": "resource_history"},
+            # `_id` orders the trail (newest first), so each listing's filter is followed by `_id`.
+            # Who touched this worker's (grievance's...) data.
+            {"fields": ["resource_type", "resource_id", "_id"], "name": "resource_trail"},
             # What this partner touched.
-            {"fields": ["actor.partner_id", "-occurred_at", "-_id"], "name": "partner_history"},
-            {"fields": ["-occurred_at", "-_id"], "name": "newest_first"},
+            {"fields": ["actor.partner_id", "_id"], "name": "partner_trail"},
+            # An auditor's state.
+            {"fields": ["state_code", "_id"], "name": "state_trail"},
         ],
     }
-    id = StringField(primary_key=True)  # the CloudEvents id
+    id = StringField(primary_key=True)  # newest first: see `trail_id`
+    event_id = StringField()  # the CloudEvents id (the `_id` of records stored before `trail_id`)
     actor = EmbeddedDocumentField(ActorDocument, required=True)
     action = StringField(required=True, choices=[a.value for a in AccessAction])
     service = StringField(default="")
@@ -56,9 +64,22 @@ class AuditRecordDocument(Document):  # type: ignore[misc]
     state_code = StringField(default="")
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+NEWEST_FIRST_BASE = 10**17 - 1
+
+
+def trail_id(occurred_at: datetime, event_id: str) -> str:
+    """An `_id` that sorts newer records first (and records of one microsecond by event id)."""
+    when = occurred_at if occurred_at.tzinfo else occurred_at.replace(tzinfo=UTC)
+    delta = when - EPOCH
+    micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return f"-{NEWEST_FIRST_BASE - micros:017d}-{event_id}"
+
+
 def _document(record: AccessRecord) -> dict[str, Any]:
     doc = AuditRecordDocument(
-        id=record.record_id,
+        id=trail_id(record.occurred_at, record.record_id),
+        event_id=record.record_id,
         actor=ActorDocument(
             client_id=record.actor.client_id, partner_id=record.actor.partner_id, roles=list(record.actor.roles)
         ),
@@ -83,7 +104,7 @@ def _record(doc: dict[str, Any]) -> AccessRecord:
     actor = doc.get("actor", {})
     occurred_at: datetime = doc["occurred_at"]
     return AccessRecord(
-        record_id=doc["_id"],
+        record_id=doc.get("event_id") or doc["_id"],
         actor=Actor(
             client_id=actor.get("client_id", ""),
             partner_id=actor.get("partner_id", ""),
@@ -117,9 +138,9 @@ class StoredAuditRecords:
             return False
         return True
 
-    def find(
-        self, record_filter: AccessRecordFilter, *, after: RecordPosition | None, limit: int
-    ) -> list[AccessRecord]:
+    def page(
+        self, record_filter: AccessRecordFilter, *, after: str, limit: int, time_budget_seconds: float
+    ) -> RecordPage:
         query: dict[str, Any] = {}
         if record_filter.resource_type:
             query["resource_type"] = record_filter.resource_type
@@ -127,10 +148,7 @@ class StoredAuditRecords:
             query["resource_id"] = record_filter.resource_id
         if record_filter.partner_id:
             query["actor.partner_id"] = record_filter.partner_id
-        if after is not None:
-            query["$or"] = [
-                {"occurred_at": {"$lt": after.occurred_at}},
-                {"occurred_at": after.occurred_at, "_id": {"$lt": after.record_id}},
-            ]
-        found = self._records.find(query, sort=[("occurred_at", -1), ("_id", -1)], limit=limit)
-        return [_record(doc) for doc in found]
+        if record_filter.state_codes is not None:
+            query["state_code"] = {"$in": list(record_filter.state_codes)}
+        found = self._records.page(query, after=after, limit=limit, time_budget_seconds=time_budget_seconds)
+        return RecordPage([_record(doc) for doc in found.documents], found.next_after, found.budget_exhausted)

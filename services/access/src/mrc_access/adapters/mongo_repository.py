@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +13,7 @@ from mrc_access.domain.client import Client
 from mrc_access.domain.geography import Geography
 from mrc_access.domain.partner import Partner, PartnerKind
 from mrc_kernel.errors import AlreadyExists
+from mrc_kernel.events import Event
 from mrc_kernel.roles import Role
 from mrc_plumbing.store import FINGERPRINT_FIELD, IDEMPOTENCY_FIELD, OUTBOX_FIELD, DocumentStore, DuplicateDocument
 from mrc_plumbing.store.schema import collection_of, indexes_of
@@ -132,8 +134,10 @@ class StoredPartners:
     def ensure_indexes(self) -> None:
         self._partners.ensure_indexes(indexes_of(PartnerDocument))
 
-    def add(self, partner: Partner, *, idempotency_key: str, fingerprint: str) -> tuple[Partner, bool]:
-        events = [partner_event(e) for e in partner.pending_events]
+    def add(
+        self, partner: Partner, *, idempotency_key: str, fingerprint: str, audit: Sequence[Event] = ()
+    ) -> tuple[Partner, bool]:
+        events = [*(partner_event(e) for e in partner.pending_events), *audit]
         stored, created = self._partners.insert_once(
             _partner_document(partner, idempotency_key, fingerprint), events=events
         )
@@ -152,9 +156,10 @@ class StoredClients:
     def ensure_indexes(self) -> None:
         self._clients.ensure_indexes(indexes_of(ClientDocument))
 
-    def add(self, client: Client) -> None:
+    def add(self, client: Client, *, audit: Sequence[Event] = ()) -> None:
+        events = [*(client_event(e) for e in client.pending_events), *audit]
         try:
-            self._clients.insert(_client_document(client), events=[client_event(e) for e in client.pending_events])
+            self._clients.insert(_client_document(client), events=events)
         except DuplicateDocument:
             raise AlreadyExists(f"client {client.client_id!r} already exists") from None
         client.pending_events.clear()
@@ -163,16 +168,16 @@ class StoredClients:
         doc = self._clients.get(client_id, exclude=[OUTBOX_FIELD])
         return _client(doc) if doc else None
 
-    def save_revocation(self, client: Client) -> bool:
+    def save_revocation(self, client: Client, *, audit: Sequence[Event] = ()) -> bool:
         # Only an unrevoked client changes, so concurrent revocations publish one event between them.
         saved = self._clients.update(
             client.client_id,
             {"$set": {"revoked": True, "revoked_at": client.revoked_at}},
             where={"revoked": False},
-            events=[client_event(e) for e in client.pending_events],
+            events=[*(client_event(e) for e in client.pending_events), *audit],
         )
         client.pending_events.clear()
         return saved
 
-    def replace_secret_hash(self, client_id: str, secret_hash: str) -> None:
-        self._clients.update(client_id, {"$set": {"secret_hash": secret_hash}})
+    def replace_secret_hash(self, client_id: str, secret_hash: str, *, audit: Sequence[Event] = ()) -> None:
+        self._clients.update(client_id, {"$set": {"secret_hash": secret_hash}}, events=audit)

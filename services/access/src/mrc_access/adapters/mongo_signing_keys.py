@@ -4,21 +4,24 @@ the configured secret)."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from mongoengine import DateTimeField, Document, StringField
+from mongoengine import BooleanField, DateTimeField, DictField, Document, ListField, StringField
 
 from mrc_access.domain.signing_key import SigningKey
 from mrc_kernel import claims
+from mrc_kernel.events import Event
 from mrc_plumbing.store import DocumentStore
 from mrc_plumbing.store.schema import collection_of, indexes_of
 
 
 class SigningKeyDocument(Document):  # type: ignore[misc]
+    """A key and, until the outbox relay has published it, the audit event of its creation."""
+
     meta = {
         "collection": "signing_keys",
         "indexes": [{"fields": ["-created_at"], "name": "newest_first"}],
@@ -27,6 +30,8 @@ class SigningKeyDocument(Document):  # type: ignore[misc]
     algorithm = StringField(required=True)
     encrypted_private_key = StringField(required=True)  # PEM, "ENCRYPTED PRIVATE KEY"
     created_at = DateTimeField(required=True)
+    outbox = ListField(DictField())
+    outbox_pending = BooleanField()
 
 
 def encrypt_private_key(key: ec.EllipticCurvePrivateKey, secret: bytes) -> str:
@@ -55,7 +60,7 @@ class StoredSigningKeys:
     def ensure_indexes(self) -> None:
         self._keys.ensure_indexes(indexes_of(SigningKeyDocument))
 
-    def add(self, key: SigningKey) -> None:
+    def add(self, key: SigningKey, *, audit: Sequence[Event] = ()) -> None:
         doc = SigningKeyDocument(
             id=key.kid,
             algorithm=claims.ALGORITHM,
@@ -63,10 +68,10 @@ class StoredSigningKeys:
             created_at=key.created_at,
         )
         doc.validate()
-        self._keys.insert(doc.to_mongo().to_dict())
+        self._keys.insert(doc.to_mongo().to_dict(), events=audit)
 
     def newest_first(self) -> Iterator[SigningKey]:
-        for doc in self._keys.find({}, sort=[("created_at", -1), ("_id", -1)]):
+        for doc in self._keys.find({}, sort=[("created_at", -1), ("_id", -1)], exclude=["outbox"]):
             yield self._key(doc)
 
     def _key(self, doc: dict[str, Any]) -> SigningKey:

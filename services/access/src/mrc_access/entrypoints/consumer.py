@@ -51,7 +51,8 @@ def main() -> None:
     audit_trail = AuditTrail(records)
 
     app = create_faust_app(CONSUMER_APP_ID, infra, web_port=settings.worker_web_port, bind_host=settings.bind_host)
-    subscribe(app, AUDIT_TOPIC, build_handler(audit_trail, EventDecoder()))
+    # Every audit record is its own insert (applied once by event id): several are stored at once.
+    subscribe(app, AUDIT_TOPIC, build_handler(audit_trail, EventDecoder()), concurrency=8)
     worker = faust.Worker(app, loglevel=infra.log_level.lower(), override_logging=False)
     worker.execute_from_commandline()
     sys.exit(0)

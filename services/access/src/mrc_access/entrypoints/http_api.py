@@ -4,6 +4,7 @@ No `from __future__ import annotations` here: FastAPI must resolve the route clo
 aliases (`Operator`, `Auditor`) at definition time, and those are local to the router factories.
 """
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Annotated, Self
@@ -17,15 +18,23 @@ from mrc_access.domain.audit_record import AccessAction, AccessOutcome, AccessRe
 from mrc_access.domain.client import Client
 from mrc_access.domain.partner import Partner, PartnerKind
 from mrc_access.entrypoints.oauth_http import oauth_router
+from mrc_access.entrypoints.token_limits import TokenLimits
 from mrc_access.service_layer.administration import CreateClient, CreatePartner, PartnerAdministration
 from mrc_access.service_layer.audit_trail import AccessRecordQuery, AuditTrail
 from mrc_access.service_layer.signing_keys import SigningKeyRing
 from mrc_access.service_layer.tokens import TokenService
+from mrc_kernel.caller import check_purpose
 from mrc_kernel.errors import problem_type
 from mrc_kernel.roles import Role, Scope
+from mrc_plumbing.auth.guard import CallerGuard
+from mrc_plumbing.auth.http import client_address, declares_scope
+from mrc_plumbing.auth.rate_limit import RateLimiter
+from mrc_plumbing.concurrency import ConcurrencyLimit
 from mrc_plumbing.http_app import ReadinessCheck, create_http_app, problem
+from mrc_plumbing.structured_logging import request_id_var
 
 REALM = "mrc-access"
+TOKEN_PATH = "/oauth2/token"  # noqa: S105 - a path, not a secret
 
 IdempotencyHeader = Annotated[str, Header(alias="Idempotency-Key", max_length=128)]
 StateCode = Annotated[str, Field(pattern=r"^\d{1,3}$", description="LGD state code")]
@@ -155,13 +164,42 @@ class AccessRecordPageView(BaseModel):
     next_page_token: str
 
 
-def requires(verifier: BearerTokenVerifier, scope: Scope) -> Callable[[str | None], Caller]:
-    """A dependency: the caller's verified token, which must carry `scope`."""
+def unlimited() -> CallerGuard:
+    return CallerGuard(RateLimiter(0, 1))
 
-    def authenticated_caller(authorization: Annotated[str | None, Header()] = None) -> Caller:
-        caller = verifier.verify_authorization(authorization)
+
+def audit_listings(total: int = 2, per_caller: int = 1) -> ConcurrencyLimit:
+    """The per-process cap on audit listings running at once (REST and gRPC share one)."""
+    return ConcurrencyLimit("audit listings", total=total, per_key=per_caller)
+
+
+def requires(
+    verifier: BearerTokenVerifier, scope: Scope, guard: CallerGuard | None = None, *, purpose: str = "operations"
+) -> Callable[..., Caller]:
+    """A dependency: the caller's verified token, which must carry `scope`, within the limits of `guard`
+    (by address before the token is looked at, by client before the scope check; see `CallerGuard`)."""
+    limits = guard or unlimited()
+
+    def authenticated_caller(
+        request: Request,
+        authorization: Annotated[str | None, Header()] = None,
+        _declared: str | None = declares_scope(scope),
+    ) -> Caller:
+        address = client_address(request, limits.proxies)
+        limits.before_authentication(address)
+        try:
+            caller = verifier.verify_authorization(authorization)
+        except InvalidBearerToken:
+            limits.authentication_failed(address)
+            raise
+        limits.authenticated(caller.client_id)
         caller.require(scope)
-        return caller
+        return dataclasses.replace(
+            caller,
+            purpose=check_purpose(request.headers.get("x-purpose", ""), purpose),
+            remote_address=address,
+            request_id=request_id_var.get(),
+        )
 
     return authenticated_caller
 
@@ -188,10 +226,13 @@ def install_bearer_error_handlers(app: FastAPI) -> None:
 
 
 def admin_router(
-    administration: PartnerAdministration, key_ring: SigningKeyRing, verifier: BearerTokenVerifier
+    administration: PartnerAdministration,
+    key_ring: SigningKeyRing,
+    verifier: BearerTokenVerifier,
+    guard: CallerGuard | None = None,
 ) -> APIRouter:
     router = APIRouter(tags=["administration"])
-    Operator = Annotated[Caller, Depends(requires(verifier, Scope.PARTNERS_ADMIN))]  # noqa: N806 - a type alias
+    Operator = Annotated[Caller, Depends(requires(verifier, Scope.PARTNERS_ADMIN, guard))]  # noqa: N806 - a type alias
 
     @router.post("/v1/partners", status_code=201, response_model=PartnerView)
     def create_partner(
@@ -206,7 +247,8 @@ def admin_router(
                 employer_id=body.employer_id,
                 caller_partner_id=caller.partner_id,
                 idempotency_key=idempotency_key,
-            )
+            ),
+            caller,
         )
         response.headers["Location"] = f"/v1/partners/{result.partner.partner_id}"
         if not result.created:
@@ -228,7 +270,8 @@ def admin_router(
                 state_codes=tuple(body.state_codes),
                 district_codes=tuple(body.district_codes),
                 display_name=body.display_name,
-            )
+            ),
+            caller,
         )
         response.headers["Location"] = f"/v1/clients/{issued.client.client_id}"
         response.headers["Cache-Control"] = "no-store"  # the body holds the secret
@@ -240,21 +283,36 @@ def admin_router(
 
     @router.post("/v1/clients/{client_id}:revoke", response_model=ClientView)
     def revoke_client(client_id: str, caller: Operator) -> ClientView:
-        return ClientView.of(administration.revoke_client(client_id))
+        return ClientView.of(administration.revoke_client(client_id, caller))
 
     @router.post("/v1/signing-keys:rotate", status_code=201, response_model=SigningKeyView)
     def rotate_signing_key(caller: Operator) -> SigningKeyView:
-        key = key_ring.rotate()
+        key = key_ring.rotate(caller)
         return SigningKeyView(kid=key.kid, created_at=key.created_at)
 
     return router
 
 
-def audit_router(audit_trail: AuditTrail, verifier: BearerTokenVerifier) -> APIRouter:
+def audit_router(
+    audit_trail: AuditTrail,
+    verifier: BearerTokenVerifier,
+    guard: CallerGuard | None = None,
+    listings: ConcurrencyLimit | None = None,
+) -> APIRouter:
     router = APIRouter(tags=["audit"])
-    Auditor = Annotated[Caller, Depends(requires(verifier, Scope.AUDIT_READ))]  # noqa: N806 - a type alias
+    Auditor = Annotated[Caller, Depends(requires(verifier, Scope.AUDIT_READ, guard, purpose="audit"))]  # noqa: N806
+    running = listings or audit_listings()
 
-    @router.get("/v1/audit-records", response_model=AccessRecordPageView)
+    @router.get(
+        "/v1/audit-records",
+        response_model=AccessRecordPageView,
+        summary="The audit trail of the caller's states (an operator: the cluster's), newest first",
+        description=(
+            "At most 200 records a page, found within a time budget: a short page with a `next_page_token` "
+            "is not the last one. Listings running at once are capped per caller and per process "
+            "(1 and 2 by default): more answer 429 or 503 with Retry-After at once."
+        ),
+    )
     def list_audit_records(
         caller: Auditor,
         resource_type: Annotated[str, Query(max_length=128)] = "",
@@ -263,15 +321,15 @@ def audit_router(audit_trail: AuditTrail, verifier: BearerTokenVerifier) -> APIR
         page_size: Annotated[int, Query(ge=0, description="Default 50, at most 200")] = 0,
         page_token: Annotated[str, Query(max_length=1024)] = "",
     ) -> AccessRecordPageView:
-        page = audit_trail.list(
-            AccessRecordQuery(
-                resource_type=resource_type,
-                resource_id=resource_id,
-                partner_id=partner_id,
-                page_size=page_size,
-                page_token=page_token,
-            )
+        query = AccessRecordQuery(
+            resource_type=resource_type,
+            resource_id=resource_id,
+            partner_id=partner_id,
+            page_size=page_size,
+            page_token=page_token,
         )
+        with running.slot(caller.client_id):
+            page = audit_trail.list(query, caller)
         return AccessRecordPageView(
             records=[AccessRecordView.of(r) for r in page.records], next_page_token=page.next_page_token
         )
@@ -287,10 +345,15 @@ def create_access_http_app(
     audit_trail: AuditTrail,
     verifier: BearerTokenVerifier,
     readiness_checks: Mapping[str, ReadinessCheck] | None = None,
+    guard: CallerGuard | None = None,
+    token_limits: TokenLimits | None = None,
+    listings: ConcurrencyLimit | None = None,
 ) -> FastAPI:
-    app = create_http_app(service="access", title="MRC Access", readiness_checks=readiness_checks)
+    """`guard` limits the bearer-token calls, `token_limits` the token endpoint, `listings` the audit
+    listings running at once; none given: unlimited (tests)."""
+    app = create_http_app(service="access", title="MRC Access", readiness_checks=readiness_checks, token_url=TOKEN_PATH)
     install_bearer_error_handlers(app)
-    app.include_router(oauth_router(tokens, key_ring))
-    app.include_router(admin_router(administration, key_ring, verifier))
-    app.include_router(audit_router(audit_trail, verifier))
+    app.include_router(oauth_router(tokens, key_ring, token_limits))
+    app.include_router(admin_router(administration, key_ring, verifier, guard))
+    app.include_router(audit_router(audit_trail, verifier, guard, listings))
     return app

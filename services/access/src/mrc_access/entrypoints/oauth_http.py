@@ -1,26 +1,34 @@
 """The OAuth2 token endpoint (RFC 6749 §4.4, client credentials) and the JWKS (RFC 7517).
 
-Errors here follow RFC 6749 §5.2 (`{"error": ...}`), not problem+json: OAuth2 clients expect them.
+Errors here follow RFC 6749 §5.2 (`{"error": ...}`), not problem+json: OAuth2 clients expect them. The
+limits (`token_limits`) answer 429 as problem+json with `Retry-After`, like every other endpoint.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import functools
+from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
+from mrc_access.entrypoints.token_limits import TokenLimits
 from mrc_access.service_layer.signing_keys import SigningKeyRing
 from mrc_access.service_layer.tokens import (
     InvalidClient,
     InvalidTokenRequest,
+    IssuedToken,
     TokenRequestError,
     TokenService,
     UnsupportedGrantType,
 )
+from mrc_kernel.errors import RateLimited, problem_type
+from mrc_plumbing.auth.http import client_address
+from mrc_plumbing.http_app import problem
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 CLIENT_CREDENTIALS = "client_credentials"
@@ -84,26 +92,87 @@ def _error(error: TokenRequestError) -> JSONResponse:
     return JSONResponse(body, status_code=error.status, headers=headers)
 
 
-def oauth_router(tokens: TokenService, key_ring: SigningKeyRing) -> APIRouter:
+def _rate_limited(error: RateLimited, path: str) -> JSONResponse:
+    response = problem(429, error.title, error.detail, type_=problem_type(error), instance=path)
+    response.headers.update({**NO_STORE, "Retry-After": str(error.retry_after_seconds)})
+    return response
+
+
+OAUTH_ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {"error": {"type": "string"}, "error_description": {"type": "string"}},
+}
+TOKEN_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {
+        "description": "RFC 6749 §5.2 error: invalid_request, unsupported_grant_type, invalid_scope, invalid_target",
+        "content": {"application/json": {"schema": OAUTH_ERROR_SCHEMA}},
+    },
+    401: {
+        "description": "invalid_client: client authentication failed (RFC 6749 §5.2)",
+        "content": {"application/json": {"schema": OAUTH_ERROR_SCHEMA}},
+    },
+}
+
+
+def _issue_guarded(
+    tokens: TokenService, limits: TokenLimits, client_id: str, secret: str, address: str, audience: str, scope: str
+) -> IssuedToken:
+    """In the token pool: the lockouts, then the secret, then the count of the outcome."""
+    counted = limits.before_secret(client_id, address)
+    try:
+        issued = tokens.issue(client_id, secret, audience=audience, scope=scope)
+    except InvalidClient:
+        limits.secret_failed(client_id, address)
+        raise
+    limits.secret_matched(client_id, counted)
+    return issued
+
+
+def oauth_router(tokens: TokenService, key_ring: SigningKeyRing, limits: TokenLimits | None = None) -> APIRouter:
     router = APIRouter(tags=["oauth2"])
+    guard = limits or TokenLimits()
 
     @router.post(
         "/oauth2/token",
         summary="Client credentials grant (RFC 6749 §4.4); form fields grant_type, audience, scope",
+        responses=TOKEN_RESPONSES,
     )
     async def token(request: Request) -> JSONResponse:
+        address = client_address(request, guard.proxies)
+        loop = asyncio.get_running_loop()
         try:
-            form = _form(await request.body(), request.headers.get("content-type", ""))
-            grant_type = form.get("grant_type", "")
-            if not grant_type:
-                raise InvalidTokenRequest("grant_type is required")
-            if grant_type != CLIENT_CREDENTIALS:
-                raise UnsupportedGrantType(f"only {CLIENT_CREDENTIALS} is supported")
-            client_id, secret = _client_credentials(form, request.headers.get("authorization", ""))
-            # Secret hashing is deliberately slow; keep it off the event loop.
-            issued = await run_in_threadpool(
-                tokens.issue, client_id, secret, audience=form.get("audience", ""), scope=form.get("scope", "")
-            )
+            guard.before_parsing(address)
+            with guard.working(address):
+                form = _form(await request.body(), request.headers.get("content-type", ""))
+                grant_type = form.get("grant_type", "")
+                if not grant_type:
+                    raise InvalidTokenRequest("grant_type is required")
+                if grant_type != CLIENT_CREDENTIALS:
+                    raise UnsupportedGrantType(f"only {CLIENT_CREDENTIALS} is supported")
+                try:
+                    client_id, secret = _client_credentials(form, request.headers.get("authorization", ""))
+                except InvalidClient:
+                    await loop.run_in_executor(guard.executor, guard.secret_failed, "", address)
+                    raise
+                guard.per_client.check(client_id)
+                # The lockouts read the store and the secret hash is deliberately slow: both run in the
+                # token endpoint's own threads, off the event loop and out of other endpoints' way.
+                issued = await loop.run_in_executor(
+                    guard.executor,
+                    functools.partial(
+                        _issue_guarded,
+                        tokens,
+                        guard,
+                        client_id,
+                        secret,
+                        address,
+                        form.get("audience", ""),
+                        form.get("scope", ""),
+                    ),
+                )
+        except RateLimited as error:
+            return _rate_limited(error, request.url.path)
         except TokenRequestError as error:
             return _error(error)
         return JSONResponse(

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Protocol
 
 from mrc_access.domain.audit_record import AccessRecord
 from mrc_access.domain.client import Client
 from mrc_access.domain.partner import Partner
 from mrc_access.domain.signing_key import SigningKey
+from mrc_kernel.events import Event
+
+# Every write of an operator's carries its `DataAccessed` audit event (`audit=`), stored by the same
+# write into the document's outbox, so no change is stored without its trace.
 
 
 class PartnerRepository(Protocol):
-    def add(self, partner: Partner, *, idempotency_key: str, fingerprint: str) -> tuple[Partner, bool]:
+    def add(
+        self, partner: Partner, *, idempotency_key: str, fingerprint: str, audit: Sequence[Event] = ()
+    ) -> tuple[Partner, bool]:
         """Store a new partner with its pending events, unless the idempotency key was seen.
 
         Returns the stored partner (the first one, for a retry) and whether it was created now.
@@ -25,21 +30,21 @@ class PartnerRepository(Protocol):
 
 
 class ClientRepository(Protocol):
-    def add(self, client: Client) -> None:
+    def add(self, client: Client, *, audit: Sequence[Event] = ()) -> None:
         """Store a new client with its pending events; `AlreadyExists` if the id is taken."""
         ...
 
     def get(self, client_id: str) -> Client | None: ...
 
-    def save_revocation(self, client: Client) -> bool:
+    def save_revocation(self, client: Client, *, audit: Sequence[Event] = ()) -> bool:
         """Store that the client is revoked, with its pending events, unless it already was. True if now."""
         ...
 
-    def replace_secret_hash(self, client_id: str, secret_hash: str) -> None: ...
+    def replace_secret_hash(self, client_id: str, secret_hash: str, *, audit: Sequence[Event] = ()) -> None: ...
 
 
 class SigningKeyStore(Protocol):
-    def add(self, key: SigningKey) -> None: ...
+    def add(self, key: SigningKey, *, audit: Sequence[Event] = ()) -> None: ...
 
     def newest_first(self) -> Iterator[SigningKey]:
         """Every key, newest first; callers stop reading once they have what they need."""
@@ -48,19 +53,21 @@ class SigningKeyStore(Protocol):
 
 @dataclass(frozen=True)
 class AccessRecordFilter:
-    """Empty fields match anything."""
+    """Empty fields match anything; `state_codes` None matches every state, and () none."""
 
     resource_type: str = ""
     resource_id: str = ""
     partner_id: str = ""
+    state_codes: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
-class RecordPosition:
-    """Where a page ended, in the trail's order (newest first, record id breaking ties)."""
-
-    occurred_at: datetime
-    record_id: str
+class RecordPage:
+    records: list[AccessRecord]
+    # Where the next page starts (the store's position, opaque here); empty at the end.
+    next_position: str
+    # The time budget ran out: the page is short (possibly empty), not the last.
+    budget_exhausted: bool = False
 
 
 class AuditRecordStore(Protocol):
@@ -68,8 +75,9 @@ class AuditRecordStore(Protocol):
         """Append the record; False if one with its id is already stored (a redelivered event)."""
         ...
 
-    def find(
-        self, record_filter: AccessRecordFilter, *, after: RecordPosition | None, limit: int
-    ) -> list[AccessRecord]:
-        """Matching records, newest first, starting after `after`."""
+    def page(
+        self, record_filter: AccessRecordFilter, *, after: str, limit: int, time_budget_seconds: float
+    ) -> RecordPage:
+        """Matching records, newest first, from position `after` (empty: the newest), at most `limit` of
+        them, and no longer than the time budget."""
         ...

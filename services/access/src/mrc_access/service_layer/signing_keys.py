@@ -13,6 +13,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from mrc_access.domain.signing_key import SigningKey, published_keys
 from mrc_access.service_layer.ports import SigningKeyStore
+from mrc_kernel.audit import Action, AuditRecorder
+from mrc_kernel.caller import Caller
 from mrc_kernel.clock import utc_now
 
 log = logging.getLogger(__name__)
@@ -20,6 +22,8 @@ log = logging.getLogger(__name__)
 # A token naming a key we do not know may come from a replica that just rotated; look again, but
 # not more often than this, so made-up key ids cannot turn every request into a store query.
 UNKNOWN_KID_RELOAD_SECONDS = 1.0
+SIGNING_KEY_RESOURCE = "signing_key"
+SIGNING_KEY_FIELDS = ("kid", "encrypted_private_key", "created_at")
 
 
 class SigningKeyRing:
@@ -31,10 +35,15 @@ class SigningKeyRing:
         *,
         grace: timedelta,
         cache_seconds: float = 5.0,
+        audit: AuditRecorder | None = None,
+        system: Caller | None = None,
         clock: Callable[[], datetime] = utc_now,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        """`audit` records each new key as created by the operator who rotated, or by `system` (the first key)."""
         self._store = store
+        self._audit = audit
+        self._system = system
         self._grace = grace
         self._cache_seconds = cache_seconds
         self._clock = clock
@@ -43,7 +52,7 @@ class SigningKeyRing:
         self._keys: list[SigningKey] = []
         self._loaded_at: float | None = None
 
-    def rotate(self) -> SigningKey:
+    def rotate(self, caller: Caller | None = None) -> SigningKey:
         """A new signing key, effective at once; the previous one stays published for the grace period."""
         now = self._clock()
         newest = next(iter(self._store.newest_first()), None)
@@ -52,7 +61,13 @@ class SigningKeyRing:
             # millisecond must still sort after the key it replaces, or the old key would keep signing.
             now = newest.created_at + timedelta(milliseconds=1)
         key = SigningKey.generate(now)
-        self._store.add(key)
+        actor = caller or self._system
+        audit = (
+            [self._audit.event(actor, Action.CREATE, SIGNING_KEY_RESOURCE, key.kid, SIGNING_KEY_FIELDS)]
+            if self._audit is not None and actor is not None
+            else []
+        )
+        self._store.add(key, audit=audit)
         with self._lock:
             self._loaded_at = None
         log.info("signing key rotated", extra={"kid": key.kid})

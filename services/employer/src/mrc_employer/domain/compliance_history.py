@@ -36,7 +36,7 @@ from mrc_employer.domain.score import (
 )
 from mrc_employer.domain.wages import AssessmentOutcome, WageRecord
 from mrc_kernel.errors import InvalidArgument
-from mrc_kernel.privacy import SafeCounts, suppress_small_cells
+from mrc_kernel.privacy import DEFAULT_MIN_CELL_SIZE, SafeCounts, suppress_small_cells
 
 ZERO = Decimal(0)
 
@@ -85,6 +85,68 @@ HistoryEvent = ScoreChanged | RiskFlagRaised | RiskFlagCleared
 
 
 @dataclass(frozen=True)
+class ShortfallLine:
+    """Records of a batch, in one month, established or not, measured against rows in doubt or not, that
+    fell short: one line of the history sheet."""
+
+    month_end: date
+    established: bool
+    provisional: bool
+    workers: int
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class FeeDeducted:
+    record_id: str
+    occurred_on: date
+    established: bool
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class WageBatchSummary:
+    """What the history needs of a batch of wage records: month totals, shortfall lines, fees deducted."""
+
+    months: tuple[WageMonth, ...]
+    shortfalls: tuple[ShortfallLine, ...]
+    fees: tuple[FeeDeducted, ...]
+
+
+def summarise_wages(records: Sequence[WageRecord]) -> WageBatchSummary:
+    months: dict[date, list[WageRecord]] = defaultdict(list)
+    for record in records:
+        if record.assessment.outcome is not AssessmentOutcome.NO_APPLICABLE_RATE:
+            months[_month_end(record.period_end)].append(record)
+    totals: list[WageMonth] = []
+    shortfalls: list[ShortfallLine] = []
+    for month_end, in_month in sorted(months.items()):
+        below = [r for r in in_month if r.assessment.outcome is AssessmentOutcome.BELOW_MINIMUM]
+        totals.append(
+            WageMonth(
+                month_end=month_end,
+                due=sum((r.assessment.due for r in in_month), ZERO),
+                shortfall=sum((r.assessment.shortfall for r in below if not r.assessment.provisional), ZERO),
+                provisional_shortfall=sum((r.assessment.shortfall for r in below if r.assessment.provisional), ZERO),
+                records=len(in_month),
+                records_below=len(below),
+            )
+        )
+        lines: dict[tuple[bool, bool], list[WageRecord]] = defaultdict(list)
+        for record in below:
+            lines[(record.source.establishes, record.assessment.provisional)].append(record)
+        for (established, provisional), same in sorted(lines.items()):
+            amount = sum((r.assessment.shortfall for r in same), ZERO)
+            shortfalls.append(ShortfallLine(month_end, established, provisional, len(same), amount))
+    fees = tuple(
+        FeeDeducted(r.record_id, r.period_end, r.source.establishes, r.assessment.recruitment_fee_deducted)
+        for r in records
+        if r.assessment.recruitment_fee_deducted > ZERO
+    )
+    return WageBatchSummary(tuple(totals), tuple(shortfalls), fees)
+
+
+@dataclass(frozen=True)
 class GrievanceCounts:
     alleged: dict[str, int]  # grievances ever alleged, by category (withdrawn ones left out)
     substantiated: dict[str, int]
@@ -128,61 +190,41 @@ class ComplianceHistory:
 
         Records without an applicable rate add nothing: nothing is known about them.
         """
+        return self.apply_wage_summary(batch_id, summarise_wages(records), now)
+
+    def apply_wage_summary(self, batch_id: str, summary: WageBatchSummary, now: datetime) -> bool:
+        """A batch as `summarise_wages` summed it up where its records were written (no record is read again)."""
         if not batch_id or self._seen(batch_id):
             return False
-        months: dict[date, list[WageRecord]] = defaultdict(list)
-        for record in records:
-            if record.assessment.outcome is not AssessmentOutcome.NO_APPLICABLE_RATE:
-                months[_month_end(record.period_end)].append(record)
-        totals = []
-        for month_end, in_month in sorted(months.items()):
-            below = [r for r in in_month if r.assessment.outcome is AssessmentOutcome.BELOW_MINIMUM]
-            totals.append(
-                WageMonth(
-                    month_end=month_end,
-                    due=sum((r.assessment.due for r in in_month), ZERO),
-                    shortfall=sum((r.assessment.shortfall for r in below if not r.assessment.provisional), ZERO),
-                    provisional_shortfall=sum(
-                        (r.assessment.shortfall for r in below if r.assessment.provisional), ZERO
-                    ),
-                    records=len(in_month),
-                    records_below=len(below),
+        for line in summary.shortfalls:
+            self._add(
+                HistoryEntry(
+                    entry_id=f"{batch_id}:{line.month_end.isoformat()}:{int(line.established)}{int(line.provisional)}",
+                    kind=EntryKind.WAGE_SHORTFALL,
+                    source_id=batch_id,
+                    occurred_on=line.month_end,
+                    recorded_at=now,
+                    detail=line.month_end.strftime("%Y-%m"),
+                    established=line.established,
+                    workers_affected=line.workers,
+                    amount=line.amount,
+                    provisional=line.provisional,
                 )
             )
-            lines: dict[tuple[bool, bool], list[WageRecord]] = defaultdict(list)
-            for record in below:
-                lines[(record.source.establishes, record.assessment.provisional)].append(record)
-            for (established, provisional), same in sorted(lines.items()):
-                self._add(
-                    HistoryEntry(
-                        entry_id=f"{batch_id}:{month_end.isoformat()}:{int(established)}{int(provisional)}",
-                        kind=EntryKind.WAGE_SHORTFALL,
-                        source_id=batch_id,
-                        occurred_on=month_end,
-                        recorded_at=now,
-                        detail=month_end.strftime("%Y-%m"),
-                        established=established,
-                        workers_affected=len(same),
-                        amount=sum((r.assessment.shortfall for r in same), ZERO),
-                        provisional=provisional,
-                    )
+        for fee in summary.fees:
+            self._add(
+                HistoryEntry(
+                    entry_id=f"{batch_id}:{fee.record_id}:fee",
+                    kind=EntryKind.RECRUITMENT_COST,
+                    source_id=batch_id,
+                    occurred_on=fee.occurred_on,
+                    recorded_at=now,
+                    detail="recruitment_fee_deducted_from_wages",
+                    established=fee.established,
+                    amount=fee.amount,
                 )
-        for record in records:
-            fee = record.assessment.recruitment_fee_deducted
-            if fee > ZERO:
-                self._add(
-                    HistoryEntry(
-                        entry_id=f"{batch_id}:{record.record_id}:fee",
-                        kind=EntryKind.RECRUITMENT_COST,
-                        source_id=batch_id,
-                        occurred_on=record.period_end,
-                        recorded_at=now,
-                        detail="recruitment_fee_deducted_from_wages",
-                        established=record.source.establishes,
-                        amount=fee,
-                    )
-                )
-        self.wage_batches.append(WageBatch(batch_id, now, tuple(totals)))
+            )
+        self.wage_batches.append(WageBatch(batch_id, now, summary.months))
         self._source_ids.add(batch_id)
         self._reevaluate(now)
         return True
@@ -262,13 +304,19 @@ class ComplianceHistory:
 
     # -- reading -------------------------------------------------------------------------------
 
-    def grievance_standings(self) -> dict[str, GrievanceStanding]:
-        return standings(self.grievance_signals)
+    def _signals(self, known_before: date | None) -> list[GrievanceSignal]:
+        if known_before is None:
+            return self.grievance_signals
+        return [s for s in self.grievance_signals if s.occurred_at.date() < known_before]
 
-    def grievance_counts(self) -> GrievanceCounts:
+    def grievance_standings(self, *, known_before: date | None = None) -> dict[str, GrievanceStanding]:
+        """Each grievance's standing; with `known_before`, as the signals before that day left it."""
+        return standings(self._signals(known_before))
+
+    def grievance_counts(self, *, known_before: date | None = None) -> GrievanceCounts:
         alleged: dict[str, int] = defaultdict(int)
         substantiated: dict[str, int] = defaultdict(int)
-        for grievance in self.grievance_standings().values():
+        for grievance in self.grievance_standings(known_before=known_before).values():
             if grievance.withdrawn:
                 continue
             alleged[grievance.category or "other"] += 1
@@ -276,16 +324,22 @@ class ComplianceHistory:
                 substantiated[grievance.category or "other"] += 1
         return GrievanceCounts(dict(alleged), dict(substantiated))
 
-    def safe_grievance_counts(self) -> tuple[SafeCounts[str], SafeCounts[str]]:
+    def safe_grievance_counts(
+        self, *, known_before: date | None = None, min_cell_size: int = DEFAULT_MIN_CELL_SIZE
+    ) -> tuple[SafeCounts[str], SafeCounts[str]]:
         """Counts fit to show the organisation itself: a category with one or two complaints could point
-        at the workers who complained, so small cells are suppressed."""
-        counts = self.grievance_counts()
-        return suppress_small_cells(counts.alleged), suppress_small_cells(counts.substantiated)
+        at the workers who complained, so small cells are suppressed (and, with `known_before`, recent
+        complaints left out)."""
+        counts = self.grievance_counts(known_before=known_before)
+        return (
+            suppress_small_cells(counts.alleged, min_cell_size),
+            suppress_small_cells(counts.substantiated, min_cell_size),
+        )
 
-    def history_sheet(self) -> list[HistoryEntry]:
-        """Every finding and every substantiated grievance, oldest first."""
+    def history_sheet(self, *, with_grievances: bool = True) -> list[HistoryEntry]:
+        """Every finding and (unless left out) every substantiated grievance, oldest first."""
         lines = list(self.entries)
-        for grievance in self.grievance_standings().values():
+        for grievance in self.grievance_standings().values() if with_grievances else ():
             if grievance.substantiated_on is not None and not grievance.withdrawn:
                 lines.append(
                     HistoryEntry(
@@ -303,8 +357,11 @@ class ComplianceHistory:
 
     # -- recomputing ---------------------------------------------------------------------------
 
-    def compute(self, as_of: date) -> ComplianceScore:
-        return compute_score(self.entries, self.wage_batches, self.grievance_standings().values(), as_of, self.weights)
+    def compute(self, as_of: date, *, grievances_known_before: date | None = None) -> ComplianceScore:
+        """The score on `as_of`; with `grievances_known_before`, counting only grievance signals older than
+        that day (the view an employer gets of itself)."""
+        standing = self.grievance_standings(known_before=grievances_known_before).values()
+        return compute_score(self.entries, self.wage_batches, standing, as_of, self.weights)
 
     def _reevaluate(self, now: datetime, *, changed: bool = True) -> bool:
         previous = self.score

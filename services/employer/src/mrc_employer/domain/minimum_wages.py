@@ -29,6 +29,7 @@ A monthly rate counts per day as 1/26 of the month, the divisor the central orde
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -158,12 +159,13 @@ class MinimumWageRate:
     # Optimistic concurrency for operators editing the row.
     version: int = 1
 
-    @property
+    # Cached: every lookup compares them, and a row never changes (a correction is a new row).
+    @functools.cached_property
     def skill_keys(self) -> frozenset[str]:
         parts = {key_of(part) for part in self.skill_label.split("/") if key_of(part)}
         return frozenset({key_of(self.skill_label), *parts})
 
-    @property
+    @functools.cached_property
     def area_key(self) -> str:
         return key_of(self.area_label)
 

@@ -1,22 +1,23 @@
 """The organisation aggregate: an employer, contractor, sub-contractor, recruitment agency or labour agent.
 
-It supersedes `employer.py` (one free-form registration number, three kinds), which stays unchanged
-until the adapters move to this aggregate: `legacy_kind` is what the v1 `kind` field keeps showing.
+It replaced the v1.0 employer (one free-form registration number, three kinds): `legacy_kind` is what
+the v1 `kind` field keeps showing.
 
 An organisation is registered with the roles it plays (one may be principal employer on its own
 projects and contractor on another's), typed identifiers checked by format or checksum, and the
 licences that let it supply or recruit workers. Identifiers must agree: every GSTIN embeds the one PAN
-of the legal entity. Changes bump `version` and raise past-tense events.
+of the legal entity. Its worksites and the recruitment links it holds as a recruiter belong to it (one
+document, one version). Changes bump `version` and raise past-tense events.
 """
 
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from mrc_employer.domain.employer import REGISTRATION_NUMBER_RE, EmployerKind
 from mrc_employer.domain.identifiers import (
     PERSONAL_HOLDER_TYPES,
     IdentifierKind,
@@ -25,7 +26,9 @@ from mrc_employer.domain.identifiers import (
     parse_identifier,
 )
 from mrc_employer.domain.licences import Licence, LicenceInput, LicenceKind, LicenceStatus, parse_licence
+from mrc_employer.domain.recruitment_links import RecruitmentLink, RecruitmentLinkAdded
 from mrc_employer.domain.values import check_text
+from mrc_employer.domain.worksites import WageBasis, Worksite, WorksiteAdded, WorksiteKind
 from mrc_kernel.errors import Conflict, FieldViolation, InvalidArgument, NotFound
 from mrc_kernel.place import Place
 from mrc_kernel.vocabulary import Sector
@@ -35,6 +38,19 @@ MAX_REGISTRATION_NUMBER_LENGTH = 64
 MAX_IDENTIFIERS = 40  # a GSTIN per state and a LIN per unit, at most
 MAX_LICENCES = 40
 MAX_REASON_LENGTH = 500
+# Kept in the organisation's own document: enough for a large contractor's sites in one state cluster.
+MAX_WORKSITES = 500
+MAX_RECRUITMENT_LINKS = 500
+# GSTINs, licence numbers under the Inter-State Migrant Workmen Act and the like: upper-case letters, digits, / and -.
+REGISTRATION_NUMBER_RE = re.compile(r"^[A-Z0-9/-]+$")
+
+
+class EmployerKind(enum.StrEnum):
+    """The v1.0 kind, projected from the roles for its clients."""
+
+    PRINCIPAL_EMPLOYER = "principal_employer"
+    CONTRACTOR = "contractor"
+    RECRUITMENT_AGENCY = "recruitment_agency"
 
 
 class OrganisationRole(enum.StrEnum):
@@ -98,7 +114,9 @@ class LicenceStatusChanged:
     changed_at: datetime
 
 
-OrganisationEvent = OrganisationRegistered | LicenceRecorded | LicenceStatusChanged
+OrganisationEvent = (
+    OrganisationRegistered | LicenceRecorded | LicenceStatusChanged | WorksiteAdded | RecruitmentLinkAdded
+)
 
 
 @dataclass
@@ -115,6 +133,13 @@ class Organisation:
     updated_at: datetime
     # Deprecated free-form number from v1 clients; typed identifiers and licences replace it.
     registration_number: str = ""
+    # The partner whose client registered it (an operator, or the employer itself).
+    registering_partner_id: str = ""
+    worksites: tuple[Worksite, ...] = ()
+    # Links in which this organisation is the recruiter (it brings workers to `client_id`).
+    recruits_for: tuple[RecruitmentLink, ...] = ()
+    # Organisations that recruit for this one (the other end of their links), for tracing chains.
+    recruited_by: frozenset[str] = frozenset()
     version: int = 1
     pending_events: list[OrganisationEvent] = field(default_factory=list, repr=False, compare=False)
 
@@ -130,6 +155,7 @@ class Organisation:
         identifiers: Sequence[IdentifierInput] = (),
         licences: Sequence[LicenceInput] = (),
         registration_number: str = "",
+        registering_partner_id: str = "",
         now: datetime,
     ) -> Organisation:
         violations: list[FieldViolation] = []
@@ -165,6 +191,7 @@ class Organisation:
             registered_at=now,
             updated_at=now,
             registration_number=registration_number,
+            registering_partner_id=registering_partner_id,
         )
         organisation.pending_events.append(OrganisationRegistered(organisation))
         return organisation
@@ -213,6 +240,16 @@ class Organisation:
     @property
     def scope(self) -> tuple[str, str]:
         return self.location.scope
+
+    def places(self) -> tuple[tuple[str, str], ...]:
+        """Where it is found, for the access policy: its office and its worksites, as (state, district)."""
+        return tuple(dict.fromkeys([self.location.scope, *(w.place.scope for w in self.worksites)]))
+
+    def worksite(self, worksite_id: str) -> Worksite | None:
+        return next((w for w in self.worksites if w.worksite_id == worksite_id), None)
+
+    def link(self, link_id: str) -> RecruitmentLink | None:
+        return next((link for link in self.recruits_for if link.link_id == link_id), None)
 
     # -- changes ----------------------------------------------------------------------------
 
@@ -271,6 +308,54 @@ class Organisation:
             )
             return changed
         raise NotFound(f"organisation {self.organisation_id} holds no licence {wanted!r}")
+
+    def add_worksite(
+        self,
+        *,
+        worksite_id: str,
+        kind: WorksiteKind | None,
+        sector: str,
+        place: Place,
+        wage_basis: WageBasis,
+        name: str = "",
+        now: datetime,
+        expected_version: int = 0,
+    ) -> Worksite:
+        self._check_version(expected_version)
+        if len(self.worksites) >= MAX_WORKSITES:
+            raise InvalidArgument(FieldViolation("worksite", f"an organisation has at most {MAX_WORKSITES} worksites"))
+        worksite = Worksite.add(
+            worksite_id=worksite_id,
+            organisation_id=self.organisation_id,
+            kind=kind,
+            sector=sector,
+            place=place,
+            wage_basis=wage_basis,
+            name=name,
+            now=now,
+        )
+        if self.worksite(worksite_id) is not None:
+            raise Conflict(f"worksite {worksite_id} exists")
+        self.worksites = (*self.worksites, worksite)
+        self._changed(now)
+        self.pending_events.extend(worksite.pending_events)
+        worksite.pending_events.clear()
+        return worksite
+
+    def record_recruitment_link(self, link: RecruitmentLink, now: datetime) -> None:
+        """Keep a link in which this organisation recruits (`RecruitmentChain.add` checked it)."""
+        if link.recruiter_id != self.organisation_id:
+            raise InvalidArgument(FieldViolation("recruiter_id", "must be this organisation"))
+        if len(self.recruits_for) >= MAX_RECRUITMENT_LINKS:
+            raise InvalidArgument(
+                FieldViolation("client_id", f"an organisation holds at most {MAX_RECRUITMENT_LINKS} links")
+            )
+        if self.link(link.link_id) is not None:
+            raise Conflict(f"recruitment link {link.link_id} exists")
+        self.recruits_for = (*self.recruits_for, link)
+        self._changed(now)
+        self.pending_events.extend(link.pending_events)
+        link.pending_events.clear()
 
     def _check_version(self, expected_version: int) -> None:
         if expected_version and expected_version != self.version:

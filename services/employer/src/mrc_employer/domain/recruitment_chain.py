@@ -10,32 +10,17 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 
 from mrc_employer.domain.organisation import ENGAGING_ROLES, RECRUITING_ROLES, OrganisationRole
+from mrc_employer.domain.recruitment_links import RecruitmentLink, RecruitmentLinkAdded
 from mrc_employer.domain.values import check_id, parse_date
 from mrc_kernel.errors import Conflict, FieldViolation, InvalidArgument
 
+__all__ = ["MAX_CHAIN_DEPTH", "RecruitmentChain", "RecruitmentLink", "RecruitmentLinkAdded"]
+
 # A chain this deep is a data error rather than a supply chain; it also bounds the search.
 MAX_CHAIN_DEPTH = 50
-
-
-@dataclass(frozen=True)
-class RecruitmentLinkAdded:
-    link: RecruitmentLink
-
-
-@dataclass
-class RecruitmentLink:
-    link_id: str
-    recruiter_id: str  # the contractor, sub-contractor, agency or agent who brings the workers
-    client_id: str  # the organisation they bring them to
-    since: date
-    worksite_id: str = ""  # where, when the link is for one worksite
-    until: date | None = None
-    recorded_at: datetime | None = None
-    pending_events: list[RecruitmentLinkAdded] = field(default_factory=list, repr=False, compare=False)
 
 
 class RecruitmentChain:

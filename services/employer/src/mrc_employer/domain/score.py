@@ -94,10 +94,10 @@ class ScoreWeights:
     category_factors: Mapping[str, Decimal] = field(
         default_factory=lambda: _points(
             {
+                # The grievance service's keys (mrc_grievance.domain.vocabulary.Category).
                 "missing_person": "0.5",
                 "entitlement_denied": "0.5",
-                "denial_of_entitlement": "0.5",
-                "stranded_or_repatriation_needed": "0.5",
+                "stranded": "0.5",
             }
         )
     )

@@ -22,6 +22,7 @@ MAX_ID_LENGTH = 64
 _ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _AMOUNT = re.compile(r"^[0-9]+(\.[0-9]{1,2})?$")
 _DAYS = re.compile(r"^[0-9]+(\.[0-9]+)?$")
+_HOURS = re.compile(r"^[0-9]{1,3}(\.[0-9]{1,2})?$")
 _KEY = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)*$")
 _NOT_KEY_CHARACTERS = re.compile(r"[^a-z0-9]+")
 # Indian mobile numbers (10 digits from 6) and Aadhaar numbers (12 digits): never an employer's worker code.
@@ -97,6 +98,17 @@ def parse_days(path: str, value: str, violations: list[FieldViolation]) -> Decim
     return days
 
 
+def parse_hours(path: str, value: str, violations: list[FieldViolation]) -> Decimal | None:
+    """Hours as a decimal number ('56', '52.5'); empty means not observed."""
+    value = value.strip()
+    if not value:
+        return None
+    if not _HOURS.fullmatch(value):
+        violations.append(FieldViolation(path, "must be a number of hours, e.g. 56 or 52.5"))
+        return None
+    return Decimal(value)
+
+
 def check_id(path: str, value: str, violations: list[FieldViolation], *, required: bool = True) -> str:
     value = value.strip()
     if not value:
@@ -115,6 +127,11 @@ def check_text(path: str, value: str, violations: list[FieldViolation], *, max_l
     elif len(value) > max_length:
         violations.append(FieldViolation(path, f"must be at most {max_length} characters"))
     return value
+
+
+def looks_personal(text: str) -> bool:
+    """Whether text looks like a phone or Aadhaar number (kept out of reports and logs)."""
+    return bool(_LOOKS_PERSONAL.fullmatch(text.replace(" ", "").replace("-", "")))
 
 
 @dataclass(frozen=True)

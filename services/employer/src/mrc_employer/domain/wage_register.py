@@ -146,13 +146,20 @@ def wage_record_from_row(
     table: MinimumWageTable,
     source: RecordSource,
     now: datetime,
+    batch_id: str = "",
 ) -> WageRecord | list[FieldViolation]:
     parsed = parse_wage_row(row, worksites=worksites)
     if isinstance(parsed, list):
         return parsed
     try:
         return WageRecord.record(
-            record_id=record_id, organisation_id=organisation_id, given=parsed, table=table, source=source, now=now
+            record_id=record_id,
+            organisation_id=organisation_id,
+            given=parsed,
+            table=table,
+            source=source,
+            now=now,
+            batch_id=batch_id,
         )
     except InvalidArgument as invalid:  # pragma: no cover - parse_wage_row already applied the same rules
         return invalid.violations

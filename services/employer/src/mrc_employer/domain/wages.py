@@ -187,8 +187,10 @@ class WageRecord:
         table: MinimumWageTable,
         source: RecordSource,
         now: datetime,
+        batch_id: str = "",
     ) -> WageRecord:
-        """A validated record, assessed against the table, with its events (a shortfall, a fee deducted)."""
+        """A validated record, assessed against the table, with its events: `ComplianceRecorded` (unless it is
+        one of a wage-register batch, which is announced as a whole: `batch_id`), a shortfall, a fee deducted."""
         if violations := wage_violations(given):
             raise InvalidArgument(violations)
         assessment = assess(given, table)
@@ -208,9 +210,12 @@ class WageRecord:
             source=source,
             recorded_at=now,
         )
-        record.pending_events.append(
-            ComplianceRecorded(record_id, organisation_id, "wage", record.worksite_id, source, record.period_end, now)
-        )
+        if not batch_id:
+            record.pending_events.append(
+                ComplianceRecorded(
+                    record_id, organisation_id, "wage", record.worksite_id, source, record.period_end, now
+                )
+            )
         if assessment.outcome is AssessmentOutcome.BELOW_MINIMUM:
             record.pending_events.append(
                 WageShortfallFound(

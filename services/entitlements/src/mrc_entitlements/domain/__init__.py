@@ -12,5 +12,7 @@
 - `refusals`: refusals of workers who are eligible (the grievance service's question).
 - `funnel`: eligible / applied / approved / delivered counts with small cells suppressed.
 - `reevaluation`: the job that re-evaluates workers after a rule version is published.
-- `eligibility`: the placeholder record of the walking skeleton, until phase 2 replaces it.
+- `worker_record`: everything this service holds about one worker (facts, grants, determinations,
+  declarations, applied event ids) and how it is assessed against the published rules.
+- `access`: eligibility and application records as the shared access policy sees them.
 """

@@ -92,6 +92,8 @@ class EligibilityChanged:
 class RemovalReason(enum.StrEnum):
     CONSENT_REVOKED = "consent_revoked"  # no more consent to entitlement linkage
     RULE_RETIRED = "rule_retired"  # the scheme has no published rule any more
+    WORKER_ERASED = "worker_erased"  # the worker was erased from the registry
+    WORKER_MERGED = "worker_merged"  # merged into another worker: determined again under the surviving id
 
 
 @dataclass(frozen=True)

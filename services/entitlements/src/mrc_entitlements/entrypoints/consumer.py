@@ -1,26 +1,30 @@
-"""The entitlements consumer: a faust worker that keeps eligibility records in step with registry events.
+"""The entitlements worker process: faust consumers of the registry's events, and the re-evaluation runner.
 
-It is only an entrypoint: it decodes the event and calls the plain use case, which is idempotent.
-Consent revocation (ConsentChanged), erasure (WorkerErased) and deduplication (WorkersMerged) take effect
-here, as the DPDP Act requires of every service holding the worker's data.
+The consumers only decode events and call the plain, idempotent use cases (`service_layer.intake`);
+failures are retried and then sent to the dead-letter topic (`mrc_plumbing.faust_app.subscribe`).
+Worker events (registration, update, consent, migration, merge, erasure) come keyed by worker id, so a
+worker's history arrives in order; household events come keyed by household id on their own topic.
+Re-evaluation jobs run in a thread beside the consumers, which never stop for them.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+import threading
 
 import faust
 
 from mrc.registry.v1 import events_pb2 as registry_events
-from mrc_entitlements.adapters.mongo_repository import EligibilityDocument, StoredEligibility
-from mrc_entitlements.adapters.registry_mapping import (
-    active_purposes_include_linkage,
-)
-from mrc_entitlements.service_layer.eligibility import EligibilityService
+from mrc_entitlements.adapters import registry_mapping as registry
+from mrc_entitlements.adapters.store import OUTBOX_COLLECTIONS
+from mrc_entitlements.entrypoints.wiring import build
+from mrc_entitlements.service_layer.intake import FactsIntake, FactsUpdate
+from mrc_entitlements.service_layer.reevaluation import ReevaluationRunner
 from mrc_entitlements.settings import (
     CONSUMER_APP_ID,
-    ELIGIBILITY_TOPIC,
+    PUBLISHED_TOPICS,
+    REGISTRY_HOUSEHOLDS_TOPIC,
     REGISTRY_WORKERS_TOPIC,
     EntitlementsSettings,
 )
@@ -28,62 +32,108 @@ from mrc_kernel.events import Event
 from mrc_plumbing.events import EventDecoder
 from mrc_plumbing.faust_app import EventHandler, create_faust_app, dead_letter_topic_name, subscribe
 from mrc_plumbing.service_runtime import connect
-from mrc_plumbing.store.schema import collection_of
 
 log = logging.getLogger(__name__)
 
 
-def build_handler(service: EligibilityService, decoder: EventDecoder) -> EventHandler:
+def _update(facts: registry_events.WorkerFacts) -> FactsUpdate:
+    return FactsUpdate(
+        facts=registry.worker_facts(facts),
+        grants=registry.grants(facts),
+        version=facts.version,
+        active=registry.facts_are_active(facts),
+    )
+
+
+def build_handler(intake: FactsIntake, decoder: EventDecoder) -> EventHandler:
     def handle(event: Event) -> None:
         message = decoder.decode(event)
-        if isinstance(message, registry_events.WorkerRegistered):
-            facts = message.facts
-            recorded = service.worker_registered(
-                facts.worker_id,
-                event_id=event.id,
-                linkage_consented=active_purposes_include_linkage(facts.active_purposes),
-                state_code=facts.home.state_code,
-                district_code=facts.home.district_code,
-            )
-            log.info("worker registered", extra={"event_id": event.id, "recorded": recorded})
+        applied: object = None
+        if isinstance(message, registry_events.WorkerRegistered | registry_events.WorkerUpdated):
+            applied = intake.worker_facts(_update(message.facts), event_id=event.id)
         elif isinstance(message, registry_events.ConsentChanged):
-            changed = service.consent_changed(
-                message.worker_id,
-                event_id=event.id,
-                linkage_consented=active_purposes_include_linkage(message.active_purposes),
-            )
-            log.info("consent changed", extra={"event_id": event.id, "changed": changed})
+            if message.HasField("facts") and message.facts.worker_id:
+                applied = intake.worker_facts(_update(message.facts), event_id=event.id)
+            else:
+                purposes = registry.consent_purposes(message.active_purposes)
+                applied = intake.consent_changed(message.worker_id, purposes, event_id=event.id)
+        elif isinstance(message, registry_events.MigrationRecorded):
+            episode = registry.episode(message.episode)
+            if episode is not None:
+                applied = intake.migration_recorded(message.episode.worker_id, episode, event_id=event.id)
+        elif isinstance(message, registry_events.HouseholdChanged):
+            if message.HasField("facts") and message.facts.household_id:
+                applied = intake.household_changed(
+                    registry.household(message.facts), message.facts.version, event_id=event.id
+                )
         elif isinstance(message, registry_events.WorkerErased):
-            erased = service.worker_erased(message.worker_id, event_id=event.id)
-            log.info("worker erased", extra={"event_id": event.id, "erased": erased})
+            applied = intake.worker_erased(message.worker_id, event_id=event.id)
         elif isinstance(message, registry_events.WorkersMerged):
-            moved = service.workers_merged(message.merged_worker_id, message.surviving_worker_id, event_id=event.id)
-            log.info("workers merged", extra={"event_id": event.id, "moved": moved})
-        # Other registry events are not ours to act on.
+            applied = intake.workers_merged(message.merged_worker_id, message.surviving_worker_id, event_id=event.id)
+        else:
+            return  # other registry events are not ours to act on
+        log.info("registry event applied", extra={"event_id": event.id, "type": event.type, "applied": applied})
 
     return handle
+
+
+class RunnerThread(threading.Thread):
+    """Works on re-evaluation jobs until stopped; a failure is logged and retried at the next poll."""
+
+    def __init__(self, runner: ReevaluationRunner, poll_seconds: float) -> None:
+        super().__init__(name="reevaluation", daemon=True)
+        self._runner = runner
+        self._poll = poll_seconds
+        self._stop = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                busy = self._runner.run_pending()
+            except Exception:
+                log.exception("re-evaluation failed; retrying at the next poll")
+                busy = 0
+            if not busy:
+                self._stop.wait(self._poll)
+
+    def stop(self) -> None:
+        self._stop.set()
 
 
 def main() -> None:
     settings = EntitlementsSettings()
     connections = connect(
         settings,
-        topics=[ELIGIBILITY_TOPIC, REGISTRY_WORKERS_TOPIC, dead_letter_topic_name(CONSUMER_APP_ID)],
-        outbox_collections=[collection_of(EligibilityDocument)],
+        topics=[
+            *PUBLISHED_TOPICS,
+            REGISTRY_WORKERS_TOPIC,
+            REGISTRY_HOUSEHOLDS_TOPIC,
+            dead_letter_topic_name(CONSUMER_APP_ID),
+        ],
+        outbox_collections=OUTBOX_COLLECTIONS,
     )
-    records = StoredEligibility(connections.store)
-    records.ensure_indexes()
-    service = EligibilityService(records)
-
+    service = build(
+        connections.store,
+        connections.audit,
+        connections.crypto.ids,
+        catalogue_cache_seconds=settings.catalogue_cache_seconds,
+        batch_size=settings.reevaluation_batch_size,
+    )
     app = create_faust_app(
         CONSUMER_APP_ID, settings.infra, web_port=settings.worker_web_port, bind_host=settings.bind_host
     )
-    handler = build_handler(service, EventDecoder())
-    subscribe(app, REGISTRY_WORKERS_TOPIC, handler)
+    handler = build_handler(service.intake, EventDecoder())
+    # Workers are independent (one version-checked document each): handle several at once, each one's events
+    # in order. A household's change reaches its members' documents under the same version checks.
+    subscribe(app, REGISTRY_WORKERS_TOPIC, handler, concurrency=settings.consumer_concurrency)
+    subscribe(app, REGISTRY_HOUSEHOLDS_TOPIC, handler, concurrency=settings.consumer_concurrency)
+    runner = RunnerThread(service.runner, settings.reevaluation_poll_seconds)
     connections.relay.start()
+    runner.start()
     try:
         worker = faust.Worker(app, loglevel=settings.infra.log_level.lower(), override_logging=False)
         worker.execute_from_commandline()
     finally:
+        runner.stop()
         connections.close()
     sys.exit(0)

@@ -1,64 +1,103 @@
+"""What the use cases need from the outside: repositories of the service's aggregates, and the audit trail.
+
+Each repository stores an aggregate with its pending events (and any audit event passed along) in one
+write: the unit of work. A save that started from a stale version raises Conflict; the use case reads
+again and retries.
+"""
+
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Iterator, Sequence
 from typing import Protocol
 
-from mrc_entitlements.domain.eligibility import Eligibility
-from mrc_kernel.audit import Action
-from mrc_kernel.caller import Caller
+from mrc_entitlements.domain.applications import Application
+from mrc_entitlements.domain.facts import HouseholdFacts
+from mrc_entitlements.domain.reevaluation import ReevaluationJob
+from mrc_entitlements.domain.schemes import Scheme
+from mrc_entitlements.domain.worker_record import WorkerRecord
+from mrc_kernel.audit import AuditRecorder
+from mrc_kernel.events import Event
+
+__all__ = [
+    "ApplicationRepository",
+    "AuditRecorder",
+    "HouseholdRepository",
+    "JobRepository",
+    "SchemeRepository",
+    "WorkerRecordRepository",
+]
 
 
-class EligibilityRepository(Protocol):
-    def record_once(self, eligibility: Eligibility, *, event_id: str) -> bool:
-        """Store a new record with its events unless the worker already has one; True if stored now.
+class WorkerRecordRepository(Protocol):
+    def get(self, worker_id: str) -> WorkerRecord | None: ...
 
-        `event_id` is recorded with it, so a later change by the same event is not applied again.
-        """
+    def save(self, record: WorkerRecord, also_publish: Sequence[Event] = ()) -> None:
+        """Insert (version 0) or update from the version read, with the record's events; Conflict if stale."""
         ...
 
-    def save(self, eligibility: Eligibility, *, event_id: str) -> bool:
-        """Store the changed status of an existing record with its events, unless event `event_id` was applied
-        to it before (the id is recorded in the same write). Never creates a record. True if applied now."""
+    def stream(self, *, after: str = "") -> Iterator[WorkerRecord]:
+        """Records consenting to linkage after `after`, in worker-id order."""
         ...
 
-    def delete(self, worker_id: str) -> bool:
-        """Remove the record, its applied event ids and unpublished events; True if there was one."""
-        ...
+    def count_consenting(self) -> int: ...
 
-    def count_erasure(self, state_code: str, district_code: str, *, event_id: str) -> bool:
-        """Add one to the anonymous count of erased workers of the district, unless `event_id` was counted.
-
-        `event_id` names what is counted: the event that made the erased record.
-        """
-        ...
-
-    def get(self, worker_id: str) -> Eligibility | None: ...
-
-    def remember_erased(self, worker_id: str, *, event_id: str, at: datetime) -> bool:
-        """Keep a tombstone for the erased worker (its id and when, nothing personal); True if new now.
-
-        `event_id` is the event that erased it. Idempotent: a tombstone already there is kept as it is.
-        """
-        ...
-
-    def is_erased(self, worker_id: str) -> bool:
-        """Whether the worker has a tombstone."""
+    def scan_consenting(self) -> Iterator[WorkerRecord]:
+        """Consenting records with their home and determinations only (for statistics)."""
         ...
 
 
-class ReadAudit(Protocol):
-    """The part of the audit trail (`mrc_plumbing.audit.AuditTrail`) used here: records of reads."""
+class HouseholdRepository(Protocol):
+    def put(self, household: HouseholdFacts, version: int) -> tuple[bool, frozenset[str]]:
+        """Keep the household unless a newer version is held: (kept, member ids listed before)."""
+        ...
 
-    def record(
+    def of_member(self, worker_id: str) -> list[tuple[HouseholdFacts, int]]: ...
+
+    def forget_member(self, worker_id: str) -> None: ...
+
+
+class SchemeRepository(Protocol):
+    def add_if_absent(self, scheme: Scheme) -> bool: ...
+
+    def get(self, code: str) -> Scheme | None: ...
+
+    def all(self) -> list[Scheme]: ...
+
+    def versions(self) -> dict[str, int]: ...
+
+    def save(
         self,
-        caller: Caller,
-        action: Action,
-        resource_type: str,
-        resource_id: str,
-        fields: Iterable[str] = (),
+        scheme: Scheme,
         *,
-        allowed: bool = True,
-    ) -> None:
-        """Publish the audit record of a read now; raises Unavailable when it cannot (fail closed)."""
-        ...
+        started_from: int,
+        job_ids: dict[tuple[str, int], str],
+        also_publish: Sequence[Event] = (),
+    ) -> None: ...
+
+
+class ApplicationRepository(Protocol):
+    def add(
+        self, application: Application, *, idempotency_key: str, fingerprint: str, also_publish: Sequence[Event] = ()
+    ) -> tuple[Application, bool]: ...
+
+    def get(self, application_id: str) -> Application | None: ...
+
+    def save(self, application: Application, *, started_from: int, also_publish: Sequence[Event] = ()) -> None: ...
+
+    def of_worker(self, worker_id: str) -> list[Application]: ...
+
+    def rekey(self, application: Application, surviving_worker_id: str) -> None: ...
+
+    def delete(self, application: Application) -> None: ...
+
+    def scan(self) -> Iterator[Application]: ...
+
+
+class JobRepository(Protocol):
+    def add_if_absent(self, job: ReevaluationJob) -> bool: ...
+
+    def get(self, job_id: str) -> ReevaluationJob | None: ...
+
+    def unfinished(self) -> list[ReevaluationJob]: ...
+
+    def save(self, job: ReevaluationJob, *, started_from: int) -> None: ...

@@ -1,200 +1,381 @@
-"""Grievances in the document store. One document per grievance holds its pending events too.
+"""Cases, traces and their companions in the document store (the port in `mrc_plumbing.store`).
 
-The summary, the complainant's own account, is stored encrypted with the field cipher under the data key
-of the grievance's state (`mrc_plumbing.crypto`); it is decrypted only when a grievance is read back.
-
-Also the tombstones of erased workers, one document each under the worker's id.
+One document per case (and per trace) holds the aggregate and its pending events: a save writes both in
+one single-document write (the unit of work), conditional on the version it was read at. Sensitive values
+are stored as field-cipher tokens the service layer made (see `documents`). mongoengine declares the
+collections and their indexes; MongoDB uses them all, FerretDB keeps only the unique ones.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from typing import Any, Protocol
+from datetime import datetime
+from typing import Any
 
 from mongoengine import (
     BooleanField,
     DateTimeField,
     DictField,
     Document,
-    EmbeddedDocument,
-    EmbeddedDocumentField,
+    FloatField,
+    IntField,
     ListField,
     StringField,
 )
 
-from mrc_grievance.adapters.protobuf_mapping import to_envelope
-from mrc_grievance.domain.grievance import (
-    Grievance,
-    GrievanceCategory,
-    GrievanceStatus,
-    IntakeChannel,
-    Place,
-)
+from mrc_grievance.adapters.documents import case_of, case_state, trace_of, trace_state, utc
+from mrc_grievance.adapters.protobuf_mapping import case_envelope, trace_envelope
+from mrc_grievance.domain.case import Case
+from mrc_grievance.domain.statistics import CaseRow
+from mrc_grievance.domain.trace import Trace
+from mrc_grievance.domain.vocabulary import CaseStatus, category_from_stored, status_from_stored
+from mrc_grievance.service_layer.ports import QueueFilter, QueuePage, StatisticsFilter, WorkItem, WorkKind
+from mrc_kernel.errors import Conflict
 from mrc_kernel.events import Event
 from mrc_plumbing.store import FINGERPRINT_FIELD, IDEMPOTENCY_FIELD, OUTBOX_FIELD, DocumentStore, DuplicateDocument
 from mrc_plumbing.store.schema import collection_of, indexes_of
 
-# The cipher's field name (its associated data): a summary token decrypts as nothing else.
-SUMMARY_FIELD = "grievance.summary"
+# Internal fields a read never needs.
+_EXCLUDED = [OUTBOX_FIELD, FINGERPRINT_FIELD, IDEMPOTENCY_FIELD]
+# What the statistics read of each case.
+_STATISTICS_FIELDS = ["location", "category", "status", "filed_at", "resolved_at", "breaches"]
+# Open statuses, for a queue that names none.
+OPEN_STATUSES = sorted(s.value for s in CaseStatus if s.is_open)
 
 
-class FieldCipher(Protocol):
-    """The part of `mrc_plumbing.crypto.FieldCipher` used here (`connections.crypto.cipher`)."""
-
-    def encrypt(self, state_code: str, field: str, plaintext: str) -> str: ...
-
-    def decrypt(self, field: str, token: str) -> str: ...
-
-
-class PlaceDocument(EmbeddedDocument):  # type: ignore[misc]
-    state_code = StringField(required=True)
-    district_code = StringField(required=True)
-    subdistrict_code = StringField(default="")
-    village_name = StringField(default="")
-
-
-class GrievanceDocument(Document):  # type: ignore[misc]
-    """The stored shape of a grievance; mongoengine declares it and its indexes, writes go through pymongo."""
+class CaseDocument(Document):  # type: ignore[misc]
+    """The stored shape of a case (see `documents.case_state` for every field)."""
 
     meta = {
         "collection": "grievances",
+        "strict": False,
         "indexes": [
             {"fields": [IDEMPOTENCY_FIELD], "unique": True, "name": "idempotency_key"},
-            {"fields": ["location.district_code"], "name": "location_district"},
-            {"fields": ["worker_id"], "name": "worker"},
-            {"fields": ["employer_id"], "name": "employer"},
-            {"fields": ["status"], "name": "status"},
+            # The work queue: a partner's open cases, least SLA time left first.
+            {"fields": ["access_partner_ids", "open", "queue_rank", "_id"], "name": "queue"},
+            {"fields": ["worker_id"], "name": "worker", "sparse": True},
+            {"fields": ["employer_id"], "name": "employer", "sparse": True},
+            {"fields": ["location.state_code", "location.district_code"], "name": "place"},
         ],
     }
     id = StringField(primary_key=True)
+    reference = StringField(required=True)
+    category = StringField(required=True)
+    status = StringField(required=True)
+    version = IntField(required=True)
     worker_id = StringField(default="")
-    category = StringField(required=True, choices=[c.value for c in GrievanceCategory])
-    channel = StringField(required=True, choices=[c.value for c in IntakeChannel])
-    summary = StringField(required=True)  # a field cipher token (enc:v1:<state>:...), never the text
-    location = EmbeddedDocumentField(PlaceDocument, required=True)
     employer_id = StringField(default="")
-    status = StringField(required=True, choices=[s.value for s in GrievanceStatus])
-    anonymous = BooleanField(required=True)
-    filed_at = DateTimeField(required=True)
-    # Internal: which partner filed it; not in the contract, never returned or published.
-    filed_by_partner_id = StringField(default="")
-    idempotency_key = StringField(required=True)
-    request_fingerprint = StringField(required=True)
+    open = BooleanField()
+    assignee_id = StringField(default="")
+    access_partner_ids = ListField(StringField())
+    queue_rank = FloatField()
+    location = DictField()
+    idempotency_key = StringField()
+    request_fingerprint = StringField()
     outbox = ListField(DictField())
     outbox_pending = BooleanField()
 
 
-class ErasedWorkerDocument(Document):  # type: ignore[misc]
-    """A tombstone: the worker was erased, so no grievance of another worker may be merged into them.
+class ReferenceDocument(Document):  # type: ignore[misc]
+    """A case reference (GR-XXXXX-XXXXX) as `_id`: unique, and found without a scan on any store."""
 
-    Only the worker id (a random UUID, nothing personal) and when. Kept for good: an event about the
-    worker may be redelivered at any time.
-    """
+    meta = {"collection": "grievance_references"}
+    id = StringField(primary_key=True)
+    grievance_id = StringField(required=True)
+
+
+class TraceDocument(Document):  # type: ignore[misc]
+    meta = {
+        "collection": "traces",
+        "strict": False,
+        "indexes": [
+            {"fields": [IDEMPOTENCY_FIELD], "unique": True, "name": "idempotency_key"},
+            {"fields": ["worker_id"], "name": "worker", "sparse": True},
+        ],
+    }
+    id = StringField(primary_key=True)
+    worker_id = StringField(default="")
+    version = IntField(required=True)
+    idempotency_key = StringField()
+    request_fingerprint = StringField()
+    outbox = ListField(DictField())
+    outbox_pending = BooleanField()
+
+
+class WorkItemDocument(Document):  # type: ignore[misc]
+    """Work handed to the case writer; small (deleted when done), so listing it is cheap on every store."""
+
+    meta = {"collection": "case_work"}
+    id = StringField(primary_key=True)
+    kind = StringField(required=True)
+    grievance_id = StringField(default="")
+    trace_id = StringField(default="")
+    worker_id = StringField(default="")
+    surviving_worker_id = StringField(default="")
+    enqueued_at = DateTimeField()
+
+
+class IntakeReplayDocument(Document):  # type: ignore[misc]
+    """An accepted IVR/SMS delivery, remembered until its timestamp alone would refuse a replay."""
+
+    meta = {"collection": "intake_replays"}
+    id = StringField(primary_key=True)
+    forget_after = DateTimeField(required=True)
+
+
+class ErasedWorkerDocument(Document):  # type: ignore[misc]
+    """A tombstone: the worker was erased (only the id and when, nothing personal). Kept for good."""
 
     meta = {"collection": "erased_workers"}
-    id = StringField(primary_key=True)  # the worker id
+    id = StringField(primary_key=True)
     erased_at = DateTimeField(required=True)
 
 
-def _to_document(grievance: Grievance, idempotency_key: str, fingerprint: str, cipher: FieldCipher) -> dict[str, Any]:
-    doc = GrievanceDocument(
-        id=grievance.grievance_id,
-        worker_id=grievance.worker_id,
-        category=grievance.category.value,
-        channel=grievance.channel.value,
-        summary=cipher.encrypt(grievance.location.state_code, SUMMARY_FIELD, grievance.summary),
-        location=PlaceDocument(**grievance.location.__dict__),
-        employer_id=grievance.employer_id,
-        status=grievance.status.value,
-        anonymous=grievance.anonymous,
-        filed_at=grievance.filed_at,
-        filed_by_partner_id=grievance.filed_by_partner_id,
-        idempotency_key=idempotency_key,
-        request_fingerprint=fingerprint,
-    )
-    doc.validate()
-    stored: dict[str, Any] = doc.to_mongo().to_dict()
-    return stored
+def _case_events(case: Case, also: Sequence[Event]) -> list[Event]:
+    events = [*(case_envelope(e) for e in case.pending_events), *also]
+    return events
 
 
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _from_document(doc: dict[str, Any], cipher: FieldCipher) -> Grievance:
-    location = doc["location"]
-    return Grievance(
-        grievance_id=doc["_id"],
-        worker_id=doc.get("worker_id", ""),
-        category=GrievanceCategory(doc["category"]),
-        channel=IntakeChannel(doc["channel"]),
-        summary=cipher.decrypt(SUMMARY_FIELD, doc["summary"]),
-        location=Place(
-            state_code=location["state_code"],
-            district_code=location["district_code"],
-            subdistrict_code=location.get("subdistrict_code", ""),
-            village_name=location.get("village_name", ""),
-        ),
-        employer_id=doc.get("employer_id", ""),
-        status=GrievanceStatus(doc["status"]),
-        anonymous=bool(doc["anonymous"]),
-        filed_at=_utc(doc["filed_at"]),
-        filed_by_partner_id=doc.get("filed_by_partner_id", ""),
-    )
-
-
-class StoredGrievances:
-    def __init__(self, store: DocumentStore, cipher: FieldCipher) -> None:
-        self._cipher = cipher
-        self._grievances = store.collection(collection_of(GrievanceDocument))
-        self._erased = store.collection(collection_of(ErasedWorkerDocument))
+class StoredCases:
+    def __init__(self, store: DocumentStore) -> None:
+        self._cases = store.collection(collection_of(CaseDocument))
 
     def ensure_indexes(self) -> None:
-        self._grievances.ensure_indexes(indexes_of(GrievanceDocument))
+        self._cases.ensure_indexes(indexes_of(CaseDocument))
 
     def add(
-        self,
-        grievance: Grievance,
-        *,
-        idempotency_key: str,
-        fingerprint: str,
-        extra_events: Sequence[Event] = (),
-    ) -> tuple[Grievance, bool]:
-        events = [*(to_envelope(e) for e in grievance.pending_events), *extra_events]
-        stored, created = self._grievances.insert_once(
-            _to_document(grievance, idempotency_key, fingerprint, self._cipher), events=events
+        self, case: Case, *, idempotency_key: str, fingerprint: str, also_publish: Sequence[Event] = ()
+    ) -> tuple[Case, bool]:
+        document = {
+            "_id": case.grievance_id,
+            **case_state(case),
+            IDEMPOTENCY_FIELD: idempotency_key,
+            FINGERPRINT_FIELD: fingerprint,
+        }
+        stored, created = self._cases.insert_once(document, events=_case_events(case, also_publish))
+        case.pending_events.clear()
+        return (case if created else case_of(stored)), created
+
+    def add_many(self, cases: Sequence[tuple[Case, str]]) -> int:
+        """Bulk load (benchmarks, migrations): each case with its key, no events."""
+        report = self._cases.insert_many(
+            [
+                ({"_id": c.grievance_id, **case_state(c), IDEMPOTENCY_FIELD: key, FINGERPRINT_FIELD: ""}, [])
+                for c, key in cases
+            ]
         )
-        grievance.pending_events.clear()
-        return (grievance if created else _from_document(stored, self._cipher)), created
+        return len(report.inserted)
 
-    def get(self, grievance_id: str) -> Grievance | None:
-        doc = self._grievances.get(grievance_id, exclude=[OUTBOX_FIELD, FINGERPRINT_FIELD])
-        return _from_document(doc, self._cipher) if doc else None
+    def get(self, grievance_id: str) -> Case | None:
+        doc = self._cases.get(grievance_id, exclude=_EXCLUDED)
+        return case_of(doc) if doc else None
 
-    def anonymise_worker(self, worker_id: str, summary: str) -> int:
-        if not worker_id:  # an empty id would match every anonymous grievance
-            return 0
-        anonymised = 0
-        for doc in self._grievances.find({"worker_id": worker_id}, fields=["location"]):
-            token = self._cipher.encrypt(doc["location"]["state_code"], SUMMARY_FIELD, summary)
-            # Conditional on the worker id, so a redelivery (or a second consumer) cannot overwrite twice.
-            anonymised += self._grievances.update(
-                doc["_id"], {"$set": {"worker_id": "", "summary": token}}, where={"worker_id": worker_id}
+    def save(self, case: Case, *, loaded_version: int, also_publish: Sequence[Event] = ()) -> None:
+        saved = self._cases.update(
+            case.grievance_id,
+            {"$set": case_state(case)},
+            where={"version": loaded_version},
+            events=_case_events(case, also_publish),
+        )
+        if not saved:
+            raise Conflict(f"grievance {case.grievance_id} changed meanwhile; read it again")
+        case.pending_events.clear()
+
+    def queue(self, where: QueueFilter, *, after: str, limit: int) -> QueuePage:
+        query: dict[str, Any] = {"access_partner_ids": where.partner_id}
+        statuses = sorted(where.statuses) or OPEN_STATUSES
+        if set(statuses) <= set(OPEN_STATUSES):
+            query["open"] = True
+        query["status"] = {"$in": statuses}
+        if where.states:
+            query["location.state_code"] = {"$in": sorted(where.states)}
+        if where.districts:
+            query["location.district_code"] = {"$in": sorted(where.districts)}
+        if where.district_code:
+            query["location.district_code"] = (
+                where.district_code if not where.districts or where.district_code in where.districts else {"$in": []}
             )
-        return anonymised
+        if where.assignee_id:
+            query["assignee_id"] = where.assignee_id
+        if where.categories:
+            query["category"] = {"$in": sorted(where.categories)}
+        if where.min_escalation_level:
+            query["escalation_level"] = {"$gte": where.min_escalation_level}
+        if after:
+            rank_text, _, last_id = after.partition("|")
+            rank = float(rank_text)
+            query["$or"] = [{"queue_rank": {"$gt": rank}}, {"queue_rank": rank, "_id": {"$gt": last_id}}]
+        docs = self._cases.find(query, sort=[("queue_rank", 1), ("_id", 1)], limit=limit + 1, exclude=_EXCLUDED)
+        cases = [case_of(d) for d in docs[:limit]]
+        next_after = ""
+        if len(docs) > limit:
+            last = docs[limit - 1]
+            next_after = f"{last['queue_rank']!r}|{last['_id']}"
+        return QueuePage(cases, next_after)
 
-    def rekey_worker(self, merged_worker_id: str, surviving_worker_id: str) -> int:
-        if not merged_worker_id or not surviving_worker_id or merged_worker_id == surviving_worker_id:
-            return 0
-        rekeyed = 0
-        for doc in self._grievances.find({"worker_id": merged_worker_id}, fields=[]):
-            rekeyed += self._grievances.update(
-                doc["_id"], {"$set": {"worker_id": surviving_worker_id}}, where={"worker_id": merged_worker_id}
+    def about_worker(self, worker_id: str) -> list[str]:
+        if not worker_id:  # an empty id would match every case about someone outside the registry
+            return []
+        return [d["_id"] for d in self._cases.find({"worker_id": worker_id}, fields=["_id"])]
+
+    def statistics_rows(self, where: StatisticsFilter) -> list[object]:
+        query: dict[str, Any] = {}
+        if where.states:
+            query["location.state_code"] = {"$in": sorted(where.states)}
+        if where.districts:
+            query["location.district_code"] = {"$in": sorted(where.districts)}
+        period: dict[str, Any] = {}
+        if where.filed_from:
+            period["$gte"] = where.filed_from
+        if where.filed_to:
+            period["$lt"] = where.filed_to
+        if period:
+            query["filed_at"] = period
+        rows: list[object] = []
+        for doc in self._cases.scan(query, fields=_STATISTICS_FIELDS):
+            location = doc.get("location") or {}
+            status = status_from_stored(doc["status"])
+            rows.append(
+                CaseRow(
+                    state_code=location.get("state_code", ""),
+                    district_code=location.get("district_code", ""),
+                    category=category_from_stored(doc["category"]),
+                    status=status,
+                    filed_at=utc(doc["filed_at"]) or doc["filed_at"],
+                    resolved_at=utc(doc.get("resolved_at")),
+                    breached=bool(doc.get("breaches")),
+                )
             )
-        return rekeyed
+        return rows
 
-    def remember_erased(self, worker_id: str, *, at: datetime) -> bool:
+
+class StoredReferences:
+    def __init__(self, store: DocumentStore) -> None:
+        self._references = store.collection(collection_of(ReferenceDocument))
+
+    def claim(self, reference: str, grievance_id: str) -> bool:
+        try:
+            self._references.insert({"_id": reference, "grievance_id": grievance_id})
+        except DuplicateDocument:
+            existing = self._references.get(reference)
+            return existing is not None and existing.get("grievance_id") == grievance_id
+        return True
+
+    def release(self, reference: str, grievance_id: str) -> None:
+        self._references.delete(reference, where={"grievance_id": grievance_id})
+
+    def case_of(self, reference: str) -> str | None:
+        doc = self._references.get(reference)
+        return str(doc["grievance_id"]) if doc else None
+
+
+def _trace_events(trace: Trace, also: Sequence[Event]) -> list[Event]:
+    return [*(trace_envelope(e) for e in trace.pending_events), *also]
+
+
+class StoredTraces:
+    def __init__(self, store: DocumentStore) -> None:
+        self._traces = store.collection(collection_of(TraceDocument))
+
+    def ensure_indexes(self) -> None:
+        self._traces.ensure_indexes(indexes_of(TraceDocument))
+
+    def add(
+        self, trace: Trace, *, idempotency_key: str, fingerprint: str, also_publish: Sequence[Event] = ()
+    ) -> tuple[Trace, bool]:
+        document = {
+            "_id": trace.trace_id,
+            **trace_state(trace),
+            IDEMPOTENCY_FIELD: idempotency_key,
+            FINGERPRINT_FIELD: fingerprint,
+        }
+        stored, created = self._traces.insert_once(document, events=_trace_events(trace, also_publish))
+        trace.pending_events.clear()
+        return (trace if created else trace_of(stored)), created
+
+    def get(self, trace_id: str) -> Trace | None:
+        doc = self._traces.get(trace_id, exclude=_EXCLUDED)
+        return trace_of(doc) if doc else None
+
+    def save(self, trace: Trace, *, loaded_version: int, also_publish: Sequence[Event] = ()) -> None:
+        saved = self._traces.update(
+            trace.trace_id,
+            {"$set": trace_state(trace)},
+            where={"version": loaded_version},
+            events=_trace_events(trace, also_publish),
+        )
+        if not saved:
+            raise Conflict(f"trace {trace.trace_id} changed meanwhile; read it again")
+        trace.pending_events.clear()
+
+    def about_worker(self, worker_id: str) -> list[str]:
+        if not worker_id:
+            return []
+        return [d["_id"] for d in self._traces.find({"worker_id": worker_id}, fields=["_id"])]
+
+
+class StoredWork:
+    def __init__(self, store: DocumentStore) -> None:
+        self._items = store.collection(collection_of(WorkItemDocument))
+
+    def enqueue(self, item: WorkItem) -> bool:
+        try:
+            self._items.insert(
+                {
+                    "_id": item.item_id,
+                    "kind": item.kind.value,
+                    "grievance_id": item.grievance_id,
+                    "trace_id": item.trace_id,
+                    "worker_id": item.worker_id,
+                    "surviving_worker_id": item.surviving_worker_id,
+                    "enqueued_at": item.enqueued_at,
+                }
+            )
+        except DuplicateDocument:
+            return False
+        return True
+
+    def waiting(self, limit: int) -> list[WorkItem]:
+        return [
+            WorkItem(
+                item_id=d["_id"],
+                kind=WorkKind(d["kind"]),
+                grievance_id=d.get("grievance_id", ""),
+                trace_id=d.get("trace_id", ""),
+                worker_id=d.get("worker_id", ""),
+                surviving_worker_id=d.get("surviving_worker_id", ""),
+                enqueued_at=utc(d.get("enqueued_at")),
+            )
+            for d in self._items.find({}, limit=limit)
+        ]
+
+    def done(self, item_id: str) -> None:
+        self._items.delete(item_id)
+
+
+class StoredReplays:
+    def __init__(self, store: DocumentStore) -> None:
+        self._replays = store.collection(collection_of(IntakeReplayDocument))
+
+    def remember(self, key: str, forget_after: datetime) -> bool:
+        try:
+            self._replays.insert({"_id": key, "forget_after": forget_after})
+        except DuplicateDocument:
+            return False
+        return True
+
+    def forget_older_than(self, now: datetime) -> int:
+        forgotten = 0
+        for doc in self._replays.find({"forget_after": {"$lt": now}}, fields=["_id"], limit=500):
+            forgotten += self._replays.delete(doc["_id"])
+        return forgotten
+
+
+class StoredErasedWorkers:
+    def __init__(self, store: DocumentStore) -> None:
+        self._erased = store.collection(collection_of(ErasedWorkerDocument))
+
+    def remember(self, worker_id: str, at: datetime) -> bool:
         try:
             # Insert only (the store never upserts): a duplicate means it is remembered already.
             self._erased.insert({"_id": worker_id, "erased_at": at})

@@ -16,6 +16,7 @@ authority). SLA breaches raise it one level, exactly once per breach (see `sla`)
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -35,12 +36,15 @@ from mrc_grievance.domain.events import (
     codes_only,
 )
 from mrc_grievance.domain.parties import (
+    REGISTRY,
     REPORTER,
     SLA_CLOCK,
     Actor,
+    RegisteredWorker,
     Reporter,
     Respondent,
     Subject,
+    UnregisteredPerson,
     id_violations,
     reporter_violations,
     respondent_employer_id,
@@ -65,13 +69,23 @@ from mrc_grievance.domain.vocabulary import (
     Outcome,
     ReferralStatus,
     ReferralTarget,
+    ReporterRelation,
     Severity,
 )
-from mrc_kernel.errors import Conflict, FieldViolation, InvalidArgument, NotFound
+from mrc_kernel.errors import Conflict, FieldViolation, IdempotencyKeyReused, InvalidArgument, NotFound
 from mrc_kernel.place import Place
 
 MAX_AMOUNT_PAISE = 10**12
 MAX_NOTES = 2000
+# Idempotency keys of the latest requests applied to a case, so a retried change is answered, not redone.
+MAX_REMEMBERED_REQUESTS = 100
+
+
+class KeepRespondent:
+    """Triage without a correction of the respondent (None would mean "against nobody")."""
+
+
+KEEP_RESPONDENT = KeepRespondent()
 
 
 class Operation(enum.StrEnum):
@@ -172,6 +186,8 @@ class TimelineAction(enum.StrEnum):
     REOPENED = "reopened"
     CLOSED = "closed"
     NOTE_ADDED = "note_added"
+    WORKER_ERASED = "worker_erased"
+    WORKER_MERGED = "worker_merged"
 
 
 @dataclass(frozen=True)
@@ -260,6 +276,8 @@ class Case:
     breaches: list[str] = field(default_factory=list)  # keys of the SLA breaches, for statistics
     version: int = 1
     updated_at: datetime | None = None
+    # Idempotency key -> request fingerprint of the latest requests applied (see `remember_request`).
+    handled_requests: dict[str, str] = field(default_factory=dict)
     # Events raised by the last change, not yet stored; the repository moves them into the outbox.
     pending_events: list[CaseEvent] = field(default_factory=list, repr=False, compare=False)
 
@@ -283,6 +301,7 @@ class Case:
         filed_by: Actor,
         now: datetime,
         follow_up_code_hash: str = "",
+        sla_scale: float = 1.0,
     ) -> Case:
         """Open a case. Its severity is provisional (the rules over what the intake learned) until a person
         triages it; its SLA clocks start now, so a critical call is timed from the call, not from triage."""
@@ -323,7 +342,7 @@ class Case:
             filed_at=now,
             status=CaseStatus.NEW,
             severity=severity,
-            sla=SlaClocks.start(policy_for(category, severity), now),
+            sla=SlaClocks.start(policy_for(category, severity), now, scale=sla_scale),
             follow_up_code_hash=follow_up_code_hash,
             updated_at=now,
         )
@@ -373,6 +392,7 @@ class Case:
             escalation_level=self.escalation_level,
             version=self.version,
             occurred_at=now,
+            sla_next_deadline=self.sla.next_deadline(self.grievance_id),
         )
 
     def require_version(self, expected_version: int) -> None:
@@ -385,11 +405,29 @@ class Case:
 
     # --- triage ---------------------------------------------------------------------------------------
 
-    def triage(self, facts: TriageFacts, by: Actor, now: datetime, *, category: Category | None = None) -> None:
+    def triage(
+        self,
+        facts: TriageFacts,
+        by: Actor,
+        now: datetime,
+        *,
+        category: Category | None = None,
+        respondent: Respondent | KeepRespondent | None = KEEP_RESPONDENT,
+    ) -> None:
         """Assess the case from the facts as now known, and set its category if the intake could not (an IVR
         message, a public report). New facts are a new assessment: an earlier override is dropped (the
-        supervisor may override again), so an old downgrade never hides new danger."""
+        supervisor may override again), so an old downgrade never hides new danger.
+
+        `respondent` corrects who the case is against (that it is a supervisor's decision is checked by the
+        service layer); `GrievanceTriaged` then names the previous employer too, so the employer service
+        moves the allegation."""
+        if not isinstance(respondent, KeepRespondent) and (found := respondent_violations(respondent)):
+            raise InvalidArgument(found)
         target = self._target(Operation.TRIAGE)
+        previous_employer_id, previous_kind = self.employer_id, respondent_kind(self.respondent)
+        corrected = not isinstance(respondent, KeepRespondent) and respondent != self.respondent
+        if corrected and not isinstance(respondent, KeepRespondent):
+            self.respondent = respondent
         previous_category = self.category
         assessed = run_triage(category or self.category, facts, by, now)
         previous = self.severity
@@ -404,10 +442,20 @@ class Case:
             if self.category != previous_category
             else ""
         )
+        if corrected:
+            change += f"respondent {previous_kind.value} -> {respondent_kind(self.respondent).value}, "
         self._record(
             now, by, TimelineAction.TRIAGED, f"{change}severity {previous.value} -> {self.severity.value} ({rules})"
         )
-        self.pending_events.append(GrievanceTriaged(self.facts(now), previous, overridden=False))
+        self.pending_events.append(
+            GrievanceTriaged(
+                self.facts(now),
+                previous,
+                overridden=False,
+                previous_employer_id=previous_employer_id,
+                previous_respondent_kind=previous_kind,
+            )
+        )
 
     def override_severity(self, severity: Severity, reason: Sealed | None, by: Actor, now: datetime) -> None:
         """A supervisor's decision, with its reason (mandatory, sealed). Checking that `by` is a supervisor is
@@ -428,7 +476,15 @@ class Case:
             f"severity {previous.value} -> {severity.value} (override; rules said {current.assessment.severity.value})",
             reason=reason,
         )
-        self.pending_events.append(GrievanceTriaged(self.facts(now), previous, overridden=True))
+        self.pending_events.append(
+            GrievanceTriaged(
+                self.facts(now),
+                previous,
+                overridden=True,
+                previous_employer_id=self.employer_id,
+                previous_respondent_kind=respondent_kind(self.respondent),
+            )
+        )
 
     def _set_severity(self, severity: Severity) -> None:
         self.severity = severity
@@ -452,25 +508,50 @@ class Case:
         self.pending_events.append(GrievanceAssigned(self.facts(now), assignee_id, assignee_partner_id))
 
     def start_work(self, by: Actor, now: datetime) -> None:
-        self._simple_move(Operation.START_WORK, TimelineAction.WORK_STARTED, "work started", by, now)
-        self.sla = self.sla.meet(ClockKind.ACT, now)
+        self._simple_move(
+            Operation.START_WORK,
+            TimelineAction.WORK_STARTED,
+            "work started",
+            by,
+            now,
+            lambda: self.sla.meet(ClockKind.ACT, now),
+        )
 
     def await_complainant(self, by: Actor, now: datetime) -> None:
         """Waiting on the complainant (a document, a call back): the SLA clocks pause."""
         self._simple_move(
-            Operation.AWAIT_COMPLAINANT, TimelineAction.AWAITING_COMPLAINANT, "waiting on the complainant", by, now
+            Operation.AWAIT_COMPLAINANT,
+            TimelineAction.AWAITING_COMPLAINANT,
+            "waiting on the complainant",
+            by,
+            now,
+            lambda: self.sla.pause(now),
         )
-        self.sla = self.sla.pause(now)
 
     def resume_work(self, by: Actor, now: datetime) -> None:
-        self._simple_move(Operation.RESUME_WORK, TimelineAction.WORK_RESUMED, "complainant answered", by, now)
-        self.sla = self.sla.resume(now)
+        self._simple_move(
+            Operation.RESUME_WORK,
+            TimelineAction.WORK_RESUMED,
+            "complainant answered",
+            by,
+            now,
+            lambda: self.sla.resume(now),
+        )
 
     def _simple_move(
-        self, operation: Operation, action: TimelineAction, summary: str, by: Actor, now: datetime
+        self,
+        operation: Operation,
+        action: TimelineAction,
+        summary: str,
+        by: Actor,
+        now: datetime,
+        clocks: Callable[[], SlaClocks] | None = None,
     ) -> None:
         target = self._target(operation)
         previous = self.status
+        if clocks is not None:
+            # The clocks change before the event is raised, so it carries their next deadline.
+            self.sla = clocks()
         self._move(target, now)
         self._record(now, by, action, summary)
         self.pending_events.append(GrievanceStatusChanged(self.facts(now), previous))
@@ -564,7 +645,7 @@ class Case:
             if milestone.kind is MilestoneKind.BREACH:
                 self._breach(item, now)
                 continue
-            breach = self.sla.deadline_of(self.sla.policy.budget(milestone.clock) * milestone.period)
+            breach = self.sla.deadline_of(self.sla.budget(milestone.clock) * milestone.period)
             percent = milestone.kind.value.removeprefix("warning_")
             self._entry(
                 now,
@@ -653,7 +734,9 @@ class Case:
         if self.resolution is not None:
             self.past_resolutions.append(self.resolution)
         self.resolution = None
-        self.sla = SlaClocks.start(policy_for(self.category, self.severity), now, cycle=self.cycle + 1)
+        self.sla = SlaClocks.start(
+            policy_for(self.category, self.severity), now, cycle=self.cycle + 1, scale=self.sla.scale
+        )
         self._move(target, now)
         self._record(now, by, TimelineAction.REOPENED, f"reopened (cycle {self.cycle})", reason=reason)
         self.pending_events.append(GrievanceReopened(self.facts(now), self.cycle))
@@ -686,6 +769,56 @@ class Case:
 
     def notes_for_reporter(self) -> list[Note]:
         return [n for n in self.notes if n.audience is NoteAudience.REPORTER]
+
+    # --- retried requests ---------------------------------------------------------------------------------
+
+    def handled(self, key: str, fingerprint: str) -> bool:
+        """Whether a request with this idempotency key was applied already (its retry changes nothing);
+        the same key with another request is refused."""
+        if not key or key not in self.handled_requests:
+            return False
+        if self.handled_requests[key] != fingerprint:
+            raise IdempotencyKeyReused("this Idempotency-Key was already used for a different request")
+        return True
+
+    def remember_request(self, key: str, fingerprint: str) -> None:
+        if not key:
+            return
+        self.handled_requests[key] = fingerprint
+        while len(self.handled_requests) > MAX_REMEMBERED_REQUESTS:
+            self.handled_requests.pop(next(iter(self.handled_requests)))
+
+    # --- the registry's erasures and merges ----------------------------------------------------------------
+
+    def forget_worker(self, worker_id: str, erased: Sealed, erased_note: Sealed, now: datetime) -> bool:
+        """The worker was erased from the registry (their right): the case keeps what counts and evidence
+        need (category, place, status, outcome, timeline) and loses who they are and what they said: the
+        subject, their own account, the recording, note texts and a reporter who was themselves (`erased`
+        and `erased_note` are the sealed placeholders). False when the case is not about this worker (a
+        redelivery)."""
+        if not worker_id or self.worker_id != worker_id:
+            return False
+        self.subject = UnregisteredPerson()
+        self.summary = erased
+        self.recording_ref = None
+        self.notes = [replace(note, text=erased_note) for note in self.notes]
+        if self.reporter is not None and self.reporter.relation is ReporterRelation.SELF:
+            self.reporter = replace(self.reporter, name=None, phone=None)
+        self._touch(now)
+        self._record(now, REGISTRY, TimelineAction.WORKER_ERASED, "the worker's personal data was erased")
+        return True
+
+    def move_to_worker(self, merged_worker_id: str, surviving_worker_id: str, now: datetime) -> bool:
+        """Two registry records were one person: the case follows the surviving one. False when the case is
+        not about the merged worker (a redelivery)."""
+        if not merged_worker_id or self.worker_id != merged_worker_id or not surviving_worker_id:
+            return False
+        self.subject = RegisteredWorker(surviving_worker_id)
+        self._touch(now)
+        self._record(
+            now, REGISTRY, TimelineAction.WORKER_MERGED, f"worker {merged_worker_id} merged into {surviving_worker_id}"
+        )
+        return True
 
     # --- helpers --------------------------------------------------------------------------------------
 

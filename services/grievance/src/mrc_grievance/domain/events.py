@@ -53,6 +53,9 @@ class CaseFacts:
     escalation_level: EscalationLevel
     version: int
     occurred_at: datetime
+    # When the SLA clocks next need looking at (a warning or a breach), None when nothing is left: the
+    # SLA worker schedules its timer from this, without reading the case.
+    sla_next_deadline: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,10 @@ class GrievanceTriaged:
     facts: CaseFacts
     previous_severity: Severity | None  # None at the first triage
     overridden: bool  # the severity is a supervisor's override, not the rules'
+    # A supervisor corrected the respondent at triage: where the allegation was (so the employer service
+    # can move it); equal to the current ones when nothing was corrected.
+    previous_employer_id: str = ""
+    previous_respondent_kind: RespondentKind | None = None
 
 
 @dataclass(frozen=True)

@@ -151,3 +151,4 @@ class Actor:
 
 SLA_CLOCK = Actor("system:sla-clock")
 REPORTER = Actor("reporter")
+REGISTRY = Actor("system:registry")

@@ -27,6 +27,7 @@ from mrc_grievance.domain.parties import (
     RegisteredWorker,
     Respondent,
     Subject,
+    UnregisteredPerson,
     id_violations,
     respondent_employer_id,
     respondent_kind,
@@ -234,6 +235,25 @@ class Trace:
         self._touch(now)
         self._record(now, by, f"{previous.value} -> {outcome.value}")
         self.pending_events.append(TraceClosed(self.facts(now), outcome, previous))
+
+    def forget_worker(self, worker_id: str, now: datetime) -> bool:
+        """The worker was erased from the registry: the trace no longer names them or describes them."""
+        if not worker_id or self.worker_id != worker_id:
+            return False
+        self.missing = UnregisteredPerson()
+        self.description = None
+        self.migration_episode_id = ""
+        self._touch(now)
+        self._record(now, Actor("system:registry"), "the worker's personal data was erased")
+        return True
+
+    def move_to_worker(self, merged_worker_id: str, surviving_worker_id: str, now: datetime) -> bool:
+        if not merged_worker_id or self.worker_id != merged_worker_id or not surviving_worker_id:
+            return False
+        self.missing = RegisteredWorker(surviving_worker_id)
+        self._touch(now)
+        self._record(now, Actor("system:registry"), f"worker {merged_worker_id} merged into {surviving_worker_id}")
+        return True
 
     def _touch(self, now: datetime) -> None:
         self.version += 1

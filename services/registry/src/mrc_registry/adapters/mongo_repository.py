@@ -14,7 +14,7 @@ the process has peers) what other states must be told, and stores those events i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -46,6 +46,7 @@ from mrc_plumbing.store.schema import collection_of, indexes_of
 from mrc_registry.adapters.protobuf_mapping import to_envelope
 from mrc_registry.domain.consent import CaptureMethod, Consent, ConsentPurpose
 from mrc_registry.domain.federation import ForeignRecord
+from mrc_registry.domain.identity.matching import MATCH_KEYS_VERSION
 from mrc_registry.domain.identity.transliteration import phonetic_keys
 from mrc_registry.domain.worker import (
     DocumentKind,
@@ -59,6 +60,8 @@ from mrc_registry.domain.worker import (
 from mrc_registry.service_layer.ports import NewWorker, SearchCriteria, SearchPage
 
 MATCH_KEYS_FIELD = "match_keys"
+# Which rules computed the stored keys (`MATCH_KEYS_VERSION`); older ones are re-keyed in the background.
+MATCH_KEYS_VERSION_FIELD = "match_keys_version"
 CONSENT_EXPIRIES_FIELD = "consent_expiries"
 SEARCH_LOAD_CHUNK = 100
 # A listing by district or partner alone reads at most this long before answering with what it found.
@@ -82,7 +85,14 @@ class SearchTooBroad(InvalidArgument):
 _PURPOSES = frozenset(p.value for p in ConsentPurpose)
 SHARED_WITH_FIELD = "shared_with_states"
 FOREIGN_FIELD = "foreign"
-_EXCLUDED = [OUTBOX_FIELD, FINGERPRINT_FIELD, MATCH_KEYS_FIELD, CONSENT_EXPIRIES_FIELD, APPLIED_EVENTS_FIELD]
+_EXCLUDED = [
+    OUTBOX_FIELD,
+    FINGERPRINT_FIELD,
+    MATCH_KEYS_FIELD,
+    MATCH_KEYS_VERSION_FIELD,
+    CONSENT_EXPIRIES_FIELD,
+    APPLIED_EVENTS_FIELD,
+]
 # What a copy's home state owns: replacing a copy leaves the rest (the consents of this state's partners).
 _LOCAL_FIELDS = ("consents", "version")
 
@@ -251,7 +261,8 @@ def _state(worker: Worker, match_keys: set[str] | None) -> dict[str, Any]:
         FOREIGN_FIELD: _foreign_document(worker.foreign),
     }
     if match_keys is not None:
-        state["match_keys"] = sorted(match_keys)
+        state[MATCH_KEYS_FIELD] = sorted(match_keys)
+        state[MATCH_KEYS_VERSION_FIELD] = MATCH_KEYS_VERSION
     return state
 
 
@@ -441,6 +452,30 @@ class StoredWorkers:
         if applied:
             self._keys.removed(copy.worker_id, previous - match_keys)
         return applied
+
+    # -- re-keying after the matching rules changed ------------------------------------------------------
+
+    def keyed_by_older_rules(self) -> Iterator[Worker]:
+        """Workers whose stored keys an earlier `MATCH_KEYS_VERSION` computed (a background scan)."""
+        for document in self._workers.scan({MATCH_KEYS_VERSION_FIELD: {"$ne": MATCH_KEYS_VERSION}}):
+            yield _from_document(document)
+
+    def rekey(self, worker: Worker, match_keys: set[str]) -> bool:
+        """Replace the worker's stored keys, unless it changed since it was read (its next save keys it)."""
+        stored = self._workers.get(worker.worker_id, fields=[MATCH_KEYS_FIELD])
+        if stored is None:
+            return False
+        previous = set(stored.get(MATCH_KEYS_FIELD, []))
+        # Keys first, as for a new worker: an interruption leaves extra keys (readers skip), never missing ones.
+        self._keys.added(worker.worker_id, match_keys - previous)
+        saved = self._workers.update(
+            worker.worker_id,
+            {"$set": {MATCH_KEYS_FIELD: sorted(match_keys), MATCH_KEYS_VERSION_FIELD: MATCH_KEYS_VERSION}},
+            where={"version": worker.version},
+        )
+        if saved:
+            self._keys.removed(worker.worker_id, previous - match_keys)
+        return saved
 
     def _active(self, worker_ids: Sequence[str]) -> list[Worker]:
         documents = self._workers.get_many(worker_ids, exclude=_EXCLUDED)

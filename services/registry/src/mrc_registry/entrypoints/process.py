@@ -54,6 +54,7 @@ from mrc_registry.service_layer.federation import FederationIntake, SharedHouseh
 from mrc_registry.service_layer.households import HouseholdService
 from mrc_registry.service_layer.migrations import MigrationService
 from mrc_registry.service_layer.ports import TextMessages
+from mrc_registry.service_layer.rekeying import BackgroundRekeying, Rekeying
 from mrc_registry.service_layer.reviews import ReviewService
 from mrc_registry.service_layer.statistics import StatisticsService
 from mrc_registry.service_layer.workers import WorkerService
@@ -214,7 +215,8 @@ def main() -> None:
         ),
     )
     sweep = ConsentExpirySweep(workers, settings.consent_expiry_sweep_seconds)
-    background: list[ConsentExpirySweep | AggregatesJob | FederationConsumer] = [sweep]
+    rekeying = BackgroundRekeying(Rekeying(workers_repo, deduplicator))
+    background: list[ConsentExpirySweep | BackgroundRekeying | AggregatesJob | FederationConsumer] = [sweep, rekeying]
     if cipher is not None:
         intake = FederationIntake(
             workers_repo,

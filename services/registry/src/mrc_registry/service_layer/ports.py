@@ -3,7 +3,7 @@ on the in-memory store."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -83,6 +83,16 @@ class WorkerRepository(Protocol):
 
     def with_consents_expiring(self, before: object, *, limit: int) -> list[Worker]:
         """Active workers holding a consent that expired before this moment and is not yet announced."""
+        ...
+
+
+class RekeyableWorkers(Protocol):
+    def keyed_by_older_rules(self) -> Iterator[Worker]:
+        """Workers whose stored match keys older matching rules computed."""
+        ...
+
+    def rekey(self, worker: Worker, match_keys: set[str]) -> bool:
+        """Replace a worker's stored keys unless it changed since it was read; whether it did."""
         ...
 
 

@@ -22,47 +22,48 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from mrc.common.v1 import common_pb2 as mrc_dot_common_dot_v1_dot_common__pb2
 from mrc.employer.v1 import compliance_pb2 as mrc_dot_employer_dot_v1_dot_compliance__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(mrc/employer/v1/compliance_service.proto\x12\x0fmrc.employer.v1\x1a\x1amrc/common/v1/common.proto\x1a mrc/employer/v1/compliance.proto\"|\n\x18RecordWagePaymentRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x13\n\x0b\x65mployer_id\x18\x02 \x01(\t\x12\x32\n\x07payment\x18\x03 \x01(\x0b\x32!.mrc.employer.v1.WagePaymentInput\"O\n\x19RecordWagePaymentResponse\x12\x32\n\x0cwage_payment\x18\x01 \x01(\x0b\x32\x1c.mrc.employer.v1.WagePayment\"\x88\x01\n\x1eStartWageRegisterImportRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x13\n\x0b\x65mployer_id\x18\x02 \x01(\t\x12\x11\n\tfile_name\x18\x03 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x04 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x05 \x01(\x0c\"\xd6\x01\n\x12WageRegisterImport\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x13\n\x0b\x65mployer_id\x18\x02 \x01(\t\x12-\n\x06status\x18\x03 \x01(\x0e\x32\x1d.mrc.employer.v1.ImportStatus\x12\x12\n\nrows_total\x18\x04 \x01(\x05\x12\x11\n\trows_done\x18\x05 \x01(\x05\x12\x13\n\x0brows_stored\x18\x06 \x01(\x05\x12\x14\n\x0crows_refused\x18\x07 \x01(\x05\x12\x1a\n\x12rows_below_minimum\x18\x08 \x01(\x05\"S\n\x1fStartWageRegisterImportResponse\x12\x30\n\x03job\x18\x01 \x01(\x0b\x32#.mrc.employer.v1.WageRegisterImport\".\n\x1cGetWageRegisterImportRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"U\n\x14WageRegisterRowError\x12\x0b\n\x03row\x18\x01 \x01(\x05\x12\x0f\n\x07row_key\x18\x02 \x01(\t\x12\x0e\n\x06\x63olumn\x18\x03 \x01(\t\x12\x0f\n\x07problem\x18\x04 \x01(\t\"\x88\x01\n\x1dGetWageRegisterImportResponse\x12\x30\n\x03job\x18\x01 \x01(\x0b\x32#.mrc.employer.v1.WageRegisterImport\x12\x35\n\x06\x65rrors\x18\x02 \x03(\x0b\x32%.mrc.employer.v1.WageRegisterRowError\"\xac\x02\n\x1cRecordRecruitmentCostRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x13\n\x0b\x65mployer_id\x18\x02 \x01(\t\x12\x13\n\x0bworksite_id\x18\x03 \x01(\t\x12\x30\n\x06worker\x18\x04 \x01(\x0b\x32 .mrc.employer.v1.WorkerReference\x12\x37\n\tcost_kind\x18\x05 \x01(\x0e\x32$.mrc.employer.v1.RecruitmentCostKind\x12\x12\n\namount_inr\x18\x06 \x01(\t\x12\x16\n\x0ereimbursed_inr\x18\x07 \x01(\t\x12\x12\n\ncharged_on\x18\x08 \x01(\t\x12\x1e\n\x16\x63harged_by_employer_id\x18\t \x01(\t\"[\n\x1dRecordRecruitmentCostResponse\x12:\n\x10recruitment_cost\x18\x01 \x01(\x0b\x32 .mrc.employer.v1.RecruitmentCost\"\xca\x01\n\x14RecordFindingRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x13\n\x0b\x65mployer_id\x18\x02 \x01(\t\x12\x32\n\x0bilo_finding\x18\x03 \x01(\x0b\x32\x1b.mrc.employer.v1.IloFindingH\x00\x12\x45\n\x12working_conditions\x18\x04 \x01(\x0b\x32\'.mrc.employer.v1.WorkingConditionsCheckH\x00\x42\t\n\x07\x66inding\"\x9d\x01\n\x15RecordFindingResponse\x12\x32\n\x0bilo_finding\x18\x01 \x01(\x0b\x32\x1b.mrc.employer.v1.IloFindingH\x00\x12\x45\n\x12working_conditions\x18\x02 \x01(\x0b\x32\'.mrc.employer.v1.WorkingConditionsCheckH\x00\x42\t\n\x07\x66inding\"U\n\x14GetComplianceRequest\x12\x13\n\x0b\x65mployer_id\x18\x01 \x01(\t\x12(\n\x04page\x18\x02 \x01(\x0b\x32\x1a.mrc.common.v1.PageRequest\"\xe6\x02\n\x15GetComplianceResponse\x12\x13\n\x0b\x65mployer_id\x18\x01 \x01(\t\x12/\n\x05score\x18\x02 \x01(\x0b\x32 .mrc.employer.v1.ComplianceScore\x12,\n\trisk_flag\x18\x03 \x01(\x0b\x32\x19.mrc.employer.v1.RiskFlag\x12.\n\x07history\x18\x04 \x03(\x0b\x32\x1d.mrc.employer.v1.HistoryEntry\x12)\n\x04page\x18\x05 \x01(\x0b\x32\x1b.mrc.common.v1.PageResponse\x12;\n\x12grievances_alleged\x18\x06 \x03(\x0b\x32\x1f.mrc.employer.v1.GrievanceCount\x12\x41\n\x18grievances_substantiated\x18\x07 \x03(\x0b\x32\x1f.mrc.employer.v1.GrievanceCount*\x99\x01\n\x0cImportStatus\x12\x1d\n\x19IMPORT_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14IMPORT_STATUS_QUEUED\x10\x01\x12\x19\n\x15IMPORT_STATUS_RUNNING\x10\x02\x12\x1b\n\x17IMPORT_STATUS_COMPLETED\x10\x03\x12\x18\n\x14IMPORT_STATUS_FAILED\x10\x04\x32\xad\x05\n\x11\x43omplianceService\x12j\n\x11RecordWagePayment\x12).mrc.employer.v1.RecordWagePaymentRequest\x1a*.mrc.employer.v1.RecordWagePaymentResponse\x12|\n\x17StartWageRegisterImport\x12/.mrc.employer.v1.StartWageRegisterImportRequest\x1a\x30.mrc.employer.v1.StartWageRegisterImportResponse\x12v\n\x15GetWageRegisterImport\x12-.mrc.employer.v1.GetWageRegisterImportRequest\x1a..mrc.employer.v1.GetWageRegisterImportResponse\x12v\n\x15RecordRecruitmentCost\x12-.mrc.employer.v1.RecordRecruitmentCostRequest\x1a..mrc.employer.v1.RecordRecruitmentCostResponse\x12^\n\rRecordFinding\x12%.mrc.employer.v1.RecordFindingRequest\x1a&.mrc.employer.v1.RecordFindingResponse\x12^\n\rGetCompliance\x12%.mrc.employer.v1.GetComplianceRequest\x1a&.mrc.employer.v1.GetComplianceResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(mrc/employer/v1/compliance_service.proto\x12\x0fmrc.employer.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1amrc/common/v1/common.proto\x1a mrc/employer/v1/compliance.proto\"|\n\x18RecordWagePaymentRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x13\n\x0b\x65mployer_id\x18\x02 \x01(\t\x12\x32\n\x07payment\x18\x03 \x01(\x0b\x32!.mrc.employer.v1.WagePaymentInput\"O\n\x19RecordWagePaymentResponse\x12\x32\n\x0cwage_payment\x18\x01 \x01(\x0b\x32\x1c.mrc.employer.v1.WagePayment\"\x88\x01\n\x1eStartWageRegisterImportRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x13\n\x0b\x65mployer_id\x18\x02 \x01(\t\x12\x11\n\tfile_name\x18\x03 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x04 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x05 \x01(\x0c\"\x89\x03\n\x12WageRegisterImport\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x13\n\x0b\x65mployer_id\x18\x02 \x01(\t\x12-\n\x06status\x18\x03 \x01(\x0e\x32\x1d.mrc.employer.v1.ImportStatus\x12\x12\n\nrows_total\x18\x04 \x01(\x05\x12\x11\n\trows_done\x18\x05 \x01(\x05\x12\x13\n\x0brows_stored\x18\x06 \x01(\x05\x12\x14\n\x0crows_refused\x18\x07 \x01(\x05\x12\x1a\n\x12rows_below_minimum\x18\x08 \x01(\x05\x12\x1f\n\x17rows_no_applicable_rate\x18\t \x01(\x05\x12\x11\n\tfile_name\x18\n \x01(\t\x12\x0e\n\x06sha256\x18\x0b \x01(\t\x12\r\n\x05\x65rror\x18\x0c \x01(\t\x12.\n\ncreated_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"S\n\x1fStartWageRegisterImportResponse\x12\x30\n\x03job\x18\x01 \x01(\x0b\x32#.mrc.employer.v1.WageRegisterImport\".\n\x1cGetWageRegisterImportRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"c\n\x14WageRegisterRowError\x12\x0b\n\x03row\x18\x01 \x01(\x05\x12\x0f\n\x07row_key\x18\x02 \x01(\t\x12\x0e\n\x06\x63olumn\x18\x03 \x01(\t\x12\x0f\n\x07problem\x18\x04 \x01(\t\x12\x0c\n\x04\x63ode\x18\x05 \x01(\t\"\x88\x01\n\x1dGetWageRegisterImportResponse\x12\x30\n\x03job\x18\x01 \x01(\x0b\x32#.mrc.employer.v1.WageRegisterImport\x12\x35\n\x06\x65rrors\x18\x02 \x03(\x0b\x32%.mrc.employer.v1.WageRegisterRowError\"\xac\x02\n\x1cRecordRecruitmentCostRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x13\n\x0b\x65mployer_id\x18\x02 \x01(\t\x12\x13\n\x0bworksite_id\x18\x03 \x01(\t\x12\x30\n\x06worker\x18\x04 \x01(\x0b\x32 .mrc.employer.v1.WorkerReference\x12\x37\n\tcost_kind\x18\x05 \x01(\x0e\x32$.mrc.employer.v1.RecruitmentCostKind\x12\x12\n\namount_inr\x18\x06 \x01(\t\x12\x16\n\x0ereimbursed_inr\x18\x07 \x01(\t\x12\x12\n\ncharged_on\x18\x08 \x01(\t\x12\x1e\n\x16\x63harged_by_employer_id\x18\t \x01(\t\"[\n\x1dRecordRecruitmentCostResponse\x12:\n\x10recruitment_cost\x18\x01 \x01(\x0b\x32 .mrc.employer.v1.RecruitmentCost\"\xca\x01\n\x14RecordFindingRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x13\n\x0b\x65mployer_id\x18\x02 \x01(\t\x12\x32\n\x0bilo_finding\x18\x03 \x01(\x0b\x32\x1b.mrc.employer.v1.IloFindingH\x00\x12\x45\n\x12working_conditions\x18\x04 \x01(\x0b\x32\'.mrc.employer.v1.WorkingConditionsCheckH\x00\x42\t\n\x07\x66inding\"\x9d\x01\n\x15RecordFindingResponse\x12\x32\n\x0bilo_finding\x18\x01 \x01(\x0b\x32\x1b.mrc.employer.v1.IloFindingH\x00\x12\x45\n\x12working_conditions\x18\x02 \x01(\x0b\x32\'.mrc.employer.v1.WorkingConditionsCheckH\x00\x42\t\n\x07\x66inding\"U\n\x14GetComplianceRequest\x12\x13\n\x0b\x65mployer_id\x18\x01 \x01(\t\x12(\n\x04page\x18\x02 \x01(\x0b\x32\x1a.mrc.common.v1.PageRequest\"\x9e\x03\n\x15GetComplianceResponse\x12\x13\n\x0b\x65mployer_id\x18\x01 \x01(\t\x12/\n\x05score\x18\x02 \x01(\x0b\x32 .mrc.employer.v1.ComplianceScore\x12,\n\trisk_flag\x18\x03 \x01(\x0b\x32\x19.mrc.employer.v1.RiskFlag\x12.\n\x07history\x18\x04 \x03(\x0b\x32\x1d.mrc.employer.v1.HistoryEntry\x12)\n\x04page\x18\x05 \x01(\x0b\x32\x1b.mrc.common.v1.PageResponse\x12;\n\x12grievances_alleged\x18\x06 \x03(\x0b\x32\x1f.mrc.employer.v1.GrievanceCount\x12\x41\n\x18grievances_substantiated\x18\x07 \x03(\x0b\x32\x1f.mrc.employer.v1.GrievanceCount\x12\x1f\n\x17grievances_delayed_days\x18\x08 \x01(\x05\x12\x15\n\rmin_cell_size\x18\t \x01(\x05*\x99\x01\n\x0cImportStatus\x12\x1d\n\x19IMPORT_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14IMPORT_STATUS_QUEUED\x10\x01\x12\x19\n\x15IMPORT_STATUS_RUNNING\x10\x02\x12\x1b\n\x17IMPORT_STATUS_COMPLETED\x10\x03\x12\x18\n\x14IMPORT_STATUS_FAILED\x10\x04\x32\xad\x05\n\x11\x43omplianceService\x12j\n\x11RecordWagePayment\x12).mrc.employer.v1.RecordWagePaymentRequest\x1a*.mrc.employer.v1.RecordWagePaymentResponse\x12|\n\x17StartWageRegisterImport\x12/.mrc.employer.v1.StartWageRegisterImportRequest\x1a\x30.mrc.employer.v1.StartWageRegisterImportResponse\x12v\n\x15GetWageRegisterImport\x12-.mrc.employer.v1.GetWageRegisterImportRequest\x1a..mrc.employer.v1.GetWageRegisterImportResponse\x12v\n\x15RecordRecruitmentCost\x12-.mrc.employer.v1.RecordRecruitmentCostRequest\x1a..mrc.employer.v1.RecordRecruitmentCostResponse\x12^\n\rRecordFinding\x12%.mrc.employer.v1.RecordFindingRequest\x1a&.mrc.employer.v1.RecordFindingResponse\x12^\n\rGetCompliance\x12%.mrc.employer.v1.GetComplianceRequest\x1a&.mrc.employer.v1.GetComplianceResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'mrc.employer.v1.compliance_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_IMPORTSTATUS']._serialized_start=2255
-  _globals['_IMPORTSTATUS']._serialized_end=2408
-  _globals['_RECORDWAGEPAYMENTREQUEST']._serialized_start=123
-  _globals['_RECORDWAGEPAYMENTREQUEST']._serialized_end=247
-  _globals['_RECORDWAGEPAYMENTRESPONSE']._serialized_start=249
-  _globals['_RECORDWAGEPAYMENTRESPONSE']._serialized_end=328
-  _globals['_STARTWAGEREGISTERIMPORTREQUEST']._serialized_start=331
-  _globals['_STARTWAGEREGISTERIMPORTREQUEST']._serialized_end=467
-  _globals['_WAGEREGISTERIMPORT']._serialized_start=470
-  _globals['_WAGEREGISTERIMPORT']._serialized_end=684
-  _globals['_STARTWAGEREGISTERIMPORTRESPONSE']._serialized_start=686
-  _globals['_STARTWAGEREGISTERIMPORTRESPONSE']._serialized_end=769
-  _globals['_GETWAGEREGISTERIMPORTREQUEST']._serialized_start=771
-  _globals['_GETWAGEREGISTERIMPORTREQUEST']._serialized_end=817
-  _globals['_WAGEREGISTERROWERROR']._serialized_start=819
-  _globals['_WAGEREGISTERROWERROR']._serialized_end=904
-  _globals['_GETWAGEREGISTERIMPORTRESPONSE']._serialized_start=907
-  _globals['_GETWAGEREGISTERIMPORTRESPONSE']._serialized_end=1043
-  _globals['_RECORDRECRUITMENTCOSTREQUEST']._serialized_start=1046
-  _globals['_RECORDRECRUITMENTCOSTREQUEST']._serialized_end=1346
-  _globals['_RECORDRECRUITMENTCOSTRESPONSE']._serialized_start=1348
-  _globals['_RECORDRECRUITMENTCOSTRESPONSE']._serialized_end=1439
-  _globals['_RECORDFINDINGREQUEST']._serialized_start=1442
-  _globals['_RECORDFINDINGREQUEST']._serialized_end=1644
-  _globals['_RECORDFINDINGRESPONSE']._serialized_start=1647
-  _globals['_RECORDFINDINGRESPONSE']._serialized_end=1804
-  _globals['_GETCOMPLIANCEREQUEST']._serialized_start=1806
-  _globals['_GETCOMPLIANCEREQUEST']._serialized_end=1891
-  _globals['_GETCOMPLIANCERESPONSE']._serialized_start=1894
-  _globals['_GETCOMPLIANCERESPONSE']._serialized_end=2252
-  _globals['_COMPLIANCESERVICE']._serialized_start=2411
-  _globals['_COMPLIANCESERVICE']._serialized_end=3096
+  _globals['_IMPORTSTATUS']._serialized_start=2537
+  _globals['_IMPORTSTATUS']._serialized_end=2690
+  _globals['_RECORDWAGEPAYMENTREQUEST']._serialized_start=156
+  _globals['_RECORDWAGEPAYMENTREQUEST']._serialized_end=280
+  _globals['_RECORDWAGEPAYMENTRESPONSE']._serialized_start=282
+  _globals['_RECORDWAGEPAYMENTRESPONSE']._serialized_end=361
+  _globals['_STARTWAGEREGISTERIMPORTREQUEST']._serialized_start=364
+  _globals['_STARTWAGEREGISTERIMPORTREQUEST']._serialized_end=500
+  _globals['_WAGEREGISTERIMPORT']._serialized_start=503
+  _globals['_WAGEREGISTERIMPORT']._serialized_end=896
+  _globals['_STARTWAGEREGISTERIMPORTRESPONSE']._serialized_start=898
+  _globals['_STARTWAGEREGISTERIMPORTRESPONSE']._serialized_end=981
+  _globals['_GETWAGEREGISTERIMPORTREQUEST']._serialized_start=983
+  _globals['_GETWAGEREGISTERIMPORTREQUEST']._serialized_end=1029
+  _globals['_WAGEREGISTERROWERROR']._serialized_start=1031
+  _globals['_WAGEREGISTERROWERROR']._serialized_end=1130
+  _globals['_GETWAGEREGISTERIMPORTRESPONSE']._serialized_start=1133
+  _globals['_GETWAGEREGISTERIMPORTRESPONSE']._serialized_end=1269
+  _globals['_RECORDRECRUITMENTCOSTREQUEST']._serialized_start=1272
+  _globals['_RECORDRECRUITMENTCOSTREQUEST']._serialized_end=1572
+  _globals['_RECORDRECRUITMENTCOSTRESPONSE']._serialized_start=1574
+  _globals['_RECORDRECRUITMENTCOSTRESPONSE']._serialized_end=1665
+  _globals['_RECORDFINDINGREQUEST']._serialized_start=1668
+  _globals['_RECORDFINDINGREQUEST']._serialized_end=1870
+  _globals['_RECORDFINDINGRESPONSE']._serialized_start=1873
+  _globals['_RECORDFINDINGRESPONSE']._serialized_end=2030
+  _globals['_GETCOMPLIANCEREQUEST']._serialized_start=2032
+  _globals['_GETCOMPLIANCEREQUEST']._serialized_end=2117
+  _globals['_GETCOMPLIANCERESPONSE']._serialized_start=2120
+  _globals['_GETCOMPLIANCERESPONSE']._serialized_end=2534
+  _globals['_COMPLIANCESERVICE']._serialized_start=2693
+  _globals['_COMPLIANCESERVICE']._serialized_end=3378
 # @@protoc_insertion_point(module_scope)

@@ -6,6 +6,7 @@ isort:skip_file
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from mrc.common.v1 import common_pb2 as _common_pb2
@@ -132,6 +133,12 @@ class WageRegisterImport(_message.Message):
     ROWS_STORED_FIELD_NUMBER: _builtins.int
     ROWS_REFUSED_FIELD_NUMBER: _builtins.int
     ROWS_BELOW_MINIMUM_FIELD_NUMBER: _builtins.int
+    ROWS_NO_APPLICABLE_RATE_FIELD_NUMBER: _builtins.int
+    FILE_NAME_FIELD_NUMBER: _builtins.int
+    SHA256_FIELD_NUMBER: _builtins.int
+    ERROR_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
     job_id: _builtins.str
     employer_id: _builtins.str
     status: Global___ImportStatus.ValueType
@@ -141,6 +148,16 @@ class WageRegisterImport(_message.Message):
     rows_refused: _builtins.int
     rows_below_minimum: _builtins.int
     """Of the stored rows, those below the minimum wage."""
+    rows_no_applicable_rate: _builtins.int
+    """Of the stored rows, those the minimum-wage table has no rate for (nothing is said about them)."""
+    file_name: _builtins.str
+    sha256: _builtins.str
+    error: _builtins.str
+    """Why a failed import stopped, and how to finish it."""
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
         self,
         *,
@@ -152,10 +169,16 @@ class WageRegisterImport(_message.Message):
         rows_stored: _builtins.int = ...,
         rows_refused: _builtins.int = ...,
         rows_below_minimum: _builtins.int = ...,
+        rows_no_applicable_rate: _builtins.int = ...,
+        file_name: _builtins.str = ...,
+        sha256: _builtins.str = ...,
+        error: _builtins.str = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["employer_id", b"employer_id", "job_id", b"job_id", "rows_below_minimum", b"rows_below_minimum", "rows_done", b"rows_done", "rows_refused", b"rows_refused", "rows_stored", b"rows_stored", "rows_total", b"rows_total", "status", b"status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "employer_id", b"employer_id", "error", b"error", "file_name", b"file_name", "job_id", b"job_id", "rows_below_minimum", b"rows_below_minimum", "rows_done", b"rows_done", "rows_no_applicable_rate", b"rows_no_applicable_rate", "rows_refused", b"rows_refused", "rows_stored", b"rows_stored", "rows_total", b"rows_total", "sha256", b"sha256", "status", b"status", "updated_at", b"updated_at"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -210,10 +233,13 @@ class WageRegisterRowError(_message.Message):
     ROW_KEY_FIELD_NUMBER: _builtins.int
     COLUMN_FIELD_NUMBER: _builtins.int
     PROBLEM_FIELD_NUMBER: _builtins.int
+    CODE_FIELD_NUMBER: _builtins.int
     row: _builtins.int
     row_key: _builtins.str
     column: _builtins.str
     problem: _builtins.str
+    code: _builtins.str
+    """invalid, or duplicate_in_file."""
     def __init__(
         self,
         *,
@@ -221,10 +247,11 @@ class WageRegisterRowError(_message.Message):
         row_key: _builtins.str = ...,
         column: _builtins.str = ...,
         problem: _builtins.str = ...,
+        code: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["column", b"column", "problem", b"problem", "row", b"row", "row_key", b"row_key"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "column", b"column", "problem", b"problem", "row", b"row", "row_key", b"row_key"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -410,7 +437,14 @@ class GetComplianceResponse(_message.Message):
     PAGE_FIELD_NUMBER: _builtins.int
     GRIEVANCES_ALLEGED_FIELD_NUMBER: _builtins.int
     GRIEVANCES_SUBSTANTIATED_FIELD_NUMBER: _builtins.int
+    GRIEVANCES_DELAYED_DAYS_FIELD_NUMBER: _builtins.int
+    MIN_CELL_SIZE_FIELD_NUMBER: _builtins.int
     employer_id: _builtins.str
+    grievances_delayed_days: _builtins.int
+    """The organisation itself sees only grievances signalled before this many days ago (and its score
+    counts only those), with counts under min_cell_size suppressed; 0 and 1 for everyone else.
+    """
+    min_cell_size: _builtins.int
     @_builtins.property
     def score(self) -> _compliance_pb2.ComplianceScore: ...
     @_builtins.property
@@ -435,10 +469,12 @@ class GetComplianceResponse(_message.Message):
         page: _common_pb2.PageResponse | None = ...,
         grievances_alleged: _abc.Iterable[_compliance_pb2.GrievanceCount] | None = ...,
         grievances_substantiated: _abc.Iterable[_compliance_pb2.GrievanceCount] | None = ...,
+        grievances_delayed_days: _builtins.int = ...,
+        min_cell_size: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page", "risk_flag", b"risk_flag", "score", b"score"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["employer_id", b"employer_id", "grievances_alleged", b"grievances_alleged", "grievances_substantiated", b"grievances_substantiated", "history", b"history", "page", b"page", "risk_flag", b"risk_flag", "score", b"score"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["employer_id", b"employer_id", "grievances_alleged", b"grievances_alleged", "grievances_delayed_days", b"grievances_delayed_days", "grievances_substantiated", b"grievances_substantiated", "history", b"history", "min_cell_size", b"min_cell_size", "page", b"page", "risk_flag", b"risk_flag", "score", b"score"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -24,9 +24,10 @@ _sym_db = _symbol_database.Default()
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from mrc.common.v1 import common_pb2 as mrc_dot_common_dot_v1_dot_common__pb2
+from mrc.employer.v1 import worksite_pb2 as mrc_dot_employer_dot_v1_dot_worksite__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1emrc/employer/v1/employer.proto\x12\x0fmrc.employer.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1amrc/common/v1/common.proto\"V\n\x16OrganisationIdentifier\x12-\n\x04kind\x18\x01 \x01(\x0e\x32\x1f.mrc.employer.v1.IdentifierKind\x12\r\n\x05value\x18\x02 \x01(\t\"\x81\x02\n\x07Licence\x12*\n\x04kind\x18\x01 \x01(\x0e\x32\x1c.mrc.employer.v1.LicenceKind\x12\x0e\n\x06number\x18\x02 \x01(\t\x12\x19\n\x11issuing_authority\x18\x03 \x01(\t\x12\x1a\n\x12issuing_state_code\x18\x04 \x01(\t\x12\x12\n\nvalid_from\x18\x05 \x01(\t\x12\x13\n\x0bvalid_until\x18\x06 \x01(\t\x12\x13\n\x0bmax_workers\x18\x07 \x01(\x05\x12.\n\x06status\x18\x08 \x01(\x0e\x32\x1e.mrc.employer.v1.LicenceStatus\x12\x15\n\rstatus_reason\x18\t \x01(\t\"\xbf\x01\n\x0cLicenceInput\x12*\n\x04kind\x18\x01 \x01(\x0e\x32\x1c.mrc.employer.v1.LicenceKind\x12\x0e\n\x06number\x18\x02 \x01(\t\x12\x19\n\x11issuing_authority\x18\x03 \x01(\t\x12\x1a\n\x12issuing_state_code\x18\x04 \x01(\t\x12\x12\n\nvalid_from\x18\x05 \x01(\t\x12\x13\n\x0bvalid_until\x18\x06 \x01(\t\x12\x13\n\x0bmax_workers\x18\x07 \x01(\x05\"\xcf\x03\n\x08\x45mployer\x12\x13\n\x0b\x65mployer_id\x18\x01 \x01(\t\x12\x12\n\nlegal_name\x18\x02 \x01(\t\x12+\n\x04kind\x18\x03 \x01(\x0e\x32\x1d.mrc.employer.v1.EmployerKind\x12\x0e\n\x06sector\x18\x04 \x01(\t\x12,\n\x08location\x18\x05 \x01(\x0b\x32\x1a.mrc.common.v1.LgdLocation\x12\x1f\n\x13registration_number\x18\x06 \x01(\tB\x02\x18\x01\x12\x31\n\rregistered_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x05roles\x18\x08 \x03(\x0e\x32!.mrc.employer.v1.OrganisationRole\x12<\n\x0bidentifiers\x18\t \x03(\x0b\x32\'.mrc.employer.v1.OrganisationIdentifier\x12*\n\x08licences\x18\n \x03(\x0b\x32\x18.mrc.employer.v1.Licence\x12\x0f\n\x07version\x18\x0b \x01(\x03\x12.\n\nupdated_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp*\x97\x01\n\x0c\x45mployerKind\x12\x1d\n\x19\x45MPLOYER_KIND_UNSPECIFIED\x10\x00\x12$\n EMPLOYER_KIND_PRINCIPAL_EMPLOYER\x10\x01\x12\x1c\n\x18\x45MPLOYER_KIND_CONTRACTOR\x10\x02\x12$\n EMPLOYER_KIND_RECRUITMENT_AGENCY\x10\x03*\xf5\x01\n\x10OrganisationRole\x12!\n\x1dORGANISATION_ROLE_UNSPECIFIED\x10\x00\x12(\n$ORGANISATION_ROLE_PRINCIPAL_EMPLOYER\x10\x01\x12 \n\x1cORGANISATION_ROLE_CONTRACTOR\x10\x02\x12$\n ORGANISATION_ROLE_SUB_CONTRACTOR\x10\x03\x12(\n$ORGANISATION_ROLE_RECRUITMENT_AGENCY\x10\x04\x12\"\n\x1eORGANISATION_ROLE_LABOUR_AGENT\x10\x05*~\n\x0eIdentifierKind\x12\x1f\n\x1bIDENTIFIER_KIND_UNSPECIFIED\x10\x00\x12\x19\n\x15IDENTIFIER_KIND_GSTIN\x10\x01\x12\x17\n\x13IDENTIFIER_KIND_PAN\x10\x02\x12\x17\n\x13IDENTIFIER_KIND_LIN\x10\x03*\x9c\x01\n\x0bLicenceKind\x12\x1c\n\x18LICENCE_KIND_UNSPECIFIED\x10\x00\x12 \n\x1cLICENCE_KIND_ISMW_CONTRACTOR\x10\x01\x12\x1f\n\x1bLICENCE_KIND_OSH_CONTRACTOR\x10\x02\x12,\n(LICENCE_KIND_EMIGRATION_RECRUITING_AGENT\x10\x03*\x86\x01\n\rLicenceStatus\x12\x1e\n\x1aLICENCE_STATUS_UNSPECIFIED\x10\x00\x12\x19\n\x15LICENCE_STATUS_ACTIVE\x10\x01\x12\x1c\n\x18LICENCE_STATUS_SUSPENDED\x10\x02\x12\x1c\n\x18LICENCE_STATUS_CANCELLED\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1emrc/employer/v1/employer.proto\x12\x0fmrc.employer.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1amrc/common/v1/common.proto\x1a\x1emrc/employer/v1/worksite.proto\"V\n\x16OrganisationIdentifier\x12-\n\x04kind\x18\x01 \x01(\x0e\x32\x1f.mrc.employer.v1.IdentifierKind\x12\r\n\x05value\x18\x02 \x01(\t\"\x81\x02\n\x07Licence\x12*\n\x04kind\x18\x01 \x01(\x0e\x32\x1c.mrc.employer.v1.LicenceKind\x12\x0e\n\x06number\x18\x02 \x01(\t\x12\x19\n\x11issuing_authority\x18\x03 \x01(\t\x12\x1a\n\x12issuing_state_code\x18\x04 \x01(\t\x12\x12\n\nvalid_from\x18\x05 \x01(\t\x12\x13\n\x0bvalid_until\x18\x06 \x01(\t\x12\x13\n\x0bmax_workers\x18\x07 \x01(\x05\x12.\n\x06status\x18\x08 \x01(\x0e\x32\x1e.mrc.employer.v1.LicenceStatus\x12\x15\n\rstatus_reason\x18\t \x01(\t\"\xbf\x01\n\x0cLicenceInput\x12*\n\x04kind\x18\x01 \x01(\x0e\x32\x1c.mrc.employer.v1.LicenceKind\x12\x0e\n\x06number\x18\x02 \x01(\t\x12\x19\n\x11issuing_authority\x18\x03 \x01(\t\x12\x1a\n\x12issuing_state_code\x18\x04 \x01(\t\x12\x12\n\nvalid_from\x18\x05 \x01(\t\x12\x13\n\x0bvalid_until\x18\x06 \x01(\t\x12\x13\n\x0bmax_workers\x18\x07 \x01(\x05\"\xcb\x04\n\x08\x45mployer\x12\x13\n\x0b\x65mployer_id\x18\x01 \x01(\t\x12\x12\n\nlegal_name\x18\x02 \x01(\t\x12+\n\x04kind\x18\x03 \x01(\x0e\x32\x1d.mrc.employer.v1.EmployerKind\x12\x0e\n\x06sector\x18\x04 \x01(\t\x12,\n\x08location\x18\x05 \x01(\x0b\x32\x1a.mrc.common.v1.LgdLocation\x12\x1f\n\x13registration_number\x18\x06 \x01(\tB\x02\x18\x01\x12\x31\n\rregistered_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x05roles\x18\x08 \x03(\x0e\x32!.mrc.employer.v1.OrganisationRole\x12<\n\x0bidentifiers\x18\t \x03(\x0b\x32\'.mrc.employer.v1.OrganisationIdentifier\x12*\n\x08licences\x18\n \x03(\x0b\x32\x18.mrc.employer.v1.Licence\x12\x0f\n\x07version\x18\x0b \x01(\x03\x12.\n\nupdated_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\tworksites\x18\r \x03(\x0b\x32\x19.mrc.employer.v1.Worksite\x12\x36\n\x0crecruits_for\x18\x0e \x03(\x0b\x32 .mrc.employer.v1.RecruitmentLink\x12\x14\n\x0crecruited_by\x18\x0f \x03(\t*\x97\x01\n\x0c\x45mployerKind\x12\x1d\n\x19\x45MPLOYER_KIND_UNSPECIFIED\x10\x00\x12$\n EMPLOYER_KIND_PRINCIPAL_EMPLOYER\x10\x01\x12\x1c\n\x18\x45MPLOYER_KIND_CONTRACTOR\x10\x02\x12$\n EMPLOYER_KIND_RECRUITMENT_AGENCY\x10\x03*\xf5\x01\n\x10OrganisationRole\x12!\n\x1dORGANISATION_ROLE_UNSPECIFIED\x10\x00\x12(\n$ORGANISATION_ROLE_PRINCIPAL_EMPLOYER\x10\x01\x12 \n\x1cORGANISATION_ROLE_CONTRACTOR\x10\x02\x12$\n ORGANISATION_ROLE_SUB_CONTRACTOR\x10\x03\x12(\n$ORGANISATION_ROLE_RECRUITMENT_AGENCY\x10\x04\x12\"\n\x1eORGANISATION_ROLE_LABOUR_AGENT\x10\x05*~\n\x0eIdentifierKind\x12\x1f\n\x1bIDENTIFIER_KIND_UNSPECIFIED\x10\x00\x12\x19\n\x15IDENTIFIER_KIND_GSTIN\x10\x01\x12\x17\n\x13IDENTIFIER_KIND_PAN\x10\x02\x12\x17\n\x13IDENTIFIER_KIND_LIN\x10\x03*\x9c\x01\n\x0bLicenceKind\x12\x1c\n\x18LICENCE_KIND_UNSPECIFIED\x10\x00\x12 \n\x1cLICENCE_KIND_ISMW_CONTRACTOR\x10\x01\x12\x1f\n\x1bLICENCE_KIND_OSH_CONTRACTOR\x10\x02\x12,\n(LICENCE_KIND_EMIGRATION_RECRUITING_AGENT\x10\x03*\x86\x01\n\rLicenceStatus\x12\x1e\n\x1aLICENCE_STATUS_UNSPECIFIED\x10\x00\x12\x19\n\x15LICENCE_STATUS_ACTIVE\x10\x01\x12\x1c\n\x18LICENCE_STATUS_SUSPENDED\x10\x02\x12\x1c\n\x18LICENCE_STATUS_CANCELLED\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,22 +36,22 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_EMPLOYER'].fields_by_name['registration_number']._loaded_options = None
   _globals['_EMPLOYER'].fields_by_name['registration_number']._serialized_options = b'\030\001'
-  _globals['_EMPLOYERKIND']._serialized_start=1121
-  _globals['_EMPLOYERKIND']._serialized_end=1272
-  _globals['_ORGANISATIONROLE']._serialized_start=1275
-  _globals['_ORGANISATIONROLE']._serialized_end=1520
-  _globals['_IDENTIFIERKIND']._serialized_start=1522
-  _globals['_IDENTIFIERKIND']._serialized_end=1648
-  _globals['_LICENCEKIND']._serialized_start=1651
-  _globals['_LICENCEKIND']._serialized_end=1807
-  _globals['_LICENCESTATUS']._serialized_start=1810
-  _globals['_LICENCESTATUS']._serialized_end=1944
-  _globals['_ORGANISATIONIDENTIFIER']._serialized_start=112
-  _globals['_ORGANISATIONIDENTIFIER']._serialized_end=198
-  _globals['_LICENCE']._serialized_start=201
-  _globals['_LICENCE']._serialized_end=458
-  _globals['_LICENCEINPUT']._serialized_start=461
-  _globals['_LICENCEINPUT']._serialized_end=652
-  _globals['_EMPLOYER']._serialized_start=655
-  _globals['_EMPLOYER']._serialized_end=1118
+  _globals['_EMPLOYERKIND']._serialized_start=1277
+  _globals['_EMPLOYERKIND']._serialized_end=1428
+  _globals['_ORGANISATIONROLE']._serialized_start=1431
+  _globals['_ORGANISATIONROLE']._serialized_end=1676
+  _globals['_IDENTIFIERKIND']._serialized_start=1678
+  _globals['_IDENTIFIERKIND']._serialized_end=1804
+  _globals['_LICENCEKIND']._serialized_start=1807
+  _globals['_LICENCEKIND']._serialized_end=1963
+  _globals['_LICENCESTATUS']._serialized_start=1966
+  _globals['_LICENCESTATUS']._serialized_end=2100
+  _globals['_ORGANISATIONIDENTIFIER']._serialized_start=144
+  _globals['_ORGANISATIONIDENTIFIER']._serialized_end=230
+  _globals['_LICENCE']._serialized_start=233
+  _globals['_LICENCE']._serialized_end=490
+  _globals['_LICENCEINPUT']._serialized_start=493
+  _globals['_LICENCEINPUT']._serialized_end=684
+  _globals['_EMPLOYER']._serialized_start=687
+  _globals['_EMPLOYER']._serialized_end=1274
 # @@protoc_insertion_point(module_scope)

@@ -10,6 +10,7 @@ from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from mrc.common.v1 import common_pb2 as _common_pb2
+from mrc.employer.v1 import worksite_pb2 as _worksite_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -275,6 +276,9 @@ class Employer(_message.Message):
     LICENCES_FIELD_NUMBER: _builtins.int
     VERSION_FIELD_NUMBER: _builtins.int
     UPDATED_AT_FIELD_NUMBER: _builtins.int
+    WORKSITES_FIELD_NUMBER: _builtins.int
+    RECRUITS_FOR_FIELD_NUMBER: _builtins.int
+    RECRUITED_BY_FIELD_NUMBER: _builtins.int
     employer_id: _builtins.str
     legal_name: _builtins.str
     kind: Global___EmployerKind.ValueType
@@ -305,6 +309,16 @@ class Employer(_message.Message):
     def licences(self) -> _containers.RepeatedCompositeFieldContainer[Global___Licence]: ...
     @_builtins.property
     def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def worksites(self) -> _containers.RepeatedCompositeFieldContainer[_worksite_pb2.Worksite]: ...
+    @_builtins.property
+    def recruits_for(self) -> _containers.RepeatedCompositeFieldContainer[_worksite_pb2.RecruitmentLink]:
+        """Links in which this organisation is the recruiter (it brings workers to their client_id)."""
+
+    @_builtins.property
+    def recruited_by(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Organisations that recruit for this one."""
+
     def __init__(
         self,
         *,
@@ -320,10 +334,13 @@ class Employer(_message.Message):
         licences: _abc.Iterable[Global___Licence] | None = ...,
         version: _builtins.int = ...,
         updated_at: _timestamp_pb2.Timestamp | None = ...,
+        worksites: _abc.Iterable[_worksite_pb2.Worksite] | None = ...,
+        recruits_for: _abc.Iterable[_worksite_pb2.RecruitmentLink] | None = ...,
+        recruited_by: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["location", b"location", "registered_at", b"registered_at", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["employer_id", b"employer_id", "identifiers", b"identifiers", "kind", b"kind", "legal_name", b"legal_name", "licences", b"licences", "location", b"location", "registered_at", b"registered_at", "registration_number", b"registration_number", "roles", b"roles", "sector", b"sector", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["employer_id", b"employer_id", "identifiers", b"identifiers", "kind", b"kind", "legal_name", b"legal_name", "licences", b"licences", "location", b"location", "recruited_by", b"recruited_by", "recruits_for", b"recruits_for", "registered_at", b"registered_at", "registration_number", b"registration_number", "roles", b"roles", "sector", b"sector", "updated_at", b"updated_at", "version", b"version", "worksites", b"worksites"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

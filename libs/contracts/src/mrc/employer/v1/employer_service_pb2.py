@@ -23,10 +23,11 @@ _sym_db = _symbol_database.Default()
 
 
 from mrc.common.v1 import common_pb2 as mrc_dot_common_dot_v1_dot_common__pb2
+from mrc.employer.v1 import compliance_pb2 as mrc_dot_employer_dot_v1_dot_compliance__pb2
 from mrc.employer.v1 import employer_pb2 as mrc_dot_employer_dot_v1_dot_employer__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&mrc/employer/v1/employer_service.proto\x12\x0fmrc.employer.v1\x1a\x1amrc/common/v1/common.proto\x1a\x1emrc/employer/v1/employer.proto\"\xf3\x02\n\x17RegisterEmployerRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x12\n\nlegal_name\x18\x02 \x01(\t\x12+\n\x04kind\x18\x03 \x01(\x0e\x32\x1d.mrc.employer.v1.EmployerKind\x12\x0e\n\x06sector\x18\x04 \x01(\t\x12,\n\x08location\x18\x05 \x01(\x0b\x32\x1a.mrc.common.v1.LgdLocation\x12\x1f\n\x13registration_number\x18\x06 \x01(\tB\x02\x18\x01\x12\x30\n\x05roles\x18\x07 \x03(\x0e\x32!.mrc.employer.v1.OrganisationRole\x12<\n\x0bidentifiers\x18\x08 \x03(\x0b\x32\'.mrc.employer.v1.OrganisationIdentifier\x12/\n\x08licences\x18\t \x03(\x0b\x32\x1d.mrc.employer.v1.LicenceInput\"G\n\x18RegisterEmployerResponse\x12+\n\x08\x65mployer\x18\x01 \x01(\x0b\x32\x19.mrc.employer.v1.Employer\")\n\x12GetEmployerRequest\x12\x13\n\x0b\x65mployer_id\x18\x01 \x01(\t\"B\n\x13GetEmployerResponse\x12+\n\x08\x65mployer\x18\x01 \x01(\x0b\x32\x19.mrc.employer.v1.Employer2\xd4\x01\n\x0f\x45mployerService\x12g\n\x10RegisterEmployer\x12(.mrc.employer.v1.RegisterEmployerRequest\x1a).mrc.employer.v1.RegisterEmployerResponse\x12X\n\x0bGetEmployer\x12#.mrc.employer.v1.GetEmployerRequest\x1a$.mrc.employer.v1.GetEmployerResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&mrc/employer/v1/employer_service.proto\x12\x0fmrc.employer.v1\x1a\x1amrc/common/v1/common.proto\x1a mrc/employer/v1/compliance.proto\x1a\x1emrc/employer/v1/employer.proto\"\xf3\x02\n\x17RegisterEmployerRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x12\n\nlegal_name\x18\x02 \x01(\t\x12+\n\x04kind\x18\x03 \x01(\x0e\x32\x1d.mrc.employer.v1.EmployerKind\x12\x0e\n\x06sector\x18\x04 \x01(\t\x12,\n\x08location\x18\x05 \x01(\x0b\x32\x1a.mrc.common.v1.LgdLocation\x12\x1f\n\x13registration_number\x18\x06 \x01(\tB\x02\x18\x01\x12\x30\n\x05roles\x18\x07 \x03(\x0e\x32!.mrc.employer.v1.OrganisationRole\x12<\n\x0bidentifiers\x18\x08 \x03(\x0b\x32\'.mrc.employer.v1.OrganisationIdentifier\x12/\n\x08licences\x18\t \x03(\x0b\x32\x1d.mrc.employer.v1.LicenceInput\"G\n\x18RegisterEmployerResponse\x12+\n\x08\x65mployer\x18\x01 \x01(\x0b\x32\x19.mrc.employer.v1.Employer\")\n\x12GetEmployerRequest\x12\x13\n\x0b\x65mployer_id\x18\x01 \x01(\t\"p\n\x13GetEmployerResponse\x12+\n\x08\x65mployer\x18\x01 \x01(\x0b\x32\x19.mrc.employer.v1.Employer\x12,\n\trisk_flag\x18\x02 \x01(\x0b\x32\x19.mrc.employer.v1.RiskFlag2\xd4\x01\n\x0f\x45mployerService\x12g\n\x10RegisterEmployer\x12(.mrc.employer.v1.RegisterEmployerRequest\x1a).mrc.employer.v1.RegisterEmployerResponse\x12X\n\x0bGetEmployer\x12#.mrc.employer.v1.GetEmployerRequest\x1a$.mrc.employer.v1.GetEmployerResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,14 +36,14 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_REGISTEREMPLOYERREQUEST'].fields_by_name['registration_number']._loaded_options = None
   _globals['_REGISTEREMPLOYERREQUEST'].fields_by_name['registration_number']._serialized_options = b'\030\001'
-  _globals['_REGISTEREMPLOYERREQUEST']._serialized_start=120
-  _globals['_REGISTEREMPLOYERREQUEST']._serialized_end=491
-  _globals['_REGISTEREMPLOYERRESPONSE']._serialized_start=493
-  _globals['_REGISTEREMPLOYERRESPONSE']._serialized_end=564
-  _globals['_GETEMPLOYERREQUEST']._serialized_start=566
-  _globals['_GETEMPLOYERREQUEST']._serialized_end=607
-  _globals['_GETEMPLOYERRESPONSE']._serialized_start=609
-  _globals['_GETEMPLOYERRESPONSE']._serialized_end=675
-  _globals['_EMPLOYERSERVICE']._serialized_start=678
-  _globals['_EMPLOYERSERVICE']._serialized_end=890
+  _globals['_REGISTEREMPLOYERREQUEST']._serialized_start=154
+  _globals['_REGISTEREMPLOYERREQUEST']._serialized_end=525
+  _globals['_REGISTEREMPLOYERRESPONSE']._serialized_start=527
+  _globals['_REGISTEREMPLOYERRESPONSE']._serialized_end=598
+  _globals['_GETEMPLOYERREQUEST']._serialized_start=600
+  _globals['_GETEMPLOYERREQUEST']._serialized_end=641
+  _globals['_GETEMPLOYERRESPONSE']._serialized_start=643
+  _globals['_GETEMPLOYERRESPONSE']._serialized_end=755
+  _globals['_EMPLOYERSERVICE']._serialized_start=758
+  _globals['_EMPLOYERSERVICE']._serialized_end=970
 # @@protoc_insertion_point(module_scope)

@@ -8,6 +8,7 @@ from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
 from mrc.common.v1 import common_pb2 as _common_pb2
+from mrc.employer.v1 import compliance_pb2 as _compliance_pb2
 from mrc.employer.v1 import employer_pb2 as _employer_pb2
 import builtins as _builtins
 import sys
@@ -122,16 +123,20 @@ class GetEmployerResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     EMPLOYER_FIELD_NUMBER: _builtins.int
+    RISK_FLAG_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def employer(self) -> _employer_pb2.Employer: ...
+    @_builtins.property
+    def risk_flag(self) -> _compliance_pb2.RiskFlag: ...
     def __init__(
         self,
         *,
         employer: _employer_pb2.Employer | None = ...,
+        risk_flag: _compliance_pb2.RiskFlag | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["employer", b"employer"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["employer", b"employer", "risk_flag", b"risk_flag"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["employer", b"employer"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["employer", b"employer", "risk_flag", b"risk_flag"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

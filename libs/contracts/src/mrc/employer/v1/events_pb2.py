@@ -29,39 +29,43 @@ from mrc.employer.v1 import minimum_wage_pb2 as mrc_dot_employer_dot_v1_dot_mini
 from mrc.employer.v1 import worksite_pb2 as mrc_dot_employer_dot_v1_dot_worksite__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cmrc/employer/v1/events.proto\x12\x0fmrc.employer.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a mrc/employer/v1/compliance.proto\x1a\x1emrc/employer/v1/employer.proto\x1a\"mrc/employer/v1/minimum_wage.proto\x1a\x1emrc/employer/v1/worksite.proto\"A\n\x12\x45mployerRegistered\x12+\n\x08\x65mployer\x18\x01 \x01(\x0b\x32\x19.mrc.employer.v1.Employer\"<\n\rWorksiteAdded\x12+\n\x08worksite\x18\x01 \x01(\x0b\x32\x19.mrc.employer.v1.Worksite\"\x82\x02\n\x12\x43omplianceRecorded\x12\x11\n\trecord_id\x18\x01 \x01(\t\x12\x13\n\x0b\x65mployer_id\x18\x02 \x01(\t\x12:\n\x0brecord_kind\x18\x03 \x01(\x0e\x32%.mrc.employer.v1.ComplianceRecordKind\x12\x13\n\x0bworksite_id\x18\x04 \x01(\t\x12-\n\x06source\x18\x05 \x01(\x0e\x32\x1d.mrc.employer.v1.RecordSource\x12\x13\n\x0boccurred_on\x18\x06 \x01(\t\x12/\n\x0brecorded_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xc5\x01\n\x12WageShortfallFound\x12\x11\n\trecord_id\x18\x01 \x01(\t\x12\x13\n\x0b\x65mployer_id\x18\x02 \x01(\t\x12\x13\n\x0bworksite_id\x18\x03 \x01(\t\x12\x14\n\x0cperiod_start\x18\x04 \x01(\t\x12\x12\n\nperiod_end\x18\x05 \x01(\t\x12\x13\n\x0b\x64\x61ys_worked\x18\x06 \x01(\t\x12\x33\n\nassessment\x18\x07 \x01(\x0b\x32\x1f.mrc.employer.v1.WageAssessment\"\xf0\x01\n\x13RecruitmentFeeFound\x12\x11\n\trecord_id\x18\x01 \x01(\t\x12\x13\n\x0b\x65mployer_id\x18\x02 \x01(\t\x12\x37\n\tcost_kind\x18\x03 \x01(\x0e\x32$.mrc.employer.v1.RecruitmentCostKind\x12\x12\n\namount_inr\x18\x04 \x01(\t\x12\x16\n\x0ereimbursed_inr\x18\x05 \x01(\t\x12\x1e\n\x16\x63harged_by_employer_id\x18\x06 \x01(\t\x12\x12\n\ncharged_on\x18\x07 \x01(\t\x12\x18\n\x10workers_affected\x18\x08 \x01(\x05\"\x85\x01\n\x0cScoreChanged\x12\x13\n\x0b\x65mployer_id\x18\x01 \x01(\t\x12\x16\n\x0eprevious_score\x18\x02 \x01(\t\x12/\n\x05score\x18\x03 \x01(\x0b\x32 .mrc.employer.v1.ComplianceScore\x12\x17\n\x0fhistory_version\x18\x04 \x01(\x03\"\xfe\x01\n\x0eRiskFlagRaised\x12\x13\n\x0b\x65mployer_id\x18\x01 \x01(\t\x12\x10\n\x08\x63rossing\x18\x02 \x01(\x05\x12/\n\x05score\x18\x03 \x01(\x0b\x32 .mrc.employer.v1.ComplianceScore\x12,\n\x07reasons\x18\x04 \x03(\x0e\x32\x1b.mrc.employer.v1.FlagReason\x12\x37\n\x0erecommendation\x18\x05 \x01(\x0e\x32\x1f.mrc.employer.v1.Recommendation\x12-\n\traised_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x99\x01\n\x0fRiskFlagCleared\x12\x13\n\x0b\x65mployer_id\x18\x01 \x01(\t\x12\x10\n\x08\x63rossing\x18\x02 \x01(\x05\x12/\n\x05score\x18\x03 \x01(\x0b\x32 .mrc.employer.v1.ComplianceScore\x12.\n\ncleared_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"F\n\x14RecruitmentLinkAdded\x12.\n\x04link\x18\x01 \x01(\x0b\x32 .mrc.employer.v1.RecruitmentLink\"b\n\x0fLicenceRecorded\x12\x13\n\x0b\x65mployer_id\x18\x01 \x01(\t\x12)\n\x07licence\x18\x02 \x01(\x0b\x32\x18.mrc.employer.v1.Licence\x12\x0f\n\x07version\x18\x03 \x01(\x03\"\xa0\x01\n\x14LicenceStatusChanged\x12\x13\n\x0b\x65mployer_id\x18\x01 \x01(\t\x12)\n\x07licence\x18\x02 \x01(\x0b\x32\x18.mrc.employer.v1.Licence\x12\x37\n\x0fprevious_status\x18\x03 \x01(\x0e\x32\x1e.mrc.employer.v1.LicenceStatus\x12\x0f\n\x07version\x18\x04 \x01(\x03\"I\n\x17MinimumWageRateRecorded\x12.\n\x04rate\x18\x01 \x01(\x0b\x32 .mrc.employer.v1.MinimumWageRate\"\x88\x01\n\x19MinimumWageRateSuperseded\x12\x34\n\nsuperseded\x18\x01 \x01(\x0b\x32 .mrc.employer.v1.MinimumWageRate\x12\x35\n\x0breplacement\x18\x02 \x01(\x0b\x32 .mrc.employer.v1.MinimumWageRate\"J\n\x18MinimumWageRateWithdrawn\x12.\n\x04rate\x18\x01 \x01(\x0b\x32 .mrc.employer.v1.MinimumWageRateb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cmrc/employer/v1/events.proto\x12\x0fmrc.employer.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a mrc/employer/v1/compliance.proto\x1a\x1emrc/employer/v1/employer.proto\x1a\"mrc/employer/v1/minimum_wage.proto\x1a\x1emrc/employer/v1/worksite.proto\"A\n\x12\x45mployerRegistered\x12+\n\x08\x65mployer\x18\x01 \x01(\x0b\x32\x19.mrc.employer.v1.Employer\"<\n\rWorksiteAdded\x12+\n\x08worksite\x18\x01 \x01(\x0b\x32\x19.mrc.employer.v1.Worksite\"\x98\x02\n\x12\x43omplianceRecorded\x12\x11\n\trecord_id\x18\x01 \x01(\t\x12\x13\n\x0b\x65mployer_id\x18\x02 \x01(\t\x12:\n\x0brecord_kind\x18\x03 \x01(\x0e\x32%.mrc.employer.v1.ComplianceRecordKind\x12\x13\n\x0bworksite_id\x18\x04 \x01(\t\x12-\n\x06source\x18\x05 \x01(\x0e\x32\x1d.mrc.employer.v1.RecordSource\x12\x13\n\x0boccurred_on\x18\x06 \x01(\t\x12/\n\x0brecorded_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x08\x62\x61tch_id\x18\x08 \x01(\tB\x02\x18\x01\"\xbe\x01\n\x12WageRecordsBatched\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\x12\x13\n\x0b\x65mployer_id\x18\x02 \x01(\t\x12\x0e\n\x06job_id\x18\x03 \x01(\t\x12\x0f\n\x07records\x18\x04 \x01(\x05\x12\x1d\n\x15records_below_minimum\x18\x05 \x01(\x05\x12-\n\tstored_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nrecord_ids\x18\x07 \x03(\t\"\xc5\x01\n\x12WageShortfallFound\x12\x11\n\trecord_id\x18\x01 \x01(\t\x12\x13\n\x0b\x65mployer_id\x18\x02 \x01(\t\x12\x13\n\x0bworksite_id\x18\x03 \x01(\t\x12\x14\n\x0cperiod_start\x18\x04 \x01(\t\x12\x12\n\nperiod_end\x18\x05 \x01(\t\x12\x13\n\x0b\x64\x61ys_worked\x18\x06 \x01(\t\x12\x33\n\nassessment\x18\x07 \x01(\x0b\x32\x1f.mrc.employer.v1.WageAssessment\"\xf0\x01\n\x13RecruitmentFeeFound\x12\x11\n\trecord_id\x18\x01 \x01(\t\x12\x13\n\x0b\x65mployer_id\x18\x02 \x01(\t\x12\x37\n\tcost_kind\x18\x03 \x01(\x0e\x32$.mrc.employer.v1.RecruitmentCostKind\x12\x12\n\namount_inr\x18\x04 \x01(\t\x12\x16\n\x0ereimbursed_inr\x18\x05 \x01(\t\x12\x1e\n\x16\x63harged_by_employer_id\x18\x06 \x01(\t\x12\x12\n\ncharged_on\x18\x07 \x01(\t\x12\x18\n\x10workers_affected\x18\x08 \x01(\x05\"\x85\x01\n\x0cScoreChanged\x12\x13\n\x0b\x65mployer_id\x18\x01 \x01(\t\x12\x16\n\x0eprevious_score\x18\x02 \x01(\t\x12/\n\x05score\x18\x03 \x01(\x0b\x32 .mrc.employer.v1.ComplianceScore\x12\x17\n\x0fhistory_version\x18\x04 \x01(\x03\"\xfe\x01\n\x0eRiskFlagRaised\x12\x13\n\x0b\x65mployer_id\x18\x01 \x01(\t\x12\x10\n\x08\x63rossing\x18\x02 \x01(\x05\x12/\n\x05score\x18\x03 \x01(\x0b\x32 .mrc.employer.v1.ComplianceScore\x12,\n\x07reasons\x18\x04 \x03(\x0e\x32\x1b.mrc.employer.v1.FlagReason\x12\x37\n\x0erecommendation\x18\x05 \x01(\x0e\x32\x1f.mrc.employer.v1.Recommendation\x12-\n\traised_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x99\x01\n\x0fRiskFlagCleared\x12\x13\n\x0b\x65mployer_id\x18\x01 \x01(\t\x12\x10\n\x08\x63rossing\x18\x02 \x01(\x05\x12/\n\x05score\x18\x03 \x01(\x0b\x32 .mrc.employer.v1.ComplianceScore\x12.\n\ncleared_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"F\n\x14RecruitmentLinkAdded\x12.\n\x04link\x18\x01 \x01(\x0b\x32 .mrc.employer.v1.RecruitmentLink\"b\n\x0fLicenceRecorded\x12\x13\n\x0b\x65mployer_id\x18\x01 \x01(\t\x12)\n\x07licence\x18\x02 \x01(\x0b\x32\x18.mrc.employer.v1.Licence\x12\x0f\n\x07version\x18\x03 \x01(\x03\"\xa0\x01\n\x14LicenceStatusChanged\x12\x13\n\x0b\x65mployer_id\x18\x01 \x01(\t\x12)\n\x07licence\x18\x02 \x01(\x0b\x32\x18.mrc.employer.v1.Licence\x12\x37\n\x0fprevious_status\x18\x03 \x01(\x0e\x32\x1e.mrc.employer.v1.LicenceStatus\x12\x0f\n\x07version\x18\x04 \x01(\x03\"I\n\x17MinimumWageRateRecorded\x12.\n\x04rate\x18\x01 \x01(\x0b\x32 .mrc.employer.v1.MinimumWageRate\"\x88\x01\n\x19MinimumWageRateSuperseded\x12\x34\n\nsuperseded\x18\x01 \x01(\x0b\x32 .mrc.employer.v1.MinimumWageRate\x12\x35\n\x0breplacement\x18\x02 \x01(\x0b\x32 .mrc.employer.v1.MinimumWageRate\"J\n\x18MinimumWageRateWithdrawn\x12.\n\x04rate\x18\x01 \x01(\x0b\x32 .mrc.employer.v1.MinimumWageRateb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'mrc.employer.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_COMPLIANCERECORDED'].fields_by_name['batch_id']._loaded_options = None
+  _globals['_COMPLIANCERECORDED'].fields_by_name['batch_id']._serialized_options = b'\030\001'
   _globals['_EMPLOYERREGISTERED']._serialized_start=216
   _globals['_EMPLOYERREGISTERED']._serialized_end=281
   _globals['_WORKSITEADDED']._serialized_start=283
   _globals['_WORKSITEADDED']._serialized_end=343
   _globals['_COMPLIANCERECORDED']._serialized_start=346
-  _globals['_COMPLIANCERECORDED']._serialized_end=604
-  _globals['_WAGESHORTFALLFOUND']._serialized_start=607
-  _globals['_WAGESHORTFALLFOUND']._serialized_end=804
-  _globals['_RECRUITMENTFEEFOUND']._serialized_start=807
-  _globals['_RECRUITMENTFEEFOUND']._serialized_end=1047
-  _globals['_SCORECHANGED']._serialized_start=1050
-  _globals['_SCORECHANGED']._serialized_end=1183
-  _globals['_RISKFLAGRAISED']._serialized_start=1186
-  _globals['_RISKFLAGRAISED']._serialized_end=1440
-  _globals['_RISKFLAGCLEARED']._serialized_start=1443
-  _globals['_RISKFLAGCLEARED']._serialized_end=1596
-  _globals['_RECRUITMENTLINKADDED']._serialized_start=1598
-  _globals['_RECRUITMENTLINKADDED']._serialized_end=1668
-  _globals['_LICENCERECORDED']._serialized_start=1670
-  _globals['_LICENCERECORDED']._serialized_end=1768
-  _globals['_LICENCESTATUSCHANGED']._serialized_start=1771
-  _globals['_LICENCESTATUSCHANGED']._serialized_end=1931
-  _globals['_MINIMUMWAGERATERECORDED']._serialized_start=1933
-  _globals['_MINIMUMWAGERATERECORDED']._serialized_end=2006
-  _globals['_MINIMUMWAGERATESUPERSEDED']._serialized_start=2009
-  _globals['_MINIMUMWAGERATESUPERSEDED']._serialized_end=2145
-  _globals['_MINIMUMWAGERATEWITHDRAWN']._serialized_start=2147
-  _globals['_MINIMUMWAGERATEWITHDRAWN']._serialized_end=2221
+  _globals['_COMPLIANCERECORDED']._serialized_end=626
+  _globals['_WAGERECORDSBATCHED']._serialized_start=629
+  _globals['_WAGERECORDSBATCHED']._serialized_end=819
+  _globals['_WAGESHORTFALLFOUND']._serialized_start=822
+  _globals['_WAGESHORTFALLFOUND']._serialized_end=1019
+  _globals['_RECRUITMENTFEEFOUND']._serialized_start=1022
+  _globals['_RECRUITMENTFEEFOUND']._serialized_end=1262
+  _globals['_SCORECHANGED']._serialized_start=1265
+  _globals['_SCORECHANGED']._serialized_end=1398
+  _globals['_RISKFLAGRAISED']._serialized_start=1401
+  _globals['_RISKFLAGRAISED']._serialized_end=1655
+  _globals['_RISKFLAGCLEARED']._serialized_start=1658
+  _globals['_RISKFLAGCLEARED']._serialized_end=1811
+  _globals['_RECRUITMENTLINKADDED']._serialized_start=1813
+  _globals['_RECRUITMENTLINKADDED']._serialized_end=1883
+  _globals['_LICENCERECORDED']._serialized_start=1885
+  _globals['_LICENCERECORDED']._serialized_end=1983
+  _globals['_LICENCESTATUSCHANGED']._serialized_start=1986
+  _globals['_LICENCESTATUSCHANGED']._serialized_end=2146
+  _globals['_MINIMUMWAGERATERECORDED']._serialized_start=2148
+  _globals['_MINIMUMWAGERATERECORDED']._serialized_end=2221
+  _globals['_MINIMUMWAGERATESUPERSEDED']._serialized_start=2224
+  _globals['_MINIMUMWAGERATESUPERSEDED']._serialized_end=2360
+  _globals['_MINIMUMWAGERATEWITHDRAWN']._serialized_start=2362
+  _globals['_MINIMUMWAGERATEWITHDRAWN']._serialized_end=2436
 # @@protoc_insertion_point(module_scope)

@@ -21,6 +21,11 @@ if sys.version_info >= (3, 11):
 else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
+if sys.version_info >= (3, 13):
+    from warnings import deprecated as _deprecated
+else:
+    from typing_extensions import deprecated as _deprecated
+
 DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
@@ -28,6 +33,10 @@ class EmployerRegistered(_message.Message):
     """Employer events are published on topic mrc.employer.employers.v1, keyed by employer_id, so one
     organisation's history stays in order (minimum-wage rows: see below). They carry ids and facts about organisations and payments,
     never a worker's identity or name, nor evidence or case text.
+
+    Events never carry names: `employer.legal_name` is always empty here (an organisation's name may be
+    a proprietor's), as are its identifiers, its deprecated registration number, its village and its
+    licence numbers. Read the organisation through EmployerService.GetEmployer when the name is needed.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -71,7 +80,8 @@ Global___WorksiteAdded: _TypeAlias = WorksiteAdded  # noqa: Y015
 @_typing.final
 class ComplianceRecorded(_message.Message):
     """A compliance record was stored (a wage payment, a recruitment cost, a working-conditions check or an
-    ILO-indicator finding).
+    ILO-indicator finding). The wage records of a wage-register import are announced per batch instead
+    (WageRecordsBatched, listing them); their shortfalls and fees still come one by one.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -83,6 +93,7 @@ class ComplianceRecorded(_message.Message):
     SOURCE_FIELD_NUMBER: _builtins.int
     OCCURRED_ON_FIELD_NUMBER: _builtins.int
     RECORDED_AT_FIELD_NUMBER: _builtins.int
+    BATCH_ID_FIELD_NUMBER: _builtins.int
     record_id: _builtins.str
     employer_id: _builtins.str
     record_kind: _compliance_pb2.ComplianceRecordKind.ValueType
@@ -90,6 +101,16 @@ class ComplianceRecorded(_message.Message):
     source: _compliance_pb2.RecordSource.ValueType
     occurred_on: _builtins.str
     """YYYY-MM-DD: the end of the wage period, the day charged or the day observed."""
+    @_builtins.property
+    @_deprecated("""This field has been marked as deprecated using proto field options.""")
+    def batch_id(self) -> _builtins.str:
+        """Never set: a register's wage records are announced per batch (WageRecordsBatched)."""
+
+    @batch_id.setter
+    @_deprecated("""This field has been marked as deprecated using proto field options.""")
+    def batch_id(self, value: _builtins.str) -> None:
+        """Never set: a register's wage records are announced per batch (WageRecordsBatched)."""
+
     @_builtins.property
     def recorded_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -102,14 +123,59 @@ class ComplianceRecorded(_message.Message):
         source: _compliance_pb2.RecordSource.ValueType = ...,
         occurred_on: _builtins.str = ...,
         recorded_at: _timestamp_pb2.Timestamp | None = ...,
+        batch_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["recorded_at", b"recorded_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["employer_id", b"employer_id", "occurred_on", b"occurred_on", "record_id", b"record_id", "record_kind", b"record_kind", "recorded_at", b"recorded_at", "source", b"source", "worksite_id", b"worksite_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["batch_id", b"batch_id", "employer_id", b"employer_id", "occurred_on", b"occurred_on", "record_id", b"record_id", "record_kind", b"record_kind", "recorded_at", b"recorded_at", "source", b"source", "worksite_id", b"worksite_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ComplianceRecorded: _TypeAlias = ComplianceRecorded  # noqa: Y015
+
+@_typing.final
+class WageRecordsBatched(_message.Message):
+    """Wage records of one wage-register import were stored together: the compliance records of a register,
+    announced per batch of up to 1,000 rows.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BATCH_ID_FIELD_NUMBER: _builtins.int
+    EMPLOYER_ID_FIELD_NUMBER: _builtins.int
+    JOB_ID_FIELD_NUMBER: _builtins.int
+    RECORDS_FIELD_NUMBER: _builtins.int
+    RECORDS_BELOW_MINIMUM_FIELD_NUMBER: _builtins.int
+    STORED_AT_FIELD_NUMBER: _builtins.int
+    RECORD_IDS_FIELD_NUMBER: _builtins.int
+    batch_id: _builtins.str
+    employer_id: _builtins.str
+    job_id: _builtins.str
+    """The wage-register import (ComplianceService.GetWageRegisterImport)."""
+    records: _builtins.int
+    records_below_minimum: _builtins.int
+    @_builtins.property
+    def stored_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def record_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        batch_id: _builtins.str = ...,
+        employer_id: _builtins.str = ...,
+        job_id: _builtins.str = ...,
+        records: _builtins.int = ...,
+        records_below_minimum: _builtins.int = ...,
+        stored_at: _timestamp_pb2.Timestamp | None = ...,
+        record_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["stored_at", b"stored_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["batch_id", b"batch_id", "employer_id", b"employer_id", "job_id", b"job_id", "record_ids", b"record_ids", "records", b"records", "records_below_minimum", b"records_below_minimum", "stored_at", b"stored_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WageRecordsBatched: _TypeAlias = WageRecordsBatched  # noqa: Y015
 
 @_typing.final
 class WageShortfallFound(_message.Message):

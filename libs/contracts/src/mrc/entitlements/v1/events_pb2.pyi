@@ -34,6 +34,10 @@ class _RemovalReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Removal
     """The worker no longer consents to entitlement linkage."""
     REMOVAL_REASON_RULE_RETIRED: _RemovalReason.ValueType  # 2
     """The scheme's rule was retired with no successor."""
+    REMOVAL_REASON_WORKER_ERASED: _RemovalReason.ValueType  # 3
+    """The worker was erased from the registry."""
+    REMOVAL_REASON_WORKER_MERGED: _RemovalReason.ValueType  # 4
+    """The worker was merged into another: the determinations are made again under the surviving id."""
 
 class RemovalReason(_RemovalReason, metaclass=_RemovalReasonEnumTypeWrapper): ...
 
@@ -42,6 +46,10 @@ REMOVAL_REASON_CONSENT_REVOKED: RemovalReason.ValueType  # 1
 """The worker no longer consents to entitlement linkage."""
 REMOVAL_REASON_RULE_RETIRED: RemovalReason.ValueType  # 2
 """The scheme's rule was retired with no successor."""
+REMOVAL_REASON_WORKER_ERASED: RemovalReason.ValueType  # 3
+"""The worker was erased from the registry."""
+REMOVAL_REASON_WORKER_MERGED: RemovalReason.ValueType  # 4
+"""The worker was merged into another: the determinations are made again under the surviving id."""
 Global___RemovalReason: _TypeAlias = RemovalReason  # noqa: Y015
 
 @_typing.final

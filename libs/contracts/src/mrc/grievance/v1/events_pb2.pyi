@@ -56,6 +56,7 @@ class GrievanceFiled(_message.Message):
     ESCALATION_LEVEL_FIELD_NUMBER: _builtins.int
     VERSION_FIELD_NUMBER: _builtins.int
     OCCURRED_AT_FIELD_NUMBER: _builtins.int
+    SLA_NEXT_DEADLINE_FIELD_NUMBER: _builtins.int
     grievance_id: _builtins.str
     category: _grievance_pb2.GrievanceCategory.ValueType
     severity: _grievance_pb2.Severity.ValueType
@@ -82,6 +83,10 @@ class GrievanceFiled(_message.Message):
 
     @_builtins.property
     def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def sla_next_deadline(self) -> _timestamp_pb2.Timestamp:
+        """When the SLA clocks next need looking at (a warning or a breach); unset when nothing is left."""
+
     def __init__(
         self,
         *,
@@ -98,10 +103,11 @@ class GrievanceFiled(_message.Message):
         escalation_level: _grievance_pb2.EscalationLevel.ValueType = ...,
         version: _builtins.int = ...,
         occurred_at: _timestamp_pb2.Timestamp | None = ...,
+        sla_next_deadline: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["grievance", b"grievance", "occurred_at", b"occurred_at", "place", b"place"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["grievance", b"grievance", "occurred_at", b"occurred_at", "place", b"place", "sla_next_deadline", b"sla_next_deadline"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "channel", b"channel", "employer_id", b"employer_id", "escalation_level", b"escalation_level", "grievance", b"grievance", "grievance_id", b"grievance_id", "occurred_at", b"occurred_at", "place", b"place", "respondent_kind", b"respondent_kind", "severity", b"severity", "status", b"status", "version", b"version", "worker_id", b"worker_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "channel", b"channel", "employer_id", b"employer_id", "escalation_level", b"escalation_level", "grievance", b"grievance", "grievance_id", b"grievance_id", "occurred_at", b"occurred_at", "place", b"place", "respondent_kind", b"respondent_kind", "severity", b"severity", "sla_next_deadline", b"sla_next_deadline", "status", b"status", "version", b"version", "worker_id", b"worker_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -127,6 +133,9 @@ class GrievanceTriaged(_message.Message):
     OCCURRED_AT_FIELD_NUMBER: _builtins.int
     PREVIOUS_SEVERITY_FIELD_NUMBER: _builtins.int
     OVERRIDDEN_FIELD_NUMBER: _builtins.int
+    PREVIOUS_EMPLOYER_ID_FIELD_NUMBER: _builtins.int
+    PREVIOUS_RESPONDENT_KIND_FIELD_NUMBER: _builtins.int
+    SLA_NEXT_DEADLINE_FIELD_NUMBER: _builtins.int
     grievance_id: _builtins.str
     category: _grievance_pb2.GrievanceCategory.ValueType
     severity: _grievance_pb2.Severity.ValueType
@@ -144,12 +153,21 @@ class GrievanceTriaged(_message.Message):
     """The severity before (the provisional one from the intake at the first triage)."""
     overridden: _builtins.bool
     """The severity is a supervisor's override, not the rules'."""
+    previous_employer_id: _builtins.str
+    """Where the allegation was before a supervisor corrected the respondent at triage (equal to employer_id
+    and respondent_kind when nothing was corrected): the employer service moves the allegation.
+    """
+    previous_respondent_kind: _grievance_pb2.RespondentKind.ValueType
     @_builtins.property
     def place(self) -> _common_pb2.LgdLocation:
         """Where it happened, as LGD codes only (never the village name)."""
 
     @_builtins.property
     def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def sla_next_deadline(self) -> _timestamp_pb2.Timestamp:
+        """When the SLA clocks next need looking at (a warning or a breach); unset when nothing is left."""
+
     def __init__(
         self,
         *,
@@ -167,10 +185,13 @@ class GrievanceTriaged(_message.Message):
         occurred_at: _timestamp_pb2.Timestamp | None = ...,
         previous_severity: _grievance_pb2.Severity.ValueType = ...,
         overridden: _builtins.bool = ...,
+        previous_employer_id: _builtins.str = ...,
+        previous_respondent_kind: _grievance_pb2.RespondentKind.ValueType = ...,
+        sla_next_deadline: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at", "place", b"place"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at", "place", b"place", "sla_next_deadline", b"sla_next_deadline"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "channel", b"channel", "employer_id", b"employer_id", "escalation_level", b"escalation_level", "grievance_id", b"grievance_id", "occurred_at", b"occurred_at", "overridden", b"overridden", "place", b"place", "previous_severity", b"previous_severity", "respondent_kind", b"respondent_kind", "severity", b"severity", "status", b"status", "version", b"version", "worker_id", b"worker_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "channel", b"channel", "employer_id", b"employer_id", "escalation_level", b"escalation_level", "grievance_id", b"grievance_id", "occurred_at", b"occurred_at", "overridden", b"overridden", "place", b"place", "previous_employer_id", b"previous_employer_id", "previous_respondent_kind", b"previous_respondent_kind", "previous_severity", b"previous_severity", "respondent_kind", b"respondent_kind", "severity", b"severity", "sla_next_deadline", b"sla_next_deadline", "status", b"status", "version", b"version", "worker_id", b"worker_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -196,6 +217,7 @@ class GrievanceAssigned(_message.Message):
     OCCURRED_AT_FIELD_NUMBER: _builtins.int
     ASSIGNEE_ID_FIELD_NUMBER: _builtins.int
     ASSIGNEE_PARTNER_ID_FIELD_NUMBER: _builtins.int
+    SLA_NEXT_DEADLINE_FIELD_NUMBER: _builtins.int
     grievance_id: _builtins.str
     category: _grievance_pb2.GrievanceCategory.ValueType
     severity: _grievance_pb2.Severity.ValueType
@@ -217,6 +239,10 @@ class GrievanceAssigned(_message.Message):
 
     @_builtins.property
     def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def sla_next_deadline(self) -> _timestamp_pb2.Timestamp:
+        """When the SLA clocks next need looking at (a warning or a breach); unset when nothing is left."""
+
     def __init__(
         self,
         *,
@@ -234,10 +260,11 @@ class GrievanceAssigned(_message.Message):
         occurred_at: _timestamp_pb2.Timestamp | None = ...,
         assignee_id: _builtins.str = ...,
         assignee_partner_id: _builtins.str = ...,
+        sla_next_deadline: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at", "place", b"place"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at", "place", b"place", "sla_next_deadline", b"sla_next_deadline"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["assignee_id", b"assignee_id", "assignee_partner_id", b"assignee_partner_id", "category", b"category", "channel", b"channel", "employer_id", b"employer_id", "escalation_level", b"escalation_level", "grievance_id", b"grievance_id", "occurred_at", b"occurred_at", "place", b"place", "respondent_kind", b"respondent_kind", "severity", b"severity", "status", b"status", "version", b"version", "worker_id", b"worker_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["assignee_id", b"assignee_id", "assignee_partner_id", b"assignee_partner_id", "category", b"category", "channel", b"channel", "employer_id", b"employer_id", "escalation_level", b"escalation_level", "grievance_id", b"grievance_id", "occurred_at", b"occurred_at", "place", b"place", "respondent_kind", b"respondent_kind", "severity", b"severity", "sla_next_deadline", b"sla_next_deadline", "status", b"status", "version", b"version", "worker_id", b"worker_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -262,6 +289,7 @@ class GrievanceStatusChanged(_message.Message):
     VERSION_FIELD_NUMBER: _builtins.int
     OCCURRED_AT_FIELD_NUMBER: _builtins.int
     PREVIOUS_STATUS_FIELD_NUMBER: _builtins.int
+    SLA_NEXT_DEADLINE_FIELD_NUMBER: _builtins.int
     grievance_id: _builtins.str
     category: _grievance_pb2.GrievanceCategory.ValueType
     severity: _grievance_pb2.Severity.ValueType
@@ -282,6 +310,10 @@ class GrievanceStatusChanged(_message.Message):
 
     @_builtins.property
     def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def sla_next_deadline(self) -> _timestamp_pb2.Timestamp:
+        """When the SLA clocks next need looking at (a warning or a breach); unset when nothing is left."""
+
     def __init__(
         self,
         *,
@@ -298,10 +330,11 @@ class GrievanceStatusChanged(_message.Message):
         version: _builtins.int = ...,
         occurred_at: _timestamp_pb2.Timestamp | None = ...,
         previous_status: _grievance_pb2.GrievanceStatus.ValueType = ...,
+        sla_next_deadline: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at", "place", b"place"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at", "place", b"place", "sla_next_deadline", b"sla_next_deadline"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "channel", b"channel", "employer_id", b"employer_id", "escalation_level", b"escalation_level", "grievance_id", b"grievance_id", "occurred_at", b"occurred_at", "place", b"place", "previous_status", b"previous_status", "respondent_kind", b"respondent_kind", "severity", b"severity", "status", b"status", "version", b"version", "worker_id", b"worker_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "channel", b"channel", "employer_id", b"employer_id", "escalation_level", b"escalation_level", "grievance_id", b"grievance_id", "occurred_at", b"occurred_at", "place", b"place", "previous_status", b"previous_status", "respondent_kind", b"respondent_kind", "severity", b"severity", "sla_next_deadline", b"sla_next_deadline", "status", b"status", "version", b"version", "worker_id", b"worker_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -328,6 +361,7 @@ class GrievanceReferred(_message.Message):
     REFERRAL_ID_FIELD_NUMBER: _builtins.int
     TARGET_FIELD_NUMBER: _builtins.int
     TARGET_PARTNER_ID_FIELD_NUMBER: _builtins.int
+    SLA_NEXT_DEADLINE_FIELD_NUMBER: _builtins.int
     grievance_id: _builtins.str
     category: _grievance_pb2.GrievanceCategory.ValueType
     severity: _grievance_pb2.Severity.ValueType
@@ -350,6 +384,10 @@ class GrievanceReferred(_message.Message):
 
     @_builtins.property
     def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def sla_next_deadline(self) -> _timestamp_pb2.Timestamp:
+        """When the SLA clocks next need looking at (a warning or a breach); unset when nothing is left."""
+
     def __init__(
         self,
         *,
@@ -368,10 +406,11 @@ class GrievanceReferred(_message.Message):
         referral_id: _builtins.str = ...,
         target: _grievance_pb2.ReferralTarget.ValueType = ...,
         target_partner_id: _builtins.str = ...,
+        sla_next_deadline: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at", "place", b"place"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at", "place", b"place", "sla_next_deadline", b"sla_next_deadline"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "channel", b"channel", "employer_id", b"employer_id", "escalation_level", b"escalation_level", "grievance_id", b"grievance_id", "occurred_at", b"occurred_at", "place", b"place", "referral_id", b"referral_id", "respondent_kind", b"respondent_kind", "severity", b"severity", "status", b"status", "target", b"target", "target_partner_id", b"target_partner_id", "version", b"version", "worker_id", b"worker_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "channel", b"channel", "employer_id", b"employer_id", "escalation_level", b"escalation_level", "grievance_id", b"grievance_id", "occurred_at", b"occurred_at", "place", b"place", "referral_id", b"referral_id", "respondent_kind", b"respondent_kind", "severity", b"severity", "sla_next_deadline", b"sla_next_deadline", "status", b"status", "target", b"target", "target_partner_id", b"target_partner_id", "version", b"version", "worker_id", b"worker_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -397,6 +436,7 @@ class GrievanceReferralAnswered(_message.Message):
     OCCURRED_AT_FIELD_NUMBER: _builtins.int
     REFERRAL_ID_FIELD_NUMBER: _builtins.int
     ACCEPTED_FIELD_NUMBER: _builtins.int
+    SLA_NEXT_DEADLINE_FIELD_NUMBER: _builtins.int
     grievance_id: _builtins.str
     category: _grievance_pb2.GrievanceCategory.ValueType
     severity: _grievance_pb2.Severity.ValueType
@@ -418,6 +458,10 @@ class GrievanceReferralAnswered(_message.Message):
 
     @_builtins.property
     def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def sla_next_deadline(self) -> _timestamp_pb2.Timestamp:
+        """When the SLA clocks next need looking at (a warning or a breach); unset when nothing is left."""
+
     def __init__(
         self,
         *,
@@ -435,10 +479,11 @@ class GrievanceReferralAnswered(_message.Message):
         occurred_at: _timestamp_pb2.Timestamp | None = ...,
         referral_id: _builtins.str = ...,
         accepted: _builtins.bool = ...,
+        sla_next_deadline: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at", "place", b"place"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at", "place", b"place", "sla_next_deadline", b"sla_next_deadline"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted", b"accepted", "category", b"category", "channel", b"channel", "employer_id", b"employer_id", "escalation_level", b"escalation_level", "grievance_id", b"grievance_id", "occurred_at", b"occurred_at", "place", b"place", "referral_id", b"referral_id", "respondent_kind", b"respondent_kind", "severity", b"severity", "status", b"status", "version", b"version", "worker_id", b"worker_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted", b"accepted", "category", b"category", "channel", b"channel", "employer_id", b"employer_id", "escalation_level", b"escalation_level", "grievance_id", b"grievance_id", "occurred_at", b"occurred_at", "place", b"place", "referral_id", b"referral_id", "respondent_kind", b"respondent_kind", "severity", b"severity", "sla_next_deadline", b"sla_next_deadline", "status", b"status", "version", b"version", "worker_id", b"worker_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -468,6 +513,7 @@ class GrievanceSlaWarned(_message.Message):
     DEADLINE_FIELD_NUMBER: _builtins.int
     BREACH_AT_FIELD_NUMBER: _builtins.int
     IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    SLA_NEXT_DEADLINE_FIELD_NUMBER: _builtins.int
     grievance_id: _builtins.str
     category: _grievance_pb2.GrievanceCategory.ValueType
     severity: _grievance_pb2.Severity.ValueType
@@ -501,6 +547,10 @@ class GrievanceSlaWarned(_message.Message):
     def breach_at(self) -> _timestamp_pb2.Timestamp:
         """When the clock breaches if nothing happens and it is not paused."""
 
+    @_builtins.property
+    def sla_next_deadline(self) -> _timestamp_pb2.Timestamp:
+        """When the SLA clocks next need looking at (a warning or a breach); unset when nothing is left."""
+
     def __init__(
         self,
         *,
@@ -522,10 +572,11 @@ class GrievanceSlaWarned(_message.Message):
         deadline: _timestamp_pb2.Timestamp | None = ...,
         breach_at: _timestamp_pb2.Timestamp | None = ...,
         idempotency_key: _builtins.str = ...,
+        sla_next_deadline: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["breach_at", b"breach_at", "deadline", b"deadline", "occurred_at", b"occurred_at", "place", b"place"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["breach_at", b"breach_at", "deadline", b"deadline", "occurred_at", b"occurred_at", "place", b"place", "sla_next_deadline", b"sla_next_deadline"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["breach_at", b"breach_at", "category", b"category", "channel", b"channel", "clock", b"clock", "deadline", b"deadline", "employer_id", b"employer_id", "escalation_level", b"escalation_level", "grievance_id", b"grievance_id", "idempotency_key", b"idempotency_key", "milestone", b"milestone", "occurred_at", b"occurred_at", "period", b"period", "place", b"place", "respondent_kind", b"respondent_kind", "severity", b"severity", "status", b"status", "version", b"version", "worker_id", b"worker_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["breach_at", b"breach_at", "category", b"category", "channel", b"channel", "clock", b"clock", "deadline", b"deadline", "employer_id", b"employer_id", "escalation_level", b"escalation_level", "grievance_id", b"grievance_id", "idempotency_key", b"idempotency_key", "milestone", b"milestone", "occurred_at", b"occurred_at", "period", b"period", "place", b"place", "respondent_kind", b"respondent_kind", "severity", b"severity", "sla_next_deadline", b"sla_next_deadline", "status", b"status", "version", b"version", "worker_id", b"worker_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -556,6 +607,7 @@ class GrievanceEscalated(_message.Message):
     PERIOD_FIELD_NUMBER: _builtins.int
     DEADLINE_FIELD_NUMBER: _builtins.int
     IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    SLA_NEXT_DEADLINE_FIELD_NUMBER: _builtins.int
     grievance_id: _builtins.str
     category: _grievance_pb2.GrievanceCategory.ValueType
     severity: _grievance_pb2.Severity.ValueType
@@ -583,6 +635,10 @@ class GrievanceEscalated(_message.Message):
     def deadline(self) -> _timestamp_pb2.Timestamp:
         """When the breach fell due; unset for an escalation by hand."""
 
+    @_builtins.property
+    def sla_next_deadline(self) -> _timestamp_pb2.Timestamp:
+        """When the SLA clocks next need looking at (a warning or a breach); unset when nothing is left."""
+
     def __init__(
         self,
         *,
@@ -603,10 +659,11 @@ class GrievanceEscalated(_message.Message):
         period: _builtins.int = ...,
         deadline: _timestamp_pb2.Timestamp | None = ...,
         idempotency_key: _builtins.str = ...,
+        sla_next_deadline: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["deadline", b"deadline", "occurred_at", b"occurred_at", "place", b"place"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["deadline", b"deadline", "occurred_at", b"occurred_at", "place", b"place", "sla_next_deadline", b"sla_next_deadline"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "channel", b"channel", "clock", b"clock", "deadline", b"deadline", "employer_id", b"employer_id", "escalation_level", b"escalation_level", "grievance_id", b"grievance_id", "idempotency_key", b"idempotency_key", "occurred_at", b"occurred_at", "period", b"period", "place", b"place", "previous_level", b"previous_level", "respondent_kind", b"respondent_kind", "severity", b"severity", "status", b"status", "version", b"version", "worker_id", b"worker_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "channel", b"channel", "clock", b"clock", "deadline", b"deadline", "employer_id", b"employer_id", "escalation_level", b"escalation_level", "grievance_id", b"grievance_id", "idempotency_key", b"idempotency_key", "occurred_at", b"occurred_at", "period", b"period", "place", b"place", "previous_level", b"previous_level", "respondent_kind", b"respondent_kind", "severity", b"severity", "sla_next_deadline", b"sla_next_deadline", "status", b"status", "version", b"version", "worker_id", b"worker_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -634,6 +691,7 @@ class GrievanceResolved(_message.Message):
     SUBSTANTIATED_FIELD_NUMBER: _builtins.int
     AMOUNT_RECOVERED_PAISE_FIELD_NUMBER: _builtins.int
     FILED_AT_FIELD_NUMBER: _builtins.int
+    SLA_NEXT_DEADLINE_FIELD_NUMBER: _builtins.int
     grievance_id: _builtins.str
     category: _grievance_pb2.GrievanceCategory.ValueType
     severity: _grievance_pb2.Severity.ValueType
@@ -661,6 +719,10 @@ class GrievanceResolved(_message.Message):
     def filed_at(self) -> _timestamp_pb2.Timestamp:
         """So consumers can measure time to resolution without another read."""
 
+    @_builtins.property
+    def sla_next_deadline(self) -> _timestamp_pb2.Timestamp:
+        """When the SLA clocks next need looking at (a warning or a breach); unset when nothing is left."""
+
     def __init__(
         self,
         *,
@@ -680,10 +742,11 @@ class GrievanceResolved(_message.Message):
         substantiated: _builtins.bool = ...,
         amount_recovered_paise: _builtins.int = ...,
         filed_at: _timestamp_pb2.Timestamp | None = ...,
+        sla_next_deadline: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["filed_at", b"filed_at", "occurred_at", b"occurred_at", "place", b"place"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["filed_at", b"filed_at", "occurred_at", b"occurred_at", "place", b"place", "sla_next_deadline", b"sla_next_deadline"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_recovered_paise", b"amount_recovered_paise", "category", b"category", "channel", b"channel", "employer_id", b"employer_id", "escalation_level", b"escalation_level", "filed_at", b"filed_at", "grievance_id", b"grievance_id", "occurred_at", b"occurred_at", "outcome", b"outcome", "place", b"place", "respondent_kind", b"respondent_kind", "severity", b"severity", "status", b"status", "substantiated", b"substantiated", "version", b"version", "worker_id", b"worker_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_recovered_paise", b"amount_recovered_paise", "category", b"category", "channel", b"channel", "employer_id", b"employer_id", "escalation_level", b"escalation_level", "filed_at", b"filed_at", "grievance_id", b"grievance_id", "occurred_at", b"occurred_at", "outcome", b"outcome", "place", b"place", "respondent_kind", b"respondent_kind", "severity", b"severity", "sla_next_deadline", b"sla_next_deadline", "status", b"status", "substantiated", b"substantiated", "version", b"version", "worker_id", b"worker_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -708,6 +771,7 @@ class GrievanceReopened(_message.Message):
     VERSION_FIELD_NUMBER: _builtins.int
     OCCURRED_AT_FIELD_NUMBER: _builtins.int
     CYCLE_FIELD_NUMBER: _builtins.int
+    SLA_NEXT_DEADLINE_FIELD_NUMBER: _builtins.int
     grievance_id: _builtins.str
     category: _grievance_pb2.GrievanceCategory.ValueType
     severity: _grievance_pb2.Severity.ValueType
@@ -728,6 +792,10 @@ class GrievanceReopened(_message.Message):
 
     @_builtins.property
     def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def sla_next_deadline(self) -> _timestamp_pb2.Timestamp:
+        """When the SLA clocks next need looking at (a warning or a breach); unset when nothing is left."""
+
     def __init__(
         self,
         *,
@@ -744,10 +812,11 @@ class GrievanceReopened(_message.Message):
         version: _builtins.int = ...,
         occurred_at: _timestamp_pb2.Timestamp | None = ...,
         cycle: _builtins.int = ...,
+        sla_next_deadline: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at", "place", b"place"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at", "place", b"place", "sla_next_deadline", b"sla_next_deadline"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "channel", b"channel", "cycle", b"cycle", "employer_id", b"employer_id", "escalation_level", b"escalation_level", "grievance_id", b"grievance_id", "occurred_at", b"occurred_at", "place", b"place", "respondent_kind", b"respondent_kind", "severity", b"severity", "status", b"status", "version", b"version", "worker_id", b"worker_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "channel", b"channel", "cycle", b"cycle", "employer_id", b"employer_id", "escalation_level", b"escalation_level", "grievance_id", b"grievance_id", "occurred_at", b"occurred_at", "place", b"place", "respondent_kind", b"respondent_kind", "severity", b"severity", "sla_next_deadline", b"sla_next_deadline", "status", b"status", "version", b"version", "worker_id", b"worker_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

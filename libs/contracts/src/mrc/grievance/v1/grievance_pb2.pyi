@@ -467,6 +467,10 @@ class _TimelineActionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Timeli
     TIMELINE_ACTION_REOPENED: _TimelineAction.ValueType  # 15
     TIMELINE_ACTION_CLOSED: _TimelineAction.ValueType  # 16
     TIMELINE_ACTION_NOTE_ADDED: _TimelineAction.ValueType  # 17
+    TIMELINE_ACTION_WORKER_ERASED: _TimelineAction.ValueType  # 18
+    """The registry erased the worker: the case no longer names them or holds their account."""
+    TIMELINE_ACTION_WORKER_MERGED: _TimelineAction.ValueType  # 19
+    """The registry merged the worker into another record: the case follows the surviving one."""
 
 class TimelineAction(_TimelineAction, metaclass=_TimelineActionEnumTypeWrapper): ...
 
@@ -489,6 +493,10 @@ TIMELINE_ACTION_RESOLVED: TimelineAction.ValueType  # 14
 TIMELINE_ACTION_REOPENED: TimelineAction.ValueType  # 15
 TIMELINE_ACTION_CLOSED: TimelineAction.ValueType  # 16
 TIMELINE_ACTION_NOTE_ADDED: TimelineAction.ValueType  # 17
+TIMELINE_ACTION_WORKER_ERASED: TimelineAction.ValueType  # 18
+"""The registry erased the worker: the case no longer names them or holds their account."""
+TIMELINE_ACTION_WORKER_MERGED: TimelineAction.ValueType  # 19
+"""The registry merged the worker into another record: the case follows the surviving one."""
 Global___TimelineAction: _TypeAlias = TimelineAction  # noqa: Y015
 
 class _ReporterStatus:
@@ -1088,6 +1096,7 @@ class Grievance(_message.Message):
     CYCLE_FIELD_NUMBER: _builtins.int
     VERSION_FIELD_NUMBER: _builtins.int
     UPDATED_AT_FIELD_NUMBER: _builtins.int
+    BREACHES_FIELD_NUMBER: _builtins.int
     grievance_id: _builtins.str
     worker_id: _builtins.str
     """The registry worker the case is about (as subject.worker_id); empty for anyone else."""
@@ -1119,6 +1128,10 @@ class Grievance(_message.Message):
     """1 from filing; each reopening starts the next."""
     version: _builtins.int
     """Optimistic concurrency: pass it back as expected_version."""
+    breaches: _builtins.int
+    """SLA breaches recorded on the case, in every cycle (a breach at the state authority escalates no further
+    but counts).
+    """
     @_builtins.property
     def location(self) -> _common_pb2.LgdLocation: ...
     @_builtins.property
@@ -1175,10 +1188,11 @@ class Grievance(_message.Message):
         cycle: _builtins.int = ...,
         version: _builtins.int = ...,
         updated_at: _timestamp_pb2.Timestamp | None = ...,
+        breaches: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["assignment", b"assignment", "filed_at", b"filed_at", "intake_facts", b"intake_facts", "location", b"location", "reporter", b"reporter", "resolution", b"resolution", "respondent", b"respondent", "subject", b"subject", "triage", b"triage", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["anonymous", b"anonymous", "assignment", b"assignment", "category", b"category", "channel", b"channel", "cycle", b"cycle", "employer_id", b"employer_id", "escalation_level", b"escalation_level", "filed_at", b"filed_at", "grievance_id", b"grievance_id", "intake_facts", b"intake_facts", "location", b"location", "recording_ref", b"recording_ref", "reference", b"reference", "referrals", b"referrals", "reporter", b"reporter", "resolution", b"resolution", "respondent", b"respondent", "respondent_kind", b"respondent_kind", "severity", b"severity", "sla", b"sla", "status", b"status", "subject", b"subject", "summary", b"summary", "triage", b"triage", "updated_at", b"updated_at", "version", b"version", "worker_id", b"worker_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["anonymous", b"anonymous", "assignment", b"assignment", "breaches", b"breaches", "category", b"category", "channel", b"channel", "cycle", b"cycle", "employer_id", b"employer_id", "escalation_level", b"escalation_level", "filed_at", b"filed_at", "grievance_id", b"grievance_id", "intake_facts", b"intake_facts", "location", b"location", "recording_ref", b"recording_ref", "reference", b"reference", "referrals", b"referrals", "reporter", b"reporter", "resolution", b"resolution", "respondent", b"respondent", "respondent_kind", b"respondent_kind", "severity", b"severity", "sla", b"sla", "status", b"status", "subject", b"subject", "summary", b"summary", "triage", b"triage", "updated_at", b"updated_at", "version", b"version", "worker_id", b"worker_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

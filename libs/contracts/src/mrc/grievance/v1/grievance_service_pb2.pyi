@@ -250,6 +250,7 @@ class TriageGrievanceRequest(_message.Message):
     CATEGORY_FIELD_NUMBER: _builtins.int
     EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
     IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    RESPONDENT_FIELD_NUMBER: _builtins.int
     grievance_id: _builtins.str
     category: _grievance_pb2.GrievanceCategory.ValueType
     """Set when the intake could not tell (an IVR message, a public report); UNSPECIFIED keeps it."""
@@ -257,6 +258,10 @@ class TriageGrievanceRequest(_message.Message):
     idempotency_key: _builtins.str
     @_builtins.property
     def facts(self) -> _grievance_pb2.TriageFacts: ...
+    @_builtins.property
+    def respondent(self) -> _grievance_pb2.Respondent:
+        """A supervisor's correction of who the case is against; unset keeps it, set with no kind means nobody."""
+
     def __init__(
         self,
         *,
@@ -265,10 +270,11 @@ class TriageGrievanceRequest(_message.Message):
         category: _grievance_pb2.GrievanceCategory.ValueType = ...,
         expected_version: _builtins.int = ...,
         idempotency_key: _builtins.str = ...,
+        respondent: _grievance_pb2.Respondent | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["facts", b"facts"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["facts", b"facts", "respondent", b"respondent"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "expected_version", b"expected_version", "facts", b"facts", "grievance_id", b"grievance_id", "idempotency_key", b"idempotency_key"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "expected_version", b"expected_version", "facts", b"facts", "grievance_id", b"grievance_id", "idempotency_key", b"idempotency_key", "respondent", b"respondent"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

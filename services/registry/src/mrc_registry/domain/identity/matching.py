@@ -10,7 +10,10 @@ Decisions, in order:
    alone they make a pair POSSIBLE; with similar names (≥ 0.8) and birth years at most
    `MAX_BIRTH_YEAR_GAP_FOR_SHARED_LINK` apart, CERTAIN;
 5. otherwise a weighted score of the names, father's or spouse's names, birth years, home
-   district and village, against `MatchThresholds`.
+   district and village, against `MatchThresholds`. The names are compared on what is their
+   bearers' own (`compare_own_names`: a surname that is the father's name or the family's counts
+   little, for siblings share it); a father's name one record lacks counts a little for when both
+   names carry its initial (`FATHER_INITIAL_SCORE`).
 
 Only blind indexes reach this module, never the numbers themselves, and reasons name no one:
 they say which facts agreed and how closely, so they can be logged and shown to reviewers.
@@ -27,8 +30,14 @@ import jellyfish
 
 from mrc_kernel.vocabulary import Gender
 from mrc_registry.domain.identity.identity_documents import DocumentKind
-from mrc_registry.domain.identity.name_similarity import NameComparison, compare_names, name_codes
-from mrc_registry.domain.identity.transliteration import name_key, name_tokens
+from mrc_registry.domain.identity.name_similarity import (
+    NameComparison,
+    compare_names,
+    compare_own_names,
+    name_codes,
+    name_ending_codes,
+)
+from mrc_registry.domain.identity.transliteration import name_key, name_parts, name_tokens
 
 # One number, one person: sharing one of these is proof of identity.
 PERSONAL_DOCUMENT_KINDS = frozenset(
@@ -37,6 +46,10 @@ PERSONAL_DOCUMENT_KINDS = frozenset(
 # Nobody has two of these, so two different numbers are two people. (Passports and voter IDs get reissued.)
 UNIQUE_DOCUMENT_KINDS = frozenset({DocumentKind.AADHAAR, DocumentKind.E_SHRAM_UAN, DocumentKind.PAN})
 PHONE_KIND = "phone"
+# The version of the rules that turn a worker into stored keys (`blocking_keys`, and the name keys search
+# uses). Raise it with any change to those rules: stored workers are then re-keyed in the background
+# (`service_layer/rekeying.py`), since old keys and a new registration's keys would no longer meet.
+MATCH_KEYS_VERSION = 3
 
 WEIGHTS: dict[str, float] = {
     "name": 0.40,
@@ -47,10 +60,16 @@ WEIGHTS: dict[str, float] = {
 }
 # What a fact one side lacks contributes: no evidence either way.
 MISSING_FACT_SCORE = 0.5
+# The father's or spouse's name one record lacks, when that record's name has an initial that is the first
+# letter of the other record's father's name (Tamil Nadu names carry the father's initial: R. Saravanan,
+# son of Rajamanickam): a little evidence for, between unknown and agreeing.
+FATHER_INITIAL_SCORE = 0.75
 # A name similarity (0..1) at or below this counts for nothing; above, it scales linearly to 1.
 SIMILARITY_FLOOR = 0.5
 BIRTH_YEAR_SCORES = {0: 1.0, 1: 0.8, 2: 0.5}
 SHARED_LINK_NAME_SIMILARITY = 0.8
+# Start codes cut to this many coarse consonants, with birth year and district (`start+birth_year+district:`).
+SHORT_CODE_LENGTH = 3
 # Parents and children share phones and ration cards, sometimes with similar names.
 MAX_BIRTH_YEAR_GAP_FOR_SHARED_LINK = 2
 
@@ -207,25 +226,50 @@ def blocking_keys(facts: CandidateFacts) -> set[str]:
 
     Identity and phone indexes; the Metaphone code of the first name (its first word of two letters or
     more, titles and a leading Md dropped) with the home district (`name+district:`) and with the birth
-    year (`name+birth_year:`); and the consonant code of each of the first three words of the name, and
-    of its words run together (`name_codes`), with the district (`word+district:`) and with the birth year
-    (`word+birth_year:`), so that surname-first order, initials in front, spelling across scripts and
-    names run together still meet. The registry reads candidates listed under more keys first.
+    year (`name+birth_year:`); the start code of each of the first three words of the name, of its words
+    run together and of an initial run into the next word (`name_codes`), with the district
+    (`word+district:`) and with the birth year (`word+birth_year:`), so that surname-first order,
+    initials in front, spelling across scripts and names run together still meet; with the district only,
+    the ending code of those words of four coarse consonants or more (`end+district:`, for a word
+    misspelled near its start) and the start code of the first whole word of the father's or spouse's
+    name (`father+district:`, for a name mistranslated or garbled in one record); and, for names with
+    initials (in Tamil Nadu and Kerala the initials of the father's or the house name), the first
+    initial with the birth year and the district (`initial+birth_year+district:`, for a name garbled in
+    one record that lacks the father's name); with the birth year and the district, each start code of
+    more than `SHORT_CODE_LENGTH` consonants cut to that many (`start+birth_year+district:`, for a word
+    whose end one record dropped: Murugesan, मुरुगन). The registry reads candidates listed under more
+    keys first.
     """
     keys = {f"{kind}:{index}" for kind, index in facts.identity_indexes if index}
     if facts.phone_index:
         keys.add(f"{PHONE_KIND}:{facts.phone_index}")
-    code = _first_name_code(facts.name)
-    codes = name_codes(facts.name)
-    if facts.home_district_code:
-        if code:
-            keys.add(f"name+district:{code}:{facts.home_district_code}")
-        keys.update(f"word+district:{word}:{facts.home_district_code}" for word in codes)
-    if facts.birth_year is not None:
-        if code:
-            keys.add(f"name+birth_year:{code}:{facts.birth_year}")
-        keys.update(f"word+birth_year:{word}:{facts.birth_year}" for word in codes)
+    keys.update(_name_keys(facts.name, facts.father_or_spouse_name, facts.birth_year, facts.home_district_code))
     return keys
+
+
+@functools.lru_cache(maxsize=65_536)
+def _name_keys(name: str, father: str, birth_year: int | None, district: str) -> frozenset[str]:
+    """The blocking keys made from the names (see `blocking_keys`); cached: a record is scored many times."""
+    keys: set[str] = set()
+    code = _first_name_code(name)
+    codes = name_codes(name)
+    if district:
+        if code:
+            keys.add(f"name+district:{code}:{district}")
+        keys.update(f"word+district:{word}:{district}" for word in codes)
+        keys.update(f"end+district:{ending}:{district}" for ending in name_ending_codes(name))
+        keys.update(f"father+district:{word}:{district}" for word in name_codes(father)[:1])
+    if birth_year is not None:
+        if code:
+            keys.add(f"name+birth_year:{code}:{birth_year}")
+        keys.update(f"word+birth_year:{word}:{birth_year}" for word in codes)
+        initial = _first_initial(name)
+        if initial and district:
+            keys.add(f"initial+birth_year+district:{initial}:{birth_year}:{district}")
+        if district:
+            starts = {word[:SHORT_CODE_LENGTH] for word in codes if len(word) > SHORT_CODE_LENGTH}
+            keys.update(f"start+birth_year+district:{start}:{birth_year}:{district}" for start in starts)
+    return frozenset(keys)
 
 
 def name_similarity(a: str, b: str) -> float:
@@ -252,12 +296,17 @@ def _conflicting_kinds(a: CandidateFacts, b: CandidateFacts) -> set[str]:
 
 
 def _weighted_score(a: CandidateFacts, b: CandidateFacts) -> tuple[float, list[str], list[Agreement]]:
-    names = _comparison(a.name, b.name)
-    fathers = _comparison(a.father_or_spouse_name, b.father_or_spouse_name)
+    names = _own_comparison(a.name, a.father_or_spouse_name, b.name, b.father_or_spouse_name)
+    fathers = _own_comparison(a.father_or_spouse_name, a.name, b.father_or_spouse_name, b.name)
     district_known = bool(a.home_district_code and b.home_district_code)
+    father: tuple[float | None, str] = (None, "")
+    if fathers is not None:
+        father = (_scaled(fathers.similarity), fathers.describe())
+    elif _father_initial_agrees(a, b) or _father_initial_agrees(b, a):
+        father = (FATHER_INITIAL_SCORE, "one record has only an initial of it, agreeing")
     parts: dict[str, tuple[float | None, str]] = {
         "name": (None, "") if names is None else (_scaled(names.similarity), names.describe()),
-        "father_or_spouse_name": (None, "") if fathers is None else (_scaled(fathers.similarity), fathers.describe()),
+        "father_or_spouse_name": father,
         "birth_year": (_birth_year_score(a.birth_year, b.birth_year), _birth_year_detail(a.birth_year, b.birth_year)),
         "home_district": ((float(a.home_district_code == b.home_district_code), "") if district_known else (None, "")),
         "home_village": (_village_score(a, b), ""),
@@ -274,6 +323,17 @@ def _weighted_score(a: CandidateFacts, b: CandidateFacts) -> tuple[float, list[s
     return round(total, 4), reasons, agreements
 
 
+def _father_initial_agrees(without: CandidateFacts, given: CandidateFacts) -> bool:
+    """Whether `without` lacks the father's or spouse's name, and both names carry, as an initial, the first
+    letter of the one `given` records (Tamil Nadu's habit: R. Saravanan, son of Rajamanickam)."""
+    if _key(without.father_or_spouse_name) or not _key(given.father_or_spouse_name):
+        return False
+    first = next((part.key[0] for part in name_parts(given.father_or_spouse_name) if not part.initial), "")
+    return bool(first) and all(
+        any(part.initial and part.key == first for part in name_parts(name)) for name in (without.name, given.name)
+    )
+
+
 def _birth_year_detail(a: int | None, b: int | None) -> str:
     gap = _birth_year_gap(a, b)
     if gap is None:
@@ -285,6 +345,14 @@ def _comparison(a: str, b: str) -> NameComparison | None:
     if not (_key(a) and _key(b)):
         return None
     return compare_names(a, b)
+
+
+def _own_comparison(a: str, relative_a: str, b: str, relative_b: str) -> NameComparison | None:
+    """The names compared on what is their bearers' own (`compare_own_names`): each record's words that its
+    other name shares (a son's surname that is his father's name, or the family's) set aside."""
+    if not (_key(a) and _key(b)):
+        return None
+    return compare_own_names(a, relative_a, b, relative_b)
 
 
 def _shared_key_kinds(a: CandidateFacts, b: CandidateFacts) -> tuple[str, ...]:
@@ -321,6 +389,11 @@ def _similarity(a: str, b: str) -> float:
 @functools.lru_cache(maxsize=65_536)
 def _key(text: str) -> str:
     return name_key(text)
+
+
+def _first_initial(name: str) -> str:
+    """The first initial of the name as written ("K.S. Murugan" → "k"), or "" when it has none."""
+    return next((part.key for part in name_parts(name) if part.initial), "")
 
 
 def _first_name_code(name: str) -> str:

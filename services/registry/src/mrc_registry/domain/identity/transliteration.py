@@ -19,6 +19,12 @@ How `to_latin` works, per run of one script:
    long vowels as short (सीता → sita), anusvara as n or m; Tamil stops are voiced between
    vowels (முருகன் → murugan).
 
+`name_parts` splits a name into words and initials: titles and a leading Md go, abbreviations are written
+out, and initials are recognised however they are written (K.S., के. एस., Tamil's मु. and इरा, letter
+names such as जी for G, and what a machine translation of the English record made of a letter: रों for S,
+मैं for I). Each Latin word also carries how its writer said it (`NamePart.sound`: English and French
+habits such as Jacob's k, Vincent's s, Djeamourthy's j), for comparisons; keys keep the spelling.
+
 Everything here is pure and deterministic: the same input gives the same key on every node.
 """
 
@@ -223,12 +229,51 @@ def phonetic_keys(name: str) -> list[str]:
     return [code for code in codes if code]
 
 
+def spelled_letters(key: str) -> str:
+    """The letters `key` spells when it is English letter names as Indian scripts write them, one or run
+    together ("es" → "s", "vike" (वीके) → "vk", "tivies" (टीवीएस) → "tvs"); else "". Only a name's
+    leftover words should be read so: बीबी is Bibi as well as B. B."""
+    return _spelled_letters(key)
+
+
+@functools.lru_cache(maxsize=16_384)
+def _spelled_letters(key: str) -> str:
+    if key in _FOLDED_LETTER_NAMES:
+        return _FOLDED_LETTER_NAMES[key]
+    if len(key) > _MAX_SPELLED:
+        return ""
+    # Two or more names of two letters or more, longest first at each step (deterministic).
+    for length in range(min(len(key) - 2, _LONGEST_LETTER_NAME), 1, -1):
+        head = _FOLDED_LETTER_NAMES.get(key[:length])
+        if not head:
+            continue
+        rest = key[length:]
+        # आरएम is read "araem": the inherent a of र before the vowel of एम is not a letter.
+        for tail in (rest, rest[1:] if rest[:1] == "a" and key[length - 1] not in _LATIN_VOWELS else ""):
+            letters = _spelled_letters(tail) if len(tail) > 1 else ""
+            if letters:
+                return head + letters
+    return ""
+
+
 @dataclass(frozen=True)
 class NamePart:
-    """One word of a name: its matching key, and whether it is an initial (a key of one letter)."""
+    """One word of a name: its matching key, and whether it is an initial (a key of one letter).
+
+    `sound` is the key of the word read the way its writer spelled it (English and French habits of
+    Latin records: Jacob's c is a k, Vincent's an s, Djeamourthy's dj a j): comparisons use it. The key
+    keeps the c of every Latin word as ch (Chandra and Candra agree), so that keys are stable and folding
+    a key again gives the same key. Empty when it is the key.
+    """
 
     key: str
     initial: bool
+    sound: str = ""
+
+    @property
+    def heard(self) -> str:
+        """The key to compare: `sound`, or `key` when the two are the same."""
+        return self.sound or self.key
 
 
 def name_parts(name: str) -> tuple[NamePart, ...]:
@@ -257,18 +302,23 @@ def _word_parts(word: str, abbreviated: bool) -> tuple[NamePart, ...]:
     indic = any(_script_of(char) for char in word)
     latin = to_latin(word)
     out: list[NamePart] = []
-    for piece in re.split(r"[^a-z]+", latin):
+    mistranslated = _MISTRANSLATED_LETTERS.get(word) if indic else None
+    if mistranslated:
+        return (NamePart(mistranslated, True),)
+    if word in _LETTER_M:
+        return (NamePart("m", True),)
+    for piece in _NOT_LETTERS.split(latin):
         if not piece:
             continue
         key = _fold_spelling(piece)
         if key in _FOLDED_TITLES or key in _FOLDED_MOHAMMAD:
             out.append(NamePart(key, False))
             continue
+        if indic and piece in _LETTER_NAMES:
+            out.append(NamePart(_LETTER_NAMES[piece], True))  # एस, के, आर, जी, यू: a letter spelled out
+            continue
         if indic and _is_one_akshara(word, abbreviated):
             out.append(NamePart(piece[0], True))  # क, पे., मु.: a Tamil or Kerala initial written in Devanagari
-            continue
-        if indic and piece in _LETTER_NAMES:
-            out.append(NamePart(_LETTER_NAMES[piece], True))  # एस, के, आर: a letter spelled out
             continue
         if not indic:
             expanded = _FOLDED_ABBREVIATIONS.get(piece)
@@ -278,6 +328,11 @@ def _word_parts(word: str, abbreviated: bool) -> tuple[NamePart, ...]:
             if len(piece) <= 3 and not _LATIN_VOWELS.intersection(piece) and "y" not in piece:
                 out.extend(NamePart(letter, True) for letter in piece)  # CK, KV: initials run together
                 continue
+            heard = _latin_habits(piece)
+            sound = key if heard == piece else _fold_spelling(heard)
+            if key:
+                out.append(NamePart(key, len(key) == 1, "" if sound == key or len(key) == 1 else sound))
+            continue
         if key:
             out.append(NamePart(key, len(key) == 1))
     return tuple(out)
@@ -387,6 +442,7 @@ def _transliterate_run(run: str, script: str) -> str:
     return "".join(out)
 
 
+_NOT_LETTERS = re.compile(r"[^a-z]+")
 _SLP1_WORD = re.compile(r"[kKgGNcCjJYwWqQRtTdDnpPbBmyrlvSzshLaAiIuUfFxXeEoOèòMH~02]+")
 
 
@@ -548,10 +604,16 @@ TITLES = (
     "adv",
     "advocate",
     "adav",  # अडव
+    "adva",  # अड्व, अडवा
+    "edav",  # एडव
+    "aidva",  # ऐड्व
+    "edva",
     "adhivakta",
     "vakil",
+    "chikitsak",  # चिकित्सक: "Dr." machine-translated
     "abhibhashak",
     "prof",
+    "pro",  # प्रो.
     "late",
     "lt",
     "lte",
@@ -561,6 +623,8 @@ TITLES = (
     "sv",
     "sva",
     "svah",
+    "swargabasi",  # स्वर्गबासी, स्वर्गवासी: "the late", as Bengal writes it
+    "swargavasi",
     "prayat",
     "mrit",
     "marhum",
@@ -604,6 +668,7 @@ _LETTER_NAMES = {
     "ech": "h",
     "ecch": "h",
     "aich": "h",
+    "hach": "h",
     "ai": "i",
     "je": "j",
     "ke": "k",
@@ -631,6 +696,43 @@ _LETTER_NAMES = {
     "jed": "z",
     "zed": "z",
 }
+# Devanagari words a machine translation of the English record wrote for an initial: "S" as the plural
+# ending रों, "I" as the pronoun मैं, "A" as the numeral एक. Nobody is named so; the letter is meant.
+_MISTRANSLATED_LETTERS = {"\u0930\u094b\u0902": "s", "\u092e\u0948\u0902": "i", "\u090f\u0915": "a"}
+# M as Malayalam writes it (എം, "em" with an anusvara) carried into Devanagari: एं, ऎं. Read as a letter name,
+# the final anusvara would be an n.
+_LETTER_M = frozenset({"\u090f\u0902", "\u090e\u0902"})
+# English and French spelling habits of Latin records, read as the sounds they stand for (Latin words
+# only, for `NamePart.sound`): Puducherry's French spellings (Djeamourthy, Canagaradjou, Cartigueyane),
+# tch for ch (Pitchai), the English names Kerala's Christians write as English does and Hindi as they
+# are said (George/जॉर्ज, Mathew/मात्यु, Xavier/ज़ेवियर); and c before e/i/y as s (Vincent, Francis),
+# elsewhere as k (Jacob, Catherine), but c before h is the ch of chandra.
+_LATIN_SPELLINGS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"dj"), "j"),
+    (re.compile(r"tch"), "ch"),
+    (re.compile(r"gue"), "ge"),
+    (re.compile(r"^geo"), "jo"),
+    (re.compile(r"(?<=.)ge$"), "j"),
+    (re.compile(r"(?<=[^aeiou])ew$"), "yu"),
+    (re.compile(r"^x"), "z"),
+)
+_LATIN_C = re.compile(r"cc?h|c(?=[eiy])|c")
+
+
+def _latin_habits(word: str) -> str:
+    for pattern, sound in _LATIN_SPELLINGS:
+        word = pattern.sub(sound, word)
+    return _LATIN_C.sub(_latin_c, word)
+
+
+def _latin_c(match: re.Match[str]) -> str:
+    letters = match.group()
+    if letters != "c":
+        return "ch"
+    following = match.string[match.end() : match.end() + 1]
+    return "s" if following and following in "eiy" else "k"
+
+
 # "S/o", "D/o", "W/o", "C/o" and what follows (the relative's name), and bracketed aliases.
 _RELATION = re.compile(r"(?i)(?<![a-z])[sdwc]\s*/\s*o(?![a-z])")
 _BRACKETED = re.compile(r"\([^)]*\)|\[[^]]*\]")
@@ -718,3 +820,14 @@ _LATIN_VOWELS = frozenset("aeiou")
 _FOLDED_TITLES = frozenset(_fold_spelling(title) for title in TITLES)
 _FOLDED_MOHAMMAD = frozenset(_fold_spelling(word) for word in MOHAMMAD)
 _FOLDED_ABBREVIATIONS = {short: _fold_spelling(word) for short, word in ABBREVIATIONS.items()}
+# Keys of letter names that are also names: यश (Yash) folds to yas, which is also how some write S.
+_NAMES_NOT_LETTERS = frozenset({"yas", "yes"})
+# English letter names as keys; one-letter keys only where the letter is itself (o), not e for A or i for E.
+_FOLDED_LETTER_NAMES = {
+    folded: letter
+    for name, letter in sorted(_LETTER_NAMES.items())
+    for folded in (_fold_spelling(name),)
+    if folded and (len(folded) > 1 or folded == letter) and folded not in _NAMES_NOT_LETTERS
+}
+_LONGEST_LETTER_NAME = max(map(len, _FOLDED_LETTER_NAMES))
+_MAX_SPELLED = 12
