@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from mrc_registry.domain.identity.matching import MATCH_KEYS_VERSION
+from mrc_registry.domain.worker import Worker
 from mrc_registry.service_layer.deduplication import Deduplicator
+from mrc_registry.service_layer.federation import Outcome
 from mrc_registry.service_layer.rekeying import Rekeying
 
 from .fakes import IDS, Registry, make_registry, registered
+from .test_federation import (
+    BIHAR_SCOPE,
+    KERALA,
+    KERALA_REGISTRAR,
+    KERALA_SCOPE,
+    KOCHI,
+    deliver,
+    federated,
+    register_shared,
+    to,
+)
 
 OLD_KEYS = ["name:an-older-rule", "village:an-older-rule"]
 
@@ -66,3 +81,47 @@ def test_an_erased_worker_keeps_no_keys() -> None:
     rekeying(registry).run()
 
     assert registry.repository.match_keys(worker.worker_id) == set()
+
+
+def test_copies_of_other_states_records_are_never_re_keyed_here() -> None:
+    """A copy's keys come from what its home state shares; only the home state's next summary replaces them."""
+    bihar = make_registry(federation=BIHAR_SCOPE)
+    kerala = make_registry(federation=KERALA_SCOPE)
+    copy_id = register_shared(bihar, KERALA)
+    assert deliver(federated(bihar)[to(KERALA)], kerala) == [Outcome.APPLIED]
+    own = registered(kerala, KERALA_REGISTRAR, key="kerala-own", full_name="Anil Thomas", home=KOCHI, phone="")
+    assert own.worker_id != copy_id
+    for worker_id in (copy_id, own.worker_id):
+        keyed_by_older_rules(kerala, worker_id)
+    copy_before = kerala.store.collection("workers").get(copy_id)
+
+    assert [w.worker_id for w in kerala.repository.adapter.keyed_by_older_rules()] == [own.worker_id]
+    report = rekeying(kerala).run()
+
+    assert (report.rekeyed, report.skipped) == (1, 0)
+    assert kerala.store.collection("workers").get(copy_id) == copy_before, "the copy is left exactly as it was"
+    assert kerala.repository.match_keys(own.worker_id) != set(OLD_KEYS)
+
+
+def test_a_copy_handed_to_the_re_keying_anyway_is_left_alone() -> None:
+    """The use case and the store both refuse: a copy read by an older scan, or a store that lists it."""
+    bihar = make_registry(federation=BIHAR_SCOPE)
+    kerala = make_registry(federation=KERALA_SCOPE)
+    copy_id = register_shared(bihar, KERALA)
+    deliver(federated(bihar)[to(KERALA)], kerala)
+    keyed_by_older_rules(kerala, copy_id)
+    copy = kerala.repository.get(copy_id)
+    assert copy is not None and copy.is_copy
+
+    class ListsTheCopy:
+        def keyed_by_older_rules(self) -> Iterator[Worker]:
+            yield copy
+
+        def rekey(self, worker: Worker, match_keys: set[str]) -> bool:
+            raise AssertionError("a copy must not be re-keyed")
+
+    deduplicator = Deduplicator(kerala.repository, kerala.review_repository, IDS)
+    report = Rekeying(ListsTheCopy(), deduplicator).run()
+    assert (report.rekeyed, report.skipped, report.copies) == (0, 0, 1)
+    assert kerala.repository.adapter.rekey(copy, {"name:whatever"}) is False
+    assert kerala.repository.match_keys(copy_id) == set(OLD_KEYS)

@@ -93,6 +93,8 @@ _EXCLUDED = [
     CONSENT_EXPIRIES_FIELD,
     APPLIED_EVENTS_FIELD,
 ]
+# This registry's own records, not copies (a record stored before the federation has no `foreign` at all).
+_OWN_RECORDS = {f"{FOREIGN_FIELD}.home_state_code": {"$exists": False}}
 # What a copy's home state owns: replacing a copy leaves the rest (the consents of this state's partners).
 _LOCAL_FIELDS = ("consents", "version")
 
@@ -456,8 +458,10 @@ class StoredWorkers:
     # -- re-keying after the matching rules changed ------------------------------------------------------
 
     def keyed_by_older_rules(self) -> Iterator[Worker]:
-        """Workers whose stored keys an earlier `MATCH_KEYS_VERSION` computed (a background scan)."""
-        for document in self._workers.scan({MATCH_KEYS_VERSION_FIELD: {"$ne": MATCH_KEYS_VERSION}}):
+        """This registry's own workers whose stored keys an earlier `MATCH_KEYS_VERSION` computed (a background
+        scan). Never the copies of other states' records: only what their home state sends replaces them."""
+        query = {MATCH_KEYS_VERSION_FIELD: {"$ne": MATCH_KEYS_VERSION}, **_OWN_RECORDS}
+        for document in self._workers.scan(query):
             yield _from_document(document)
 
     def rekey(self, worker: Worker, match_keys: set[str]) -> bool:
@@ -471,7 +475,7 @@ class StoredWorkers:
         saved = self._workers.update(
             worker.worker_id,
             {"$set": {MATCH_KEYS_FIELD: sorted(match_keys), MATCH_KEYS_VERSION_FIELD: MATCH_KEYS_VERSION}},
-            where={"version": worker.version},
+            where={"version": worker.version, **_OWN_RECORDS},
         )
         if saved:
             self._keys.removed(worker.worker_id, previous - match_keys)

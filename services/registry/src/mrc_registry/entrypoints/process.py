@@ -215,6 +215,7 @@ def main() -> None:
         ),
     )
     sweep = ConsentExpirySweep(workers, settings.consent_expiry_sweep_seconds)
+    # Re-keying skips the copies of other states' records: only what their home state sends replaces them.
     rekeying = BackgroundRekeying(Rekeying(workers_repo, deduplicator))
     background: list[ConsentExpirySweep | BackgroundRekeying | AggregatesJob | FederationConsumer] = [sweep, rekeying]
     if cipher is not None:

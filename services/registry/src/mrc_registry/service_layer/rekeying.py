@@ -5,6 +5,10 @@ their name keys: keys computed by older rules would no longer meet the keys a ne
 computes. Every registry process walks the workers keyed by older rules once when it starts, in the
 background. Replicas doing it together do the same work twice, never a wrong one: a worker's keys follow from
 its details, and a worker changed meanwhile is skipped, since the change stored keys of the current rules.
+
+Copies of other states' records (cross-state federation) are never re-keyed here: what their home state shares
+(its blind indexes of documents and phone, the names it sends) decides their keys, and only the next summary
+from the home state replaces them, with the rules current when it arrives.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ log = logging.getLogger(__name__)
 class RekeyingReport:
     rekeyed: int = 0
     skipped: int = 0  # changed while the walk ran: their change stored current keys
+    copies: int = 0  # copies of other states' records, left as their home state keyed them
 
 
 class Rekeying:
@@ -36,6 +41,9 @@ class Rekeying:
         for worker in self._workers.keyed_by_older_rules():
             if stop is not None and stop.is_set():
                 break
+            if worker.is_copy:
+                report.copies += 1
+                continue
             # Merged and erased workers keep no keys: nothing may match or find them.
             keys = self._dedup.keys(worker) if worker.status is WorkerStatus.ACTIVE else set()
             if self._workers.rekey(worker, keys):
