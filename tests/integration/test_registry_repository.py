@@ -139,7 +139,8 @@ def test_a_common_name_key_stops_growing_on_ferretdb_and_its_search_must_be_narr
 
     monkeypatch.setattr(ferretdb, "MAX_IDS_PER_KEY", 3)
     monkeypatch.setattr(ferretdb.FerretKeyIndex.__init__, "__defaults__", (3,))
-    repo = StoredWorkers(store)
+    # A store of its own: the fixture's store already holds key indexes made with the real cap.
+    repo = StoredWorkers(ferretdb.FerretStore(store.database))
     for n in range(5):
         keys = {"name:MN", f"phone:bi-{n}", f"name+district:MN:{212 if n == 4 else 999}"}
         repo.add(new_worker(f"w-{n}"), idempotency_key=f"k{n}", fingerprint="f", match_keys=keys)

@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 from pymongo import InsertOne, UpdateOne
 from pymongo.collection import Collection
 from pymongo.database import Database
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, InvalidOperation
 
 from mrc_kernel.events import Event
 from mrc_plumbing.store._pymongo import (
@@ -358,6 +358,10 @@ class FerretKeyIndex(KeyIndex):
             self._wake.clear()
             try:
                 self.flush()
+            except InvalidOperation:
+                # The client was closed (the process is stopping): the journal keeps what was not flushed,
+                # and the next process to open this index replays it.
+                return
             except Exception:
                 log.exception("key index flush failed; retrying")
                 time.sleep(1.0)
