@@ -209,7 +209,10 @@ def test_the_worker_stores_each_audit_event_once(access: AccessProcesses, infra:
     records = eventually(stored, timeout=90)
     assert [r["record_id"] for r in records] == [event.id]
     assert records[0]["actor"]["partner_id"] == "cso-1"
-    assert http.get("/v1/audit-records", headers=operator).status_code == 403
+    cso_id = http.post("/v1/partners", json={"name": "A CSO", "kind": "cso"}, headers=operator).json()["partner_id"]
+    cso = http.post(f"/v1/partners/{cso_id}/clients", json={"roles": ["caseworker"]}, headers=operator).json()
+    caseworker = {"Authorization": f"Bearer {token(http, cso['client_id'], cso['client_secret'])}"}
+    assert http.get("/v1/audit-records", headers=caseworker).status_code == 403
 
 
 def test_operator_changes_reach_the_audit_trail_with_the_callers_address(access: AccessProcesses) -> None:

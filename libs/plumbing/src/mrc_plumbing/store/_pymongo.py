@@ -34,6 +34,9 @@ from mrc_plumbing.store.port import (
 )
 
 DUPLICATE_KEY_CODE = 11000
+# The server's own limit on a page's query is never tighter than this: a server-side timeout gives no position to
+# continue from, so a tiny budget must still let the first documents arrive (the client deadline cuts the page).
+SERVER_TIME_FLOOR_SECONDS = 0.5
 
 
 @contextlib.contextmanager
@@ -132,7 +135,7 @@ class PymongoCollection(DocumentCollection, abc.ABC):
                 self._collection.find(query, projection(fields, exclude))
                 .sort("_id", ASCENDING)
                 .limit(limit + 1)
-                .max_time_ms(max(1, int(time_budget_seconds * 1000)))
+                .max_time_ms(int(max(time_budget_seconds, SERVER_TIME_FLOOR_SECONDS) * 1000))
                 .batch_size(min(limit + 1, 200))
             )
             try:
