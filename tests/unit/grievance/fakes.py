@@ -31,6 +31,7 @@ from mrc_grievance.service_layer.ports import (
     Forwarded,
     MigrationEpisodeRef,
     WorkerCheck,
+    WorkerLookup,
 )
 from mrc_grievance.service_layer.protection import Protection
 from mrc_grievance.service_layer.reports import ReportService
@@ -84,17 +85,20 @@ class FakeWorkers:
     """The registry as the grievance service sees it: which workers each partner may follow up."""
 
     visible: dict[str, set[str]] = field(default_factory=lambda: {"worker-1": {"partner-a"}})
+    versions: dict[str, int] = field(default_factory=lambda: {"worker-1": 3})
     episodes: dict[str, list[MigrationEpisodeRef]] = field(default_factory=dict)
     down: bool = False
     calls: list[tuple[str, str, Forwarded]] = field(default_factory=list)
 
-    def check_worker(self, worker_id: str, caller: Caller, forwarded: Forwarded) -> WorkerCheck:
+    def check_worker(self, worker_id: str, caller: Caller, forwarded: Forwarded) -> WorkerLookup:
         self.calls.append((worker_id, caller.client_id, forwarded))
         if self.down:
             raise Unavailable("the registry cannot be reached; retry later")
         if Role.HELPLINE_AGENT in caller.roles and len(caller.roles) == 1:
-            return WorkerCheck.NOT_PERMITTED  # no workers:read
-        return WorkerCheck.FOUND if caller.partner_id in self.visible.get(worker_id, set()) else WorkerCheck.NOT_FOUND
+            return WorkerLookup(WorkerCheck.NOT_PERMITTED)  # no workers:read
+        if caller.partner_id not in self.visible.get(worker_id, set()):
+            return WorkerLookup(WorkerCheck.NOT_FOUND)
+        return WorkerLookup(WorkerCheck.FOUND, self.versions.get(worker_id, 1))
 
     def migration_episodes(self, worker_id: str, caller: Caller, forwarded: Forwarded) -> list[MigrationEpisodeRef]:
         return list(self.episodes.get(worker_id, []))

@@ -23,7 +23,7 @@ from mongoengine import (
     StringField,
 )
 
-from mrc_grievance.adapters.documents import case_of, case_state, trace_of, trace_state, utc
+from mrc_grievance.adapters.documents import case_of, case_state, consent_doc, consent_of, trace_of, trace_state, utc
 from mrc_grievance.adapters.protobuf_mapping import case_envelope, trace_envelope
 from mrc_grievance.domain.case import Case
 from mrc_grievance.domain.statistics import CaseRow
@@ -113,6 +113,7 @@ class WorkItemDocument(Document):  # type: ignore[misc]
     worker_id = StringField(default="")
     surviving_worker_id = StringField(default="")
     enqueued_at = DateTimeField()
+    consent = DictField()  # unlink_worker: the worker's grants after the registry's change
 
 
 class IntakeReplayDocument(Document):  # type: ignore[misc]
@@ -329,6 +330,7 @@ class StoredWork:
                     "worker_id": item.worker_id,
                     "surviving_worker_id": item.surviving_worker_id,
                     "enqueued_at": item.enqueued_at,
+                    "consent": consent_doc(item.consent),
                 }
             )
         except DuplicateDocument:
@@ -345,6 +347,7 @@ class StoredWork:
                 worker_id=d.get("worker_id", ""),
                 surviving_worker_id=d.get("surviving_worker_id", ""),
                 enqueued_at=utc(d.get("enqueued_at")),
+                consent=consent_of(d.get("consent")),
             )
             for d in self._items.find({}, limit=limit)
         ]

@@ -244,6 +244,7 @@ class GrievanceServicer(pb_grpc.GrievanceServiceServicer):
             caller,
             category=category_of(request.category),
             respondent=respondent,
+            worker_id=request.worker_id,
             forwarded=_forwarded(context),
             expected_version=request.expected_version,
             idempotency_key=request.idempotency_key,

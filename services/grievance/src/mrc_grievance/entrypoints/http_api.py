@@ -151,6 +151,7 @@ def grievances_router(cases: CaseService, intake: IntakeService, auth: HttpAuth)
             caller,
             category=body.category,
             respondent=body.respondent.input() if body.respondent is not None else None,
+            worker_id=body.worker_id,
             forwarded=forwarded(request),
             expected_version=body.expected_version,
             idempotency_key=idempotency_key,

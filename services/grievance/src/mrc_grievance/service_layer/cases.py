@@ -22,7 +22,7 @@ from typing import Any
 
 from mrc_grievance.domain.access import CASE_RESOURCE, protected_case, sees_confidential
 from mrc_grievance.domain.case import KEEP_RESPONDENT, Case, KeepRespondent, Referral
-from mrc_grievance.domain.parties import Actor, Respondent
+from mrc_grievance.domain.parties import Actor, RegisteredWorker, Respondent
 from mrc_grievance.domain.triage import TriageFacts
 from mrc_grievance.domain.vocabulary import (
     CaseStatus,
@@ -270,29 +270,55 @@ class CaseService:
         *,
         category: Category | None = None,
         respondent: RespondentInput | None = None,
+        worker_id: str = "",
         forwarded: Forwarded | None = None,
         expected_version: int = 0,
         idempotency_key: str = "",
     ) -> Changed:
+        """`worker_id` links a case that names no registry worker (its link ended when the worker's consent
+        was withdrawn, or it was filed about a person) to one, asking the registry as a filing does: the
+        worker exists, the caller may see them, and a consent covers grievance follow-up for its partner."""
         corrected: list[Respondent | KeepRespondent | None] = [KEEP_RESPONDENT]
+        linked: list[RegisteredWorker | None] = [None]
 
         def check(case: Case, who: Caller) -> None:
-            if respondent is None:
-                return
-            require_supervisor(who, "corrects who a case is against")
             violations: list[FieldViolation] = []
-            corrected[0] = self._parties.respondent(case.location.state_code, respondent, who, forwarded, violations)
+            if respondent is not None:
+                require_supervisor(who, "corrects who a case is against")
+                corrected[0] = self._parties.respondent(
+                    case.location.state_code, respondent, who, forwarded, violations
+                )
+            if worker_id and worker_id != case.worker_id:
+                if case.worker_id:
+                    violations.append(FieldViolation("worker_id", "the case already names another registry worker"))
+                elif forwarded is None:
+                    violations.append(FieldViolation("worker_id", "cannot name a registry worker here"))
+                else:
+                    linked[0] = self._parties.registered_worker(worker_id, "worker_id", who, forwarded, violations)
             if violations:
                 raise InvalidArgument(violations)
 
-        request = {"op": "triage", "facts": facts, "category": category, "respondent": respondent}
+        request = {
+            "op": "triage",
+            "facts": facts,
+            "category": category,
+            "respondent": respondent,
+            **({"worker_id": worker_id} if worker_id else {}),
+        }
         return self._change(
             grievance_id,
             caller,
             idempotency_key,
             request,
-            lambda case, by, now: case.triage(facts, by, now, category=category, respondent=corrected[0]),
-            ["triage", "severity", *(["respondent"] if respondent is not None else [])],
+            lambda case, by, now: case.triage(
+                facts, by, now, category=category, respondent=corrected[0], worker=linked[0]
+            ),
+            [
+                "triage",
+                "severity",
+                *(["respondent"] if respondent is not None else []),
+                *(["subject.worker_id"] if worker_id else []),
+            ],
             expected_version=expected_version,
             check=check,
         )
