@@ -140,7 +140,9 @@ class Grievances:
         self.employers = FakeEmployers()
         parties = Parties(self.protection, self.workers, self.employers)
         ids = self.crypto.ids
-        self.case_service = CaseService(self.cases, self.audit, self.protection, parties, ids, clock=self.clock)
+        self.case_service = CaseService(
+            self.cases, self.audit, self.protection, parties, ids, references=self.references, clock=self.clock
+        )
         self.intake = IntakeService(
             self.cases,
             self.references,

@@ -335,3 +335,15 @@ def test_the_queue_filters_and_pages(g: Grievances) -> None:
     assert g.case_service.queue(QueueQuery(assignee_id="nobody"), CASEWORKER)[0] == []
     with pytest.raises(InvalidArgument):
         g.case_service.queue(QueueQuery(page_token="%%%"), CASEWORKER)
+
+
+def test_a_case_filed_before_references_were_claimed_is_still_found_by_its_reference(g: Grievances) -> None:
+    grievance_id = g.file()
+    reference = g.cases.get(grievance_id).reference  # type: ignore[union-attr]
+    g.store.collection("grievance_references").delete(reference)  # as stored before every filing claimed one
+
+    assert g.case_service.by_reference(reference, CASEWORKER).case.grievance_id == grievance_id
+    with pytest.raises(NotFound, match="no such grievance"):
+        g.case_service.by_reference(reference, OTHER_CSO)
+    with pytest.raises(InvalidArgument):
+        g.case_service.by_reference("GR-12345", CASEWORKER)

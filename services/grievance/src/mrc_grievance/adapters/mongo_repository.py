@@ -54,6 +54,8 @@ class CaseDocument(Document):  # type: ignore[misc]
             # The work queue: a partner's open cases, least SLA time left first.
             {"fields": ["access_partner_ids", "open", "queue_rank", "_id"], "name": "queue"},
             {"fields": ["worker_id"], "name": "worker", "sparse": True},
+            # Staff lookup by reference, for cases filed before every reference was claimed (see below).
+            {"fields": ["reference"], "name": "reference"},
             {"fields": ["employer_id"], "name": "employer", "sparse": True},
             {"fields": ["location.state_code", "location.district_code"], "name": "place"},
         ],
@@ -213,6 +215,12 @@ class StoredCases:
             last = docs[limit - 1]
             next_after = f"{last['queue_rank']!r}|{last['_id']}"
         return QueuePage(cases, next_after)
+
+    def with_reference(self, reference: str) -> str | None:
+        if not reference:
+            return None
+        found = self._cases.find({"reference": reference}, fields=["_id"], limit=1)
+        return str(found[0]["_id"]) if found else None
 
     def about_worker(self, worker_id: str) -> list[str]:
         if not worker_id:  # an empty id would match every case about someone outside the registry

@@ -23,6 +23,7 @@ from typing import Any
 from mrc_grievance.domain.access import CASE_RESOURCE, protected_case, sees_confidential
 from mrc_grievance.domain.case import KEEP_RESPONDENT, Case, KeepRespondent, Referral
 from mrc_grievance.domain.parties import Actor, RegisteredWorker, Respondent
+from mrc_grievance.domain.reports import canonical_reference, is_well_formed_reference
 from mrc_grievance.domain.triage import TriageFacts
 from mrc_grievance.domain.vocabulary import (
     CaseStatus,
@@ -35,7 +36,7 @@ from mrc_grievance.domain.vocabulary import (
 )
 from mrc_grievance.service_layer import protection as sealed_fields
 from mrc_grievance.service_layer.parties import Parties, RespondentInput
-from mrc_grievance.service_layer.ports import AccessRecorder, CaseRepository, Forwarded, QueueFilter
+from mrc_grievance.service_layer.ports import AccessRecorder, CaseRepository, Forwarded, QueueFilter, References
 from mrc_grievance.service_layer.protection import Protection
 from mrc_grievance.service_layer.views import CaseView, NoteView, TimelineView, case_view, shown_fields
 from mrc_kernel.audit import Action
@@ -135,10 +136,12 @@ class CaseService:
         parties: Parties,
         ids: IdDeriver,
         *,
+        references: References | None = None,
         clock: Callable[[], datetime] = utc_now,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
     ) -> None:
         self._cases = cases
+        self._references = references
         self._audit = audit
         self._protection = protection
         self._parties = parties
@@ -163,6 +166,21 @@ class CaseService:
             caller, Action.READ, CASE_RESOURCE, case.grievance_id, shown_fields(view), state_code=_state(case)
         )
         return view
+
+    def by_reference(self, reference: str, caller: Caller) -> CaseView:
+        """The case a reference names (as quoted on the phone: any case, spaces, hyphens, I/L for 1, O for 0),
+        through the same policy and audit as `get`: a reference out of the caller's reach answers exactly like
+        an unknown one (a refused attempt on a real case is audited as denied)."""
+        caller = authorize(caller, Scope.GRIEVANCES_READ)
+        if not is_well_formed_reference(reference):
+            raise InvalidArgument.for_field("reference", "is not a case reference (GR-XXXXX-XXXXX)")
+        canonical = canonical_reference(reference)
+        grievance_id = self._references.case_of(canonical) if self._references is not None else None
+        # Cases filed before every filing claimed its reference are found on the cases themselves.
+        grievance_id = grievance_id or self._cases.with_reference(canonical)
+        if not grievance_id:
+            raise NotFound(NOT_FOUND)
+        return self.get(grievance_id, caller)
 
     def queue(self, query: QueueQuery, caller: Caller) -> tuple[list[CaseView], str]:
         caller = authorize(caller, Scope.GRIEVANCES_READ)

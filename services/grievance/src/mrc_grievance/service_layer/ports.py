@@ -68,6 +68,11 @@ class CaseRepository(Protocol):
         """Ids of the cases naming this registry worker."""
         ...
 
+    def with_reference(self, reference: str) -> str | None:
+        """The id of the case holding this canonical reference, read from the cases themselves (for cases
+        filed before every filing claimed its reference in `References`)."""
+        ...
+
     def statistics_rows(self, where: StatisticsFilter) -> list[object]:
         """`domain.statistics.CaseRow`s of the cases in the geography and period."""
         ...
