@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from mrc.audit.v1 import audit_pb2
+from mrc_grievance.adapters.audit_listing import listing_event
 from mrc_grievance.adapters.crypto_sealer import CryptoSealer
 from mrc_grievance.adapters.mongo_repository import (
     StoredCases,
@@ -37,12 +38,14 @@ from mrc_grievance.service_layer.protection import Protection
 from mrc_grievance.service_layer.reports import ReportService
 from mrc_grievance.service_layer.statistics import StatisticsService
 from mrc_grievance.service_layer.traces import TraceService
+from mrc_kernel.audit import Action
 from mrc_kernel.caller import Caller
 from mrc_kernel.errors import Unavailable
 from mrc_kernel.events import Event
 from mrc_kernel.idempotency import IdDeriver
 from mrc_kernel.place import Place
 from mrc_kernel.roles import Role
+from mrc_plumbing.audit import AuditTrail
 from mrc_plumbing.crypto import BlindIndexer, Crypto, FieldCipher, InMemoryDataKeyStore, KeyRing, MasterKeys
 from mrc_plumbing.events import EventDecoder
 from mrc_plumbing.store import OUTBOX_FIELD
@@ -66,6 +69,43 @@ IN_MAHARASHTRA = caller_for(Role.CASEWORKER, partner_id="partner-a", client_id="
 EMPLOYER = caller_for(Role.EMPLOYER, partner_id="brick-co", employer_id="employer-7")
 PUBLIC = caller_for(Role.PUBLIC, partner_id="partner-a", client_id="public-web")
 FORWARDED = Forwarded("Bearer test-token", "req-1")
+
+
+@dataclass(frozen=True)
+class Listing:
+    caller: Caller
+    action: Action
+    resource_type: str
+    resource_ids: tuple[str, ...]
+    fields: tuple[str, ...]
+    state_code: str
+    message: audit_pb2.DataAccessed  # as the real adapter builds it
+
+
+class ListingAudit(RecordingAudit):
+    """`RecordingAudit` plus the listing record the grievance service makes for a page of its queue."""
+
+    def __init__(self, *, service: str = "grievance", state_code: str = "10") -> None:
+        super().__init__(service=service, state_code=state_code)
+        self._plain = AuditTrail(None, service=service, state_code=state_code)
+        self.listings: list[Listing] = []
+
+    def record_listing(
+        self,
+        caller: Caller,
+        action: Action,
+        resource_type: str,
+        resource_ids: Sequence[str],
+        fields: Iterable[str] = (),
+        *,
+        state_code: str = "",
+    ) -> None:
+        if self.failing:
+            raise Unavailable("the audit trail is unavailable; personal data is not served")
+        fields = tuple(sorted(fields))
+        event = listing_event(self._plain, caller, action, resource_type, resource_ids, fields, state_code=state_code)
+        message = audit_pb2.DataAccessed.FromString(event.data)
+        self.listings.append(Listing(caller, action, resource_type, tuple(resource_ids), fields, state_code, message))
 
 
 class Clock:
@@ -134,7 +174,7 @@ class Grievances:
         self.work = StoredWork(self.store)
         self.erased = StoredErasedWorkers(self.store)
         self.replays = StoredReplays(self.store)
-        self.audit = RecordingAudit(service="grievance")
+        self.audit = ListingAudit(service="grievance")
         self.protection = Protection(CryptoSealer(self.crypto))
         self.workers = FakeWorkers()
         self.employers = FakeEmployers()

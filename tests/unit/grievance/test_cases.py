@@ -316,7 +316,27 @@ def test_the_queue_lists_the_partners_open_cases_least_time_left_first(g: Grieva
 
     assert [v.case.grievance_id for v in views] == [trafficking, accident, wage]
     assert token == ""
-    assert {r.action for r in g.audit.records} == {Action.SEARCH}
+    # One audit record for the page, naming every case it showed, in the cases' state.
+    assert g.audit.records == []
+    (listing,) = g.audit.listings
+    assert (listing.action, listing.resource_ids, listing.state_code) == (
+        Action.SEARCH,
+        (trafficking, accident, wage),
+        "10",
+    )
+    assert listing.message.resource_id == "" and list(listing.message.resource_ids) == [trafficking, accident, wage]
+    assert listing.message.state_code == "10" and listing.message.resource_type == "grievance"
+    assert "summary" in listing.fields
+
+
+def test_an_empty_page_records_nothing_and_a_trail_that_is_down_refuses_the_page(g: Grievances) -> None:
+    assert g.case_service.queue(QueueQuery(), CASEWORKER) == ([], "")
+    assert g.audit.listings == []
+
+    g.file()
+    g.audit.failing = True
+    with pytest.raises(Unavailable):
+        g.case_service.queue(QueueQuery(), CASEWORKER)
 
 
 def test_the_queue_filters_and_pages(g: Grievances) -> None:

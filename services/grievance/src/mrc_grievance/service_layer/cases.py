@@ -202,10 +202,19 @@ class CaseService:
         views = [
             self._view(case, caller) for case in page.cases if decide(caller, protected_case(case), caller.purpose)
         ]
+        # One record per page (per state on it: an auditor reads their own state's trail), naming every case
+        # shown, before the page is served (fails closed).
+        by_state: dict[str, list[CaseView]] = {}
         for view in views:
-            case = view.case
-            self._audit.record(
-                caller, Action.SEARCH, CASE_RESOURCE, case.grievance_id, shown_fields(view), state_code=_state(case)
+            by_state.setdefault(_state(view.case), []).append(view)
+        for state, shown in by_state.items():
+            self._audit.record_listing(
+                caller,
+                Action.SEARCH,
+                CASE_RESOURCE,
+                [view.case.grievance_id for view in shown],
+                sorted({name for view in shown for name in shown_fields(view)}),
+                state_code=state,
             )
         return views, encode_cursor(page.next_after)
 
