@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from mrc.audit.v1 import audit_pb2
-from mrc_grievance.adapters.audit_listing import listing_event
 from mrc_grievance.adapters.crypto_sealer import CryptoSealer
 from mrc_grievance.adapters.mongo_repository import (
     StoredCases,
@@ -103,7 +102,9 @@ class ListingAudit(RecordingAudit):
         if self.failing:
             raise Unavailable("the audit trail is unavailable; personal data is not served")
         fields = tuple(sorted(fields))
-        event = listing_event(self._plain, caller, action, resource_type, resource_ids, fields, state_code=state_code)
+        event = self._plain.event(
+            caller, action, resource_type, "", fields, state_code=state_code, resource_ids=resource_ids
+        )
         message = audit_pb2.DataAccessed.FromString(event.data)
         self.listings.append(Listing(caller, action, resource_type, tuple(resource_ids), fields, state_code, message))
 

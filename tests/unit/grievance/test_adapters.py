@@ -148,7 +148,6 @@ class _Producer:
 
 def test_a_listing_is_published_as_one_record_and_fails_closed() -> None:
     from mrc.audit.v1 import audit_pb2
-    from mrc_grievance.adapters.audit_listing import ListingAuditTrail
     from mrc_kernel.audit import Action
     from mrc_kernel.errors import Unavailable
     from mrc_plumbing.audit import AuditTrail
@@ -156,7 +155,7 @@ def test_a_listing_is_published_as_one_record_and_fails_closed() -> None:
     from .fakes import CASEWORKER
 
     producer = _Producer()
-    trail = ListingAuditTrail(AuditTrail(None, service="grievance", state_code="10"), producer)  # type: ignore[arg-type]
+    trail = AuditTrail(producer, service="grievance", state_code="10")
 
     trail.record_listing(CASEWORKER, Action.SEARCH, "grievance", ["g-1", "g-2"], ["summary"], state_code="33")
     trail.record_listing(CASEWORKER, Action.SEARCH, "grievance", [], ["summary"])  # nothing shown, nothing recorded
@@ -167,10 +166,10 @@ def test_a_listing_is_published_as_one_record_and_fails_closed() -> None:
     assert (message.resource_id, list(message.resource_ids), message.state_code) == ("", ["g-1", "g-2"], "33")
     assert message.action == audit_pb2.ACCESS_ACTION_SEARCH and list(message.fields) == ["summary"]
 
-    down = ListingAuditTrail(AuditTrail(None, service="grievance", state_code="10"), _Producer(TimeoutError()))  # type: ignore[arg-type]
+    down = AuditTrail(_Producer(TimeoutError()), service="grievance", state_code="10")
     with pytest.raises(Unavailable):
         down.record_listing(CASEWORKER, Action.SEARCH, "grievance", ["g-1"])
     with pytest.raises(Unavailable):
-        ListingAuditTrail(AuditTrail(None, service="grievance", state_code="10"), None).record_listing(
+        AuditTrail(None, service="grievance", state_code="10").record_listing(
             CASEWORKER, Action.SEARCH, "grievance", ["g-1"]
         )

@@ -11,7 +11,6 @@ import threading
 from collections.abc import Callable
 
 from mrc.grievance.v1 import grievance_service_pb2_grpc
-from mrc_grievance.adapters.audit_listing import ListingAuditTrail
 from mrc_grievance.adapters.crypto_sealer import CryptoSealer
 from mrc_grievance.adapters.mongo_repository import (
     CaseDocument,
@@ -113,7 +112,7 @@ def main() -> None:
     workers = GrpcWorkerDirectory(settings.registry_grpc_target, timeout_seconds=settings.peer_timeout_seconds)
     employers = GrpcEmployerDirectory(settings.employer_grpc_target, timeout_seconds=settings.peer_timeout_seconds)
     parties = Parties(protection, workers, employers)
-    audit = ListingAuditTrail(connections.audit, connections.audit_producer)
+    audit = connections.audit
     case_service = CaseService(cases, audit, protection, parties, ids, references=references)
     intake = IntakeService(
         cases,

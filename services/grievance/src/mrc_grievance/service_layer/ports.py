@@ -4,7 +4,7 @@ store with the real adapters, and fakes stand in for the other services."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -12,28 +12,13 @@ from typing import Protocol
 from mrc_grievance.domain.case import Case
 from mrc_grievance.domain.consent import ConsentChange
 from mrc_grievance.domain.trace import Trace
-from mrc_kernel.audit import Action, AuditRecorder
+from mrc_kernel.audit import ListingAuditRecorder
 from mrc_kernel.caller import Caller
 from mrc_kernel.events import Event
 
-
-class AccessRecorder(AuditRecorder, Protocol):
-    """The audit trail: events stored with writes, synchronous records for reads (fail closed), and one
-    record for a listing."""
-
-    def record_listing(
-        self,
-        caller: Caller,
-        action: Action,
-        resource_type: str,
-        resource_ids: Sequence[str],
-        fields: Iterable[str] = (),
-        *,
-        state_code: str = "",
-    ) -> None:
-        """Record now that a listing showed these records (all of `resource_type`, in `state_code`), as one
-        record naming each; raise `Unavailable` if the trail cannot take it (the listing is then refused)."""
-        ...
+# The audit trail: events stored with writes, synchronous records for reads (fail closed), and one record for a
+# page of the queue.
+AccessRecorder = ListingAuditRecorder
 
 
 @dataclass(frozen=True)
