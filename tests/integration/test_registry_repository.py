@@ -14,7 +14,6 @@ from mrc_kernel.errors import Conflict, IdempotencyKeyReused
 from mrc_kernel.place import Place
 from mrc_kernel.vocabulary import Gender
 from mrc_plumbing.store import DocumentStore
-from mrc_plumbing.store.wiring import store_for
 from mrc_registry.adapters.mongo_repository import SearchTooBroad, StoredWorkerCounts, StoredWorkers
 from mrc_registry.domain.consent import CaptureMethod, Consent, ConsentPurpose
 from mrc_registry.domain.worker import ProtectedPhone, Worker, WorkerDetails, WorkerStatus
@@ -132,7 +131,7 @@ def test_merged_and_erased_workers_are_neither_candidates_nor_found(repo: Stored
 
 
 def test_a_common_name_key_stops_growing_on_ferretdb_and_its_search_must_be_narrowed(
-    db: Database[Any], store: DocumentStore, monkeypatch: pytest.MonkeyPatch
+    store: DocumentStore, repo: StoredWorkers, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if store.strategy != "ferretdb":
         pytest.skip("MongoDB lists every worker under a key (a multikey index)")
@@ -140,8 +139,8 @@ def test_a_common_name_key_stops_growing_on_ferretdb_and_its_search_must_be_narr
 
     monkeypatch.setattr(ferretdb, "MAX_IDS_PER_KEY", 3)
     monkeypatch.setattr(ferretdb.FerretKeyIndex.__init__, "__defaults__", (3,))
-    # A store of its own: a store makes one key index per key collection and keeps it, with the cap it had then.
-    repo = StoredWorkers(store_for(db, store.strategy))
+    # A store of its own: the fixture's store already holds key indexes made with the real cap.
+    repo = StoredWorkers(ferretdb.FerretStore(store.database))
     for n in range(5):
         keys = {"name:MN", f"phone:bi-{n}", f"name+district:MN:{212 if n == 4 else 999}"}
         repo.add(new_worker(f"w-{n}"), idempotency_key=f"k{n}", fingerprint="f", match_keys=keys)
