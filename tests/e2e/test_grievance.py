@@ -5,7 +5,9 @@ day's acknowledgement runs in 8.6 s), the IVR/SMS intake line open for the CSO o
 then restarted as they were. Covered: a case's deadline passes and it is escalated exactly once; the worker
 is killed mid-clock and the escalation still happens once; an anonymous report followed up by its code
 (and refused with a wrong one); a signed IVR message opens a case and a bad signature does not; another
-partner's caseworker and an employer are refused the notes; a registry worker is checked over gRPC.
+partner's caseworker and an employer are refused the notes; a registry worker is checked over gRPC; a
+worker's consent revoked in the registry unlinks their case (still the partner's); staff find a case by its
+reference, and another partner's reference answers like an unknown one.
 """
 
 from __future__ import annotations
@@ -309,3 +311,76 @@ def test_a_registry_worker_is_checked_for_grievance_follow_up_consent(
     )
     filed_event = events_pb2.GrievanceFiled.FromString(records[0].value)
     assert filed_event.worker_id == consented and b"Kamla" not in records[0].value
+
+
+UNLINKED = "mrc.grievance.v1.GrievanceWorkerUnlinked"
+
+
+def test_withdrawn_consent_unlinks_the_case_which_stays_with_its_partner(
+    grievance_line: Stack, http: dict[str, httpx.Client], actors: dict[str, Actor]
+) -> None:
+    registrar, caseworker = actors["registrar"], actors["caseworker"]
+    registered = http["registry"].post(
+        "/v1/workers",
+        json=worker_body(purposes=("registration", "grievance_follow_up")),
+        headers=registrar.headers(**{"Idempotency-Key": new_key()}),
+    )
+    assert registered.status_code in (200, 201), registered.text
+    worker_id = str(registered.json()["worker_id"])
+    (consent,) = registered.json()["consents"]
+    case = file_case(http, caseworker, subject={"worker_id": worker_id})
+    grievance_id = str(case["grievance_id"])
+    assert case["worker_id"] == worker_id
+
+    revoked = http["registry"].post(
+        f"/v1/workers/{worker_id}/consents/{consent['consent_id']}:revoke", headers=registrar.headers()
+    )
+    assert revoked.status_code in (200, 204), revoked.text
+
+    def unlinked() -> dict[str, object] | None:
+        response = http["grievance"].get(f"/v1/grievances/{grievance_id}", headers=caseworker.headers())
+        assert response.status_code == 200, response.text  # still the partner's case throughout
+        body = dict(response.json())
+        return body if body["worker_id"] == "" else None
+
+    after = eventually(unlinked, timeout=60)
+    assert (after["category"], after["status"]) == (case["category"], case["status"])
+    timeline = http["grievance"].get(f"/v1/grievances/{grievance_id}/timeline", headers=caseworker.headers())
+    actions = [e["action"] for e in timeline.json()["entries"]]
+    assert actions.count("consent_withdrawn") == 1
+    assert all(worker_id not in e["summary"] for e in timeline.json()["entries"])
+    (event,) = events_of(grievance_line, grievance_id, UNLINKED, at_least=1)
+    message = events_pb2.GrievanceWorkerUnlinked.FromString(event.value)
+    assert message.worker_id == "" and worker_id.encode() not in event.value
+
+
+def test_staff_find_a_case_by_its_reference_within_their_partner_only(
+    grievance_line: Stack,
+    http: dict[str, httpx.Client],
+    channels: dict[str, grpc.Channel],
+    actors: dict[str, Actor],
+    access: AccessClient,
+) -> None:
+    caseworker = actors["caseworker"]
+    case = file_case(http, caseworker)
+    reference = str(case["reference"])
+    other = access.actor("caseworker", actors["other_registrar"].partner_id, states=["10"])
+
+    found = http["grievance"].get(
+        f"/v1/grievances:by-reference/{reference.lower().replace('-', ' ')}", headers=caseworker.headers()
+    )
+    outside = http["grievance"].get(f"/v1/grievances:by-reference/{reference}", headers=other.headers())
+    unknown = http["grievance"].get("/v1/grievances:by-reference/GR-00000-00000", headers=other.headers())
+
+    assert found.status_code == 200, found.text
+    assert found.json()["grievance_id"] == case["grievance_id"]
+    assert outside.status_code == unknown.status_code == 404
+    assert outside.json()["detail"] == unknown.json()["detail"]
+    stub = pb_grpc.GrievanceServiceStub(channels["grievance"])
+    reply = stub.GetGrievanceByReference(
+        pb.GetGrievanceByReferenceRequest(reference=reference), metadata=caseworker.metadata()
+    )
+    assert reply.grievance.grievance_id == case["grievance_id"]
+    with pytest.raises(grpc.RpcError) as caught:
+        stub.GetGrievanceByReference(pb.GetGrievanceByReferenceRequest(reference=reference), metadata=other.metadata())
+    assert caught.value.code() == grpc.StatusCode.NOT_FOUND

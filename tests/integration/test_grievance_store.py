@@ -16,6 +16,7 @@ from mrc_grievance.adapters.mongo_repository import (
     StoredWork,
 )
 from mrc_grievance.domain.case import Case
+from mrc_grievance.domain.consent import ConsentChange
 from mrc_grievance.domain.parties import Actor, RegisteredWorker, UnregisteredPerson
 from mrc_grievance.domain.protected import Sealed
 from mrc_grievance.domain.triage import TriageFacts
@@ -23,6 +24,7 @@ from mrc_grievance.domain.vocabulary import Category, IntakeChannel
 from mrc_grievance.service_layer.ports import QueueFilter, StatisticsFilter, WorkItem, WorkKind
 from mrc_kernel.errors import Conflict
 from mrc_kernel.place import Place
+from mrc_kernel.policy import Grant, Purpose
 from mrc_plumbing.store import DocumentStore
 
 pytestmark = pytest.mark.integration
@@ -99,6 +101,35 @@ def test_lookups_by_worker_and_statistics_rows(store: DocumentStore) -> None:
     assert sorted(r.category.value for r in rows) == ["violence", "wage_theft"]  # type: ignore[attr-defined]
     later = cases.statistics_rows(StatisticsFilter(frozenset(), frozenset(), filed_from=NOW + timedelta(days=1)))
     assert later == []
+    assert cases.with_reference(about.reference) == about.grievance_id
+    assert cases.with_reference("GR-ZZZZZ-ZZZZZ") is None
+
+
+def test_a_link_and_a_consent_change_survive_the_store(store: DocumentStore) -> None:
+    cases, work = StoredCases(store), StoredWork(store)
+    linked = case(Category.WAGE_THEFT)
+    linked.subject = RegisteredWorker("worker-7", "cso-1", "cso", registry_version=4)
+    add(cases, linked)
+    change = ConsentChange(
+        "worker-7", 5, (Grant(frozenset({Purpose.GRIEVANCE_FOLLOW_UP}), partner_kind="government"),), expired=True
+    )
+    item = WorkItem(
+        f"unlink_worker:grievance:{linked.grievance_id}:ev-1",
+        WorkKind.UNLINK_WORKER,
+        grievance_id=linked.grievance_id,
+        worker_id="worker-7",
+        enqueued_at=NOW,
+        consent=change,
+    )
+
+    assert work.enqueue(item) and not work.enqueue(item)
+    (waiting,) = [w for w in work.waiting(100) if w.item_id == item.item_id]
+    assert waiting.consent == change
+    stored = cases.get(linked.grievance_id)
+    assert stored is not None and stored.subject == linked.subject
+    assert stored.unlink_worker(change, NOW)
+    cases.save(stored, loaded_version=stored.version - 1)
+    assert cases.about_worker("worker-7") == []
 
 
 def test_references_work_items_and_replays_are_unique(store: DocumentStore) -> None:

@@ -1,3 +1,4 @@
+import dataclasses
 from datetime import UTC, datetime
 
 import pytest
@@ -194,3 +195,31 @@ def test_no_update_or_delete_path_exists() -> None:
     store_methods = {name for name in vars(mongo_audit_records.StoredAuditRecords) if not name.startswith("__")}
     assert store_methods == {"add", "page", "ensure_indexes"}
     assert {name for name in vars(AuditTrail) if not name.startswith("_")} == {"record", "list"}
+
+
+def test_a_listing_is_one_record_found_by_any_id_it_showed() -> None:
+    listing = data_accessed(
+        action=audit_pb2.ACCESS_ACTION_SEARCH, service="grievance", resource_type="grievance", resource_id=""
+    )
+    listing.resource_ids.extend(["g-1", "g-2", "g-3"])
+    mapped = access_record_from_proto(listing, record_id="ev-list", sent_at=SENT)
+    assert mapped.resource_ids == ("g-1", "g-2", "g-3")
+    assert list(access_record_to_proto(mapped).resource_ids) == ["g-1", "g-2", "g-3"]
+
+    store = stored()
+    trail = AuditTrail(store)
+    store.add(mapped)
+    store.add(dataclasses.replace(access_record(9, resource_id="g-2"), resource_type="grievance"))  # a single read
+    store.add(dataclasses.replace(access_record(8, resource_id="g-4"), resource_type="grievance"))
+
+    def ids_for(resource_id: str) -> list[str]:
+        query = AccessRecordQuery(resource_type="grievance", resource_id=resource_id)
+        return [r.record_id for r in trail.list(query, AUDITOR).records]
+
+    assert ids_for("g-2") == ["ev-list", "ev-009"]  # newest first: the (later) listing, then its own read
+    assert ids_for("g-3") == ["ev-list"]
+    assert ids_for("g-4") == ["ev-008"]
+    assert ids_for("g-9") == []
+    assert store.page(AccessRecordFilter(resource_id="g-1"), after="", limit=5, time_budget_seconds=1).records == [
+        mapped
+    ]

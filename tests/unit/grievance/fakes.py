@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,17 +31,20 @@ from mrc_grievance.service_layer.ports import (
     Forwarded,
     MigrationEpisodeRef,
     WorkerCheck,
+    WorkerLookup,
 )
 from mrc_grievance.service_layer.protection import Protection
 from mrc_grievance.service_layer.reports import ReportService
 from mrc_grievance.service_layer.statistics import StatisticsService
 from mrc_grievance.service_layer.traces import TraceService
+from mrc_kernel.audit import Action
 from mrc_kernel.caller import Caller
 from mrc_kernel.errors import Unavailable
 from mrc_kernel.events import Event
 from mrc_kernel.idempotency import IdDeriver
 from mrc_kernel.place import Place
 from mrc_kernel.roles import Role
+from mrc_plumbing.audit import AuditTrail
 from mrc_plumbing.crypto import BlindIndexer, Crypto, FieldCipher, InMemoryDataKeyStore, KeyRing, MasterKeys
 from mrc_plumbing.events import EventDecoder
 from mrc_plumbing.store import OUTBOX_FIELD
@@ -67,6 +70,45 @@ PUBLIC = caller_for(Role.PUBLIC, partner_id="partner-a", client_id="public-web")
 FORWARDED = Forwarded("Bearer test-token", "req-1")
 
 
+@dataclass(frozen=True)
+class Listing:
+    caller: Caller
+    action: Action
+    resource_type: str
+    resource_ids: tuple[str, ...]
+    fields: tuple[str, ...]
+    state_code: str
+    message: audit_pb2.DataAccessed  # as the real adapter builds it
+
+
+class ListingAudit(RecordingAudit):
+    """`RecordingAudit` plus the listing record the grievance service makes for a page of its queue."""
+
+    def __init__(self, *, service: str = "grievance", state_code: str = "10") -> None:
+        super().__init__(service=service, state_code=state_code)
+        self._plain = AuditTrail(None, service=service, state_code=state_code)
+        self.listings: list[Listing] = []
+
+    def record_listing(
+        self,
+        caller: Caller,
+        action: Action,
+        resource_type: str,
+        resource_ids: Sequence[str],
+        fields: Iterable[str] = (),
+        *,
+        state_code: str = "",
+    ) -> None:
+        if self.failing:
+            raise Unavailable("the audit trail is unavailable; personal data is not served")
+        fields = tuple(sorted(fields))
+        event = self._plain.event(
+            caller, action, resource_type, "", fields, state_code=state_code, resource_ids=resource_ids
+        )
+        message = audit_pb2.DataAccessed.FromString(event.data)
+        self.listings.append(Listing(caller, action, resource_type, tuple(resource_ids), fields, state_code, message))
+
+
 class Clock:
     def __init__(self, start: datetime = NOW) -> None:
         self.now = start
@@ -84,17 +126,20 @@ class FakeWorkers:
     """The registry as the grievance service sees it: which workers each partner may follow up."""
 
     visible: dict[str, set[str]] = field(default_factory=lambda: {"worker-1": {"partner-a"}})
+    versions: dict[str, int] = field(default_factory=lambda: {"worker-1": 3})
     episodes: dict[str, list[MigrationEpisodeRef]] = field(default_factory=dict)
     down: bool = False
     calls: list[tuple[str, str, Forwarded]] = field(default_factory=list)
 
-    def check_worker(self, worker_id: str, caller: Caller, forwarded: Forwarded) -> WorkerCheck:
+    def check_worker(self, worker_id: str, caller: Caller, forwarded: Forwarded) -> WorkerLookup:
         self.calls.append((worker_id, caller.client_id, forwarded))
         if self.down:
             raise Unavailable("the registry cannot be reached; retry later")
         if Role.HELPLINE_AGENT in caller.roles and len(caller.roles) == 1:
-            return WorkerCheck.NOT_PERMITTED  # no workers:read
-        return WorkerCheck.FOUND if caller.partner_id in self.visible.get(worker_id, set()) else WorkerCheck.NOT_FOUND
+            return WorkerLookup(WorkerCheck.NOT_PERMITTED)  # no workers:read
+        if caller.partner_id not in self.visible.get(worker_id, set()):
+            return WorkerLookup(WorkerCheck.NOT_FOUND)
+        return WorkerLookup(WorkerCheck.FOUND, self.versions.get(worker_id, 1))
 
     def migration_episodes(self, worker_id: str, caller: Caller, forwarded: Forwarded) -> list[MigrationEpisodeRef]:
         return list(self.episodes.get(worker_id, []))
@@ -130,13 +175,15 @@ class Grievances:
         self.work = StoredWork(self.store)
         self.erased = StoredErasedWorkers(self.store)
         self.replays = StoredReplays(self.store)
-        self.audit = RecordingAudit(service="grievance")
+        self.audit = ListingAudit(service="grievance")
         self.protection = Protection(CryptoSealer(self.crypto))
         self.workers = FakeWorkers()
         self.employers = FakeEmployers()
         parties = Parties(self.protection, self.workers, self.employers)
         ids = self.crypto.ids
-        self.case_service = CaseService(self.cases, self.audit, self.protection, parties, ids, clock=self.clock)
+        self.case_service = CaseService(
+            self.cases, self.audit, self.protection, parties, ids, references=self.references, clock=self.clock
+        )
         self.intake = IntakeService(
             self.cases,
             self.references,

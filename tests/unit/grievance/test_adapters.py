@@ -125,3 +125,51 @@ def test_statistics_rows_come_from_a_projection_of_the_store() -> None:
     assert stats.by_status.cells == {CaseStatus.NEW: 5, CaseStatus.RESOLVED: None}
     assert stats.median_hours_to_resolution is None  # fewer than 5 resolved
     assert stats.sla_breach_rate == 0.0
+
+
+class _Sent:
+    def __init__(self, error: Exception | None) -> None:
+        self._error = error
+
+    def get(self, timeout: float) -> None:
+        if self._error is not None:
+            raise self._error
+
+
+class _Producer:
+    def __init__(self, error: Exception | None = None) -> None:
+        self.sent: list[tuple[str, bytes, bytes]] = []
+        self._error = error
+
+    def send(self, topic: str, *, key: bytes, value: bytes, headers: object) -> _Sent:
+        self.sent.append((topic, key, value))
+        return _Sent(self._error)
+
+
+def test_a_listing_is_published_as_one_record_and_fails_closed() -> None:
+    from mrc.audit.v1 import audit_pb2
+    from mrc_kernel.audit import Action
+    from mrc_kernel.errors import Unavailable
+    from mrc_plumbing.audit import AuditTrail
+
+    from .fakes import CASEWORKER
+
+    producer = _Producer()
+    trail = AuditTrail(producer, service="grievance", state_code="10")
+
+    trail.record_listing(CASEWORKER, Action.SEARCH, "grievance", ["g-1", "g-2"], ["summary"], state_code="33")
+    trail.record_listing(CASEWORKER, Action.SEARCH, "grievance", [], ["summary"])  # nothing shown, nothing recorded
+
+    ((topic, key, value),) = producer.sent
+    message = audit_pb2.DataAccessed.FromString(value)
+    assert (topic, key) == ("mrc.audit.v1", b"g-1")
+    assert (message.resource_id, list(message.resource_ids), message.state_code) == ("", ["g-1", "g-2"], "33")
+    assert message.action == audit_pb2.ACCESS_ACTION_SEARCH and list(message.fields) == ["summary"]
+
+    down = AuditTrail(_Producer(TimeoutError()), service="grievance", state_code="10")
+    with pytest.raises(Unavailable):
+        down.record_listing(CASEWORKER, Action.SEARCH, "grievance", ["g-1"])
+    with pytest.raises(Unavailable):
+        AuditTrail(None, service="grievance", state_code="10").record_listing(
+            CASEWORKER, Action.SEARCH, "grievance", ["g-1"]
+        )

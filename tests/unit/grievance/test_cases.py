@@ -316,7 +316,27 @@ def test_the_queue_lists_the_partners_open_cases_least_time_left_first(g: Grieva
 
     assert [v.case.grievance_id for v in views] == [trafficking, accident, wage]
     assert token == ""
-    assert {r.action for r in g.audit.records} == {Action.SEARCH}
+    # One audit record for the page, naming every case it showed, in the cases' state.
+    assert g.audit.records == []
+    (listing,) = g.audit.listings
+    assert (listing.action, listing.resource_ids, listing.state_code) == (
+        Action.SEARCH,
+        (trafficking, accident, wage),
+        "10",
+    )
+    assert listing.message.resource_id == "" and list(listing.message.resource_ids) == [trafficking, accident, wage]
+    assert listing.message.state_code == "10" and listing.message.resource_type == "grievance"
+    assert "summary" in listing.fields
+
+
+def test_an_empty_page_records_nothing_and_a_trail_that_is_down_refuses_the_page(g: Grievances) -> None:
+    assert g.case_service.queue(QueueQuery(), CASEWORKER) == ([], "")
+    assert g.audit.listings == []
+
+    g.file()
+    g.audit.failing = True
+    with pytest.raises(Unavailable):
+        g.case_service.queue(QueueQuery(), CASEWORKER)
 
 
 def test_the_queue_filters_and_pages(g: Grievances) -> None:
@@ -335,3 +355,15 @@ def test_the_queue_filters_and_pages(g: Grievances) -> None:
     assert g.case_service.queue(QueueQuery(assignee_id="nobody"), CASEWORKER)[0] == []
     with pytest.raises(InvalidArgument):
         g.case_service.queue(QueueQuery(page_token="%%%"), CASEWORKER)
+
+
+def test_a_case_filed_before_references_were_claimed_is_still_found_by_its_reference(g: Grievances) -> None:
+    grievance_id = g.file()
+    reference = g.cases.get(grievance_id).reference  # type: ignore[union-attr]
+    g.store.collection("grievance_references").delete(reference)  # as stored before every filing claimed one
+
+    assert g.case_service.by_reference(reference, CASEWORKER).case.grievance_id == grievance_id
+    with pytest.raises(NotFound, match="no such grievance"):
+        g.case_service.by_reference(reference, OTHER_CSO)
+    with pytest.raises(InvalidArgument):
+        g.case_service.by_reference("GR-12345", CASEWORKER)

@@ -24,6 +24,7 @@ from mrc_kernel.idempotency import IdDeriver, request_fingerprint
 from mrc_kernel.place import Place
 from mrc_kernel.roles import Role
 from mrc_kernel.vocabulary import Gender
+from mrc_plumbing import http_uploads
 from mrc_plumbing.http_app import create_http_app
 from mrc_plumbing.store import IDEMPOTENCY_FIELD, OUTBOX_FIELD
 from mrc_plumbing.store.memory import InMemoryStore
@@ -604,7 +605,8 @@ def test_rest_access_and_limits(monkeypatch: pytest.MonkeyPatch) -> None:
     assert unknown.status_code == 422 and "caste" in unknown.json()["detail"]
     assert http.post("/v1/imports", data={"x": "1"}, headers=bearer("registrar")).status_code == 422
 
-    monkeypatch.setattr(http_import, "MAX_UPLOAD_BYTES", 1000)
+    monkeypatch.setattr(http_import, "MAX_FILE_BYTES", 1000)
+    monkeypatch.setattr(http_uploads, "ENVELOPE_BYTES", 0)
     big = {"file": ("big.csv", csv_file([row(n) for n in range(1, 20)]))}
     assert http.post("/v1/imports", files=big, headers=bearer("registrar")).status_code == 413
 

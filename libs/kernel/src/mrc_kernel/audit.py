@@ -8,7 +8,7 @@ The adapter (`mrc_plumbing.audit.AuditTrail`) publishes to Kafka; tests use a fa
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from mrc_kernel.caller import Caller
@@ -52,4 +52,22 @@ class AuditRecorder(Protocol):
         state_code: str = "",
     ) -> None:
         """Record a read now; raise `Unavailable` if the trail cannot take it (the read is then refused)."""
+        ...
+
+
+class ListingAuditRecorder(AuditRecorder, Protocol):
+    """The audit port plus one record for a listing (a page of a work queue)."""
+
+    def record_listing(
+        self,
+        caller: Caller,
+        action: Action,
+        resource_type: str,
+        resource_ids: Sequence[str],
+        fields: Iterable[str] = (),
+        *,
+        state_code: str = "",
+    ) -> None:
+        """Record now that a listing showed these records (all of `resource_type`, in `state_code`), as one
+        record naming each; raise `Unavailable` if the trail cannot take it (the listing is then refused)."""
         ...

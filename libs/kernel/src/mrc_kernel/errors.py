@@ -115,6 +115,12 @@ class PayloadTooLarge(DomainError):
     title = "Payload too large"
 
 
+class FileTooLarge(PayloadTooLarge):
+    """An uploaded file (a field survey, a wage register) over its size limit."""
+
+    title = "File too large"
+
+
 class Unavailable(DomainError):
     """A dependency (broker, store, audit path) is down; the caller may retry later."""
 

@@ -9,7 +9,7 @@ personal data that nobody could later account for.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from kafka import KafkaProducer
@@ -47,7 +47,10 @@ class AuditTrail:
         *,
         allowed: bool = True,
         state_code: str = "",
+        resource_ids: Sequence[str] = (),
     ) -> Event:
+        """`resource_ids`: a listing's records (with `resource_id` empty; keyed by the first, so the record lands
+        beside that record's other reads)."""
         occurred_at = Timestamp()
         occurred_at.FromDatetime(utc_now())
         message = audit_pb2.DataAccessed(
@@ -58,6 +61,7 @@ class AuditTrail:
             service=self._service,
             resource_type=resource_type,
             resource_id=resource_id,
+            resource_ids=list(resource_ids),
             fields=sorted(fields),
             purpose=caller.purpose,
             outcome=audit_pb2.ACCESS_OUTCOME_ALLOWED if allowed else audit_pb2.ACCESS_OUTCOME_DENIED,
@@ -68,7 +72,8 @@ class AuditTrail:
             # cluster's state when the record has none.
             state_code=state_code or self._state_code,
         )
-        return Event.from_message(message, source=f"/mrc/{self._service}", subject=resource_id, topic=AUDIT_TOPIC)
+        subject = resource_id or (resource_ids[0] if resource_ids else "")
+        return Event.from_message(message, source=f"/mrc/{self._service}", subject=subject, topic=AUDIT_TOPIC)
 
     def record(
         self,
@@ -82,7 +87,28 @@ class AuditTrail:
         state_code: str = "",
     ) -> None:
         """Publish now and wait for the broker; raise Unavailable (fail closed) if it cannot be recorded."""
-        event = self.event(caller, action, resource_type, resource_id, fields, allowed=allowed, state_code=state_code)
+        self._publish(
+            self.event(caller, action, resource_type, resource_id, fields, allowed=allowed, state_code=state_code)
+        )
+
+    def record_listing(
+        self,
+        caller: Caller,
+        action: Action,
+        resource_type: str,
+        resource_ids: Sequence[str],
+        fields: Iterable[str] = (),
+        *,
+        state_code: str = "",
+    ) -> None:
+        """One record for a listing naming every record it showed (a page of a work queue is one round trip to
+        the broker, not one per record); fails closed like `record`. Nothing listed, nothing recorded."""
+        if resource_ids:
+            self._publish(
+                self.event(caller, action, resource_type, "", fields, state_code=state_code, resource_ids=resource_ids)
+            )
+
+    def _publish(self, event: Event) -> None:
         if self._producer is None:
             raise Unavailable("the audit trail is not configured; personal data is not served")
         try:

@@ -97,7 +97,7 @@ def test_the_triage_facts_are_the_same_on_both_sides() -> None:
 def test_the_employer_link_is_on_every_grievance_event() -> None:
     grievance_events = [n for n in events_pb2.DESCRIPTOR.message_types_by_name if n.startswith("Grievance")]
 
-    assert len(grievance_events) == 10
+    assert len(grievance_events) == 11
     for name in grievance_events:
         fields_by_name = events_pb2.DESCRIPTOR.message_types_by_name[name].fields_by_name
         assert {"employer_id", "respondent_kind", "category", "severity", "status", "place"} <= set(fields_by_name)

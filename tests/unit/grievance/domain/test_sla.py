@@ -403,7 +403,7 @@ def test_a_manual_escalation_goes_one_level_and_not_past_the_top() -> None:
     assert case.escalation_level is EscalationLevel.STATE_AUTHORITY
     first, second = case.pending_events
     assert isinstance(first, GrievanceEscalated) and first.clock is None
-    assert first.idempotency_key != second.idempotency_key
+    assert isinstance(second, GrievanceEscalated) and first.idempotency_key != second.idempotency_key
     with pytest.raises(IllegalTransition, match="already escalated"):
         case.escalate(sealed("WHY"), SUPERVISOR, NOW)
 

@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 from pymongo import InsertOne, UpdateOne
 from pymongo.collection import Collection
 from pymongo.database import Database
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, InvalidOperation
 
 from mrc_kernel.events import Event
 from mrc_plumbing.store._pymongo import (
@@ -358,7 +358,11 @@ class FerretKeyIndex(KeyIndex):
             self._wake.clear()
             try:
                 self.flush()
-            except Exception:
+            except Exception as exc:
+                if _stopping(exc):
+                    # The client or the interpreter is closing: the journal keeps what was not flushed, and
+                    # the next process to open this index replays it.
+                    return
                 log.exception("key index flush failed; retrying")
                 time.sleep(1.0)
                 self._wake.set()
@@ -442,6 +446,10 @@ class FerretKeyIndex(KeyIndex):
         with translated_errors():
             for start in range(0, len(operations), MAX_UPDATES_PER_COMMAND):
                 self._keys.bulk_write(operations[start : start + MAX_UPDATES_PER_COMMAND], ordered=False)
+
+
+def _stopping(exc: Exception) -> bool:
+    return isinstance(exc, InvalidOperation) or (isinstance(exc, RuntimeError) and "after shutdown" in str(exc))
 
 
 class FerretStore(PymongoStore):

@@ -42,6 +42,8 @@ class AuditRecordDocument(Document):  # type: ignore[misc]
             # `_id` orders the trail (newest first), so each listing's filter is followed by `_id`.
             # Who touched this worker's (grievance's...) data.
             {"fields": ["resource_type", "resource_id", "_id"], "name": "resource_trail"},
+            # ... and every listing that showed it (one record per page, naming each record shown).
+            {"fields": ["resource_type", "resource_ids", "_id"], "name": "listing_trail"},
             # What this partner touched.
             {"fields": ["actor.partner_id", "_id"], "name": "partner_trail"},
             # An auditor's state.
@@ -55,6 +57,7 @@ class AuditRecordDocument(Document):  # type: ignore[misc]
     service = StringField(default="")
     resource_type = StringField(default="")
     resource_id = StringField(default="")
+    resource_ids = ListField(StringField())  # a listing's records (see `AccessRecord.resource_ids`)
     fields = ListField(StringField())
     purpose = StringField(default="")
     outcome = StringField(required=True, choices=[o.value for o in AccessOutcome])
@@ -87,6 +90,7 @@ def _document(record: AccessRecord) -> dict[str, Any]:
         service=record.service,
         resource_type=record.resource_type,
         resource_id=record.resource_id,
+        resource_ids=list(record.resource_ids),
         fields=list(record.fields),
         purpose=record.purpose,
         outcome=record.outcome.value,
@@ -114,6 +118,7 @@ def _record(doc: dict[str, Any]) -> AccessRecord:
         service=doc.get("service", ""),
         resource_type=doc.get("resource_type", ""),
         resource_id=doc.get("resource_id", ""),
+        resource_ids=tuple(doc.get("resource_ids", ())),
         fields=tuple(doc.get("fields", ())),
         purpose=doc.get("purpose", ""),
         outcome=AccessOutcome(doc["outcome"]),
@@ -145,7 +150,8 @@ class StoredAuditRecords:
         if record_filter.resource_type:
             query["resource_type"] = record_filter.resource_type
         if record_filter.resource_id:
-            query["resource_id"] = record_filter.resource_id
+            # Read on its own, or shown in a listing.
+            query["$or"] = [{"resource_id": record_filter.resource_id}, {"resource_ids": record_filter.resource_id}]
         if record_filter.partner_id:
             query["actor.partner_id"] = record_filter.partner_id
         if record_filter.state_codes is not None:

@@ -48,3 +48,6 @@ class AccessRecord:
     request_id: str
     occurred_at: datetime
     state_code: str
+    # A listing (a page of a work queue) is one record naming every record it showed; `resource_id` is then
+    # empty. An auditor asking for one id finds the listing by any of these.
+    resource_ids: tuple[str, ...] = ()

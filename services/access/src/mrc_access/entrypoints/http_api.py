@@ -130,6 +130,8 @@ class AccessRecordView(BaseModel):
     service: str
     resource_type: str
     resource_id: str
+    # A listing's records (one audit record for a page of a work queue); empty for a single read or write.
+    resource_ids: list[str] = []
     fields: list[str]
     purpose: str
     outcome: AccessOutcome
@@ -149,6 +151,7 @@ class AccessRecordView(BaseModel):
             service=record.service,
             resource_type=record.resource_type,
             resource_id=record.resource_id,
+            resource_ids=list(record.resource_ids),
             fields=list(record.fields),
             purpose=record.purpose,
             outcome=record.outcome,

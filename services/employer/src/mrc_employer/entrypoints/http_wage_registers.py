@@ -19,18 +19,15 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
-from starlette.requests import ClientDisconnect
-from starlette.types import Message
 
 from mrc_employer.domain.wage_register_job import JobStatus, RowProblem, WageRegisterJob
 from mrc_employer.entrypoints.http_common import any_scope
 from mrc_employer.service_layer.access import RECORD_WRITING_SCOPES
-from mrc_employer.service_layer.wage_registers import MAX_FILE_BYTES, FileTooLarge, WageRegisterImporter
+from mrc_employer.service_layer.wage_registers import MAX_FILE_BYTES, WageRegisterImporter
 from mrc_kernel.caller import Caller
-from mrc_kernel.errors import InvalidArgument
 from mrc_plumbing.auth.http import HttpAuth
 from mrc_plumbing.http_models import IdempotencyHeader
+from mrc_plumbing.http_uploads import ENVELOPE_BYTES, read_upload
 from mrc_plumbing.tabular import report_csv
 
 log = logging.getLogger(__name__)
@@ -39,7 +36,7 @@ WAGE_REGISTERS_PATH = "/v1/wage-registers"
 REPORT_HEADER = ("row", "row_key", "code", "column", "problem")
 MAX_CONCURRENT_IMPORTS = 2
 # The file plus the multipart framing around it (`create_http_app`'s `body_limits_by_path`).
-MAX_UPLOAD_BYTES = MAX_FILE_BYTES + 64 * 1024
+MAX_UPLOAD_BYTES = MAX_FILE_BYTES + ENVELOPE_BYTES
 background_imports = ThreadPoolExecutor(max_workers=MAX_CONCURRENT_IMPORTS, thread_name_prefix="wage-register")
 
 _UPLOAD_SCHEMA: dict[str, Any] = {
@@ -113,42 +110,6 @@ class WageRegisterJobResponse(BaseModel):
         )
 
 
-def _limited(request: Request, limit: int) -> Request:
-    received = 0
-
-    async def receive() -> Message:
-        nonlocal received
-        message = await request.receive()
-        if message["type"] == "http.request":
-            received += len(message.get("body", b""))
-            if received > limit:
-                raise FileTooLarge(f"uploads are limited to {MAX_FILE_BYTES // (1024 * 1024)} MiB: split the file")
-        return message
-
-    return Request(request.scope, receive)
-
-
-async def _read_upload(request: Request) -> tuple[str, bytes, str]:
-    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-        raise InvalidArgument.for_field("file", "upload the register as multipart/form-data, in a field named 'file'")
-    try:
-        async with _limited(request, MAX_UPLOAD_BYTES).form(max_files=1, max_fields=8) as form:
-            upload = form.get("file")
-            if not isinstance(upload, UploadFile):
-                raise InvalidArgument.for_field("file", "upload the register in a multipart field named 'file'")
-            employer_id = form.get("employer_id") or ""
-            if not isinstance(employer_id, str) or len(employer_id) > 64:
-                raise InvalidArgument.for_field("employer_id", "must be an organisation id")
-            content = await upload.read(MAX_FILE_BYTES + 1)
-            return PurePosixPath(upload.filename or "upload").name, content, employer_id
-    except ClientDisconnect:
-        raise InvalidArgument.for_field("file", "the upload was interrupted") from None
-    except FileTooLarge:
-        raise
-    except (ValueError, KeyError) as exc:
-        raise InvalidArgument.for_field("file", f"not a valid multipart upload: {type(exc).__name__}") from None
-
-
 def wage_registers_router(importer: WageRegisterImporter, auth: HttpAuth) -> APIRouter:
     router = APIRouter(tags=["wage registers"])
     recorder = any_scope(auth, *RECORD_WRITING_SCOPES)
@@ -167,7 +128,8 @@ def wage_registers_router(importer: WageRegisterImporter, auth: HttpAuth) -> API
     async def upload_wage_register(
         request: Request, response: Response, idempotency_key: IdempotencyHeader = "", caller: Caller = recorder
     ) -> WageRegisterJobResponse:
-        file_name, content, employer_id = await _read_upload(request)
+        upload = await read_upload(request, max_file_bytes=MAX_FILE_BYTES, what="register", fields=["employer_id"])
+        file_name, content, employer_id = upload.file_name, upload.content, upload.fields["employer_id"]
         outcome, work = await run_in_threadpool(
             importer.start, employer_id, file_name, content, caller, idempotency_key=idempotency_key.strip()
         )

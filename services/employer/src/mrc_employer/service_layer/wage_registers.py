@@ -60,10 +60,10 @@ from mrc_kernel.caller import Caller
 from mrc_kernel.clock import utc_now
 from mrc_kernel.errors import (
     FieldViolation,
+    FileTooLarge,
     IdempotencyKeyReused,
     InvalidArgument,
     NotFound,
-    PayloadTooLarge,
     Unavailable,
 )
 from mrc_kernel.idempotency import IdDeriver, scoped_key
@@ -80,10 +80,6 @@ WAGE_FIELDS = ("worker", "period", "days_worked", "amount_paid", "deductions")
 NOT_FOUND = "no such wage register"
 # The audit trail's resource for a batch of wage records (its id is the batch's; its document lists them).
 BATCH_RESOURCE = "wage_record_batch"
-
-
-class FileTooLarge(PayloadTooLarge):
-    title = "File too large"
 
 
 class TabularFile(Protocol):

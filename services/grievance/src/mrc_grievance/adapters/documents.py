@@ -24,6 +24,7 @@ from mrc_grievance.domain.case import (
     TimelineAction,
     TimelineEntry,
 )
+from mrc_grievance.domain.consent import ConsentChange
 from mrc_grievance.domain.parties import (
     Actor,
     RegisteredEmployer,
@@ -55,6 +56,7 @@ from mrc_grievance.domain.vocabulary import (
     status_from_stored,
 )
 from mrc_kernel.place import Place
+from mrc_kernel.policy import Grant, Purpose
 
 Doc = dict[str, Any]
 
@@ -141,7 +143,13 @@ def _maybe_actor(doc: Doc | None) -> Actor | None:
 
 def subject_doc(subject: Subject) -> Doc:
     if isinstance(subject, RegisteredWorker):
-        return {"kind": "worker", "worker_id": subject.worker_id}
+        return {
+            "kind": "worker",
+            "worker_id": subject.worker_id,
+            "consent_partner_id": subject.consent_partner_id,
+            "consent_partner_kind": subject.consent_partner_kind,
+            "registry_version": subject.registry_version,
+        }
     return {
         "kind": "person",
         "name": sealed_doc(subject.name),
@@ -154,7 +162,12 @@ def subject_doc(subject: Subject) -> Doc:
 def subject_of(doc: Doc | None) -> Subject:
     doc = doc or {}
     if doc.get("kind") == "worker":
-        return RegisteredWorker(doc["worker_id"])
+        return RegisteredWorker(
+            doc["worker_id"],
+            doc.get("consent_partner_id", ""),
+            doc.get("consent_partner_kind", ""),
+            int(doc.get("registry_version", 0)),
+        )
     return UnregisteredPerson(
         name=sealed_of(doc.get("name")),
         age=sealed_of(doc.get("age")),
@@ -314,6 +327,39 @@ def _resolution_of(doc: Doc) -> Resolution:
         actor_of(doc.get("by")),
         _utc(doc["at"]),
         int(doc.get("cycle", 1)),
+    )
+
+
+def consent_doc(change: ConsentChange | None) -> Doc | None:
+    if change is None:
+        return None
+    return {
+        "worker_id": change.worker_id,
+        "registry_version": change.registry_version,
+        "expired": change.expired,
+        "grants": [
+            {"partner_id": g.partner_id, "partner_kind": g.partner_kind, "purposes": sorted(g.purposes)}
+            for g in change.grants
+        ],
+    }
+
+
+def consent_of(doc: Doc | None) -> ConsentChange | None:
+    if not doc:
+        return None
+    known = {p.value for p in Purpose}
+    return ConsentChange(
+        worker_id=doc.get("worker_id", ""),
+        registry_version=int(doc.get("registry_version", 0)),
+        grants=tuple(
+            Grant(
+                frozenset(Purpose(p) for p in g.get("purposes") or () if p in known),
+                partner_id=g.get("partner_id", ""),
+                partner_kind=g.get("partner_kind", ""),
+            )
+            for g in doc.get("grants") or ()
+        ),
+        expired=bool(doc.get("expired")),
     )
 
 

@@ -23,7 +23,7 @@ from mongoengine import (
     StringField,
 )
 
-from mrc_grievance.adapters.documents import case_of, case_state, trace_of, trace_state, utc
+from mrc_grievance.adapters.documents import case_of, case_state, consent_doc, consent_of, trace_of, trace_state, utc
 from mrc_grievance.adapters.protobuf_mapping import case_envelope, trace_envelope
 from mrc_grievance.domain.case import Case
 from mrc_grievance.domain.statistics import CaseRow
@@ -54,6 +54,8 @@ class CaseDocument(Document):  # type: ignore[misc]
             # The work queue: a partner's open cases, least SLA time left first.
             {"fields": ["access_partner_ids", "open", "queue_rank", "_id"], "name": "queue"},
             {"fields": ["worker_id"], "name": "worker", "sparse": True},
+            # Staff lookup by reference, for cases filed before every reference was claimed (see below).
+            {"fields": ["reference"], "name": "reference"},
             {"fields": ["employer_id"], "name": "employer", "sparse": True},
             {"fields": ["location.state_code", "location.district_code"], "name": "place"},
         ],
@@ -113,6 +115,7 @@ class WorkItemDocument(Document):  # type: ignore[misc]
     worker_id = StringField(default="")
     surviving_worker_id = StringField(default="")
     enqueued_at = DateTimeField()
+    consent = DictField()  # unlink_worker: the worker's grants after the registry's change
 
 
 class IntakeReplayDocument(Document):  # type: ignore[misc]
@@ -227,6 +230,12 @@ class StoredCases:
             last = docs[limit - 1]
             next_after = f"{last['queue_rank']!r}|{last['_id']}"
         return QueuePage(cases, next_after)
+
+    def with_reference(self, reference: str) -> str | None:
+        if not reference:
+            return None
+        found = self._cases.find({"reference": reference}, fields=["_id"], limit=1)
+        return str(found[0]["_id"]) if found else None
 
     def about_worker(self, worker_id: str) -> list[str]:
         if not worker_id:  # an empty id would match every case about someone outside the registry
@@ -344,6 +353,7 @@ class StoredWork:
                     "worker_id": item.worker_id,
                     "surviving_worker_id": item.surviving_worker_id,
                     "enqueued_at": item.enqueued_at,
+                    "consent": consent_doc(item.consent),
                 }
             )
         except DuplicateDocument:
@@ -360,6 +370,7 @@ class StoredWork:
                 worker_id=d.get("worker_id", ""),
                 surviving_worker_id=d.get("surviving_worker_id", ""),
                 enqueued_at=utc(d.get("enqueued_at")),
+                consent=consent_of(d.get("consent")),
             )
             for d in self._items.find({}, limit=limit)
         ]

@@ -24,6 +24,7 @@ from mrc_grievance.service_layer.ports import (
     Forwarded,
     MigrationEpisodeRef,
     WorkerCheck,
+    WorkerLookup,
 )
 from mrc_kernel.caller import Caller
 from mrc_kernel.errors import Unauthenticated, Unavailable
@@ -60,19 +61,23 @@ class GrpcWorkerDirectory:
         self._households = households_grpc.HouseholdsServiceStub(self._channel)
         self._timeout = timeout_seconds
 
-    def check_worker(self, worker_id: str, caller: Caller, forwarded: Forwarded) -> WorkerCheck:
+    def check_worker(self, worker_id: str, caller: Caller, forwarded: Forwarded) -> WorkerLookup:
         try:
-            self._workers.GetWorker(
+            reply = self._workers.GetWorker(
                 registry_pb.GetWorkerRequest(worker_id=worker_id), metadata=_metadata(forwarded), timeout=self._timeout
             )
         except grpc.RpcError as error:
             code = _code(error)
             if code is grpc.StatusCode.NOT_FOUND:
-                return WorkerCheck.NOT_FOUND
+                return WorkerLookup(WorkerCheck.NOT_FOUND)
             if code in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.INVALID_ARGUMENT):
-                return WorkerCheck.NOT_PERMITTED if code is grpc.StatusCode.PERMISSION_DENIED else WorkerCheck.NOT_FOUND
+                found = (
+                    WorkerCheck.NOT_PERMITTED if code is grpc.StatusCode.PERMISSION_DENIED else WorkerCheck.NOT_FOUND
+                )
+                return WorkerLookup(found)
             raise _outage("registry", error) from error
-        return WorkerCheck.FOUND
+        # Only the id and the version are kept: nothing else of the record reaches the case.
+        return WorkerLookup(WorkerCheck.FOUND, int(reply.worker.version))
 
     def migration_episodes(self, worker_id: str, caller: Caller, forwarded: Forwarded) -> list[MigrationEpisodeRef]:
         try:

@@ -13,7 +13,9 @@ from typing import Any, TypeVar
 from google.protobuf.duration_pb2 import Duration
 
 from mrc.grievance.v1 import events_pb2, grievance_pb2, trace_pb2
+from mrc.registry.v1 import worker_pb2
 from mrc_grievance.domain.case import Case
+from mrc_grievance.domain.consent import ConsentChange
 from mrc_grievance.domain.events import (
     CaseEvent,
     CaseFacts,
@@ -27,11 +29,13 @@ from mrc_grievance.domain.events import (
     GrievanceSlaWarned,
     GrievanceStatusChanged,
     GrievanceTriaged,
+    GrievanceWorkerUnlinked,
     TraceClosed,
     TraceEvent,
     TraceFacts,
     TraceOpened,
     TraceSightingRecorded,
+    TraceWorkerUnlinked,
 )
 from mrc_grievance.domain.parties import (
     RegisteredEmployer,
@@ -55,11 +59,13 @@ from mrc_grievance.domain.vocabulary import (
     RespondentKind,
     Severity,
     TraceStatus,
+    UnlinkReason,
 )
 from mrc_grievance.service_layer.views import CaseView, NoteView, TimelineView, TraceView
 from mrc_grievance.settings import EVENT_SOURCE, GRIEVANCES_TOPIC, TRACES_TOPIC
 from mrc_kernel.events import Event
 from mrc_kernel.place import Place
+from mrc_kernel.policy import Grant, Purpose
 from mrc_plumbing.protobuf import place_to_proto, timestamp
 
 E = TypeVar("E", bound=enum.Enum)
@@ -274,7 +280,13 @@ def case_event_message(event: CaseEvent) -> Any:
             )
         case GrievanceReopened():
             return events_pb2.GrievanceReopened(**base, cycle=event.cycle)
+        case GrievanceWorkerUnlinked():
+            return events_pb2.GrievanceWorkerUnlinked(**base, reason=unlink_reason(event.reason))
     raise TypeError(f"not a case event: {event!r}")
+
+
+def unlink_reason(value: UnlinkReason) -> Any:
+    return to_proto(value, grievance_pb2.WorkerUnlinkReason, "WORKER_UNLINK_REASON")
 
 
 def _codes(place: Place | None) -> Any:
@@ -312,6 +324,8 @@ def trace_event_message(event: TraceEvent) -> Any:
             return events_pb2.TraceClosed(
                 **base, outcome=trace_status(event.outcome), previous_status=trace_status(event.previous_status)
             )
+        case TraceWorkerUnlinked():
+            return events_pb2.TraceWorkerUnlinked(**base, reason=unlink_reason(event.reason))
     raise TypeError(f"not a trace event: {event!r}")
 
 
@@ -568,3 +582,27 @@ def trace_to_proto(view: TraceView) -> trace_pb2.Trace:
         version=trace.version,
         updated_at=_ts(trace.updated_at),
     )
+
+
+# --- the registry's consent changes ----------------------------------------------------------------------
+
+
+def consent_change_of(message: Any) -> ConsentChange | None:
+    """A registry `ConsentChanged` as the grants still active after it (from its `facts`, the same grants the
+    registry's access policy uses). Without facts only the purposes are known: no grievance follow-up left
+    means no link stands; with it left, which partner it covers is unknown, so nothing is judged (None)."""
+    known = {p.value for p in Purpose}
+    if message.HasField("facts"):
+        facts = message.facts
+        grants = tuple(
+            Grant(
+                frozenset(Purpose(p) for p in grant.purposes if p in known),
+                partner_id=grant.partner_id,
+                partner_kind=grant.partner_kind,
+            )
+            for grant in facts.grants
+        )
+        return ConsentChange(message.worker_id, int(facts.version), grants, expired=bool(message.expired))
+    if worker_pb2.CONSENT_PURPOSE_GRIEVANCE_FOLLOW_UP in message.active_purposes:
+        return None
+    return ConsentChange(message.worker_id, 0, (), expired=bool(message.expired))

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from mrc_grievance.domain.consent import ConsentChange
 from mrc_grievance.domain.events import (
     CaseEvent,
     CaseFacts,
@@ -33,6 +34,7 @@ from mrc_grievance.domain.events import (
     GrievanceSlaWarned,
     GrievanceStatusChanged,
     GrievanceTriaged,
+    GrievanceWorkerUnlinked,
     codes_only,
 )
 from mrc_grievance.domain.parties import (
@@ -71,6 +73,7 @@ from mrc_grievance.domain.vocabulary import (
     ReferralTarget,
     ReporterRelation,
     Severity,
+    UnlinkReason,
 )
 from mrc_kernel.errors import Conflict, FieldViolation, IdempotencyKeyReused, InvalidArgument, NotFound
 from mrc_kernel.place import Place
@@ -188,6 +191,8 @@ class TimelineAction(enum.StrEnum):
     NOTE_ADDED = "note_added"
     WORKER_ERASED = "worker_erased"
     WORKER_MERGED = "worker_merged"
+    CONSENT_WITHDRAWN = "consent_withdrawn"
+    WORKER_LINKED = "worker_linked"
 
 
 @dataclass(frozen=True)
@@ -413,6 +418,7 @@ class Case:
         *,
         category: Category | None = None,
         respondent: Respondent | KeepRespondent | None = KEEP_RESPONDENT,
+        worker: RegisteredWorker | None = None,
     ) -> None:
         """Assess the case from the facts as now known, and set its category if the intake could not (an IVR
         message, a public report). New facts are a new assessment: an earlier override is dropped (the
@@ -420,10 +426,23 @@ class Case:
 
         `respondent` corrects who the case is against (that it is a supervisor's decision is checked by the
         service layer); `GrievanceTriaged` then names the previous employer too, so the employer service
-        moves the allegation."""
+        moves the allegation.
+
+        `worker` links a case that names no registry worker to one (the service layer asked the registry:
+        exists, visible, consent to grievance follow-up for the caller's partner), e.g. after the worker's
+        consent was withdrawn and given again: a link is never restored by itself. The registry's record
+        then stands for the person, so a description typed at intake goes."""
         if not isinstance(respondent, KeepRespondent) and (found := respondent_violations(respondent)):
             raise InvalidArgument(found)
+        if worker is not None:
+            if found := subject_violations(worker, "worker_id"):
+                raise InvalidArgument([FieldViolation("worker_id", v.description) for v in found])
+            if self.worker_id and self.worker_id != worker.worker_id:
+                raise InvalidArgument.for_field("worker_id", "the case already names another registry worker")
         target = self._target(Operation.TRIAGE)
+        linked = worker is not None and not self.worker_id
+        if linked and worker is not None:
+            self.subject = worker
         previous_employer_id, previous_kind = self.employer_id, respondent_kind(self.respondent)
         corrected = not isinstance(respondent, KeepRespondent) and respondent != self.respondent
         if corrected and not isinstance(respondent, KeepRespondent):
@@ -447,6 +466,13 @@ class Case:
         self._record(
             now, by, TimelineAction.TRIAGED, f"{change}severity {previous.value} -> {self.severity.value} ({rules})"
         )
+        if linked:
+            self._record(
+                now,
+                by,
+                TimelineAction.WORKER_LINKED,
+                "linked to a registry worker (consent to grievance follow-up checked)",
+            )
         self.pending_events.append(
             GrievanceTriaged(
                 self.facts(now),
@@ -806,6 +832,33 @@ class Case:
             self.reporter = replace(self.reporter, name=None, phone=None)
         self._touch(now)
         self._record(now, REGISTRY, TimelineAction.WORKER_ERASED, "the worker's personal data was erased")
+        self.pending_events.append(GrievanceWorkerUnlinked(self.facts(now), UnlinkReason.WORKER_ERASED))
+        return True
+
+    def consent_ends_link(self, change: ConsentChange) -> bool:
+        """Whether a consent change leaves the partner holding the link to the worker without a consent that
+        covers grievance follow-up (and is newer than the link)."""
+        return change.ends(self.subject, self.filing_partner_id)
+
+    def unlink_worker(self, change: ConsentChange, now: datetime) -> bool:
+        """The worker's consent no longer covers following this case up: the case stops naming them, and
+        nothing the registry told about them stays (the subject becomes an unknown person). The complaint
+        itself stays with the partner handling it: category, place, status, clocks, account, notes, reporter
+        and timeline. The timeline says consent was withdrawn (no id, no name). False when the change does
+        not end the link (another worker, a covered partner, a redelivered or older change): nothing changes.
+        A later new consent does not restore the link; a caseworker links the case again at triage."""
+        if not self.consent_ends_link(change):
+            return False
+        self.subject = UnregisteredPerson()
+        self._touch(now)
+        what = "expired" if change.reason is UnlinkReason.CONSENT_EXPIRED else "was withdrawn"
+        self._record(
+            now,
+            REGISTRY,
+            TimelineAction.CONSENT_WITHDRAWN,
+            f"the worker's consent to grievance follow-up {what}: the case no longer names a registry worker",
+        )
+        self.pending_events.append(GrievanceWorkerUnlinked(self.facts(now), change.reason))
         return True
 
     def move_to_worker(self, merged_worker_id: str, surviving_worker_id: str, now: datetime) -> bool:
@@ -813,7 +866,14 @@ class Case:
         not about the merged worker (a redelivery)."""
         if not merged_worker_id or self.worker_id != merged_worker_id or not surviving_worker_id:
             return False
-        self.subject = RegisteredWorker(surviving_worker_id)
+        # The surviving record holds the merged one's consents; the version the link was checked at was the
+        # merged record's, so it no longer orders the survivor's changes.
+        previous = self.subject
+        self.subject = (
+            replace(previous, worker_id=surviving_worker_id, registry_version=0)
+            if isinstance(previous, RegisteredWorker)
+            else RegisteredWorker(surviving_worker_id)
+        )
         self._touch(now)
         self._record(
             now, REGISTRY, TimelineAction.WORKER_MERGED, f"worker {merged_worker_id} merged into {surviving_worker_id}"

@@ -27,6 +27,7 @@ from mrc_grievance.domain.vocabulary import (
     RespondentKind,
     Severity,
     TraceStatus,
+    UnlinkReason,
 )
 from mrc_kernel.place import Place
 
@@ -141,6 +142,15 @@ class GrievanceReopened:
     cycle: int
 
 
+@dataclass(frozen=True)
+class GrievanceWorkerUnlinked:
+    """The case no longer names a registry worker (its facts carry no worker id): the worker's consent stopped
+    covering the case's partner, or the worker was erased. Says why, and nothing about who."""
+
+    facts: CaseFacts
+    reason: UnlinkReason
+
+
 CaseEvent = (
     GrievanceFiled
     | GrievanceTriaged
@@ -152,6 +162,7 @@ CaseEvent = (
     | GrievanceEscalated
     | GrievanceResolved
     | GrievanceReopened
+    | GrievanceWorkerUnlinked
 )
 
 
@@ -195,4 +206,12 @@ class TraceClosed:
     previous_status: TraceStatus  # open, or found for a person found and later reunited
 
 
-TraceEvent = TraceOpened | TraceSightingRecorded | TraceClosed
+@dataclass(frozen=True)
+class TraceWorkerUnlinked:
+    """The trace no longer names a registry worker nor their migration episode (see `GrievanceWorkerUnlinked`)."""
+
+    facts: TraceFacts
+    reason: UnlinkReason
+
+
+TraceEvent = TraceOpened | TraceSightingRecorded | TraceClosed | TraceWorkerUnlinked

@@ -26,9 +26,17 @@ def id_violations(field: str, value: str, *, required: bool = True) -> list[Fiel
 @dataclass(frozen=True)
 class RegisteredWorker:
     """A worker of the registry, by id. The service layer checks that they exist, are visible to the caller and
-    consent to `grievance_follow_up` (over gRPC) before the case is filed."""
+    consent to `grievance_follow_up` (over gRPC) before the case is filed or linked at triage.
+
+    The link remembers whose consent admitted it (the caller's partner and its kind: a consent may name the
+    partner or share with every government partner) and the worker's registry version when it was checked,
+    so a later `ConsentChanged` is judged against that partner, and one older than the link changes
+    nothing. Empty and 0 for links made before this was recorded: the case's own partner, kind unknown."""
 
     worker_id: str
+    consent_partner_id: str = ""
+    consent_partner_kind: str = ""
+    registry_version: int = 0
 
 
 @dataclass(frozen=True)

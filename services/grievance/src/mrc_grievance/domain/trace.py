@@ -11,18 +11,21 @@ access policy, with an audited read.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
+from mrc_grievance.domain.consent import ConsentChange
 from mrc_grievance.domain.events import (
     TraceClosed,
     TraceEvent,
     TraceFacts,
     TraceOpened,
     TraceSightingRecorded,
+    TraceWorkerUnlinked,
     codes_only,
 )
 from mrc_grievance.domain.parties import (
+    REGISTRY,
     Actor,
     RegisteredWorker,
     Respondent,
@@ -36,7 +39,7 @@ from mrc_grievance.domain.parties import (
     subject_worker_id,
 )
 from mrc_grievance.domain.protected import Sealed, SealedPhone
-from mrc_grievance.domain.vocabulary import ReporterRelation, TraceStatus
+from mrc_grievance.domain.vocabulary import ReporterRelation, TraceStatus, UnlinkReason
 from mrc_kernel.errors import Conflict, FieldViolation, InvalidArgument
 from mrc_kernel.place import Place
 
@@ -244,15 +247,42 @@ class Trace:
         self.description = None
         self.migration_episode_id = ""
         self._touch(now)
-        self._record(now, Actor("system:registry"), "the worker's personal data was erased")
+        self._record(now, REGISTRY, "the worker's personal data was erased")
+        self.pending_events.append(TraceWorkerUnlinked(self.facts(now), UnlinkReason.WORKER_ERASED))
+        return True
+
+    def consent_ends_link(self, change: ConsentChange) -> bool:
+        return change.ends(self.missing, self.opening_partner_id)
+
+    def unlink_worker(self, change: ConsentChange, now: datetime) -> bool:
+        """The worker's consent no longer covers the opening partner's follow-up: the trace stops naming them
+        and drops what came from the registry (the migration episode); the search goes on with what the
+        family and partners told (places, description, contacts, sightings). False when the change does not
+        end the link. A new consent does not restore it."""
+        if not self.consent_ends_link(change):
+            return False
+        self.missing = UnregisteredPerson()
+        self.migration_episode_id = ""
+        self._touch(now)
+        what = "expired" if change.reason is UnlinkReason.CONSENT_EXPIRED else "was withdrawn"
+        summary = f"the worker's consent to grievance follow-up {what}: the trace no longer names a registry worker"
+        self._record(now, REGISTRY, summary)
+        self.pending_events.append(TraceWorkerUnlinked(self.facts(now), change.reason))
         return True
 
     def move_to_worker(self, merged_worker_id: str, surviving_worker_id: str, now: datetime) -> bool:
         if not merged_worker_id or self.worker_id != merged_worker_id or not surviving_worker_id:
             return False
-        self.missing = RegisteredWorker(surviving_worker_id)
+        # The surviving record holds the merged one's consents; the version the link was checked at was the
+        # merged record's, so it no longer orders the survivor's changes.
+        previous = self.missing
+        self.missing = (
+            replace(previous, worker_id=surviving_worker_id, registry_version=0)
+            if isinstance(previous, RegisteredWorker)
+            else RegisteredWorker(surviving_worker_id)
+        )
         self._touch(now)
-        self._record(now, Actor("system:registry"), f"worker {merged_worker_id} merged into {surviving_worker_id}")
+        self._record(now, REGISTRY, f"worker {merged_worker_id} merged into {surviving_worker_id}")
         return True
 
     def _touch(self, now: datetime) -> None:

@@ -158,6 +158,14 @@ class TraceStatus(enum.StrEnum):
         return self is not TraceStatus.OPEN
 
 
+class UnlinkReason(enum.StrEnum):
+    """Why a case or trace no longer names a registry worker (published with the change, nothing else)."""
+
+    CONSENT_WITHDRAWN = "consent_withdrawn"
+    CONSENT_EXPIRED = "consent_expired"
+    WORKER_ERASED = "worker_erased"
+
+
 # How values stored before the state machine read now. "unsafe_work" was split: hazards at work are
 # closest to WORKPLACE_ACCIDENT (housing complaints filed under it need a re-triage to UNSAFE_HOUSING);
 # "open" meant filed and untouched, which is NEW.

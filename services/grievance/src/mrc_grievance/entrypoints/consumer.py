@@ -1,5 +1,5 @@
 """The grievance worker (`python -m mrc_grievance.worker`): the SLA clocks' schedule, and the registry's
-erasures and merges.
+erasures, merges and consent changes.
 
 SLA clocks run in faust. Every grievance event carries when the case's clocks next need looking at
 (`sla_next_deadline`); the worker keeps that per case in a table (`sla-schedule`, backed by its changelog
@@ -9,7 +9,9 @@ applied. Nothing fires twice: work items are keyed per case, and the case rememb
 (its idempotency key) in the same write as the escalation event.
 
 Registry events are followed as before: an erased worker is remembered and every case and trace naming
-them is handed over to be anonymised; a merge moves them to the surviving worker. Events arrive at least
+them is handed over to be anonymised; a merge moves them to the surviving worker; a consent change that
+leaves the partner holding a case's (or trace's) link without consent to grievance follow-up hands the record
+over to be unlinked (`ConsentChange`, judged again by the writer). Events arrive at least
 once and are idempotent; a record that still fails goes to the dead-letter topic (`subscribe`).
 """
 
@@ -29,6 +31,7 @@ from mrc.registry.v1 import events_pb2 as registry_events
 from mrc.registry.v1 import worker_pb2
 from mrc_grievance.adapters.federation import StoredFederatedWorkers, StoredForwardedCases
 from mrc_grievance.adapters.mongo_repository import StoredCases, StoredErasedWorkers, StoredTraces, StoredWork
+from mrc_grievance.adapters.protobuf_mapping import consent_change_of
 from mrc_grievance.service_layer.background import (
     KEEP,
     RegistryEvents,
@@ -84,6 +87,10 @@ def registry_handler(
         elif isinstance(message, registry_events.WorkersMerged):
             handed = service.workers_merged(message.merged_worker_id, message.surviving_worker_id)
             log.info("workers merged", extra={"event_id": event.id, "handed_over": handed})
+        elif isinstance(message, registry_events.ConsentChanged):
+            change = consent_change_of(message)
+            handed = service.consent_changed(event.id, change) if change is not None else 0
+            log.info("consent changed", extra={"event_id": event.id, "handed_over": handed})
         # Other registry events are not ours to act on.
 
     return handle

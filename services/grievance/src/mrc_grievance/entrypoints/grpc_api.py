@@ -198,6 +198,12 @@ class GrievanceServicer(pb_grpc.GrievanceServiceServicer):
         view = self._cases.get(_required("grievance_id", request.grievance_id), caller)
         return pb.GetGrievanceResponse(grievance=grievance_to_proto(view, utc_now()))
 
+    def GetGrievanceByReference(  # noqa: N802
+        self, request: pb.GetGrievanceByReferenceRequest, context: grpc.ServicerContext
+    ) -> pb.GetGrievanceByReferenceResponse:
+        view = self._cases.by_reference(_required("reference", request.reference), self._reader(context))
+        return pb.GetGrievanceByReferenceResponse(grievance=grievance_to_proto(view, utc_now()))
+
     def ListGrievances(  # noqa: N802
         self, request: pb.ListGrievancesRequest, context: grpc.ServicerContext
     ) -> pb.ListGrievancesResponse:
@@ -244,6 +250,7 @@ class GrievanceServicer(pb_grpc.GrievanceServiceServicer):
             caller,
             category=category_of(request.category),
             respondent=respondent,
+            worker_id=request.worker_id,
             forwarded=_forwarded(context),
             expected_version=request.expected_version,
             idempotency_key=request.idempotency_key,

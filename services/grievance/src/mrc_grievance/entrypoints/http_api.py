@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from mrc_grievance.domain.vocabulary import CaseStatus, Category, EscalationLevel
@@ -130,6 +130,14 @@ def grievances_router(cases: CaseService, intake: IntakeService, auth: HttpAuth)
         now = utc_now()
         return {"grievances": [case_json(v, now) for v in views], "next_page_token": next_token}
 
+    @router.get(":by-reference/{reference}")
+    def get_grievance_by_reference(
+        reference: Annotated[str, Path(max_length=64)], response: Response, caller: Caller = reader
+    ) -> dict[str, Any]:
+        view = cases.by_reference(reference, caller)
+        response.headers["ETag"] = f'"{view.case.version}"'
+        return case_json(view, utc_now())
+
     @router.get("/{grievance_id}")
     def get_grievance(grievance_id: str, response: Response, caller: Caller = reader) -> dict[str, Any]:
         view = cases.get(grievance_id, caller)
@@ -151,6 +159,7 @@ def grievances_router(cases: CaseService, intake: IntakeService, auth: HttpAuth)
             caller,
             category=body.category,
             respondent=body.respondent.input() if body.respondent is not None else None,
+            worker_id=body.worker_id,
             forwarded=forwarded(request),
             expected_version=body.expected_version,
             idempotency_key=idempotency_key,

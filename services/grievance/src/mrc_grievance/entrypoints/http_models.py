@@ -145,6 +145,11 @@ class TriageBody(StrictModel):
     facts: FactsBody = Field(default_factory=FactsBody)
     category: Category | None = None
     respondent: RespondentBody | None = Field(default=None, description="A supervisor's correction")
+    worker_id: str = Field(
+        default="",
+        max_length=64,
+        description="Links a case naming no registry worker to this one (checked with the registry like a filing)",
+    )
     expected_version: int = Field(default=0, ge=0)
 
 

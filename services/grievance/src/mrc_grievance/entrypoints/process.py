@@ -143,7 +143,7 @@ def main() -> None:
     employers = GrpcEmployerDirectory(settings.employer_grpc_target, timeout_seconds=settings.peer_timeout_seconds)
     parties = Parties(protection, workers, employers)
     audit = connections.audit
-    case_service = CaseService(cases, audit, protection, parties, ids)
+    case_service = CaseService(cases, audit, protection, parties, ids, references=references)
     intake = IntakeService(
         cases,
         references,

@@ -1,4 +1,5 @@
-"""Work that happens without a request: SLA milestones falling due, and the registry's erasures and merges.
+"""Work that happens without a request: SLA milestones falling due, and the registry's erasures, merges and
+consent changes.
 
 Two processes share it. The SLA and registry worker (faust) keeps the clocks' schedule in a table and
 follows the registry's events; when something must change on a case it hands a `WorkItem` over (an
@@ -16,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from mrc_grievance.domain.consent import ConsentChange
 from mrc_grievance.service_layer import protection as sealed_fields
 from mrc_grievance.service_layer.ports import (
     CaseRepository,
@@ -84,6 +86,8 @@ class CaseWork:
                 self._forget(item, item.worker_id)
             else:
                 self._move(item)
+        elif item.kind is WorkKind.UNLINK_WORKER and item.consent is not None:
+            self._unlink(item.grievance_id, item.trace_id, item.consent)
 
     def _sla(self, grievance_id: str) -> None:
         case = self._cases.get(grievance_id)
@@ -109,6 +113,19 @@ class CaseWork:
             if trace.forget_worker(worker_id, now):
                 self._traces.save(trace, loaded_version=loaded)
 
+    def _unlink(self, grievance_id: str, trace_id: str, change: ConsentChange) -> None:
+        # Judged again against the record as it is now: a link made (or already ended) since the item was
+        # handed over is left alone, so a redelivered or older change has no second effect.
+        now = self._clock()
+        if grievance_id and (case := self._cases.get(grievance_id)) is not None:
+            loaded = case.version
+            if case.unlink_worker(change, now):
+                self._cases.save(case, loaded_version=loaded)
+        if trace_id and (trace := self._traces.get(trace_id)) is not None:
+            loaded = trace.version
+            if trace.unlink_worker(change, now):
+                self._traces.save(trace, loaded_version=loaded)
+
     def _move(self, item: WorkItem) -> None:
         now = self._clock()
         if item.grievance_id and (case := self._cases.get(item.grievance_id)) is not None:
@@ -125,7 +142,8 @@ class CaseWork:
 
 
 class RegistryEvents:
-    """Turns the registry's erasures and merges into work on every case and trace naming the worker.
+    """Turns the registry's erasures, merges and consent changes into work on every case and trace naming the
+    worker.
 
     The erased worker is remembered first (a tombstone), so a merge into them that arrives later (keyed by
     another worker, on another partition) erases instead of moving, and a move applied after the erasure
@@ -159,6 +177,44 @@ class RegistryEvents:
             self._erased.remember(merged_worker_id, self._clock())
             return self._hand_over(WorkKind.FORGET_WORKER, merged_worker_id, "")
         return self._hand_over(WorkKind.MOVE_WORKER, merged_worker_id, surviving_worker_id)
+
+    def consent_changed(self, event_id: str, change: ConsentChange) -> int:
+        """Hands over every case and trace whose link to the worker this change ends (the partner holding
+        the link has no active consent covering grievance follow-up any more). One item per record and
+        event id: a redelivered event hands nothing over twice, and the writer judges each record again."""
+        if not change.worker_id or not event_id:
+            return 0
+        handed = 0
+        now = self._clock()
+        for grievance_id in self._cases.about_worker(change.worker_id):
+            case = self._cases.get(grievance_id)
+            if case is None or not case.consent_ends_link(change):
+                continue
+            handed += self._work.enqueue(
+                WorkItem(
+                    f"{WorkKind.UNLINK_WORKER.value}:grievance:{grievance_id}:{event_id}",
+                    WorkKind.UNLINK_WORKER,
+                    grievance_id=grievance_id,
+                    worker_id=change.worker_id,
+                    enqueued_at=now,
+                    consent=change,
+                )
+            )
+        for trace_id in self._traces.about_worker(change.worker_id):
+            trace = self._traces.get(trace_id)
+            if trace is None or not trace.consent_ends_link(change):
+                continue
+            handed += self._work.enqueue(
+                WorkItem(
+                    f"{WorkKind.UNLINK_WORKER.value}:trace:{trace_id}:{event_id}",
+                    WorkKind.UNLINK_WORKER,
+                    trace_id=trace_id,
+                    worker_id=change.worker_id,
+                    enqueued_at=now,
+                    consent=change,
+                )
+            )
+        return handed
 
     def _hand_over(self, kind: WorkKind, worker_id: str, surviving: str) -> int:
         handed = 0

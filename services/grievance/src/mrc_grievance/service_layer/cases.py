@@ -22,7 +22,8 @@ from typing import Any
 
 from mrc_grievance.domain.access import CASE_RESOURCE, protected_case, sees_confidential
 from mrc_grievance.domain.case import KEEP_RESPONDENT, Case, KeepRespondent, Referral
-from mrc_grievance.domain.parties import Actor, Respondent
+from mrc_grievance.domain.parties import Actor, RegisteredWorker, Respondent
+from mrc_grievance.domain.reports import canonical_reference, is_well_formed_reference
 from mrc_grievance.domain.triage import TriageFacts
 from mrc_grievance.domain.vocabulary import (
     CaseStatus,
@@ -35,7 +36,7 @@ from mrc_grievance.domain.vocabulary import (
 )
 from mrc_grievance.service_layer import protection as sealed_fields
 from mrc_grievance.service_layer.parties import Parties, RespondentInput
-from mrc_grievance.service_layer.ports import AccessRecorder, CaseRepository, Forwarded, QueueFilter
+from mrc_grievance.service_layer.ports import AccessRecorder, CaseRepository, Forwarded, QueueFilter, References
 from mrc_grievance.service_layer.protection import Protection
 from mrc_grievance.service_layer.views import CaseView, NoteView, TimelineView, case_view, shown_fields
 from mrc_kernel.audit import Action
@@ -135,10 +136,12 @@ class CaseService:
         parties: Parties,
         ids: IdDeriver,
         *,
+        references: References | None = None,
         clock: Callable[[], datetime] = utc_now,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
     ) -> None:
         self._cases = cases
+        self._references = references
         self._audit = audit
         self._protection = protection
         self._parties = parties
@@ -164,6 +167,21 @@ class CaseService:
         )
         return view
 
+    def by_reference(self, reference: str, caller: Caller) -> CaseView:
+        """The case a reference names (as quoted on the phone: any case, spaces, hyphens, I/L for 1, O for 0),
+        through the same policy and audit as `get`: a reference out of the caller's reach answers exactly like
+        an unknown one (a refused attempt on a real case is audited as denied)."""
+        caller = authorize(caller, Scope.GRIEVANCES_READ)
+        if not is_well_formed_reference(reference):
+            raise InvalidArgument.for_field("reference", "is not a case reference (GR-XXXXX-XXXXX)")
+        canonical = canonical_reference(reference)
+        grievance_id = self._references.case_of(canonical) if self._references is not None else None
+        # Cases filed before every filing claimed its reference are found on the cases themselves.
+        grievance_id = grievance_id or self._cases.with_reference(canonical)
+        if not grievance_id:
+            raise NotFound(NOT_FOUND)
+        return self.get(grievance_id, caller)
+
     def queue(self, query: QueueQuery, caller: Caller) -> tuple[list[CaseView], str]:
         caller = authorize(caller, Scope.GRIEVANCES_READ)
         if not 1 <= query.page_size <= MAX_PAGE_SIZE:
@@ -184,10 +202,19 @@ class CaseService:
         views = [
             self._view(case, caller) for case in page.cases if decide(caller, protected_case(case), caller.purpose)
         ]
+        # One record per page (per state on it: an auditor reads their own state's trail), naming every case
+        # shown, before the page is served (fails closed).
+        by_state: dict[str, list[CaseView]] = {}
         for view in views:
-            case = view.case
-            self._audit.record(
-                caller, Action.SEARCH, CASE_RESOURCE, case.grievance_id, shown_fields(view), state_code=_state(case)
+            by_state.setdefault(_state(view.case), []).append(view)
+        for state, shown in by_state.items():
+            self._audit.record_listing(
+                caller,
+                Action.SEARCH,
+                CASE_RESOURCE,
+                [view.case.grievance_id for view in shown],
+                sorted({name for view in shown for name in shown_fields(view)}),
+                state_code=state,
             )
         return views, encode_cursor(page.next_after)
 
@@ -270,29 +297,55 @@ class CaseService:
         *,
         category: Category | None = None,
         respondent: RespondentInput | None = None,
+        worker_id: str = "",
         forwarded: Forwarded | None = None,
         expected_version: int = 0,
         idempotency_key: str = "",
     ) -> Changed:
+        """`worker_id` links a case that names no registry worker (its link ended when the worker's consent
+        was withdrawn, or it was filed about a person) to one, asking the registry as a filing does: the
+        worker exists, the caller may see them, and a consent covers grievance follow-up for its partner."""
         corrected: list[Respondent | KeepRespondent | None] = [KEEP_RESPONDENT]
+        linked: list[RegisteredWorker | None] = [None]
 
         def check(case: Case, who: Caller) -> None:
-            if respondent is None:
-                return
-            require_supervisor(who, "corrects who a case is against")
             violations: list[FieldViolation] = []
-            corrected[0] = self._parties.respondent(case.location.state_code, respondent, who, forwarded, violations)
+            if respondent is not None:
+                require_supervisor(who, "corrects who a case is against")
+                corrected[0] = self._parties.respondent(
+                    case.location.state_code, respondent, who, forwarded, violations
+                )
+            if worker_id and worker_id != case.worker_id:
+                if case.worker_id:
+                    violations.append(FieldViolation("worker_id", "the case already names another registry worker"))
+                elif forwarded is None:
+                    violations.append(FieldViolation("worker_id", "cannot name a registry worker here"))
+                else:
+                    linked[0] = self._parties.registered_worker(worker_id, "worker_id", who, forwarded, violations)
             if violations:
                 raise InvalidArgument(violations)
 
-        request = {"op": "triage", "facts": facts, "category": category, "respondent": respondent}
+        request = {
+            "op": "triage",
+            "facts": facts,
+            "category": category,
+            "respondent": respondent,
+            **({"worker_id": worker_id} if worker_id else {}),
+        }
         return self._change(
             grievance_id,
             caller,
             idempotency_key,
             request,
-            lambda case, by, now: case.triage(facts, by, now, category=category, respondent=corrected[0]),
-            ["triage", "severity", *(["respondent"] if respondent is not None else [])],
+            lambda case, by, now: case.triage(
+                facts, by, now, category=category, respondent=corrected[0], worker=linked[0]
+            ),
+            [
+                "triage",
+                "severity",
+                *(["respondent"] if respondent is not None else []),
+                *(["subject.worker_id"] if worker_id else []),
+            ],
             expected_version=expected_version,
             check=check,
         )

@@ -279,14 +279,14 @@ class IntakeService:
         fingerprint = request_fingerprint(payload)
         now = self._clock()
         reference = new_reference()
-        if follow_up_code_hash:
-            # Followed up by reference and code: the reference must lead to this case and no other.
-            for _ in range(REFERENCE_ATTEMPTS):
-                if self._references.claim(reference, grievance_id):
-                    break
-                reference = new_reference()
-            else:
-                raise Unavailable("no free case reference could be drawn; retry")
+        # A reference leads to this case and no other: reporters follow up by reference and code, staff find
+        # a case by the reference quoted on the phone (`CaseService.by_reference`).
+        for _ in range(REFERENCE_ATTEMPTS):
+            if self._references.claim(reference, grievance_id):
+                break
+            reference = new_reference()
+        else:
+            raise Unavailable("no free case reference could be drawn; retry")
         case = Case.file(
             grievance_id=grievance_id,
             reference=reference,
@@ -308,7 +308,7 @@ class IntakeService:
             caller, Action.CREATE, CASE_RESOURCE, grievance_id, written_fields(case), state_code=state
         )
         stored, created = self._cases.add(case, idempotency_key=scoped, fingerprint=fingerprint, also_publish=[audit])
-        if follow_up_code_hash and not created and stored.reference != reference:
+        if not created and stored.reference != reference:
             self._references.release(reference, grievance_id)
         return stored, created
 

@@ -78,13 +78,19 @@ class Parties:
 
     # -- checks with the other services ---------------------------------------------------------------
 
-    def check_worker(self, worker_id: str, field: str, caller: Caller, forwarded: Forwarded) -> list[FieldViolation]:
+    def registered_worker(
+        self, worker_id: str, field: str, caller: Caller, forwarded: Forwarded, violations: list[FieldViolation]
+    ) -> RegisteredWorker:
+        """The link to a registry worker, once the registry confirmed the caller's partner may follow their
+        grievances up; it remembers that partner and the worker's version (see `domain.consent`)."""
         answer = self._workers.check_worker(worker_id, caller, forwarded)
-        if answer is WorkerCheck.NOT_FOUND:
-            return [FieldViolation(field, "no such worker, or no consent for grievance follow-up")]
-        if answer is WorkerCheck.NOT_PERMITTED:
-            return [FieldViolation(field, "your role cannot name registry workers: describe the person instead")]
-        return []
+        if answer.check is WorkerCheck.NOT_FOUND:
+            violations.append(FieldViolation(field, "no such worker, or no consent for grievance follow-up"))
+        elif answer.check is WorkerCheck.NOT_PERMITTED:
+            violations.append(
+                FieldViolation(field, "your role cannot name registry workers: describe the person instead")
+            )
+        return RegisteredWorker(worker_id, caller.partner_id, caller.partner_kind, answer.registry_version)
 
     def check_employer(
         self, employer_id: str, field: str, caller: Caller, forwarded: Forwarded
@@ -136,7 +142,7 @@ class Parties:
             elif forwarded is None:
                 violations.append(FieldViolation(subject.worker_field, "cannot name a registry worker here"))
             else:
-                violations.extend(self.check_worker(subject.worker_id, subject.worker_field, caller, forwarded))
+                return self.registered_worker(subject.worker_id, subject.worker_field, caller, forwarded, violations)
             return RegisteredWorker(subject.worker_id)
         return self.person(state, subject.person, f"{path}.person", violations)
 

@@ -10,13 +10,15 @@ from datetime import datetime
 from typing import Protocol
 
 from mrc_grievance.domain.case import Case
+from mrc_grievance.domain.consent import ConsentChange
 from mrc_grievance.domain.trace import Trace
-from mrc_kernel.audit import AuditRecorder
+from mrc_kernel.audit import ListingAuditRecorder
 from mrc_kernel.caller import Caller
 from mrc_kernel.events import Event
 
-# The audit trail: events stored with writes, synchronous records for reads (fail closed).
-AccessRecorder = AuditRecorder
+# The audit trail: events stored with writes, synchronous records for reads (fail closed), and one record for a
+# page of the queue.
+AccessRecorder = ListingAuditRecorder
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,11 @@ class CaseRepository(Protocol):
 
     def about_worker(self, worker_id: str) -> list[str]:
         """Ids of the cases naming this registry worker."""
+        ...
+
+    def with_reference(self, reference: str) -> str | None:
+        """The id of the case holding this canonical reference, read from the cases themselves (for cases
+        filed before every filing claimed its reference in `References`)."""
         ...
 
     def statistics_rows(self, where: StatisticsFilter) -> list[object]:
@@ -126,6 +133,7 @@ class WorkKind(enum.StrEnum):
     SLA = "sla"  # the SLA worker saw a milestone fall due
     FORGET_WORKER = "forget_worker"  # the registry erased the worker a case or trace names
     MOVE_WORKER = "move_worker"  # the registry merged the worker into another
+    UNLINK_WORKER = "unlink_worker"  # the worker's consent no longer covers the partner holding the link
 
 
 @dataclass(frozen=True)
@@ -142,6 +150,8 @@ class WorkItem:
     worker_id: str = ""
     surviving_worker_id: str = ""
     enqueued_at: datetime | None = None
+    # UNLINK_WORKER: the consents as the registry's change left them (the writer judges the case by them).
+    consent: ConsentChange | None = None
 
 
 class WorkQueue(Protocol):
@@ -169,6 +179,13 @@ class WorkerCheck(enum.StrEnum):
 
 
 @dataclass(frozen=True)
+class WorkerLookup:
+    check: WorkerCheck
+    # The worker's registry version when found (a link remembers it: older consent changes leave it alone).
+    registry_version: int = 0
+
+
+@dataclass(frozen=True)
 class MigrationEpisodeRef:
     episode_id: str
     start_date: str
@@ -178,7 +195,7 @@ class MigrationEpisodeRef:
 class WorkerDirectory(Protocol):
     """The registry, over gRPC, as the caller (Unavailable when it cannot be reached)."""
 
-    def check_worker(self, worker_id: str, caller: Caller, forwarded: Forwarded) -> WorkerCheck: ...
+    def check_worker(self, worker_id: str, caller: Caller, forwarded: Forwarded) -> WorkerLookup: ...
 
     def migration_episodes(self, worker_id: str, caller: Caller, forwarded: Forwarded) -> list[MigrationEpisodeRef]:
         """The worker's migration episodes the caller may see (empty when it may see none)."""

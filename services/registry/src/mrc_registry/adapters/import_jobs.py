@@ -1,99 +1,30 @@
-"""Import jobs and their problem reports in the document store."""
+"""Import jobs and their problem reports in the document store (the shared file-job mechanics)."""
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Sequence
 from typing import Any
 
-from mrc_plumbing.store import DocumentStore, DuplicateDocument, IndexSpec
+from mrc_plumbing.store import DocumentStore
+from mrc_plumbing.store.file_jobs import StoredFileJobs, utc
 from mrc_registry.domain.import_job import ImportCounts, ImportJob, ImportStatus, RowError
 
 JOBS_COLLECTION = "import_jobs"
 REPORTS_COLLECTION = "import_reports"
-REPORT_CHUNK = 10_000  # errors per report document, far below the 16 MiB document limit
 
 
-class StoredImportJobs:
+class StoredImportJobs(StoredFileJobs[ImportJob, RowError]):
     """`ImportJobStore`: jobs in `import_jobs`; their reports, which can be long, in chunks in `import_reports`."""
 
     def __init__(self, store: DocumentStore) -> None:
-        self._jobs = store.collection(JOBS_COLLECTION)
-        self._reports = store.collection(REPORTS_COLLECTION)
-
-    def ensure_indexes(self) -> None:
-        self._jobs.ensure_indexes([IndexSpec(("idempotency_key",), "idempotency_key", sparse=True)])
-        self._reports.ensure_indexes([IndexSpec(("job_id", "chunk"), "job_chunks")])
-
-    def get(self, job_id: str) -> ImportJob | None:
-        doc = self._jobs.get(job_id)
-        return _job(doc) if doc else None
-
-    def find_by_key(self, idempotency_key: str) -> ImportJob | None:
-        found = self._jobs.find({"idempotency_key": idempotency_key}, limit=1)
-        return _job(found[0]) if found else None
-
-    def claim(self, job: ImportJob, *, stale_before: dt.datetime) -> tuple[bool, ImportJob]:
-        document = _job_document(job)
-        try:
-            once: dict[str, Any] = {"created_at": job.created_at}
-            if job.idempotency_key:
-                once["idempotency_key"] = job.idempotency_key
-            self._jobs.insert({**document, **once})
-            return True, job
-        except DuplicateDocument:
-            pass
-        # Resume a job that failed, or whose importer stopped sending heartbeats (it died).
-        resumable = {
-            "$or": [
-                {"status": ImportStatus.FAILED.value},
-                {"status": ImportStatus.RUNNING.value, "updated_at": {"$lt": stale_before}},
-            ],
-        }
-        if self._jobs.update(job.job_id, {"$set": {k: v for k, v in document.items() if k != "_id"}}, where=resumable):
-            stored = self.get(job.job_id)
-            assert stored is not None
-            return True, stored
-        current = self.get(job.job_id)
-        if current is None:
-            raise RuntimeError(f"import job {job.job_id} clashed on a unique index but is not stored")
-        return False, current
-
-    def save(self, job: ImportJob, report: Sequence[RowError] | None = None) -> None:
-        if report is not None:
-            for stale in self._reports.find({"job_id": job.job_id}, fields=[]):
-                self._reports.delete(stale["_id"])
-            chunks = [report[i : i + REPORT_CHUNK] for i in range(0, len(report), REPORT_CHUNK)]
-            if chunks:
-                self._reports.insert_many(
-                    [
-                        (
-                            {
-                                "_id": f"{job.job_id}:{n:05d}",
-                                "job_id": job.job_id,
-                                "chunk": n,
-                                # Objects, not arrays: FerretDB stores no nested arrays.
-                                "errors": [
-                                    {
-                                        "row": e.row,
-                                        "row_key": e.row_key,
-                                        "code": e.code,
-                                        "field": e.field,
-                                        "problem": e.problem,
-                                    }
-                                    for e in chunk
-                                ],
-                            },
-                            [],
-                        )
-                        for n, chunk in enumerate(chunks)
-                    ]
-                )
-        self._jobs.update(job.job_id, {"$set": {k: v for k, v in _job_document(job).items() if k != "_id"}})
-
-    def report(self, job_id: str) -> list[RowError]:
-        found = self._reports.find({"job_id": job_id}, sort=[("chunk", 1)])
-        return [RowError(**error) for doc in found for error in doc["errors"]]
+        super().__init__(
+            store,
+            jobs_collection=JOBS_COLLECTION,
+            reports_collection=REPORTS_COLLECTION,
+            report_field="errors",
+            to_document=_job_document,
+            from_document=_job,
+            row_type=RowError,
+        )
 
 
 def _job_document(job: ImportJob) -> dict[str, Any]:
@@ -116,10 +47,6 @@ def _job_document(job: ImportJob) -> dict[str, Any]:
     }
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
-
-
 def _job(doc: dict[str, Any]) -> ImportJob:
     completed_at = doc.get("completed_at")
     return ImportJob(
@@ -129,9 +56,9 @@ def _job(doc: dict[str, Any]) -> ImportJob:
         sha256=doc["sha256"],
         status=ImportStatus(doc["status"]),
         counts=ImportCounts(**doc["counts"]),
-        created_at=_utc(doc["created_at"]),
-        updated_at=_utc(doc["updated_at"]),
-        completed_at=_utc(completed_at) if completed_at else None,
+        created_at=utc(doc["created_at"]),
+        updated_at=utc(doc["updated_at"]),
+        completed_at=utc(completed_at) if completed_at else None,
         idempotency_key=doc.get("idempotency_key", ""),
         error=doc.get("error", ""),
     )

@@ -19,18 +19,15 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
-from starlette.requests import ClientDisconnect
-from starlette.types import Message
 
 from mrc_kernel.caller import Caller
-from mrc_kernel.errors import InvalidArgument
 from mrc_kernel.roles import Scope
 from mrc_plumbing.auth.http import HttpAuth
 from mrc_plumbing.http_models import IdempotencyHeader
+from mrc_plumbing.http_uploads import ENVELOPE_BYTES, read_upload
 from mrc_plumbing.tabular import report_csv
 from mrc_registry.domain.import_job import ImportJob, ImportStatus, RowError
-from mrc_registry.service_layer.bulk_import import MAX_FILE_BYTES, BulkImporter, FileTooLarge
+from mrc_registry.service_layer.bulk_import import MAX_FILE_BYTES, BulkImporter
 
 REPORT_HEADER = ("row", "row_key", "code", "field", "problem")
 
@@ -56,7 +53,7 @@ def _run_logged(work: Callable[[], object], job_id: str) -> None:
 
 # The file plus the multipart framing around it: the body limit of IMPORTS_PATH (create_http_app's
 # `body_limits_by_path`), larger than the app-wide 1 MiB for JSON requests.
-MAX_UPLOAD_BYTES = MAX_FILE_BYTES + 64 * 1024
+MAX_UPLOAD_BYTES = MAX_FILE_BYTES + ENVELOPE_BYTES
 
 _UPLOAD_SCHEMA: dict[str, Any] = {
     "requestBody": {
@@ -111,40 +108,6 @@ class ImportJobResponse(BaseModel):
         )
 
 
-def _limited(request: Request, limit: int) -> Request:
-    """The same request, whose body stops with FileTooLarge once more than `limit` bytes arrived."""
-    received = 0
-
-    async def receive() -> Message:
-        nonlocal received
-        message = await request.receive()
-        if message["type"] == "http.request":
-            received += len(message.get("body", b""))
-            if received > limit:
-                raise FileTooLarge(f"uploads are limited to {MAX_FILE_BYTES // (1024 * 1024)} MiB: split the file")
-        return message
-
-    return Request(request.scope, receive)
-
-
-async def _read_upload(request: Request) -> tuple[str, bytes]:
-    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-        raise InvalidArgument.for_field("file", "upload the survey as multipart/form-data, in a field named 'file'")
-    try:
-        async with _limited(request, MAX_UPLOAD_BYTES).form(max_files=1, max_fields=8) as form:
-            upload = form.get("file")
-            if not isinstance(upload, UploadFile):
-                raise InvalidArgument.for_field("file", "upload the survey in a multipart field named 'file'")
-            content = await upload.read(MAX_FILE_BYTES + 1)
-            return PurePosixPath(upload.filename or "upload").name, content
-    except ClientDisconnect:
-        raise InvalidArgument.for_field("file", "the upload was interrupted") from None
-    except FileTooLarge:
-        raise
-    except (ValueError, KeyError) as exc:  # malformed multipart, too many parts
-        raise InvalidArgument.for_field("file", f"not a valid multipart upload: {exc}") from None
-
-
 def imports_router(importer: BulkImporter, auth: HttpAuth) -> APIRouter:
     router = APIRouter(tags=["imports"])
 
@@ -166,7 +129,8 @@ def imports_router(importer: BulkImporter, auth: HttpAuth) -> APIRouter:
         idempotency_key: IdempotencyHeader = "",
         caller: Caller = auth.requires(Scope.WORKERS_WRITE),
     ) -> ImportJobResponse:
-        file_name, content = await _read_upload(request)
+        upload = await read_upload(request, max_file_bytes=MAX_FILE_BYTES, what="survey")
+        file_name, content = upload.file_name, upload.content
         outcome, work = await run_in_threadpool(
             importer.start, file_name, content, caller, idempotency_key=idempotency_key.strip()
         )

@@ -39,10 +39,10 @@ from mrc_kernel.caller import Caller, check_purpose
 from mrc_kernel.clock import utc_now
 from mrc_kernel.errors import (
     Conflict,
+    FileTooLarge,
     IdempotencyKeyReused,
     InvalidArgument,
     NotFound,
-    PayloadTooLarge,
     Unavailable,
 )
 from mrc_kernel.idempotency import IdDeriver, scoped_key
@@ -90,10 +90,6 @@ MAX_FILE_NAME_LENGTH = 200
 # Earlier rows compared with a new one per shared key (a surveyor's own phone may be on every row);
 # a single registration likewise scores at most 50 stored candidates.
 MAX_IN_FILE_CANDIDATES = 50
-
-
-class FileTooLarge(PayloadTooLarge):
-    title = "File too large"
 
 
 @dataclass(frozen=True)

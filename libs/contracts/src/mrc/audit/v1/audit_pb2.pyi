@@ -95,7 +95,8 @@ Global___Actor: _TypeAlias = Actor  # noqa: Y015
 @_typing.final
 class DataAccessed(_message.Message):
     """One read or write of personal or case data. Published on topic mrc.audit.v1, keyed by resource_id,
-    and stored append-only by the access service.
+    and stored append-only by the access service. A listing (a page of a work queue) is one record naming
+    every record it showed in resource_ids, instead of one record per record shown.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -112,6 +113,7 @@ class DataAccessed(_message.Message):
     REQUEST_ID_FIELD_NUMBER: _builtins.int
     OCCURRED_AT_FIELD_NUMBER: _builtins.int
     STATE_CODE_FIELD_NUMBER: _builtins.int
+    RESOURCE_IDS_FIELD_NUMBER: _builtins.int
     action: Global___AccessAction.ValueType
     service: _builtins.str
     """The service that served the request: registry, entitlements, grievance, employer, access."""
@@ -132,6 +134,12 @@ class DataAccessed(_message.Message):
 
     @_builtins.property
     def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def resource_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Every record a listing showed (all of resource_type and state_code), when one record stands for a
+        whole page; resource_id is then empty. An auditor asking for one id finds the listing by any of these.
+        """
+
     def __init__(
         self,
         *,
@@ -147,10 +155,11 @@ class DataAccessed(_message.Message):
         request_id: _builtins.str = ...,
         occurred_at: _timestamp_pb2.Timestamp | None = ...,
         state_code: _builtins.str = ...,
+        resource_ids: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "occurred_at", b"occurred_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "actor", b"actor", "fields", b"fields", "occurred_at", b"occurred_at", "outcome", b"outcome", "purpose", b"purpose", "remote_address", b"remote_address", "request_id", b"request_id", "resource_id", b"resource_id", "resource_type", b"resource_type", "service", b"service", "state_code", b"state_code"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "actor", b"actor", "fields", b"fields", "occurred_at", b"occurred_at", "outcome", b"outcome", "purpose", b"purpose", "remote_address", b"remote_address", "request_id", b"request_id", "resource_id", b"resource_id", "resource_ids", b"resource_ids", "resource_type", b"resource_type", "service", b"service", "state_code", b"state_code"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

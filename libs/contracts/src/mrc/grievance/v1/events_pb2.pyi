@@ -823,6 +823,79 @@ class GrievanceReopened(_message.Message):
 Global___GrievanceReopened: _TypeAlias = GrievanceReopened  # noqa: Y015
 
 @_typing.final
+class GrievanceWorkerUnlinked(_message.Message):
+    """The case no longer names a registry worker: the worker's consent to grievance follow-up for the case's
+    partner was withdrawn or expired, or the worker was erased. worker_id is empty, as it stays from now on:
+    a consumer that kept the worker of this grievance drops it. Nothing else changed (the allegation stands).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GRIEVANCE_ID_FIELD_NUMBER: _builtins.int
+    CATEGORY_FIELD_NUMBER: _builtins.int
+    SEVERITY_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    PLACE_FIELD_NUMBER: _builtins.int
+    EMPLOYER_ID_FIELD_NUMBER: _builtins.int
+    RESPONDENT_KIND_FIELD_NUMBER: _builtins.int
+    WORKER_ID_FIELD_NUMBER: _builtins.int
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    ESCALATION_LEVEL_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    OCCURRED_AT_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    SLA_NEXT_DEADLINE_FIELD_NUMBER: _builtins.int
+    grievance_id: _builtins.str
+    category: _grievance_pb2.GrievanceCategory.ValueType
+    severity: _grievance_pb2.Severity.ValueType
+    status: _grievance_pb2.GrievanceStatus.ValueType
+    employer_id: _builtins.str
+    """The employer service's organisation id; empty when there is no respondent or it is unregistered."""
+    respondent_kind: _grievance_pb2.RespondentKind.ValueType
+    worker_id: _builtins.str
+    """Empty: the case names no registry worker any more."""
+    channel: _grievance_pb2.IntakeChannel.ValueType
+    escalation_level: _grievance_pb2.EscalationLevel.ValueType
+    version: _builtins.int
+    """The case's version after the change."""
+    reason: _grievance_pb2.WorkerUnlinkReason.ValueType
+    @_builtins.property
+    def place(self) -> _common_pb2.LgdLocation:
+        """Where it happened, as LGD codes only (never the village name)."""
+
+    @_builtins.property
+    def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def sla_next_deadline(self) -> _timestamp_pb2.Timestamp:
+        """When the SLA clocks next need looking at (a warning or a breach); unset when nothing is left."""
+
+    def __init__(
+        self,
+        *,
+        grievance_id: _builtins.str = ...,
+        category: _grievance_pb2.GrievanceCategory.ValueType = ...,
+        severity: _grievance_pb2.Severity.ValueType = ...,
+        status: _grievance_pb2.GrievanceStatus.ValueType = ...,
+        place: _common_pb2.LgdLocation | None = ...,
+        employer_id: _builtins.str = ...,
+        respondent_kind: _grievance_pb2.RespondentKind.ValueType = ...,
+        worker_id: _builtins.str = ...,
+        channel: _grievance_pb2.IntakeChannel.ValueType = ...,
+        escalation_level: _grievance_pb2.EscalationLevel.ValueType = ...,
+        version: _builtins.int = ...,
+        occurred_at: _timestamp_pb2.Timestamp | None = ...,
+        reason: _grievance_pb2.WorkerUnlinkReason.ValueType = ...,
+        sla_next_deadline: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at", "place", b"place", "sla_next_deadline", b"sla_next_deadline"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "channel", b"channel", "employer_id", b"employer_id", "escalation_level", b"escalation_level", "grievance_id", b"grievance_id", "occurred_at", b"occurred_at", "place", b"place", "reason", b"reason", "respondent_kind", b"respondent_kind", "severity", b"severity", "sla_next_deadline", b"sla_next_deadline", "status", b"status", "version", b"version", "worker_id", b"worker_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GrievanceWorkerUnlinked: _TypeAlias = GrievanceWorkerUnlinked  # noqa: Y015
+
+@_typing.final
 class TraceOpened(_message.Message):
     """A missing person is being looked for; published so partners at the destination can help."""
 
@@ -1051,3 +1124,80 @@ class TraceClosed(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___TraceClosed: _TypeAlias = TraceClosed  # noqa: Y015
+
+@_typing.final
+class TraceWorkerUnlinked(_message.Message):
+    """The trace no longer names a registry worker (nor their migration episode): the worker's consent to
+    grievance follow-up for the opening partner was withdrawn or expired, or the worker was erased. The
+    search goes on; worker_id and migration_episode_id are empty from now on.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRACE_ID_FIELD_NUMBER: _builtins.int
+    WORKER_ID_FIELD_NUMBER: _builtins.int
+    MINOR_FIELD_NUMBER: _builtins.int
+    LAST_KNOWN_PLACE_FIELD_NUMBER: _builtins.int
+    LAST_KNOWN_ON_FIELD_NUMBER: _builtins.int
+    DESTINATION_FIELD_NUMBER: _builtins.int
+    EMPLOYER_ID_FIELD_NUMBER: _builtins.int
+    RESPONDENT_KIND_FIELD_NUMBER: _builtins.int
+    GRIEVANCE_ID_FIELD_NUMBER: _builtins.int
+    MIGRATION_EPISODE_ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    OCCURRED_AT_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    trace_id: _builtins.str
+    worker_id: _builtins.str
+    """Empty: the trace names no registry worker any more."""
+    minor: _builtins.bool
+    """A missing child: the police and the Child Welfare Committee act at once."""
+    last_known_on: _builtins.str
+    """YYYY-MM-DD."""
+    employer_id: _builtins.str
+    """The employer, contractor or agency they went with, when the employer service knows it."""
+    respondent_kind: _grievance_pb2.RespondentKind.ValueType
+    grievance_id: _builtins.str
+    """The missing-person case it came from, if any."""
+    migration_episode_id: _builtins.str
+    """Empty: the registry's episode went with the link."""
+    status: _trace_pb2.TraceStatus.ValueType
+    """The status after the change."""
+    version: _builtins.int
+    reason: _grievance_pb2.WorkerUnlinkReason.ValueType
+    @_builtins.property
+    def last_known_place(self) -> _common_pb2.LgdLocation:
+        """LGD codes only, like every place below."""
+
+    @_builtins.property
+    def destination(self) -> _common_pb2.LgdLocation:
+        """Partners here are the ones who can help."""
+
+    @_builtins.property
+    def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        trace_id: _builtins.str = ...,
+        worker_id: _builtins.str = ...,
+        minor: _builtins.bool = ...,
+        last_known_place: _common_pb2.LgdLocation | None = ...,
+        last_known_on: _builtins.str = ...,
+        destination: _common_pb2.LgdLocation | None = ...,
+        employer_id: _builtins.str = ...,
+        respondent_kind: _grievance_pb2.RespondentKind.ValueType = ...,
+        grievance_id: _builtins.str = ...,
+        migration_episode_id: _builtins.str = ...,
+        status: _trace_pb2.TraceStatus.ValueType = ...,
+        version: _builtins.int = ...,
+        occurred_at: _timestamp_pb2.Timestamp | None = ...,
+        reason: _grievance_pb2.WorkerUnlinkReason.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["destination", b"destination", "last_known_place", b"last_known_place", "occurred_at", b"occurred_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["destination", b"destination", "employer_id", b"employer_id", "grievance_id", b"grievance_id", "last_known_on", b"last_known_on", "last_known_place", b"last_known_place", "migration_episode_id", b"migration_episode_id", "minor", b"minor", "occurred_at", b"occurred_at", "reason", b"reason", "respondent_kind", b"respondent_kind", "status", b"status", "trace_id", b"trace_id", "version", b"version", "worker_id", b"worker_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TraceWorkerUnlinked: _TypeAlias = TraceWorkerUnlinked  # noqa: Y015

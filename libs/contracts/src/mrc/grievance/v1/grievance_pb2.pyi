@@ -471,6 +471,12 @@ class _TimelineActionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Timeli
     """The registry erased the worker: the case no longer names them or holds their account."""
     TIMELINE_ACTION_WORKER_MERGED: _TimelineAction.ValueType  # 19
     """The registry merged the worker into another record: the case follows the surviving one."""
+    TIMELINE_ACTION_CONSENT_WITHDRAWN: _TimelineAction.ValueType  # 20
+    """The worker's consent to grievance follow-up for the case's partner was withdrawn or expired: the case
+    no longer names them (the complaint, its notes and timeline stay with the partner).
+    """
+    TIMELINE_ACTION_WORKER_LINKED: _TimelineAction.ValueType  # 21
+    """A caseworker linked the case to a registry worker at triage (the worker's consent checked again)."""
 
 class TimelineAction(_TimelineAction, metaclass=_TimelineActionEnumTypeWrapper): ...
 
@@ -497,7 +503,39 @@ TIMELINE_ACTION_WORKER_ERASED: TimelineAction.ValueType  # 18
 """The registry erased the worker: the case no longer names them or holds their account."""
 TIMELINE_ACTION_WORKER_MERGED: TimelineAction.ValueType  # 19
 """The registry merged the worker into another record: the case follows the surviving one."""
+TIMELINE_ACTION_CONSENT_WITHDRAWN: TimelineAction.ValueType  # 20
+"""The worker's consent to grievance follow-up for the case's partner was withdrawn or expired: the case
+no longer names them (the complaint, its notes and timeline stay with the partner).
+"""
+TIMELINE_ACTION_WORKER_LINKED: TimelineAction.ValueType  # 21
+"""A caseworker linked the case to a registry worker at triage (the worker's consent checked again)."""
 Global___TimelineAction: _TypeAlias = TimelineAction  # noqa: Y015
+
+class _WorkerUnlinkReason:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _WorkerUnlinkReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_WorkerUnlinkReason.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    WORKER_UNLINK_REASON_UNSPECIFIED: _WorkerUnlinkReason.ValueType  # 0
+    WORKER_UNLINK_REASON_CONSENT_WITHDRAWN: _WorkerUnlinkReason.ValueType  # 1
+    """The worker withdrew the consent that covered grievance follow-up for the case's partner."""
+    WORKER_UNLINK_REASON_CONSENT_EXPIRED: _WorkerUnlinkReason.ValueType  # 2
+    """That consent reached its expiry."""
+    WORKER_UNLINK_REASON_WORKER_ERASED: _WorkerUnlinkReason.ValueType  # 3
+    """The registry erased the worker."""
+
+class WorkerUnlinkReason(_WorkerUnlinkReason, metaclass=_WorkerUnlinkReasonEnumTypeWrapper):
+    """Why a case or a trace no longer names a registry worker."""
+
+WORKER_UNLINK_REASON_UNSPECIFIED: WorkerUnlinkReason.ValueType  # 0
+WORKER_UNLINK_REASON_CONSENT_WITHDRAWN: WorkerUnlinkReason.ValueType  # 1
+"""The worker withdrew the consent that covered grievance follow-up for the case's partner."""
+WORKER_UNLINK_REASON_CONSENT_EXPIRED: WorkerUnlinkReason.ValueType  # 2
+"""That consent reached its expiry."""
+WORKER_UNLINK_REASON_WORKER_ERASED: WorkerUnlinkReason.ValueType  # 3
+"""The registry erased the worker."""
+Global___WorkerUnlinkReason: _TypeAlias = WorkerUnlinkReason  # noqa: Y015
 
 class _ReporterStatus:
     ValueType = _typing.NewType("ValueType", _builtins.int)

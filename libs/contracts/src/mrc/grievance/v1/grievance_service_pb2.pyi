@@ -176,6 +176,46 @@ class GetGrievanceResponse(_message.Message):
 Global___GetGrievanceResponse: _TypeAlias = GetGrievanceResponse  # noqa: Y015
 
 @_typing.final
+class GetGrievanceByReferenceRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    """As typed: any case, spaces or hyphens, I or L for 1 and O for 0."""
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["reference", b"reference"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetGrievanceByReferenceRequest: _TypeAlias = GetGrievanceByReferenceRequest  # noqa: Y015
+
+@_typing.final
+class GetGrievanceByReferenceResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GRIEVANCE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def grievance(self) -> _grievance_pb2.Grievance: ...
+    def __init__(
+        self,
+        *,
+        grievance: _grievance_pb2.Grievance | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["grievance", b"grievance"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["grievance", b"grievance"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetGrievanceByReferenceResponse: _TypeAlias = GetGrievanceByReferenceResponse  # noqa: Y015
+
+@_typing.final
 class ListGrievancesRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -251,11 +291,17 @@ class TriageGrievanceRequest(_message.Message):
     EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
     IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
     RESPONDENT_FIELD_NUMBER: _builtins.int
+    WORKER_ID_FIELD_NUMBER: _builtins.int
     grievance_id: _builtins.str
     category: _grievance_pb2.GrievanceCategory.ValueType
     """Set when the intake could not tell (an IVR message, a public report); UNSPECIFIED keeps it."""
     expected_version: _builtins.int
     idempotency_key: _builtins.str
+    worker_id: _builtins.str
+    """Links a case that names no registry worker (e.g. after the worker's consent was withdrawn and given
+    again) to this worker, checked with the registry like a filing: exists, visible to the caller, consent
+    to grievance follow-up for the caller's partner. Empty keeps the subject.
+    """
     @_builtins.property
     def facts(self) -> _grievance_pb2.TriageFacts: ...
     @_builtins.property
@@ -271,10 +317,11 @@ class TriageGrievanceRequest(_message.Message):
         expected_version: _builtins.int = ...,
         idempotency_key: _builtins.str = ...,
         respondent: _grievance_pb2.Respondent | None = ...,
+        worker_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["facts", b"facts", "respondent", b"respondent"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "expected_version", b"expected_version", "facts", b"facts", "grievance_id", b"grievance_id", "idempotency_key", b"idempotency_key", "respondent", b"respondent"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "expected_version", b"expected_version", "facts", b"facts", "grievance_id", b"grievance_id", "idempotency_key", b"idempotency_key", "respondent", b"respondent", "worker_id", b"worker_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

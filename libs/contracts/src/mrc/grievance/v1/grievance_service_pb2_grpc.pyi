@@ -43,6 +43,10 @@ class GrievanceServiceStub:
     FileGrievance: _grpc.UnaryUnaryMultiCallable[_grievance_service_pb2.FileGrievanceRequest, _grievance_service_pb2.FileGrievanceResponse]
     """Files a grievance. Retrying with the same idempotency_key returns the first result."""
     GetGrievance: _grpc.UnaryUnaryMultiCallable[_grievance_service_pb2.GetGrievanceRequest, _grievance_service_pb2.GetGrievanceResponse]
+    GetGrievanceByReference: _grpc.UnaryUnaryMultiCallable[_grievance_service_pb2.GetGrievanceByReferenceRequest, _grievance_service_pb2.GetGrievanceByReferenceResponse]
+    """A case by its reference (GR-XXXXX-XXXXX, as quoted on the phone), for the case handlers who may read
+    it: a reference out of the caller's reach answers NOT_FOUND exactly like an unknown one. Audited.
+    """
     ListGrievances: _grpc.UnaryUnaryMultiCallable[_grievance_service_pb2.ListGrievancesRequest, _grievance_service_pb2.ListGrievancesResponse]
     """The work queue: filtered by status, assignee, district and category, the least SLA time left first."""
     TriageGrievance: _grpc.UnaryUnaryMultiCallable[_grievance_service_pb2.TriageGrievanceRequest, _grievance_service_pb2.TriageGrievanceResponse]
@@ -95,6 +99,10 @@ class GrievanceServiceAsyncStub(GrievanceServiceStub):
     FileGrievance: _aio.UnaryUnaryMultiCallable[_grievance_service_pb2.FileGrievanceRequest, _grievance_service_pb2.FileGrievanceResponse]  # type: ignore[assignment]
     """Files a grievance. Retrying with the same idempotency_key returns the first result."""
     GetGrievance: _aio.UnaryUnaryMultiCallable[_grievance_service_pb2.GetGrievanceRequest, _grievance_service_pb2.GetGrievanceResponse]  # type: ignore[assignment]
+    GetGrievanceByReference: _aio.UnaryUnaryMultiCallable[_grievance_service_pb2.GetGrievanceByReferenceRequest, _grievance_service_pb2.GetGrievanceByReferenceResponse]  # type: ignore[assignment]
+    """A case by its reference (GR-XXXXX-XXXXX, as quoted on the phone), for the case handlers who may read
+    it: a reference out of the caller's reach answers NOT_FOUND exactly like an unknown one. Audited.
+    """
     ListGrievances: _aio.UnaryUnaryMultiCallable[_grievance_service_pb2.ListGrievancesRequest, _grievance_service_pb2.ListGrievancesResponse]  # type: ignore[assignment]
     """The work queue: filtered by status, assignee, district and category, the least SLA time left first."""
     TriageGrievance: _aio.UnaryUnaryMultiCallable[_grievance_service_pb2.TriageGrievanceRequest, _grievance_service_pb2.TriageGrievanceResponse]  # type: ignore[assignment]
@@ -156,6 +164,16 @@ class GrievanceServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _grievance_service_pb2.GetGrievanceRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_grievance_service_pb2.GetGrievanceResponse, _abc.Awaitable[_grievance_service_pb2.GetGrievanceResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetGrievanceByReference(
+        self,
+        request: _grievance_service_pb2.GetGrievanceByReferenceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_grievance_service_pb2.GetGrievanceByReferenceResponse, _abc.Awaitable[_grievance_service_pb2.GetGrievanceByReferenceResponse]]:
+        """A case by its reference (GR-XXXXX-XXXXX, as quoted on the phone), for the case handlers who may read
+        it: a reference out of the caller's reach answers NOT_FOUND exactly like an unknown one. Audited.
+        """
 
     @_abc_1.abstractmethod
     def ListGrievances(
