@@ -79,7 +79,7 @@ class ForwardedCaseReads:
             raise InvalidArgument.for_field("purpose", f"this operation is for {PURPOSE}")
         if not worker_id or len(worker_id) > 64:
             raise NotFound("no such worker")
-        if self._workers.check_worker(worker_id, caller, forwarded) is not WorkerCheck.FOUND:
+        if self._workers.check_worker(worker_id, caller, forwarded).check is not WorkerCheck.FOUND:
             raise NotFound("no such worker")
         found = self._cases.about_worker(worker_id)
         self._audit.record(
