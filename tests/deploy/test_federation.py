@@ -489,8 +489,10 @@ def test_entitlements_and_grievance_may_publish_for_their_peers_and_read_what_is
         return {Acl(user, "topic", "literal", t, op) for t in mirrored(peers, own, kind) for op in ("Read", "Describe")}
 
     assert added("mrc-entitlements") == writes("mrc-entitlements", ENTITLEMENTS)
-    assert added("mrc-entitlements-worker") == writes("mrc-entitlements-worker", ENTITLEMENTS) | reads(
-        "mrc-entitlements-worker", ENTITLEMENTS
+    national = {Acl("mrc-entitlements-worker", "topic", "literal", AGGREGATES_TOPIC, op) for op in WRITE_OPS}
+    assert (
+        added("mrc-entitlements-worker")
+        == writes("mrc-entitlements-worker", ENTITLEMENTS) | reads("mrc-entitlements-worker", ENTITLEMENTS) | national
     )
     assert added("mrc-grievance") == writes("mrc-grievance", GRIEVANCES) | reads("mrc-grievance", GRIEVANCES) | {
         Acl("mrc-grievance", "group", "literal", GRIEVANCE_GROUP, "Read")

@@ -31,6 +31,8 @@ from tests.unit.entitlements.fakes import (
     consent_changed,
     envelope,
     erased,
+    household_changed,
+    migrated,
     registered,
     updated,
     worker_facts,
@@ -315,3 +317,40 @@ def test_the_copy_s_removal_removes_bihar_s_status() -> None:
     assert kerala.mirrored(newer)[0] == "unchanged"
     with pytest.raises(NotFound):
         kerala.service.eligibility.get("w-1", kerala_caseworker())
+
+
+# ---------------------------------------------------------------- the national cluster's funnel
+
+
+def test_the_national_funnel_counts_this_state_s_workers_only_with_small_cells_suppressed() -> None:
+    from mrc.entitlements.v1 import funnel_pb2
+    from mrc_entitlements.adapters.aggregates import AGGREGATES_TOPIC, FunnelAggregates
+    from mrc_entitlements.service_layer.funnel import FunnelService
+
+    bihar = StateWorld()
+    for n in range(7):  # each with a ration card and now working in Kerala: eligible for ration portability
+        worker_id = f"w-{n}"
+        bihar.deliver(
+            household_changed([worker_id], household_id=f"h-{n}"),
+            registered(worker_facts(worker_id)),
+            migrated(worker_id, episode_id=f"e-{n}"),
+        )
+    bihar.deliver(registered(copy_facts("copy-1")))  # counted by its home state, not here
+    aggregates = FunnelAggregates(
+        FunnelService(bihar.service.records, bihar.service.applications_store, min_cell_size=5),
+        bihar.store,
+        own_state_code=BIHAR,
+        min_cell_size=5,
+        clock=bihar.clock,
+    )
+    message = aggregates.publish()
+    assert message.home_state_code == BIHAR and message.aggregates_id.startswith(f"{BIHAR}:entitlements:")
+    eligible = [c for c in message.entitlement_funnel if c.stage == funnel_pb2.FUNNEL_STAGE_ELIGIBLE]
+    assert eligible and all(c.state_code == BIHAR for c in eligible)
+    assert all(c.suppressed or c.count >= 5 for c in message.entitlement_funnel)
+    assert all(not c.suppressed or c.count == 0 for c in message.entitlement_funnel)
+    assert max(c.count for c in eligible) == 7, "the copy is not counted"
+    stored = [e for e in bihar.outbox("federation_aggregates") if e.topic == AGGREGATES_TOPIC]
+    assert len(stored) == 1 and b"w-1" not in stored[0].data and b"copy-1" not in stored[0].data
+    again = aggregates.publish()
+    assert again.aggregates_id == message.aggregates_id, "a later snapshot of the day replaces the earlier one"

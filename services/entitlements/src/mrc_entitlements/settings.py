@@ -40,3 +40,5 @@ class EntitlementsSettings(ServiceSettings):
     federation: FederationSettings = Field(default_factory=FederationSettings)
     # How soon copies of the peers' topics that MirrorMaker 2 creates here are found and read.
     federation_topic_refresh_seconds: float = Field(default=10.0, gt=0)
+    # How often this state's k-anonymous entitlement funnel goes to the national cluster (the first at start).
+    federation_aggregates_interval_seconds: float = Field(default=3600.0, gt=0)

@@ -535,7 +535,8 @@ class StoredWorkerRecords:
         return self._records.count({"linkage": True})
 
     def scan_consenting(self) -> Iterator[WorkerRecord]:
-        for doc in self._records.scan({"linkage": True}, fields=["status", "worker", "determinations", "version"]):
+        fields = ["status", "worker", "determinations", "federated_from", "version"]
+        for doc in self._records.scan({"linkage": True}, fields=fields):
             yield record_from(doc)
 
 

@@ -19,9 +19,11 @@ import faust
 from mrc.federation.v1 import events_pb2 as federation_pb2
 from mrc.registry.v1 import events_pb2 as registry_events
 from mrc_entitlements.adapters import registry_mapping as registry
+from mrc_entitlements.adapters.aggregates import AGGREGATES_COLLECTION, AGGREGATES_TOPIC, FunnelAggregates
 from mrc_entitlements.adapters.federation_mapping import ENTITLEMENTS, RefusedStatus, home_status_from
 from mrc_entitlements.adapters.store import OUTBOX_COLLECTIONS
 from mrc_entitlements.entrypoints.wiring import build, federation_scope, federation_topics
+from mrc_entitlements.service_layer.funnel import FunnelService
 from mrc_entitlements.service_layer.intake import FactsIntake, FactsUpdate
 from mrc_entitlements.service_layer.reevaluation import ReevaluationRunner
 from mrc_entitlements.settings import (
@@ -100,6 +102,28 @@ def build_status_handler(intake: FactsIntake, decoder: EventDecoder) -> Callable
     return handle
 
 
+class AggregatesThread(threading.Thread):
+    """Publishes this state's entitlement funnel for the national cluster at start and then every interval."""
+
+    def __init__(self, aggregates: FunnelAggregates, interval_seconds: float) -> None:
+        super().__init__(name="federation-aggregates", daemon=True)
+        self._aggregates = aggregates
+        self._interval = interval_seconds
+        self._stop = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                published = self._aggregates.publish()
+                log.info("funnel aggregates stored", extra={"cells": len(published.entitlement_funnel)})
+            except Exception:
+                log.exception("funnel aggregates could not be published; trying again at the next interval")
+            self._stop.wait(self._interval)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
 class RunnerThread(threading.Thread):
     """Works on re-evaluation jobs until stopped; a failure is logged and retried at the next poll."""
 
@@ -131,11 +155,12 @@ def main() -> None:
         topics=[
             *PUBLISHED_TOPICS,
             *federation_topics(scope),
+            *([AGGREGATES_TOPIC] if scope.enabled else []),
             REGISTRY_WORKERS_TOPIC,
             REGISTRY_HOUSEHOLDS_TOPIC,
             dead_letter_topic_name(CONSUMER_APP_ID),
         ],
-        outbox_collections=OUTBOX_COLLECTIONS,
+        outbox_collections=[*OUTBOX_COLLECTIONS, *([AGGREGATES_COLLECTION] if scope.enabled else [])],
     )
     service = build(
         connections.store,
@@ -168,16 +193,35 @@ def main() -> None:
         if scope.enabled
         else None
     )
+    aggregates = (
+        AggregatesThread(
+            FunnelAggregates(
+                FunnelService(
+                    service.records, service.applications_store, min_cell_size=settings.infra.privacy_min_cell_size
+                ),
+                connections.store,
+                own_state_code=scope.own_state_code,
+                min_cell_size=settings.infra.privacy_min_cell_size,
+            ),
+            settings.federation_aggregates_interval_seconds,
+        )
+        if scope.enabled
+        else None
+    )
     connections.relay.start()
     runner.start()
     if federated is not None:
         federated.start()
+    if aggregates is not None:
+        aggregates.start()
     try:
         worker = faust.Worker(app, loglevel=settings.infra.log_level.lower(), override_logging=False)
         worker.execute_from_commandline()
     finally:
         if federated is not None:
             federated.stop()
+        if aggregates is not None:
+            aggregates.stop()
         runner.stop()
         connections.close()
     sys.exit(0)
