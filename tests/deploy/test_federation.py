@@ -495,7 +495,8 @@ def test_entitlements_and_grievance_may_publish_for_their_peers_and_read_what_is
         == writes("mrc-entitlements-worker", ENTITLEMENTS) | reads("mrc-entitlements-worker", ENTITLEMENTS) | national
     )
     assert added("mrc-grievance") == writes("mrc-grievance", GRIEVANCES) | reads("mrc-grievance", GRIEVANCES) | {
-        Acl("mrc-grievance", "group", "literal", GRIEVANCE_GROUP, "Read")
+        Acl("mrc-grievance", "group", "literal", GRIEVANCE_GROUP, "Read"),
+        *(Acl("mrc-grievance", "topic", "literal", AGGREGATES_TOPIC, op) for op in WRITE_OPS),
     }
     # Their consumer group and dead-letter topics fall under what the component grants already.
     assert ENTITLEMENTS_GROUP.startswith("mrc-entitlements") and ENTITLEMENTS_DLQ.startswith("mrc.entitlements.")

@@ -23,6 +23,7 @@ from mrc_grievance.adapters.federation import (
     summary_opener,
 )
 from mrc_grievance.domain.triage import TriageFacts
+from mrc_grievance.domain.vocabulary import Category
 from mrc_grievance.entrypoints.consumer import registry_handler
 from mrc_grievance.service_layer.federation import ForwardedCaseReads
 from mrc_grievance.service_layer.parties import SubjectInput
@@ -211,3 +212,22 @@ def test_the_worker_s_erasure_at_home_removes_the_cases_forwarded_about_them() -
     home.deliver(forwarded_message())
     assert home.cases.forget_worker("worker-1") == 1
     assert home.cases.about_worker("worker-1") == []
+
+
+# ---------------------------------------------------------------- the national cluster's counts
+
+
+def test_the_national_counts_are_by_district_and_category_with_small_cells_suppressed() -> None:
+    from mrc_grievance.adapters.aggregates import AGGREGATES_TOPIC, CategoryAggregates
+
+    world = Grievances()
+    for n in range(6):
+        world.file(idempotency_key=f"key-{n}")
+    world.file(idempotency_key="other", category=Category.TRAFFICKING)
+    aggregates = CategoryAggregates(world.cases, world.store, own_state_code=HOME, min_cell_size=5, clock=world.clock)
+    message = aggregates.publish()
+    assert message.aggregates_id.startswith(f"{HOME}:grievance:")
+    counts = {(c.district_code, c.category): (c.count, c.suppressed) for c in message.grievance_categories}
+    assert sorted(counts.values()) == [(0, True), (6, False)]
+    stored = [e for e in world.outbox("federation_aggregates") if e.topic == AGGREGATES_TOPIC]
+    assert len(stored) == 1 and b"six weeks" not in stored[0].data and b"Sunita" not in stored[0].data

@@ -35,6 +35,8 @@ class GrievanceSettings(ServiceSettings):
     # Cross-state federation (MRC_STATE_CODE and MRC_FEDERATION_PEERS; off without them).
     federation: FederationSettings = Field(default_factory=FederationSettings)
     federation_topic_refresh_seconds: float = Field(default=10.0, gt=0)
+    # How often this state's k-anonymous grievance counts go to the national cluster.
+    federation_aggregates_interval_seconds: float = Field(default=3600.0, gt=0)
 
     # The IVR/SMS gateways' shared secrets (base64, at least 24 bytes each, comma-separated: several while
     # one is rotated). Empty: the intake webhook refuses every delivery.

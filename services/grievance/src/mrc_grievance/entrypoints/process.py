@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 
 from mrc.grievance.v1 import grievance_service_pb2_grpc
+from mrc_grievance.adapters.aggregates import AGGREGATES_COLLECTION, AGGREGATES_TOPIC, CategoryAggregates
 from mrc_grievance.adapters.crypto_sealer import CryptoSealer
 from mrc_grievance.adapters.federation import (
     GRIEVANCES,
@@ -123,6 +124,7 @@ def main() -> None:
         [
             *(f"mrc.federation.{GRIEVANCES}.{code}.v1" for code in sorted(set(peers.values()))),
             FEDERATION_DEAD_LETTER_TOPIC,
+            AGGREGATES_TOPIC,
         ]
         if peers
         else []
@@ -130,7 +132,11 @@ def main() -> None:
     connections = connect(
         settings,
         topics=[GRIEVANCES_TOPIC, TRACES_TOPIC, *federation_topics],
-        outbox_collections=[collection_of(CaseDocument), collection_of(TraceDocument)],
+        outbox_collections=[
+            collection_of(CaseDocument),
+            collection_of(TraceDocument),
+            *([AGGREGATES_COLLECTION] if peers else []),
+        ],
     )
     store, ids = connections.store, connections.crypto.ids
     cases, traces = StoredCases(store), StoredTraces(store)
@@ -215,15 +221,30 @@ def main() -> None:
         if federation_cipher is not None
         else None
     )
+    national = (
+        Periodic(
+            "federation-aggregates",
+            CategoryAggregates(
+                cases, store, own_state_code=own_state, min_cell_size=settings.infra.privacy_min_cell_size
+            ).publish,
+            settings.federation_aggregates_interval_seconds,
+        )
+        if peers
+        else None
+    )
     runner.start()
     sweeper.start()
     if incoming is not None:
         incoming.start()
+    if national is not None:
+        national.start()
     try:
         run_service(connections, http_app, grpc_server)
     finally:
         if incoming is not None:
             incoming.stop()
+        if national is not None:
+            national.stop()
         runner.stop()
         sweeper.stop()
         workers.close()
