@@ -354,3 +354,34 @@ def test_the_national_funnel_counts_this_state_s_workers_only_with_small_cells_s
     assert len(stored) == 1 and b"w-1" not in stored[0].data and b"copy-1" not in stored[0].data
     again = aggregates.publish()
     assert again.aggregates_id == message.aggregates_id, "a later snapshot of the day replaces the earlier one"
+
+
+def test_an_application_change_sends_the_status_with_the_application_through_the_application_s_outbox() -> None:
+    from mrc_entitlements.service_layer.applications import NewApplication
+    from tests.unit.entitlements.fakes import caseworker
+
+    bihar = StateWorld()
+    bihar.deliver(registered(shared_facts()))
+    bihar.clear_outboxes()
+    application, created = bihar.service.applications.create(
+        NewApplication("w-1", "bocw-welfare-board", idempotency_key="k-1", reason="helped at the camp"), caseworker()
+    )
+    assert created
+    decoder = EventDecoder()
+    sent = [
+        decoder.decode(e)
+        for e in bihar.outbox("applications")
+        if e.type == "mrc.federation.v1.EntitlementStatusShared" and e.topic == TO_KERALA
+    ]
+    assert len(sent) == 1
+    assert [(a.application_id, a.scheme_code) for a in sent[0].applications] == [
+        (application.application_id, "bocw-welfare-board")
+    ]
+    assert sent[0].determinations, "the status is complete: determinations too"
+    # Not shared any more: an application change sends nothing.
+    bihar.deliver(consent_changed(worker_facts(purposes=(REGISTRATION, LINKAGE), version=2)))
+    bihar.clear_outboxes()
+    bihar.service.applications.create(
+        NewApplication("w-1", "pmsby", idempotency_key="k-2", reason="helped at the camp"), caseworker()
+    )
+    assert not [e for e in bihar.outbox("applications") if e.type == "mrc.federation.v1.EntitlementStatusShared"]
