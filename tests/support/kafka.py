@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import KafkaAdminClient
 
 from mrc_kernel.events import Event
 
@@ -59,6 +60,47 @@ def read_topic(
                 return records
     finally:
         consumer.close()
+
+
+def read_all(bootstrap: str, topic: str, *, timeout: float = 60.0) -> list[Record]:
+    """Every record the topic holds now: read until the position in each partition reaches its end offset at the
+    call (for checks that something is absent, which a read cut short by a timeout would pass unread)."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    try:
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        if not partitions:
+            return []
+        ends = consumer.end_offsets(partitions)
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        records: list[Record] = []
+        deadline = time.monotonic() + timeout
+        # The position passes transaction markers too, which are never returned as records.
+        while any(consumer.position(tp) < ends[tp] for tp in partitions):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{topic} not read to its end within {timeout} s")
+            for batch in consumer.poll(timeout_ms=300).values():
+                records.extend(
+                    Record(m.topic, m.partition, m.offset, m.key, m.value, dict(m.headers or [])) for m in batch
+                )
+        return records
+    finally:
+        consumer.close()
+
+
+def group_lag(bootstrap: str, group: str, topics: Iterable[str]) -> int:
+    """Records on `topics` the consumer group has not committed yet (every partition of the topics that exist)."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="test-group-lag")
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
+    try:
+        committed = admin.list_group_offsets(group)
+        committed = committed.get(group, committed) if isinstance(committed, dict) else committed
+        partitions = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
+        ends = consumer.end_offsets(partitions)
+        return sum(max(0, end - (committed[tp].offset if tp in committed else 0)) for tp, end in ends.items())
+    finally:
+        consumer.close()
+        admin.close()
 
 
 def records_with_subject(records: list[Record], subject: str) -> list[Record]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -40,6 +41,7 @@ from mrc_registry.service_layer.federation import Outcome
 from mrc_registry.service_layer.households import CreateHousehold
 from mrc_registry.service_layer.statistics import GroupBy, StatisticsService
 from tests.support.auth import caller_for
+from tests.support.polling import eventually
 from tests.unit.registry.fakes import (
     AADHAAR,
     FEDERATION_CIPHER,
@@ -467,6 +469,64 @@ class _DeadLetters:
 
     def get(self, timeout: float) -> None:
         return None
+
+
+@dataclasses.dataclass
+class _Record:
+    topic: str
+    key: bytes | None
+    value: bytes
+    headers: list[tuple[str, bytes]]
+
+
+class _Broker:
+    """What the consumer loop asks of Kafka: records once, then nothing; every poll and commit in order."""
+
+    def __init__(self, topic: str, records: list[_Record]) -> None:
+        self.topic, self.records = topic, records
+        self.calls: list[str] = []
+
+    def topics(self) -> set[str]:
+        return {self.topic}
+
+    def subscribe(self, topics: list[str]) -> None:
+        self.calls.append("subscribe")
+
+    def poll(self, timeout_ms: int) -> dict[str, list[_Record]]:
+        records, self.records = self.records, []
+        self.calls.append("records" if records else "nothing")
+        return {self.topic: records} if records else {}
+
+    def commit(self) -> None:
+        self.calls.append("commit")
+
+    def close(self, autocommit: bool) -> None:
+        pass
+
+
+def test_the_consumer_commits_its_position_again_after_the_last_records(bihar: Registry, kerala: Registry) -> None:
+    """MirrorMaker 2's transaction marker moves the position in a poll that returns no record; committed, the
+    group's lag returns to zero instead of staying at one until the next record."""
+    assert kerala.intake is not None
+    register_shared(bihar, KERALA)
+    (event,) = federated(bihar)[to(KERALA)]
+    topic = f"bihar.{to(KERALA)}"
+    broker = _Broker(topic, [_Record(topic, event.key, event.data, event.kafka_headers())])
+
+    class Consumer(FederationConsumer):
+        def _consumer(self) -> Any:
+            return broker
+
+    dead_letters: Any = _DeadLetters()
+    consumer = Consumer("127.0.0.1:1", KafkaSecuritySettings(), [topic], kerala.intake, FEDERATION_CIPHER, dead_letters)
+    consumer.start()
+    try:
+        eventually(lambda: broker.calls.count("nothing") >= 3, timeout=10)
+    finally:
+        consumer.stop()
+    assert consumer.outcomes == {"applied": 1}
+    calls = broker.calls[: broker.calls.index("nothing") + 2]
+    assert calls == ["subscribe", "records", "commit", "nothing", "commit"]
 
 
 def test_records_that_can_never_be_applied_go_to_the_dead_letter_topic(bihar: Registry, kerala: Registry) -> None:

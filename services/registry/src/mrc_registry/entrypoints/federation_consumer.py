@@ -45,6 +45,8 @@ CONSUMER_GROUP = "mrc-registry-federation"
 # Under the registry's own topic prefix (its Kafka user writes `mrc.registry.*`).
 DEAD_LETTER_TOPIC = "mrc.registry.federation-rejected.v1"
 ATTEMPTS = 3
+# How long after the last records empty polls still commit the position (see `_run`).
+SETTLE_SECONDS = 5.0
 PERMANENT = (MalformedEvent, DecryptionError, RefusedRecord, InvalidArgument, DecodeError, KeyError, ValueError)
 
 
@@ -147,7 +149,7 @@ class FederationConsumer:
     def _run(self) -> None:
         consumer: KafkaConsumer | None = None
         subscribed: list[str] = []
-        checked = 0.0
+        checked = settling_until = 0.0
         while not self._stop.is_set():
             try:
                 if consumer is None:
@@ -162,6 +164,12 @@ class FederationConsumer:
                     for record in records:
                         self._handle(record.topic, record.key, record.value, list(record.headers or []))
                 if batches:
+                    consumer.commit()
+                    settling_until = time.monotonic() + SETTLE_SECONDS
+                elif time.monotonic() < settling_until:
+                    # The marker that ends MirrorMaker 2's transaction moves the position without returning
+                    # a record, often in a poll after the last records (past max_poll_records, or in a later
+                    # fetch): commit that too, or the group shows a lag of one until the next record.
                     consumer.commit()
             except Exception:
                 log.exception("federation consumer failed; reading again from the last committed offsets")
