@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 
 from mrc_devstack.mirror_maker import AGGREGATES_TOPIC, federation_topics, state_topics
+from mrc_entitlements.settings import FEDERATION_DEAD_LETTER_TOPIC as ENTITLEMENTS_DEAD_LETTER_TOPIC
+from mrc_grievance.settings import FEDERATION_DEAD_LETTER_TOPIC as GRIEVANCE_DEAD_LETTER_TOPIC
 from mrc_registry.adapters.federation_mapping import HOUSEHOLDS, WORKERS, federation_topic, mirrored_topics
 from mrc_registry.entrypoints.federation_consumer import CONSUMER_GROUP, DEAD_LETTER_TOPIC
 from tests.deploy import kafka_access
@@ -147,10 +149,11 @@ def federation_listener(kafka: Doc) -> Doc:
 def test_each_state_declares_the_topics_it_addresses_to_each_peer_and_the_aggregates(state: str) -> None:
     shared = of_kind(objects_in("federation"), "KafkaTopic")
     own = of_kind(overlay_objects(state), "KafkaTopic")
-    assert {t["metadata"]["name"] for t in shared} == {AGGREGATES_TOPIC, DEAD_LETTER_TOPIC}
+    dead_letters = {DEAD_LETTER_TOPIC, *SERVICE_DEAD_LETTER_TOPICS}
+    assert {t["metadata"]["name"] for t in shared} == {AGGREGATES_TOPIC, *dead_letters}
     names = [t["metadata"]["name"] for t in [*shared, *own]]
     assert len(names) == len(set(names)), "a topic is declared twice"
-    assert set(names) == {*federation_topics(peer_codes(state)), DEAD_LETTER_TOPIC}
+    assert set(names) == {*federation_topics(peer_codes(state)), *dead_letters}
     assert not set(names) & set(state_topics(STATE_CODES[state])), "nothing is addressed to the state itself"
     config = base_config()
     for topic in [*shared, *own]:
@@ -160,7 +163,7 @@ def test_each_state_declares_the_topics_it_addresses_to_each_peer_and_the_aggreg
         assert spec["replicas"] == int(config["MRC_KAFKA_TOPIC_REPLICATION_FACTOR"])
         assert int(spec["config"]["min.insync.replicas"]) < spec["replicas"]
         # Shared summaries leave every cluster within a week (mirrored copies follow the source's configs).
-        if topic["metadata"]["name"] != DEAD_LETTER_TOPIC:
+        if topic["metadata"]["name"] not in dead_letters:
             assert int(spec["config"]["retention.ms"]) <= 7 * 24 * 3600 * 1000
         assert not validate_custom_resource(topic)
 
@@ -439,3 +442,62 @@ def test_the_registry_may_publish_for_its_peers_and_read_what_they_address_to_it
 
 
 WRITE_OPS = ("Write", "Describe", "Create")
+# The entitlements' and grievance services' topics for records from other states they cannot apply.
+SERVICE_DEAD_LETTER_TOPICS = (ENTITLEMENTS_DEAD_LETTER_TOPIC, GRIEVANCE_DEAD_LETTER_TOPIC)
+
+
+# ---------------------------------------------------------------- the entitlements' and grievance services' grants
+
+
+def patched_user(state: str, name: str) -> Doc:
+    """A service's KafkaUser of a state as rendered: the component's, with the overlay's JSON patches (offline)."""
+    (user,) = [u for u in of_kind(objects_in("kafka-strimzi"), "KafkaUser") if u["metadata"]["name"] == name]
+    kustomization = load_docs(DEPLOY / "overlays" / state / "kustomization.yaml")[0]
+    for entry in kustomization.get("patches") or []:
+        target = entry.get("target", {})
+        if target.get("kind") == "KafkaUser" and target.get("name") == name:
+            user = apply_json_patch(user, load_docs(DEPLOY / "overlays" / state / entry["path"])[0])
+    return user
+
+
+@pytest.mark.parametrize("state", sorted(STATE_CODES))
+def test_entitlements_and_grievance_may_publish_for_their_peers_and_read_what_is_addressed_to_them_only(
+    state: str,
+) -> None:
+    from mrc_entitlements.adapters.federation_mapping import ENTITLEMENTS
+    from mrc_entitlements.settings import FEDERATION_CONSUMER_GROUP as ENTITLEMENTS_GROUP
+    from mrc_entitlements.settings import FEDERATION_DEAD_LETTER_TOPIC as ENTITLEMENTS_DLQ
+    from mrc_grievance.adapters.federation import GRIEVANCES
+    from mrc_grievance.settings import FEDERATION_CONSUMER_GROUP as GRIEVANCE_GROUP
+    from mrc_grievance.settings import FEDERATION_DEAD_LETTER_TOPIC as GRIEVANCE_DLQ
+    from mrc_plumbing.federation import mirrored_topics as mirrored
+
+    own, peers = STATE_CODES[state], {name: code for name, code in STATE_CODES.items() if name != state}
+
+    def added(name: str) -> set[Acl]:
+        (component,) = [u for u in of_kind(objects_in("kafka-strimzi"), "KafkaUser") if u["metadata"]["name"] == name]
+        user = patched_user(state, name)
+        assert not validate_custom_resource(user)
+        return acls_of_kafka_users([user]) - acls_of_kafka_users([component])
+
+    def writes(user: str, kind: str) -> set[Acl]:
+        return {
+            Acl(user, "topic", "literal", federation_topic(kind, c), op) for c in peers.values() for op in WRITE_OPS
+        }
+
+    def reads(user: str, kind: str) -> set[Acl]:
+        return {Acl(user, "topic", "literal", t, op) for t in mirrored(peers, own, kind) for op in ("Read", "Describe")}
+
+    assert added("mrc-entitlements") == writes("mrc-entitlements", ENTITLEMENTS)
+    national = {Acl("mrc-entitlements-worker", "topic", "literal", AGGREGATES_TOPIC, op) for op in WRITE_OPS}
+    assert (
+        added("mrc-entitlements-worker")
+        == writes("mrc-entitlements-worker", ENTITLEMENTS) | reads("mrc-entitlements-worker", ENTITLEMENTS) | national
+    )
+    assert added("mrc-grievance") == writes("mrc-grievance", GRIEVANCES) | reads("mrc-grievance", GRIEVANCES) | {
+        Acl("mrc-grievance", "group", "literal", GRIEVANCE_GROUP, "Read"),
+        *(Acl("mrc-grievance", "topic", "literal", AGGREGATES_TOPIC, op) for op in WRITE_OPS),
+    }
+    # Their consumer group and dead-letter topics fall under what the component grants already.
+    assert ENTITLEMENTS_GROUP.startswith("mrc-entitlements") and ENTITLEMENTS_DLQ.startswith("mrc.entitlements.")
+    assert GRIEVANCE_DLQ.startswith("mrc.grievance.")

@@ -1,6 +1,7 @@
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from mrc_plumbing.federation import FederationSettings
 from mrc_plumbing.settings import ServiceSettings
 
 GRIEVANCES_TOPIC = "mrc.grievance.grievances.v1"
@@ -11,6 +12,10 @@ REGISTRY_WORKERS_TOPIC = "mrc.registry.workers.v1"
 # Also the Kafka consumer group; its dead-letter topic is `mrc-grievance.dlq`, its table changelogs
 # `mrc-grievance-<table>-changelog`.
 CONSUMER_APP_ID = "mrc-grievance"
+# Cross-state federation: the copies of the peers' grievance topics are read by this group; records that
+# can never be applied go to this topic (under the service's own prefix).
+FEDERATION_CONSUMER_GROUP = "mrc-grievance-federation"
+FEDERATION_DEAD_LETTER_TOPIC = "mrc.grievance.federation-rejected.v1"
 
 
 class GrievanceSettings(ServiceSettings):
@@ -27,6 +32,11 @@ class GrievanceSettings(ServiceSettings):
     registry_grpc_target: str = "127.0.0.1:9101"
     employer_grpc_target: str = "127.0.0.1:9104"
     peer_timeout_seconds: float = Field(default=5.0, gt=0)
+    # Cross-state federation (MRC_STATE_CODE and MRC_FEDERATION_PEERS; off without them).
+    federation: FederationSettings = Field(default_factory=FederationSettings)
+    federation_topic_refresh_seconds: float = Field(default=10.0, gt=0)
+    # How often this state's k-anonymous grievance counts go to the national cluster.
+    federation_aggregates_interval_seconds: float = Field(default=3600.0, gt=0)
 
     # The IVR/SMS gateways' shared secrets (base64, at least 24 bytes each, comma-separated: several while
     # one is rotated). Empty: the intake webhook refuses every delivery.

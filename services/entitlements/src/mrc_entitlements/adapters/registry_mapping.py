@@ -26,6 +26,7 @@ from mrc_kernel.policy import Grant, Purpose
 
 LINKAGE = worker_pb2.CONSENT_PURPOSE_ENTITLEMENT_LINKAGE
 _PURPOSE_VALUES = frozenset(p.value for p in Purpose)
+_CONSENT_PURPOSES = frozenset(p.value for p in ConsentPurpose)
 
 
 def _name(enum_pb: Any, number: int) -> str:
@@ -68,7 +69,9 @@ def consent_purposes(values: Iterable[int]) -> frozenset[ConsentPurpose]:
     for value in values:
         if value == worker_pb2.CONSENT_PURPOSE_UNSPECIFIED or value not in worker_pb2.ConsentPurpose.values():
             continue
-        found.add(ConsentPurpose(_enum_value(_name(worker_pb2.ConsentPurpose, value), "CONSENT_PURPOSE_")))
+        name = _enum_value(_name(worker_pb2.ConsentPurpose, value), "CONSENT_PURPOSE_")
+        if name in _CONSENT_PURPOSES:  # a purpose added to the contract later changes nothing here
+            found.add(ConsentPurpose(name))
     return frozenset(found)
 
 

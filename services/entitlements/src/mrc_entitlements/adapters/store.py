@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from mongoengine import BooleanField, DateTimeField, DictField, Document, IntField, ListField, StringField
 
@@ -41,6 +41,7 @@ from mrc_entitlements.domain.facts import (
     WorkerFacts,
     WorkerProfile,
 )
+from mrc_entitlements.domain.federation import HomeStateStatus, SharedApplication, SharedDetermination
 from mrc_entitlements.domain.reevaluation import JobStatus, ReevaluationJob
 from mrc_entitlements.domain.rules import Condition, ConditionResult, ConditionSpec, ConditionStatus, Outcome
 from mrc_entitlements.domain.rules import compile_conditions as _compile
@@ -111,6 +112,13 @@ class EligibilityDocument(Document):  # type: ignore[misc]
     applied_event_ids = ListField(StringField())
     source_event_id = StringField(default="")
     recorded_at = DateTimeField()
+    # Cross-state federation: where the registry shares the record, where the status was last sent, and
+    # for a copy of another state's record its home state, this state, and the home state's status.
+    shared_with_states = ListField(StringField())
+    status_shared_with = ListField(StringField())
+    federated_from = StringField(default="")
+    held_in_state = StringField(default="")
+    home_state_status = DictField()
     version = IntField(required=True)
     outbox = ListField(DictField())
     outbox_pending = BooleanField()
@@ -353,6 +361,11 @@ def record_state(record: WorkerRecord) -> dict[str, Any]:
         "applied_event_ids": list(record.applied_event_ids),
         "source_event_id": record.source_event_id,
         "recorded_at": record.recorded_at,
+        "shared_with_states": sorted(record.shared_with_states),
+        "status_shared_with": sorted(record.status_shared_with),
+        "federated_from": record.federated_from,
+        "held_in_state": record.held_in_state,
+        "home_state_status": home_status_doc(record.home_state_status),
         "version": record.version,
     }
 
@@ -386,13 +399,99 @@ def record_from(doc: dict[str, Any]) -> WorkerRecord:
         merged_into=doc.get("merged_into", ""),
         source_event_id=doc.get("source_event_id", ""),
         recorded_at=_utc(doc.get("recorded_at")),
+        shared_with_states=frozenset(doc.get("shared_with_states") or ()),
+        status_shared_with=frozenset(doc.get("status_shared_with") or ()),
+        federated_from=doc.get("federated_from", ""),
+        held_in_state=doc.get("held_in_state", ""),
+        home_state_status=home_status_from(doc.get("home_state_status") or {}),
         version=doc.get("version", 0),
     )
 
 
+def home_status_doc(status: HomeStateStatus | None) -> dict[str, Any]:
+    if status is None:
+        return {}
+    return {
+        "home_state_code": status.home_state_code,
+        "shared_with_state_codes": sorted(status.shared_with_state_codes),
+        "version": status.version,
+        "shared_at": status.shared_at,
+        "determinations": [
+            {
+                "scheme_code": d.scheme_code,
+                "rule_version": d.rule_version,
+                "outcome": d.outcome.value,
+                "missing_facts": list(d.missing_facts),
+                "determined_at": d.determined_at,
+            }
+            for d in status.determinations
+        ],
+        "applications": [
+            {
+                "application_id": a.application_id,
+                "scheme_code": a.scheme_code,
+                "status": a.status.value,
+                "state_code": a.state_code,
+                "district_code": a.district_code,
+                "updated_at": a.updated_at,
+                "last_delivery_kind": a.last_delivery_kind.value if a.last_delivery_kind else "",
+                "last_delivered_on": a.last_delivered_on.isoformat() if a.last_delivered_on else "",
+            }
+            for a in status.applications
+        ],
+    }
+
+
+def home_status_from(doc: dict[str, Any]) -> HomeStateStatus | None:
+    if not doc:
+        return None
+    return HomeStateStatus(
+        home_state_code=doc["home_state_code"],
+        shared_with_state_codes=frozenset(doc.get("shared_with_state_codes", [])),
+        version=int(doc["version"]),
+        shared_at=_when(doc["shared_at"]),
+        determinations=tuple(
+            SharedDetermination(
+                d["scheme_code"],
+                d["rule_version"],
+                Outcome(d["outcome"]),
+                tuple(d["missing_facts"]),
+                _when(d["determined_at"]),
+            )
+            for d in doc.get("determinations", [])
+        ),
+        applications=tuple(
+            SharedApplication(
+                a["application_id"],
+                a["scheme_code"],
+                app.ApplicationStatus(a["status"]),
+                a["state_code"],
+                a.get("district_code", ""),
+                _when(a["updated_at"]),
+                app.DeliveryKind(a["last_delivery_kind"]) if a.get("last_delivery_kind") else None,
+                _day(a.get("last_delivered_on")),
+            )
+            for a in doc.get("applications", [])
+        ),
+    )
+
+
+class StatusEvents(Protocol):
+    """What a change of a worker's determinations or applications tells other states
+    (`federation_publisher.StatusPublisher`)."""
+
+    def record_events(self, record: WorkerRecord) -> list[Event]: ...
+
+    def application_events(self, application: app.Application) -> list[Event]: ...
+
+
 class StoredWorkerRecords:
-    def __init__(self, store: DocumentStore) -> None:
+    def __init__(self, store: DocumentStore, *, federation: StatusEvents | None = None) -> None:
         self._records = store.collection(collection_of(EligibilityDocument))
+        self._federation = federation
+
+    def set_federation(self, federation: StatusEvents) -> None:
+        self._federation = federation
 
     def ensure_indexes(self) -> None:
         self._records.ensure_indexes(indexes_of(EligibilityDocument))
@@ -403,7 +502,9 @@ class StoredWorkerRecords:
 
     def save(self, record: WorkerRecord, also_publish: Sequence[Event] = ()) -> None:
         """Store the record with its events; Conflict if it changed since it was read (retry from a fresh read)."""
-        events = [eligibility_envelope(e) for e in record.eligibility.pending_events] + list(also_publish)
+        # The federation's events first: they read the pending events and record where the status went.
+        federated = self._federation.record_events(record) if self._federation is not None else []
+        events = [eligibility_envelope(e) for e in record.eligibility.pending_events] + federated + list(also_publish)
         started_from = record.version
         record.version = started_from + 1
         state = record_state(record)
@@ -434,7 +535,8 @@ class StoredWorkerRecords:
         return self._records.count({"linkage": True})
 
     def scan_consenting(self) -> Iterator[WorkerRecord]:
-        for doc in self._records.scan({"linkage": True}, fields=["status", "worker", "determinations", "version"]):
+        fields = ["status", "worker", "determinations", "federated_from", "version"]
+        for doc in self._records.scan({"linkage": True}, fields=fields):
             yield record_from(doc)
 
 
@@ -733,10 +835,22 @@ def application_from(doc: dict[str, Any]) -> app.Application:
 
 
 class StoredApplications:
-    def __init__(self, store: DocumentStore) -> None:
+    def __init__(self, store: DocumentStore, *, federation: StatusEvents | None = None) -> None:
         name = collection_of(ApplicationDocument)
         self._applications = store.collection(name)
         self._workers = store.key_index(name, WORKER_KEY_FIELD)
+        self._federation = federation
+
+    def set_federation(self, federation: StatusEvents) -> None:
+        self._federation = federation
+
+    def _events(self, application: app.Application, also_publish: Sequence[Event]) -> list[Event]:
+        changed = bool(application.pending_events)
+        events = [application_envelope(e) for e in application.pending_events] + list(also_publish)
+        if changed and self._federation is not None:
+            events += self._federation.application_events(application)
+        application.pending_events.clear()
+        return events
 
     def ensure_indexes(self) -> None:
         self._applications.ensure_indexes(indexes_of(ApplicationDocument))
@@ -749,8 +863,7 @@ class StoredApplications:
         fingerprint: str,
         also_publish: Sequence[Event] = (),
     ) -> tuple[app.Application, bool]:
-        events = [application_envelope(e) for e in application.pending_events] + list(also_publish)
-        application.pending_events.clear()
+        events = self._events(application, also_publish)
         self._workers.added(application.application_id, [application.worker_id])
         stored, created = self._applications.insert_once(
             {
@@ -768,7 +881,7 @@ class StoredApplications:
         return application_from(doc) if doc else None
 
     def save(self, application: app.Application, *, started_from: int, also_publish: Sequence[Event] = ()) -> None:
-        events = [application_envelope(e) for e in application.pending_events] + list(also_publish)
+        events = self._events(application, also_publish)
         if not self._applications.update(
             application.application_id,
             {"$set": _application_state(application)},

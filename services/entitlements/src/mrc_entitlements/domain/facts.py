@@ -115,6 +115,8 @@ class ConsentPurpose(enum.StrEnum):
     PARTNER_SHARING = "partner_sharing"
     GOVERNMENT_SHARING = "government_sharing"
     GRIEVANCE_FOLLOW_UP = "grievance_follow_up"
+    # Sharing with another state's partners (cross-state federation).
+    CROSS_STATE_SHARING = "cross_state_sharing"
 
 
 class MigrationStatus(enum.StrEnum):

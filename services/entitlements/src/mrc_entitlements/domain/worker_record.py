@@ -8,6 +8,11 @@ and the ids of the events already applied (at-least-once delivery: a redelivered
 No consent to entitlement linkage, no determination: `assess` drops every determination when the
 consent is gone and makes none until it returns. An erased worker's record keeps only its id and status
 (a tombstone, so a late or redelivered event brings nothing back); a merged one names its survivor.
+
+Cross-state federation (`domain/federation.py`): the registry's facts say which other states the worker's
+record is shared with (`shared_with_states`); `plan_status_sharing` decides where a change sends the
+status. A record that is a copy of another state's record (`federated_from`) may hold that state's status
+(`home_state_status`), read-only, and belongs also to this state (`held_in_state`), where the copy is.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from mrc_entitlements.domain.facts import (
     WorkerProfile,
     current_episode,
 )
+from mrc_entitlements.domain.federation import HomeStateStatus, status_destinations
 from mrc_entitlements.domain.schemes import RuleVersion
 from mrc_kernel.policy import Grant
 
@@ -64,6 +70,15 @@ class WorkerRecord:
     merged_into: str = ""
     source_event_id: str = ""  # the registry event that last changed the facts
     recorded_at: datetime | None = None
+    # Cross-state federation: the other states the registry shares the worker's record with now, and those
+    # this service last sent the status to.
+    shared_with_states: frozenset[str] = frozenset()
+    status_shared_with: frozenset[str] = frozenset()
+    # A copy of another state's record: that state's LGD code, this state's (where the copy is), and the
+    # status that state shares (read-only here).
+    federated_from: str = ""
+    held_in_state: str = ""
+    home_state_status: HomeStateStatus | None = None
     version: int = 0  # of the stored document; 0: never stored
 
     @classmethod
@@ -97,6 +112,9 @@ class WorkerRecord:
         destination = self.destination
         if destination is not None and destination not in places:
             places.append(destination)
+        if self.federated_from and self.held_in_state and self.profile.worker is not None:
+            # A copy of another state's record belongs to this whole state, where its home state shared it.
+            places.append((self.held_in_state, ""))
         return tuple(places)
 
     @property
@@ -119,13 +137,54 @@ class WorkerRecord:
 
     # -- facts -----------------------------------------------------------------------------------
 
-    def record_worker_facts(self, facts: WorkerFacts, grants: Iterable[Grant], facts_version: int) -> bool:
+    def record_worker_facts(
+        self,
+        facts: WorkerFacts,
+        grants: Iterable[Grant],
+        facts_version: int,
+        *,
+        shared_with_states: frozenset[str] = frozenset(),
+        federated_from: str = "",
+        held_in_state: str = "",
+    ) -> bool:
         """The registry's latest facts and grants; an older version (arriving late) is ignored. True if applied."""
         if not self.active or (facts_version and facts_version < self.facts_version):
             return False
         self.profile.record_worker(facts)
         self.grants = tuple(grants)
         self.facts_version = max(self.facts_version, facts_version)
+        self.shared_with_states = frozenset() if federated_from else shared_with_states
+        self.federated_from = federated_from
+        self.held_in_state = held_in_state if federated_from else ""
+        if not federated_from:
+            self.home_state_status = None
+        return True
+
+    # -- cross-state federation ------------------------------------------------------------------
+
+    def plan_status_sharing(self, peers: frozenset[str], own_state_code: str) -> frozenset[str]:
+        """The states this change must send the worker's status to: every state the record is shared with
+        when the determinations changed (events pending), else only those newly shared with. Records where
+        the status now is; a state no longer shared with is sent nothing more. A copy is never passed on."""
+        if not self.active or self.federated_from:
+            self.status_shared_with = frozenset()
+            return frozenset()
+        now_shared = status_destinations(self.shared_with_states, peers, own_state_code)
+        send = now_shared if self.eligibility.pending_events else now_shared - self.status_shared_with
+        self.status_shared_with = now_shared
+        return send
+
+    def receive_home_status(self, status: HomeStateStatus) -> bool:
+        """Keep the status another state shares of this worker, if newer than the one held; True if kept. A
+        record of this state's own (not a copy) or a copy of a different state's record takes none."""
+        if not self.active or (self.profile.worker is not None and not self.federated_from):
+            return False
+        if self.federated_from and status.home_state_code != self.federated_from:
+            return False
+        held = self.home_state_status
+        if held is not None and (held.home_state_code != status.home_state_code or status.version <= held.version):
+            return False
+        self.home_state_status = status
         return True
 
     def record_episode(self, episode: MigrationEpisodeFacts) -> bool:
@@ -216,3 +275,6 @@ class WorkerRecord:
         self.grants = ()
         self.declarations = []
         self.household_versions = {}
+        self.shared_with_states = frozenset()
+        self.status_shared_with = frozenset()
+        self.home_state_status = None

@@ -12,17 +12,24 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+from collections.abc import Callable
 
 import faust
 
+from mrc.federation.v1 import events_pb2 as federation_pb2
 from mrc.registry.v1 import events_pb2 as registry_events
 from mrc_entitlements.adapters import registry_mapping as registry
+from mrc_entitlements.adapters.aggregates import AGGREGATES_COLLECTION, AGGREGATES_TOPIC, FunnelAggregates
+from mrc_entitlements.adapters.federation_mapping import ENTITLEMENTS, RefusedStatus, home_status_from
 from mrc_entitlements.adapters.store import OUTBOX_COLLECTIONS
-from mrc_entitlements.entrypoints.wiring import build
+from mrc_entitlements.entrypoints.wiring import build, federation_scope, federation_topics
+from mrc_entitlements.service_layer.funnel import FunnelService
 from mrc_entitlements.service_layer.intake import FactsIntake, FactsUpdate
 from mrc_entitlements.service_layer.reevaluation import ReevaluationRunner
 from mrc_entitlements.settings import (
     CONSUMER_APP_ID,
+    FEDERATION_CONSUMER_GROUP,
+    FEDERATION_DEAD_LETTER_TOPIC,
     PUBLISHED_TOPICS,
     REGISTRY_HOUSEHOLDS_TOPIC,
     REGISTRY_WORKERS_TOPIC,
@@ -31,6 +38,7 @@ from mrc_entitlements.settings import (
 from mrc_kernel.events import Event
 from mrc_plumbing.events import EventDecoder
 from mrc_plumbing.faust_app import EventHandler, create_faust_app, dead_letter_topic_name, subscribe
+from mrc_plumbing.federation import MirroredTopicsConsumer, mirrored_topics
 from mrc_plumbing.service_runtime import connect
 
 log = logging.getLogger(__name__)
@@ -42,6 +50,8 @@ def _update(facts: registry_events.WorkerFacts) -> FactsUpdate:
         grants=registry.grants(facts),
         version=facts.version,
         active=registry.facts_are_active(facts),
+        shared_with_states=frozenset(facts.shared_with_state_codes),
+        federated_from=facts.federated_from_state_code,
     )
 
 
@@ -77,6 +87,43 @@ def build_handler(intake: FactsIntake, decoder: EventDecoder) -> EventHandler:
     return handle
 
 
+def build_status_handler(intake: FactsIntake, decoder: EventDecoder) -> Callable[[Event, str], str]:
+    """Applies what a peer shares of a worker whose record here is a copy of that peer's (the copy of its
+    topic MirrorMaker 2 makes here); raises RefusedStatus for a record that can never be applied."""
+
+    def handle(event: Event, source_state_code: str) -> str:
+        message = decoder.decode(event)
+        if not isinstance(message, federation_pb2.EntitlementStatusShared):
+            raise RefusedStatus(f"{event.type} is not read from the federation's entitlements topics")
+        status = home_status_from(message, source_state_code)
+        applied = intake.home_status(message.worker_id, status, event_id=event.id)
+        return "applied" if applied else "unchanged"
+
+    return handle
+
+
+class AggregatesThread(threading.Thread):
+    """Publishes this state's entitlement funnel for the national cluster at start and then every interval."""
+
+    def __init__(self, aggregates: FunnelAggregates, interval_seconds: float) -> None:
+        super().__init__(name="federation-aggregates", daemon=True)
+        self._aggregates = aggregates
+        self._interval = interval_seconds
+        self._stop = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                published = self._aggregates.publish()
+                log.info("funnel aggregates stored", extra={"cells": len(published.entitlement_funnel)})
+            except Exception:
+                log.exception("funnel aggregates could not be published; trying again at the next interval")
+            self._stop.wait(self._interval)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
 class RunnerThread(threading.Thread):
     """Works on re-evaluation jobs until stopped; a failure is logged and retried at the next poll."""
 
@@ -102,15 +149,18 @@ class RunnerThread(threading.Thread):
 
 def main() -> None:
     settings = EntitlementsSettings()
+    scope, peers = federation_scope(settings)
     connections = connect(
         settings,
         topics=[
             *PUBLISHED_TOPICS,
+            *federation_topics(scope),
+            *([AGGREGATES_TOPIC] if scope.enabled else []),
             REGISTRY_WORKERS_TOPIC,
             REGISTRY_HOUSEHOLDS_TOPIC,
             dead_letter_topic_name(CONSUMER_APP_ID),
         ],
-        outbox_collections=OUTBOX_COLLECTIONS,
+        outbox_collections=[*OUTBOX_COLLECTIONS, *([AGGREGATES_COLLECTION] if scope.enabled else [])],
     )
     service = build(
         connections.store,
@@ -118,6 +168,7 @@ def main() -> None:
         connections.crypto.ids,
         catalogue_cache_seconds=settings.catalogue_cache_seconds,
         batch_size=settings.reevaluation_batch_size,
+        federation=scope,
     )
     app = create_faust_app(
         CONSUMER_APP_ID, settings.infra, web_port=settings.worker_web_port, bind_host=settings.bind_host
@@ -128,12 +179,49 @@ def main() -> None:
     subscribe(app, REGISTRY_WORKERS_TOPIC, handler, concurrency=settings.consumer_concurrency)
     subscribe(app, REGISTRY_HOUSEHOLDS_TOPIC, handler, concurrency=settings.consumer_concurrency)
     runner = RunnerThread(service.runner, settings.reevaluation_poll_seconds)
+    federated = (
+        MirroredTopicsConsumer(
+            settings.infra.kafka_bootstrap_servers,
+            settings.infra.kafka_security,
+            mirrored_topics(peers, scope.own_state_code, ENTITLEMENTS),
+            build_status_handler(service.intake, EventDecoder()),
+            connections.producer,
+            group_id=FEDERATION_CONSUMER_GROUP,
+            dead_letter_topic=FEDERATION_DEAD_LETTER_TOPIC,
+            refresh_seconds=settings.federation_topic_refresh_seconds,
+        )
+        if scope.enabled
+        else None
+    )
+    aggregates = (
+        AggregatesThread(
+            FunnelAggregates(
+                FunnelService(
+                    service.records, service.applications_store, min_cell_size=settings.infra.privacy_min_cell_size
+                ),
+                connections.store,
+                own_state_code=scope.own_state_code,
+                min_cell_size=settings.infra.privacy_min_cell_size,
+            ),
+            settings.federation_aggregates_interval_seconds,
+        )
+        if scope.enabled
+        else None
+    )
     connections.relay.start()
     runner.start()
+    if federated is not None:
+        federated.start()
+    if aggregates is not None:
+        aggregates.start()
     try:
         worker = faust.Worker(app, loglevel=settings.infra.log_level.lower(), override_logging=False)
         worker.execute_from_commandline()
     finally:
+        if federated is not None:
+            federated.stop()
+        if aggregates is not None:
+            aggregates.stop()
         runner.stop()
         connections.close()
     sys.exit(0)

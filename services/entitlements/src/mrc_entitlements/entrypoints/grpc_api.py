@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import grpc
 
+from mrc.entitlements.v1 import eligibility_pb2
 from mrc.entitlements.v1 import entitlements_service_pb2 as pb
 from mrc.entitlements.v1 import entitlements_service_pb2_grpc as pb_grpc
 from mrc_entitlements.adapters import protobuf_mapping as mapping
+from mrc_entitlements.adapters.federation_mapping import home_status_message
+from mrc_entitlements.domain.worker_record import WorkerRecord
 from mrc_entitlements.service_layer.applications import ApplicationService, NewApplication, NewDelivery
 from mrc_entitlements.service_layer.catalogue import READ_SCOPES, WRITE_SCOPE, CatalogueService
 from mrc_entitlements.service_layer.eligibility import EligibilityService
@@ -21,6 +24,14 @@ from mrc_kernel.roles import Scope
 from mrc_plumbing.auth.grpc import GrpcAuth
 
 MAX_ID = 80
+
+
+def _eligibility(record: WorkerRecord) -> eligibility_pb2.Eligibility:
+    """The eligibility view, with the home state's read-only status for a copy of another state's worker."""
+    message = mapping.eligibility(record)
+    if record.home_state_status is not None and record.federated_from:
+        message.home_state_status.CopyFrom(home_status_message(record.home_state_status))
+    return message
 
 
 def _id(value: str, field: str) -> str:
@@ -59,7 +70,7 @@ class EntitlementsServicer(pb_grpc.EntitlementsServiceServicer):
     ) -> pb.GetEligibilityResponse:
         caller = self._auth.require(context, Scope.ELIGIBILITY_READ)
         record = self._eligibility.get(_id(request.worker_id, "worker_id"), caller)
-        return pb.GetEligibilityResponse(eligibility=mapping.eligibility(record))
+        return pb.GetEligibilityResponse(eligibility=_eligibility(record))
 
     def ListSchemes(self, request: pb.ListSchemesRequest, context: grpc.ServicerContext) -> pb.ListSchemesResponse:  # noqa: N802
         caller = self._any(context, READ_SCOPES)
@@ -213,4 +224,4 @@ class EntitlementsServicer(pb_grpc.EntitlementsServiceServicer):
         caller = self._auth.require(context, Scope.ELIGIBILITY_WRITE)
         facts = {name[:64]: mapping.fact_from_proto(value) for name, value in request.facts.items()}
         record = self._eligibility.declare_facts(_id(request.worker_id, "worker_id"), facts, caller)
-        return pb.DeclareFactsResponse(eligibility=mapping.eligibility(record))
+        return pb.DeclareFactsResponse(eligibility=_eligibility(record))

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from mrc_entitlements.domain.applications import Application, ApplicationStatus, DeliveryKind
 from mrc_entitlements.domain.determinations import Determination
+from mrc_entitlements.domain.federation import HomeStateStatus
 from mrc_entitlements.domain.funnel import FunnelCell
 from mrc_entitlements.domain.reevaluation import ReevaluationJob
 from mrc_entitlements.domain.rules import ConditionSpec, Outcome
@@ -24,6 +25,7 @@ from mrc_entitlements.service_layer.applications import ApplicationService, NewA
 from mrc_entitlements.service_layer.catalogue import READ_SCOPES, WRITE_SCOPE, CatalogueService
 from mrc_entitlements.service_layer.eligibility import EligibilityService
 from mrc_entitlements.service_layer.funnel import FunnelFilter, FunnelService
+from mrc_geography.lgd import lgd
 from mrc_kernel.caller import Caller
 from mrc_kernel.errors import PermissionDenied
 from mrc_kernel.privacy import SafeCounts
@@ -80,6 +82,71 @@ class DeterminationView(BaseModel):
         )
 
 
+class HomeStateDeterminationView(BaseModel):
+    scheme_code: str
+    rule_version: int
+    outcome: Outcome
+    missing_facts: list[str]
+    determined_at: datetime
+
+
+class HomeStateApplicationView(BaseModel):
+    application_id: str
+    scheme_code: str
+    status: ApplicationStatus
+    state_code: str
+    district_code: str
+    updated_at: datetime
+    last_delivery_kind: DeliveryKind | None
+    last_delivered_on: date | None
+
+
+class HomeStateStatusView(BaseModel):
+    """Another state's entitlement status of a worker whose record here is a copy of that state's record:
+    determined under that state's rules, read-only here (only that state changes it)."""
+
+    home_state_code: str
+    home_state_name: str
+    read_only: Literal[True] = True
+    version: int
+    shared_at: datetime
+    determinations: list[HomeStateDeterminationView]
+    applications: list[HomeStateApplicationView]
+
+    @classmethod
+    def of(cls, status: HomeStateStatus) -> HomeStateStatusView:
+        state = lgd().states.get(status.home_state_code)
+        return cls(
+            home_state_code=status.home_state_code,
+            home_state_name=state.name if state else "",
+            version=status.version,
+            shared_at=status.shared_at,
+            determinations=[
+                HomeStateDeterminationView(
+                    scheme_code=d.scheme_code,
+                    rule_version=d.rule_version,
+                    outcome=d.outcome,
+                    missing_facts=list(d.missing_facts),
+                    determined_at=d.determined_at,
+                )
+                for d in status.determinations
+            ],
+            applications=[
+                HomeStateApplicationView(
+                    application_id=a.application_id,
+                    scheme_code=a.scheme_code,
+                    status=a.status,
+                    state_code=a.state_code,
+                    district_code=a.district_code,
+                    updated_at=a.updated_at,
+                    last_delivery_kind=a.last_delivery_kind,
+                    last_delivered_on=a.last_delivered_on,
+                )
+                for a in status.applications
+            ],
+        )
+
+
 class EligibilityView(BaseModel):
     worker_id: str
     status: Literal["pending_assessment", "assessed"]
@@ -87,6 +154,8 @@ class EligibilityView(BaseModel):
     schemes: list[DeterminationView]
     recorded_at: datetime | None
     source_event_id: str
+    # For a read-only copy of another state's worker: that state's status, beside this state's own.
+    home_state_status: HomeStateStatusView | None = None
 
     @classmethod
     def of(cls, record: WorkerRecord) -> EligibilityView:
@@ -98,6 +167,9 @@ class EligibilityView(BaseModel):
             schemes=[DeterminationView.of(d) for d in found],
             recorded_at=record.recorded_at,
             source_event_id=record.source_event_id,
+            home_state_status=HomeStateStatusView.of(record.home_state_status)
+            if record.home_state_status is not None and record.federated_from
+            else None,
         )
 
 

@@ -6,7 +6,7 @@ from mrc.entitlements.v1 import entitlements_service_pb2_grpc
 from mrc_entitlements.adapters.store import OUTBOX_COLLECTIONS
 from mrc_entitlements.entrypoints.grpc_api import EntitlementsServicer
 from mrc_entitlements.entrypoints.http_api import entitlements_router
-from mrc_entitlements.entrypoints.wiring import build
+from mrc_entitlements.entrypoints.wiring import build, federation_scope, federation_topics
 from mrc_entitlements.settings import PUBLISHED_TOPICS, EntitlementsSettings
 from mrc_plumbing.grpc_server import GrpcServer
 from mrc_plumbing.http_app import create_http_app
@@ -15,12 +15,16 @@ from mrc_plumbing.service_runtime import connect, run_service
 
 def main() -> None:
     settings = EntitlementsSettings()
-    connections = connect(settings, topics=list(PUBLISHED_TOPICS), outbox_collections=OUTBOX_COLLECTIONS)
+    scope, _ = federation_scope(settings)
+    connections = connect(
+        settings, topics=[*PUBLISHED_TOPICS, *federation_topics(scope)], outbox_collections=OUTBOX_COLLECTIONS
+    )
     service = build(
         connections.store,
         connections.audit,
         connections.crypto.ids,
         catalogue_cache_seconds=settings.catalogue_cache_seconds,
+        federation=scope,
     )
 
     http_app = create_http_app(

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from mrc_entitlements.adapters.federation_mapping import ENTITLEMENTS, federation_topic
+from mrc_entitlements.adapters.federation_publisher import FederationScope, StatusPublisher
 from mrc_entitlements.adapters.store import (
     StoredApplications,
     StoredHouseholds,
@@ -21,6 +23,7 @@ from mrc_entitlements.service_layer.funnel import FunnelService
 from mrc_entitlements.service_layer.intake import FactsIntake
 from mrc_entitlements.service_layer.ports import AuditRecorder
 from mrc_entitlements.service_layer.reevaluation import ReevaluationRunner
+from mrc_entitlements.settings import FEDERATION_DEAD_LETTER_TOPIC, EntitlementsSettings
 from mrc_kernel.clock import utc_now
 from mrc_kernel.idempotency import IdDeriver
 from mrc_plumbing.store import DocumentStore
@@ -51,10 +54,17 @@ def build(
     batch_size: int = 200,
     clock: Callable[[], datetime] = utc_now,
     seed: bool = True,
+    federation: FederationScope | None = None,
 ) -> Entitlements:
     records = StoredWorkerRecords(store)
     schemes = StoredSchemes(store)
     applications = StoredApplications(store)
+    scope = federation or FederationScope()
+    if scope.enabled:
+        # Every write of a worker's determinations or applications tells the states its record is shared with.
+        publisher = StatusPublisher(scope, applications.of_worker, records.get, clock=clock)
+        records.set_federation(publisher)
+        applications.set_federation(publisher)
     jobs = StoredJobs(store)
     households = StoredHouseholds(store)
     records.ensure_indexes()
@@ -74,6 +84,25 @@ def build(
         eligibility=EligibilityService(records, applications, rules, audit, clock=clock),
         applications=ApplicationService(applications, records, schemes, audit, ids, clock=clock),
         funnel=FunnelService(records, applications),
-        intake=FactsIntake(records, households, applications, rules, clock=clock),
+        intake=FactsIntake(records, households, applications, rules, clock=clock, own_state_code=scope.own_state_code),
         runner=ReevaluationRunner(records, schemes, jobs, catalogue, batch_size=batch_size, clock=clock),
     )
+
+
+def federation_scope(settings: EntitlementsSettings) -> tuple[FederationScope, dict[str, str]]:
+    """This state and its peers (alias -> LGD code); disabled without a state code or peers."""
+    peers = settings.federation.peer_codes()
+    own = settings.infra.state_code
+    if not own:
+        return FederationScope(), {}
+    return FederationScope(own, frozenset(peers.values())), peers
+
+
+def federation_topics(scope: FederationScope) -> list[str]:
+    """The topics this service publishes for the federation (one per peer) and its dead-letter topic."""
+    if not scope.enabled:
+        return []
+    return [
+        *(federation_topic(ENTITLEMENTS, code) for code in sorted(scope.peer_state_codes)),
+        FEDERATION_DEAD_LETTER_TOPIC,
+    ]

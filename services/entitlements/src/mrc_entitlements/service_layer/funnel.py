@@ -62,3 +62,18 @@ class FunnelService:
                 continue
             kept[cell] = count
         return safe_funnel(kept, self._min_cell_size)
+
+    def national_funnel(self, own_state_code: str) -> SafeCounts[FunnelCell]:
+        """This state's funnel for the national cluster (cross-state federation): every district of the state,
+        small cells suppressed. Copies of other states' workers are left out: their home state counts them."""
+        eligible = (
+            (determination, record.home[0], record.home[1])
+            for record in self._records.scan_consenting()
+            if not record.federated_from
+            for determination in record.eligibility.determinations.values()
+        )
+        counts = count_funnel(eligible, self._applications.scan())
+        kept: Counter[FunnelCell] = Counter(
+            {cell: count for cell, count in counts.items() if cell.state_code == own_state_code}
+        )
+        return safe_funnel(kept, self._min_cell_size)

@@ -9,6 +9,11 @@ determination is kept. Erasure leaves a tombstone (so nothing comes back), delet
 applications and takes them out of households; a merge re-keys the merged worker's record and
 applications to the survivor.
 
+Cross-state federation: the facts say which other states the registry shares the worker's record with (the
+repository then sends them the status, `adapters/federation_publisher.py`), or that the record is a copy of
+another state's; `home_status` keeps the status that state shares of such a copy, read-only, applied once
+per event id and only when newer than the one held.
+
 These run on nobody's behalf (the registry's events), so they take no caller and write no audit event.
 """
 
@@ -20,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from mrc_entitlements.domain.facts import ConsentPurpose, HouseholdFacts, MigrationEpisodeFacts, WorkerFacts
+from mrc_entitlements.domain.federation import HomeStateStatus
 from mrc_entitlements.domain.schemes import RuleVersion
 from mrc_entitlements.domain.worker_record import RecordStatus, WorkerRecord
 from mrc_entitlements.service_layer.catalogue import PublishedRules
@@ -43,6 +49,10 @@ class FactsUpdate:
     grants: tuple[Grant, ...]
     version: int
     active: bool = True  # False once the registry says merged or erased (their own events act on it)
+    # Cross-state federation: the states the registry shares the record with now; for a copy of another
+    # state's record, that state's LGD code.
+    shared_with_states: frozenset[str] = frozenset()
+    federated_from: str = ""
 
 
 class FactsIntake:
@@ -54,7 +64,9 @@ class FactsIntake:
         rules: PublishedRules,
         *,
         clock: Callable[[], datetime] = utc_now,
+        own_state_code: str = "",
     ) -> None:
+        self._own_state_code = own_state_code
         self._records = records
         self._households = households
         self._applications = applications
@@ -70,7 +82,14 @@ class FactsIntake:
 
         def change(record: WorkerRecord) -> bool:
             new = record.version == 0
-            if not record.record_worker_facts(update.facts, update.grants, update.version):
+            if not record.record_worker_facts(
+                update.facts,
+                update.grants,
+                update.version,
+                shared_with_states=update.shared_with_states,
+                federated_from=update.federated_from,
+                held_in_state=self._own_state_code,
+            ):
                 return False
             if new:
                 for household, version in self._households.of_member(record.worker_id):
@@ -101,6 +120,18 @@ class FactsIntake:
             if self._apply(worker_id, event_id, lambda record: record.record_household(household, version)):
                 changed += 1
         return changed
+
+    # -- cross-state federation --------------------------------------------------------------------
+
+    def home_status(self, worker_id: str, status: HomeStateStatus, *, event_id: str) -> bool:
+        """Another state's status of a worker whose record here is a copy of that state's record: kept beside
+        this state's determinations (never assessed, never changed here). One addressed to other states only,
+        one for a record of this state's own, an older version and a redelivery change nothing."""
+        if not worker_id or not status.addressed_to(self._own_state_code):
+            return False
+        return self._apply(
+            worker_id, event_id, lambda record: record.receive_home_status(status), create=True, assess=False
+        )
 
     # -- erasure and merges ------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from mongoengine import (
     BooleanField,
@@ -139,9 +139,24 @@ def _case_events(case: Case, also: Sequence[Event]) -> list[Event]:
     return events
 
 
+class CaseFederation(Protocol):
+    """What a change of a case must tell another state (`federation.CaseForwarder`)."""
+
+    def case_events(self, case: Case) -> list[Event]: ...
+
+
 class StoredCases:
     def __init__(self, store: DocumentStore) -> None:
         self._cases = store.collection(collection_of(CaseDocument))
+        self._federation: CaseFederation | None = None
+
+    def set_federation(self, federation: CaseFederation) -> None:
+        """Cross-state federation: forward each change of a case about a copy of another state's worker."""
+        self._federation = federation
+
+    def _events(self, case: Case, also: Sequence[Event]) -> list[Event]:
+        federated = self._federation.case_events(case) if self._federation is not None else []
+        return [*_case_events(case, also), *federated]
 
     def ensure_indexes(self) -> None:
         self._cases.ensure_indexes(indexes_of(CaseDocument))
@@ -155,7 +170,7 @@ class StoredCases:
             IDEMPOTENCY_FIELD: idempotency_key,
             FINGERPRINT_FIELD: fingerprint,
         }
-        stored, created = self._cases.insert_once(document, events=_case_events(case, also_publish))
+        stored, created = self._cases.insert_once(document, events=self._events(case, also_publish))
         case.pending_events.clear()
         return (case if created else case_of(stored)), created
 
@@ -178,7 +193,7 @@ class StoredCases:
             case.grievance_id,
             {"$set": case_state(case)},
             where={"version": loaded_version},
-            events=_case_events(case, also_publish),
+            events=self._events(case, also_publish),
         )
         if not saved:
             raise Conflict(f"grievance {case.grievance_id} changed meanwhile; read it again")

@@ -28,6 +28,8 @@ import faust
 
 from mrc.grievance.v1 import events_pb2 as grievance_events  # noqa: F401 - registers the types the decoder reads
 from mrc.registry.v1 import events_pb2 as registry_events
+from mrc.registry.v1 import worker_pb2
+from mrc_grievance.adapters.federation import StoredFederatedWorkers, StoredForwardedCases
 from mrc_grievance.adapters.mongo_repository import StoredCases, StoredErasedWorkers, StoredTraces, StoredWork
 from mrc_grievance.adapters.protobuf_mapping import consent_change_of
 from mrc_grievance.service_layer.background import (
@@ -53,11 +55,34 @@ INDEX_REBUILD_SECONDS = 30.0
 BRIDGE_TIMEOUT_SECONDS = 30.0
 
 
-def registry_handler(service: RegistryEvents, decoder: EventDecoder) -> EventHandler:
+GRIEVANCE_FOLLOW_UP = worker_pb2.CONSENT_PURPOSE_GRIEVANCE_FOLLOW_UP
+
+
+def registry_handler(
+    service: RegistryEvents,
+    decoder: EventDecoder,
+    federated: StoredFederatedWorkers | None = None,
+    forwarded: StoredForwardedCases | None = None,
+) -> EventHandler:
     def handle(event: Event) -> None:
         message = decoder.decode(event)
-        if isinstance(message, registry_events.WorkerErased):
+        if federated is not None and isinstance(
+            message, registry_events.WorkerRegistered | registry_events.WorkerUpdated | registry_events.ConsentChanged
+        ):
+            facts = message.facts
+            if facts.worker_id and facts.federated_from_state_code:
+                # A copy of another state's record: cases about it go to that state while its consent allows.
+                follow_up = GRIEVANCE_FOLLOW_UP in facts.active_purposes and facts.status in (
+                    worker_pb2.WORKER_STATUS_UNSPECIFIED,
+                    worker_pb2.WORKER_STATUS_ACTIVE,
+                )
+                federated.record(facts.worker_id, facts.federated_from_state_code, follow_up, facts.version)
+        elif isinstance(message, registry_events.WorkerErased):
             handed = service.worker_erased(message.worker_id)
+            if federated is not None:
+                federated.forget(message.worker_id)
+            if forwarded is not None:
+                forwarded.forget_worker(message.worker_id)
             log.info("worker erased", extra={"event_id": event.id, "handed_over": handed})
         elif isinstance(message, registry_events.WorkersMerged):
             handed = service.workers_merged(message.merged_worker_id, message.surviving_worker_id)
@@ -158,7 +183,17 @@ def main() -> None:
     )
     schedule = Schedule(app, settings.infra.kafka_topic_partitions)
     decoder = EventDecoder()
-    subscribe(app, REGISTRY_WORKERS_TOPIC, registry_handler(registry, decoder))
+    federated = settings.infra.state_code and settings.federation.peer_codes()
+    subscribe(
+        app,
+        REGISTRY_WORKERS_TOPIC,
+        registry_handler(
+            registry,
+            decoder,
+            StoredFederatedWorkers(store) if federated else None,
+            StoredForwardedCases(store) if federated else None,
+        ),
+    )
     subscribe(app, GRIEVANCES_TOPIC, schedule_handler(schedule, decoder))
 
     @app.task()  # type: ignore[untyped-decorator]

@@ -11,7 +11,17 @@ import threading
 from collections.abc import Callable
 
 from mrc.grievance.v1 import grievance_service_pb2_grpc
+from mrc_grievance.adapters.aggregates import AGGREGATES_COLLECTION, AGGREGATES_TOPIC, CategoryAggregates
 from mrc_grievance.adapters.crypto_sealer import CryptoSealer
+from mrc_grievance.adapters.federation import (
+    GRIEVANCES,
+    CaseForwarder,
+    StoredFederatedWorkers,
+    StoredForwardedCases,
+    forwarded_handler,
+    open_account,
+    summary_opener,
+)
 from mrc_grievance.adapters.mongo_repository import (
     CaseDocument,
     StoredCases,
@@ -33,17 +43,28 @@ from mrc_grievance.entrypoints.http_api import (
     statistics_router,
     traces_router,
 )
+from mrc_grievance.entrypoints.http_federation import forwarded_router
 from mrc_grievance.service_layer.background import CaseWork
 from mrc_grievance.service_layer.cases import CaseService
+from mrc_grievance.service_layer.federation import ForwardedCaseReads
 from mrc_grievance.service_layer.intake import IntakeLine, IntakeService
 from mrc_grievance.service_layer.parties import Parties
 from mrc_grievance.service_layer.protection import Protection
 from mrc_grievance.service_layer.reports import ReportService
 from mrc_grievance.service_layer.statistics import StatisticsService
 from mrc_grievance.service_layer.traces import TraceService
-from mrc_grievance.settings import GRIEVANCES_TOPIC, TRACES_TOPIC, GrievanceSettings
+from mrc_grievance.settings import (
+    FEDERATION_CONSUMER_GROUP,
+    FEDERATION_DEAD_LETTER_TOPIC,
+    GRIEVANCES_TOPIC,
+    TRACES_TOPIC,
+    GrievanceSettings,
+)
 from mrc_kernel.clock import utc_now
 from mrc_kernel.place import Place
+from mrc_plumbing.crypto import FederationCipher
+from mrc_plumbing.events import EventDecoder
+from mrc_plumbing.federation import MirroredTopicsConsumer, mirrored_topics
 from mrc_plumbing.grpc_server import GrpcServer
 from mrc_plumbing.http_app import create_http_app
 from mrc_plumbing.service_runtime import connect, run_service
@@ -97,10 +118,25 @@ def intake_line(settings: GrievanceSettings) -> IntakeLine:
 
 def main() -> None:
     settings = GrievanceSettings()
+    peers = settings.federation.peer_codes() if settings.infra.state_code else {}
+    own_state = settings.infra.state_code
+    federation_topics = (
+        [
+            *(f"mrc.federation.{GRIEVANCES}.{code}.v1" for code in sorted(set(peers.values()))),
+            FEDERATION_DEAD_LETTER_TOPIC,
+            AGGREGATES_TOPIC,
+        ]
+        if peers
+        else []
+    )
     connections = connect(
         settings,
-        topics=[GRIEVANCES_TOPIC, TRACES_TOPIC],
-        outbox_collections=[collection_of(CaseDocument), collection_of(TraceDocument)],
+        topics=[GRIEVANCES_TOPIC, TRACES_TOPIC, *federation_topics],
+        outbox_collections=[
+            collection_of(CaseDocument),
+            collection_of(TraceDocument),
+            *([AGGREGATES_COLLECTION] if peers else []),
+        ],
     )
     store, ids = connections.store, connections.crypto.ids
     cases, traces = StoredCases(store), StoredTraces(store)
@@ -129,6 +165,26 @@ def main() -> None:
     trace_service = TraceService(traces, case_service.access, audit, protection, parties, workers, ids)
     statistics = StatisticsService(cases, min_cell_size=settings.infra.privacy_min_cell_size)
     case_work = CaseWork(cases, traces, work, erased, protection)
+    forwarded_cases = StoredForwardedCases(store)
+    federation_cipher = FederationCipher.from_settings(settings.crypto) if peers else None
+    if federation_cipher is not None:
+        sealer = CryptoSealer(connections.crypto)
+        cases.set_federation(
+            CaseForwarder(
+                own_state,
+                frozenset(peers.values()),
+                StoredFederatedWorkers(store),
+                summary_opener(sealer.open),
+                federation_cipher,
+            )
+        )
+    forwarded_reads = ForwardedCaseReads(
+        forwarded_cases,
+        workers,
+        audit,
+        open_account(federation_cipher) if federation_cipher is not None else (lambda _id, _token: ""),
+        own_state_code=own_state,
+    )
 
     http_app = create_http_app(
         service=settings.service_name,
@@ -141,6 +197,7 @@ def main() -> None:
     http_app.include_router(intake_router(intake))
     http_app.include_router(traces_router(trace_service, connections.http_auth))
     http_app.include_router(statistics_router(statistics, connections.http_auth))
+    http_app.include_router(forwarded_router(forwarded_reads, connections.http_auth))
 
     grpc_server = GrpcServer(settings.bind_host, settings.grpc_port)
     servicer = GrievanceServicer(case_service, intake, reports, trace_service, statistics, connections.grpc_auth)
@@ -150,11 +207,44 @@ def main() -> None:
     )
     runner = Periodic("case-work", case_work.run_once, settings.case_work_poll_seconds)
     sweeper = Periodic("intake-replays", lambda: replays.forget_older_than(utc_now()), 60.0)
+    incoming = (
+        MirroredTopicsConsumer(
+            settings.infra.kafka_bootstrap_servers,
+            settings.infra.kafka_security,
+            mirrored_topics(peers, own_state, GRIEVANCES),
+            forwarded_handler(forwarded_cases, own_state, EventDecoder()),
+            connections.producer,
+            group_id=FEDERATION_CONSUMER_GROUP,
+            dead_letter_topic=FEDERATION_DEAD_LETTER_TOPIC,
+            refresh_seconds=settings.federation_topic_refresh_seconds,
+        )
+        if federation_cipher is not None
+        else None
+    )
+    national = (
+        Periodic(
+            "federation-aggregates",
+            CategoryAggregates(
+                cases, store, own_state_code=own_state, min_cell_size=settings.infra.privacy_min_cell_size
+            ).publish,
+            settings.federation_aggregates_interval_seconds,
+        )
+        if peers
+        else None
+    )
     runner.start()
     sweeper.start()
+    if incoming is not None:
+        incoming.start()
+    if national is not None:
+        national.start()
     try:
         run_service(connections, http_app, grpc_server)
     finally:
+        if incoming is not None:
+            incoming.stop()
+        if national is not None:
+            national.stop()
         runner.stop()
         sweeper.stop()
         workers.close()

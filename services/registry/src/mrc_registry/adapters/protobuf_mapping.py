@@ -142,6 +142,8 @@ def worker_facts(worker: Worker, now: datetime) -> events_pb2.WorkerFacts:
             for grant in [*(g for consent in active for g in consent_grants(consent)), *shared_here]
         ],
         federated_from_state_code=foreign.home_state_code if foreign is not None else "",
+        # Where the federation publisher last shared the record (it runs before the facts are built).
+        shared_with_state_codes=sorted(worker.shared_with_states) if foreign is None else [],
     )
 
 

@@ -23,18 +23,25 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from mrc.entitlements.v1 import application_pb2 as mrc_dot_entitlements_dot_v1_dot_application__pb2
 from mrc.entitlements.v1 import determination_pb2 as mrc_dot_entitlements_dot_v1_dot_determination__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%mrc/entitlements/v1/eligibility.proto\x12\x13mrc.entitlements.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\'mrc/entitlements/v1/determination.proto\"\xf6\x01\n\x0b\x45ligibility\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x36\n\x06status\x18\x02 \x01(\x0e\x32&.mrc.entitlements.v1.EligibilityStatus\x12\x1d\n\x15\x65ligible_scheme_codes\x18\x03 \x03(\t\x12/\n\x0brecorded_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fsource_event_id\x18\x05 \x01(\t\x12\x33\n\x07schemes\x18\x06 \x03(\x0b\x32\".mrc.entitlements.v1.Determination*\x83\x01\n\x11\x45ligibilityStatus\x12\"\n\x1e\x45LIGIBILITY_STATUS_UNSPECIFIED\x10\x00\x12)\n%ELIGIBILITY_STATUS_PENDING_ASSESSMENT\x10\x01\x12\x1f\n\x1b\x45LIGIBILITY_STATUS_ASSESSED\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%mrc/entitlements/v1/eligibility.proto\x12\x13mrc.entitlements.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a%mrc/entitlements/v1/application.proto\x1a\'mrc/entitlements/v1/determination.proto\"\xb7\x02\n\x0b\x45ligibility\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x36\n\x06status\x18\x02 \x01(\x0e\x32&.mrc.entitlements.v1.EligibilityStatus\x12\x1d\n\x15\x65ligible_scheme_codes\x18\x03 \x03(\t\x12/\n\x0brecorded_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fsource_event_id\x18\x05 \x01(\t\x12\x33\n\x07schemes\x18\x06 \x03(\x0b\x32\".mrc.entitlements.v1.Determination\x12?\n\x11home_state_status\x18\x07 \x01(\x0b\x32$.mrc.entitlements.v1.HomeStateStatus\"\xf0\x01\n\x0fHomeStateStatus\x12\x17\n\x0fhome_state_code\x18\x01 \x01(\t\x12\x43\n\x0e\x64\x65terminations\x18\x02 \x03(\x0b\x32+.mrc.entitlements.v1.HomeStateDetermination\x12?\n\x0c\x61pplications\x18\x03 \x03(\x0b\x32).mrc.entitlements.v1.HomeStateApplication\x12\x0f\n\x07version\x18\x04 \x01(\x03\x12-\n\tshared_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xbc\x01\n\x16HomeStateDetermination\x12\x13\n\x0bscheme_code\x18\x01 \x01(\t\x12\x14\n\x0crule_version\x18\x02 \x01(\x03\x12-\n\x07outcome\x18\x03 \x01(\x0e\x32\x1c.mrc.entitlements.v1.Outcome\x12\x15\n\rmissing_facts\x18\x04 \x03(\t\x12\x31\n\rdetermined_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb0\x02\n\x14HomeStateApplication\x12\x16\n\x0e\x61pplication_id\x18\x01 \x01(\t\x12\x13\n\x0bscheme_code\x18\x02 \x01(\t\x12\x36\n\x06status\x18\x03 \x01(\x0e\x32&.mrc.entitlements.v1.ApplicationStatus\x12\x12\n\nstate_code\x18\x04 \x01(\t\x12\x15\n\rdistrict_code\x18\x05 \x01(\t\x12.\n\nupdated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12=\n\x12last_delivery_kind\x18\x07 \x01(\x0e\x32!.mrc.entitlements.v1.DeliveryKind\x12\x19\n\x11last_delivered_on\x18\x08 \x01(\t*\x83\x01\n\x11\x45ligibilityStatus\x12\"\n\x1e\x45LIGIBILITY_STATUS_UNSPECIFIED\x10\x00\x12)\n%ELIGIBILITY_STATUS_PENDING_ASSESSMENT\x10\x01\x12\x1f\n\x1b\x45LIGIBILITY_STATUS_ASSESSED\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'mrc.entitlements.v1.eligibility_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ELIGIBILITYSTATUS']._serialized_start=386
-  _globals['_ELIGIBILITYSTATUS']._serialized_end=517
-  _globals['_ELIGIBILITY']._serialized_start=137
-  _globals['_ELIGIBILITY']._serialized_end=383
+  _globals['_ELIGIBILITYSTATUS']._serialized_start=1231
+  _globals['_ELIGIBILITYSTATUS']._serialized_end=1362
+  _globals['_ELIGIBILITY']._serialized_start=176
+  _globals['_ELIGIBILITY']._serialized_end=487
+  _globals['_HOMESTATESTATUS']._serialized_start=490
+  _globals['_HOMESTATESTATUS']._serialized_end=730
+  _globals['_HOMESTATEDETERMINATION']._serialized_start=733
+  _globals['_HOMESTATEDETERMINATION']._serialized_end=921
+  _globals['_HOMESTATEAPPLICATION']._serialized_start=924
+  _globals['_HOMESTATEAPPLICATION']._serialized_end=1228
 # @@protoc_insertion_point(module_scope)

@@ -9,6 +9,7 @@ from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from mrc.entitlements.v1 import application_pb2 as _application_pb2
 from mrc.entitlements.v1 import determination_pb2 as _determination_pb2
 import builtins as _builtins
 import sys
@@ -52,6 +53,7 @@ class Eligibility(_message.Message):
     RECORDED_AT_FIELD_NUMBER: _builtins.int
     SOURCE_EVENT_ID_FIELD_NUMBER: _builtins.int
     SCHEMES_FIELD_NUMBER: _builtins.int
+    HOME_STATE_STATUS_FIELD_NUMBER: _builtins.int
     worker_id: _builtins.str
     status: Global___EligibilityStatus.ValueType
     source_event_id: _builtins.str
@@ -64,6 +66,13 @@ class Eligibility(_message.Message):
     def schemes(self) -> _containers.RepeatedCompositeFieldContainer[_determination_pb2.Determination]:
         """One determination per scheme with a published rule (none without consent to entitlement linkage)."""
 
+    @_builtins.property
+    def home_state_status(self) -> Global___HomeStateStatus:
+        """Set for a read-only copy of a worker another state's registry holds (cross-state federation): the
+        entitlement status that state's entitlements service shares, shown beside this state's own
+        determinations above. Only the home state changes it.
+        """
+
     def __init__(
         self,
         *,
@@ -73,11 +82,126 @@ class Eligibility(_message.Message):
         recorded_at: _timestamp_pb2.Timestamp | None = ...,
         source_event_id: _builtins.str = ...,
         schemes: _abc.Iterable[_determination_pb2.Determination] | None = ...,
+        home_state_status: Global___HomeStateStatus | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["recorded_at", b"recorded_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["home_state_status", b"home_state_status", "recorded_at", b"recorded_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["eligible_scheme_codes", b"eligible_scheme_codes", "recorded_at", b"recorded_at", "schemes", b"schemes", "source_event_id", b"source_event_id", "status", b"status", "worker_id", b"worker_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["eligible_scheme_codes", b"eligible_scheme_codes", "home_state_status", b"home_state_status", "recorded_at", b"recorded_at", "schemes", b"schemes", "source_event_id", b"source_event_id", "status", b"status", "worker_id", b"worker_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Eligibility: _TypeAlias = Eligibility  # noqa: Y015
+
+@_typing.final
+class HomeStateStatus(_message.Message):
+    """Another state's entitlement status of a worker it shares with this one (mrc.federation.v1
+    EntitlementStatusShared): its determinations and applications, never the facts a rule read.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HOME_STATE_CODE_FIELD_NUMBER: _builtins.int
+    DETERMINATIONS_FIELD_NUMBER: _builtins.int
+    APPLICATIONS_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    SHARED_AT_FIELD_NUMBER: _builtins.int
+    home_state_code: _builtins.str
+    """The LGD code of the state whose entitlements service determined it."""
+    version: _builtins.int
+    @_builtins.property
+    def determinations(self) -> _containers.RepeatedCompositeFieldContainer[Global___HomeStateDetermination]: ...
+    @_builtins.property
+    def applications(self) -> _containers.RepeatedCompositeFieldContainer[Global___HomeStateApplication]: ...
+    @_builtins.property
+    def shared_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        home_state_code: _builtins.str = ...,
+        determinations: _abc.Iterable[Global___HomeStateDetermination] | None = ...,
+        applications: _abc.Iterable[Global___HomeStateApplication] | None = ...,
+        version: _builtins.int = ...,
+        shared_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["shared_at", b"shared_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["applications", b"applications", "determinations", b"determinations", "home_state_code", b"home_state_code", "shared_at", b"shared_at", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HomeStateStatus: _TypeAlias = HomeStateStatus  # noqa: Y015
+
+@_typing.final
+class HomeStateDetermination(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHEME_CODE_FIELD_NUMBER: _builtins.int
+    RULE_VERSION_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    MISSING_FACTS_FIELD_NUMBER: _builtins.int
+    DETERMINED_AT_FIELD_NUMBER: _builtins.int
+    scheme_code: _builtins.str
+    rule_version: _builtins.int
+    outcome: _determination_pb2.Outcome.ValueType
+    @_builtins.property
+    def missing_facts(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def determined_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        scheme_code: _builtins.str = ...,
+        rule_version: _builtins.int = ...,
+        outcome: _determination_pb2.Outcome.ValueType = ...,
+        missing_facts: _abc.Iterable[_builtins.str] | None = ...,
+        determined_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["determined_at", b"determined_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["determined_at", b"determined_at", "missing_facts", b"missing_facts", "outcome", b"outcome", "rule_version", b"rule_version", "scheme_code", b"scheme_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HomeStateDetermination: _TypeAlias = HomeStateDetermination  # noqa: Y015
+
+@_typing.final
+class HomeStateApplication(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPLICATION_ID_FIELD_NUMBER: _builtins.int
+    SCHEME_CODE_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    STATE_CODE_FIELD_NUMBER: _builtins.int
+    DISTRICT_CODE_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    LAST_DELIVERY_KIND_FIELD_NUMBER: _builtins.int
+    LAST_DELIVERED_ON_FIELD_NUMBER: _builtins.int
+    application_id: _builtins.str
+    scheme_code: _builtins.str
+    status: _application_pb2.ApplicationStatus.ValueType
+    state_code: _builtins.str
+    district_code: _builtins.str
+    last_delivery_kind: _application_pb2.DeliveryKind.ValueType
+    last_delivered_on: _builtins.str
+    """YYYY-MM-DD; empty when nothing was delivered."""
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        application_id: _builtins.str = ...,
+        scheme_code: _builtins.str = ...,
+        status: _application_pb2.ApplicationStatus.ValueType = ...,
+        state_code: _builtins.str = ...,
+        district_code: _builtins.str = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+        last_delivery_kind: _application_pb2.DeliveryKind.ValueType = ...,
+        last_delivered_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["application_id", b"application_id", "district_code", b"district_code", "last_delivered_on", b"last_delivered_on", "last_delivery_kind", b"last_delivery_kind", "scheme_code", b"scheme_code", "state_code", b"state_code", "status", b"status", "updated_at", b"updated_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HomeStateApplication: _TypeAlias = HomeStateApplication  # noqa: Y015

@@ -29,7 +29,7 @@ from mrc.registry.v1 import migration_pb2 as mrc_dot_registry_dot_v1_dot_migrati
 from mrc.registry.v1 import worker_pb2 as mrc_dot_registry_dot_v1_dot_worker__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cmrc/registry/v1/events.proto\x12\x0fmrc.registry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1amrc/common/v1/common.proto\x1a\x1fmrc/registry/v1/household.proto\x1a\x1fmrc/registry/v1/migration.proto\x1a\x1cmrc/registry/v1/worker.proto\"\xaf\x04\n\x0bWorkerFacts\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x12\n\nbirth_year\x18\x02 \x01(\x05\x12\'\n\x06gender\x18\x03 \x01(\x0e\x32\x17.mrc.registry.v1.Gender\x12\x0e\n\x06sector\x18\x04 \x01(\t\x12\x12\n\noccupation\x18\x05 \x01(\t\x12(\n\x04home\x18\x06 \x01(\x0b\x32\x1a.mrc.common.v1.LgdLocation\x12=\n\x0e\x64ocument_kinds\x18\x07 \x03(\x0e\x32%.mrc.registry.v1.IdentityDocumentKind\x12\x37\n\x0fvulnerabilities\x18\x08 \x03(\x0e\x32\x1e.mrc.registry.v1.Vulnerability\x12\x38\n\x0f\x61\x63tive_purposes\x18\t \x03(\x0e\x32\x1f.mrc.registry.v1.ConsentPurpose\x12\x1e\n\x16registering_partner_id\x18\n \x01(\t\x12-\n\x06status\x18\x0b \x01(\x0e\x32\x1d.mrc.registry.v1.WorkerStatus\x12\x0f\n\x07version\x18\x0c \x01(\x03\x12\x1e\n\x16\x63onsenting_partner_ids\x18\r \x03(\t\x12-\n\x06grants\x18\x0e \x03(\x0b\x32\x1d.mrc.registry.v1.PartnerGrant\x12!\n\x19\x66\x65\x64\x65rated_from_state_code\x18\x0f \x01(\t\"J\n\x0cPartnerGrant\x12\x12\n\npartner_id\x18\x01 \x01(\t\x12\x14\n\x0cpartner_kind\x18\x02 \x01(\t\x12\x10\n\x08purposes\x18\x03 \x03(\t\"l\n\x10WorkerRegistered\x12+\n\x06worker\x18\x01 \x01(\x0b\x32\x17.mrc.registry.v1.WorkerB\x02\x18\x01\x12+\n\x05\x66\x61\x63ts\x18\x02 \x01(\x0b\x32\x1c.mrc.registry.v1.WorkerFacts\"\x81\x01\n\rWorkerUpdated\x12+\n\x06worker\x18\x01 \x01(\x0b\x32\x17.mrc.registry.v1.WorkerB\x02\x18\x01\x12\x16\n\x0e\x63hanged_fields\x18\x02 \x03(\t\x12+\n\x05\x66\x61\x63ts\x18\x03 \x01(\x0b\x32\x1c.mrc.registry.v1.WorkerFacts\"\xe7\x01\n\x0e\x43onsentChanged\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12)\n\x07\x63onsent\x18\x02 \x01(\x0b\x32\x18.mrc.registry.v1.Consent\x12\x38\n\x0f\x61\x63tive_purposes\x18\x03 \x03(\x0e\x32\x1f.mrc.registry.v1.ConsentPurpose\x12\x1f\n\x17shared_with_partner_ids\x18\x04 \x03(\t\x12\x0f\n\x07\x65xpired\x18\x05 \x01(\x08\x12+\n\x05\x66\x61\x63ts\x18\x06 \x01(\x0b\x32\x1c.mrc.registry.v1.WorkerFacts\"u\n\rWorkersMerged\x12\x1b\n\x13surviving_worker_id\x18\x01 \x01(\t\x12\x18\n\x10merged_worker_id\x18\x02 \x01(\t\x12-\n\tmerged_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"P\n\x0cWorkerErased\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12-\n\terased_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"G\n\x11MigrationRecorded\x12\x32\n\x07\x65pisode\x18\x01 \x01(\x0b\x32!.mrc.registry.v1.MigrationEpisode\"\xe5\x01\n\x0eHouseholdFacts\x12\x14\n\x0chousehold_id\x18\x01 \x01(\t\x12\x19\n\x11member_worker_ids\x18\x02 \x03(\t\x12\x0c\n\x04size\x18\x03 \x01(\x05\x12\x19\n\x11holds_ration_card\x18\x04 \x01(\x08\x12\x1e\n\x16ration_card_state_code\x18\x05 \x01(\t\x12(\n\x04home\x18\x06 \x01(\x0b\x32\x1a.mrc.common.v1.LgdLocation\x12\x0f\n\x07version\x18\x07 \x01(\x03\x12\x1e\n\x16registering_partner_id\x18\x08 \x01(\t\"u\n\x10HouseholdChanged\x12\x31\n\thousehold\x18\x01 \x01(\x0b\x32\x1a.mrc.registry.v1.HouseholdB\x02\x18\x01\x12.\n\x05\x66\x61\x63ts\x18\x02 \x01(\x0b\x32\x1f.mrc.registry.v1.HouseholdFactsb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cmrc/registry/v1/events.proto\x12\x0fmrc.registry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1amrc/common/v1/common.proto\x1a\x1fmrc/registry/v1/household.proto\x1a\x1fmrc/registry/v1/migration.proto\x1a\x1cmrc/registry/v1/worker.proto\"\xd0\x04\n\x0bWorkerFacts\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x12\n\nbirth_year\x18\x02 \x01(\x05\x12\'\n\x06gender\x18\x03 \x01(\x0e\x32\x17.mrc.registry.v1.Gender\x12\x0e\n\x06sector\x18\x04 \x01(\t\x12\x12\n\noccupation\x18\x05 \x01(\t\x12(\n\x04home\x18\x06 \x01(\x0b\x32\x1a.mrc.common.v1.LgdLocation\x12=\n\x0e\x64ocument_kinds\x18\x07 \x03(\x0e\x32%.mrc.registry.v1.IdentityDocumentKind\x12\x37\n\x0fvulnerabilities\x18\x08 \x03(\x0e\x32\x1e.mrc.registry.v1.Vulnerability\x12\x38\n\x0f\x61\x63tive_purposes\x18\t \x03(\x0e\x32\x1f.mrc.registry.v1.ConsentPurpose\x12\x1e\n\x16registering_partner_id\x18\n \x01(\t\x12-\n\x06status\x18\x0b \x01(\x0e\x32\x1d.mrc.registry.v1.WorkerStatus\x12\x0f\n\x07version\x18\x0c \x01(\x03\x12\x1e\n\x16\x63onsenting_partner_ids\x18\r \x03(\t\x12-\n\x06grants\x18\x0e \x03(\x0b\x32\x1d.mrc.registry.v1.PartnerGrant\x12!\n\x19\x66\x65\x64\x65rated_from_state_code\x18\x0f \x01(\t\x12\x1f\n\x17shared_with_state_codes\x18\x10 \x03(\t\"J\n\x0cPartnerGrant\x12\x12\n\npartner_id\x18\x01 \x01(\t\x12\x14\n\x0cpartner_kind\x18\x02 \x01(\t\x12\x10\n\x08purposes\x18\x03 \x03(\t\"l\n\x10WorkerRegistered\x12+\n\x06worker\x18\x01 \x01(\x0b\x32\x17.mrc.registry.v1.WorkerB\x02\x18\x01\x12+\n\x05\x66\x61\x63ts\x18\x02 \x01(\x0b\x32\x1c.mrc.registry.v1.WorkerFacts\"\x81\x01\n\rWorkerUpdated\x12+\n\x06worker\x18\x01 \x01(\x0b\x32\x17.mrc.registry.v1.WorkerB\x02\x18\x01\x12\x16\n\x0e\x63hanged_fields\x18\x02 \x03(\t\x12+\n\x05\x66\x61\x63ts\x18\x03 \x01(\x0b\x32\x1c.mrc.registry.v1.WorkerFacts\"\xe7\x01\n\x0e\x43onsentChanged\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12)\n\x07\x63onsent\x18\x02 \x01(\x0b\x32\x18.mrc.registry.v1.Consent\x12\x38\n\x0f\x61\x63tive_purposes\x18\x03 \x03(\x0e\x32\x1f.mrc.registry.v1.ConsentPurpose\x12\x1f\n\x17shared_with_partner_ids\x18\x04 \x03(\t\x12\x0f\n\x07\x65xpired\x18\x05 \x01(\x08\x12+\n\x05\x66\x61\x63ts\x18\x06 \x01(\x0b\x32\x1c.mrc.registry.v1.WorkerFacts\"u\n\rWorkersMerged\x12\x1b\n\x13surviving_worker_id\x18\x01 \x01(\t\x12\x18\n\x10merged_worker_id\x18\x02 \x01(\t\x12-\n\tmerged_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"P\n\x0cWorkerErased\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12-\n\terased_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"G\n\x11MigrationRecorded\x12\x32\n\x07\x65pisode\x18\x01 \x01(\x0b\x32!.mrc.registry.v1.MigrationEpisode\"\xe5\x01\n\x0eHouseholdFacts\x12\x14\n\x0chousehold_id\x18\x01 \x01(\t\x12\x19\n\x11member_worker_ids\x18\x02 \x03(\t\x12\x0c\n\x04size\x18\x03 \x01(\x05\x12\x19\n\x11holds_ration_card\x18\x04 \x01(\x08\x12\x1e\n\x16ration_card_state_code\x18\x05 \x01(\t\x12(\n\x04home\x18\x06 \x01(\x0b\x32\x1a.mrc.common.v1.LgdLocation\x12\x0f\n\x07version\x18\x07 \x01(\x03\x12\x1e\n\x16registering_partner_id\x18\x08 \x01(\t\"u\n\x10HouseholdChanged\x12\x31\n\thousehold\x18\x01 \x01(\x0b\x32\x1a.mrc.registry.v1.HouseholdB\x02\x18\x01\x12.\n\x05\x66\x61\x63ts\x18\x02 \x01(\x0b\x32\x1f.mrc.registry.v1.HouseholdFactsb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -43,23 +43,23 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_HOUSEHOLDCHANGED'].fields_by_name['household']._loaded_options = None
   _globals['_HOUSEHOLDCHANGED'].fields_by_name['household']._serialized_options = b'\030\001'
   _globals['_WORKERFACTS']._serialized_start=207
-  _globals['_WORKERFACTS']._serialized_end=766
-  _globals['_PARTNERGRANT']._serialized_start=768
-  _globals['_PARTNERGRANT']._serialized_end=842
-  _globals['_WORKERREGISTERED']._serialized_start=844
-  _globals['_WORKERREGISTERED']._serialized_end=952
-  _globals['_WORKERUPDATED']._serialized_start=955
-  _globals['_WORKERUPDATED']._serialized_end=1084
-  _globals['_CONSENTCHANGED']._serialized_start=1087
-  _globals['_CONSENTCHANGED']._serialized_end=1318
-  _globals['_WORKERSMERGED']._serialized_start=1320
-  _globals['_WORKERSMERGED']._serialized_end=1437
-  _globals['_WORKERERASED']._serialized_start=1439
-  _globals['_WORKERERASED']._serialized_end=1519
-  _globals['_MIGRATIONRECORDED']._serialized_start=1521
-  _globals['_MIGRATIONRECORDED']._serialized_end=1592
-  _globals['_HOUSEHOLDFACTS']._serialized_start=1595
-  _globals['_HOUSEHOLDFACTS']._serialized_end=1824
-  _globals['_HOUSEHOLDCHANGED']._serialized_start=1826
-  _globals['_HOUSEHOLDCHANGED']._serialized_end=1943
+  _globals['_WORKERFACTS']._serialized_end=799
+  _globals['_PARTNERGRANT']._serialized_start=801
+  _globals['_PARTNERGRANT']._serialized_end=875
+  _globals['_WORKERREGISTERED']._serialized_start=877
+  _globals['_WORKERREGISTERED']._serialized_end=985
+  _globals['_WORKERUPDATED']._serialized_start=988
+  _globals['_WORKERUPDATED']._serialized_end=1117
+  _globals['_CONSENTCHANGED']._serialized_start=1120
+  _globals['_CONSENTCHANGED']._serialized_end=1351
+  _globals['_WORKERSMERGED']._serialized_start=1353
+  _globals['_WORKERSMERGED']._serialized_end=1470
+  _globals['_WORKERERASED']._serialized_start=1472
+  _globals['_WORKERERASED']._serialized_end=1552
+  _globals['_MIGRATIONRECORDED']._serialized_start=1554
+  _globals['_MIGRATIONRECORDED']._serialized_end=1625
+  _globals['_HOUSEHOLDFACTS']._serialized_start=1628
+  _globals['_HOUSEHOLDFACTS']._serialized_end=1857
+  _globals['_HOUSEHOLDCHANGED']._serialized_start=1859
+  _globals['_HOUSEHOLDCHANGED']._serialized_end=1976
 # @@protoc_insertion_point(module_scope)

@@ -55,6 +55,7 @@ class WorkerFacts(_message.Message):
     CONSENTING_PARTNER_IDS_FIELD_NUMBER: _builtins.int
     GRANTS_FIELD_NUMBER: _builtins.int
     FEDERATED_FROM_STATE_CODE_FIELD_NUMBER: _builtins.int
+    SHARED_WITH_STATE_CODES_FIELD_NUMBER: _builtins.int
     worker_id: _builtins.str
     birth_year: _builtins.int
     """0 when unknown."""
@@ -95,6 +96,14 @@ class WorkerFacts(_message.Message):
         gives the shared access policy (mrc_kernel.policy), so it scopes its own records as the registry does.
         """
 
+    @_builtins.property
+    def shared_with_state_codes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The other states (LGD codes) this record is shared with now (cross-state federation): the peers of the
+        federation the worker's active cross_state_sharing consents allow. Other services of this state send
+        what they hold of the worker there (the entitlement status) while a state is listed, and stop when it
+        is no longer. Empty for a copy of another state's record and for a record shared with no other state.
+        """
+
     def __init__(
         self,
         *,
@@ -113,10 +122,11 @@ class WorkerFacts(_message.Message):
         consenting_partner_ids: _abc.Iterable[_builtins.str] | None = ...,
         grants: _abc.Iterable[Global___PartnerGrant] | None = ...,
         federated_from_state_code: _builtins.str = ...,
+        shared_with_state_codes: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["home", b"home"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["active_purposes", b"active_purposes", "birth_year", b"birth_year", "consenting_partner_ids", b"consenting_partner_ids", "document_kinds", b"document_kinds", "federated_from_state_code", b"federated_from_state_code", "gender", b"gender", "grants", b"grants", "home", b"home", "occupation", b"occupation", "registering_partner_id", b"registering_partner_id", "sector", b"sector", "status", b"status", "version", b"version", "vulnerabilities", b"vulnerabilities", "worker_id", b"worker_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["active_purposes", b"active_purposes", "birth_year", b"birth_year", "consenting_partner_ids", b"consenting_partner_ids", "document_kinds", b"document_kinds", "federated_from_state_code", b"federated_from_state_code", "gender", b"gender", "grants", b"grants", "home", b"home", "occupation", b"occupation", "registering_partner_id", b"registering_partner_id", "sector", b"sector", "shared_with_state_codes", b"shared_with_state_codes", "status", b"status", "version", b"version", "vulnerabilities", b"vulnerabilities", "worker_id", b"worker_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
