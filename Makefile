@@ -56,7 +56,8 @@ e2e: install
 	uv run pytest tests/e2e $(PYTEST_ARGS)
 
 # Two state clusters, the national Kafka and MirrorMaker 2 of their own (.devstack/federation/test, ports
-# shifted by MRC_FEDERATION_TEST_PORT_OFFSET, default 26000); the MirrorMaker jars are fetched on first use.
+# shifted by MRC_FEDERATION_TEST_PORT_OFFSET, default 500: every port below the ephemeral range); the
+# MirrorMaker jars are fetched on first use.
 FEDERATION_TEST_PATHS := tests/federation
 
 federation: install

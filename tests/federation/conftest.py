@@ -6,9 +6,12 @@ national for the aggregates). Only the infrastructure runs unless a test asks fo
 (`federation_services(["access", "registry"])` starts them in both states, once).
 
 Homes are under `.devstack/federation/test`; ports are shifted by MRC_FEDERATION_TEST_PORT_OFFSET (default
-26000) for Bihar, +2000 for Kerala and +4000 for the national cluster, clear of the main suite's 10000 and
-the engineers' test stacks (12000-24000); FerretDB listens on 27017 + offset (53017, 55017). Every run
-starts from empty data; MRC_TEST_KEEP_STACK=1 leaves the federation running afterwards.
+500) for Bihar, +2000 for Kerala and +4000 for the national cluster, clear of `make up` (0), the main suite
+(10000), the engineers' test stacks (12000-24000) and the README's local federation (2000, 4000, 6000). Every
+port stays below 32768, where Linux starts handing out ephemeral ports: the services start after hundreds of
+client connections are open, and a service port inside that range was sometimes taken by one of them
+("address already in use"). Every run starts from empty data; MRC_TEST_KEEP_STACK=1 leaves the federation
+running afterwards.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import pytest
 from mrc_devstack.federation import Federation, parse_states
 from tests.conftest import REPO_ROOT, TEST_RATE_LIMIT
 
-FEDERATION_TEST_PORT_OFFSET = int(os.environ.get("MRC_FEDERATION_TEST_PORT_OFFSET", "26000"))
+FEDERATION_TEST_PORT_OFFSET = int(os.environ.get("MRC_FEDERATION_TEST_PORT_OFFSET", "500"))
 HOME = REPO_ROOT / ".devstack" / "federation" / "test"
 # The states' cluster aliases are their names (topics arrive as `bihar.mrc.federation...`); LGD codes.
 SOURCE, DESTINATION, NATIONAL = "bihar", "kerala", "national"
