@@ -549,13 +549,13 @@ def test_records_that_can_never_be_applied_go_to_the_dead_letter_topic(bihar: Re
     counts = federation_pb2.AggregatesPublished(home_state_code=BIHAR)
     other = Event.from_message(counts, source="t", subject=BIHAR, topic="t")
     for event in (tampered, other):
-        consumer._handle(event.topic, event.key, event.data, event.kafka_headers())
-    consumer._handle(good.topic, good.key, b"", [("not", b"a cloudevent")])
+        consumer.handle(event.topic, event.key, event.data, event.kafka_headers())
+    consumer.handle(good.topic, good.key, b"", [("not", b"a cloudevent")])
     assert [topic for topic, _, _ in dead.sent] == [DEAD_LETTER_TOPIC] * 3
     reasons = [dict(headers)["mrc_dlq_reason"].decode() for _, _, headers in dead.sent]
     assert "DecryptionError" in reasons[0] and "RefusedRecord" in reasons[1] and "MalformedEvent" in reasons[2]
     assert all("Ravi" not in reason for reason in reasons)
-    consumer._handle(good.topic, good.key, good.data, good.kafka_headers())
+    consumer.handle(good.topic, good.key, good.data, good.kafka_headers())
     assert consumer.outcomes == {"rejected": 3, "applied": 1}
 
 

@@ -1,4 +1,4 @@
-"""Cross-state federation for the services other than the registry: this state's peers, and a consumer of the
+"""Cross-state federation for every service of a state cluster: this state's peers, and a consumer of the
 copies MirrorMaker 2 makes in this cluster of what the peers address to this state.
 
 `MRC_STATE_CODE` is this state's LGD code; `MRC_FEDERATION_PEERS` lists the other states' cluster aliases
@@ -20,6 +20,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from google.protobuf.message import DecodeError
 from kafka import KafkaConsumer, KafkaProducer
@@ -30,10 +31,13 @@ from mrc_kernel.errors import InvalidArgument, Unavailable
 from mrc_kernel.events import Event, MalformedEvent
 from mrc_plumbing.crypto.errors import DecryptionError
 from mrc_plumbing.kafka_security import KafkaSecuritySettings
+from mrc_plumbing.store import DocumentStore, DuplicateDocument
 
 log = logging.getLogger(__name__)
 
 ATTEMPTS = 3
+# How long after the last records empty polls still commit the position (see `MirroredTopicsConsumer._run`).
+SETTLE_SECONDS = 5.0
 
 
 class FederationSettings(BaseSettings):
@@ -60,6 +64,23 @@ def state_code_of(name: str) -> str:
         if state.name.lower() == wanted:
             return state.code
     raise ValueError(f"MRC_FEDERATION_PEERS: {name!r} is not the name of a state in the LGD; write alias=code")
+
+
+# Where each service keeps its snapshots of k-anonymous counts for the national cluster, and their topic.
+AGGREGATES_COLLECTION = "federation_aggregates"
+AGGREGATES_TOPIC = "mrc.federation.aggregates.v1"
+
+
+def store_aggregates(store: DocumentStore, aggregates_id: str, state: dict[str, Any], event: Event) -> None:
+    """Store a snapshot's summary with its `AggregatesPublished` event in the same write (the outbox publishes
+    it); a later snapshot with the same id (the same service and day) replaces it. No upsert: FerretDB."""
+    snapshots = store.collection(AGGREGATES_COLLECTION)
+    if snapshots.update(aggregates_id, {"$set": state}, events=[event]):
+        return
+    try:
+        snapshots.insert({"_id": aggregates_id, **state}, events=[event])
+    except DuplicateDocument:
+        snapshots.update(aggregates_id, {"$set": state}, events=[event])
 
 
 def federation_topic(kind: str, destination_state_code: str) -> str:
@@ -163,6 +184,7 @@ class MirroredTopicsConsumer:
         consumer: KafkaConsumer | None = None
         subscribed: list[str] = []
         checked = 0.0
+        settling_until = 0.0
         while not self._stop.is_set():
             try:
                 if consumer is None:
@@ -177,6 +199,12 @@ class MirroredTopicsConsumer:
                     for record in records:
                         self.handle(record.topic, record.key, record.value, list(record.headers or []))
                 if batches:
+                    consumer.commit()
+                    settling_until = time.monotonic() + SETTLE_SECONDS
+                elif time.monotonic() < settling_until:
+                    # The marker that ends MirrorMaker 2's transaction moves the position without returning
+                    # a record, often in a poll after the last records (past max_poll_records, or in a later
+                    # fetch): commit that too, or the group shows a lag of one until the next record.
                     consumer.commit()
             except Exception:
                 log.exception("federation consumer failed; reading again from the last committed offsets")

@@ -16,11 +16,9 @@ from mrc_entitlements.service_layer.funnel import FunnelService
 from mrc_entitlements.settings import EVENT_SOURCE
 from mrc_kernel.clock import utc_now
 from mrc_kernel.events import Event
+from mrc_plumbing.federation import AGGREGATES_TOPIC, store_aggregates
 from mrc_plumbing.protobuf import timestamp
-from mrc_plumbing.store import DocumentStore, DuplicateDocument
-
-AGGREGATES_COLLECTION = "federation_aggregates"
-AGGREGATES_TOPIC = "mrc.federation.aggregates.v1"
+from mrc_plumbing.store import DocumentStore
 
 
 class FunnelAggregates:
@@ -34,7 +32,7 @@ class FunnelAggregates:
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._funnel = funnel
-        self._snapshots = store.collection(AGGREGATES_COLLECTION)
+        self._store = store
         self._own = own_state_code
         self._min_cell_size = min_cell_size
         self._clock = clock
@@ -70,9 +68,5 @@ class FunnelAggregates:
         message = self.snapshot()
         event = Event.from_message(message, source=EVENT_SOURCE, subject=self._own, topic=AGGREGATES_TOPIC)
         state: dict[str, Any] = {"home_state_code": self._own, "cells": len(message.entitlement_funnel)}
-        if not self._snapshots.update(message.aggregates_id, {"$set": state}, events=[event]):
-            try:
-                self._snapshots.insert({"_id": message.aggregates_id, **state}, events=[event])
-            except DuplicateDocument:
-                self._snapshots.update(message.aggregates_id, {"$set": state}, events=[event])
+        store_aggregates(self._store, message.aggregates_id, state, event)
         return message

@@ -3,7 +3,6 @@ ways, and as the eligibility view shows another state's status (`mrc.entitlement
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
@@ -21,22 +20,15 @@ from mrc_entitlements.domain.federation import (
 from mrc_entitlements.domain.rules import Outcome
 from mrc_entitlements.settings import EVENT_SOURCE
 from mrc_kernel.events import Event
+from mrc_plumbing.federation import federation_topic as federation_topic
 from mrc_plumbing.protobuf import datetime_from, timestamp
 
 ENTITLEMENTS = "entitlements"
-_STATE_CODE = re.compile(r"^[0-9]{1,3}$")
 MAX_ITEMS = 500
 
 
 class RefusedStatus(ValueError):
     """A record of a peer's topic that can never be applied here (malformed, or from the wrong state)."""
-
-
-def federation_topic(kind: str, destination_state_code: str) -> str:
-    """`mrc.federation.entitlements.32.v1`: what this state addresses to one destination."""
-    if not _STATE_CODE.match(destination_state_code):
-        raise ValueError(f"not an LGD state code: {destination_state_code!r}")
-    return f"mrc.federation.{kind}.{destination_state_code}.v1"
 
 
 def mirrored_topics(peer_aliases: Iterable[str], own_state_code: str, kind: str = ENTITLEMENTS) -> list[str]:

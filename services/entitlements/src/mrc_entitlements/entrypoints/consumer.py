@@ -19,7 +19,7 @@ import faust
 from mrc.federation.v1 import events_pb2 as federation_pb2
 from mrc.registry.v1 import events_pb2 as registry_events
 from mrc_entitlements.adapters import registry_mapping as registry
-from mrc_entitlements.adapters.aggregates import AGGREGATES_COLLECTION, AGGREGATES_TOPIC, FunnelAggregates
+from mrc_entitlements.adapters.aggregates import FunnelAggregates
 from mrc_entitlements.adapters.federation_mapping import ENTITLEMENTS, RefusedStatus, home_status_from
 from mrc_entitlements.adapters.store import OUTBOX_COLLECTIONS
 from mrc_entitlements.entrypoints.wiring import build, federation_scope, federation_topics
@@ -38,7 +38,7 @@ from mrc_entitlements.settings import (
 from mrc_kernel.events import Event
 from mrc_plumbing.events import EventDecoder
 from mrc_plumbing.faust_app import EventHandler, create_faust_app, dead_letter_topic_name, subscribe
-from mrc_plumbing.federation import MirroredTopicsConsumer, mirrored_topics
+from mrc_plumbing.federation import AGGREGATES_COLLECTION, AGGREGATES_TOPIC, MirroredTopicsConsumer, mirrored_topics
 from mrc_plumbing.service_runtime import connect
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 
 from mrc.grievance.v1 import grievance_service_pb2_grpc
-from mrc_grievance.adapters.aggregates import AGGREGATES_COLLECTION, AGGREGATES_TOPIC, CategoryAggregates
+from mrc_grievance.adapters.aggregates import CategoryAggregates
 from mrc_grievance.adapters.crypto_sealer import CryptoSealer
 from mrc_grievance.adapters.federation import (
     GRIEVANCES,
@@ -68,7 +68,7 @@ from mrc_kernel.clock import utc_now
 from mrc_kernel.place import Place
 from mrc_plumbing.crypto import FederationCipher
 from mrc_plumbing.events import EventDecoder
-from mrc_plumbing.federation import MirroredTopicsConsumer, mirrored_topics
+from mrc_plumbing.federation import AGGREGATES_COLLECTION, AGGREGATES_TOPIC, MirroredTopicsConsumer, mirrored_topics
 from mrc_plumbing.grpc_server import GrpcServer
 from mrc_plumbing.http_app import create_http_app
 from mrc_plumbing.service_runtime import connect, run_service

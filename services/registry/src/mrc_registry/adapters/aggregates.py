@@ -6,13 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from mrc.federation.v1 import events_pb2 as federation_pb2
+from mrc_plumbing.federation import store_aggregates
 from mrc_plumbing.protobuf import timestamp
-from mrc_plumbing.store import DocumentStore, DuplicateDocument
+from mrc_plumbing.store import DocumentStore
 from mrc_registry.adapters.federation_mapping import aggregates_event
 from mrc_registry.domain.worker import WorkerStatus
 from mrc_registry.service_layer.aggregates import AggregatesSnapshot, FlowKey, SectorKey
-
-AGGREGATES_COLLECTION = "federation_aggregates"
 
 
 class StoredRegistryCounts:
@@ -78,7 +77,7 @@ def aggregates_message(snapshot: AggregatesSnapshot) -> federation_pb2.Aggregate
 
 class StoredAggregatesOutbox:
     def __init__(self, store: DocumentStore) -> None:
-        self._snapshots = store.collection(AGGREGATES_COLLECTION)
+        self._store = store
 
     def publish(self, snapshot: AggregatesSnapshot) -> None:
         event = aggregates_event(aggregates_message(snapshot))
@@ -88,9 +87,4 @@ class StoredAggregatesOutbox:
             "published_at": snapshot.published_at,
             "cells": len(snapshot.migration_flows) + len(snapshot.sectors),
         }
-        if self._snapshots.update(snapshot.aggregates_id, {"$set": state}, events=[event]):
-            return
-        try:
-            self._snapshots.insert({"_id": snapshot.aggregates_id, **state}, events=[event])
-        except DuplicateDocument:
-            self._snapshots.update(snapshot.aggregates_id, {"$set": state}, events=[event])
+        store_aggregates(self._store, snapshot.aggregates_id, state, event)

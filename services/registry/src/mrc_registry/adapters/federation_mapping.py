@@ -7,7 +7,6 @@ the topic of its destination state. In: what another state shares, decoded and o
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
@@ -20,6 +19,8 @@ from mrc_kernel.events import Event
 from mrc_kernel.place import Place
 from mrc_kernel.vocabulary import Sector
 from mrc_plumbing.crypto import FederationCipher
+from mrc_plumbing.federation import AGGREGATES_TOPIC as AGGREGATES_TOPIC
+from mrc_plumbing.federation import federation_topic as federation_topic
 from mrc_plumbing.protobuf import datetime_from, place_to_proto, timestamp
 from mrc_registry.adapters.protobuf_mapping import (
     DOCUMENT_FROM_PROTO,
@@ -43,12 +44,10 @@ from mrc_registry.settings import EVENT_SOURCE
 
 WORKERS = "workers"
 HOUSEHOLDS = "households"
-AGGREGATES_TOPIC = "mrc.federation.aggregates.v1"
 # Blind-index kind of the name keys (`BlindIndexer.index(NAME_KEY_KIND, key)`), as the contract says.
 NAME_KEY_KIND = "name-key"
 NAME_KEY_PREFIXES = ("name+district:", "name+birth_year:", "word+district:", "word+birth_year:")
 PHONE_MASK = "XXXXXX"
-_STATE_CODE = re.compile(r"^[0-9]{1,3}$")
 
 BlindIndex = Callable[[str, str], str]
 
@@ -60,13 +59,6 @@ WITHDRAWAL_TO_PROTO = {
     WithdrawalReason.MERGED: federation_pb2.WITHDRAWAL_REASON_MERGED,
 }
 WITHDRAWAL_FROM_PROTO = {v: k for k, v in WITHDRAWAL_TO_PROTO.items()}
-
-
-def federation_topic(kind: str, destination_state_code: str) -> str:
-    """The topic of what this state addresses to one destination: `mrc.federation.workers.32.v1`."""
-    if not _STATE_CODE.match(destination_state_code):
-        raise ValueError(f"not an LGD state code: {destination_state_code!r}")
-    return f"mrc.federation.{kind}.{destination_state_code}.v1"
 
 
 def mirrored_topics(peer_aliases: Iterable[str], own_state_code: str, kinds: Iterable[str]) -> list[str]:

@@ -9,12 +9,13 @@ import threading
 
 from mrc.registry.v1 import households_service_pb2_grpc, registry_service_pb2_grpc
 from mrc_plumbing.crypto import FederationCipher
+from mrc_plumbing.federation import AGGREGATES_COLLECTION
 from mrc_plumbing.grpc_server import GrpcServer
 from mrc_plumbing.http_app import create_http_app
 from mrc_plumbing.service_runtime import connect, run_service
 from mrc_plumbing.store.schema import collection_of
 from mrc_plumbing.tabular import read_table
-from mrc_registry.adapters.aggregates import AGGREGATES_COLLECTION, StoredAggregatesOutbox, StoredRegistryCounts
+from mrc_registry.adapters.aggregates import StoredAggregatesOutbox, StoredRegistryCounts
 from mrc_registry.adapters.crypto_protector import CryptoProtector
 from mrc_registry.adapters.erasure_requests import StoredErasureRequests
 from mrc_registry.adapters.federation_mapping import (
