@@ -7,7 +7,8 @@ clusters with access, registry, entitlements (API and worker) and MirrorMaker 2 
 - Revoking the consent in Bihar removes the status in Kerala with the copy.
 - A grievance filed in Kerala about the copy reaches Bihar: the family's CSO there sees it read-only, marked
   with Kerala; without a consent that allows grievance follow-up, Kerala cannot file one about the copy and
-  nothing crosses.
+  nothing crosses. A missing-person trace opened in Kerala about the same worker reaches Bihar too, with its
+  sightings (same consent, same read path: /forwarded-traces).
 
 Runs after the registry's federation tests (file order), so those run with their own smaller footprint.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -209,6 +211,25 @@ def file_in_kerala(kerala: Cluster, worker_id: str) -> httpx.Response:
     return kerala.grievance.post("/v1/grievances", json=body, headers=headers)
 
 
+TRACE_DESCRIPTION = "Thin, grey shirt, speaks Bhojpuri and a little Malayalam"
+
+
+def open_trace_in_kerala(kerala: Cluster, worker_id: str, grievance_id: str) -> str:
+    place = {"state_code": ERNAKULAM["state_code"], "district_code": ERNAKULAM["district_code"]}
+    body = {
+        "missing": {"worker_id": worker_id},
+        "last_known_place": place,
+        "last_known_on": (datetime.now(UTC) - timedelta(days=3)).date().isoformat(),
+        "contacts": [{"relation": "co_worker", "name": "Kiln co-worker", "phone": "9847000011"}],
+        "description": TRACE_DESCRIPTION,
+        "grievance_id": grievance_id,
+    }
+    headers = kerala.caseworker.headers(**{"Idempotency-Key": str(uuid.uuid4())})
+    opened = kerala.grievance.post("/v1/traces", json=body, headers=headers)
+    assert opened.status_code == 201, opened.text
+    return str(opened.json()["trace_id"])
+
+
 def known_as_copy(kerala: Cluster, worker_id: str) -> dict[str, Any] | None:
     """Kerala's grievance service has learnt (from Kerala's registry events) that the worker is Bihar's."""
     return kerala.mongo["mrc_grievance"]["federated_workers"].find_one({"_id": worker_id})
@@ -254,6 +275,39 @@ def test_a_grievance_filed_in_kerala_about_bihar_s_worker_reaches_bihar_s_cso_re
     crossed = records_with_subject(read_topic(kerala.bootstrap, GRIEVANCES_TO_BIHAR, timeout=3), grievance_id)
     assert crossed and crossed[0].headers["ce_type"] == b"mrc.federation.v1.GrievanceForwarded"
     assert all(b"six weeks" not in r.value for r in crossed)
+
+    # A missing-person trace opened in Kerala about the worker, and a sighting there, reach Bihar the same way.
+    trace_id = open_trace_in_kerala(kerala, worker_id, grievance_id)
+    sighting = {
+        "seen_at": (datetime.now(UTC) - timedelta(hours=2)).isoformat(),
+        "place": {"state_code": ERNAKULAM["state_code"], "district_code": ERNAKULAM["district_code"]},
+        "details": "Seen boarding a bus to Aluva by the kiln's cook",
+    }
+    seen = kerala.grievance.post(
+        f"/v1/traces/{trace_id}/sightings",
+        json=sighting,
+        headers=kerala.caseworker.headers(**{"Idempotency-Key": str(uuid.uuid4())}),
+    )
+    assert seen.status_code == 201, seen.text
+
+    def trace_sighted_in_bihar() -> dict[str, Any] | None:
+        response = bihar.grievance.get(f"/v1/workers/{worker_id}/forwarded-traces", headers=bihar.caseworker.headers())
+        found = response.json()["traces"] if response.status_code == 200 else []
+        return next((t for t in found if t["trace_id"] == trace_id and t["sighting_count"] == 1), None)
+
+    trace = eventually(trace_sighted_in_bihar, timeout=ARRIVAL_TIMEOUT, interval=0.5)
+    assert trace["handling_state_code"] == STATE_CODES[DESTINATION] and trace["read_only"] is True
+    assert trace["status"] == "open" and trace["grievance_id"] == grievance_id
+    assert trace["description"] == TRACE_DESCRIPTION
+    assert trace["last_seen_place"]["district_code"] == ERNAKULAM["district_code"]
+    assert trace["filing_partner_id"] == kerala.caseworker.partner_id
+    hidden = bihar.grievance.get(f"/v1/workers/{worker_id}/forwarded-traces", headers=other.headers())
+    assert hidden.status_code == 404, hidden.text
+    assert bihar.grievance.get(f"/v1/traces/{trace_id}", headers=bihar.caseworker.headers()).status_code == 404
+    traced = records_with_subject(read_topic(kerala.bootstrap, GRIEVANCES_TO_BIHAR, timeout=3), trace_id)
+    assert traced and {r.headers["ce_type"] for r in traced} == {b"mrc.federation.v1.TraceForwarded"}
+    for record in traced:
+        assert b"Malayalam" not in record.value and b"Aluva" not in record.value and b"9847" not in record.value
 
 
 def test_no_grievance_crosses_without_a_consent_to_follow_up_grievances(clusters: tuple[Cluster, Cluster]) -> None:

@@ -1,10 +1,12 @@
-"""Cross-state federation of grievances: a case filed here about a copy of another state's worker goes to that
-state (with each change, while the consent allows grievance follow-up); the home state keeps what it receives
-read-only and shows it to the partners who reach the worker (real adapters on the in-memory store)."""
+"""Cross-state federation of grievances and missing-person traces: a case filed, or a trace opened, here about a
+copy of another state's worker goes to that state (with each change, while the consent allows grievance
+follow-up); the home state keeps what it receives read-only and shows it to the partners who reach the worker
+(real adapters on the in-memory store)."""
 
 from __future__ import annotations
 
 import os
+from datetime import date, timedelta
 
 import pytest
 
@@ -17,25 +19,33 @@ from mrc_grievance.adapters.federation import (
     RefusedForward,
     StoredFederatedWorkers,
     StoredForwardedCases,
+    StoredForwardedTraces,
+    TraceForwarder,
     account_field,
+    description_field,
+    description_opener,
     forwarded_handler,
     open_account,
+    open_description,
     summary_opener,
 )
 from mrc_grievance.domain.triage import TriageFacts
-from mrc_grievance.domain.vocabulary import Category
+from mrc_grievance.domain.vocabulary import Category, ReporterRelation, TraceStatus
 from mrc_grievance.entrypoints.consumer import registry_handler
-from mrc_grievance.service_layer.federation import ForwardedCaseReads
+from mrc_grievance.service_layer.federation import ForwardedCaseReads, ForwardedTraceReads
 from mrc_grievance.service_layer.parties import SubjectInput
+from mrc_grievance.service_layer.traces import ContactInput, OpenTrace
 from mrc_kernel.errors import NotFound
 from mrc_kernel.events import Event
+from mrc_kernel.place import Place
 from mrc_plumbing.crypto import FederationCipher
 from mrc_plumbing.events import EventDecoder
-from tests.unit.grievance.fakes import CASEWORKER, CHENNAI, FORWARDED, OTHER_CSO, Grievances
+from tests.unit.grievance.fakes import CASEWORKER, CHENNAI, FORWARDED, NOW, OTHER_CSO, PATNA, Grievances
 
 HERE, HOME = "33", "10"  # a case filed in Tamil Nadu about Bihar's worker
 TO_HOME = "mrc.federation.grievances.10.v1"
 SUMMARY = "Contractor has not paid wages for six weeks."
+DESCRIPTION = "Green shirt, speaks Bhojpuri, scar on the left hand"
 
 
 def cipher() -> FederationCipher:
@@ -58,6 +68,15 @@ class Federated(Grievances):
                 clock=self.clock,
             )
         )
+        self.traces.set_federation(
+            TraceForwarder(
+                HERE,
+                frozenset({HOME}),
+                self.federated,
+                description_opener(CryptoSealer(self.crypto).open),
+                self.federation_cipher,
+            )
+        )
 
     def file_about_worker(self) -> str:
         return self.file(CASEWORKER, subject=SubjectInput(worker_id="worker-1"), location=CHENNAI, respondent=None)
@@ -65,6 +84,26 @@ class Federated(Grievances):
     def forwarded(self) -> list[tuple[str, federation_pb2.GrievanceForwarded]]:
         decoder = EventDecoder()
         return [(e.topic, decoder.decode(e)) for e in self.outbox() if e.type == "mrc.federation.v1.GrievanceForwarded"]
+
+    def open_trace_about_worker(self, **overrides: object) -> str:
+        values: dict[str, object] = {
+            "missing": SubjectInput(worker_id="worker-1"),
+            "last_known_place": CHENNAI,
+            "last_known_on": date(2025, 12, 20),
+            "destination": CHENNAI,
+            "contacts": (ContactInput(ReporterRelation.FAMILY, "Mother", "9876500000"),),
+            "description": DESCRIPTION,
+            "idempotency_key": "trace-1",
+        }
+        values.update(overrides)
+        command = OpenTrace(**values)  # type: ignore[arg-type]
+        return self.trace_service.open(command, CASEWORKER, FORWARDED).view.trace.trace_id
+
+    def forwarded_traces(self) -> list[tuple[str, federation_pb2.TraceForwarded]]:
+        decoder = EventDecoder()
+        return [
+            (e.topic, decoder.decode(e)) for e in self.outbox("traces") if e.type == "mrc.federation.v1.TraceForwarded"
+        ]
 
 
 # ---------------------------------------------------------------- sending (where the case is handled)
@@ -133,6 +172,58 @@ def test_the_grievance_worker_learns_copies_and_their_consent_from_the_registry_
     erased = registry_events.WorkerErased(worker_id="worker-9")
     handle(Event.from_message(erased, source="/mrc/registry", subject="worker-9", topic="t"))
     assert federated.home_of("worker-9") is None
+
+
+def test_a_trace_about_a_copy_goes_to_the_worker_s_home_state_with_its_description_sealed() -> None:
+    world = Federated()
+    trace_id = world.open_trace_about_worker()
+    forwarded = world.forwarded_traces()
+    assert [topic for topic, _ in forwarded] == [TO_HOME]
+    message = forwarded[0][1]
+    assert message.trace_id == trace_id and message.worker_id == "worker-1"
+    assert message.home_state_code == HERE and message.to_state_code == HOME == message.worker_home_state_code
+    assert message.filing_partner_id == "partner-a" and message.version == 1 and message.sighting_count == 0
+    assert message.status == federation_pb2.TraceForwarded().status + 1, "open"
+    assert message.last_known_place.district_code == CHENNAI.district_code and message.last_known_on == "2025-12-20"
+    assert world.federation_cipher.open(description_field(trace_id), message.description_token) == DESCRIPTION
+    crossed = message.SerializeToString()
+    for secret in (b"Bhojpuri", b"Mother", b"9876500000"):
+        assert secret not in crossed, "the description crosses only sealed, the family's contacts never"
+
+
+def test_each_sighting_and_the_closing_of_the_trace_are_forwarded_again() -> None:
+    world = Federated()
+    trace_id = world.open_trace_about_worker()
+    world.trace_service.record_sighting(
+        trace_id, NOW - timedelta(days=1), PATNA, "Seen at Patna Junction by a porter", CASEWORKER, idempotency_key="s"
+    )
+    world.trace_service.close(trace_id, TraceStatus.FOUND, CASEWORKER)
+    messages = [m for _, m in world.forwarded_traces()]
+    assert [m.version for m in messages] == [1, 2, 3]
+    sighted, closed = messages[1], messages[2]
+    assert sighted.sighting_count == 1 and sighted.last_seen_place.district_code == PATNA.district_code
+    assert sighted.last_seen_at.ToDatetime().date() == (NOW - timedelta(days=1)).date()
+    assert closed.status != messages[0].status and closed.sighting_count == 1
+    assert all(b"porter" not in m.SerializeToString() for m in messages), "what a sighting said stays here"
+
+
+@pytest.mark.parametrize(
+    ("follow_up", "home"), [(False, HOME), (True, "27")], ids=["no follow-up consent", "home not a peer"]
+)
+def test_no_trace_is_forwarded_without_consent_or_to_a_state_outside_the_federation(follow_up: bool, home: str) -> None:
+    world = Federated(follow_up=follow_up, home=home)
+    world.open_trace_about_worker()
+    assert world.forwarded_traces() == []
+
+
+def test_no_trace_is_forwarded_about_someone_outside_the_registries_or_once_the_copy_is_gone() -> None:
+    world = Federated()
+    world.federated.forget("worker-1")
+    trace_id = world.open_trace_about_worker()
+    world.federated.record("worker-1", HOME, True, version=2)
+    world.open_trace_about_worker(missing=SubjectInput(), idempotency_key="trace-2")
+    assert world.forwarded_traces() == []
+    assert world.trace_service.get(trace_id, CASEWORKER).trace.worker_id == "worker-1"
 
 
 # ---------------------------------------------------------------- receiving (the worker's home state)
@@ -205,6 +296,97 @@ def test_records_from_the_wrong_state_or_not_addressed_here_are_not_kept() -> No
         home.deliver(forwarded_message(), source="27")
     assert home.deliver(forwarded_message(to_state_code="27"))[0] == "not_addressed_here"
     assert home.cases.about_worker("worker-1") == []
+
+
+def trace_message(version: int = 1, **overrides: object) -> federation_pb2.TraceForwarded:
+    message = federation_pb2.TraceForwarded(
+        trace_id="t-1",
+        home_state_code=HERE,
+        to_state_code=HOME,
+        worker_id="worker-1",
+        worker_home_state_code=HOME,
+        status=1,
+        last_known_on="2025-12-20",
+        filing_partner_id="tn-cso",
+        version=version,
+    )
+    message.last_known_place.state_code = CHENNAI.state_code
+    message.last_known_place.district_code = CHENNAI.district_code
+    for name, value in overrides.items():
+        setattr(message, name, value)
+    return message
+
+
+class HomeTraces(Home):
+    def __init__(self) -> None:
+        super().__init__()
+        self.traces = StoredForwardedTraces(self.world.store)
+        self.handle = forwarded_handler(self.cases, HOME, EventDecoder(), self.traces)
+        self.trace_reads = ForwardedTraceReads(
+            self.traces, self.world.workers, self.world.audit, open_description(self.cipher), own_state_code=HOME
+        )
+
+    def deliver_trace(self, message: federation_pb2.TraceForwarded, source: str = HERE) -> tuple[str, Event]:
+        event = Event.from_message(message, source="/mrc/grievance", subject=message.trace_id, topic="t")
+        return self.handle(event, source), event
+
+
+def test_the_family_s_cso_sees_the_forwarded_trace_read_only_marked_with_the_handling_state() -> None:
+    home = HomeTraces()
+    message = trace_message(description_token=home.cipher.seal(description_field("t-1"), DESCRIPTION))
+    message.last_seen_place.state_code, message.last_seen_place.district_code = PATNA.state_code, PATNA.district_code
+    message.sighting_count = 1
+    assert home.deliver_trace(message)[0] == "applied"
+    (shown,) = home.trace_reads.about_worker("worker-1", CASEWORKER, FORWARDED)
+    assert shown.trace.trace_id == "t-1" and shown.trace.handling_state_code == HERE
+    assert shown.trace.status is TraceStatus.OPEN and shown.description == DESCRIPTION
+    assert shown.trace.last_known_place == Place(CHENNAI.state_code, CHENNAI.district_code)
+    assert shown.trace.sighting_count == 1 and shown.trace.last_seen_place == Place(
+        PATNA.state_code, PATNA.district_code
+    )
+    assert [(m.resource_type, m.resource_id) for m in home.world.audit.records] == [("forwarded_trace", "worker-1")]
+    # Forwarded grievances and traces are kept apart.
+    assert home.reads.about_worker("worker-1", CASEWORKER, FORWARDED) == []
+
+
+def test_a_partner_who_does_not_reach_the_worker_sees_no_forwarded_trace() -> None:
+    home = HomeTraces()
+    home.deliver_trace(trace_message())
+    with pytest.raises(NotFound):
+        home.trace_reads.about_worker("worker-1", OTHER_CSO, FORWARDED)
+
+
+def test_a_forwarded_trace_is_applied_once_and_only_a_newer_version_replaces_it() -> None:
+    home = HomeTraces()
+    outcome, event = home.deliver_trace(trace_message(version=3))
+    assert outcome == "applied"
+    assert home.handle(event, HERE) == "unchanged"
+    assert home.deliver_trace(trace_message(version=2, status=2))[0] == "unchanged"
+    assert home.deliver_trace(trace_message(version=4, status=2))[0] == "applied"
+    (trace,) = home.traces.about_worker("worker-1")
+    assert trace.version == 4 and trace.status is TraceStatus.FOUND
+
+
+def test_traces_from_the_wrong_state_or_not_addressed_here_are_not_kept() -> None:
+    home = HomeTraces()
+    with pytest.raises(RefusedForward):
+        home.deliver_trace(trace_message(), source="27")
+    assert home.deliver_trace(trace_message(to_state_code="27"))[0] == "not_addressed_here"
+    # Another state cannot take over a trace it does not handle by sending a newer version of it.
+    home.deliver_trace(trace_message(version=1))
+    assert home.deliver_trace(trace_message(version=9, home_state_code="27"), source="27")[0] == "unchanged"
+    assert [t.handling_state_code for t in home.traces.about_worker("worker-1")] == [HERE]
+
+
+def test_the_worker_s_erasure_at_home_removes_the_traces_forwarded_about_them() -> None:
+    home = HomeTraces()
+    home.deliver_trace(trace_message())
+    handle = registry_handler(
+        home.world.registry_events, EventDecoder(), StoredFederatedWorkers(home.world.store), home.cases, home.traces
+    )
+    erased = registry_events.WorkerErased(worker_id="worker-1")
+    handle(Event.from_message(erased, source="/mrc/registry", subject="worker-1", topic="t"))
+    assert home.traces.about_worker("worker-1") == []
 
 
 def test_the_worker_s_erasure_at_home_removes_the_cases_forwarded_about_them() -> None:

@@ -297,9 +297,24 @@ def _trace_events(trace: Trace, also: Sequence[Event]) -> list[Event]:
     return [*(trace_envelope(e) for e in trace.pending_events), *also]
 
 
+class TraceFederation(Protocol):
+    """What a change of a trace must tell another state (`federation.TraceForwarder`)."""
+
+    def trace_events(self, trace: Trace) -> list[Event]: ...
+
+
 class StoredTraces:
     def __init__(self, store: DocumentStore) -> None:
         self._traces = store.collection(collection_of(TraceDocument))
+        self._federation: TraceFederation | None = None
+
+    def set_federation(self, federation: TraceFederation) -> None:
+        """Cross-state federation: forward each change of a trace about a copy of another state's worker."""
+        self._federation = federation
+
+    def _events(self, trace: Trace, also: Sequence[Event]) -> list[Event]:
+        federated = self._federation.trace_events(trace) if self._federation is not None else []
+        return [*_trace_events(trace, also), *federated]
 
     def ensure_indexes(self) -> None:
         self._traces.ensure_indexes(indexes_of(TraceDocument))
@@ -313,7 +328,7 @@ class StoredTraces:
             IDEMPOTENCY_FIELD: idempotency_key,
             FINGERPRINT_FIELD: fingerprint,
         }
-        stored, created = self._traces.insert_once(document, events=_trace_events(trace, also_publish))
+        stored, created = self._traces.insert_once(document, events=self._events(trace, also_publish))
         trace.pending_events.clear()
         return (trace if created else trace_of(stored)), created
 
@@ -326,7 +341,7 @@ class StoredTraces:
             trace.trace_id,
             {"$set": trace_state(trace)},
             where={"version": loaded_version},
-            events=_trace_events(trace, also_publish),
+            events=self._events(trace, also_publish),
         )
         if not saved:
             raise Conflict(f"trace {trace.trace_id} changed meanwhile; read it again")

@@ -29,7 +29,7 @@ import faust
 from mrc.grievance.v1 import events_pb2 as grievance_events  # noqa: F401 - registers the types the decoder reads
 from mrc.registry.v1 import events_pb2 as registry_events
 from mrc.registry.v1 import worker_pb2
-from mrc_grievance.adapters.federation import StoredFederatedWorkers, StoredForwardedCases
+from mrc_grievance.adapters.federation import StoredFederatedWorkers, StoredForwardedCases, StoredForwardedTraces
 from mrc_grievance.adapters.mongo_repository import StoredCases, StoredErasedWorkers, StoredTraces, StoredWork
 from mrc_grievance.adapters.protobuf_mapping import consent_change_of
 from mrc_grievance.service_layer.background import (
@@ -63,6 +63,7 @@ def registry_handler(
     decoder: EventDecoder,
     federated: StoredFederatedWorkers | None = None,
     forwarded: StoredForwardedCases | None = None,
+    forwarded_traces: StoredForwardedTraces | None = None,
 ) -> EventHandler:
     def handle(event: Event) -> None:
         message = decoder.decode(event)
@@ -83,6 +84,8 @@ def registry_handler(
                 federated.forget(message.worker_id)
             if forwarded is not None:
                 forwarded.forget_worker(message.worker_id)
+            if forwarded_traces is not None:
+                forwarded_traces.forget_worker(message.worker_id)
             log.info("worker erased", extra={"event_id": event.id, "handed_over": handed})
         elif isinstance(message, registry_events.WorkersMerged):
             handed = service.workers_merged(message.merged_worker_id, message.surviving_worker_id)
@@ -192,6 +195,7 @@ def main() -> None:
             decoder,
             StoredFederatedWorkers(store) if federated else None,
             StoredForwardedCases(store) if federated else None,
+            StoredForwardedTraces(store) if federated else None,
         ),
     )
     subscribe(app, GRIEVANCES_TOPIC, schedule_handler(schedule, decoder))

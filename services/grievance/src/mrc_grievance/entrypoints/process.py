@@ -18,8 +18,12 @@ from mrc_grievance.adapters.federation import (
     CaseForwarder,
     StoredFederatedWorkers,
     StoredForwardedCases,
+    StoredForwardedTraces,
+    TraceForwarder,
+    description_opener,
     forwarded_handler,
     open_account,
+    open_description,
     summary_opener,
 )
 from mrc_grievance.adapters.mongo_repository import (
@@ -46,7 +50,7 @@ from mrc_grievance.entrypoints.http_api import (
 from mrc_grievance.entrypoints.http_federation import forwarded_router
 from mrc_grievance.service_layer.background import CaseWork
 from mrc_grievance.service_layer.cases import CaseService
-from mrc_grievance.service_layer.federation import ForwardedCaseReads
+from mrc_grievance.service_layer.federation import ForwardedCaseReads, ForwardedTraceReads
 from mrc_grievance.service_layer.intake import IntakeLine, IntakeService
 from mrc_grievance.service_layer.parties import Parties
 from mrc_grievance.service_layer.protection import Protection
@@ -165,24 +169,30 @@ def main() -> None:
     trace_service = TraceService(traces, case_service.access, audit, protection, parties, workers, ids)
     statistics = StatisticsService(cases, min_cell_size=settings.infra.privacy_min_cell_size)
     case_work = CaseWork(cases, traces, work, erased, protection)
-    forwarded_cases = StoredForwardedCases(store)
+    forwarded_cases, forwarded_traces = StoredForwardedCases(store), StoredForwardedTraces(store)
     federation_cipher = FederationCipher.from_settings(settings.crypto) if peers else None
     if federation_cipher is not None:
         sealer = CryptoSealer(connections.crypto)
+        copies = StoredFederatedWorkers(store)
+        peer_codes = frozenset(peers.values())
         cases.set_federation(
-            CaseForwarder(
-                own_state,
-                frozenset(peers.values()),
-                StoredFederatedWorkers(store),
-                summary_opener(sealer.open),
-                federation_cipher,
-            )
+            CaseForwarder(own_state, peer_codes, copies, summary_opener(sealer.open), federation_cipher)
+        )
+        traces.set_federation(
+            TraceForwarder(own_state, peer_codes, copies, description_opener(sealer.open), federation_cipher)
         )
     forwarded_reads = ForwardedCaseReads(
         forwarded_cases,
         workers,
         audit,
         open_account(federation_cipher) if federation_cipher is not None else (lambda _id, _token: ""),
+        own_state_code=own_state,
+    )
+    forwarded_trace_reads = ForwardedTraceReads(
+        forwarded_traces,
+        workers,
+        audit,
+        open_description(federation_cipher) if federation_cipher is not None else (lambda _id, _token: ""),
         own_state_code=own_state,
     )
 
@@ -197,7 +207,7 @@ def main() -> None:
     http_app.include_router(intake_router(intake))
     http_app.include_router(traces_router(trace_service, connections.http_auth))
     http_app.include_router(statistics_router(statistics, connections.http_auth))
-    http_app.include_router(forwarded_router(forwarded_reads, connections.http_auth))
+    http_app.include_router(forwarded_router(forwarded_reads, forwarded_trace_reads, connections.http_auth))
 
     grpc_server = GrpcServer(settings.bind_host, settings.grpc_port)
     servicer = GrievanceServicer(case_service, intake, reports, trace_service, statistics, connections.grpc_auth)
@@ -212,7 +222,7 @@ def main() -> None:
             settings.infra.kafka_bootstrap_servers,
             settings.infra.kafka_security,
             mirrored_topics(peers, own_state, GRIEVANCES),
-            forwarded_handler(forwarded_cases, own_state, EventDecoder()),
+            forwarded_handler(forwarded_cases, own_state, EventDecoder(), forwarded_traces),
             connections.producer,
             group_id=FEDERATION_CONSUMER_GROUP,
             dead_letter_topic=FEDERATION_DEAD_LETTER_TOPIC,

@@ -643,6 +643,9 @@ class TraceForwarded(_message.Message):
     DESCRIPTION_TOKEN_FIELD_NUMBER: _builtins.int
     VERSION_FIELD_NUMBER: _builtins.int
     OCCURRED_AT_FIELD_NUMBER: _builtins.int
+    SIGHTING_COUNT_FIELD_NUMBER: _builtins.int
+    LAST_SEEN_AT_FIELD_NUMBER: _builtins.int
+    LAST_SEEN_PLACE_FIELD_NUMBER: _builtins.int
     trace_id: _builtins.str
     home_state_code: _builtins.str
     to_state_code: _builtins.str
@@ -663,12 +666,20 @@ class TraceForwarded(_message.Message):
     "trace.description/<trace_id>".
     """
     version: _builtins.int
+    sighting_count: _builtins.int
+    """Sightings recorded so far, and when and where (LGD codes only) the latest was: what was seen and who
+    reported it stay with the handling state.
+    """
     @_builtins.property
     def last_known_place(self) -> _common_pb2.LgdLocation: ...
     @_builtins.property
     def destination(self) -> _common_pb2.LgdLocation: ...
     @_builtins.property
     def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def last_seen_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def last_seen_place(self) -> _common_pb2.LgdLocation: ...
     def __init__(
         self,
         *,
@@ -688,10 +699,13 @@ class TraceForwarded(_message.Message):
         description_token: _builtins.str = ...,
         version: _builtins.int = ...,
         occurred_at: _timestamp_pb2.Timestamp | None = ...,
+        sighting_count: _builtins.int = ...,
+        last_seen_at: _timestamp_pb2.Timestamp | None = ...,
+        last_seen_place: _common_pb2.LgdLocation | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["destination", b"destination", "last_known_place", b"last_known_place", "occurred_at", b"occurred_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["destination", b"destination", "last_known_place", b"last_known_place", "last_seen_at", b"last_seen_at", "last_seen_place", b"last_seen_place", "occurred_at", b"occurred_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["description_token", b"description_token", "destination", b"destination", "employer_id", b"employer_id", "filing_partner_id", b"filing_partner_id", "grievance_id", b"grievance_id", "home_state_code", b"home_state_code", "last_known_on", b"last_known_on", "last_known_place", b"last_known_place", "minor", b"minor", "occurred_at", b"occurred_at", "status", b"status", "to_state_code", b"to_state_code", "trace_id", b"trace_id", "version", b"version", "worker_home_state_code", b"worker_home_state_code", "worker_id", b"worker_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["description_token", b"description_token", "destination", b"destination", "employer_id", b"employer_id", "filing_partner_id", b"filing_partner_id", "grievance_id", b"grievance_id", "home_state_code", b"home_state_code", "last_known_on", b"last_known_on", "last_known_place", b"last_known_place", "last_seen_at", b"last_seen_at", "last_seen_place", b"last_seen_place", "minor", b"minor", "occurred_at", b"occurred_at", "sighting_count", b"sighting_count", "status", b"status", "to_state_code", b"to_state_code", "trace_id", b"trace_id", "version", b"version", "worker_home_state_code", b"worker_home_state_code", "worker_id", b"worker_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
