@@ -11,6 +11,7 @@ from kafka import errors as kafka_errors
 from pymongo import errors as mongo_errors
 
 from mrc_kernel.errors import Unavailable
+from mrc_plumbing.store._pymongo import stopping_server
 
 RETRY_AFTER_SECONDS = 5
 
@@ -33,7 +34,9 @@ def as_unavailable(error: BaseException) -> Unavailable | None:
     """The `Unavailable` error this failure amounts to, or None when it is not an outage."""
     if isinstance(error, Unavailable):
         return error
-    if isinstance(error, _STORE_OUTAGES):
+    if isinstance(error, _STORE_OUTAGES) or (
+        isinstance(error, mongo_errors.OperationFailure) and stopping_server(error)
+    ):
         return Unavailable("the data store is unreachable; retry later", RETRY_AFTER_SECONDS)
     if isinstance(error, _BROKER_OUTAGES):
         return Unavailable("the event broker is unreachable; retry later", RETRY_AFTER_SECONDS)

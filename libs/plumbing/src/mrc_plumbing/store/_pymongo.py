@@ -11,7 +11,14 @@ from typing import Any
 from pymongo import ASCENDING, InsertOne, UpdateOne
 from pymongo.collection import Collection
 from pymongo.database import Database
-from pymongo.errors import BulkWriteError, ConnectionFailure, DuplicateKeyError, ExecutionTimeout, WaitQueueTimeoutError
+from pymongo.errors import (
+    BulkWriteError,
+    ConnectionFailure,
+    DuplicateKeyError,
+    ExecutionTimeout,
+    OperationFailure,
+    WaitQueueTimeoutError,
+)
 
 from mrc_kernel.errors import IdempotencyKeyReused
 from mrc_kernel.events import Event
@@ -48,6 +55,25 @@ def translated_errors() -> Iterator[None]:
         raise DuplicateDocument() from exc
     except (ConnectionFailure, WaitQueueTimeoutError) as exc:
         raise StoreUnavailable() from exc
+    except OperationFailure as exc:
+        if stopping_server(exc):
+            raise StoreUnavailable() from exc
+        raise
+
+
+# MongoDB's answers to a command interrupted by a shutdown or a change of primary (the rest arrive as
+# ConnectionFailure): ShutdownInProgress, PrimarySteppedDown, NotWritablePrimary, InterruptedAtShutdown,
+# InterruptedDueToReplStateChange, NotPrimaryNoSecondaryOk, NotPrimaryOrSecondary.
+INTERRUPTED_CODES = frozenset({91, 189, 10107, 11600, 11602, 13435, 13436})
+
+
+def stopping_server(exc: OperationFailure) -> bool:
+    """The server gave up on the command because it is stopping, not because the command was wrong.
+    FerretDB answers the commands in flight when it stops with InternalError "context canceled"."""
+    if exc.code in INTERRUPTED_CODES:
+        return True
+    message = str((exc.details or {}).get("errmsg", ""))
+    return exc.code == 1 and "context canceled" in message
 
 
 def projection(fields: Sequence[str] | None, exclude: Sequence[str]) -> dict[str, int] | None:
